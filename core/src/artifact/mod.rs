@@ -1,0 +1,190 @@
+//! The model artifact: one self-describing file holding everything needed to score.
+//!
+//! ```text
+//! offset  size  field
+//! 0       8     magic  "SQRKART\0"
+//! 8       4     format version (u32 LE)
+//! 12      8     header length H (u64 LE)
+//! 20      8     weights length W (u64 LE)
+//! 28      4     CRC-32 of bytes 32.. (u32 LE)
+//! 32      H     header: bincode (standard config) of [`Header`]
+//! 32+H    W     weights: Burn burnpack bytes of the model record
+//! ```
+//!
+//! Readers reject a wrong magic, a newer format version, lengths that do not add up and a
+//! checksum mismatch before decoding anything.
+
+use crate::encode::Encoder;
+use crate::error::{Error, Result};
+use crate::metrics::{Metrics, RocPoint};
+use crate::models::{Model, ModelConfig};
+use burn::module::Module;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use serde::{Deserialize, Serialize};
+
+/// File magic.
+pub const MAGIC: [u8; 8] = *b"SQRKART\0";
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+const PREFIX: usize = 32;
+
+/// What was measured when the model was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TrainingSummary {
+    /// Sessions in the train / validation / test splits.
+    pub split_sessions: [usize; 3],
+    /// Positive sessions in the train / validation / test splits.
+    pub split_positives: [usize; 3],
+    /// Epochs run, and the epoch whose weights were kept (1-based).
+    pub epochs: usize,
+    /// Epoch with the best validation AUC (1-based).
+    pub best_epoch: usize,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Validation AUC of the kept weights.
+    pub valid_auc: f64,
+    /// Share of true-positive test sessions with a planted event among the top-3 explained
+    /// events, and the same for a random choice of 3 (when the data carries ground truth).
+    pub planted_top3: Option<(f64, f64)>,
+}
+
+/// Everything but the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// Version of seqrisk that wrote the file.
+    pub seqrisk_version: String,
+    /// Unix time of creation, seconds.
+    pub created_unix: u64,
+    /// The model configuration as JSON (Burn `Config`).
+    pub model_config_json: String,
+    /// Schema, vocabularies and statistics.
+    pub encoder: Encoder,
+    /// Metrics on the held-out test split.
+    pub test_metrics: Option<Metrics>,
+    /// ROC curve on the test split (for model cards and plots).
+    pub test_roc: Vec<RocPoint>,
+    /// Fingerprint of the training data (source names, sizes and checksums).
+    pub data_fingerprint: String,
+    /// The training run.
+    pub training: TrainingSummary,
+}
+
+impl Header {
+    /// The model configuration.
+    pub fn model_config(&self) -> Result<ModelConfig> {
+        serde_json::from_str(&self.model_config_json)
+            .map_err(|e| Error::Artifact(format!("model configuration does not parse: {e}")))
+    }
+}
+
+/// A loaded (not yet instantiated) artifact.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    /// The header.
+    pub header: Header,
+    /// Burnpack weights.
+    pub weights: Vec<u8>,
+}
+
+fn bincode_config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+impl Artifact {
+    /// Package a trained model.
+    pub fn new(header: Header, model: Model) -> Result<Self> {
+        let weights = model
+            .into_record()
+            .into_bytes()
+            .map_err(|e| Error::Artifact(format!("cannot serialise weights: {e}")))?
+            .to_vec();
+        Ok(Self { header, weights })
+    }
+
+    /// Serialise to the file layout above.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let header = bincode::serde::encode_to_vec(&self.header, bincode_config())
+            .map_err(|e| Error::Artifact(format!("cannot encode header: {e}")))?;
+        let mut out = Vec::with_capacity(PREFIX + header.len() + self.weights.len());
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(self.weights.len() as u64).to_le_bytes());
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&self.weights);
+        let crc = crc32fast::hash(&out[PREFIX..]);
+        out[28..32].copy_from_slice(&crc.to_le_bytes());
+        Ok(out)
+    }
+
+    /// Parse and verify an artifact.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let bad = |m: String| Error::Artifact(m);
+        if bytes.len() < PREFIX {
+            return Err(bad(format!(
+                "file is {} bytes, shorter than the {PREFIX}-byte artifact prefix (truncated or not an artifact)",
+                bytes.len()
+            )));
+        }
+        if bytes[..8] != MAGIC {
+            return Err(bad(format!(
+                "bytes 0..8 are {:?}, not the seqrisk artifact magic {:?}: not a seqrisk artifact",
+                String::from_utf8_lossy(&bytes[..8]),
+                String::from_utf8_lossy(&MAGIC)
+            )));
+        }
+        let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+        let u64_at = |o: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&bytes[o..o + 8]);
+            u64::from_le_bytes(b)
+        };
+        let version = u32_at(8);
+        if version == 0 || version > FORMAT_VERSION {
+            return Err(bad(format!(
+                "format version {version} (byte 8) is not supported: this build reads versions 1..={FORMAT_VERSION}; upgrade seqrisk"
+            )));
+        }
+        let (hl, wl) = (u64_at(12), u64_at(20));
+        let expected = (PREFIX as u128) + hl as u128 + wl as u128;
+        if expected != bytes.len() as u128 {
+            return Err(bad(format!(
+                "length mismatch: the prefix announces {expected} bytes (header {hl}, weights {wl}) but the file has {} (truncated or appended to)",
+                bytes.len()
+            )));
+        }
+        let stored = u32_at(28);
+        let actual = crc32fast::hash(&bytes[PREFIX..]);
+        if stored != actual {
+            return Err(bad(format!(
+                "checksum mismatch: stored CRC-32 {stored:08x} (bytes 28..32), computed {actual:08x}: the file is corrupt"
+            )));
+        }
+        let hl = hl as usize;
+        let (header, used): (Header, usize) =
+            bincode::serde::decode_from_slice(&bytes[PREFIX..PREFIX + hl], bincode_config())
+                .map_err(|e| bad(format!("header does not decode: {e}")))?;
+        if used != hl {
+            return Err(bad(format!("header has {} trailing bytes", hl - used)));
+        }
+        Ok(Self {
+            header,
+            weights: bytes[PREFIX + hl..].to_vec(),
+        })
+    }
+
+    /// Instantiate the model on `device` with the stored weights.
+    pub fn model(&self, device: &Device) -> Result<Model> {
+        let config = self.header.model_config()?;
+        config.check(&self.header.encoder)?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
+            .map_err(|e| Error::Artifact(format!("weights do not decode: {e}")))?;
+        config
+            .init(device)
+            .try_load_record(record)
+            .map_err(|e| Error::Artifact(format!("weights do not fit the model: {e}")))
+    }
+}

@@ -1,0 +1,401 @@
+//! The one encoding path from [`Session`]s to model inputs, shared by training and scoring,
+//! native and wasm.
+//!
+//! Every event becomes `F` (feature index, value) pairs in one global feature dictionary, as in
+//! NHFM §3.1: a categorical field contributes the index of its value with value 1; a numeric
+//! field contributes its own index with its normalised value `x = clamp((t(x) − μ)/σ, ±8)`.
+//! Missing values and padding contribute index 0 with value 0, so they drop out of every
+//! `x_i·v_i` product. The most recent `T` events are kept, right-aligned: slot `T − 1` holds the
+//! current (latest) event and the history is padded on the left.
+
+mod batch;
+mod vocab;
+
+pub use batch::Batch;
+pub use vocab::{OOV, PAD, Vocab};
+
+use crate::error::{Error, Result};
+use crate::schema::{FieldGroup, HOUR_OF_DAY, LOG_GAP, Schema, Session, Transform};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Normalised values are clamped to ±this many standard deviations.
+pub const CLAMP: f64 = 8.0;
+
+/// Mean and standard deviation of a numeric field after its transform, from training data.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NumericStats {
+    /// Mean of the transformed values.
+    pub mean: f64,
+    /// Standard deviation of the transformed values (at least 1e-6).
+    pub std: f64,
+}
+
+impl NumericStats {
+    fn fit(values: &[f64]) -> Self {
+        if values.is_empty() {
+            return Self { mean: 0.0, std: 1.0 };
+        }
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        Self {
+            mean,
+            std: var.sqrt().max(1e-6),
+        }
+    }
+
+    /// Normalise a transformed value.
+    pub fn normalise(&self, t: f64) -> f32 {
+        ((t - self.mean) / self.std).clamp(-CLAMP, CLAMP) as f32
+    }
+}
+
+/// The fitted encoder: schema, vocabularies and numeric statistics. Stored in the artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Encoder {
+    /// The schema sessions are read with.
+    pub schema: Schema,
+    /// Vocabularies of the event categorical fields, then `hour_of_day` when time features are on.
+    pub event_vocabs: Vec<Vocab>,
+    /// Statistics of the event numeric fields, then `log_gap` when time features are on.
+    pub event_stats: Vec<NumericStats>,
+    /// Vocabularies of the profile categorical fields.
+    pub profile_vocabs: Vec<Vocab>,
+    /// Statistics of the profile numeric fields.
+    pub profile_stats: Vec<NumericStats>,
+}
+
+/// One encoded session, host side (no tensors yet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedSession {
+    /// `[T·F]` global feature indices.
+    pub event_index: Vec<i64>,
+    /// `[T·F]` feature values.
+    pub event_value: Vec<f32>,
+    /// `[T]` 1 for a real event, 0 for padding.
+    pub event_mask: Vec<f32>,
+    /// `[P]` profile feature indices.
+    pub profile_index: Vec<i64>,
+    /// `[P]` profile feature values.
+    pub profile_value: Vec<f32>,
+    /// The label, when known.
+    pub label: Option<bool>,
+    /// `[T]` for each slot, the index of the session event it holds.
+    pub slot_event: Vec<Option<usize>>,
+}
+
+fn hour_of_day(ts: f64) -> String {
+    (((ts / 3600.0).floor() as i64).rem_euclid(24)).to_string()
+}
+
+fn gaps(session: &Session) -> impl Iterator<Item = f64> + '_ {
+    session.events.iter().enumerate().map(|(i, e)| {
+        if i == 0 {
+            0.0
+        } else {
+            (e.ts - session.events[i - 1].ts).max(0.0)
+        }
+    })
+}
+
+fn fit_group(
+    group: &FieldGroup,
+    rows: &[&crate::schema::FieldValues],
+    min_count: usize,
+) -> (Vec<Vocab>, Vec<NumericStats>) {
+    let vocabs = group
+        .categorical
+        .iter()
+        .enumerate()
+        .map(|(j, f)| {
+            let mut counts: HashMap<String, usize> = HashMap::new();
+            for r in rows {
+                if let Some(v) = &r.categorical[j] {
+                    *counts.entry(v.clone()).or_default() += 1;
+                }
+            }
+            Vocab::fit(counts, min_count, f.max_vocab)
+        })
+        .collect();
+    let stats = group
+        .numeric
+        .iter()
+        .enumerate()
+        .map(|(j, f)| {
+            let vals: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| r.numeric[j])
+                .map(|x| f.transform.apply(x))
+                .collect();
+            NumericStats::fit(&vals)
+        })
+        .collect();
+    (vocabs, stats)
+}
+
+impl Encoder {
+    /// Fit vocabularies and statistics on training sessions.
+    pub fn fit(schema: &Schema, sessions: &[Session]) -> Result<Self> {
+        schema.validate()?;
+        if sessions.is_empty() {
+            return Err(Error::Model("cannot fit an encoder on zero sessions".into()));
+        }
+        let events: Vec<_> = sessions
+            .iter()
+            .flat_map(|s| s.events.iter().map(|e| &e.values))
+            .collect();
+        let (mut event_vocabs, mut event_stats) = fit_group(&schema.event, &events, schema.min_count);
+        if schema.time_features {
+            let mut counts: HashMap<String, usize> = HashMap::new();
+            for s in sessions {
+                for e in &s.events {
+                    *counts.entry(hour_of_day(e.ts)).or_default() += 1;
+                }
+            }
+            event_vocabs.push(Vocab::fit(counts, schema.min_count, None));
+            let g: Vec<f64> = sessions
+                .iter()
+                .flat_map(|s| gaps(s).map(|g| Transform::Log1p.apply(g)))
+                .collect();
+            event_stats.push(NumericStats::fit(&g));
+        }
+        let profiles: Vec<_> = sessions.iter().map(|s| &s.profile).collect();
+        let (profile_vocabs, profile_stats) = fit_group(&schema.profile, &profiles, schema.min_count);
+        Ok(Self {
+            schema: schema.clone(),
+            event_vocabs,
+            event_stats,
+            profile_vocabs,
+            profile_stats,
+        })
+    }
+
+    /// `T`: events kept per session.
+    pub fn max_events(&self) -> usize {
+        self.schema.max_events
+    }
+
+    /// `F`: feature slots per event.
+    pub fn event_fields(&self) -> usize {
+        self.event_vocabs.len() + self.event_stats.len()
+    }
+
+    /// `P`: feature slots of the profile (at least 1, so tensors are never empty).
+    pub fn profile_fields(&self) -> usize {
+        (self.profile_vocabs.len() + self.profile_stats.len()).max(1)
+    }
+
+    /// Names of the event feature slots, in slot order.
+    pub fn event_field_names(&self) -> Vec<String> {
+        let s = &self.schema;
+        let mut names: Vec<String> = s.event.categorical.iter().map(|f| f.name.clone()).collect();
+        if s.time_features {
+            names.push(HOUR_OF_DAY.into());
+        }
+        names.extend(s.event.numeric.iter().map(|f| f.name.clone()));
+        if s.time_features {
+            names.push(LOG_GAP.into());
+        }
+        names
+    }
+
+    /// Offsets of each slot's ids in the global feature dictionary: event categorical fields,
+    /// event numeric fields, profile categorical fields, profile numeric fields. Index 0 is the
+    /// padding row.
+    fn offsets(&self) -> (Vec<usize>, Vec<usize>, Vec<usize>, Vec<usize>, usize) {
+        let mut next = 1;
+        let mut take = |n: usize| {
+            let o = next;
+            next += n;
+            o
+        };
+        let ec = self.event_vocabs.iter().map(|v| take(v.len())).collect();
+        let en = self.event_stats.iter().map(|_| take(1)).collect();
+        let pc = self.profile_vocabs.iter().map(|v| take(v.len())).collect();
+        let pn = self.profile_stats.iter().map(|_| take(1)).collect();
+        (ec, en, pc, pn, next)
+    }
+
+    /// `n`: size of the global feature dictionary (embedding rows).
+    pub fn num_features(&self) -> usize {
+        self.offsets().4
+    }
+
+    /// Encode one session. Values were validated when the session was read, so this cannot fail.
+    pub fn encode(&self, session: &Session) -> EncodedSession {
+        let t_max = self.max_events();
+        let f = self.event_fields();
+        let (ec, en, pc, pn, _) = self.offsets();
+        let s = &self.schema;
+        let mut event_index = vec![0i64; t_max * f];
+        let mut event_value = vec![0f32; t_max * f];
+        let mut event_mask = vec![0f32; t_max];
+        let mut slot_event = vec![None; t_max];
+        let n = session.events.len();
+        let kept = n.min(t_max);
+        let gaps: Vec<f64> = gaps(session).collect();
+        for (k, ev_i) in (n - kept..n).enumerate() {
+            let slot = t_max - kept + k;
+            let ev = &session.events[ev_i];
+            event_mask[slot] = 1.0;
+            slot_event[slot] = Some(ev_i);
+            let mut cats: Vec<Option<&str>> =
+                ev.values.categorical.iter().map(|v| v.as_deref()).collect();
+            let hour = hour_of_day(ev.ts);
+            let mut nums: Vec<Option<f64>> = ev
+                .values
+                .numeric
+                .iter()
+                .zip(&s.event.numeric)
+                .map(|(v, spec)| v.map(|x| spec.transform.apply(x)))
+                .collect();
+            if s.time_features {
+                cats.push(Some(&hour));
+                nums.push(Some(Transform::Log1p.apply(gaps[ev_i])));
+            }
+            let base = slot * f;
+            for (j, v) in cats.iter().enumerate() {
+                let id = self.event_vocabs[j].id(*v);
+                if id != PAD {
+                    event_index[base + j] = (ec[j] + id as usize) as i64;
+                    event_value[base + j] = 1.0;
+                }
+            }
+            for (j, v) in nums.iter().enumerate() {
+                if let Some(t) = v {
+                    let c = cats.len() + j;
+                    event_index[base + c] = en[j] as i64;
+                    event_value[base + c] = self.event_stats[j].normalise(*t);
+                }
+            }
+        }
+        let p = self.profile_fields();
+        let mut profile_index = vec![0i64; p];
+        let mut profile_value = vec![0f32; p];
+        for (j, v) in session.profile.categorical.iter().enumerate() {
+            let id = self.profile_vocabs[j].id(v.as_deref());
+            if id != PAD {
+                profile_index[j] = (pc[j] + id as usize) as i64;
+                profile_value[j] = 1.0;
+            }
+        }
+        for (j, (v, spec)) in session.profile.numeric.iter().zip(&s.profile.numeric).enumerate() {
+            if let Some(x) = v {
+                let c = self.profile_vocabs.len() + j;
+                profile_index[c] = pn[j] as i64;
+                profile_value[c] = self.profile_stats[j].normalise(spec.transform.apply(*x));
+            }
+        }
+        EncodedSession {
+            event_index,
+            event_value,
+            event_mask,
+            profile_index,
+            profile_value,
+            label: session.label,
+            slot_event,
+        }
+    }
+
+    /// Check that a session read elsewhere matches this encoder's schema shape.
+    pub fn check_session(&self, session: &Session) -> Result<()> {
+        let e = &self.schema.event;
+        let ok = session.events.iter().all(|ev| {
+            ev.values.categorical.len() == e.categorical.len()
+                && ev.values.numeric.len() == e.numeric.len()
+        }) && session.profile.categorical.len() == self.profile_vocabs.len()
+            && session.profile.numeric.len() == self.profile_stats.len();
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Model(format!(
+                "session `{}` was read with a different schema than the model's",
+                session.id
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::parse_session_json;
+    use crate::Location;
+
+    fn schema() -> Schema {
+        Schema::from_toml(
+            r#"
+            max_events = 3
+            [timestamp]
+            field = "ts"
+            [[event.categorical]]
+            name = "kind"
+            [[event.numeric]]
+            name = "amount"
+            transform = "log1p"
+            [[profile.categorical]]
+            name = "tier"
+            "#,
+        )
+        .unwrap()
+    }
+
+    fn session(json: &str) -> Session {
+        parse_session_json(json, &schema(), &Location::new("t", 1)).unwrap()
+    }
+
+    #[test]
+    fn encodes_right_aligned_with_pad_and_oov() {
+        let train = vec![
+            session(r#"{"id":"a","profile":{"tier":"gold"},"events":[{"ts":0,"kind":"login"},{"ts":3600,"kind":"pay","amount":0}]}"#),
+            session(r#"{"id":"b","events":[{"ts":7200,"kind":"pay","amount":1.718281828}]}"#),
+        ];
+        let enc = Encoder::fit(&schema(), &train).unwrap();
+        // fields: kind, hour_of_day, amount, log_gap
+        assert_eq!(enc.event_fields(), 4);
+        assert_eq!(enc.event_field_names(), ["kind", "hour_of_day", "amount", "log_gap"]);
+        // dictionary: pad row + kind(2+2) + hour(2+3) + amount + log_gap + tier(2+1)
+        assert_eq!(enc.num_features(), 1 + 4 + 5 + 1 + 1 + 3);
+        let s = session(r#"{"id":"c","profile":{"tier":"new"},"events":[{"ts":3600,"kind":"refund"}]}"#);
+        let e = enc.encode(&s);
+        assert_eq!(e.event_mask, [0.0, 0.0, 1.0]);
+        assert_eq!(e.slot_event, [None, None, Some(0)]);
+        // slots 0 and 1 are padding: index 0 value 0
+        assert!(e.event_index[..8].iter().all(|&i| i == 0));
+        assert!(e.event_value[..8].iter().all(|&v| v == 0.0));
+        // kind "refund" unseen -> OOV id 1 at offset 1
+        assert_eq!(e.event_index[8], 1 + OOV as i64);
+        // hour "1": counts 0:1, 1:1, 2:1 -> sorted by value: "0","1","2" -> id 3
+        assert_eq!(e.event_index[9], 5 + 3);
+        // amount missing -> dropped
+        assert_eq!((e.event_index[10], e.event_value[10]), (0, 0.0));
+        // gap of the first event is 0 -> log1p 0 = 0; gaps in training were 0, ln(3601), 0
+        let g = [0.0, (3601f64).ln(), 0.0];
+        let mean = g.iter().sum::<f64>() / 3.0;
+        let std = (g.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+        assert!((e.event_value[11] as f64 - (0.0 - mean) / std).abs() < 1e-6);
+        // profile tier "new" is OOV
+        assert_eq!(e.profile_index, [12 + OOV as i64]);
+    }
+
+    #[test]
+    fn keeps_only_the_most_recent_events() {
+        let s = session(r#"{"id":"a","events":[{"ts":1,"kind":"a"},{"ts":2,"kind":"b"},{"ts":3,"kind":"c"},{"ts":4,"kind":"d"},{"ts":5,"kind":"e"}]}"#);
+        let enc = Encoder::fit(&schema(), std::slice::from_ref(&s)).unwrap();
+        let e = enc.encode(&s);
+        assert_eq!(e.slot_event, [Some(2), Some(3), Some(4)]);
+        let empty = session(r#"{"id":"z","events":[]}"#);
+        assert_eq!(enc.encode(&empty).event_mask, [0.0; 3]);
+    }
+
+    #[test]
+    fn amount_normalisation_uses_training_statistics() {
+        let s = session(r#"{"id":"a","events":[{"ts":1,"amount":0},{"ts":2,"amount":1.718281828459045}]}"#);
+        let enc = Encoder::fit(&schema(), std::slice::from_ref(&s)).unwrap();
+        // transformed values 0 and 1: mean 0.5, std 0.5 -> normalised -1 and +1
+        let e = enc.encode(&s);
+        assert!((e.event_value[4 + 2] + 1.0).abs() < 1e-6);
+        assert!((e.event_value[8 + 2] - 1.0).abs() < 1e-6);
+    }
+}

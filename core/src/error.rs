@@ -1,0 +1,98 @@
+//! Error types. Every data error names where it happened (source, line) and which field.
+
+use std::fmt;
+
+/// Where a piece of input came from: a file name (or `<input>`) and a 1-based line number
+/// (0 when the input has no lines, e.g. a single JSON document handed over by JavaScript).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// File name or another label for the input.
+    pub source: String,
+    /// 1-based line number; 0 when unknown.
+    pub line: usize,
+}
+
+impl Location {
+    /// A location in a named source.
+    pub fn new(source: impl Into<String>, line: usize) -> Self {
+        Self {
+            source: source.into(),
+            line,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.source)
+        } else {
+            write!(f, "{}:{}", self.source, self.line)
+        }
+    }
+}
+
+/// What is wrong with one value of the input.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DataProblem {
+    /// The text is not valid JSON / CSV.
+    #[error("malformed input: {0}")]
+    Malformed(String),
+    /// A required field is absent.
+    #[error("required field is missing")]
+    Missing,
+    /// The field has the wrong type.
+    #[error("expected {expected}, found {found}")]
+    WrongType {
+        /// What the schema expects.
+        expected: &'static str,
+        /// What the input holds.
+        found: String,
+    },
+    /// A number is NaN or infinite.
+    #[error("value is not a finite number: {0}")]
+    NotFinite(String),
+    /// A value is outside what the schema allows.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A data error: location, field path (e.g. `events[3].amount`) and problem.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{location}: field `{field}`: {problem}")]
+pub struct DataError {
+    /// Where in the input.
+    pub location: Location,
+    /// Field path inside the record.
+    pub field: String,
+    /// What is wrong.
+    pub problem: DataProblem,
+}
+
+/// All errors of the core crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input data (sessions, events).
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// An invalid schema file.
+    #[error("schema: {0}")]
+    Schema(String),
+    /// A corrupt, foreign or incompatible artifact.
+    #[error("artifact: {0}")]
+    Artifact(String),
+    /// A model that cannot be built or run with the given configuration.
+    #[error("model: {0}")]
+    Model(String),
+    /// A read error from an underlying reader.
+    #[error("{location}: {message}")]
+    Io {
+        /// Where.
+        location: Location,
+        /// The reader's message.
+        message: String,
+    },
+}
+
+/// Result alias for the core crate.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,160 @@
+//! Explanations as reported to users: the model's named per-event weights mapped back to the
+//! events of the session, and a check of explanations against planted ground truth.
+
+use crate::encode::EncodedSession;
+use crate::schema::Session;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How many events [`Explanation::top_events`] lists.
+pub const TOP_EVENTS: usize = 3;
+
+/// A session's explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Explanation {
+    /// Index (in the session's time-ordered events) of the current event, the one being scored.
+    pub current_event: Option<usize>,
+    /// Indices of the history events that carry weights, oldest first.
+    pub events: Vec<usize>,
+    /// Named weights (`alpha`, `beta`, …), aligned with `events`.
+    pub weights: BTreeMap<String, Vec<f32>>,
+    /// Up to [`TOP_EVENTS`] history events with the highest mean weight, highest first.
+    pub top_events: Vec<usize>,
+}
+
+impl Explanation {
+    /// Build from one session's row of each named `[B, T−1]` weight matrix.
+    pub fn from_slots(encoded: &EncodedSession, named_rows: &[(&str, &[f32])]) -> Self {
+        let t = encoded.slot_event.len();
+        let history: Vec<(usize, usize)> = encoded.slot_event[..t.saturating_sub(1)]
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, ev)| ev.map(|e| (slot, e)))
+            .collect();
+        let weights: BTreeMap<String, Vec<f32>> = named_rows
+            .iter()
+            .map(|(name, row)| (name.to_string(), history.iter().map(|&(s, _)| row[s]).collect()))
+            .collect();
+        let mut combined: Vec<(usize, f32)> = history
+            .iter()
+            .enumerate()
+            .map(|(i, &(_, ev))| {
+                let sum: f32 = weights.values().map(|w| w[i]).sum();
+                (ev, sum / weights.len().max(1) as f32)
+            })
+            .collect();
+        // highest weight first; among equal weights the most recent event first
+        combined.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+        Self {
+            current_event: encoded.slot_event.last().copied().flatten(),
+            events: history.iter().map(|&(_, e)| e).collect(),
+            weights,
+            top_events: combined.iter().take(TOP_EVENTS).map(|&(e, _)| e).collect(),
+        }
+    }
+}
+
+/// How often explanations point at planted events.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PlantedHitRate {
+    /// Sessions evaluated (with at least one planted event among their weighted events).
+    pub sessions: usize,
+    /// Share whose top-k events include a planted one.
+    pub hit_rate: f64,
+    /// Expected share for k events drawn at random from the same weighted events.
+    pub random_rate: f64,
+}
+
+/// `C(n, k)` as a float.
+fn choose(n: usize, k: usize) -> f64 {
+    if k > n {
+        return 0.0;
+    }
+    (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+}
+
+/// Compare explanations with planted ground truth over the given sessions.
+pub fn planted_hit_rate<'a>(
+    items: impl IntoIterator<Item = (&'a Session, &'a Explanation)>,
+    k: usize,
+) -> Option<PlantedHitRate> {
+    let (mut n, mut hits, mut random) = (0usize, 0usize, 0.0f64);
+    for (session, exp) in items {
+        let h = exp.events.len();
+        let p = exp.events.iter().filter(|&&e| session.events[e].planted).count();
+        if p == 0 {
+            continue;
+        }
+        n += 1;
+        if exp.top_events.iter().take(k).any(|&e| session.events[e].planted) {
+            hits += 1;
+        }
+        let draw = k.min(h);
+        random += 1.0 - choose(h - p, draw) / choose(h, draw);
+    }
+    (n > 0).then(|| PlantedHitRate {
+        sessions: n,
+        hit_rate: hits as f64 / n as f64,
+        random_rate: random / n as f64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Event, FieldValues};
+
+    fn encoded(slots: Vec<Option<usize>>) -> EncodedSession {
+        EncodedSession {
+            event_index: vec![],
+            event_value: vec![],
+            event_mask: vec![],
+            profile_index: vec![],
+            profile_value: vec![],
+            label: None,
+            slot_event: slots,
+        }
+    }
+
+    #[test]
+    fn maps_slots_to_events_and_ranks() {
+        let e = encoded(vec![None, Some(0), Some(1), Some(2), Some(3)]);
+        let alpha = [0.0, 0.2, 0.5, 0.3, 9.0];
+        let beta = [0.0, 0.6, 0.1, 0.3, 9.0];
+        let x = Explanation::from_slots(&e, &[("alpha", &alpha), ("beta", &beta)]);
+        assert_eq!(x.current_event, Some(3));
+        assert_eq!(x.events, [0, 1, 2]);
+        assert_eq!(x.weights["beta"], [0.6, 0.1, 0.3]);
+        // means: 0.4, 0.3, 0.3 -> event 0, then the tie 1/2 broken towards the recent one
+        assert_eq!(x.top_events, [0, 2, 1]);
+    }
+
+    #[test]
+    fn hit_rate_and_random_baseline() {
+        let ev = |planted| Event {
+            ts: 0.0,
+            values: FieldValues::default(),
+            planted,
+        };
+        let s = Session {
+            id: "a".into(),
+            label: Some(true),
+            profile: FieldValues::default(),
+            events: vec![ev(false), ev(true), ev(false), ev(false), ev(false)],
+        };
+        let hit = Explanation {
+            events: vec![0, 1, 2, 3],
+            top_events: vec![1, 0],
+            ..Default::default()
+        };
+        let miss = Explanation {
+            top_events: vec![0, 2],
+            ..hit.clone()
+        };
+        let r = planted_hit_rate([(&s, &hit), (&s, &miss)], 2).unwrap();
+        assert_eq!(r.sessions, 2);
+        assert_eq!(r.hit_rate, 0.5);
+        // 1 planted of 4, draw 2: 1 - C(3,2)/C(4,2) = 1 - 3/6
+        assert!((r.random_rate - 0.5).abs() < 1e-12);
+    }
+}

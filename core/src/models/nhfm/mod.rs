@@ -1,0 +1,172 @@
+//! NHFM — Neural Hierarchical Factorization Machines (Xi et al., `papers/nhfm.txt`).
+//!
+//! Two levels (Figure 2):
+//! 1. the [`event_extractor`] turns each event's fields into `e_t` with a Hadamard-product FM
+//!    (Eq. 1);
+//! 2. over the history `E_his = [e_1 … e_{T−1}]`, the [`event_interactions`] FM gives `s_α`
+//!    (Eq. 2, NHFM-α) and the [`self_importance`] attention plus the [`masked_lstm`] Bi-LSTM
+//!    give `s_β = [s_self; s_RNN]` (Eqs. 3–4, NHFM-β);
+//!
+//! then `y = sigmoid(MLP([s_α; s_β; e_T]) + f(x))` with the [`wide`] part `f` (Eq. 5), trained on
+//! the negative log-likelihood. Defaults follow the authors' setup (DIFM §4.3, same group and
+//! baselines): `k = 64`, `T = 20`, one hidden layer of 64, dropout 0.2; Bi-LSTM size 64.
+
+pub mod event_extractor;
+pub mod event_interactions;
+pub mod masked_lstm;
+pub mod mlp;
+pub mod self_importance;
+pub mod wide;
+
+use crate::encode::Batch;
+use burn::prelude::*;
+use event_extractor::{EventExtractor, EventExtractorConfig};
+use event_interactions::event_interactions;
+use masked_lstm::{MaskedBiLstm, MaskedBiLstmConfig};
+use mlp::{Mlp, MlpConfig};
+use self_importance::{SelfImportanceAttention, SelfImportanceAttentionConfig};
+use serde::{Deserialize, Serialize};
+use wide::{Wide, WideConfig};
+
+/// Which second-level modules are used (the paper's ablations, §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum NhfmVariant {
+    /// NHFM: event interactions and the self-importance-aware sequence module.
+    #[default]
+    Full,
+    /// NHFM-α: event interactions only.
+    Alpha,
+    /// NHFM-β: the self-importance-aware sequence module only.
+    Beta,
+}
+
+/// Configuration of [`Nhfm`].
+#[derive(Config, Debug)]
+pub struct NhfmConfig {
+    /// `n`: size of the feature dictionary (from the encoder).
+    pub num_features: usize,
+    /// `k`: embedding dimension.
+    #[config(default = 64)]
+    pub embedding_dim: usize,
+    /// Bi-LSTM hidden size `h`.
+    #[config(default = 64)]
+    pub lstm_hidden: usize,
+    /// MLP hidden size.
+    #[config(default = 64)]
+    pub mlp_hidden: usize,
+    /// Dropout probability in the MLP.
+    #[config(default = 0.2)]
+    pub dropout: f64,
+    /// Ablation switch.
+    #[config(default = "NhfmVariant::Full")]
+    pub variant: NhfmVariant,
+}
+
+impl NhfmConfig {
+    fn uses_alpha(&self) -> bool {
+        self.variant != NhfmVariant::Beta
+    }
+    fn uses_beta(&self) -> bool {
+        self.variant != NhfmVariant::Alpha
+    }
+
+    /// Build the model.
+    pub fn init(&self, device: &Device) -> Nhfm {
+        let k = self.embedding_dim;
+        let mut d = k; // e_T
+        if self.uses_alpha() {
+            d += k;
+        }
+        if self.uses_beta() {
+            d += k + self.lstm_hidden;
+        }
+        Nhfm {
+            event_extractor: EventExtractorConfig::new(self.num_features, k).init(device),
+            self_importance: self
+                .uses_beta()
+                .then(|| SelfImportanceAttentionConfig::new(k).init(device)),
+            bi_lstm: self
+                .uses_beta()
+                .then(|| MaskedBiLstmConfig::new(k, self.lstm_hidden).init(device)),
+            use_alpha: self.uses_alpha(),
+            mlp: MlpConfig::new(d, self.mlp_hidden, self.dropout).init(device),
+            wide: WideConfig::new(self.num_features).init(device),
+        }
+    }
+}
+
+/// The NHFM model.
+#[derive(Module, Debug)]
+pub struct Nhfm {
+    /// Eq. (1).
+    pub event_extractor: EventExtractor,
+    /// Eq. (3) (absent in NHFM-α).
+    pub self_importance: Option<SelfImportanceAttention>,
+    /// `s_RNN` (absent in NHFM-α).
+    pub bi_lstm: Option<MaskedBiLstm>,
+    /// Whether Eq. (2) is used (not in NHFM-β).
+    pub use_alpha: bool,
+    /// The MLP of Eq. (5).
+    pub mlp: Mlp,
+    /// `f(x)` of Eq. (5).
+    pub wide: Wide,
+}
+
+/// What [`Nhfm::forward`] returns: the logit and the per-event explanations.
+#[derive(Debug, Clone)]
+pub struct NhfmOutput {
+    /// `MLP(s) + f(x)`, `[B]`; the score is its sigmoid.
+    pub logits: Tensor<1>,
+    /// `α`: each history event's share of the event-interaction FM `s_α`, `[B, T−1]`
+    /// (`None` for NHFM-β).
+    pub alpha: Option<Tensor<2>>,
+    /// `β`: the self-importance attention weights of Eq. (3), `[B, T−1]` (`None` for NHFM-α).
+    pub beta: Option<Tensor<2>>,
+}
+
+impl Nhfm {
+    /// Score a batch. Slots `0..T−1` are the history, slot `T−1` the current event.
+    pub fn forward(&self, batch: &Batch) -> NhfmOutput {
+        let [b, t, f] = batch.event_index.dims();
+        let events = self
+            .event_extractor
+            .forward(batch.event_index.clone(), batch.event_value.clone());
+        let k = events.dims()[2];
+        let history = events.clone().narrow(1, 0, t - 1);
+        let q = batch.event_mask.clone().narrow(1, 0, t - 1);
+        let current = events.narrow(1, t - 1, 1).reshape([b, k]);
+
+        let mut parts = Vec::with_capacity(4);
+        let mut alpha = None;
+        if self.use_alpha {
+            let out = event_interactions(history.clone(), q.clone());
+            parts.push(out.s_alpha);
+            alpha = Some(out.alpha);
+        }
+        let mut beta = None;
+        if let (Some(attention), Some(bi_lstm)) = (&self.self_importance, &self.bi_lstm) {
+            let out = attention.forward(history.clone(), q.clone());
+            parts.push(out.s_self);
+            parts.push(bi_lstm.forward(history, q));
+            beta = Some(out.beta);
+        }
+        parts.push(current);
+        let deep = self.mlp.forward(Tensor::cat(parts, 1));
+
+        let p = batch.profile_index.dims()[1];
+        let wide_index = Tensor::cat(
+            vec![batch.event_index.clone().reshape([b, t * f]), batch.profile_index.clone()],
+            1,
+        );
+        let wide_value = Tensor::cat(
+            vec![batch.event_value.clone().reshape([b, t * f]), batch.profile_value.clone()],
+            1,
+        );
+        debug_assert_eq!(wide_index.dims()[1], t * f + p);
+        NhfmOutput {
+            logits: deep + self.wide.forward(wide_index, wide_value),
+            alpha,
+            beta,
+        }
+    }
+}

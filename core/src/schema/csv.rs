@@ -1,0 +1,290 @@
+//! CSV long format: one event per row, sessions grouped by the session id column.
+//!
+//! Columns: the session id, the timestamp, the label (optional), the planted flag (optional),
+//! every event field and every profile field. Profile values and the label repeat on each row
+//! of a session (the first non-empty value wins; a conflicting one is an error). Rows of a
+//! session need not be contiguous; sessions keep the order of their first row.
+
+use super::Schema;
+use super::session::{
+    Event, FieldValues, Session, data_err, label_from_str, number_from_str, timestamp_seconds,
+};
+use crate::error::{DataProblem, Error, Location, Result};
+use std::collections::HashMap;
+use std::io::Read;
+
+struct Columns {
+    id: usize,
+    ts: usize,
+    label: Option<usize>,
+    planted: Option<usize>,
+    event: [Vec<usize>; 3],
+    profile: [Vec<Option<usize>>; 3],
+}
+
+fn find(headers: &csv::StringRecord, name: &str) -> Option<usize> {
+    headers.iter().position(|h| h.trim() == name)
+}
+
+fn columns(headers: &csv::StringRecord, schema: &Schema, source: &str) -> Result<Columns> {
+    let loc = Location::new(source, 1);
+    let need = |name: &str| {
+        find(headers, name).ok_or_else(|| data_err(&loc, name, DataProblem::Missing))
+    };
+    let ev = &schema.event;
+    let pr = &schema.profile;
+    let opt = |names: Vec<&String>| names.into_iter().map(|n| find(headers, n)).collect();
+    Ok(Columns {
+        id: need(&schema.session_id)?,
+        ts: need(&schema.timestamp.field)?,
+        label: schema.label.as_deref().and_then(|l| find(headers, l)),
+        planted: schema.planted.as_deref().and_then(|p| find(headers, p)),
+        event: [
+            ev.categorical.iter().map(|f| need(&f.name)).collect::<Result<_>>()?,
+            ev.numeric.iter().map(|f| need(&f.name)).collect::<Result<_>>()?,
+            ev.text.iter().map(|f| need(&f.name)).collect::<Result<_>>()?,
+        ],
+        profile: [
+            opt(pr.categorical.iter().map(|f| &f.name).collect()),
+            opt(pr.numeric.iter().map(|f| &f.name).collect()),
+            opt(pr.text.iter().map(|f| &f.name).collect()),
+        ],
+    })
+}
+
+fn cell(row: &csv::StringRecord, col: usize) -> Option<&str> {
+    row.get(col).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Keep the first non-empty value of a session-level cell; a different later value is an error.
+fn merge<T: PartialEq + std::fmt::Debug>(
+    slot: &mut Option<T>,
+    value: Option<T>,
+    loc: &Location,
+    field: &str,
+) -> Result<()> {
+    match (slot.as_ref(), value) {
+        (_, None) => Ok(()),
+        (None, Some(v)) => {
+            *slot = Some(v);
+            Ok(())
+        }
+        (Some(old), Some(v)) if *old == v => Ok(()),
+        (Some(old), Some(v)) => Err(data_err(
+            loc,
+            field,
+            DataProblem::Invalid(format!(
+                "session-level value changes within the session ({old:?} before, {v:?} here)"
+            )),
+        )),
+    }
+}
+
+/// Read sessions from CSV long format.
+pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec<Session>> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+    let headers = rdr
+        .headers()
+        .map_err(|e| data_err(&Location::new(source, 1), "<header>", DataProblem::Malformed(e.to_string())))?
+        .clone();
+    let cols = columns(&headers, schema, source)?;
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut sessions: Vec<Session> = Vec::new();
+    for (i, row) in rdr.records().enumerate() {
+        let line = i + 2;
+        let loc = Location::new(source, line);
+        let row = row.map_err(|e| match e.kind() {
+            csv::ErrorKind::Io(io) => Error::Io {
+                location: loc.clone(),
+                message: io.to_string(),
+            },
+            _ => data_err(&loc, "<row>", DataProblem::Malformed(e.to_string())),
+        })?;
+        let id = cell(&row, cols.id)
+            .ok_or_else(|| data_err(&loc, &schema.session_id, DataProblem::Missing))?
+            .to_string();
+        let ts_name = &schema.timestamp.field;
+        let ts = number_from_str(cell(&row, cols.ts).unwrap_or(""), &loc, ts_name)?
+            .ok_or_else(|| data_err(&loc, ts_name, DataProblem::Missing))?;
+        let ts = timestamp_seconds(ts, schema.timestamp.unit, &loc, ts_name)?;
+        let ev = &schema.event;
+        let values = FieldValues {
+            categorical: cols.event[0].iter().map(|&c| cell(&row, c).map(String::from)).collect(),
+            numeric: cols.event[1]
+                .iter()
+                .zip(&ev.numeric)
+                .map(|(&c, f)| number_from_str(cell(&row, c).unwrap_or(""), &loc, &f.name))
+                .collect::<Result<_>>()?,
+            text: cols.event[2].iter().map(|&c| cell(&row, c).map(String::from)).collect(),
+        };
+        let planted = match (cols.planted, &schema.planted) {
+            (Some(c), Some(name)) => label_from_str(cell(&row, c).unwrap_or(""), &loc, name)?.unwrap_or(false),
+            _ => false,
+        };
+        let label = match (cols.label, &schema.label) {
+            (Some(c), Some(name)) => label_from_str(cell(&row, c).unwrap_or(""), &loc, name)?,
+            _ => None,
+        };
+        let pr = &schema.profile;
+        let k = *index.entry(id.clone()).or_insert_with(|| {
+            sessions.push(Session {
+                id,
+                label: None,
+                profile: FieldValues {
+                    categorical: vec![None; pr.categorical.len()],
+                    numeric: vec![None; pr.numeric.len()],
+                    text: vec![None; pr.text.len()],
+                },
+                events: Vec::new(),
+            });
+            sessions.len() - 1
+        });
+        let s = &mut sessions[k];
+        merge(&mut s.label, label, &loc, schema.label.as_deref().unwrap_or("label"))?;
+        for ((slot, col), f) in s.profile.categorical.iter_mut().zip(&cols.profile[0]).zip(&pr.categorical) {
+            merge(slot, col.and_then(|c| cell(&row, c)).map(String::from), &loc, &f.name)?;
+        }
+        for ((slot, col), f) in s.profile.numeric.iter_mut().zip(&cols.profile[1]).zip(&pr.numeric) {
+            let v = number_from_str(col.and_then(|c| cell(&row, c)).unwrap_or(""), &loc, &f.name)?;
+            merge(slot, v, &loc, &f.name)?;
+        }
+        for ((slot, col), f) in s.profile.text.iter_mut().zip(&cols.profile[2]).zip(&pr.text) {
+            merge(slot, col.and_then(|c| cell(&row, c)).map(String::from), &loc, &f.name)?;
+        }
+        s.events.push(Event { ts, values, planted });
+    }
+    for s in &mut sessions {
+        s.events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+    }
+    Ok(sessions)
+}
+
+/// Write sessions in CSV long format (the inverse of [`read_csv`]): a header, then one row per
+/// event; session-level values repeat on every row. A session without events cannot be
+/// represented and is reported as an error.
+pub fn write_csv<W: std::io::Write>(sessions: &[Session], schema: &Schema, writer: W) -> Result<()> {
+    let io = |e: csv::Error| Error::Io {
+        location: Location::new("<csv output>", 0),
+        message: e.to_string(),
+    };
+    let mut w = csv::Writer::from_writer(writer);
+    let (ev, pr) = (&schema.event, &schema.profile);
+    let mut header: Vec<&str> = vec![&schema.session_id, &schema.timestamp.field];
+    header.extend(schema.label.as_deref());
+    header.extend(schema.planted.as_deref());
+    for g in [ev, pr] {
+        header.extend(g.categorical.iter().map(|f| f.name.as_str()));
+        header.extend(g.numeric.iter().map(|f| f.name.as_str()));
+        header.extend(g.text.iter().map(|f| f.name.as_str()));
+    }
+    w.write_record(&header).map_err(io)?;
+    let num = |v: &Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let txt = |v: &Option<String>| v.clone().unwrap_or_default();
+    for s in sessions {
+        if s.events.is_empty() {
+            return Err(Error::Model(format!(
+                "session `{}` has no events and cannot be written in CSV long format",
+                s.id
+            )));
+        }
+        for e in &s.events {
+            let ts = match schema.timestamp.unit {
+                super::TimeUnit::Seconds => e.ts,
+                super::TimeUnit::Milliseconds => e.ts * 1000.0,
+            };
+            let mut row: Vec<String> = vec![s.id.clone(), ts.to_string()];
+            if schema.label.is_some() {
+                row.push(s.label.map(|l| u8::from(l).to_string()).unwrap_or_default());
+            }
+            if schema.planted.is_some() {
+                row.push(if e.planted { "1" } else { "" }.to_string());
+            }
+            for v in [&e.values, &s.profile] {
+                row.extend(v.categorical.iter().map(txt));
+                row.extend(v.numeric.iter().map(num));
+                row.extend(v.text.iter().map(txt));
+            }
+            w.write_record(&row).map_err(io)?;
+        }
+    }
+    w.flush().map_err(|e| Error::Io {
+        location: Location::new("<csv output>", 0),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::DataError;
+
+    fn schema() -> Schema {
+        Schema::from_toml(
+            r#"
+            label = "label"
+            [timestamp]
+            field = "ts"
+            unit = "milliseconds"
+            [[event.categorical]]
+            name = "kind"
+            [[event.numeric]]
+            name = "amount"
+            [[profile.categorical]]
+            name = "tier"
+            "#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn groups_rows_by_session() {
+        let text = "id,ts,kind,amount,tier,label\nb,3000,pay,2.5,gold,1\na,1000,login,,,0\nb,1000,login,,gold,\n";
+        let s = read_csv(text.as_bytes(), "e.csv", &schema()).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].id, "b");
+        assert_eq!(s[0].label, Some(true));
+        assert_eq!(s[0].events.len(), 2);
+        assert_eq!(s[0].events[0].ts, 1.0);
+        assert_eq!(s[0].events[1].values.numeric[0], Some(2.5));
+        assert_eq!(s[0].profile.categorical[0].as_deref(), Some("gold"));
+        assert_eq!(s[1].label, Some(false));
+    }
+
+    fn error_of(text: &str) -> DataError {
+        match read_csv(text.as_bytes(), "e.csv", &schema()) {
+            Err(Error::Data(e)) => e,
+            other => panic!("expected a data error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn csv_round_trip_of_synthetic_sessions() {
+        let schema = Schema::synthetic_default();
+        let sessions: Vec<Session> = crate::synth::generate(crate::synth::SynthConfig {
+            sessions: 50,
+            ..Default::default()
+        })
+        .into_iter()
+        .map(|s| s.session)
+        .collect();
+        let mut buf = Vec::new();
+        write_csv(&sessions, &schema, &mut buf).unwrap();
+        let back = read_csv(buf.as_slice(), "rt.csv", &schema).unwrap();
+        assert_eq!(back, sessions);
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let e = error_of("id,ts,kind,amount\na,1,x,1\na,2,y,abc\n");
+        assert_eq!((e.location.line, e.field.as_str()), (3, "amount"));
+        let e = error_of("id,ts,amount\n");
+        assert_eq!((e.location.line, e.field.as_str()), (1, "kind"));
+        let e = error_of("id,ts,kind,amount,tier\na,1,x,1,gold\na,2,y,1,silver\n");
+        assert_eq!((e.location.line, e.field.as_str()), (3, "tier"));
+        let e = error_of("id,ts,kind,amount\na,1,x\n");
+        assert_eq!(e.location.line, 2);
+        assert!(matches!(e.problem, DataProblem::Malformed(_)));
+        let e = error_of("id,ts,kind,amount\n,1,x,2\n");
+        assert_eq!((e.field.as_str(), e.problem), ("id", DataProblem::Missing));
+    }
+}

@@ -1,0 +1,313 @@
+//! The event schema: which fields a session and its events carry, and how each is read.
+//!
+//! A schema is a TOML (or JSON) file. The default one, used by the synthetic generator and the
+//! default job, is [`Schema::synthetic_default`]; its text lives in `synthetic.toml`.
+//!
+//! ```toml
+//! session_id = "id"
+//! label = "label"
+//! max_events = 20            # T: most recent events kept per session
+//! [timestamp]
+//! field = "ts"
+//! unit = "seconds"           # or "milliseconds"
+//! [[event.categorical]]
+//! name = "event_type"
+//! [[event.numeric]]
+//! name = "amount"
+//! transform = "log1p"
+//! [[event.text]]
+//! name = "description"
+//! [[profile.categorical]]
+//! name = "kyc_level"
+//! ```
+
+mod csv;
+mod session;
+
+pub use csv::{read_csv, write_csv};
+pub use session::{Event, FieldValues, Session, parse_session_json, read_jsonl, session_from_json, session_to_json,
+};
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// Unit of the timestamp field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    /// Seconds since the Unix epoch (fractions allowed).
+    #[default]
+    Seconds,
+    /// Milliseconds since the Unix epoch (`Date.now()` in JavaScript).
+    Milliseconds,
+}
+
+/// The timestamp field of events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimestampSpec {
+    /// Field name inside each event.
+    pub field: String,
+    /// Unit of the number.
+    #[serde(default)]
+    pub unit: TimeUnit,
+}
+
+/// Transform applied to a numeric value before standardisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Transform {
+    /// Use the value as is.
+    #[default]
+    Identity,
+    /// `sign(x)·ln(1 + |x|)`: for amounts, durations, counts.
+    Log1p,
+}
+
+impl Transform {
+    /// Apply the transform.
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            Transform::Identity => x,
+            Transform::Log1p => x.signum() * x.abs().ln_1p(),
+        }
+    }
+}
+
+/// A categorical field: a string (numbers and booleans are read as their text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoricalField {
+    /// Field name.
+    pub name: String,
+    /// Keep at most this many most frequent values; the rest map to the OOV bucket.
+    #[serde(default)]
+    pub max_vocab: Option<usize>,
+}
+
+/// A numeric field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumericField {
+    /// Field name.
+    pub name: String,
+    /// Transform before standardisation.
+    #[serde(default)]
+    pub transform: Transform,
+}
+
+/// A free-text field (merchant names, descriptions), used by the text-aware models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextField {
+    /// Field name.
+    pub name: String,
+}
+
+/// A group of fields (one for events, one for the session profile).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FieldGroup {
+    /// Categorical fields.
+    #[serde(default)]
+    pub categorical: Vec<CategoricalField>,
+    /// Numeric fields.
+    #[serde(default)]
+    pub numeric: Vec<NumericField>,
+    /// Free-text fields.
+    #[serde(default)]
+    pub text: Vec<TextField>,
+}
+
+impl FieldGroup {
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.categorical
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(self.numeric.iter().map(|f| f.name.as_str()))
+            .chain(self.text.iter().map(|f| f.name.as_str()))
+    }
+}
+
+fn default_session_id() -> String {
+    "id".into()
+}
+fn default_max_events() -> usize {
+    20
+}
+fn default_true() -> bool {
+    true
+}
+fn default_min_count() -> usize {
+    1
+}
+
+/// The whole schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    /// Session id key (JSONL) or column (CSV).
+    #[serde(default = "default_session_id")]
+    pub session_id: String,
+    /// The label key/column (0/1 or true/false); optional at scoring time.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Optional per-event ground-truth flag marking planted (fraudulent) events. Used only to
+    /// evaluate explanations, never as a model input.
+    #[serde(default)]
+    pub planted: Option<String>,
+    /// The timestamp field of events.
+    pub timestamp: TimestampSpec,
+    /// Event fields.
+    #[serde(default)]
+    pub event: FieldGroup,
+    /// Session-level profile fields.
+    #[serde(default)]
+    pub profile: FieldGroup,
+    /// Maximum number of events kept per session (the most recent ones); the paper's T.
+    #[serde(default = "default_max_events")]
+    pub max_events: usize,
+    /// Add the derived event fields `hour_of_day` (categorical) and `log_gap` (log1p seconds
+    /// since the previous event, numeric).
+    #[serde(default = "default_true")]
+    pub time_features: bool,
+    /// Values seen fewer times than this in training map to the OOV bucket.
+    #[serde(default = "default_min_count")]
+    pub min_count: usize,
+}
+
+/// Name of the derived hour-of-day field.
+pub const HOUR_OF_DAY: &str = "hour_of_day";
+/// Name of the derived inter-event gap field.
+pub const LOG_GAP: &str = "log_gap";
+/// The embedded default schema of the synthetic data.
+pub const SYNTHETIC_SCHEMA_TOML: &str = include_str!("synthetic.toml");
+
+impl Schema {
+    /// Parse a schema from TOML text and validate it.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let schema: Schema = toml::from_str(text).map_err(|e| Error::Schema(e.to_string()))?;
+        schema.validate()?;
+        Ok(schema)
+    }
+
+    /// Parse a schema from JSON text and validate it.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let schema: Schema =
+            serde_json::from_str(text).map_err(|e| Error::Schema(e.to_string()))?;
+        schema.validate()?;
+        Ok(schema)
+    }
+
+    /// Parse a schema file's text, choosing the format from a file name (`.json` or TOML).
+    pub fn from_file_text(name: &str, text: &str) -> Result<Self> {
+        if name.ends_with(".json") {
+            Self::from_json(text)
+        } else {
+            Self::from_toml(text)
+        }
+        .map_err(|e| match e {
+            Error::Schema(m) => Error::Schema(format!("{name}: {m}")),
+            other => other,
+        })
+    }
+
+    /// The schema of the synthetic data set (`native gen`).
+    pub fn synthetic_default() -> Self {
+        Self::from_toml(SYNTHETIC_SCHEMA_TOML).expect("embedded synthetic schema is valid")
+    }
+
+    /// Check names are unique and non-empty and limits are sane.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_events < 2 {
+            return Err(Error::Schema(format!(
+                "max_events must be at least 2 (one history event and the current event), got {}",
+                self.max_events
+            )));
+        }
+        if self.max_events > 4096 {
+            return Err(Error::Schema(format!(
+                "max_events must be at most 4096, got {}",
+                self.max_events
+            )));
+        }
+        let mut seen = HashSet::new();
+        let reserved = [self.timestamp.field.as_str()]
+            .into_iter()
+            .chain(self.planted.as_deref());
+        for name in self.event.names().chain(reserved) {
+            if name.is_empty() {
+                return Err(Error::Schema("an event field has an empty name".into()));
+            }
+            if !seen.insert(name) {
+                return Err(Error::Schema(format!("event field `{name}` is declared twice")));
+            }
+            if self.time_features && (name == HOUR_OF_DAY || name == LOG_GAP) {
+                return Err(Error::Schema(format!(
+                    "event field `{name}` clashes with a derived time feature; rename it or set time_features = false"
+                )));
+            }
+        }
+        let mut seen = HashSet::new();
+        for name in self.profile.names() {
+            if name.is_empty() || !seen.insert(name) {
+                return Err(Error::Schema(format!(
+                    "profile field `{name}` is empty or declared twice"
+                )));
+            }
+        }
+        if self.event.categorical.is_empty() && self.event.numeric.is_empty() && !self.time_features
+        {
+            return Err(Error::Schema(
+                "events need at least one categorical or numeric field".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_schema_parses() {
+        let s = Schema::synthetic_default();
+        assert_eq!(s.max_events, 20);
+        assert_eq!(s.timestamp.unit, TimeUnit::Seconds);
+        assert!(s.event.categorical.iter().any(|f| f.name == "event_type"));
+    }
+
+    #[test]
+    fn duplicate_field_is_rejected() {
+        let text = r#"
+            [timestamp]
+            field = "ts"
+            [[event.categorical]]
+            name = "a"
+            [[event.numeric]]
+            name = "a"
+        "#;
+        let err = Schema::from_toml(text).unwrap_err().to_string();
+        assert!(err.contains("`a` is declared twice"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_and_small_t_are_rejected() {
+        let err = Schema::from_toml("[timestamp]\nfield='ts'\nmax_event=3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_event"), "{err}");
+        let err = Schema::from_toml("max_events=1\n[timestamp]\nfield='ts'\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_events must be at least 2"), "{err}");
+    }
+
+    #[test]
+    fn log1p_is_signed() {
+        assert!((Transform::Log1p.apply(-(std::f64::consts::E - 1.0)) + 1.0).abs() < 1e-12);
+        assert_eq!(Transform::Identity.apply(3.5), 3.5);
+    }
+}

@@ -1,0 +1,446 @@
+//! Sessions and events as read from input, validated against a [`Schema`].
+//!
+//! JSONL: one session per line:
+//! `{"id": "s1", "label": 0, "profile": {...}, "events": [{"ts": 1700000000, "event_type": "login", ...}]}`.
+//! Keys the schema does not declare are ignored, so producers can carry extra context.
+
+use super::{FieldGroup, Schema, TimeUnit};
+use crate::error::{DataError, DataProblem, Error, Location, Result};
+use serde_json::Value as Json;
+use std::io::BufRead;
+
+/// The values of one field group (an event's or a profile's), in schema order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FieldValues {
+    /// Categorical values (`None` = missing).
+    pub categorical: Vec<Option<String>>,
+    /// Numeric values, finite (`None` = missing).
+    pub numeric: Vec<Option<f64>>,
+    /// Text values (`None` = missing).
+    pub text: Vec<Option<String>>,
+}
+
+/// One event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Seconds since the Unix epoch.
+    pub ts: f64,
+    /// Field values in schema order.
+    pub values: FieldValues,
+    /// Ground truth: this event belongs to a planted fraud pattern (evaluation only).
+    pub planted: bool,
+}
+
+/// One session: a user's events plus session-level profile and an optional label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Session id.
+    pub id: String,
+    /// Fraud / risk label when known.
+    pub label: Option<bool>,
+    /// Session-level profile values.
+    pub profile: FieldValues,
+    /// Events in time order (stable for equal timestamps).
+    pub events: Vec<Event>,
+}
+
+pub(crate) fn data_err(location: &Location, field: impl Into<String>, problem: DataProblem) -> Error {
+    Error::Data(DataError {
+        location: location.clone(),
+        field: field.into(),
+        problem,
+    })
+}
+
+fn type_name(v: &Json) -> String {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+    .to_string()
+}
+
+/// Read a categorical cell: strings as is, numbers and booleans as their text.
+pub(crate) fn categorical_from_json(v: Option<&Json>, loc: &Location, path: &str) -> Result<Option<String>> {
+    match v {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(Json::Number(n)) => Ok(Some(n.to_string())),
+        Some(Json::Bool(b)) => Ok(Some(b.to_string())),
+        Some(other) => Err(data_err(
+            loc,
+            path,
+            DataProblem::WrongType {
+                expected: "a string, number or boolean",
+                found: type_name(other),
+            },
+        )),
+    }
+}
+
+/// Parse a number given as text (CSV cells, JSON strings). Empty text is missing.
+pub(crate) fn number_from_str(s: &str, loc: &Location, path: &str) -> Result<Option<f64>> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let x: f64 = t.parse().map_err(|_| {
+        data_err(
+            loc,
+            path,
+            DataProblem::WrongType {
+                expected: "a number",
+                found: format!("{t:?}"),
+            },
+        )
+    })?;
+    if !x.is_finite() {
+        return Err(data_err(loc, path, DataProblem::NotFinite(t.to_string())));
+    }
+    Ok(Some(x))
+}
+
+pub(crate) fn number_from_json(v: Option<&Json>, loc: &Location, path: &str) -> Result<Option<f64>> {
+    match v {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Number(n)) => match n.as_f64() {
+            Some(x) if x.is_finite() => Ok(Some(x)),
+            _ => Err(data_err(loc, path, DataProblem::NotFinite(n.to_string()))),
+        },
+        Some(Json::String(s)) => number_from_str(s, loc, path),
+        Some(other) => Err(data_err(
+            loc,
+            path,
+            DataProblem::WrongType {
+                expected: "a number",
+                found: type_name(other),
+            },
+        )),
+    }
+}
+
+fn text_from_json(v: Option<&Json>, loc: &Location, path: &str) -> Result<Option<String>> {
+    match v {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(data_err(
+            loc,
+            path,
+            DataProblem::WrongType {
+                expected: "a string",
+                found: type_name(other),
+            },
+        )),
+    }
+}
+
+/// Read a label: 0/1, true/false, "0"/"1"; null or absent is unknown.
+pub(crate) fn label_from_str(s: &str, loc: &Location, path: &str) -> Result<Option<bool>> {
+    match s.trim() {
+        "" => Ok(None),
+        "0" | "false" | "0.0" => Ok(Some(false)),
+        "1" | "true" | "1.0" => Ok(Some(true)),
+        other => Err(data_err(
+            loc,
+            path,
+            DataProblem::Invalid(format!("label must be 0/1 or true/false, found {other:?}")),
+        )),
+    }
+}
+
+fn label_from_json(v: Option<&Json>, loc: &Location, path: &str) -> Result<Option<bool>> {
+    match v {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Bool(b)) => Ok(Some(*b)),
+        Some(Json::Number(n)) => label_from_str(&n.to_string(), loc, path),
+        Some(Json::String(s)) => label_from_str(s, loc, path),
+        Some(other) => Err(data_err(
+            loc,
+            path,
+            DataProblem::WrongType {
+                expected: "0/1 or a boolean",
+                found: type_name(other),
+            },
+        )),
+    }
+}
+
+/// Convert a timestamp number in the schema's unit to seconds, rejecting negative values.
+pub(crate) fn timestamp_seconds(x: f64, unit: TimeUnit, loc: &Location, path: &str) -> Result<f64> {
+    if x < 0.0 {
+        return Err(data_err(
+            loc,
+            path,
+            DataProblem::Invalid(format!("timestamp must not be negative, found {x}")),
+        ));
+    }
+    Ok(match unit {
+        TimeUnit::Seconds => x,
+        TimeUnit::Milliseconds => x / 1000.0,
+    })
+}
+
+fn group_from_json(
+    obj: &serde_json::Map<String, Json>,
+    group: &FieldGroup,
+    loc: &Location,
+    prefix: &str,
+) -> Result<FieldValues> {
+    let path = |name: &str| format!("{prefix}{name}");
+    Ok(FieldValues {
+        categorical: group
+            .categorical
+            .iter()
+            .map(|f| categorical_from_json(obj.get(&f.name), loc, &path(&f.name)))
+            .collect::<Result<_>>()?,
+        numeric: group
+            .numeric
+            .iter()
+            .map(|f| number_from_json(obj.get(&f.name), loc, &path(&f.name)))
+            .collect::<Result<_>>()?,
+        text: group
+            .text
+            .iter()
+            .map(|f| text_from_json(obj.get(&f.name), loc, &path(&f.name)))
+            .collect::<Result<_>>()?,
+    })
+}
+
+fn as_object<'a>(v: &'a Json, loc: &Location, path: &str) -> Result<&'a serde_json::Map<String, Json>> {
+    v.as_object().ok_or_else(|| {
+        data_err(
+            loc,
+            path,
+            DataProblem::WrongType {
+                expected: "an object",
+                found: type_name(v),
+            },
+        )
+    })
+}
+
+/// Build a session from an already parsed JSON value.
+pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Session> {
+    let obj = as_object(v, loc, "<session>")?;
+    let id = match obj.get(&schema.session_id) {
+        Some(Json::String(s)) => s.clone(),
+        Some(Json::Number(n)) => n.to_string(),
+        None | Some(Json::Null) => {
+            return Err(data_err(loc, &schema.session_id, DataProblem::Missing));
+        }
+        Some(other) => {
+            return Err(data_err(
+                loc,
+                &schema.session_id,
+                DataProblem::WrongType {
+                    expected: "a string or number",
+                    found: type_name(other),
+                },
+            ));
+        }
+    };
+    let label = match &schema.label {
+        Some(key) => label_from_json(obj.get(key), loc, key)?,
+        None => None,
+    };
+    let profile = match obj.get("profile") {
+        None | Some(Json::Null) => group_from_json(&Default::default(), &schema.profile, loc, "profile.")?,
+        Some(p) => group_from_json(as_object(p, loc, "profile")?, &schema.profile, loc, "profile.")?,
+    };
+    let events_json = match obj.get("events") {
+        Some(Json::Array(a)) => a,
+        None => return Err(data_err(loc, "events", DataProblem::Missing)),
+        Some(other) => {
+            return Err(data_err(
+                loc,
+                "events",
+                DataProblem::WrongType {
+                    expected: "an array",
+                    found: type_name(other),
+                },
+            ));
+        }
+    };
+    let mut events = Vec::with_capacity(events_json.len());
+    for (i, ev) in events_json.iter().enumerate() {
+        let prefix = format!("events[{i}].");
+        let ev = as_object(ev, loc, &format!("events[{i}]"))?;
+        let ts_path = format!("{prefix}{}", schema.timestamp.field);
+        let ts = number_from_json(ev.get(&schema.timestamp.field), loc, &ts_path)?
+            .ok_or_else(|| data_err(loc, &ts_path, DataProblem::Missing))?;
+        let ts = timestamp_seconds(ts, schema.timestamp.unit, loc, &ts_path)?;
+        let planted = match &schema.planted {
+            Some(key) => label_from_json(ev.get(key), loc, &format!("{prefix}{key}"))?.unwrap_or(false),
+            None => false,
+        };
+        events.push(Event {
+            ts,
+            values: group_from_json(ev, &schema.event, loc, &prefix)?,
+            planted,
+        });
+    }
+    events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+    Ok(Session {
+        id,
+        label,
+        profile,
+        events,
+    })
+}
+
+fn group_to_json(values: &FieldValues, group: &FieldGroup, obj: &mut serde_json::Map<String, Json>) {
+    for (f, v) in group.categorical.iter().zip(&values.categorical) {
+        if let Some(v) = v {
+            obj.insert(f.name.clone(), Json::String(v.clone()));
+        }
+    }
+    for (f, v) in group.numeric.iter().zip(&values.numeric) {
+        if let Some(n) = v.and_then(serde_json::Number::from_f64) {
+            obj.insert(f.name.clone(), Json::Number(n));
+        }
+    }
+    for (f, v) in group.text.iter().zip(&values.text) {
+        if let Some(v) = v {
+            obj.insert(f.name.clone(), Json::String(v.clone()));
+        }
+    }
+}
+
+/// The JSON form of a session (the inverse of [`session_from_json`]); missing values are left
+/// out, and the planted flag is written only where it is set.
+pub fn session_to_json(session: &Session, schema: &Schema) -> Json {
+    let mut obj = serde_json::Map::new();
+    obj.insert(schema.session_id.clone(), Json::String(session.id.clone()));
+    if let (Some(key), Some(label)) = (&schema.label, session.label) {
+        obj.insert(key.clone(), Json::from(u8::from(label)));
+    }
+    let mut profile = serde_json::Map::new();
+    group_to_json(&session.profile, &schema.profile, &mut profile);
+    obj.insert("profile".into(), Json::Object(profile));
+    let events = session
+        .events
+        .iter()
+        .map(|e| {
+            let mut ev = serde_json::Map::new();
+            let ts = match schema.timestamp.unit {
+                TimeUnit::Seconds => e.ts,
+                TimeUnit::Milliseconds => e.ts * 1000.0,
+            };
+            if let Some(n) = serde_json::Number::from_f64(ts) {
+                ev.insert(schema.timestamp.field.clone(), Json::Number(n));
+            }
+            group_to_json(&e.values, &schema.event, &mut ev);
+            if let (Some(key), true) = (&schema.planted, e.planted) {
+                ev.insert(key.clone(), Json::Bool(true));
+            }
+            Json::Object(ev)
+        })
+        .collect();
+    obj.insert("events".into(), Json::Array(events));
+    Json::Object(obj)
+}
+
+/// Parse one session from JSON text.
+pub fn parse_session_json(text: &str, schema: &Schema, loc: &Location) -> Result<Session> {
+    let v: Json = serde_json::from_str(text).map_err(|e| {
+        data_err(
+            loc,
+            "<session>",
+            DataProblem::Malformed(format!("{e} (column {})", e.column())),
+        )
+    })?;
+    session_from_json(&v, schema, loc)
+}
+
+/// Read sessions from JSONL: one JSON session per line; blank lines are skipped.
+pub fn read_jsonl<R: BufRead>(reader: R, source: &str, schema: &Schema) -> Result<Vec<Session>> {
+    let mut sessions = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let loc = Location::new(source, i + 1);
+        let line = line.map_err(|e| Error::Io {
+            location: loc.clone(),
+            message: e.to_string(),
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        sessions.push(parse_session_json(&line, schema, &loc)?);
+    }
+    Ok(sessions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Schema {
+        Schema::synthetic_default()
+    }
+
+    #[test]
+    fn json_round_trip() {
+        let line = r#"{"id":"a","label":0,"profile":{"kyc_level":"basic"},"events":[{"ts":10.5,"event_type":"login","amount":3.25,"planted":true}]}"#;
+        let loc = Location::new("t", 1);
+        let s = parse_session_json(line, &schema(), &loc).unwrap();
+        let back = session_to_json(&s, &schema());
+        assert_eq!(session_from_json(&back, &schema(), &loc).unwrap(), s);
+    }
+
+    #[test]
+    fn reads_a_session_and_sorts_events() {
+        let line = r#"{"id":"a","label":1,"profile":{"kyc_level":"basic","account_age_days":"12"},
+            "events":[{"ts":20,"event_type":"payment","amount":5.5,"planted":true},
+                      {"ts":10,"event_type":"login","extra":"ignored"}]}"#
+            .replace('\n', " ");
+        let s = read_jsonl(line.as_bytes(), "x.jsonl", &schema()).unwrap();
+        assert_eq!(s.len(), 1);
+        let s = &s[0];
+        assert_eq!(s.label, Some(true));
+        assert_eq!(s.events[0].values.categorical[0].as_deref(), Some("login"));
+        assert!(s.events[1].planted);
+        assert_eq!(s.events[1].values.numeric[0], Some(5.5));
+        assert_eq!(s.profile.numeric[0], Some(12.0));
+    }
+
+    fn error_of(line: &str) -> DataError {
+        match read_jsonl(format!("\n{line}").as_bytes(), "in.jsonl", &schema()) {
+            Err(Error::Data(e)) => e,
+            other => panic!("expected a data error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let e = error_of(r#"{"id":"a","events":[{"ts":1},{"ts":2,"amount":"lots"}]}"#);
+        assert_eq!(e.location, Location::new("in.jsonl", 2));
+        assert_eq!(e.field, "events[1].amount");
+        assert!(matches!(e.problem, DataProblem::WrongType { .. }));
+        assert!(e.to_string().starts_with("in.jsonl:2: field `events[1].amount`"));
+
+        let e = error_of(r#"{"id":"a","events":[{"event_type":"login"}]}"#);
+        assert_eq!(e.field, "events[0].ts");
+        assert_eq!(e.problem, DataProblem::Missing);
+
+        let e = error_of(r#"{"id":"a","events":[{"ts":1,"amount":"NaN"}]}"#);
+        assert!(matches!(e.problem, DataProblem::NotFinite(_)));
+
+        let e = error_of(r#"{"events":[]}"#);
+        assert_eq!((e.field.as_str(), e.problem), ("id", DataProblem::Missing));
+
+        let e = error_of(r#"{"id":"a","label":7,"events":[]}"#);
+        assert_eq!(e.field, "label");
+
+        let e = error_of(r#"{"id":"a", "events": [}"#);
+        assert!(matches!(e.problem, DataProblem::Malformed(_)));
+
+        let e = error_of(r#"{"id":"a","events":[{"ts":-5}]}"#);
+        assert!(matches!(e.problem, DataProblem::Invalid(_)));
+
+        let e = error_of(r#"{"id":"a","events":[{"ts":1,"event_type":["x"]}]}"#);
+        assert_eq!(e.field, "events[0].event_type");
+    }
+}

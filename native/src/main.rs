@@ -1,0 +1,317 @@
+//! `seqrisk` — train, evaluate, score and inspect behaviour-sequence risk models.
+//!
+//! `cargo run -p native` with no arguments runs the default job: generate the synthetic data
+//! set, train NHFM, print the test metrics and write the artifact and a ROC plot.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use seqrisk_core::artifact::Artifact;
+use seqrisk_core::metrics::{Metrics, roc_curve};
+use seqrisk_core::models::ModelKind;
+use seqrisk_core::schema::{Schema, read_jsonl, write_csv};
+use seqrisk_core::scorer::Scorer;
+use seqrisk_core::synth::{SynthConfig, generate};
+use seqrisk_native::data::{Format, read_schema, read_sessions};
+use seqrisk_native::files::write_atomic;
+use seqrisk_native::train::{Backend, TrainOptions, train};
+use seqrisk_native::{plot, report};
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(name = "seqrisk", version, about = "Behaviour-sequence risk models: train natively, score anywhere.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the default job: synthetic data → train NHFM → metrics, artifact, ROC plot.
+    Demo(DemoArgs),
+    /// Generate synthetic sessions with planted fraud patterns (JSONL or CSV by extension).
+    Gen(GenArgs),
+    /// Train a model on a data file and write its artifact.
+    Train(TrainArgs),
+    /// Evaluate an artifact on a labelled data file.
+    Eval(EvalArgs),
+    /// Score sessions (JSONL in, JSONL out with score and explanation).
+    Score(ScoreArgs),
+    /// Print an artifact's model card.
+    Inspect {
+        /// The artifact file.
+        artifact: PathBuf,
+    },
+}
+
+#[derive(Args, Clone)]
+struct GenOpts {
+    /// Number of sessions.
+    #[arg(long, default_value_t = SynthConfig::default().sessions)]
+    sessions: usize,
+    /// Share of fraudulent sessions.
+    #[arg(long, default_value_t = SynthConfig::default().fraud_rate)]
+    fraud_rate: f64,
+    /// Seed.
+    #[arg(long, default_value_t = SynthConfig::default().seed)]
+    seed: u64,
+}
+
+impl GenOpts {
+    fn config(&self) -> Result<SynthConfig> {
+        if !(0.0..=0.5).contains(&self.fraud_rate) {
+            bail!("--fraud-rate must be between 0 and 0.5, got {}", self.fraud_rate);
+        }
+        Ok(SynthConfig {
+            sessions: self.sessions,
+            fraud_rate: self.fraud_rate,
+            seed: self.seed,
+            ..Default::default()
+        })
+    }
+}
+
+#[derive(Args)]
+struct GenArgs {
+    #[command(flatten)]
+    gen_opts: GenOpts,
+    /// Output file: `.jsonl` or `.csv`.
+    #[arg(long, short, default_value = "seqrisk-out/data/synthetic.jsonl")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct FitOpts {
+    /// Model to train.
+    #[arg(long, default_value = "nhfm", value_parser = parse_kind)]
+    model: ModelKind,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = TrainOptions::default().epochs)]
+    epochs: usize,
+    /// Early-stopping patience in epochs.
+    #[arg(long, default_value_t = TrainOptions::default().patience)]
+    patience: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = TrainOptions::default().batch_size)]
+    batch_size: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = TrainOptions::default().learning_rate)]
+    learning_rate: f64,
+    /// Seed of split, shuffling and initialisation.
+    #[arg(long, default_value_t = TrainOptions::default().seed)]
+    train_seed: u64,
+    /// Training backend.
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    backend: Backend,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_kind(s: &str) -> Result<ModelKind, String> {
+    s.parse().map_err(|e: seqrisk_core::Error| e.to_string())
+}
+
+#[derive(Parser)]
+struct DemoArgs {
+    #[command(flatten)]
+    gen_opts: GenOpts,
+    #[command(flatten)]
+    fit: FitOpts,
+    /// Output folder.
+    #[arg(long, short, default_value = "seqrisk-out")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Training data (`.jsonl` or `.csv`), labelled.
+    #[arg(long)]
+    data: PathBuf,
+    /// Schema file (TOML or JSON); default: the synthetic data's schema.
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    #[command(flatten)]
+    fit: FitOpts,
+    /// Output folder for the artifact, metrics, ROC plot and checkpoints.
+    #[arg(long, short, default_value = "seqrisk-out")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// The artifact.
+    #[arg(long)]
+    artifact: PathBuf,
+    /// Labelled data (`.jsonl` or `.csv`), read with the artifact's schema.
+    #[arg(long)]
+    data: PathBuf,
+}
+
+#[derive(Args)]
+struct ScoreArgs {
+    /// The artifact.
+    #[arg(long)]
+    artifact: PathBuf,
+    /// Sessions to score (`.jsonl`, `.csv`, or `-` for JSONL on standard input).
+    #[arg(long, short)]
+    input: PathBuf,
+    /// Output JSONL file; standard output when absent.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => demo(DemoArgs::parse_from(["demo"])),
+        Some(Command::Demo(a)) => demo(a),
+        Some(Command::Gen(a)) => gen_cmd(&a.gen_opts, &a.out).map(|_| ()),
+        Some(Command::Train(a)) => {
+            let schema = read_schema(a.schema.as_deref())?;
+            fit(&a.data, &schema, &a.fit, &a.out)
+        }
+        Some(Command::Eval(a)) => eval(&a),
+        Some(Command::Score(a)) => score(&a),
+        Some(Command::Inspect { artifact }) => {
+            let bytes = std::fs::read(&artifact).with_context(|| format!("cannot read {}", artifact.display()))?;
+            let a = Artifact::from_bytes(&bytes).with_context(|| format!("{}", artifact.display()))?;
+            print!("{}", report::model_card(&a.header, bytes.len()));
+            Ok(())
+        }
+    }
+}
+
+fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<()> {
+    let cfg = opts.config()?;
+    let schema = Schema::synthetic_default();
+    let data = generate(cfg);
+    let bytes = match Format::from_path(out)? {
+        Format::Jsonl => {
+            let mut s = String::new();
+            for d in &data {
+                s.push_str(&d.to_json_line(&schema));
+                s.push('\n');
+            }
+            s.into_bytes()
+        }
+        Format::Csv => {
+            let sessions: Vec<_> = data.iter().map(|d| d.session.clone()).collect();
+            let mut buf = Vec::new();
+            write_csv(&sessions, &schema, &mut buf)?;
+            buf
+        }
+    };
+    write_atomic(out, &bytes)?;
+    let schema_path = out.with_file_name("schema.toml");
+    write_atomic(&schema_path, seqrisk_core::schema::SYNTHETIC_SCHEMA_TOML.as_bytes())?;
+    let pos = data.iter().filter(|d| d.session.label == Some(true)).count();
+    eprintln!(
+        "wrote {} sessions ({pos} fraudulent, {:.1}%) to {} and their schema to {}",
+        data.len(),
+        100.0 * pos as f64 / data.len().max(1) as f64,
+        out.display(),
+        schema_path.display()
+    );
+    Ok(())
+}
+
+fn demo(a: DemoArgs) -> Result<()> {
+    let data = a.out.join("data/synthetic.jsonl");
+    eprintln!("seqrisk default job: synthetic data → {} → metrics, artifact, ROC plot", a.fit.model);
+    gen_cmd(&a.gen_opts, &data)?;
+    fit(&data, &Schema::synthetic_default(), &a.fit, &a.out)
+}
+
+fn fit(data: &Path, schema: &Schema, f: &FitOpts, out: &Path) -> Result<()> {
+    let loaded = read_sessions(data, schema)?;
+    eprintln!("read {} sessions from {}", loaded.sessions.len(), data.display());
+    let opts = TrainOptions {
+        model: f.model,
+        epochs: f.epochs,
+        patience: f.patience,
+        batch_size: f.batch_size,
+        learning_rate: f.learning_rate,
+        seed: f.train_seed,
+        backend: f.backend,
+        progress: !f.quiet,
+        checkpoint_dir: Some(out.join("checkpoints")),
+        ..Default::default()
+    };
+    let outcome = train(&loaded.sessions, schema, &opts, &loaded.fingerprint)?;
+    let name = f.model.name();
+    let artifact_path = out.join(format!("{name}.seqrisk"));
+    write_atomic(&artifact_path, &outcome.artifact.to_bytes()?)?;
+    let roc_path = out.join(format!("{name}-roc.png"));
+    plot::roc_png(
+        &roc_path,
+        &format!("{name} ROC on the test split (AUC {:.4})", outcome.metrics.auc),
+        &[(name.to_string(), outcome.artifact.header.test_roc.clone())],
+    )?;
+    let table = report::metrics_table(name, &outcome.metrics);
+    let planted = report::planted_line(&outcome.planted);
+    let json = serde_json::json!({
+        "model": name,
+        "test": outcome.metrics,
+        "planted_top3": outcome.planted,
+        "epochs": outcome.history,
+    });
+    write_atomic(&out.join(format!("{name}-metrics.json")), serde_json::to_string_pretty(&json)?.as_bytes())?;
+    write_atomic(&out.join(format!("{name}-metrics.md")), format!("{table}\n{planted}\n").as_bytes())?;
+    println!("\nTest metrics\n\n{table}\n{planted}\n");
+    println!("artifact:  {}", artifact_path.display());
+    println!("ROC curve: {}", roc_path.display());
+    println!("metrics:   {}", out.join(format!("{name}-metrics.json")).display());
+    Ok(())
+}
+
+fn load_scorer(path: &Path) -> Result<Scorer> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let artifact = Artifact::from_bytes(&bytes).with_context(|| path.display().to_string())?;
+    Ok(Scorer::from_artifact(&artifact, burn::prelude::Device::flex())?)
+}
+
+fn eval(a: &EvalArgs) -> Result<()> {
+    let scorer = load_scorer(&a.artifact)?;
+    let loaded = read_sessions(&a.data, &scorer.encoder.schema)?;
+    let labels: Vec<bool> = loaded
+        .sessions
+        .iter()
+        .map(|s| s.label.context(format!("session `{}` has no label", s.id)))
+        .collect::<Result<_>>()?;
+    let scores: Vec<f64> = scorer.score(&loaded.sessions)?.into_iter().map(|s| s.score).collect();
+    let m = Metrics::compute(&scores, &labels);
+    print!("{}", report::metrics_table("artifact", &m));
+    if roc_curve(&scores, &labels).is_none() {
+        eprintln!("note: the data needs positive and negative sessions for AUC, KS and pAUC");
+    }
+    Ok(())
+}
+
+fn score(a: &ScoreArgs) -> Result<()> {
+    let scorer = load_scorer(&a.artifact)?;
+    let schema = &scorer.encoder.schema;
+    let sessions = if a.input.as_os_str() == "-" {
+        let stdin = std::io::stdin();
+        read_jsonl(BufReader::new(stdin.lock()), "<stdin>", schema)?
+    } else {
+        read_sessions(&a.input, schema)?.sessions
+    };
+    let mut out = String::new();
+    for s in scorer.score(&sessions)? {
+        out.push_str(&serde_json::to_string(&s)?);
+        out.push('\n');
+    }
+    match &a.output {
+        Some(p) => {
+            write_atomic(p, out.as_bytes())?;
+            eprintln!("scored {} sessions into {}", sessions.len(), p.display());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(out.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+

@@ -1,0 +1,69 @@
+//! Text reports: the metric table and the model card.
+
+use seqrisk_core::artifact::Header;
+use seqrisk_core::explain::PlantedHitRate;
+use seqrisk_core::metrics::Metrics;
+use std::fmt::Write;
+
+/// A Markdown table of test metrics.
+pub fn metrics_table(model: &str, m: &Metrics) -> String {
+    format!(
+        "| model | sessions | positives | AUC | pAUC (FPR ≤ 1%) | KS | Recall@10% |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n\
+         | {model} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
+        m.sessions, m.positives, m.auc, m.pauc_1pct, m.ks, m.recall_at_10pct
+    )
+}
+
+/// One line on explanations vs planted events.
+pub fn planted_line(p: &Option<PlantedHitRate>) -> String {
+    match p {
+        Some(p) => format!(
+            "explanations: a planted event is among the top-3 weighted events in {:.1}% of {} true-positive test sessions (random choice: {:.1}%)",
+            100.0 * p.hit_rate,
+            p.sessions,
+            100.0 * p.random_rate
+        ),
+        None => "explanations: no true-positive test session with planted ground truth".into(),
+    }
+}
+
+/// The model card printed by `inspect`.
+pub fn model_card(h: &Header, file_bytes: usize) -> String {
+    let mut s = String::new();
+    let e = &h.encoder;
+    let _ = writeln!(s, "seqrisk artifact ({file_bytes} bytes), written by seqrisk {}", h.seqrisk_version);
+    let _ = writeln!(s, "created (unix seconds): {}", h.created_unix);
+    match h.model_config() {
+        Ok(c) => {
+            let _ = writeln!(s, "model: {}", c.kind());
+        }
+        Err(err) => {
+            let _ = writeln!(s, "model: configuration unreadable ({err})");
+        }
+    }
+    let _ = writeln!(s, "config: {}", h.model_config_json);
+    let _ = writeln!(
+        s,
+        "inputs: T = {} events x {} fields ({}), {} profile slots, {} features in the dictionary",
+        e.max_events(),
+        e.event_fields(),
+        e.event_field_names().join(", "),
+        e.profile_fields(),
+        e.num_features()
+    );
+    let _ = writeln!(s, "training data: {}", h.data_fingerprint);
+    let t = &h.training;
+    let _ = writeln!(
+        s,
+        "split (train/valid/test): {:?} sessions, {:?} positives; seed {}; {} epochs, best {} (valid AUC {:.4})",
+        t.split_sessions, t.split_positives, t.seed, t.epochs, t.best_epoch, t.valid_auc
+    );
+    if let Some(m) = &h.test_metrics {
+        s.push_str(&metrics_table(&h.model_config().map(|c| c.kind().to_string()).unwrap_or_default(), m));
+    }
+    if let Some((hit, random)) = t.planted_top3 {
+        let _ = writeln!(s, "planted event in top-3 explanation: {:.1}% (random {:.1}%)", 100.0 * hit, 100.0 * random);
+    }
+    s
+}

@@ -1,0 +1,302 @@
+//! The training loop: split, fit the encoder, train with Adam and early stopping on validation
+//! AUC, evaluate on the test split, and package the artifact.
+
+use crate::files::write_atomic;
+use anyhow::{Context, Result, bail};
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::activation::log_sigmoid;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
+use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
+use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
+use seqrisk_core::metrics::{Metrics, auc, roc_curve};
+use seqrisk_core::models::{Model, ModelConfig, ModelKind};
+use seqrisk_core::schema::{Schema, Session};
+use seqrisk_core::scorer::score_encoded;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Where training runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Backend {
+    /// Burn's Flex CPU backend.
+    #[default]
+    Cpu,
+    /// Burn's wgpu backend (build with `--features wgpu`).
+    Wgpu,
+}
+
+impl Backend {
+    /// The inference device of this backend.
+    pub fn device(self) -> Result<Device> {
+        match self {
+            Backend::Cpu => Ok(Device::flex()),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Ok(Device::wgpu(DeviceKind::DefaultDevice)),
+            #[cfg(not(feature = "wgpu"))]
+            Backend::Wgpu => bail!("this build has no GPU backend; rebuild with `--features wgpu`"),
+        }
+    }
+}
+
+/// Training settings; defaults are the papers'.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Which model.
+    pub model: ModelKind,
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Stop after this many epochs without a better validation AUC.
+    pub patience: usize,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// L2 penalty.
+    pub weight_decay: f32,
+    /// Seed for the split, shuffling and initialisation.
+    pub seed: u64,
+    /// Shares of sessions in validation and test.
+    pub valid_share: f64,
+    /// Share of sessions in test.
+    pub test_share: f64,
+    /// Folder for per-epoch checkpoints.
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// Where to train.
+    pub backend: Backend,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            model: ModelKind::Nhfm,
+            epochs: 20,
+            patience: 3,
+            batch_size: 256,
+            learning_rate: 5e-4,
+            weight_decay: 1e-6,
+            seed: 42,
+            valid_share: 0.15,
+            test_share: 0.15,
+            checkpoint_dir: None,
+            progress: true,
+            backend: Backend::Cpu,
+        }
+    }
+}
+
+/// One epoch's log line.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct EpochLog {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub loss: f64,
+    /// Validation AUC.
+    pub valid_auc: f64,
+    /// Seconds the epoch took.
+    pub seconds: f64,
+}
+
+/// What training produced.
+pub struct TrainOutcome {
+    /// The packaged model.
+    pub artifact: Artifact,
+    /// Test metrics.
+    pub metrics: Metrics,
+    /// Explanations against planted events on true-positive test sessions.
+    pub planted: Option<PlantedHitRate>,
+    /// Per-epoch log.
+    pub history: Vec<EpochLog>,
+}
+
+/// Split indices into train / validation / test, stratified by label, seeded.
+pub fn split(sessions: &[Session], valid: f64, test: f64, seed: u64) -> [Vec<usize>; 3] {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut out: [Vec<usize>; 3] = Default::default();
+    for class in [false, true] {
+        let mut idx: Vec<usize> = (0..sessions.len())
+            .filter(|&i| sessions[i].label.unwrap_or(false) == class)
+            .collect();
+        idx.shuffle(&mut rng);
+        let n = idx.len();
+        let n_test = (n as f64 * test).round() as usize;
+        let n_valid = (n as f64 * valid).round() as usize;
+        out[2].extend_from_slice(&idx[..n_test]);
+        out[1].extend_from_slice(&idx[n_test..n_test + n_valid]);
+        out[0].extend_from_slice(&idx[n_test + n_valid..]);
+    }
+    for part in &mut out {
+        part.sort_unstable();
+    }
+    out
+}
+
+/// Binary cross-entropy on logits (the negative log-likelihood of NHFM Eq. 5), mean over the batch.
+pub fn bce_with_logits(logits: Tensor<1>, labels: Tensor<1>) -> Tensor<1> {
+    let pos = log_sigmoid(logits.clone()) * labels.clone();
+    let neg = log_sigmoid(logits.neg()) * labels.neg().add_scalar(1.0);
+    (pos + neg).mean().neg()
+}
+
+fn labels(sessions: &[Session], idx: &[usize]) -> Vec<bool> {
+    idx.iter().map(|&i| sessions[i].label.unwrap_or(false)).collect()
+}
+
+fn evaluate(model: &Model, encoded: &[&EncodedSession], device: &Device) -> Vec<(f64, Explanation)> {
+    score_encoded(model, encoded, device)
+}
+
+/// Train a model on labelled sessions.
+pub fn train(
+    sessions: &[Session],
+    schema: &Schema,
+    opts: &TrainOptions,
+    data_fingerprint: &str,
+) -> Result<TrainOutcome> {
+    let unlabeled = sessions.iter().filter(|s| s.label.is_none()).count();
+    if unlabeled > 0 {
+        bail!("{unlabeled} sessions have no label; training needs a label on every session");
+    }
+    let [train_idx, valid_idx, test_idx] = split(sessions, opts.valid_share, opts.test_share, opts.seed);
+    for (name, idx) in [("train", &train_idx), ("validation", &valid_idx), ("test", &test_idx)] {
+        let l = labels(sessions, idx);
+        if !l.iter().any(|&x| x) || l.iter().all(|&x| x) {
+            bail!("the {name} split needs both positive and negative sessions; provide more data");
+        }
+    }
+    let train_sessions: Vec<Session> = train_idx.iter().map(|&i| sessions[i].clone()).collect();
+    let encoder = Encoder::fit(schema, &train_sessions)?;
+    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
+    let refs = |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
+    let (valid_refs, test_refs) = (refs(&valid_idx), refs(&test_idx));
+    let valid_labels = labels(sessions, &valid_idx);
+
+    let config = ModelConfig::default_for(opts.model, &encoder);
+    let infer_device = opts.backend.device()?;
+    let device = infer_device.clone().autodiff();
+    device.seed(opts.seed);
+    let mut model = config.init(&device);
+    let mut optim = AdamConfig::new()
+        .with_weight_decay(Some(WeightDecayConfig::new(opts.weight_decay)))
+        .init();
+    let mut rng = SmallRng::seed_from_u64(opts.seed ^ 0x5eed);
+    let batches_per_epoch = train_idx.len().div_ceil(opts.batch_size);
+    let bar = if opts.progress {
+        ProgressBar::new((opts.epochs * batches_per_epoch) as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {prefix} [{bar:30}] {pos}/{len} batches, {elapsed} (eta {eta}) {msg}",
+        )
+        .context("progress template")?
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("training {}", opts.model));
+    let mut history = Vec::new();
+    let mut best: Option<(f64, usize, Model)> = None;
+    let mut order = train_idx.clone();
+    for epoch in 1..=opts.epochs {
+        let started = Instant::now();
+        order.shuffle(&mut rng);
+        let mut loss_sum = 0.0;
+        for chunk in order.chunks(opts.batch_size) {
+            let batch = Batch::new(&refs(chunk), &device);
+            let out = model.forward(&batch);
+            let loss = bce_with_logits(out.logits, batch.labels);
+            let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+            if !loss_value.is_finite() {
+                bail!("training diverged at epoch {epoch} (loss {loss_value}); try a lower --learning-rate");
+            }
+            loss_sum += loss_value * chunk.len() as f64;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(opts.learning_rate, model, grads);
+            bar.inc(1);
+        }
+        let snapshot = model.valid();
+        let scores: Vec<f64> = evaluate(&snapshot, &valid_refs, &infer_device).into_iter().map(|x| x.0).collect();
+        let valid_auc = auc(&scores, &valid_labels).unwrap_or(f64::NAN);
+        let log = EpochLog {
+            epoch,
+            loss: loss_sum / train_idx.len() as f64,
+            valid_auc,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        bar.set_message(format!("epoch {epoch}: loss {:.4}, valid AUC {:.4}", log.loss, valid_auc));
+        bar.println(format!(
+            "epoch {epoch:>2}: loss {:.4}  valid AUC {:.4}  ({:.1}s)",
+            log.loss, valid_auc, log.seconds
+        ));
+        history.push(log);
+        if let Some(dir) = &opts.checkpoint_dir {
+            let bytes = snapshot.clone().into_record().into_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
+            write_atomic(&dir.join(format!("{}-last.bpk", opts.model)), &bytes)?;
+        }
+        let improved = best.as_ref().is_none_or(|(b, _, _)| valid_auc > *b);
+        if improved {
+            best = Some((valid_auc, epoch, snapshot));
+        } else if best.as_ref().is_some_and(|(_, e, _)| epoch - e >= opts.patience) {
+            bar.println(format!("early stopping: no better validation AUC for {} epochs", opts.patience));
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let Some((valid_auc, best_epoch, best_model)) = best else {
+        bail!("no epoch was run (epochs = 0)");
+    };
+
+    let test_labels = labels(sessions, &test_idx);
+    let scored = evaluate(&best_model, &test_refs, &infer_device);
+    let scores: Vec<f64> = scored.iter().map(|x| x.0).collect();
+    let metrics = Metrics::compute(&scores, &test_labels);
+    // true positives: positives scored above the 99th percentile of negatives (FPR 1%)
+    let mut neg: Vec<f64> = scores.iter().zip(&test_labels).filter(|(_, l)| !**l).map(|(s, _)| *s).collect();
+    neg.sort_by(f64::total_cmp);
+    let threshold = neg[((neg.len() as f64 * 0.99) as usize).min(neg.len() - 1)];
+    let planted = planted_hit_rate(
+        test_idx
+            .iter()
+            .zip(&scored)
+            .filter(|(i, (s, _))| sessions[**i].label == Some(true) && *s > threshold)
+            .map(|(&i, (_, e))| (&sessions[i], e)),
+        TOP_EVENTS,
+    );
+    let count = |idx: &[usize]| labels(sessions, idx).iter().filter(|&&l| l).count();
+    let header = Header {
+        seqrisk_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        model_config_json: serde_json::to_string(&config)?,
+        encoder,
+        test_metrics: Some(metrics),
+        test_roc: roc_curve(&scores, &test_labels).unwrap_or_default(),
+        data_fingerprint: data_fingerprint.to_string(),
+        training: TrainingSummary {
+            split_sessions: [train_idx.len(), valid_idx.len(), test_idx.len()],
+            split_positives: [count(&train_idx), count(&valid_idx), count(&test_idx)],
+            epochs: history.len(),
+            best_epoch,
+            seed: opts.seed,
+            valid_auc,
+            planted_top3: planted.map(|p| (p.hit_rate, p.random_rate)),
+        },
+    };
+    Ok(TrainOutcome {
+        artifact: Artifact::new(header, best_model)?,
+        metrics,
+        planted,
+        history,
+    })
+}
