@@ -3,7 +3,7 @@
 
 use crate::artifact::Artifact;
 use crate::encode::{Batch, EncodedSession, Encoder};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::explain::Explanation;
 use crate::models::Model;
 use crate::schema::Session;
@@ -28,35 +28,43 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+fn read_back<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| Error::Model(format!("cannot read model output back: {e:?}")))
+}
+
 /// Score encoded sessions; returns `(score, explanation)` per session, in order.
 pub fn score_encoded(
     model: &Model,
     encoded: &[&EncodedSession],
     device: &Device,
-) -> Vec<(f64, Explanation)> {
+) -> Result<Vec<(f64, Explanation)>> {
     let mut out = Vec::with_capacity(encoded.len());
     for chunk in encoded.chunks(SCORE_BATCH) {
         let batch = Batch::new(chunk, device);
         let output = model.forward(&batch);
-        let logits = output.logits.into_data().try_to_vec::<f32>().unwrap_or_default();
+        let logits = read_back(output.logits)?;
         let named: Vec<(&str, Vec<f32>, usize)> = output
             .event_weights
             .into_iter()
             .map(|w| {
                 let cols = w.weights.dims()[1];
-                (w.name, w.weights.into_data().try_to_vec::<f32>().unwrap_or_default(), cols)
+                Ok((w.name, read_back(w.weights)?, cols))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         for (b, enc) in chunk.iter().enumerate() {
             let rows: Vec<(&str, &[f32])> = named
                 .iter()
                 .map(|(name, data, cols)| (*name, &data[b * cols..(b + 1) * cols]))
                 .collect();
-            let logit = logits.get(b).copied().unwrap_or(f32::NAN);
-            out.push((sigmoid(logit as f64), Explanation::from_slots(enc, &rows)));
+            out.push((
+                sigmoid(logits[b] as f64),
+                Explanation::from_slots(enc, &rows),
+            ));
         }
     }
-    out
+    Ok(out)
 }
 
 /// A model ready to score raw sessions.
@@ -85,9 +93,10 @@ impl Scorer {
         for s in sessions {
             self.encoder.check_session(s)?;
         }
-        let encoded: Vec<EncodedSession> = sessions.iter().map(|s| self.encoder.encode(s)).collect();
+        let encoded: Vec<EncodedSession> =
+            sessions.iter().map(|s| self.encoder.encode(s)).collect();
         let refs: Vec<&EncodedSession> = encoded.iter().collect();
-        Ok(score_encoded(&self.model, &refs, &self.device)
+        Ok(score_encoded(&self.model, &refs, &self.device)?
             .into_iter()
             .zip(sessions)
             .map(|((score, explanation), s)| SessionScore {

@@ -38,15 +38,23 @@ pub struct Loaded {
 
 /// Read a data file.
 pub fn read_sessions(path: &Path, schema: &Schema) -> Result<Loaded> {
+    let format = Format::from_path(path)?;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display().to_string();
-    let sessions = match Format::from_path(path)? {
+    let sessions = match format {
         Format::Jsonl => read_jsonl(BufReader::new(bytes.as_slice()), &name, schema)?,
         Format::Csv => read_csv(bytes.as_slice(), &name, schema)?,
     };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(name);
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or(name);
     Ok(Loaded {
-        fingerprint: format!("{file_name}:{}:{:08x}", bytes.len(), crc32fast::hash(&bytes)),
+        fingerprint: format!(
+            "{file_name}:{}:{:08x}",
+            bytes.len(),
+            crc32fast::hash(&bytes)
+        ),
         sessions,
     })
 }
@@ -56,7 +64,8 @@ pub fn read_schema(path: Option<&Path>) -> Result<Schema> {
     match path {
         None => Ok(Schema::synthetic_default()),
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
             Ok(Schema::from_file_text(&p.display().to_string(), &text)?)
         }
     }

@@ -19,7 +19,11 @@ use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
-#[command(name = "seqrisk", version, about = "Behaviour-sequence risk models: train natively, score anywhere.")]
+#[command(
+    name = "seqrisk",
+    version,
+    about = "Behaviour-sequence risk models: train natively, score anywhere."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -60,7 +64,10 @@ struct GenOpts {
 impl GenOpts {
     fn config(&self) -> Result<SynthConfig> {
         if !(0.0..=0.5).contains(&self.fraud_rate) {
-            bail!("--fraud-rate must be between 0 and 0.5, got {}", self.fraud_rate);
+            bail!(
+                "--fraud-rate must be between 0 and 0.5, got {}",
+                self.fraud_rate
+            );
         }
         Ok(SynthConfig {
             sessions: self.sessions,
@@ -174,8 +181,10 @@ fn main() -> Result<()> {
         Some(Command::Eval(a)) => eval(&a),
         Some(Command::Score(a)) => score(&a),
         Some(Command::Inspect { artifact }) => {
-            let bytes = std::fs::read(&artifact).with_context(|| format!("cannot read {}", artifact.display()))?;
-            let a = Artifact::from_bytes(&bytes).with_context(|| format!("{}", artifact.display()))?;
+            let bytes = std::fs::read(&artifact)
+                .with_context(|| format!("cannot read {}", artifact.display()))?;
+            let a =
+                Artifact::from_bytes(&bytes).with_context(|| format!("{}", artifact.display()))?;
             print!("{}", report::model_card(&a.header, bytes.len()));
             Ok(())
         }
@@ -204,8 +213,14 @@ fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<()> {
     };
     write_atomic(out, &bytes)?;
     let schema_path = out.with_file_name("schema.toml");
-    write_atomic(&schema_path, seqrisk_core::schema::SYNTHETIC_SCHEMA_TOML.as_bytes())?;
-    let pos = data.iter().filter(|d| d.session.label == Some(true)).count();
+    write_atomic(
+        &schema_path,
+        seqrisk_core::schema::SYNTHETIC_SCHEMA_TOML.as_bytes(),
+    )?;
+    let pos = data
+        .iter()
+        .filter(|d| d.session.label == Some(true))
+        .count();
     eprintln!(
         "wrote {} sessions ({pos} fraudulent, {:.1}%) to {} and their schema to {}",
         data.len(),
@@ -218,14 +233,21 @@ fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<()> {
 
 fn demo(a: DemoArgs) -> Result<()> {
     let data = a.out.join("data/synthetic.jsonl");
-    eprintln!("seqrisk default job: synthetic data → {} → metrics, artifact, ROC plot", a.fit.model);
+    eprintln!(
+        "seqrisk default job: synthetic data → {} → metrics, artifact, ROC plot",
+        a.fit.model
+    );
     gen_cmd(&a.gen_opts, &data)?;
     fit(&data, &Schema::synthetic_default(), &a.fit, &a.out)
 }
 
 fn fit(data: &Path, schema: &Schema, f: &FitOpts, out: &Path) -> Result<()> {
     let loaded = read_sessions(data, schema)?;
-    eprintln!("read {} sessions from {}", loaded.sessions.len(), data.display());
+    eprintln!(
+        "read {} sessions from {}",
+        loaded.sessions.len(),
+        data.display()
+    );
     let opts = TrainOptions {
         model: f.model,
         epochs: f.epochs,
@@ -245,7 +267,10 @@ fn fit(data: &Path, schema: &Schema, f: &FitOpts, out: &Path) -> Result<()> {
     let roc_path = out.join(format!("{name}-roc.png"));
     plot::roc_png(
         &roc_path,
-        &format!("{name} ROC on the test split (AUC {:.4})", outcome.metrics.auc),
+        &format!(
+            "{name} ROC on the test split (AUC {:.4})",
+            outcome.metrics.auc
+        ),
         &[(name.to_string(), outcome.artifact.header.test_roc.clone())],
     )?;
     let table = report::metrics_table(name, &outcome.metrics);
@@ -256,19 +281,31 @@ fn fit(data: &Path, schema: &Schema, f: &FitOpts, out: &Path) -> Result<()> {
         "planted_top3": outcome.planted,
         "epochs": outcome.history,
     });
-    write_atomic(&out.join(format!("{name}-metrics.json")), serde_json::to_string_pretty(&json)?.as_bytes())?;
-    write_atomic(&out.join(format!("{name}-metrics.md")), format!("{table}\n{planted}\n").as_bytes())?;
+    write_atomic(
+        &out.join(format!("{name}-metrics.json")),
+        serde_json::to_string_pretty(&json)?.as_bytes(),
+    )?;
+    write_atomic(
+        &out.join(format!("{name}-metrics.md")),
+        format!("{table}\n{planted}\n").as_bytes(),
+    )?;
     println!("\nTest metrics\n\n{table}\n{planted}\n");
     println!("artifact:  {}", artifact_path.display());
     println!("ROC curve: {}", roc_path.display());
-    println!("metrics:   {}", out.join(format!("{name}-metrics.json")).display());
+    println!(
+        "metrics:   {}",
+        out.join(format!("{name}-metrics.json")).display()
+    );
     Ok(())
 }
 
 fn load_scorer(path: &Path) -> Result<Scorer> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let artifact = Artifact::from_bytes(&bytes).with_context(|| path.display().to_string())?;
-    Ok(Scorer::from_artifact(&artifact, burn::prelude::Device::flex())?)
+    Ok(Scorer::from_artifact(
+        &artifact,
+        burn::prelude::Device::flex(),
+    )?)
 }
 
 fn eval(a: &EvalArgs) -> Result<()> {
@@ -279,7 +316,11 @@ fn eval(a: &EvalArgs) -> Result<()> {
         .iter()
         .map(|s| s.label.context(format!("session `{}` has no label", s.id)))
         .collect::<Result<_>>()?;
-    let scores: Vec<f64> = scorer.score(&loaded.sessions)?.into_iter().map(|s| s.score).collect();
+    let scores: Vec<f64> = scorer
+        .score(&loaded.sessions)?
+        .into_iter()
+        .map(|s| s.score)
+        .collect();
     let m = Metrics::compute(&scores, &labels);
     print!("{}", report::metrics_table("artifact", &m));
     if roc_curve(&scores, &labels).is_none() {
@@ -314,4 +355,3 @@ fn score(a: &ScoreArgs) -> Result<()> {
     }
     Ok(())
 }
-

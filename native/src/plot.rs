@@ -22,9 +22,11 @@ fn ensure_font() {
 /// atomically.
 pub fn roc_png(path: &Path, title: &str, series: &[(String, Vec<RocPoint>)]) -> Result<()> {
     ensure_font();
-    let tmp = tempfile::Builder::new()
-        .suffix(".png")
-        .tempfile_in(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))?;
+    let tmp = tempfile::Builder::new().suffix(".png").tempfile_in(
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+    )?;
     {
         let root = BitMapBackend::new(tmp.path(), (720, 640)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
@@ -48,10 +50,15 @@ pub fn roc_png(path: &Path, title: &str, series: &[(String, Vec<RocPoint>)]) -> 
         for (i, (name, points)) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             chart
-                .draw_series(LineSeries::new(points.iter().map(|p| (p.fpr, p.tpr)), color.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    points.iter().map(|p| (p.fpr, p.tpr)),
+                    color.stroke_width(2),
+                ))
                 .map_err(|e| anyhow!("{e}"))?
                 .label(name.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()

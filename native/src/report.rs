@@ -32,7 +32,11 @@ pub fn planted_line(p: &Option<PlantedHitRate>) -> String {
 pub fn model_card(h: &Header, file_bytes: usize) -> String {
     let mut s = String::new();
     let e = &h.encoder;
-    let _ = writeln!(s, "seqrisk artifact ({file_bytes} bytes), written by seqrisk {}", h.seqrisk_version);
+    let _ = writeln!(
+        s,
+        "seqrisk artifact ({file_bytes} bytes), written by seqrisk {}",
+        h.seqrisk_version
+    );
     let _ = writeln!(s, "created (unix seconds): {}", h.created_unix);
     match h.model_config() {
         Ok(c) => {
@@ -60,10 +64,20 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
         t.split_sessions, t.split_positives, t.seed, t.epochs, t.best_epoch, t.valid_auc
     );
     if let Some(m) = &h.test_metrics {
-        s.push_str(&metrics_table(&h.model_config().map(|c| c.kind().to_string()).unwrap_or_default(), m));
+        s.push_str(&metrics_table(
+            &h.model_config()
+                .map(|c| c.kind().to_string())
+                .unwrap_or_default(),
+            m,
+        ));
     }
     if let Some((hit, random)) = t.planted_top3 {
-        let _ = writeln!(s, "planted event in top-3 explanation: {:.1}% (random {:.1}%)", 100.0 * hit, 100.0 * random);
+        let _ = writeln!(
+            s,
+            "planted event in top-3 explanation: {:.1}% (random {:.1}%)",
+            100.0 * hit,
+            100.0 * random
+        );
     }
     s
 }

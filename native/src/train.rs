@@ -9,12 +9,12 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::activation::log_sigmoid;
 use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
-use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
+use seqrisk_core::explain::{PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Metrics, auc, roc_curve};
 use seqrisk_core::models::{Model, ModelConfig, ModelKind};
 use seqrisk_core::schema::{Schema, Session};
@@ -54,6 +54,8 @@ pub struct TrainOptions {
     pub epochs: usize,
     /// Stop after this many epochs without a better validation AUC.
     pub patience: usize,
+    /// A validation AUC must beat the best by more than this to count as better.
+    pub min_delta: f64,
     /// Mini-batch size.
     pub batch_size: usize,
     /// Adam learning rate.
@@ -80,6 +82,7 @@ impl Default for TrainOptions {
             model: ModelKind::Nhfm,
             epochs: 20,
             patience: 3,
+            min_delta: 1e-4,
             batch_size: 256,
             learning_rate: 5e-4,
             weight_decay: 1e-6,
@@ -148,11 +151,9 @@ pub fn bce_with_logits(logits: Tensor<1>, labels: Tensor<1>) -> Tensor<1> {
 }
 
 fn labels(sessions: &[Session], idx: &[usize]) -> Vec<bool> {
-    idx.iter().map(|&i| sessions[i].label.unwrap_or(false)).collect()
-}
-
-fn evaluate(model: &Model, encoded: &[&EncodedSession], device: &Device) -> Vec<(f64, Explanation)> {
-    score_encoded(model, encoded, device)
+    idx.iter()
+        .map(|&i| sessions[i].label.unwrap_or(false))
+        .collect()
 }
 
 /// Train a model on labelled sessions.
@@ -166,8 +167,13 @@ pub fn train(
     if unlabeled > 0 {
         bail!("{unlabeled} sessions have no label; training needs a label on every session");
     }
-    let [train_idx, valid_idx, test_idx] = split(sessions, opts.valid_share, opts.test_share, opts.seed);
-    for (name, idx) in [("train", &train_idx), ("validation", &valid_idx), ("test", &test_idx)] {
+    let [train_idx, valid_idx, test_idx] =
+        split(sessions, opts.valid_share, opts.test_share, opts.seed);
+    for (name, idx) in [
+        ("train", &train_idx),
+        ("validation", &valid_idx),
+        ("test", &test_idx),
+    ] {
         let l = labels(sessions, idx);
         if !l.iter().any(|&x| x) || l.iter().all(|&x| x) {
             bail!("the {name} split needs both positive and negative sessions; provide more data");
@@ -176,7 +182,8 @@ pub fn train(
     let train_sessions: Vec<Session> = train_idx.iter().map(|&i| sessions[i].clone()).collect();
     let encoder = Encoder::fit(schema, &train_sessions)?;
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
-    let refs = |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
+    let refs =
+        |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
     let (valid_refs, test_refs) = (refs(&valid_idx), refs(&test_idx));
     let valid_labels = labels(sessions, &valid_idx);
 
@@ -216,7 +223,9 @@ pub fn train(
             let loss = bce_with_logits(out.logits, batch.labels);
             let loss_value = f64::from(loss.clone().into_scalar::<f32>());
             if !loss_value.is_finite() {
-                bail!("training diverged at epoch {epoch} (loss {loss_value}); try a lower --learning-rate");
+                bail!(
+                    "training diverged at epoch {epoch} (loss {loss_value}); try a lower --learning-rate"
+                );
             }
             loss_sum += loss_value * chunk.len() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -224,7 +233,10 @@ pub fn train(
             bar.inc(1);
         }
         let snapshot = model.valid();
-        let scores: Vec<f64> = evaluate(&snapshot, &valid_refs, &infer_device).into_iter().map(|x| x.0).collect();
+        let scores: Vec<f64> = score_encoded(&snapshot, &valid_refs, &infer_device)?
+            .into_iter()
+            .map(|x| x.0)
+            .collect();
         let valid_auc = auc(&scores, &valid_labels).unwrap_or(f64::NAN);
         let log = EpochLog {
             epoch,
@@ -232,21 +244,36 @@ pub fn train(
             valid_auc,
             seconds: started.elapsed().as_secs_f64(),
         };
-        bar.set_message(format!("epoch {epoch}: loss {:.4}, valid AUC {:.4}", log.loss, valid_auc));
+        bar.set_message(format!(
+            "epoch {epoch}: loss {:.4}, valid AUC {:.4}",
+            log.loss, valid_auc
+        ));
         bar.println(format!(
             "epoch {epoch:>2}: loss {:.4}  valid AUC {:.4}  ({:.1}s)",
             log.loss, valid_auc, log.seconds
         ));
         history.push(log);
         if let Some(dir) = &opts.checkpoint_dir {
-            let bytes = snapshot.clone().into_record().into_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let bytes = snapshot
+                .clone()
+                .into_record()
+                .into_bytes()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             write_atomic(&dir.join(format!("{}-last.bpk", opts.model)), &bytes)?;
         }
-        let improved = best.as_ref().is_none_or(|(b, _, _)| valid_auc > *b);
+        let improved = best
+            .as_ref()
+            .is_none_or(|(b, _, _)| valid_auc > *b + opts.min_delta);
         if improved {
             best = Some((valid_auc, epoch, snapshot));
-        } else if best.as_ref().is_some_and(|(_, e, _)| epoch - e >= opts.patience) {
-            bar.println(format!("early stopping: no better validation AUC for {} epochs", opts.patience));
+        } else if best
+            .as_ref()
+            .is_some_and(|(_, e, _)| epoch - e >= opts.patience)
+        {
+            bar.println(format!(
+                "early stopping: no better validation AUC for {} epochs",
+                opts.patience
+            ));
             break;
         }
     }
@@ -256,11 +283,16 @@ pub fn train(
     };
 
     let test_labels = labels(sessions, &test_idx);
-    let scored = evaluate(&best_model, &test_refs, &infer_device);
+    let scored = score_encoded(&best_model, &test_refs, &infer_device)?;
     let scores: Vec<f64> = scored.iter().map(|x| x.0).collect();
     let metrics = Metrics::compute(&scores, &test_labels);
     // true positives: positives scored above the 99th percentile of negatives (FPR 1%)
-    let mut neg: Vec<f64> = scores.iter().zip(&test_labels).filter(|(_, l)| !**l).map(|(s, _)| *s).collect();
+    let mut neg: Vec<f64> = scores
+        .iter()
+        .zip(&test_labels)
+        .filter(|(_, l)| !**l)
+        .map(|(s, _)| *s)
+        .collect();
     neg.sort_by(f64::total_cmp);
     let threshold = neg[((neg.len() as f64 * 0.99) as usize).min(neg.len() - 1)];
     let planted = planted_hit_rate(

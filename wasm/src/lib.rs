@@ -33,9 +33,16 @@ fn js_err(e: impl std::fmt::Display) -> JsError {
 /// Accept a JSON string or a plain JS value.
 fn to_json(input: JsValue, what: &str) -> Result<serde_json::Value, JsError> {
     match input.as_string() {
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| JsError::new(&format!("{what}: malformed JSON at line {}, column {}: {e}", e.line(), e.column()))),
-        None => serde_wasm_bindgen::from_value(input).map_err(|e| JsError::new(&format!("{what}: {e}"))),
+        Some(text) => serde_json::from_str(&text).map_err(|e| {
+            JsError::new(&format!(
+                "{what}: malformed JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ))
+        }),
+        None => {
+            serde_wasm_bindgen::from_value(input).map_err(|e| JsError::new(&format!("{what}: {e}")))
+        }
     }
 }
 
@@ -51,7 +58,12 @@ impl Scorer {
     #[wasm_bindgen(constructor)]
     pub fn new(artifact: &[u8]) -> Result<Scorer, JsError> {
         let artifact = Artifact::from_bytes(artifact).map_err(js_err)?;
-        let kind = artifact.header.model_config().map_err(js_err)?.kind().to_string();
+        let kind = artifact
+            .header
+            .model_config()
+            .map_err(js_err)?
+            .kind()
+            .to_string();
         let inner = scorer::Scorer::from_artifact(&artifact, Device::flex()).map_err(js_err)?;
         Ok(Scorer { inner, kind })
     }
@@ -71,8 +83,12 @@ impl Scorer {
     /// Score one session (JSON text or object).
     pub fn score(&self, session: JsValue) -> Result<JsValue, JsError> {
         let json = to_json(session, "session")?;
-        let s = session_from_json(&json, &self.inner.encoder.schema, &Location::new("session", 0))
-            .map_err(js_err)?;
+        let s = session_from_json(
+            &json,
+            &self.inner.encoder.schema,
+            &Location::new("session", 0),
+        )
+        .map_err(js_err)?;
         let mut scored = self.inner.score(std::slice::from_ref(&s)).map_err(js_err)?;
         match scored.pop() {
             Some(r) => to_js(&r),

@@ -12,7 +12,10 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 fn artifact_bytes() -> (Vec<u8>, Vec<String>) {
     let schema = Schema::synthetic_default();
-    let data = generate(SynthConfig { sessions: 60, ..Default::default() });
+    let data = generate(SynthConfig {
+        sessions: 60,
+        ..Default::default()
+    });
     let sessions: Vec<_> = data.iter().map(|d| d.session.clone()).collect();
     let encoder = Encoder::fit(&schema, &sessions).unwrap();
     let config = ModelConfig::default_for(ModelKind::Nhfm, &encoder);
@@ -30,7 +33,11 @@ fn artifact_bytes() -> (Vec<u8>, Vec<String>) {
         training: TrainingSummary::default(),
     };
     let bytes = Artifact::new(header, model).unwrap().to_bytes().unwrap();
-    let lines = data.iter().take(5).map(|d| d.to_json_line(&schema)).collect();
+    let lines = data
+        .iter()
+        .take(5)
+        .map(|d| d.to_json_line(&schema))
+        .collect();
     (bytes, lines)
 }
 
@@ -48,14 +55,20 @@ fn scores_sessions_with_explanations() {
     let (bytes, lines) = artifact_bytes();
     let scorer = Scorer::new(&bytes).map_err(JsValue::from).unwrap();
     assert_eq!(scorer.model(), "nhfm");
-    let r = scorer.score(JsValue::from_str(&lines[0])).map_err(JsValue::from).unwrap();
+    let r = scorer
+        .score(JsValue::from_str(&lines[0]))
+        .map_err(JsValue::from)
+        .unwrap();
     let r: serde_json::Value = serde_wasm_bindgen::from_value(r).unwrap();
     let score = r["score"].as_f64().unwrap();
     assert!(score > 0.0 && score < 1.0, "{r}");
     assert!(r["explanation"]["weights"]["alpha"].is_array(), "{r}");
     assert!(r["explanation"]["weights"]["beta"].is_array(), "{r}");
     let batch = format!("[{}]", lines.join(","));
-    let rs = scorer.score_batch(JsValue::from_str(&batch)).map_err(JsValue::from).unwrap();
+    let rs = scorer
+        .score_batch(JsValue::from_str(&batch))
+        .map_err(JsValue::from)
+        .unwrap();
     let rs: Vec<serde_json::Value> = serde_wasm_bindgen::from_value(rs).unwrap();
     assert_eq!(rs.len(), 5);
     assert_eq!(rs[0]["score"], r["score"], "batch and single scoring agree");
@@ -66,18 +79,29 @@ fn bad_input_is_a_js_error_not_a_trap() {
     let (bytes, _) = artifact_bytes();
     let scorer = Scorer::new(&bytes).map_err(JsValue::from).unwrap();
     let e = scorer
-        .score(JsValue::from_str(r#"{"id":"x","events":[{"ts":1,"amount":"lots"}]}"#))
+        .score(JsValue::from_str(
+            r#"{"id":"x","events":[{"ts":1,"amount":"lots"}]}"#,
+        ))
         .map_err(JsValue::from)
         .unwrap_err();
     assert!(message(e).contains("events[0].amount"));
-    let e = scorer.score(JsValue::from_str("{not json")).map_err(JsValue::from).unwrap_err();
+    let e = scorer
+        .score(JsValue::from_str("{not json"))
+        .map_err(JsValue::from)
+        .unwrap_err();
     assert!(message(e).contains("malformed JSON"));
 
     let mut flipped = bytes.clone();
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x40;
-    let e = Scorer::new(&flipped).map(|_| ()).map_err(JsValue::from).unwrap_err();
+    let e = Scorer::new(&flipped)
+        .map(|_| ())
+        .map_err(JsValue::from)
+        .unwrap_err();
     assert!(message(e).contains("checksum mismatch"));
-    let e = Scorer::new(&bytes[..10]).map(|_| ()).map_err(JsValue::from).unwrap_err();
+    let e = Scorer::new(&bytes[..10])
+        .map(|_| ())
+        .map_err(JsValue::from)
+        .unwrap_err();
     assert!(message(e).contains("truncated"));
 }

@@ -136,7 +136,8 @@ impl Artifact {
                 String::from_utf8_lossy(&MAGIC)
             )));
         }
-        let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+        let u32_at =
+            |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
         let u64_at = |o: usize| {
             let mut b = [0u8; 8];
             b.copy_from_slice(&bytes[o..o + 8]);

@@ -46,7 +46,10 @@ impl Batch {
                 TensorData::new(cat_f(|s| &s.event_value), [b, t, f]),
                 device,
             ),
-            event_mask: Tensor::from_data(TensorData::new(cat_f(|s| &s.event_mask), [b, t]), device),
+            event_mask: Tensor::from_data(
+                TensorData::new(cat_f(|s| &s.event_mask), [b, t]),
+                device,
+            ),
             profile_index: Tensor::from_data(
                 TensorData::new(cat_i(|s| &s.profile_index), [b, p]),
                 device,

@@ -34,7 +34,10 @@ pub struct NumericStats {
 impl NumericStats {
     fn fit(values: &[f64]) -> Self {
         if values.is_empty() {
-            return Self { mean: 0.0, std: 1.0 };
+            return Self {
+                mean: 0.0,
+                std: 1.0,
+            };
         }
         let n = values.len() as f64;
         let mean = values.iter().sum::<f64>() / n;
@@ -139,13 +142,16 @@ impl Encoder {
     pub fn fit(schema: &Schema, sessions: &[Session]) -> Result<Self> {
         schema.validate()?;
         if sessions.is_empty() {
-            return Err(Error::Model("cannot fit an encoder on zero sessions".into()));
+            return Err(Error::Model(
+                "cannot fit an encoder on zero sessions".into(),
+            ));
         }
         let events: Vec<_> = sessions
             .iter()
             .flat_map(|s| s.events.iter().map(|e| &e.values))
             .collect();
-        let (mut event_vocabs, mut event_stats) = fit_group(&schema.event, &events, schema.min_count);
+        let (mut event_vocabs, mut event_stats) =
+            fit_group(&schema.event, &events, schema.min_count);
         if schema.time_features {
             let mut counts: HashMap<String, usize> = HashMap::new();
             for s in sessions {
@@ -161,7 +167,8 @@ impl Encoder {
             event_stats.push(NumericStats::fit(&g));
         }
         let profiles: Vec<_> = sessions.iter().map(|s| &s.profile).collect();
-        let (profile_vocabs, profile_stats) = fit_group(&schema.profile, &profiles, schema.min_count);
+        let (profile_vocabs, profile_stats) =
+            fit_group(&schema.profile, &profiles, schema.min_count);
         Ok(Self {
             schema: schema.clone(),
             event_vocabs,
@@ -280,7 +287,13 @@ impl Encoder {
                 profile_value[j] = 1.0;
             }
         }
-        for (j, (v, spec)) in session.profile.numeric.iter().zip(&s.profile.numeric).enumerate() {
+        for (j, (v, spec)) in session
+            .profile
+            .numeric
+            .iter()
+            .zip(&s.profile.numeric)
+            .enumerate()
+        {
             if let Some(x) = v {
                 let c = self.profile_vocabs.len() + j;
                 profile_index[c] = pn[j] as i64;
@@ -320,8 +333,8 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::parse_session_json;
     use crate::Location;
+    use crate::schema::parse_session_json;
 
     fn schema() -> Schema {
         Schema::from_toml(
@@ -348,16 +361,23 @@ mod tests {
     #[test]
     fn encodes_right_aligned_with_pad_and_oov() {
         let train = vec![
-            session(r#"{"id":"a","profile":{"tier":"gold"},"events":[{"ts":0,"kind":"login"},{"ts":3600,"kind":"pay","amount":0}]}"#),
+            session(
+                r#"{"id":"a","profile":{"tier":"gold"},"events":[{"ts":0,"kind":"login"},{"ts":3600,"kind":"pay","amount":0}]}"#,
+            ),
             session(r#"{"id":"b","events":[{"ts":7200,"kind":"pay","amount":1.718281828}]}"#),
         ];
         let enc = Encoder::fit(&schema(), &train).unwrap();
         // fields: kind, hour_of_day, amount, log_gap
         assert_eq!(enc.event_fields(), 4);
-        assert_eq!(enc.event_field_names(), ["kind", "hour_of_day", "amount", "log_gap"]);
+        assert_eq!(
+            enc.event_field_names(),
+            ["kind", "hour_of_day", "amount", "log_gap"]
+        );
         // dictionary: pad row + kind(2+2) + hour(2+3) + amount + log_gap + tier(2+1)
         assert_eq!(enc.num_features(), 1 + 4 + 5 + 1 + 1 + 3);
-        let s = session(r#"{"id":"c","profile":{"tier":"new"},"events":[{"ts":3600,"kind":"refund"}]}"#);
+        let s = session(
+            r#"{"id":"c","profile":{"tier":"new"},"events":[{"ts":3600,"kind":"refund"}]}"#,
+        );
         let e = enc.encode(&s);
         assert_eq!(e.event_mask, [0.0, 0.0, 1.0]);
         assert_eq!(e.slot_event, [None, None, Some(0)]);
@@ -381,7 +401,9 @@ mod tests {
 
     #[test]
     fn keeps_only_the_most_recent_events() {
-        let s = session(r#"{"id":"a","events":[{"ts":1,"kind":"a"},{"ts":2,"kind":"b"},{"ts":3,"kind":"c"},{"ts":4,"kind":"d"},{"ts":5,"kind":"e"}]}"#);
+        let s = session(
+            r#"{"id":"a","events":[{"ts":1,"kind":"a"},{"ts":2,"kind":"b"},{"ts":3,"kind":"c"},{"ts":4,"kind":"d"},{"ts":5,"kind":"e"}]}"#,
+        );
         let enc = Encoder::fit(&schema(), std::slice::from_ref(&s)).unwrap();
         let e = enc.encode(&s);
         assert_eq!(e.slot_event, [Some(2), Some(3), Some(4)]);
@@ -391,7 +413,9 @@ mod tests {
 
     #[test]
     fn amount_normalisation_uses_training_statistics() {
-        let s = session(r#"{"id":"a","events":[{"ts":1,"amount":0},{"ts":2,"amount":1.718281828459045}]}"#);
+        let s = session(
+            r#"{"id":"a","events":[{"ts":1,"amount":0},{"ts":2,"amount":1.718281828459045}]}"#,
+        );
         let enc = Encoder::fit(&schema(), std::slice::from_ref(&s)).unwrap();
         // transformed values 0 and 1: mean 0.5, std 0.5 -> normalised -1 and +1
         let e = enc.encode(&s);

@@ -38,8 +38,10 @@ impl Vocab {
     /// Build from value counts: keep values seen at least `min_count` times, at most `max_size`
     /// of them, most frequent first (ties by value, so the result is deterministic).
     pub fn fit(counts: HashMap<String, usize>, min_count: usize, max_size: Option<usize>) -> Self {
-        let mut items: Vec<(String, usize)> =
-            counts.into_iter().filter(|(_, c)| *c >= min_count).collect();
+        let mut items: Vec<(String, usize)> = counts
+            .into_iter()
+            .filter(|(_, c)| *c >= min_count)
+            .collect();
         items.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         if let Some(max) = max_size {
             items.truncate(max);

@@ -33,7 +33,12 @@ impl Explanation {
             .collect();
         let weights: BTreeMap<String, Vec<f32>> = named_rows
             .iter()
-            .map(|(name, row)| (name.to_string(), history.iter().map(|&(s, _)| row[s]).collect()))
+            .map(|(name, row)| {
+                (
+                    name.to_string(),
+                    history.iter().map(|&(s, _)| row[s]).collect(),
+                )
+            })
             .collect();
         let mut combined: Vec<(usize, f32)> = history
             .iter()
@@ -81,12 +86,21 @@ pub fn planted_hit_rate<'a>(
     let (mut n, mut hits, mut random) = (0usize, 0usize, 0.0f64);
     for (session, exp) in items {
         let h = exp.events.len();
-        let p = exp.events.iter().filter(|&&e| session.events[e].planted).count();
+        let p = exp
+            .events
+            .iter()
+            .filter(|&&e| session.events[e].planted)
+            .count();
         if p == 0 {
             continue;
         }
         n += 1;
-        if exp.top_events.iter().take(k).any(|&e| session.events[e].planted) {
+        if exp
+            .top_events
+            .iter()
+            .take(k)
+            .any(|&e| session.events[e].planted)
+        {
             hits += 1;
         }
         let draw = k.min(h);

@@ -183,8 +183,7 @@ mod tests {
             pauc_05: f64,
             ks: f64,
         }
-        let cases: Vec<Case> =
-            serde_json::from_str(include_str!("sklearn_fixture.json")).unwrap();
+        let cases: Vec<Case> = serde_json::from_str(include_str!("sklearn_fixture.json")).unwrap();
         assert!(cases.len() >= 3);
         for c in cases {
             let l: Vec<bool> = c.labels.iter().map(|&x| x == 1).collect();

@@ -28,9 +28,8 @@ fn find(headers: &csv::StringRecord, name: &str) -> Option<usize> {
 
 fn columns(headers: &csv::StringRecord, schema: &Schema, source: &str) -> Result<Columns> {
     let loc = Location::new(source, 1);
-    let need = |name: &str| {
-        find(headers, name).ok_or_else(|| data_err(&loc, name, DataProblem::Missing))
-    };
+    let need =
+        |name: &str| find(headers, name).ok_or_else(|| data_err(&loc, name, DataProblem::Missing));
     let ev = &schema.event;
     let pr = &schema.profile;
     let opt = |names: Vec<&String>| names.into_iter().map(|n| find(headers, n)).collect();
@@ -40,9 +39,18 @@ fn columns(headers: &csv::StringRecord, schema: &Schema, source: &str) -> Result
         label: schema.label.as_deref().and_then(|l| find(headers, l)),
         planted: schema.planted.as_deref().and_then(|p| find(headers, p)),
         event: [
-            ev.categorical.iter().map(|f| need(&f.name)).collect::<Result<_>>()?,
-            ev.numeric.iter().map(|f| need(&f.name)).collect::<Result<_>>()?,
-            ev.text.iter().map(|f| need(&f.name)).collect::<Result<_>>()?,
+            ev.categorical
+                .iter()
+                .map(|f| need(&f.name))
+                .collect::<Result<_>>()?,
+            ev.numeric
+                .iter()
+                .map(|f| need(&f.name))
+                .collect::<Result<_>>()?,
+            ev.text
+                .iter()
+                .map(|f| need(&f.name))
+                .collect::<Result<_>>()?,
         ],
         profile: [
             opt(pr.categorical.iter().map(|f| &f.name).collect()),
@@ -82,10 +90,18 @@ fn merge<T: PartialEq + std::fmt::Debug>(
 
 /// Read sessions from CSV long format.
 pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec<Session>> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(reader);
     let headers = rdr
         .headers()
-        .map_err(|e| data_err(&Location::new(source, 1), "<header>", DataProblem::Malformed(e.to_string())))?
+        .map_err(|e| {
+            data_err(
+                &Location::new(source, 1),
+                "<header>",
+                DataProblem::Malformed(e.to_string()),
+            )
+        })?
         .clone();
     let cols = columns(&headers, schema, source)?;
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -109,16 +125,24 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
         let ts = timestamp_seconds(ts, schema.timestamp.unit, &loc, ts_name)?;
         let ev = &schema.event;
         let values = FieldValues {
-            categorical: cols.event[0].iter().map(|&c| cell(&row, c).map(String::from)).collect(),
+            categorical: cols.event[0]
+                .iter()
+                .map(|&c| cell(&row, c).map(String::from))
+                .collect(),
             numeric: cols.event[1]
                 .iter()
                 .zip(&ev.numeric)
                 .map(|(&c, f)| number_from_str(cell(&row, c).unwrap_or(""), &loc, &f.name))
                 .collect::<Result<_>>()?,
-            text: cols.event[2].iter().map(|&c| cell(&row, c).map(String::from)).collect(),
+            text: cols.event[2]
+                .iter()
+                .map(|&c| cell(&row, c).map(String::from))
+                .collect(),
         };
         let planted = match (cols.planted, &schema.planted) {
-            (Some(c), Some(name)) => label_from_str(cell(&row, c).unwrap_or(""), &loc, name)?.unwrap_or(false),
+            (Some(c), Some(name)) => {
+                label_from_str(cell(&row, c).unwrap_or(""), &loc, name)?.unwrap_or(false)
+            }
             _ => false,
         };
         let label = match (cols.label, &schema.label) {
@@ -140,18 +164,55 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
             sessions.len() - 1
         });
         let s = &mut sessions[k];
-        merge(&mut s.label, label, &loc, schema.label.as_deref().unwrap_or("label"))?;
-        for ((slot, col), f) in s.profile.categorical.iter_mut().zip(&cols.profile[0]).zip(&pr.categorical) {
-            merge(slot, col.and_then(|c| cell(&row, c)).map(String::from), &loc, &f.name)?;
+        merge(
+            &mut s.label,
+            label,
+            &loc,
+            schema.label.as_deref().unwrap_or("label"),
+        )?;
+        for ((slot, col), f) in s
+            .profile
+            .categorical
+            .iter_mut()
+            .zip(&cols.profile[0])
+            .zip(&pr.categorical)
+        {
+            merge(
+                slot,
+                col.and_then(|c| cell(&row, c)).map(String::from),
+                &loc,
+                &f.name,
+            )?;
         }
-        for ((slot, col), f) in s.profile.numeric.iter_mut().zip(&cols.profile[1]).zip(&pr.numeric) {
+        for ((slot, col), f) in s
+            .profile
+            .numeric
+            .iter_mut()
+            .zip(&cols.profile[1])
+            .zip(&pr.numeric)
+        {
             let v = number_from_str(col.and_then(|c| cell(&row, c)).unwrap_or(""), &loc, &f.name)?;
             merge(slot, v, &loc, &f.name)?;
         }
-        for ((slot, col), f) in s.profile.text.iter_mut().zip(&cols.profile[2]).zip(&pr.text) {
-            merge(slot, col.and_then(|c| cell(&row, c)).map(String::from), &loc, &f.name)?;
+        for ((slot, col), f) in s
+            .profile
+            .text
+            .iter_mut()
+            .zip(&cols.profile[2])
+            .zip(&pr.text)
+        {
+            merge(
+                slot,
+                col.and_then(|c| cell(&row, c)).map(String::from),
+                &loc,
+                &f.name,
+            )?;
         }
-        s.events.push(Event { ts, values, planted });
+        s.events.push(Event {
+            ts,
+            values,
+            planted,
+        });
     }
     for s in &mut sessions {
         s.events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
@@ -162,7 +223,11 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
 /// Write sessions in CSV long format (the inverse of [`read_csv`]): a header, then one row per
 /// event; session-level values repeat on every row. A session without events cannot be
 /// represented and is reported as an error.
-pub fn write_csv<W: std::io::Write>(sessions: &[Session], schema: &Schema, writer: W) -> Result<()> {
+pub fn write_csv<W: std::io::Write>(
+    sessions: &[Session],
+    schema: &Schema,
+    writer: W,
+) -> Result<()> {
     let io = |e: csv::Error| Error::Io {
         location: Location::new("<csv output>", 0),
         message: e.to_string(),

@@ -25,7 +25,8 @@ mod csv;
 mod session;
 
 pub use csv::{read_csv, write_csv};
-pub use session::{Event, FieldValues, Session, parse_session_json, read_jsonl, session_from_json, session_to_json,
+pub use session::{
+    Event, FieldValues, Session, parse_session_json, read_jsonl, session_from_json, session_to_json,
 };
 
 use crate::error::{Error, Result};
@@ -241,7 +242,9 @@ impl Schema {
                 return Err(Error::Schema("an event field has an empty name".into()));
             }
             if !seen.insert(name) {
-                return Err(Error::Schema(format!("event field `{name}` is declared twice")));
+                return Err(Error::Schema(format!(
+                    "event field `{name}` is declared twice"
+                )));
             }
             if self.time_features && (name == HOUR_OF_DAY || name == LOG_GAP) {
                 return Err(Error::Schema(format!(

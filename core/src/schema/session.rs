@@ -44,7 +44,11 @@ pub struct Session {
     pub events: Vec<Event>,
 }
 
-pub(crate) fn data_err(location: &Location, field: impl Into<String>, problem: DataProblem) -> Error {
+pub(crate) fn data_err(
+    location: &Location,
+    field: impl Into<String>,
+    problem: DataProblem,
+) -> Error {
     Error::Data(DataError {
         location: location.clone(),
         field: field.into(),
@@ -65,7 +69,11 @@ fn type_name(v: &Json) -> String {
 }
 
 /// Read a categorical cell: strings as is, numbers and booleans as their text.
-pub(crate) fn categorical_from_json(v: Option<&Json>, loc: &Location, path: &str) -> Result<Option<String>> {
+pub(crate) fn categorical_from_json(
+    v: Option<&Json>,
+    loc: &Location,
+    path: &str,
+) -> Result<Option<String>> {
     match v {
         None | Some(Json::Null) => Ok(None),
         Some(Json::String(s)) => Ok(Some(s.clone())),
@@ -104,7 +112,11 @@ pub(crate) fn number_from_str(s: &str, loc: &Location, path: &str) -> Result<Opt
     Ok(Some(x))
 }
 
-pub(crate) fn number_from_json(v: Option<&Json>, loc: &Location, path: &str) -> Result<Option<f64>> {
+pub(crate) fn number_from_json(
+    v: Option<&Json>,
+    loc: &Location,
+    path: &str,
+) -> Result<Option<f64>> {
     match v {
         None | Some(Json::Null) => Ok(None),
         Some(Json::Number(n)) => match n.as_f64() {
@@ -210,7 +222,11 @@ fn group_from_json(
     })
 }
 
-fn as_object<'a>(v: &'a Json, loc: &Location, path: &str) -> Result<&'a serde_json::Map<String, Json>> {
+fn as_object<'a>(
+    v: &'a Json,
+    loc: &Location,
+    path: &str,
+) -> Result<&'a serde_json::Map<String, Json>> {
     v.as_object().ok_or_else(|| {
         data_err(
             loc,
@@ -248,8 +264,15 @@ pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Se
         None => None,
     };
     let profile = match obj.get("profile") {
-        None | Some(Json::Null) => group_from_json(&Default::default(), &schema.profile, loc, "profile.")?,
-        Some(p) => group_from_json(as_object(p, loc, "profile")?, &schema.profile, loc, "profile.")?,
+        None | Some(Json::Null) => {
+            group_from_json(&Default::default(), &schema.profile, loc, "profile.")?
+        }
+        Some(p) => group_from_json(
+            as_object(p, loc, "profile")?,
+            &schema.profile,
+            loc,
+            "profile.",
+        )?,
     };
     let events_json = match obj.get("events") {
         Some(Json::Array(a)) => a,
@@ -274,7 +297,9 @@ pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Se
             .ok_or_else(|| data_err(loc, &ts_path, DataProblem::Missing))?;
         let ts = timestamp_seconds(ts, schema.timestamp.unit, loc, &ts_path)?;
         let planted = match &schema.planted {
-            Some(key) => label_from_json(ev.get(key), loc, &format!("{prefix}{key}"))?.unwrap_or(false),
+            Some(key) => {
+                label_from_json(ev.get(key), loc, &format!("{prefix}{key}"))?.unwrap_or(false)
+            }
             None => false,
         };
         events.push(Event {
@@ -292,7 +317,11 @@ pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Se
     })
 }
 
-fn group_to_json(values: &FieldValues, group: &FieldGroup, obj: &mut serde_json::Map<String, Json>) {
+fn group_to_json(
+    values: &FieldValues,
+    group: &FieldGroup,
+    obj: &mut serde_json::Map<String, Json>,
+) {
     for (f, v) in group.categorical.iter().zip(&values.categorical) {
         if let Some(v) = v {
             obj.insert(f.name.clone(), Json::String(v.clone()));
@@ -419,7 +448,10 @@ mod tests {
         assert_eq!(e.location, Location::new("in.jsonl", 2));
         assert_eq!(e.field, "events[1].amount");
         assert!(matches!(e.problem, DataProblem::WrongType { .. }));
-        assert!(e.to_string().starts_with("in.jsonl:2: field `events[1].amount`"));
+        assert!(
+            e.to_string()
+                .starts_with("in.jsonl:2: field `events[1].amount`")
+        );
 
         let e = error_of(r#"{"id":"a","events":[{"event_type":"login"}]}"#);
         assert_eq!(e.field, "events[0].ts");

@@ -117,9 +117,18 @@ const MERCHANTS: &[(&str, &str, f64)] = &[
     ("QuickCash Advance", "cash_advance", 200.0),
 ];
 const CARD_TEST_MERCHANTS: &[usize] = &[10, 11, 12, 17, 18, 14, 3];
-const COUNTRIES: &[(&str, f64)] = &[("US", 0.4), ("GB", 0.2), ("DE", 0.15), ("FR", 0.1), ("NL", 0.08), ("ES", 0.07)];
+const COUNTRIES: &[(&str, f64)] = &[
+    ("US", 0.4),
+    ("GB", 0.2),
+    ("DE", 0.15),
+    ("FR", 0.1),
+    ("NL", 0.08),
+    ("ES", 0.07),
+];
 const FOREIGN: &[&str] = &["RU", "NG", "BR", "VN", "CN", "RO"];
-const BROWSE_PAGES: &[&str] = &["home", "catalog", "product", "product", "product", "search", "deals"];
+const BROWSE_PAGES: &[&str] = &[
+    "home", "catalog", "product", "product", "product", "search", "deals",
+];
 
 /// Event under construction, in schema order.
 struct Ev {
@@ -139,7 +148,10 @@ struct Ev {
 impl Ev {
     fn into_event(self) -> Event {
         let (merchant, category) = match self.merchant {
-            Some(m) => (Some(MERCHANTS[m].0.to_string()), Some(MERCHANTS[m].1.to_string())),
+            Some(m) => (
+                Some(MERCHANTS[m].0.to_string()),
+                Some(MERCHANTS[m].1.to_string()),
+            ),
             None => (None, None),
         };
         Event {
@@ -154,7 +166,10 @@ impl Ev {
                     category,
                     self.result.map(String::from),
                 ],
-                numeric: vec![self.amount.map(|a| (a * 100.0).round() / 100.0), Some(self.dwell_ms.round())],
+                numeric: vec![
+                    self.amount.map(|a| (a * 100.0).round() / 100.0),
+                    Some(self.dwell_ms.round()),
+                ],
                 text: vec![self.description],
             },
             planted: self.planted,
@@ -198,10 +213,18 @@ impl Gen {
 
     fn user(&mut self) -> User {
         let country = *weighted(&mut self.rng, COUNTRIES);
-        let kyc = *weighted(&mut self.rng, &[("basic", 0.3), ("verified", 0.55), ("premium", 0.15)]);
+        let kyc = *weighted(
+            &mut self.rng,
+            &[("basic", 0.3), ("verified", 0.55), ("premium", 0.15)],
+        );
         let channel = *weighted(
             &mut self.rng,
-            &[("organic", 0.5), ("referral", 0.2), ("ads", 0.25), ("partner", 0.05)],
+            &[
+                ("organic", 0.5),
+                ("referral", 0.2),
+                ("ads", 0.25),
+                ("partner", 0.05),
+            ],
         );
         let age_days = (self.lognormal(420.0, 1.1)).min(4000.0).round();
         let limit_median = match kyc {
@@ -212,7 +235,10 @@ impl Gen {
         let limit = (self.lognormal(limit_median, 0.4) / 100.0).round() * 100.0;
         let n_fav = self.rng.random_range(3..7);
         let everyday: Vec<usize> = (0..19).collect();
-        let favourites = everyday.choose_multiple(&mut self.rng, n_fav).copied().collect();
+        let favourites = everyday
+            .choose_multiple(&mut self.rng, n_fav)
+            .copied()
+            .collect();
         User {
             country,
             favourites,
@@ -232,16 +258,30 @@ impl Gen {
         } else {
             *weighted(
                 &mut self.rng,
-                &[(7.0, 1.0), (9.0, 2.0), (12.0, 3.0), (15.0, 2.0), (18.0, 3.0), (20.0, 4.0), (22.0, 2.0), (1.0, 0.4)],
+                &[
+                    (7.0, 1.0),
+                    (9.0, 2.0),
+                    (12.0, 3.0),
+                    (15.0, 2.0),
+                    (18.0, 3.0),
+                    (20.0, 4.0),
+                    (22.0, 2.0),
+                    (1.0, 0.4),
+                ],
             ) + self.rng.random::<f64>() * 2.0
         };
         self.cfg.start_unix + day * 86_400.0 + hour * 3600.0 + self.rng.random::<f64>() * 3600.0
     }
-
 }
 
 impl Ev {
-    fn new(ts: f64, event_type: &'static str, page: &'static str, country: &str, dwell_ms: f64) -> Ev {
+    fn new(
+        ts: f64,
+        event_type: &'static str,
+        page: &'static str,
+        country: &str,
+        dwell_ms: f64,
+    ) -> Ev {
         Ev {
             ts,
             event_type,
@@ -259,11 +299,22 @@ impl Ev {
 }
 
 impl Gen {
-    fn payment(&mut self, ts: f64, merchant: usize, amount: f64, country: &str, dwell_ms: f64) -> Ev {
+    fn payment(
+        &mut self,
+        ts: f64,
+        merchant: usize,
+        amount: f64,
+        country: &str,
+        dwell_ms: f64,
+    ) -> Ev {
         let mut e = Ev::new(ts, "payment", "checkout", country, dwell_ms);
         e.merchant = Some(merchant);
         e.amount = Some(amount);
-        e.result = Some(if self.chance(0.03) { "failure" } else { "success" });
+        e.result = Some(if self.chance(0.03) {
+            "failure"
+        } else {
+            "success"
+        });
         let order = self.rng.random_range(10_000..99_999);
         e.description = Some(format!("{} order #{order}", MERCHANTS[merchant].0));
         e
@@ -321,7 +372,13 @@ impl Gen {
         // the risky-looking things real users also do
         if self.chance(if new_phone { 0.3 } else { 0.015 }) {
             let dwell = self.lognormal(25_000.0, 0.4);
-            events.push(Ev::new(ts, "password_change", "security", user.country, dwell));
+            events.push(Ev::new(
+                ts,
+                "password_change",
+                "security",
+                user.country,
+                dwell,
+            ));
             ts += self.lognormal(30.0, 0.6);
         }
         let steps = self.rng.random_range(2..35);
@@ -335,13 +392,25 @@ impl Gen {
             events.push(self.payment(ts, m, amount, user.country, 25_000.0));
             ts += 30.0;
         }
+        if self.chance(0.005) {
+            // a real user who moved phones, reset the password and paid a new landlord
+            let dwell = self.lognormal(30_000.0, 0.4);
+            events.push(Ev::new(ts, "add_payee", "payees", user.country, dwell));
+            ts += self.lognormal(90.0, 0.6);
+            let amount = self.rng.random_range(400.0..2500.0);
+            let mut p = self.payment(ts, 8, amount, user.country, 30_000.0);
+            p.description = Some("Rent transfer".into());
+            events.push(p);
+            ts += 40.0;
+        }
         if self.chance(0.02) {
-            // a few small app-store purchases
-            for _ in 0..self.rng.random_range(1..3) {
+            // a few small in-app purchases in a row
+            for _ in 0..self.rng.random_range(1..6) {
                 let amount = self.lognormal(2.0, 0.4);
-                let dwell = self.lognormal(8000.0, 0.5);
-                events.push(self.payment(ts, 12, amount, user.country, dwell));
-                ts += self.lognormal(60.0, 0.7);
+                let dwell = self.lognormal(5000.0, 0.5);
+                let m = *[10usize, 12].choose(&mut self.rng).unwrap_or(&12);
+                events.push(self.payment(ts, m, amount, user.country, dwell));
+                ts += self.lognormal(25.0, 0.7);
             }
         }
         if self.chance(0.6) {
@@ -358,13 +427,20 @@ impl Gen {
             user.country.to_string()
         };
         let mut events = Vec::new();
-        let mut login = self.login(ts, true, &country);
+        // a spoofed device fingerprint passes as known one time in five
+        let spoofed = self.chance(0.2);
+        let mut login = self.login(ts, !spoofed, &country);
         login.planted = true;
         events.push(login);
         ts += self.lognormal(8.0, 0.5);
+        // the intruder looks around the account between the steps of the takeover
         let step = |g: &mut Gen, ts: &mut f64, events: &mut Vec<Ev>| {
-            for _ in 0..g.rng.random_range(0..3) {
-                let page = *["account", "security", "home", "payees"].choose(&mut g.rng).unwrap_or(&"home");
+            for _ in 0..g.rng.random_range(1..6) {
+                let page = *[
+                    "account", "security", "home", "payees", "catalog", "product", "wallet",
+                ]
+                .choose(&mut g.rng)
+                .unwrap_or(&"home");
                 let dwell = g.lognormal(2500.0, 0.6);
                 events.push(Ev::new(*ts, "page_view", page, &country, dwell));
                 *ts += dwell / 1000.0 + g.lognormal(1.0, 0.5);
@@ -384,7 +460,7 @@ impl Gen {
         ts += self.lognormal(25.0, 0.6);
         step(self, &mut ts, &mut events);
         let m = *[8usize, 9, 11, 21].choose(&mut self.rng).unwrap_or(&8);
-        let amount = self.rng.random_range(800.0..5000.0);
+        let amount = self.rng.random_range(300.0..5000.0);
         let dwell = self.lognormal(9000.0, 0.4);
         let mut pay = self.payment(ts, m, amount, &country, dwell);
         pay.description = Some("Transfer to new payee".into());
@@ -402,14 +478,18 @@ impl Gen {
         let new_device = self.chance(0.5);
         let mut events = vec![self.login(ts, new_device, user.country)];
         ts += self.lognormal(5.0, 0.5);
-        let pre = self.rng.random_range(0..3);
+        let pre = self.rng.random_range(2..16);
         ts = self.browse(user, ts, pre, &mut events);
-        for _ in 0..self.rng.random_range(6..16) {
+        for _ in 0..self.rng.random_range(4..12) {
             let m = *CARD_TEST_MERCHANTS.choose(&mut self.rng).unwrap_or(&10);
             let amount = self.rng.random_range(0.5..3.0);
             let dwell = self.rng.random_range(300.0..1500.0);
             let mut p = self.payment(ts, m, amount, user.country, dwell);
-            p.result = Some(if self.chance(0.5) { "failure" } else { "success" });
+            p.result = Some(if self.chance(0.5) {
+                "failure"
+            } else {
+                "success"
+            });
             p.planted = true;
             events.push(p);
             ts += self.rng.random_range(2.0..15.0);
@@ -422,19 +502,33 @@ impl Gen {
         let period = self.rng.random_range(1.5..4.0);
         let dwell = period * 1000.0 * 0.8;
         let cycle: &[(&str, &str)] = if self.chance(0.5) {
-            &[("page_view", "catalog"), ("page_view", "product"), ("add_to_cart", "product")]
+            &[
+                ("page_view", "catalog"),
+                ("page_view", "product"),
+                ("add_to_cart", "product"),
+            ]
         } else {
-            &[("search", "search"), ("page_view", "product"), ("page_view", "deals")]
+            &[
+                ("search", "search"),
+                ("page_view", "product"),
+                ("page_view", "deals"),
+            ]
         };
         let new_device = self.chance(0.3);
-        let mut login = self.login(ts, new_device, user.country);
-        login.dwell_ms = dwell;
-        login.planted = true;
-        let mut events = vec![login];
-        for i in 0..self.rng.random_range(15..40) {
+        let mut events = vec![self.login(ts, new_device, user.country)];
+        ts += self.lognormal(5.0, 0.5);
+        let human = self.rng.random_range(0..12);
+        ts = self.browse(user, ts, human, &mut events);
+        for i in 0..self.rng.random_range(8..30) {
             ts += period * (1.0 + self.rng.random_range(-0.02..0.02));
             let (t, page) = cycle[i % cycle.len()];
-            let mut e = Ev::new(ts, t, page, user.country, dwell * (1.0 + self.rng.random_range(-0.02..0.02)));
+            let mut e = Ev::new(
+                ts,
+                t,
+                page,
+                user.country,
+                dwell * (1.0 + self.rng.random_range(-0.02..0.02)),
+            );
             e.planted = true;
             events.push(e);
         }
@@ -515,7 +609,11 @@ mod tests {
             let fraud = s.pattern != Pattern::Legit;
             assert_eq!(fraud, s.session.events.iter().any(|e| e.planted), "{line}");
         }
-        for p in [Pattern::AccountTakeover, Pattern::CardTesting, Pattern::ScriptedBot] {
+        for p in [
+            Pattern::AccountTakeover,
+            Pattern::CardTesting,
+            Pattern::ScriptedBot,
+        ] {
             assert!(a.iter().any(|s| s.pattern == p), "{p:?} missing");
         }
     }

@@ -81,7 +81,11 @@ mod tests {
         // one event with features 1 (x=1), 2 (x=2), 3 (x=0.5); one padded event
         let index = Tensor::<3, Int>::from_data([[[1, 2, 3], [0, 0, 0]]], &device);
         let value = Tensor::<3>::from_data([[[1.0, 2.0, 0.5], [0.0, 0.0, 0.0]]], &device);
-        let e = ex.forward(index, value).into_data().try_to_vec::<f32>().unwrap();
+        let e = ex
+            .forward(index, value)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         // x v: a=(1,2) b=(6,-2) c=(0.25,2)
         // a⊙b + a⊙c + b⊙c = (6,-4) + (0.25,4) + (1.5,-4) = (7.75, -4)
         assert_eq!(e, vec![7.75, -4.0, 0.0, 0.0]);

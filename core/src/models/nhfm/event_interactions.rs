@@ -26,7 +26,11 @@ pub fn event_interactions(events: Tensor<3>, mask: Tensor<2>) -> EventInteractio
     let s_alpha = (sum.clone().square() - qe.clone().square().sum_dim(1))
         .mul_scalar(0.5)
         .squeeze_dim::<2>(1);
-    let parts = (qe.clone() * (sum - qe)).mul_scalar(0.5).abs().sum_dim(2).squeeze_dim::<2>(2);
+    let parts = (qe.clone() * (sum - qe))
+        .mul_scalar(0.5)
+        .abs()
+        .sum_dim(2)
+        .squeeze_dim::<2>(2);
     let total = parts.clone().sum_dim(1).add_scalar(1e-12);
     EventInteractionsOutput {
         s_alpha,
@@ -46,10 +50,16 @@ mod tests {
         let q = Tensor::<2>::from_data([[0.0, 1.0, 1.0]], &device);
         let out = event_interactions(e, q);
         // s_α = (1,2)⊙(3,-1) = (3, -2)
-        assert_eq!(out.s_alpha.into_data().try_to_vec::<f32>().unwrap(), vec![3.0, -2.0]);
+        assert_eq!(
+            out.s_alpha.into_data().try_to_vec::<f32>().unwrap(),
+            vec![3.0, -2.0]
+        );
         // each real event holds half of s_α: equal shares
         let a = out.alpha.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(a[0], 0.0);
-        assert!((a[1] - 0.5).abs() < 1e-6 && (a[2] - 0.5).abs() < 1e-6, "{a:?}");
+        assert!(
+            (a[1] - 0.5).abs() < 1e-6 && (a[2] - 0.5).abs() < 1e-6,
+            "{a:?}"
+        );
     }
 }

@@ -134,7 +134,10 @@ mod tests {
         let device = Device::flex();
         let mut lstm = MaskedLstmConfig::new(1, 1).init(&device);
         lstm.input.weight = Param::from_tensor(Tensor::from_data([[0.5, -0.5, 1.0, 2.0]], &device));
-        lstm.input.bias = Some(Param::from_tensor(Tensor::from_data([0.0, 1.0, 0.0, 0.0], &device)));
+        lstm.input.bias = Some(Param::from_tensor(Tensor::from_data(
+            [0.0, 1.0, 0.0, 0.0],
+            &device,
+        )));
         lstm.hidden.weight = Param::from_tensor(Tensor::zeros([1, 4], &device));
         let h = lstm.forward(
             Tensor::<3>::from_data([[[1.0]]], &device),
@@ -156,7 +159,10 @@ mod tests {
         // the same sequences behind two padding steps holding garbage
         let junk = Tensor::<3>::random([2, 2, 3], burn::tensor::Distribution::Default, &device);
         let padded_x = Tensor::cat(vec![junk, x], 1);
-        let mask = Tensor::<2>::from_data([[0.0, 0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0, 1.0]], &device);
+        let mask = Tensor::<2>::from_data(
+            [[0.0, 0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0, 1.0]],
+            &device,
+        );
         let padded = bi.forward(padded_x, mask);
         let a = full.into_data().try_to_vec::<f32>().unwrap();
         let b = padded.into_data().try_to_vec::<f32>().unwrap();

@@ -42,7 +42,30 @@ pub struct Mlp {
 impl Mlp {
     /// `[B, d]` → `[B]`.
     pub fn forward(&self, s: Tensor<2>) -> Tensor<1> {
-        let h = self.dropout.forward(self.activation.forward(self.hidden.forward(s)));
+        let h = self
+            .dropout
+            .forward(self.activation.forward(self.hidden.forward(s)));
         self.output.forward(h).squeeze_dim::<1>(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Param;
+
+    #[test]
+    fn relu_mlp_by_hand() {
+        let device = Device::flex();
+        let mut mlp = MlpConfig::new(2, 2, 0.5).init(&device);
+        mlp.hidden.weight =
+            Param::from_tensor(Tensor::from_data([[1.0, -1.0], [2.0, 1.0]], &device));
+        mlp.hidden.bias = Some(Param::from_tensor(Tensor::from_data([0.0, -1.0], &device)));
+        mlp.output.weight = Param::from_tensor(Tensor::from_data([[3.0], [0.5]], &device));
+        mlp.output.bias = Some(Param::from_tensor(Tensor::from_data([0.25], &device)));
+        // s = (1, 2): hidden pre-activation (1·1 + 2·2 + 0, 1·(−1) + 2·1 − 1) = (5, 0)
+        // ReLU (5, 0); no dropout outside training; output 3·5 + 0.5·0 + 0.25
+        let out = mlp.forward(Tensor::from_data([[1.0, 2.0]], &device));
+        assert_eq!(out.into_data().try_to_vec::<f32>().unwrap(), vec![15.25]);
     }
 }

@@ -155,11 +155,17 @@ impl Nhfm {
 
         let p = batch.profile_index.dims()[1];
         let wide_index = Tensor::cat(
-            vec![batch.event_index.clone().reshape([b, t * f]), batch.profile_index.clone()],
+            vec![
+                batch.event_index.clone().reshape([b, t * f]),
+                batch.profile_index.clone(),
+            ],
             1,
         );
         let wide_value = Tensor::cat(
-            vec![batch.event_value.clone().reshape([b, t * f]), batch.profile_value.clone()],
+            vec![
+                batch.event_value.clone().reshape([b, t * f]),
+                batch.profile_value.clone(),
+            ],
             1,
         );
         debug_assert_eq!(wide_index.dims()[1], t * f + p);
@@ -168,5 +174,89 @@ impl Nhfm {
             alpha,
             beta,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::{EncodedSession, Encoder};
+    use crate::schema::Schema;
+    use crate::synth::{SynthConfig, generate};
+
+    fn encoder(max_events: usize) -> (Encoder, Vec<crate::schema::Session>) {
+        let mut schema = Schema::synthetic_default();
+        schema.max_events = max_events;
+        let sessions: Vec<_> = generate(SynthConfig {
+            sessions: 40,
+            fraud_rate: 0.3,
+            ..Default::default()
+        })
+        .into_iter()
+        .map(|s| s.session)
+        .collect();
+        (Encoder::fit(&schema, &sessions).unwrap(), sessions)
+    }
+
+    fn run(
+        model: &Nhfm,
+        enc: &Encoder,
+        sessions: &[crate::schema::Session],
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let device = Device::flex();
+        let encoded: Vec<EncodedSession> = sessions.iter().map(|s| enc.encode(s)).collect();
+        let refs: Vec<&EncodedSession> = encoded.iter().collect();
+        let out = model.forward(&Batch::new(&refs, &device));
+        let v = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+        let logits = out.logits.into_data().try_to_vec::<f32>().unwrap();
+        (logits, v(out.alpha.unwrap()), v(out.beta.unwrap()))
+    }
+
+    /// The same sessions behind more left padding (T = 60 instead of 40, longer than any
+    /// session) give the same logits and the same α, β on their real events.
+    #[test]
+    fn appending_padding_does_not_change_the_score() {
+        let (enc40, sessions) = encoder(40);
+        let (enc60, _) = encoder(60);
+        assert!(sessions.iter().all(|s| s.events.len() <= 40));
+        let device = Device::flex();
+        device.seed(11);
+        let model = NhfmConfig::new(enc40.num_features()).init(&device);
+        let (l40, a40, b40) = run(&model, &enc40, &sessions);
+        let (l60, a60, b60) = run(&model, &enc60, &sessions);
+        for (x, y) in l40.iter().zip(&l60) {
+            assert!((x - y).abs() < 1e-5, "logit {x} vs {y}");
+        }
+        // history slots: 39 vs 59 per session; compare the last 39 of each row
+        for (row40, row60) in a40
+            .chunks(39)
+            .zip(a60.chunks(59))
+            .chain(b40.chunks(39).zip(b60.chunks(59)))
+        {
+            assert!(row60[..20].iter().all(|&w| w == 0.0), "padding has weight");
+            for (x, y) in row40.iter().zip(&row60[20..]) {
+                assert!((x - y).abs() < 1e-5, "weight {x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn ablations_drop_their_outputs() {
+        let (enc, sessions) = encoder(20);
+        let device = Device::flex();
+        let encoded: Vec<EncodedSession> = sessions.iter().map(|s| enc.encode(s)).collect();
+        let refs: Vec<&EncodedSession> = encoded.iter().collect();
+        let batch = Batch::new(&refs, &device);
+        let alpha_only = NhfmConfig::new(enc.num_features())
+            .with_variant(NhfmVariant::Alpha)
+            .init(&device)
+            .forward(&batch);
+        assert!(alpha_only.alpha.is_some() && alpha_only.beta.is_none());
+        let beta_only = NhfmConfig::new(enc.num_features())
+            .with_variant(NhfmVariant::Beta)
+            .init(&device)
+            .forward(&batch);
+        assert!(beta_only.alpha.is_none() && beta_only.beta.is_some());
+        assert_eq!(beta_only.logits.dims(), [sessions.len()]);
     }
 }

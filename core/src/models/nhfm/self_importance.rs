@@ -92,7 +92,10 @@ mod tests {
         assert!((beta[1] - w1).abs() < 1e-6 && (beta[2] - (1.0 - w1)).abs() < 1e-6);
         // s_self = w1·(2,2) + w2·(0,2)
         let s = out.s_self.into_data().try_to_vec::<f32>().unwrap();
-        assert!((s[0] - 2.0 * w1).abs() < 1e-5 && (s[1] - 2.0).abs() < 1e-5, "{s:?}");
+        assert!(
+            (s[0] - 2.0 * w1).abs() < 1e-5 && (s[1] - 2.0).abs() < 1e-5,
+            "{s:?}"
+        );
     }
 
     #[test]

@@ -49,11 +49,16 @@ mod tests {
     fn linear_sum_by_hand() {
         let device = Device::flex();
         let mut wide = WideConfig::new(3).init(&device);
-        wide.weights.weight = Param::from_tensor(Tensor::from_data([[0.0], [2.0], [-1.0]], &device));
+        wide.weights.weight =
+            Param::from_tensor(Tensor::from_data([[0.0], [2.0], [-1.0]], &device));
         wide.bias = Param::from_tensor(Tensor::from_data([0.5], &device));
         let idx = Tensor::<2, Int>::from_data([[1, 2, 0], [2, 2, 1]], &device);
         let val = Tensor::<2>::from_data([[1.0, 3.0, 0.0], [1.0, 1.0, 0.25]], &device);
-        let out = wide.forward(idx, val).into_data().try_to_vec::<f32>().unwrap();
+        let out = wide
+            .forward(idx, val)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         assert_eq!(out, vec![2.0 - 3.0 + 0.5, -2.0 + 0.5 + 0.5]);
     }
 }

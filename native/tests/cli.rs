@@ -1,0 +1,141 @@
+//! The CLI end to end on a small data set: gen → train → inspect → score → eval.
+
+use std::path::Path;
+use std::process::Command;
+
+fn seqrisk(args: &[&str], cwd: &Path) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_seqrisk"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the seqrisk binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_gen_train_inspect_score_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, _, err) = seqrisk(
+        &[
+            "gen",
+            "--sessions",
+            "1200",
+            "--fraud-rate",
+            "0.05",
+            "--out",
+            "data.csv",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(d.join("schema.toml").exists());
+    let (ok, out, err) = seqrisk(
+        &[
+            "train",
+            "--data",
+            "data.csv",
+            "--schema",
+            "schema.toml",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            "run",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("| nhfm |"), "{out}");
+    for f in [
+        "run/nhfm.seqrisk",
+        "run/nhfm-roc.png",
+        "run/nhfm-metrics.json",
+        "run/checkpoints/nhfm-last.bpk",
+    ] {
+        assert!(d.join(f).exists(), "{f} missing");
+    }
+    let png = std::fs::read(d.join("run/nhfm-roc.png")).unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+    let (ok, card, err) = seqrisk(&["inspect", "run/nhfm.seqrisk"], d);
+    assert!(ok, "{err}");
+    assert!(
+        card.contains("model: nhfm") && card.contains("T = 20 events"),
+        "{card}"
+    );
+
+    let (ok, _, err) = seqrisk(
+        &[
+            "gen",
+            "--sessions",
+            "30",
+            "--seed",
+            "9",
+            "--out",
+            "new.jsonl",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    let (ok, scored, err) = seqrisk(
+        &[
+            "score",
+            "--artifact",
+            "run/nhfm.seqrisk",
+            "--input",
+            "new.jsonl",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<serde_json::Value> = scored
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 30);
+    for l in &lines {
+        let s = l["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&s));
+        assert!(l["explanation"]["weights"]["beta"].is_array());
+    }
+    let (ok, table, err) = seqrisk(
+        &[
+            "eval",
+            "--artifact",
+            "run/nhfm.seqrisk",
+            "--data",
+            "new.jsonl",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(table.contains("| artifact | 30 |"), "{table}");
+}
+
+#[test]
+fn bad_inputs_fail_with_named_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("bad.jsonl"),
+        "{\"id\":\"a\",\"label\":1,\"events\":[]}\n{\"id\":\"b\",\"events\":[{\"ts\":\"soon\"}]}\n",
+    )
+    .unwrap();
+    let (ok, _, err) = seqrisk(&["train", "--data", "bad.jsonl", "--quiet"], d);
+    assert!(!ok);
+    assert!(err.contains("bad.jsonl:2: field `events[0].ts`"), "{err}");
+    let (ok, _, err) = seqrisk(&["train", "--data", "data.parquet"], d);
+    assert!(!ok && err.contains("unknown data format"), "{err}");
+    std::fs::write(d.join("junk.seqrisk"), b"hello").unwrap();
+    let (ok, _, err) = seqrisk(&["inspect", "junk.seqrisk"], d);
+    assert!(
+        !ok && err.contains("shorter than the 32-byte artifact prefix"),
+        "{err}"
+    );
+    let (ok, _, err) = seqrisk(&["train", "--data", "x.jsonl", "--model", "gpt"], d);
+    assert!(!ok && err.contains("unknown model `gpt`"), "{err}");
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install what the tests need beyond cargo: rustfmt/clippy, the wasm32 target, wasm-bindgen-cli
+# (the exact version of the wasm-bindgen crate in Cargo.lock) and Node.js.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
+rustup component add rustfmt clippy >/dev/null
+rustup target add wasm32-unknown-unknown >/dev/null
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
+  echo "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if ! command -v node >/dev/null; then
+  if command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs
+  else
+    echo "Node.js is required for the wasm tests; install it and re-run" >&2
+    exit 1
+  fi
+fi

@@ -1,0 +1,70 @@
+//! Artifact round trip (bitwise-equal weights) and corruption handling on a trained model.
+
+use super::common;
+
+use burn::module::Module;
+use burn::prelude::Device;
+use seqrisk_core::Error;
+use seqrisk_core::artifact::{Artifact, FORMAT_VERSION};
+use seqrisk_core::scorer::Scorer;
+
+fn load_err(bytes: &[u8]) -> String {
+    match Artifact::from_bytes(bytes) {
+        Err(Error::Artifact(m)) => m,
+        Err(other) => panic!("expected an artifact error, got {other}"),
+        Ok(_) => panic!("corrupt artifact was accepted"),
+    }
+}
+
+#[test]
+fn round_trip_keeps_weights_bitwise_and_scores_identical() {
+    let t = common::trained();
+    let a = common::reload(&t.bytes);
+    assert_eq!(a.header, t.outcome.artifact.header);
+    assert_eq!(a.weights, t.outcome.artifact.weights);
+    // weights survive instantiation: re-exporting the loaded model gives the same bytes
+    let model = a.model(&Device::flex()).unwrap();
+    let again = model.into_record().into_bytes().unwrap().to_vec();
+    assert_eq!(again, a.weights, "reloaded weights are not bitwise equal");
+    assert_eq!(Artifact { ..a.clone() }.to_bytes().unwrap(), t.bytes);
+    let sessions: Vec<_> = t.data.iter().take(20).map(|d| d.session.clone()).collect();
+    let s1 = Scorer::from_artifact(&a, Device::flex())
+        .unwrap()
+        .score(&sessions)
+        .unwrap();
+    let s2 = Scorer::from_artifact(&t.outcome.artifact, Device::flex())
+        .unwrap()
+        .score(&sessions)
+        .unwrap();
+    assert_eq!(s1, s2);
+}
+
+#[test]
+fn corrupt_artifacts_are_rejected_with_clear_errors() {
+    let good = &common::trained().bytes;
+    assert!(load_err(&good[..good.len() - 1]).contains("length mismatch"));
+    assert!(load_err(&good[..20]).contains("shorter than"));
+    assert!(load_err(&[]).contains("0 bytes"));
+    for pos in [40, good.len() / 2, good.len() - 1] {
+        let mut flipped = good.clone();
+        flipped[pos] ^= 0x01;
+        assert!(
+            load_err(&flipped).contains("checksum mismatch"),
+            "flip at {pos}"
+        );
+    }
+    let mut magic = good.clone();
+    magic[0] = b'P';
+    assert!(load_err(&magic).contains("not a seqrisk artifact"));
+    let mut newer = good.clone();
+    newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    let m = load_err(&newer);
+    assert!(
+        m.contains(&format!("format version {}", FORMAT_VERSION + 1)) && m.contains("upgrade"),
+        "{m}"
+    );
+    assert!(
+        load_err(b"PK\x03\x04 a zip file, not a model at all....")
+            .contains("not a seqrisk artifact")
+    );
+}
