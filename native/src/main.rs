@@ -10,10 +10,10 @@ use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::ModelKind;
 use seqrisk_core::schema::{Schema, read_jsonl, write_csv};
 use seqrisk_core::scorer::Scorer;
-use seqrisk_core::synth::{SynthConfig, generate};
+use seqrisk_core::synth::{Pattern, SynthConfig, generate};
 use seqrisk_native::data::{Format, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
-use seqrisk_native::train::{Backend, TrainOptions, train};
+use seqrisk_native::train::{Backend, TrainOptions, TrainOutcome, train};
 use seqrisk_native::{plot, report};
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -176,7 +176,7 @@ fn main() -> Result<()> {
         Some(Command::Gen(a)) => gen_cmd(&a.gen_opts, &a.out).map(|_| ()),
         Some(Command::Train(a)) => {
             let schema = read_schema(a.schema.as_deref())?;
-            fit(&a.data, &schema, &a.fit, &a.out)
+            fit(&a.data, &schema, &a.fit, &a.out).map(|_| ())
         }
         Some(Command::Eval(a)) => eval(&a),
         Some(Command::Score(a)) => score(&a),
@@ -238,10 +238,23 @@ fn demo(a: DemoArgs) -> Result<()> {
         a.fit.model
     );
     gen_cmd(&a.gen_opts, &data)?;
-    fit(&data, &Schema::synthetic_default(), &a.fit, &a.out)
+    let outcome = fit(&data, &Schema::synthetic_default(), &a.fit, &a.out)?;
+    // the generator is seeded: regenerate to know each session's pattern
+    let patterns: Vec<Pattern> = generate(a.gen_opts.config()?)
+        .iter()
+        .map(|s| s.pattern)
+        .collect();
+    let loaded = read_sessions(&data, &Schema::synthetic_default())?;
+    let by_pattern =
+        report::planted_by_pattern(&loaded.sessions, &patterns, &outcome.true_positives);
+    println!("\nExplanations by planted pattern (true positives at FPR 1%)\n\n{by_pattern}");
+    write_atomic(
+        &a.out.join(format!("{}-explanations.md", a.fit.model)),
+        by_pattern.as_bytes(),
+    )
 }
 
-fn fit(data: &Path, schema: &Schema, f: &FitOpts, out: &Path) -> Result<()> {
+fn fit(data: &Path, schema: &Schema, f: &FitOpts, out: &Path) -> Result<TrainOutcome> {
     let loaded = read_sessions(data, schema)?;
     eprintln!(
         "read {} sessions from {}",
@@ -296,7 +309,7 @@ fn fit(data: &Path, schema: &Schema, f: &FitOpts, out: &Path) -> Result<()> {
         "metrics:   {}",
         out.join(format!("{name}-metrics.json")).display()
     );
-    Ok(())
+    Ok(outcome)
 }
 
 fn load_scorer(path: &Path) -> Result<Scorer> {

@@ -1,8 +1,11 @@
 //! Text reports: the metric table and the model card.
 
+use crate::train::TruePositive;
 use seqrisk_core::artifact::Header;
-use seqrisk_core::explain::PlantedHitRate;
+use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::Metrics;
+use seqrisk_core::schema::Session;
+use seqrisk_core::synth::Pattern;
 use std::fmt::Write;
 
 /// A Markdown table of test metrics.
@@ -78,6 +81,70 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
             100.0 * hit,
             100.0 * random
         );
+    }
+    s
+}
+
+/// A Markdown table: per planted pattern, how often a planted event is among the top-3 events
+/// by mean weight and by each named weight alone, next to random choice.
+pub fn planted_by_pattern(
+    sessions: &[Session],
+    patterns: &[Pattern],
+    tps: &[TruePositive],
+) -> String {
+    let names: Vec<String> = tps
+        .first()
+        .map(|tp| tp.explanation.weights.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut s = String::from("| pattern | sessions | top-3 by mean weight |");
+    for n in &names {
+        let _ = write!(s, " top-3 by {n} |");
+    }
+    s.push_str(" random top-3 |\n|---|---:|---:|");
+    s.push_str(&"---:|".repeat(names.len() + 1));
+    s.push('\n');
+    for p in [
+        Pattern::AccountTakeover,
+        Pattern::CardTesting,
+        Pattern::ScriptedBot,
+    ] {
+        let group: Vec<&TruePositive> = tps
+            .iter()
+            .filter(|tp| patterns.get(tp.session) == Some(&p))
+            .collect();
+        let rate = |rank: &dyn Fn(&Explanation) -> Explanation| {
+            let ranked: Vec<Explanation> = group.iter().map(|tp| rank(&tp.explanation)).collect();
+            planted_hit_rate(
+                group
+                    .iter()
+                    .zip(&ranked)
+                    .map(|(tp, e)| (&sessions[tp.session], e)),
+                TOP_EVENTS,
+            )
+        };
+        let Some(mean) = rate(&|e: &Explanation| e.clone()) else {
+            let _ = writeln!(
+                s,
+                "| {} | 0 | – |{} – |",
+                p.name(),
+                " – |".repeat(names.len())
+            );
+            continue;
+        };
+        let _ = write!(
+            s,
+            "| {} | {} | {:.1}% |",
+            p.name(),
+            mean.sessions,
+            100.0 * mean.hit_rate
+        );
+        for n in &names {
+            let by = rate(&|e: &Explanation| e.ranked_by(n))
+                .map(|r| 100.0 * r.hit_rate)
+                .unwrap_or(f64::NAN);
+            let _ = write!(s, " {by:.1}% |");
+        }
+        let _ = writeln!(s, " {:.1}% |", 100.0 * mean.random_rate);
     }
     s
 }

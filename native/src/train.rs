@@ -14,7 +14,7 @@ use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
-use seqrisk_core::explain::{PlantedHitRate, TOP_EVENTS, planted_hit_rate};
+use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Metrics, auc, roc_curve};
 use seqrisk_core::models::{Model, ModelConfig, ModelKind};
 use seqrisk_core::schema::{Schema, Session};
@@ -109,6 +109,14 @@ pub struct EpochLog {
     pub seconds: f64,
 }
 
+/// A true-positive test session and its explanation.
+pub struct TruePositive {
+    /// Index into the sessions given to [`train`].
+    pub session: usize,
+    /// The explanation of its score.
+    pub explanation: Explanation,
+}
+
 /// What training produced.
 pub struct TrainOutcome {
     /// The packaged model.
@@ -117,6 +125,8 @@ pub struct TrainOutcome {
     pub metrics: Metrics,
     /// Explanations against planted events on true-positive test sessions.
     pub planted: Option<PlantedHitRate>,
+    /// Test positives flagged at the threshold of a 1% false-positive rate, with explanations.
+    pub true_positives: Vec<TruePositive>,
     /// Per-epoch log.
     pub history: Vec<EpochLog>,
 }
@@ -295,12 +305,19 @@ pub fn train(
         .collect();
     neg.sort_by(f64::total_cmp);
     let threshold = neg[((neg.len() as f64 * 0.99) as usize).min(neg.len() - 1)];
+    let true_positives: Vec<TruePositive> = test_idx
+        .iter()
+        .zip(scored)
+        .filter(|(i, (s, _))| sessions[**i].label == Some(true) && *s > threshold)
+        .map(|(&session, (_, explanation))| TruePositive {
+            session,
+            explanation,
+        })
+        .collect();
     let planted = planted_hit_rate(
-        test_idx
+        true_positives
             .iter()
-            .zip(&scored)
-            .filter(|(i, (s, _))| sessions[**i].label == Some(true) && *s > threshold)
-            .map(|(&i, (_, e))| (&sessions[i], e)),
+            .map(|tp| (&sessions[tp.session], &tp.explanation)),
         TOP_EVENTS,
     );
     let count = |idx: &[usize]| labels(sessions, idx).iter().filter(|&&l| l).count();
@@ -329,6 +346,7 @@ pub fn train(
         artifact: Artifact::new(header, best_model)?,
         metrics,
         planted,
+        true_positives,
         history,
     })
 }

@@ -23,6 +23,15 @@ pub struct Explanation {
 }
 
 impl Explanation {
+    /// The same explanation with `top_events` ranked by one named weight alone.
+    pub fn ranked_by(&self, name: &str) -> Explanation {
+        let mut out = self.clone();
+        if let Some(w) = self.weights.get(name) {
+            out.top_events = top(self.events.iter().copied().zip(w.iter().copied()).collect());
+        }
+        out
+    }
+
     /// Build from one session's row of each named `[B, T−1]` weight matrix.
     pub fn from_slots(encoded: &EncodedSession, named_rows: &[(&str, &[f32])]) -> Self {
         let t = encoded.slot_event.len();
@@ -40,7 +49,7 @@ impl Explanation {
                 )
             })
             .collect();
-        let mut combined: Vec<(usize, f32)> = history
+        let combined: Vec<(usize, f32)> = history
             .iter()
             .enumerate()
             .map(|(i, &(_, ev))| {
@@ -48,15 +57,19 @@ impl Explanation {
                 (ev, sum / weights.len().max(1) as f32)
             })
             .collect();
-        // highest weight first; among equal weights the most recent event first
-        combined.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
         Self {
             current_event: encoded.slot_event.last().copied().flatten(),
             events: history.iter().map(|&(_, e)| e).collect(),
             weights,
-            top_events: combined.iter().take(TOP_EVENTS).map(|&(e, _)| e).collect(),
+            top_events: top(combined),
         }
     }
+}
+
+/// The [`TOP_EVENTS`] events of highest weight; among equal weights the most recent first.
+fn top(mut weighted: Vec<(usize, f32)>) -> Vec<usize> {
+    weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+    weighted.iter().take(TOP_EVENTS).map(|&(e, _)| e).collect()
 }
 
 /// How often explanations point at planted events.
@@ -141,6 +154,8 @@ mod tests {
         assert_eq!(x.weights["beta"], [0.6, 0.1, 0.3]);
         // means: 0.4, 0.3, 0.3 -> event 0, then the tie 1/2 broken towards the recent one
         assert_eq!(x.top_events, [0, 2, 1]);
+        assert_eq!(x.ranked_by("alpha").top_events, [1, 2, 0]);
+        assert_eq!(x.ranked_by("beta").top_events, [0, 2, 1]);
     }
 
     #[test]
