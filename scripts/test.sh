@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TMPDIR="${TMPDIR:-$PWD/target/tmp}"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 mkdir -p "$TMPDIR"
+log="$TMPDIR/test-output.log"
+: > "$log"
 scripts/setup.sh
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -14,6 +17,9 @@ echo "== wasm build"
 scripts/build-wasm.sh
 echo "== wasm tests under Node"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test -p seqrisk-wasm --target wasm32-unknown-unknown --release
+  cargo test -p seqrisk-wasm --target wasm32-unknown-unknown --release 2>&1 | tee -a "$log"
 echo "== native tests and parity"
-cargo test --workspace
+cargo test --workspace --exclude seqrisk-wasm 2>&1 | tee -a "$log"
+# one closing line over every test binary above
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "seqrisk: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$log"
