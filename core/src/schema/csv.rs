@@ -88,6 +88,19 @@ fn merge<T: PartialEq + std::fmt::Debug>(
     }
 }
 
+/// [`merge`] a row's values into a session's slots, field by field.
+fn merge_all<T: PartialEq + std::fmt::Debug>(
+    slots: &mut [Option<T>],
+    values: Vec<Option<T>>,
+    names: &[&str],
+    loc: &Location,
+) -> Result<()> {
+    for ((slot, value), name) in slots.iter_mut().zip(values).zip(names) {
+        merge(slot, value, loc, name)?;
+    }
+    Ok(())
+}
+
 /// Read sessions from CSV long format.
 pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec<Session>> {
     let mut rdr = csv::ReaderBuilder::new()
@@ -104,6 +117,12 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
         })?
         .clone();
     let cols = columns(&headers, schema, source)?;
+    let pr = &schema.profile;
+    let profile_names: [Vec<&str>; 3] = [
+        pr.categorical.iter().map(|f| f.name.as_str()).collect(),
+        pr.numeric.iter().map(|f| f.name.as_str()).collect(),
+        pr.text.iter().map(|f| f.name.as_str()).collect(),
+    ];
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut sessions: Vec<Session> = Vec::new();
     for (i, row) in rdr.records().enumerate() {
@@ -149,7 +168,6 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
             (Some(c), Some(name)) => label_from_str(cell(&row, c).unwrap_or(""), &loc, name)?,
             _ => None,
         };
-        let pr = &schema.profile;
         let k = *index.entry(id.clone()).or_insert_with(|| {
             sessions.push(Session {
                 id,
@@ -170,44 +188,32 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
             &loc,
             schema.label.as_deref().unwrap_or("label"),
         )?;
-        for ((slot, col), f) in s
-            .profile
-            .categorical
-            .iter_mut()
-            .zip(&cols.profile[0])
-            .zip(&pr.categorical)
-        {
-            merge(
-                slot,
-                col.and_then(|c| cell(&row, c)).map(String::from),
-                &loc,
-                &f.name,
-            )?;
-        }
-        for ((slot, col), f) in s
-            .profile
-            .numeric
-            .iter_mut()
-            .zip(&cols.profile[1])
-            .zip(&pr.numeric)
-        {
-            let v = number_from_str(col.and_then(|c| cell(&row, c)).unwrap_or(""), &loc, &f.name)?;
-            merge(slot, v, &loc, &f.name)?;
-        }
-        for ((slot, col), f) in s
-            .profile
-            .text
-            .iter_mut()
-            .zip(&cols.profile[2])
-            .zip(&pr.text)
-        {
-            merge(
-                slot,
-                col.and_then(|c| cell(&row, c)).map(String::from),
-                &loc,
-                &f.name,
-            )?;
-        }
+        let text_cells = |cols: &[Option<usize>]| -> Vec<Option<String>> {
+            cols.iter()
+                .map(|c| c.and_then(|c| cell(&row, c)).map(String::from))
+                .collect()
+        };
+        let numbers = cols.profile[1]
+            .iter()
+            .zip(&profile_names[1])
+            .map(|(c, name)| {
+                number_from_str(c.and_then(|c| cell(&row, c)).unwrap_or(""), &loc, name)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let p = &mut s.profile;
+        merge_all(
+            &mut p.categorical,
+            text_cells(&cols.profile[0]),
+            &profile_names[0],
+            &loc,
+        )?;
+        merge_all(&mut p.numeric, numbers, &profile_names[1], &loc)?;
+        merge_all(
+            &mut p.text,
+            text_cells(&cols.profile[2]),
+            &profile_names[2],
+            &loc,
+        )?;
         s.events.push(Event {
             ts,
             values,
