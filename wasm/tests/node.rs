@@ -41,12 +41,8 @@ fn artifact_bytes() -> (Vec<u8>, Vec<String>) {
     (bytes, lines)
 }
 
+/// The text of a JS `Error` (its debug form carries the message).
 fn message(e: JsValue) -> String {
-    js_sys_message(&e)
-}
-
-fn js_sys_message(e: &JsValue) -> String {
-    // JsError converts to a JS Error; its message is reachable through Reflect-free formatting
     format!("{e:?}")
 }
 
