@@ -173,6 +173,15 @@ pub fn train(
     opts: &TrainOptions,
     data_fingerprint: &str,
 ) -> Result<TrainOutcome> {
+    if opts.batch_size == 0 || opts.epochs == 0 {
+        bail!("--batch-size and --epochs must be at least 1");
+    }
+    if !(opts.learning_rate.is_finite() && opts.learning_rate > 0.0) {
+        bail!(
+            "--learning-rate must be a positive number, got {}",
+            opts.learning_rate
+        );
+    }
     let unlabeled = sessions.iter().filter(|s| s.label.is_none()).count();
     if unlabeled > 0 {
         bail!("{unlabeled} sessions have no label; training needs a label on every session");
@@ -189,7 +198,7 @@ pub fn train(
             bail!("the {name} split needs both positive and negative sessions; provide more data");
         }
     }
-    let train_sessions: Vec<Session> = train_idx.iter().map(|&i| sessions[i].clone()).collect();
+    let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
     let encoder = Encoder::fit(schema, &train_sessions)?;
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
     let refs =

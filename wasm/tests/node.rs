@@ -16,7 +16,7 @@ fn artifact_bytes() -> (Vec<u8>, Vec<String>) {
         sessions: 60,
         ..Default::default()
     });
-    let sessions: Vec<_> = data.iter().map(|d| d.session.clone()).collect();
+    let sessions: Vec<_> = data.iter().map(|d| &d.session).collect();
     let encoder = Encoder::fit(&schema, &sessions).unwrap();
     let config = ModelConfig::default_for(ModelKind::Nhfm, &encoder);
     let device = Device::flex();

@@ -139,7 +139,7 @@ fn fit_group(
 
 impl Encoder {
     /// Fit vocabularies and statistics on training sessions.
-    pub fn fit(schema: &Schema, sessions: &[Session]) -> Result<Self> {
+    pub fn fit(schema: &Schema, sessions: &[&Session]) -> Result<Self> {
         schema.validate()?;
         if sessions.is_empty() {
             return Err(Error::Model(
@@ -366,7 +366,7 @@ mod tests {
             ),
             session(r#"{"id":"b","events":[{"ts":7200,"kind":"pay","amount":1.718281828}]}"#),
         ];
-        let enc = Encoder::fit(&schema(), &train).unwrap();
+        let enc = Encoder::fit(&schema(), &[&train[0], &train[1]]).unwrap();
         // fields: kind, hour_of_day, amount, log_gap
         assert_eq!(enc.event_fields(), 4);
         assert_eq!(
@@ -404,7 +404,7 @@ mod tests {
         let s = session(
             r#"{"id":"a","events":[{"ts":1,"kind":"a"},{"ts":2,"kind":"b"},{"ts":3,"kind":"c"},{"ts":4,"kind":"d"},{"ts":5,"kind":"e"}]}"#,
         );
-        let enc = Encoder::fit(&schema(), std::slice::from_ref(&s)).unwrap();
+        let enc = Encoder::fit(&schema(), &[&s]).unwrap();
         let e = enc.encode(&s);
         assert_eq!(e.slot_event, [Some(2), Some(3), Some(4)]);
         let empty = session(r#"{"id":"z","events":[]}"#);
@@ -416,7 +416,7 @@ mod tests {
         let s = session(
             r#"{"id":"a","events":[{"ts":1,"amount":0},{"ts":2,"amount":1.718281828459045}]}"#,
         );
-        let enc = Encoder::fit(&schema(), std::slice::from_ref(&s)).unwrap();
+        let enc = Encoder::fit(&schema(), &[&s]).unwrap();
         // transformed values 0 and 1: mean 0.5, std 0.5 -> normalised -1 and +1
         let e = enc.encode(&s);
         assert!((e.event_value[4 + 2] + 1.0).abs() < 1e-6);

@@ -195,7 +195,8 @@ mod tests {
         .into_iter()
         .map(|s| s.session)
         .collect();
-        (Encoder::fit(&schema, &sessions).unwrap(), sessions)
+        let refs: Vec<&crate::schema::Session> = sessions.iter().collect();
+        (Encoder::fit(&schema, &refs).unwrap(), sessions)
     }
 
     fn run(
