@@ -360,13 +360,13 @@ mod tests {
 
     #[test]
     fn encodes_right_aligned_with_pad_and_oov() {
-        let train = vec![
+        let train = [
             session(
                 r#"{"id":"a","profile":{"tier":"gold"},"events":[{"ts":0,"kind":"login"},{"ts":3600,"kind":"pay","amount":0}]}"#,
             ),
             session(r#"{"id":"b","events":[{"ts":7200,"kind":"pay","amount":1.718281828}]}"#),
         ];
-        let enc = Encoder::fit(&schema(), &[&train[0], &train[1]]).unwrap();
+        let enc = Encoder::fit(&schema(), &train.iter().collect::<Vec<_>>()).unwrap();
         // fields: kind, hour_of_day, amount, log_gap
         assert_eq!(enc.event_fields(), 4);
         assert_eq!(
