@@ -59,6 +59,19 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
         e.profile_fields(),
         e.num_features()
     );
+    let names = e.event_field_names();
+    for (name, vocab) in names.iter().zip(&e.event_vocabs) {
+        let shown: Vec<&str> = (2..vocab.len().min(7) as u32)
+            .map(|id| vocab.token(id))
+            .collect();
+        let more = if vocab.len() > 7 { ", …" } else { "" };
+        let _ = writeln!(
+            s,
+            "  {name}: {} values ({}{more}) + <pad>, <oov>",
+            vocab.len() - 2,
+            shown.join(", ")
+        );
+    }
     let _ = writeln!(s, "training data: {}", h.data_fingerprint);
     let t = &h.training;
     let _ = writeln!(
