@@ -446,18 +446,17 @@ impl Gen {
                 *ts += dwell / 1000.0 + g.lognormal(1.0, 0.5);
             }
         };
-        step(self, &mut ts, &mut events);
-        let dwell = self.lognormal(9000.0, 0.4);
-        let mut pw = Ev::new(ts, "password_change", "security", &country, dwell);
-        pw.planted = true;
-        events.push(pw);
-        ts += self.lognormal(20.0, 0.6);
-        step(self, &mut ts, &mut events);
-        let dwell = self.lognormal(12_000.0, 0.4);
-        let mut payee = Ev::new(ts, "add_payee", "payees", &country, dwell);
-        payee.planted = true;
-        events.push(payee);
-        ts += self.lognormal(25.0, 0.6);
+        for (kind, page, dwell_median, gap_median) in [
+            ("password_change", "security", 9000.0, 20.0),
+            ("add_payee", "payees", 12_000.0, 25.0),
+        ] {
+            step(self, &mut ts, &mut events);
+            let dwell = self.lognormal(dwell_median, 0.4);
+            let mut e = Ev::new(ts, kind, page, &country, dwell);
+            e.planted = true;
+            events.push(e);
+            ts += self.lognormal(gap_median, 0.6);
+        }
         step(self, &mut ts, &mut events);
         let m = *[8usize, 9, 11, 21].choose(&mut self.rng).unwrap_or(&8);
         let amount = self.rng.random_range(300.0..5000.0);
