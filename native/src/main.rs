@@ -10,7 +10,7 @@ use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::ModelKind;
 use seqrisk_core::schema::{Schema, read_jsonl, write_csv};
 use seqrisk_core::scorer::Scorer;
-use seqrisk_core::synth::{Pattern, SynthConfig, generate};
+use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
 use seqrisk_native::data::{Format, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::train::{Backend, TrainOptions, TrainOutcome, train};
@@ -191,7 +191,7 @@ fn main() -> Result<()> {
     }
 }
 
-fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<()> {
+fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<Vec<SyntheticSession>> {
     let cfg = opts.config()?;
     let schema = Schema::synthetic_default();
     let data = generate(cfg);
@@ -228,7 +228,7 @@ fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<()> {
         out.display(),
         schema_path.display()
     );
-    Ok(())
+    Ok(data)
 }
 
 fn demo(a: DemoArgs) -> Result<()> {
@@ -237,16 +237,10 @@ fn demo(a: DemoArgs) -> Result<()> {
         "seqrisk default job: synthetic data → {} → metrics, artifact, ROC plot",
         a.fit.model
     );
-    gen_cmd(&a.gen_opts, &data)?;
+    let generated = gen_cmd(&a.gen_opts, &data)?;
     let outcome = fit(&data, &Schema::synthetic_default(), &a.fit, &a.out)?;
-    // the generator is seeded: regenerate to know each session's pattern
-    let patterns: Vec<Pattern> = generate(a.gen_opts.config()?)
-        .iter()
-        .map(|s| s.pattern)
-        .collect();
-    let loaded = read_sessions(&data, &Schema::synthetic_default())?;
-    let by_pattern =
-        report::planted_by_pattern(&loaded.sessions, &patterns, &outcome.true_positives);
+    // the file holds the generated sessions in order, so training's indices point into them
+    let by_pattern = report::planted_by_pattern(&generated, &outcome.true_positives);
     println!("\nExplanations by planted pattern (true positives at FPR 1%)\n\n{by_pattern}");
     write_atomic(
         &a.out.join(format!("{}-explanations.md", a.fit.model)),

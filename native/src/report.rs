@@ -4,8 +4,7 @@ use crate::train::TruePositive;
 use seqrisk_core::artifact::Header;
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::Metrics;
-use seqrisk_core::schema::Session;
-use seqrisk_core::synth::Pattern;
+use seqrisk_core::synth::{Pattern, SyntheticSession};
 use std::fmt::Write;
 
 /// A Markdown table of test metrics.
@@ -99,12 +98,8 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
 }
 
 /// A Markdown table: per planted pattern, how often a planted event is among the top-3 events
-/// by mean weight and by each named weight alone, next to random choice.
-pub fn planted_by_pattern(
-    sessions: &[Session],
-    patterns: &[Pattern],
-    tps: &[TruePositive],
-) -> String {
+/// by mean weight and by each named weight alone, next to random choice. `tps` index into `data`.
+pub fn planted_by_pattern(data: &[SyntheticSession], tps: &[TruePositive]) -> String {
     let names: Vec<String> = tps
         .first()
         .map(|tp| tp.explanation.weights.keys().cloned().collect())
@@ -123,19 +118,26 @@ pub fn planted_by_pattern(
     ] {
         let group: Vec<&TruePositive> = tps
             .iter()
-            .filter(|tp| patterns.get(tp.session) == Some(&p))
+            .filter(|tp| data.get(tp.session).map(|d| d.pattern) == Some(p))
             .collect();
-        let rate = |rank: &dyn Fn(&Explanation) -> Explanation| {
-            let ranked: Vec<Explanation> = group.iter().map(|tp| rank(&tp.explanation)).collect();
+        // ranked by the mean of all weights (`None`) or by one of them
+        let rate = |by: Option<&str>| {
+            let ranked: Vec<Explanation> = group
+                .iter()
+                .map(|tp| match by {
+                    Some(name) => tp.explanation.ranked_by(name),
+                    None => tp.explanation.clone(),
+                })
+                .collect();
             planted_hit_rate(
                 group
                     .iter()
                     .zip(&ranked)
-                    .map(|(tp, e)| (&sessions[tp.session], e)),
+                    .map(|(tp, e)| (&data[tp.session].session, e)),
                 TOP_EVENTS,
             )
         };
-        let Some(mean) = rate(&|e: &Explanation| e.clone()) else {
+        let Some(mean) = rate(None) else {
             let _ = writeln!(
                 s,
                 "| {} | 0 | – |{} – |",
@@ -152,7 +154,7 @@ pub fn planted_by_pattern(
             100.0 * mean.hit_rate
         );
         for n in &names {
-            let by = rate(&|e: &Explanation| e.ranked_by(n))
+            let by = rate(Some(n))
                 .map(|r| 100.0 * r.hit_rate)
                 .unwrap_or(f64::NAN);
             let _ = write!(s, " {by:.1}% |");
