@@ -18,3 +18,17 @@ if ! command -v node >/dev/null; then
     exit 1
   fi
 fi
+# headless Chromium for the browser tests (Debian's; test tools' own browser downloads fail)
+if ! command -v chromium >/dev/null; then
+  if command -v apt-get >/dev/null; then
+    echo "installing chromium (Debian package)"
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "Chromium is required for the browser tests; install it and re-run" >&2
+    exit 1
+  fi
+fi
+# the JS test drivers' packages: playwright-core, workerd, typescript (versions in package-lock.json)
+if ! cmp -s tests/js/package-lock.json tests/js/node_modules/.seqrisk-installed-lock 2>/dev/null; then
+  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.seqrisk-installed-lock)
+fi

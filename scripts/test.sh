@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test of seqrisk: formatting, lints, native unit and integration tests, the wasm scorer's
-# tests under Node (wasm-bindgen-test), and the native <-> wasm parity test.
+# tests under Node (wasm-bindgen-test), and the JS package in Node, headless Chromium (WebGPU on
+# SwiftShader, CPU fallback, Web Worker, capture helper), workerd (edge worker) and tsc, each
+# compared with native scores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TMPDIR="${TMPDIR:-$PWD/target/tmp}"
@@ -17,8 +19,8 @@ echo "== wasm build"
 scripts/build-wasm.sh
 echo "== wasm tests under Node"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test -p seqrisk-wasm --target wasm32-unknown-unknown --release 2>&1 | tee -a "$log"
-echo "== native tests and parity"
+  cargo test -p seqrisk-wasm --target wasm32-unknown-unknown --profile wasm 2>&1 | tee -a "$log"
+echo "== native tests, and the JS package in Node, Chromium, workerd and tsc against native"
 cargo test --workspace --exclude seqrisk-wasm 2>&1 | tee -a "$log"
 # one closing line over every test binary above
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -28,13 +28,61 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-fn read_back<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
-    t.into_data()
-        .try_to_vec::<f32>()
-        .map_err(|e| Error::Model(format!("cannot read model output back: {e:?}")))
+/// One forward pass packed for a single read-back: `[B, 1 + Σ widths]` holding the logit, then
+/// each named explanation's `[B, width]` block, in `layout` order.
+struct Packed {
+    tensor: Tensor<2>,
+    layout: Vec<(&'static str, usize)>,
 }
 
-/// Score encoded sessions; returns `(score, explanation)` per session, in order.
+fn forward_packed(model: &Model, chunk: &[&EncodedSession], device: &Device) -> Packed {
+    let output = model.forward(&Batch::new(chunk, device));
+    let mut parts = vec![output.logits.unsqueeze_dim::<2>(1)];
+    let mut layout = Vec::with_capacity(output.event_weights.len());
+    for w in output.event_weights {
+        layout.push((w.name, w.weights.dims()[1]));
+        parts.push(w.weights);
+    }
+    Packed {
+        tensor: Tensor::cat(parts, 1),
+        layout,
+    }
+}
+
+fn unpack(
+    chunk: &[&EncodedSession],
+    layout: &[(&'static str, usize)],
+    data: std::result::Result<TensorData, impl std::fmt::Debug>,
+    out: &mut Vec<(f64, Explanation)>,
+) -> Result<()> {
+    let data = data
+        .map_err(|e| Error::Model(format!("cannot read model output back: {e:?}")))?
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::Model(format!("model output is not f32: {e:?}")))?;
+    let width = 1 + layout.iter().map(|(_, w)| w).sum::<usize>();
+    if data.len() != width * chunk.len() {
+        return Err(Error::Model(format!(
+            "model output has {} values, expected {} × {width}",
+            data.len(),
+            chunk.len()
+        )));
+    }
+    for (enc, row) in chunk.iter().zip(data.chunks_exact(width)) {
+        let mut at = 1;
+        let rows: Vec<(&str, &[f32])> = layout
+            .iter()
+            .map(|&(name, w)| {
+                at += w;
+                (name, &row[at - w..at])
+            })
+            .collect();
+        out.push((sigmoid(row[0] as f64), Explanation::from_slots(enc, &rows)));
+    }
+    Ok(())
+}
+
+/// Score encoded sessions; returns `(score, explanation)` per session, in order. Needs a device
+/// that can read back synchronously (CPU, native wgpu); in a browser use [`score_encoded_async`].
 pub fn score_encoded(
     model: &Model,
     encoded: &[&EncodedSession],
@@ -42,27 +90,32 @@ pub fn score_encoded(
 ) -> Result<Vec<(f64, Explanation)>> {
     let mut out = Vec::with_capacity(encoded.len());
     for chunk in encoded.chunks(SCORE_BATCH) {
-        let batch = Batch::new(chunk, device);
-        let output = model.forward(&batch);
-        let logits = read_back(output.logits)?;
-        let named: Vec<(&str, Vec<f32>, usize)> = output
-            .event_weights
-            .into_iter()
-            .map(|w| {
-                let cols = w.weights.dims()[1];
-                Ok((w.name, read_back(w.weights)?, cols))
-            })
-            .collect::<Result<_>>()?;
-        for (b, enc) in chunk.iter().enumerate() {
-            let rows: Vec<(&str, &[f32])> = named
-                .iter()
-                .map(|(name, data, cols)| (*name, &data[b * cols..(b + 1) * cols]))
-                .collect();
-            out.push((
-                sigmoid(logits[b] as f64),
-                Explanation::from_slots(enc, &rows),
-            ));
-        }
+        let packed = forward_packed(model, chunk, device);
+        unpack(
+            chunk,
+            &packed.layout,
+            packed.tensor.try_into_data(),
+            &mut out,
+        )?;
+    }
+    Ok(out)
+}
+
+/// [`score_encoded`] with an asynchronous read-back, as WebGPU in a browser requires.
+pub async fn score_encoded_async(
+    model: &Model,
+    encoded: &[&EncodedSession],
+    device: &Device,
+) -> Result<Vec<(f64, Explanation)>> {
+    let mut out = Vec::with_capacity(encoded.len());
+    for chunk in encoded.chunks(SCORE_BATCH) {
+        let packed = forward_packed(model, chunk, device);
+        unpack(
+            chunk,
+            &packed.layout,
+            packed.tensor.into_data_async().await,
+            &mut out,
+        )?;
     }
     Ok(out)
 }
@@ -90,13 +143,32 @@ impl Scorer {
 
     /// Score sessions read with this scorer's schema.
     pub fn score(&self, sessions: &[Session]) -> Result<Vec<SessionScore>> {
-        for s in sessions {
-            self.encoder.check_session(s)?;
-        }
-        let encoded: Vec<EncodedSession> =
-            sessions.iter().map(|s| self.encoder.encode(s)).collect();
+        let encoded = self.encode(sessions)?;
         let refs: Vec<&EncodedSession> = encoded.iter().collect();
-        Ok(score_encoded(&self.model, &refs, &self.device)?
+        let scored = score_encoded(&self.model, &refs, &self.device)?;
+        Ok(Self::name(scored, sessions))
+    }
+
+    /// [`Scorer::score`] with an asynchronous read-back (WebGPU in a browser).
+    pub async fn score_async(&self, sessions: &[Session]) -> Result<Vec<SessionScore>> {
+        let encoded = self.encode(sessions)?;
+        let refs: Vec<&EncodedSession> = encoded.iter().collect();
+        let scored = score_encoded_async(&self.model, &refs, &self.device).await?;
+        Ok(Self::name(scored, sessions))
+    }
+
+    fn encode(&self, sessions: &[Session]) -> Result<Vec<EncodedSession>> {
+        sessions
+            .iter()
+            .map(|s| {
+                self.encoder.check_session(s)?;
+                Ok(self.encoder.encode(s))
+            })
+            .collect()
+    }
+
+    fn name(scored: Vec<(f64, Explanation)>, sessions: &[Session]) -> Vec<SessionScore> {
+        scored
             .into_iter()
             .zip(sessions)
             .map(|((score, explanation), s)| SessionScore {
@@ -104,6 +176,6 @@ impl Scorer {
                 score,
                 explanation,
             })
-            .collect())
+            .collect()
     }
 }

@@ -14,7 +14,7 @@ use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
 use seqrisk_native::data::{Format, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::train::{Backend, TrainOptions, TrainOutcome, train};
-use seqrisk_native::{plot, report};
+use seqrisk_native::{bench, plot, report};
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -41,11 +41,43 @@ enum Command {
     Eval(EvalArgs),
     /// Score sessions (JSONL in, JSONL out with score and explanation).
     Score(ScoreArgs),
+    /// Benchmarks that write JSON.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Print an artifact's model card.
     Inspect {
         /// The artifact file.
         artifact: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Single-session latency (p50/p99) and batched throughput of an artifact on the native CPU
+    /// backend, from JSON text to score; the wasm side is tests/js/bench.mjs (scripts/bench-wasm.sh).
+    Latency(LatencyArgs),
+}
+
+#[derive(Args)]
+struct LatencyArgs {
+    /// The artifact.
+    #[arg(long)]
+    artifact: PathBuf,
+    /// Sessions, one JSON object per line.
+    #[arg(long, short)]
+    input: PathBuf,
+    /// Single-session calls timed (after 100 warm-up calls).
+    #[arg(long, default_value_t = 2000)]
+    calls: usize,
+    /// Sessions per batch for the throughput figure.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Batches timed.
+    #[arg(long, default_value_t = 20)]
+    batches: usize,
+    /// JSON report; standard output when absent.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -180,6 +212,7 @@ fn main() -> Result<()> {
         }
         Some(Command::Eval(a)) => eval(&a),
         Some(Command::Score(a)) => score(&a),
+        Some(Command::Bench(BenchCommand::Latency(a))) => bench_latency(&a),
         Some(Command::Inspect { artifact }) => {
             let bytes = std::fs::read(&artifact)
                 .with_context(|| format!("cannot read {}", artifact.display()))?;
@@ -313,6 +346,25 @@ fn load_scorer(path: &Path) -> Result<Scorer> {
         &artifact,
         burn::prelude::Device::flex(),
     )?)
+}
+
+fn bench_latency(a: &LatencyArgs) -> Result<()> {
+    let scorer = load_scorer(&a.artifact)?;
+    let text = std::fs::read_to_string(&a.input)
+        .with_context(|| format!("cannot read {}", a.input.display()))?;
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    let report = bench::latency(&scorer, &lines, a.calls, a.batch, a.batches)
+        .with_context(|| a.input.display().to_string())?;
+    let json = serde_json::to_string_pretty(&report)?;
+    match &a.output {
+        Some(p) => write_atomic(p, json.as_bytes())?,
+        None => println!("{json}"),
+    }
+    Ok(())
 }
 
 fn eval(a: &EvalArgs) -> Result<()> {

@@ -2,6 +2,10 @@
 
 mod cross {
     pub mod artifact;
+    pub mod browser;
     pub mod common;
+    pub mod edge;
+    pub mod js;
     pub mod parity;
+    pub mod typescript;
 }

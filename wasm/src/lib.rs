@@ -1,62 +1,52 @@
-//! seqrisk for JavaScript.
+//! seqrisk for JavaScript: the wasm side of the `seqrisk` npm package (`wasm/js/`).
 //!
 //! ```js
-//! const scorer = new Scorer(artifactBytes);          // Uint8Array of a .seqrisk file
-//! const r = scorer.score(sessionJson);                // string or object, schema of the artifact
+//! const scorer = await Scorer.create(artifactBytes, "auto");  // "auto" | "webgpu" | "cpu"
+//! scorer.backend;          // "webgpu" or "cpu"
+//! scorer.fallbackReason;   // why "auto" ended on the CPU, else undefined
+//! const r = await scorer.score(sessionJson);   // string or object, schema of the artifact
 //! // r = { id, score, explanation: { current_event, events, weights: { alpha, beta }, top_events } }
-//! const rs = scorer.scoreBatch(arrayOfSessions);      // JSON array text or array
+//! const rs = await scorer.scoreBatch(arrayOfSessions);
+//! const s = scorer.scoreSync(sessionJson);     // CPU backend only
 //! ```
 //!
-//! Every failure comes back as a JavaScript `Error` whose message names the field or byte at
-//! fault; nothing here panics on user input. Parsing, encoding and the model are
-//! `seqrisk-core`'s, the same code the native trainer uses.
+//! Two builds come from this crate: the CPU build (Flex with simd128) and, with the `webgpu`
+//! feature, the WebGPU build (which also carries the CPU backend as its fallback). Every failure
+//! comes back as a JavaScript `Error` whose message names the field or byte at fault; nothing
+//! here panics on user input. Parsing, encoding and the model are `seqrisk-core`'s, the same
+//! code the native trainer uses.
 
+mod backend;
+mod json;
+
+use backend::{Chosen, Requested};
 use burn::prelude::Device;
+use json::{js_err, to_js, to_json};
 use seqrisk_core::Location;
 use seqrisk_core::artifact::Artifact;
 use seqrisk_core::schema::{Session, session_from_json};
-use seqrisk_core::scorer;
-use serde::Serialize;
+use seqrisk_core::scorer::{self, SessionScore};
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
 
-/// A loaded model.
+/// Whether this build carries the WebGPU backend.
+#[wasm_bindgen(js_name = webgpuCompiled)]
+pub fn webgpu_compiled() -> bool {
+    backend::WEBGPU_COMPILED
+}
+
+/// A loaded model on one backend.
 #[wasm_bindgen]
 pub struct Scorer {
-    inner: scorer::Scorer,
+    inner: Rc<scorer::Scorer>,
     kind: String,
+    backend: &'static str,
+    fallback_reason: Option<String>,
 }
 
-fn js_err(e: impl std::fmt::Display) -> JsError {
-    JsError::new(&e.to_string())
-}
-
-/// Accept a JSON string or a plain JS value.
-fn to_json(input: JsValue, what: &str) -> Result<serde_json::Value, JsError> {
-    match input.as_string() {
-        Some(text) => serde_json::from_str(&text).map_err(|e| {
-            JsError::new(&format!(
-                "{what}: malformed JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ))
-        }),
-        None => {
-            serde_wasm_bindgen::from_value(input).map_err(|e| JsError::new(&format!("{what}: {e}")))
-        }
-    }
-}
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
-        .map_err(js_err)
-}
-
-#[wasm_bindgen]
 impl Scorer {
-    /// Load an artifact (the bytes of a `.seqrisk` file) on the CPU backend.
-    #[wasm_bindgen(constructor)]
-    pub fn new(artifact: &[u8]) -> Result<Scorer, JsError> {
+    fn load(artifact: &[u8], chosen: Chosen) -> Result<Scorer, JsError> {
         let artifact = Artifact::from_bytes(artifact).map_err(js_err)?;
         let kind = artifact
             .header
@@ -64,8 +54,93 @@ impl Scorer {
             .map_err(js_err)?
             .kind()
             .to_string();
-        let inner = scorer::Scorer::from_artifact(&artifact, Device::flex()).map_err(js_err)?;
-        Ok(Scorer { inner, kind })
+        let inner = scorer::Scorer::from_artifact(&artifact, chosen.device).map_err(js_err)?;
+        Ok(Scorer {
+            inner: Rc::new(inner),
+            kind,
+            backend: chosen.name,
+            fallback_reason: chosen.fallback_reason,
+        })
+    }
+
+    fn require_cpu(&self, call: &str) -> Result<(), JsError> {
+        if self.backend == "cpu" {
+            Ok(())
+        } else {
+            Err(JsError::new(&format!(
+                "{call} reads results back synchronously, which the {} backend cannot do; use the async form",
+                self.backend
+            )))
+        }
+    }
+}
+
+fn parse_one(scorer: &scorer::Scorer, session: JsValue) -> Result<Vec<Session>, JsError> {
+    let json = to_json(session, "session")?;
+    let location = Location::new("session", 0);
+    let s = session_from_json(&json, &scorer.encoder.schema, &location).map_err(js_err)?;
+    Ok(vec![s])
+}
+
+fn parse_many(scorer: &scorer::Scorer, sessions: JsValue) -> Result<Vec<Session>, JsError> {
+    let json = to_json(sessions, "sessions")?;
+    let items = json
+        .as_array()
+        .ok_or_else(|| JsError::new("sessions: expected an array of sessions"))?;
+    let schema = &scorer.encoder.schema;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| session_from_json(v, schema, &Location::new(format!("sessions[{i}]"), 0)))
+        .collect::<Result<_, _>>()
+        .map_err(js_err)
+}
+
+fn first(mut scored: Vec<SessionScore>) -> Result<JsValue, JsError> {
+    match scored.pop() {
+        Some(r) => to_js(&r),
+        None => Err(JsError::new("internal: no score returned")),
+    }
+}
+
+/// Run `parse` then score asynchronously, as a Promise that rejects with a JS `Error`.
+fn score_promise(
+    inner: Rc<scorer::Scorer>,
+    input: JsValue,
+    parse: fn(&scorer::Scorer, JsValue) -> Result<Vec<Session>, JsError>,
+    single: bool,
+) -> js_sys::Promise {
+    future_to_promise(async move {
+        let sessions = parse(&inner, input)?;
+        let scored = inner.score_async(&sessions).await.map_err(js_err)?;
+        Ok(if single {
+            first(scored)?
+        } else {
+            to_js(&scored)?
+        })
+    })
+}
+
+#[wasm_bindgen]
+impl Scorer {
+    /// Load an artifact (the bytes of a `.seqrisk` file) on the CPU backend, synchronously.
+    #[wasm_bindgen(constructor)]
+    pub fn new(artifact: &[u8]) -> Result<Scorer, JsError> {
+        Self::load(
+            artifact,
+            Chosen {
+                device: Device::flex(),
+                name: "cpu",
+                fallback_reason: None,
+            },
+        )
+    }
+
+    /// Load an artifact on `backend` (`"auto"`, the default, `"webgpu"` or `"cpu"`).
+    pub async fn create(artifact: Vec<u8>, backend: Option<String>) -> Result<Scorer, JsError> {
+        let requested = Requested::parse(backend.as_deref()).map_err(js_err)?;
+        let chosen = backend::choose(requested).await.map_err(js_err)?;
+        Self::load(&artifact, chosen)
     }
 
     /// The model kind (`"nhfm"`, …).
@@ -74,42 +149,42 @@ impl Scorer {
         self.kind.clone()
     }
 
-    /// The backend in use.
+    /// The backend in use: `"webgpu"` or `"cpu"`.
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        "cpu".into()
+        self.backend.into()
     }
 
-    /// Score one session (JSON text or object).
-    pub fn score(&self, session: JsValue) -> Result<JsValue, JsError> {
-        let json = to_json(session, "session")?;
-        let s = session_from_json(
-            &json,
-            &self.inner.encoder.schema,
-            &Location::new("session", 0),
-        )
-        .map_err(js_err)?;
-        let mut scored = self.inner.score(std::slice::from_ref(&s)).map_err(js_err)?;
-        match scored.pop() {
-            Some(r) => to_js(&r),
-            None => Err(JsError::new("internal: no score returned")),
-        }
+    /// Why `"auto"` ended on the CPU; `undefined` when it did not fall back.
+    #[wasm_bindgen(getter, js_name = fallbackReason)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.fallback_reason.clone()
     }
 
-    /// Score several sessions (a JSON array as text, or an array).
+    /// Score one session (JSON text or object); resolves to `{ id, score, explanation }`.
+    pub fn score(&self, session: JsValue) -> js_sys::Promise {
+        score_promise(self.inner.clone(), session, parse_one, true)
+    }
+
+    /// Score several sessions (a JSON array as text, or an array); resolves to an array.
     #[wasm_bindgen(js_name = scoreBatch)]
-    pub fn score_batch(&self, sessions: JsValue) -> Result<JsValue, JsError> {
-        let json = to_json(sessions, "sessions")?;
-        let items = json
-            .as_array()
-            .ok_or_else(|| JsError::new("sessions: expected an array of sessions"))?;
-        let schema = &self.inner.encoder.schema;
-        let parsed: Vec<Session> = items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| session_from_json(v, schema, &Location::new(format!("sessions[{i}]"), 0)))
-            .collect::<Result<_, _>>()
-            .map_err(js_err)?;
-        to_js(&self.inner.score(&parsed).map_err(js_err)?)
+    pub fn score_batch(&self, sessions: JsValue) -> js_sys::Promise {
+        score_promise(self.inner.clone(), sessions, parse_many, false)
+    }
+
+    /// [`Scorer::score`] without a Promise; CPU backend only.
+    #[wasm_bindgen(js_name = scoreSync)]
+    pub fn score_sync(&self, session: JsValue) -> Result<JsValue, JsError> {
+        self.require_cpu("scoreSync")?;
+        let sessions = parse_one(&self.inner, session)?;
+        first(self.inner.score(&sessions).map_err(js_err)?)
+    }
+
+    /// [`Scorer::score_batch`] without a Promise; CPU backend only.
+    #[wasm_bindgen(js_name = scoreBatchSync)]
+    pub fn score_batch_sync(&self, sessions: JsValue) -> Result<JsValue, JsError> {
+        self.require_cpu("scoreBatchSync")?;
+        let sessions = parse_many(&self.inner, sessions)?;
+        to_js(&self.inner.score(&sessions).map_err(js_err)?)
     }
 }

@@ -8,6 +8,7 @@ use seqrisk_core::schema::Schema;
 use seqrisk_core::synth::{SynthConfig, generate};
 use seqrisk_wasm::Scorer;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 fn artifact_bytes() -> (Vec<u8>, Vec<String>) {
@@ -52,7 +53,7 @@ fn scores_sessions_with_explanations() {
     let scorer = Scorer::new(&bytes).map_err(JsValue::from).unwrap();
     assert_eq!(scorer.model(), "nhfm");
     let r = scorer
-        .score(JsValue::from_str(&lines[0]))
+        .score_sync(JsValue::from_str(&lines[0]))
         .map_err(JsValue::from)
         .unwrap();
     let r: serde_json::Value = serde_wasm_bindgen::from_value(r).unwrap();
@@ -62,7 +63,7 @@ fn scores_sessions_with_explanations() {
     assert!(r["explanation"]["weights"]["beta"].is_array(), "{r}");
     let batch = format!("[{}]", lines.join(","));
     let rs = scorer
-        .score_batch(JsValue::from_str(&batch))
+        .score_batch_sync(JsValue::from_str(&batch))
         .map_err(JsValue::from)
         .unwrap();
     let rs: Vec<serde_json::Value> = serde_wasm_bindgen::from_value(rs).unwrap();
@@ -75,14 +76,14 @@ fn bad_input_is_a_js_error_not_a_trap() {
     let (bytes, _) = artifact_bytes();
     let scorer = Scorer::new(&bytes).map_err(JsValue::from).unwrap();
     let e = scorer
-        .score(JsValue::from_str(
+        .score_sync(JsValue::from_str(
             r#"{"id":"x","events":[{"ts":1,"amount":"lots"}]}"#,
         ))
         .map_err(JsValue::from)
         .unwrap_err();
     assert!(message(e).contains("events[0].amount"));
     let e = scorer
-        .score(JsValue::from_str("{not json"))
+        .score_sync(JsValue::from_str("{not json"))
         .map_err(JsValue::from)
         .unwrap_err();
     assert!(message(e).contains("malformed JSON"));
@@ -100,4 +101,46 @@ fn bad_input_is_a_js_error_not_a_trap() {
         .map_err(JsValue::from)
         .unwrap_err();
     assert!(message(e).contains("truncated"));
+}
+
+async fn create(bytes: &[u8], backend: &str) -> Result<Scorer, String> {
+    Scorer::create(bytes.to_vec(), Some(backend.into()))
+        .await
+        .map_err(|e| message(e.into()))
+}
+
+#[wasm_bindgen_test]
+async fn auto_on_the_cpu_build_falls_back_and_says_why() {
+    let (bytes, lines) = artifact_bytes();
+    let scorer = create(&bytes, "auto").await.unwrap();
+    assert_eq!(scorer.backend(), "cpu");
+    let reason = scorer.fallback_reason().unwrap_or_default();
+    assert!(reason.contains("CPU build"), "{reason}");
+    assert!(
+        create(&bytes, "cpu")
+            .await
+            .unwrap()
+            .fallback_reason()
+            .is_none()
+    );
+    let e = create(&bytes, "webgpu").await.map(|_| ()).unwrap_err();
+    assert!(e.contains("WebGPU unavailable"), "{e}");
+    let e = create(&bytes, "tpu").await.map(|_| ()).unwrap_err();
+    assert!(e.contains("options.backend") && e.contains("tpu"), "{e}");
+
+    // the Promise form resolves to what the synchronous one returns, and rejects on bad input
+    let async_score = JsFuture::from(scorer.score(JsValue::from_str(&lines[0])))
+        .await
+        .unwrap();
+    let sync_score = scorer
+        .score_sync(JsValue::from_str(&lines[0]))
+        .map_err(JsValue::from)
+        .unwrap();
+    let a: serde_json::Value = serde_wasm_bindgen::from_value(async_score).unwrap();
+    let b: serde_json::Value = serde_wasm_bindgen::from_value(sync_score).unwrap();
+    assert_eq!(a, b);
+    let e = JsFuture::from(scorer.score(JsValue::from_str("{not json")))
+        .await
+        .unwrap_err();
+    assert!(message(e).contains("malformed JSON"));
 }

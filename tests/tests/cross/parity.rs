@@ -1,87 +1,35 @@
-//! Native ↔ wasm parity: a natively trained model, exported, scores the same 200 sessions in
-//! Rust and in the wasm package under Node; every |Δscore| ≤ 1e-5.
+//! Native ↔ wasm parity under Node: a natively trained model, exported, scores the same 200
+//! sessions in Rust and through the `seqrisk` package's Node entry; every |Δscore| ≤ 1e-5.
 //!
-//! Needs the Node build of the wasm package: `scripts/build-wasm.sh` (README's test command
-//! runs it first). `SEQRISK_WASM_NODE_PKG` overrides where it is looked for.
+//! Needs the package: `scripts/build-wasm.sh` (README's test command runs it first).
 
-use super::common;
-
-use burn::prelude::Device;
-use seqrisk_core::scorer::Scorer;
-use std::path::PathBuf;
-use std::process::Command;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use super::js::{self, Runtime};
 
 #[test]
 fn native_and_wasm_scores_agree_on_200_sessions() {
-    let t = common::trained();
-    let schema = common::schema();
-    let sessions: Vec<_> = t
-        .data
-        .iter()
-        .rev()
-        .take(200)
-        .map(|d| d.session.clone())
-        .collect();
-    let native = Scorer::from_artifact(&common::reload(&t.bytes), Device::flex())
-        .unwrap()
-        .score(&sessions)
-        .unwrap();
-
-    let pkg = std::env::var_os("SEQRISK_WASM_NODE_PKG")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/wasm-pkg/node"));
+    let report = js::report(Runtime::Node);
+    assert_eq!(report["backend"], "cpu");
+    assert_eq!(report["model"], "nhfm");
+    let reason = report["fallbackReason"].as_str().unwrap_or_default();
     assert!(
-        pkg.join("seqrisk_wasm.js").exists(),
-        "the wasm package for Node is missing at {}; build it with `scripts/build-wasm.sh`",
-        pkg.display()
+        reason.contains("navigator.gpu"),
+        "auto on Node falls back: {reason}"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let artifact = dir.path().join("model.seqrisk");
-    std::fs::write(&artifact, &t.bytes).unwrap();
-    let input = dir.path().join("sessions.json");
-    let lines: Vec<String> = t
-        .data
-        .iter()
-        .rev()
-        .take(200)
-        .map(|d| d.to_json_line(&schema))
-        .collect();
-    std::fs::write(&input, format!("[{}]", lines.join(","))).unwrap();
-    let out = dir.path().join("out.json");
-    let status = Command::new("node")
-        .arg(workspace().join("tests/js/score.cjs"))
-        .args([&pkg, &artifact, &input, &out])
-        .status()
-        .expect("node runs (install Node.js)");
-    assert!(status.success(), "node scoring failed: {status}");
-    let wasm: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(wasm["backend"], "cpu");
-    let results = wasm["results"].as_array().unwrap();
-    assert_eq!(results.len(), 200);
-    let mut max_delta = 0f64;
-    for (n, w) in native.iter().zip(results) {
-        assert_eq!(w["id"], n.id.as_str());
-        let delta = (w["score"].as_f64().unwrap() - n.score).abs();
-        max_delta = max_delta.max(delta);
-        let top: Vec<usize> =
-            serde_json::from_value(w["explanation"]["top_events"].clone()).unwrap();
-        let weights = &w["explanation"]["weights"];
-        for (name, native_w) in &n.explanation.weights {
-            let wasm_w: Vec<f32> = serde_json::from_value(weights[name].clone()).unwrap();
-            for (a, b) in native_w.iter().zip(&wasm_w) {
-                assert!(
-                    (a - b).abs() <= 1e-5,
-                    "{name} weight {a} vs {b} in {}",
-                    n.id
-                );
-            }
-        }
-        assert_eq!(top.len(), n.explanation.top_events.len());
-    }
-    eprintln!("native vs wasm: max |Δscore| = {max_delta:.3e} over 200 sessions");
-    assert!(max_delta <= 1e-5, "max |Δscore| = {max_delta}");
+    let delta = js::max_delta(&report["results"], 1e-5);
+    eprintln!("native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
+    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    assert_eq!(report["sync"], report["results"][0], "scoreSync = score");
+}
+
+#[test]
+fn node_errors_are_js_errors_naming_the_field() {
+    let report = js::report(Runtime::Node);
+    assert_eq!(report["badInput"]["isError"], true);
+    let msg = report["badInput"]["message"].as_str().unwrap();
+    assert!(msg.contains("amount"), "{msg}");
+    let msg = report["badBackend"].as_str().unwrap();
+    assert!(
+        msg.contains("options.backend") && msg.contains("tpu"),
+        "{msg}"
+    );
 }

@@ -1,0 +1,48 @@
+// Drives seqrisk's JavaScript package in real runtimes for the Rust tests in
+// tests/tests/cross/js.rs, which compare what comes back with native scores.
+//
+//   node drive.mjs node    <fixture> <out.json>   Node, package entry node.js
+//   node drive.mjs browser <fixture> <out.json>   headless Chromium: WebGPU (SwiftShader), CPU
+//                                                  fallback, Web Worker, capture helper
+//   node drive.mjs edge    <fixture> <out.json>   workerd running wasm/examples/edge-worker
+//
+// <fixture> holds model.seqrisk and sessions.json (a JSON array). Env: SEQRISK_PKG (default
+// wasm/pkg), CHROMIUM (default /usr/bin/chromium).
+import { readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { browser } from "./drive-browser.mjs";
+import { edge } from "./drive-edge.mjs";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const pkg = resolve(process.env.SEQRISK_PKG ?? resolve(here, "../../wasm/pkg"));
+const [mode, fixture, out] = process.argv.slice(2);
+const artifact = await readFile(resolve(fixture, "model.seqrisk"));
+const sessions = JSON.parse(await readFile(resolve(fixture, "sessions.json"), "utf8"));
+
+async function node() {
+  const { Scorer } = await import(resolve(pkg, "node.js"));
+  const scorer = await Scorer.create(artifact, { backend: "auto" });
+  const results = await scorer.scoreBatch(sessions);
+  const sync = scorer.scoreSync(sessions[0]);
+  let badInput;
+  try {
+    await scorer.score('{"id":"x","events":[{"ts":1,"amount":"lots"}]}');
+  } catch (e) {
+    badInput = { isError: e instanceof Error, message: e.message };
+  }
+  let badBackend;
+  try {
+    await Scorer.create(artifact, { backend: "tpu" });
+  } catch (e) {
+    badBackend = e.message;
+  }
+  return { backend: scorer.backend, fallbackReason: scorer.fallbackReason, model: scorer.model, results, sync, badInput, badBackend };
+}
+
+const drivers = { node, browser: () => browser({ pkg, fixture, sessions }), edge: () => edge({ pkg, fixture, sessions }) };
+if (!drivers[mode]) {
+  console.error(`usage: node drive.mjs <${Object.keys(drivers).join("|")}> <fixture> <out.json>`);
+  process.exit(2);
+}
+await writeFile(out, JSON.stringify(await drivers[mode]()));

@@ -1,0 +1,132 @@
+//! The `seqrisk` package in headless Chromium (Debian's, WebGPU on SwiftShader): WebGPU scores
+//! match native within 1e-4, "auto" falls back to the CPU when WebGPU is unavailable, the Web
+//! Worker scores the same, scoring makes no network request, and the capture helper records a
+//! session that scores.
+
+use super::js::{self, Runtime};
+use serde_json::Value;
+
+fn gpu() -> &'static Value {
+    &js::report(Runtime::Browser)["gpu"]
+}
+
+fn nogpu() -> &'static Value {
+    &js::report(Runtime::Browser)["nogpu"]
+}
+
+#[test]
+fn webgpu_scores_match_native_within_1e_4() {
+    let created = &gpu()["created"];
+    assert_eq!(created["explicit"], "webgpu", "{created}");
+    assert_eq!(
+        created["auto"], "webgpu",
+        "auto picks WebGPU when it works: {created}"
+    );
+    assert_eq!(created["autoFallbackReason"], Value::Null);
+    let delta = js::max_delta(&gpu()["webgpu"]["value"], 1e-4);
+    eprintln!("native vs WebGPU (Chromium, SwiftShader): max |Δscore| = {delta:.3e}");
+    assert!(delta <= 1e-4, "max |Δscore| = {delta}");
+}
+
+#[test]
+fn without_webgpu_auto_falls_back_to_cpu_and_says_why() {
+    let created = &nogpu()["created"];
+    assert_eq!(created["backend"], "cpu", "{created}");
+    let reason = created["fallbackReason"].as_str().unwrap_or_default();
+    assert!(
+        !reason.is_empty(),
+        "a fallback carries its reason: {created}"
+    );
+    let err = created["webgpuError"].as_str().unwrap_or_default();
+    assert!(err.starts_with("WebGPU unavailable: "), "{err}");
+    let fetched: Vec<&str> = nogpu()["loadRequests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        !fetched.iter().any(|u| u.contains("/webgpu/")),
+        "the WebGPU build is not downloaded when WebGPU is unavailable: {fetched:?}"
+    );
+    let delta = js::max_delta(&nogpu()["cpu"]["value"], 1e-5);
+    eprintln!("native vs wasm CPU (Chromium): max |Δscore| = {delta:.3e}");
+    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+}
+
+#[test]
+fn web_worker_scores_match_native() {
+    let backend = gpu()["created"]["worker"].as_str().unwrap();
+    let delta = js::max_delta(&gpu()["worker"]["value"], 1e-4);
+    eprintln!("native vs Web Worker ({backend}): max |Δscore| = {delta:.3e}");
+    assert!(delta <= 1e-4, "max |Δscore| = {delta}");
+}
+
+#[test]
+fn scoring_makes_no_network_request() {
+    for (what, requests) in [
+        ("WebGPU scoring", &gpu()["webgpu"]["requests"]),
+        ("Web Worker scoring", &gpu()["worker"]["requests"]),
+        ("CPU scoring", &nogpu()["cpu"]["requests"]),
+        ("capture and scoring", &gpu()["capture"]["requests"]),
+    ] {
+        assert_eq!(requests, &Value::Array(vec![]), "{what} made requests");
+    }
+    // the watch does see requests: loading the model fetched the wasm builds
+    assert!(!gpu()["loadRequests"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn errors_in_the_browser_are_js_errors() {
+    let bad = &gpu()["badInput"];
+    assert_eq!(bad["isError"], true, "{bad}");
+    assert!(bad["message"].as_str().unwrap().contains("amount"), "{bad}");
+    let sync = gpu()["syncOnGpu"].as_str().unwrap_or_default();
+    assert!(
+        sync.contains("scoreSync") && sync.contains("async"),
+        "{sync}"
+    );
+    let errors: Vec<&Value> = gpu()["console"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m.as_str().is_some_and(|m| m.starts_with("pageerror")))
+        .collect();
+    assert!(errors.is_empty(), "uncaught page errors: {errors:?}");
+}
+
+#[test]
+fn capture_helper_records_clicks_submits_and_dwell_and_scores_it() {
+    let c = &gpu()["capture"];
+    let events = c["session"]["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "page_view",
+            "add_to_cart",
+            "click",
+            "click",
+            "submit",
+            "login"
+        ],
+        "{c}"
+    );
+    assert_eq!(events[1]["target"], "#buy");
+    assert_eq!(events[1]["page"], "home");
+    // the test clock advances 1.5 s per event: seconds timestamps, millisecond dwell
+    assert_eq!(events[0]["dwell_ms"], 0);
+    assert_eq!(events[1]["dwell_ms"], 1500);
+    let dt = events[2]["ts"].as_f64().unwrap() - events[1]["ts"].as_f64().unwrap();
+    assert!((dt - 1.5).abs() < 1e-9, "{dt}");
+    assert_eq!(events[5]["result"], "ok");
+    assert_eq!(c["score"]["id"], "captured");
+    let score = c["score"]["score"].as_f64().unwrap();
+    assert!(score > 0.0 && score < 1.0, "{score}");
+    // four clicks and submits into a buffer of three: the oldest goes
+    assert_eq!(c["small"], 3, "the bounded buffer keeps 3");
+    assert_eq!(c["smallDropped"], 1, "{c}");
+}

@@ -1,0 +1,118 @@
+//! Helpers to run seqrisk's JavaScript package in real runtimes (tests/js/drive.mjs) on a
+//! fixture of the shared model and 200 sessions, and to compare what comes back with native.
+
+use super::common;
+
+use burn::prelude::Device;
+use seqrisk_core::scorer::{Scorer, SessionScore};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub native: Vec<SessionScore>,
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The shared model and its last 200 training sessions, written where the drivers read them,
+/// with the native Flex scores to compare against.
+pub fn fixture() -> &'static Fixture {
+    static CELL: OnceLock<Fixture> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let t = common::trained();
+        let schema = common::schema();
+        let picked: Vec<_> = t.data.iter().rev().take(200).collect();
+        let sessions: Vec<_> = picked.iter().map(|d| d.session.clone()).collect();
+        let native = Scorer::from_artifact(&common::reload(&t.bytes), Device::flex())
+            .unwrap()
+            .score(&sessions)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("model.seqrisk"), &t.bytes).unwrap();
+        let lines: Vec<String> = picked.iter().map(|d| d.to_json_line(&schema)).collect();
+        std::fs::write(
+            dir.path().join("sessions.json"),
+            format!("[{}]", lines.join(",")),
+        )
+        .unwrap();
+        Fixture { dir, native }
+    })
+}
+
+/// The runtimes tests/js/drive.mjs drives.
+#[derive(Clone, Copy)]
+pub enum Runtime {
+    Node,
+    Browser,
+    Edge,
+}
+
+/// The report of one driver run per runtime, shared by the tests that read it.
+pub fn report(runtime: Runtime) -> &'static Value {
+    static CELLS: [OnceLock<Value>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let (i, mode) = match runtime {
+        Runtime::Node => (0, "node"),
+        Runtime::Browser => (1, "browser"),
+        Runtime::Edge => (2, "edge"),
+    };
+    CELLS[i].get_or_init(|| drive(mode))
+}
+
+/// Run `node tests/js/drive.mjs <mode>` on the fixture and parse its report.
+fn drive(mode: &str) -> Value {
+    let pkg = std::env::var_os("SEQRISK_PKG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("wasm/pkg"));
+    assert!(
+        pkg.join("node.js").exists() && pkg.join("cpu/seqrisk_wasm_bg.wasm").exists(),
+        "the JS package is missing at {}; build it with `scripts/build-wasm.sh`",
+        pkg.display()
+    );
+    assert!(
+        workspace().join("tests/js/node_modules").exists(),
+        "the JS test drivers' dependencies are missing: run `npm ci` in tests/js (scripts/setup.sh does)"
+    );
+    let f = fixture();
+    let out = f.dir.path().join(format!("{mode}.json"));
+    let status = Command::new("node")
+        .arg(workspace().join("tests/js/drive.mjs"))
+        .arg(mode)
+        .arg(f.dir.path())
+        .arg(&out)
+        .env("SEQRISK_PKG", &pkg)
+        .status()
+        .expect("node runs (install Node.js)");
+    assert!(status.success(), "drive.mjs {mode} failed: {status}");
+    serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+}
+
+/// Largest |Δscore| between native and `results` (an array of `{ id, score, explanation }`);
+/// also checks ids, and every explanation weight within `tol`.
+pub fn max_delta(results: &Value, tol: f64) -> f64 {
+    let native = &fixture().native;
+    let results = results.as_array().expect("an array of scores");
+    assert_eq!(results.len(), native.len(), "one score per session");
+    let mut max = 0f64;
+    for (n, r) in native.iter().zip(results) {
+        assert_eq!(r["id"], n.id.as_str());
+        max = max.max((r["score"].as_f64().unwrap() - n.score).abs());
+        for (name, native_w) in &n.explanation.weights {
+            let w: Vec<f64> = serde_json::from_value(r["explanation"]["weights"][name].clone())
+                .unwrap_or_else(|e| panic!("{name} weights of {}: {e}", n.id));
+            assert_eq!(w.len(), native_w.len(), "{name} of {}", n.id);
+            for (a, b) in native_w.iter().zip(&w) {
+                assert!(
+                    (*a as f64 - b).abs() <= tol,
+                    "{name} weight {a} vs {b} in {}",
+                    n.id
+                );
+            }
+        }
+    }
+    max
+}

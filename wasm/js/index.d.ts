@@ -1,0 +1,103 @@
+// Types of the `seqrisk` package: score behaviour sessions in the browser, a Web Worker, Node or
+// an edge worker with a model trained by `cargo run -p native`.
+
+/** A field value: categories are strings, amounts and durations are numbers. */
+export type FieldValue = string | number | boolean | null;
+
+/**
+ * One event of a session. Field names come from the model's schema (`seqrisk inspect` lists
+ * them); the timestamp field (default `ts`) is required. Unknown keys are ignored, unknown
+ * category values fall into the model's out-of-vocabulary bucket.
+ */
+export interface SessionEvent {
+  [field: string]: FieldValue | undefined;
+}
+
+/** A behaviour sequence to score, in the model's schema. */
+export interface Session {
+  /** Session id (the schema's `session_id` field, default `id`). */
+  id?: string;
+  /** Events in time order; the model reads the last `max_events` of them. */
+  events: SessionEvent[];
+  /** Profile fields of the user or account (schema's `profile` group), if any. */
+  [field: string]: FieldValue | SessionEvent[] | Record<string, FieldValue> | undefined;
+}
+
+/** Why a session scored as it did: named per-event weights from the model's forward pass. */
+export interface Explanation {
+  /** Index (into the scored session's events) of the event being judged: the last one. */
+  current_event: number;
+  /** Indices of the history events the weights refer to, oldest first. */
+  events: number[];
+  /**
+   * Weights per history event, by the paper's name: NHFM gives `alpha` (share of the
+   * event-interaction term, Eq. 2) and `beta` (self-importance attention, Eq. 3).
+   */
+  weights: Record<string, number[]>;
+  /** Indices of the most influential history events, most influential first. */
+  top_events: number[];
+}
+
+/** The score of one session. */
+export interface SessionScore {
+  /** The session's id. */
+  id: string;
+  /** Risk in (0, 1): the model's probability that the session is risky. */
+  score: number;
+  /** Why. */
+  explanation: Explanation;
+}
+
+/** Where the model runs. */
+export type Backend = "webgpu" | "cpu";
+
+/** Where to take a wasm build from: a URL, the bytes, or a compiled module. */
+export type WasmSource = string | URL | BufferSource | WebAssembly.Module;
+
+/** Options of {@link Scorer.create}. */
+export interface ScorerOptions {
+  /**
+   * `"auto"` (default): WebGPU when the runtime gives an adapter, else the CPU, and
+   * `fallbackReason` says why. `"webgpu"`: WebGPU or a rejected Promise. `"cpu"`: the CPU build
+   * only (the WebGPU build is never downloaded).
+   */
+  backend?: "auto" | Backend;
+  /**
+   * Override where each wasm build is loaded from (default: next to this module, which bundlers
+   * and `<script type="module">` resolve). Edge runtimes that forbid compiling wasm at run time
+   * pass the compiled `WebAssembly.Module` of the CPU build here.
+   */
+  wasm?: { cpu?: WasmSource; webgpu?: WasmSource };
+}
+
+/** Bytes of a `.seqrisk` artifact. */
+export type ArtifactBytes = ArrayBuffer | ArrayBufferView;
+
+/** A loaded model. All failures are JS `Error`s whose message names the field or byte at fault. */
+export declare class Scorer {
+  private constructor();
+  /** Load an artifact on a backend. */
+  static create(artifact: ArtifactBytes, options?: ScorerOptions): Promise<Scorer>;
+  /** The model kind, e.g. `"nhfm"`. */
+  readonly model: string;
+  /** The backend in use. */
+  readonly backend: Backend;
+  /** Why `"auto"` ended on the CPU; `undefined` when it did not fall back. */
+  readonly fallbackReason: string | undefined;
+  /** Score one session (an object or its JSON text). */
+  score(session: Session | string): Promise<SessionScore>;
+  /** Score several sessions (an array or its JSON text), in order. */
+  scoreBatch(sessions: Session[] | string): Promise<SessionScore[]>;
+  /** {@link Scorer.score} without a Promise; throws unless `backend` is `"cpu"`. */
+  scoreSync(session: Session | string): SessionScore;
+  /** {@link Scorer.scoreBatch} without a Promise; throws unless `backend` is `"cpu"`. */
+  scoreBatchSync(sessions: Session[] | string): SessionScore[];
+  /** Release the model's memory; the scorer is unusable afterwards. */
+  free(): void;
+}
+
+/**
+ * Whether this runtime offers WebGPU: `undefined` if it does, else the reason it does not
+ * (`navigator.gpu` missing, or no adapter).
+ */
+export declare function webgpuUnavailableReason(): Promise<string | undefined>;

@@ -1,0 +1,66 @@
+// Score off the main thread: `createWorkerScorer` starts a module Web Worker running
+// worker-entry.js, loads the model there, and returns a scorer whose calls are messages.
+
+/** @returns {Promise<WorkerScorer>} */
+export async function createWorkerScorer(artifact, options = {}) {
+  const { workerUrl, ...scorerOptions } = options;
+  const worker = new Worker(workerUrl ?? new URL("./worker-entry.js", import.meta.url), { type: "module" });
+  const scorer = new WorkerScorer(worker);
+  try {
+    const info = await scorer.request({ type: "init", artifact, options: scorerOptions });
+    scorer.model = info.model;
+    scorer.backend = info.backend;
+    scorer.fallbackReason = info.fallbackReason;
+  } catch (e) {
+    scorer.terminate();
+    throw e;
+  }
+  return scorer;
+}
+
+export class WorkerScorer {
+  #worker;
+  #next = 0;
+  #pending = new Map();
+
+  constructor(worker) {
+    this.#worker = worker;
+    worker.onmessage = ({ data }) => {
+      const pending = this.#pending.get(data.id);
+      if (!pending) return;
+      this.#pending.delete(data.id);
+      if (data.ok) pending.resolve(data.value);
+      else pending.reject(new Error(data.error));
+    };
+    worker.onerror = (event) => {
+      event.preventDefault?.();
+      this.#failAll(new Error(`seqrisk worker failed: ${event.message ?? "could not start the worker script"}`));
+    };
+  }
+
+  request(message) {
+    return new Promise((resolve, reject) => {
+      const id = this.#next++;
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...message, id });
+    });
+  }
+
+  score(session) {
+    return this.request({ type: "score", session });
+  }
+
+  scoreBatch(sessions) {
+    return this.request({ type: "scoreBatch", sessions });
+  }
+
+  terminate() {
+    this.#worker.terminate();
+    this.#failAll(new Error("the seqrisk worker was terminated"));
+  }
+
+  #failAll(error) {
+    for (const { reject } of this.#pending.values()) reject(error);
+    this.#pending.clear();
+  }
+}
