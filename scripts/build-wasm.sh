@@ -14,7 +14,7 @@ for build in cpu webgpu; do
   features=()
   [ "$build" = webgpu ] && features=(--features webgpu)
   cargo build -p seqrisk-wasm --target wasm32-unknown-unknown --profile wasm "${features[@]}"
-  wasm-bindgen --target web --out-dir "$pkg/$build" "$wasm"
+  wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir "$pkg/$build" "$wasm"
 done
 cp wasm/js/*.js wasm/js/*.d.ts wasm/js/package.json wasm/js/README.md "$pkg/"
 for build in cpu webgpu; do

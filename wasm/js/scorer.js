@@ -37,6 +37,16 @@ function rethrow(e) {
   return e instanceof Error ? e : new Error(String(e));
 }
 
+/** Sessions cross into wasm as JSON text. */
+function text(value, what) {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    throw new TypeError(`${what}: cannot be written as JSON: ${message(e)}`);
+  }
+}
+
 function toBytes(artifact) {
   if (artifact instanceof Uint8Array) return artifact;
   if (artifact instanceof ArrayBuffer) return new Uint8Array(artifact);
@@ -98,20 +108,20 @@ export function defineScorer(load) {
       return this.#fallbackReason;
     }
 
-    score(session) {
-      return guard(() => this.#inner.score(session));
+    async score(session) {
+      return JSON.parse(await guard(() => this.#inner.score(text(session, "session"))));
     }
 
-    scoreBatch(sessions) {
-      return guard(() => this.#inner.scoreBatch(sessions));
+    async scoreBatch(sessions) {
+      return JSON.parse(await guard(() => this.#inner.scoreBatch(text(sessions, "sessions"))));
     }
 
     scoreSync(session) {
-      return guard(() => this.#inner.scoreSync(session));
+      return JSON.parse(guard(() => this.#inner.scoreSync(text(session, "session"))));
     }
 
     scoreBatchSync(sessions) {
-      return guard(() => this.#inner.scoreBatchSync(sessions));
+      return JSON.parse(guard(() => this.#inner.scoreBatchSync(text(sessions, "sessions"))));
     }
 
     free() {

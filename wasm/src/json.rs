@@ -1,4 +1,6 @@
-//! JS values ↔ JSON, with errors that say where.
+//! JSON text in and out of the wasm boundary: the JS side passes sessions as JSON text
+//! (`JSON.stringify` for objects) and parses results with `JSON.parse`, which keeps the
+//! wasm free of a JS-object (de)serialiser.
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -8,25 +10,18 @@ pub fn js_err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
-/// Accept a JSON string or a plain JS value.
-pub fn to_json(input: JsValue, what: &str) -> Result<serde_json::Value, JsError> {
-    match input.as_string() {
-        Some(text) => serde_json::from_str(&text).map_err(|e| {
-            JsError::new(&format!(
-                "{what}: malformed JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ))
-        }),
-        None => {
-            serde_wasm_bindgen::from_value(input).map_err(|e| JsError::new(&format!("{what}: {e}")))
-        }
-    }
+/// Parse JSON text, naming `what` and the position on failure.
+pub fn parse(text: &str, what: &str) -> Result<serde_json::Value, JsError> {
+    serde_json::from_str(text).map_err(|e| {
+        JsError::new(&format!(
+            "{what}: malformed JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    })
 }
 
-/// A plain JS object (maps as objects, not `Map`s).
-pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
-        .map_err(js_err)
+/// JSON text of a result.
+pub fn to_text<T: Serialize>(value: &T) -> Result<String, JsError> {
+    serde_json::to_string(value).map_err(js_err)
 }

@@ -4,11 +4,14 @@
 //! const scorer = await Scorer.create(artifactBytes, "auto");  // "auto" | "webgpu" | "cpu"
 //! scorer.backend;          // "webgpu" or "cpu"
 //! scorer.fallbackReason;   // why "auto" ended on the CPU, else undefined
-//! const r = await scorer.score(sessionJson);   // string or object, schema of the artifact
-//! // r = { id, score, explanation: { current_event, events, weights: { alpha, beta }, top_events } }
-//! const rs = await scorer.scoreBatch(arrayOfSessions);
+//! const r = await scorer.score(sessionJson);   // JSON text in the artifact's schema
+//! // r = JSON text of { id, score, explanation: { current_event, events, weights, top_events } }
+//! const rs = await scorer.scoreBatch(arrayJson);
 //! const s = scorer.scoreSync(sessionJson);     // CPU backend only
 //! ```
+//!
+//! Sessions and results cross the boundary as JSON text; the package's JS (`wasm/js/`) does the
+//! `JSON.stringify`/`JSON.parse` so its callers pass and get plain objects.
 //!
 //! Two builds come from this crate: the CPU build (Flex with simd128) and, with the `webgpu`
 //! feature, the WebGPU build (which also carries the CPU backend as its fallback). Every failure
@@ -21,7 +24,7 @@ mod json;
 
 use backend::{Chosen, Requested};
 use burn::prelude::Device;
-use json::{js_err, to_js, to_json};
+use json::{js_err, parse, to_text};
 use seqrisk_core::Location;
 use seqrisk_core::artifact::Artifact;
 use seqrisk_core::schema::{Session, session_from_json};
@@ -75,15 +78,15 @@ impl Scorer {
     }
 }
 
-fn parse_one(scorer: &scorer::Scorer, session: JsValue) -> Result<Vec<Session>, JsError> {
-    let json = to_json(session, "session")?;
+fn parse_one(scorer: &scorer::Scorer, session: &str) -> Result<Vec<Session>, JsError> {
+    let json = parse(session, "session")?;
     let location = Location::new("session", 0);
     let s = session_from_json(&json, &scorer.encoder.schema, &location).map_err(js_err)?;
     Ok(vec![s])
 }
 
-fn parse_many(scorer: &scorer::Scorer, sessions: JsValue) -> Result<Vec<Session>, JsError> {
-    let json = to_json(sessions, "sessions")?;
+fn parse_many(scorer: &scorer::Scorer, sessions: &str) -> Result<Vec<Session>, JsError> {
+    let json = parse(sessions, "sessions")?;
     let items = json
         .as_array()
         .ok_or_else(|| JsError::new("sessions: expected an array of sessions"))?;
@@ -96,28 +99,30 @@ fn parse_many(scorer: &scorer::Scorer, sessions: JsValue) -> Result<Vec<Session>
         .map_err(js_err)
 }
 
-fn first(mut scored: Vec<SessionScore>) -> Result<JsValue, JsError> {
+fn first(mut scored: Vec<SessionScore>) -> Result<String, JsError> {
     match scored.pop() {
-        Some(r) => to_js(&r),
+        Some(r) => to_text(&r),
         None => Err(JsError::new("internal: no score returned")),
     }
 }
 
-/// Run `parse` then score asynchronously, as a Promise that rejects with a JS `Error`.
+/// Run `parse` then score asynchronously: a Promise of the result's JSON text that rejects
+/// with a JS `Error`.
 fn score_promise(
     inner: Rc<scorer::Scorer>,
-    input: JsValue,
-    parse: fn(&scorer::Scorer, JsValue) -> Result<Vec<Session>, JsError>,
+    input: String,
+    parse: fn(&scorer::Scorer, &str) -> Result<Vec<Session>, JsError>,
     single: bool,
 ) -> js_sys::Promise {
     future_to_promise(async move {
-        let sessions = parse(&inner, input)?;
+        let sessions = parse(&inner, &input)?;
         let scored = inner.score_async(&sessions).await.map_err(js_err)?;
-        Ok(if single {
+        let text = if single {
             first(scored)?
         } else {
-            to_js(&scored)?
-        })
+            to_text(&scored)?
+        };
+        Ok(JsValue::from_str(&text))
     })
 }
 
@@ -161,20 +166,20 @@ impl Scorer {
         self.fallback_reason.clone()
     }
 
-    /// Score one session (JSON text or object); resolves to `{ id, score, explanation }`.
-    pub fn score(&self, session: JsValue) -> js_sys::Promise {
+    /// Score one session (JSON text); resolves to the JSON text of `{ id, score, explanation }`.
+    pub fn score(&self, session: String) -> js_sys::Promise {
         score_promise(self.inner.clone(), session, parse_one, true)
     }
 
-    /// Score several sessions (a JSON array as text, or an array); resolves to an array.
+    /// Score several sessions (a JSON array as text); resolves to the JSON text of an array.
     #[wasm_bindgen(js_name = scoreBatch)]
-    pub fn score_batch(&self, sessions: JsValue) -> js_sys::Promise {
+    pub fn score_batch(&self, sessions: String) -> js_sys::Promise {
         score_promise(self.inner.clone(), sessions, parse_many, false)
     }
 
     /// [`Scorer::score`] without a Promise; CPU backend only.
     #[wasm_bindgen(js_name = scoreSync)]
-    pub fn score_sync(&self, session: JsValue) -> Result<JsValue, JsError> {
+    pub fn score_sync(&self, session: &str) -> Result<String, JsError> {
         self.require_cpu("scoreSync")?;
         let sessions = parse_one(&self.inner, session)?;
         first(self.inner.score(&sessions).map_err(js_err)?)
@@ -182,9 +187,9 @@ impl Scorer {
 
     /// [`Scorer::score_batch`] without a Promise; CPU backend only.
     #[wasm_bindgen(js_name = scoreBatchSync)]
-    pub fn score_batch_sync(&self, sessions: JsValue) -> Result<JsValue, JsError> {
+    pub fn score_batch_sync(&self, sessions: &str) -> Result<String, JsError> {
         self.require_cpu("scoreBatchSync")?;
         let sessions = parse_many(&self.inner, sessions)?;
-        to_js(&self.inner.score(&sessions).map_err(js_err)?)
+        to_text(&self.inner.score(&sessions).map_err(js_err)?)
     }
 }

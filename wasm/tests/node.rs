@@ -52,21 +52,18 @@ fn scores_sessions_with_explanations() {
     let (bytes, lines) = artifact_bytes();
     let scorer = Scorer::new(&bytes).map_err(JsValue::from).unwrap();
     assert_eq!(scorer.model(), "nhfm");
-    let r = scorer
-        .score_sync(JsValue::from_str(&lines[0]))
-        .map_err(JsValue::from)
-        .unwrap();
-    let r: serde_json::Value = serde_wasm_bindgen::from_value(r).unwrap();
+    let r = scorer.score_sync(&lines[0]).map_err(JsValue::from).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&r).unwrap();
     let score = r["score"].as_f64().unwrap();
     assert!(score > 0.0 && score < 1.0, "{r}");
     assert!(r["explanation"]["weights"]["alpha"].is_array(), "{r}");
     assert!(r["explanation"]["weights"]["beta"].is_array(), "{r}");
     let batch = format!("[{}]", lines.join(","));
     let rs = scorer
-        .score_batch_sync(JsValue::from_str(&batch))
+        .score_batch_sync(&batch)
         .map_err(JsValue::from)
         .unwrap();
-    let rs: Vec<serde_json::Value> = serde_wasm_bindgen::from_value(rs).unwrap();
+    let rs: Vec<serde_json::Value> = serde_json::from_str(&rs).unwrap();
     assert_eq!(rs.len(), 5);
     assert_eq!(rs[0]["score"], r["score"], "batch and single scoring agree");
 }
@@ -76,14 +73,12 @@ fn bad_input_is_a_js_error_not_a_trap() {
     let (bytes, _) = artifact_bytes();
     let scorer = Scorer::new(&bytes).map_err(JsValue::from).unwrap();
     let e = scorer
-        .score_sync(JsValue::from_str(
-            r#"{"id":"x","events":[{"ts":1,"amount":"lots"}]}"#,
-        ))
+        .score_sync(r#"{"id":"x","events":[{"ts":1,"amount":"lots"}]}"#)
         .map_err(JsValue::from)
         .unwrap_err();
     assert!(message(e).contains("events[0].amount"));
     let e = scorer
-        .score_sync(JsValue::from_str("{not json"))
+        .score_sync("{not json")
         .map_err(JsValue::from)
         .unwrap_err();
     assert!(message(e).contains("malformed JSON"));
@@ -129,17 +124,14 @@ async fn auto_on_the_cpu_build_falls_back_and_says_why() {
     assert!(e.contains("options.backend") && e.contains("tpu"), "{e}");
 
     // the Promise form resolves to what the synchronous one returns, and rejects on bad input
-    let async_score = JsFuture::from(scorer.score(JsValue::from_str(&lines[0])))
+    let async_score = JsFuture::from(scorer.score(lines[0].clone()))
         .await
         .unwrap();
-    let sync_score = scorer
-        .score_sync(JsValue::from_str(&lines[0]))
-        .map_err(JsValue::from)
-        .unwrap();
-    let a: serde_json::Value = serde_wasm_bindgen::from_value(async_score).unwrap();
-    let b: serde_json::Value = serde_wasm_bindgen::from_value(sync_score).unwrap();
+    let sync_score = scorer.score_sync(&lines[0]).map_err(JsValue::from).unwrap();
+    let a: serde_json::Value = serde_json::from_str(&async_score.as_string().unwrap()).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&sync_score).unwrap();
     assert_eq!(a, b);
-    let e = JsFuture::from(scorer.score(JsValue::from_str("{not json")))
+    let e = JsFuture::from(scorer.score("{not json".into()))
         .await
         .unwrap_err();
     assert!(message(e).contains("malformed JSON"));

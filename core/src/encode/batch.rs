@@ -3,6 +3,49 @@
 use super::EncodedSession;
 use burn::prelude::*;
 
+/// Where the padding of a right-aligned batch lies, known on the host so that recurrent layers
+/// can skip work that the mask would undo: slots `0..all_padding` are padding in every session,
+/// slots `all_real..T` are real in every session, and only `all_padding..all_real` is mixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Padding {
+    /// Leading slots that are padding in every session.
+    pub all_padding: usize,
+    /// First slot from which every session's slots are real.
+    pub all_real: usize,
+}
+
+impl Padding {
+    /// No knowledge: every slot may be mixed (what a layer must assume without a batch).
+    pub fn mixed(len: usize) -> Self {
+        Self {
+            all_padding: 0,
+            all_real: len,
+        }
+    }
+
+    /// From right-aligned `[T]` masks (padding first, then real events).
+    pub fn of_masks<'a>(masks: impl Iterator<Item = &'a [f32]>, len: usize) -> Self {
+        let (mut all_padding, mut all_real) = (len, 0);
+        for m in masks {
+            let first_real = m.iter().position(|&v| v != 0.0).unwrap_or(len);
+            all_padding = all_padding.min(first_real);
+            all_real = all_real.max(first_real);
+        }
+        Self {
+            all_padding: all_padding.min(all_real),
+            all_real,
+        }
+    }
+
+    /// The same for the first `len` slots.
+    pub fn narrow(self, len: usize) -> Self {
+        Self {
+            all_padding: self.all_padding.min(len),
+            all_real: self.all_real.min(len),
+        }
+    }
+}
+
 /// Model inputs for `B` sessions of `T` events with `F` feature slots each.
 #[derive(Debug, Clone)]
 pub struct Batch {
@@ -18,6 +61,8 @@ pub struct Batch {
     pub profile_value: Tensor<2>,
     /// `[B]` labels (0 where unknown).
     pub labels: Tensor<1>,
+    /// Where `event_mask` is 0 for every session, 1 for every session, or mixed.
+    pub padding: Padding,
 }
 
 impl Batch {
@@ -59,6 +104,48 @@ impl Batch {
                 device,
             ),
             labels: Tensor::from_data(TensorData::new(labels, [b]), device),
+            padding: Padding::of_masks(items.iter().map(|s| s.event_mask.as_slice()), t),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Padding;
+
+    #[test]
+    fn padding_of_right_aligned_masks() {
+        let masks: [&[f32]; 3] = [&[0., 0., 1., 1.], &[0., 1., 1., 1.], &[0., 0., 0., 1.]];
+        let p = Padding::of_masks(masks.into_iter(), 4);
+        assert_eq!(
+            p,
+            Padding {
+                all_padding: 1,
+                all_real: 3
+            }
+        );
+        assert_eq!(
+            p.narrow(2),
+            Padding {
+                all_padding: 1,
+                all_real: 2
+            }
+        );
+        let full: [&[f32]; 1] = [&[1., 1.]];
+        assert_eq!(
+            Padding::of_masks(full.into_iter(), 2),
+            Padding {
+                all_padding: 0,
+                all_real: 0
+            }
+        );
+        let empty: [&[f32]; 1] = [&[0., 0.]];
+        assert_eq!(
+            Padding::of_masks(empty.into_iter(), 2),
+            Padding {
+                all_padding: 2,
+                all_real: 2
+            }
+        );
     }
 }

@@ -11,7 +11,7 @@
 mod batch;
 mod vocab;
 
-pub use batch::Batch;
+pub use batch::{Batch, Padding};
 pub use vocab::{OOV, PAD, Vocab};
 
 use crate::error::{Error, Result};

@@ -196,28 +196,54 @@ pub(crate) fn timestamp_seconds(x: f64, unit: TimeUnit, loc: &Location, path: &s
     })
 }
 
+/// Run `read` with an empty field path and put `path()` in its error only if it fails: paths are
+/// per field per event, and formatting them up front cost more than the parsing.
+fn at<T>(path: impl FnOnce() -> String, read: impl FnOnce(&str) -> Result<T>) -> Result<T> {
+    read("").map_err(|e| match e {
+        Error::Data(mut d) => {
+            d.field = path();
+            Error::Data(d)
+        }
+        other => other,
+    })
+}
+
 fn group_from_json(
     obj: &serde_json::Map<String, Json>,
     group: &FieldGroup,
     loc: &Location,
-    prefix: &str,
+    prefix: &dyn Fn() -> String,
 ) -> Result<FieldValues> {
-    let path = |name: &str| format!("{prefix}{name}");
+    fn path<'a>(prefix: &'a dyn Fn() -> String, name: &'a str) -> impl FnOnce() -> String + 'a {
+        move || format!("{}{name}", prefix())
+    }
     Ok(FieldValues {
         categorical: group
             .categorical
             .iter()
-            .map(|f| categorical_from_json(obj.get(&f.name), loc, &path(&f.name)))
+            .map(|f| {
+                at(path(prefix, &f.name), |p| {
+                    categorical_from_json(obj.get(&f.name), loc, p)
+                })
+            })
             .collect::<Result<_>>()?,
         numeric: group
             .numeric
             .iter()
-            .map(|f| number_from_json(obj.get(&f.name), loc, &path(&f.name)))
+            .map(|f| {
+                at(path(prefix, &f.name), |p| {
+                    number_from_json(obj.get(&f.name), loc, p)
+                })
+            })
             .collect::<Result<_>>()?,
         text: group
             .text
             .iter()
-            .map(|f| text_from_json(obj.get(&f.name), loc, &path(&f.name)))
+            .map(|f| {
+                at(path(prefix, &f.name), |p| {
+                    text_from_json(obj.get(&f.name), loc, p)
+                })
+            })
             .collect::<Result<_>>()?,
     })
 }
@@ -265,14 +291,13 @@ pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Se
     };
     let profile = match obj.get("profile") {
         None | Some(Json::Null) => {
-            group_from_json(&Default::default(), &schema.profile, loc, "profile.")?
+            group_from_json(&Default::default(), &schema.profile, loc, &|| {
+                "profile.".into()
+            })?
         }
-        Some(p) => group_from_json(
-            as_object(p, loc, "profile")?,
-            &schema.profile,
-            loc,
-            "profile.",
-        )?,
+        Some(p) => group_from_json(as_object(p, loc, "profile")?, &schema.profile, loc, &|| {
+            "profile.".into()
+        })?,
     };
     let events_json = match obj.get("events") {
         Some(Json::Array(a)) => a,
@@ -290,16 +315,23 @@ pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Se
     };
     let mut events = Vec::with_capacity(events_json.len());
     for (i, ev) in events_json.iter().enumerate() {
-        let prefix = format!("events[{i}].");
-        let ev = as_object(ev, loc, &format!("events[{i}]"))?;
-        let ts_path = format!("{prefix}{}", schema.timestamp.field);
-        let ts = number_from_json(ev.get(&schema.timestamp.field), loc, &ts_path)?
-            .ok_or_else(|| data_err(loc, &ts_path, DataProblem::Missing))?;
-        let ts = timestamp_seconds(ts, schema.timestamp.unit, loc, &ts_path)?;
+        let prefix = || format!("events[{i}].");
+        let ev = at(|| format!("events[{i}]"), |p| as_object(ev, loc, p))?;
+        let ts_field = &schema.timestamp.field;
+        let ts = at(
+            || format!("{}{ts_field}", prefix()),
+            |p| {
+                let ts = number_from_json(ev.get(ts_field), loc, p)?
+                    .ok_or_else(|| data_err(loc, p, DataProblem::Missing))?;
+                timestamp_seconds(ts, schema.timestamp.unit, loc, p)
+            },
+        )?;
         let planted = match &schema.planted {
-            Some(key) => {
-                label_from_json(ev.get(key), loc, &format!("{prefix}{key}"))?.unwrap_or(false)
-            }
+            Some(key) => at(
+                || format!("{}{key}", prefix()),
+                |p| label_from_json(ev.get(key), loc, p),
+            )?
+            .unwrap_or(false),
             None => false,
         };
         events.push(Event {

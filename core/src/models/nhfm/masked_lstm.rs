@@ -4,6 +4,7 @@
 //! mask is 0 leaves `(h, c)` unchanged, so padding anywhere in the sequence (in particular
 //! in front of a right-aligned history, where the backward direction ends) changes nothing.
 
+use crate::encode::Padding;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
@@ -39,7 +40,7 @@ impl MaskedLstmConfig {
 /// `[i f g o] = W x_t + U h_{t−1} + b`, `c_t = σ(f)⊙c_{t−1} + σ(i)⊙tanh(g)`,
 /// `h_t = σ(o)⊙tanh(c_t)`; with mask `m_t`: `(h, c) ← m_t·(h_t, c_t) + (1 − m_t)·(h, c)`.
 ///
-/// `W x_t` is computed for all steps in one matrix product before the loop.
+/// One direction's weights; [`MaskedBiLstm`] runs both directions together.
 #[derive(Module, Debug)]
 pub struct MaskedLstm {
     /// `W`, `b`: input projection to the four gates.
@@ -50,37 +51,6 @@ pub struct MaskedLstm {
     pub d_hidden: usize,
     /// Direction.
     pub reverse: bool,
-}
-
-impl MaskedLstm {
-    /// `x`: `[B, L, d]`, `mask`: `[B, L]` → final hidden state `[B, h]`.
-    pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
-        let [b, l, _] = x.dims();
-        let hd = self.d_hidden;
-        let device = x.device();
-        let projected = self.input.forward(x); // [B, L, 4h]
-        let mut h = Tensor::<2>::zeros([b, hd], &device);
-        let mut c = Tensor::<2>::zeros([b, hd], &device);
-        let steps: Vec<usize> = if self.reverse {
-            (0..l).rev().collect()
-        } else {
-            (0..l).collect()
-        };
-        for t in steps {
-            let gates = projected.clone().narrow(1, t, 1).squeeze_dim::<2>(1)
-                + self.hidden.forward(h.clone());
-            let i = sigmoid(gates.clone().narrow(1, 0, hd));
-            let f = sigmoid(gates.clone().narrow(1, hd, hd));
-            let g = gates.clone().narrow(1, 2 * hd, hd).tanh();
-            let o = sigmoid(gates.narrow(1, 3 * hd, hd));
-            let c_new = f * c.clone() + i * g;
-            let h_new = o * c_new.clone().tanh();
-            let m = mask.clone().narrow(1, t, 1); // [B, 1]
-            c = c.clone() + (c_new - c) * m.clone();
-            h = h.clone() + (h_new - h) * m;
-        }
-        h
-    }
 }
 
 /// Configuration of [`MaskedBiLstm`].
@@ -113,9 +83,65 @@ pub struct MaskedBiLstm {
 }
 
 impl MaskedBiLstm {
-    /// `x`: `[B, L, d]`, `mask`: `[B, L]` → `s_RNN`, `[B, h]`.
-    pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
-        self.forward.forward(x.clone(), mask.clone()) + self.backward.forward(x, mask)
+    /// `x`: `[B, L, d]`, `mask`: `[B, L]` (its layout in `padding`) → `s_RNN`, `[B, h]`.
+    ///
+    /// Both directions run as one recurrence over a stack of two: block 0 reads the sequence
+    /// forward, block 1 reads it time-reversed, each with its own `U` (a batched matrix
+    /// product), so every step is one set of tensor operations for both. `W x_t` is computed
+    /// for all steps before the loop. Steps that are padding in every sequence are skipped
+    /// (they would leave the zero state unchanged), and the mask blend is applied only at steps
+    /// where some sequence is padded (see [`Padding`]).
+    pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>, padding: Padding) -> Tensor<2> {
+        let [b, l, _] = x.dims();
+        let hd = self.forward.d_hidden;
+        let device = x.device();
+        let padding = padding.narrow(l);
+        let n = l - padding.all_padding;
+        if n == 0 {
+            return Tensor::zeros([b, hd], &device);
+        }
+        // forward reads slots all_padding..l in order, backward reads l−1 down to all_padding
+        let live = |t: Tensor<3>| t.narrow(1, padding.all_padding, n);
+        let projected = Tensor::stack::<4>(
+            vec![
+                live(self.forward.input.forward(x.clone())),
+                live(self.backward.input.forward(x)).flip([1]),
+            ],
+            0,
+        ); // [2, B, n, 4h]
+        let live_mask = mask.narrow(1, padding.all_padding, n);
+        let masks = Tensor::stack::<3>(vec![live_mask.clone(), live_mask.flip([1])], 0); // [2, B, n]
+        let u = Tensor::stack::<3>(
+            vec![
+                self.forward.hidden.weight.val(),
+                self.backward.hidden.weight.val(),
+            ],
+            0,
+        ); // [2, h, 4h]
+        // step s is slot all_padding + s forward and slot l − 1 − s backward
+        let mixed =
+            |s: usize| padding.all_padding + s < padding.all_real || l - 1 - s < padding.all_real;
+        let mut h = Tensor::<3>::zeros([2, b, hd], &device);
+        let mut c = Tensor::<3>::zeros([2, b, hd], &device);
+        for s in 0..n {
+            let gates =
+                projected.clone().narrow(2, s, 1).squeeze_dim::<3>(2) + h.clone().matmul(u.clone()); // [2, B, 4h]
+            let act = sigmoid(gates.clone());
+            let i = act.clone().narrow(2, 0, hd);
+            let f = act.clone().narrow(2, hd, hd);
+            let o = act.narrow(2, 3 * hd, hd);
+            let g = gates.narrow(2, 2 * hd, hd).tanh();
+            let c_new = f * c.clone() + i * g;
+            let h_new = o * c_new.clone().tanh();
+            if mixed(s) {
+                let m = masks.clone().narrow(2, s, 1); // [2, B, 1]
+                c = c.clone() + (c_new - c) * m.clone();
+                h = h.clone() + (h_new - h) * m;
+            } else {
+                (c, h) = (c_new, h_new);
+            }
+        }
+        h.sum_dim(0).squeeze_dim::<2>(0)
     }
 }
 
@@ -123,51 +149,173 @@ impl MaskedBiLstm {
 mod tests {
     use super::*;
     use burn::module::Param;
+    use burn::tensor::Distribution;
 
     fn sig(x: f32) -> f32 {
         1.0 / (1.0 + (-x).exp())
     }
 
-    /// One step, d = h = 1, weights W = (0.5, −0.5, 1, 2), U = 0, b = (0, 1, 0, 0), x = 1.
+    fn values(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn assert_close(a: &[f32], b: &[f32], tol: f32) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < tol, "{a:?} vs {b:?}");
+        }
+    }
+
+    /// The textbook loop for one direction, one step at a time with the mask blend at every
+    /// step: the reference the fused [`MaskedBiLstm::forward`] is held against.
+    fn reference(lstm: &MaskedLstm, x: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
+        let [b, l, _] = x.dims();
+        let hd = lstm.d_hidden;
+        let mut h = Tensor::<2>::zeros([b, hd], &x.device());
+        let mut c = Tensor::<2>::zeros([b, hd], &x.device());
+        let steps: Vec<usize> = if lstm.reverse {
+            (0..l).rev().collect()
+        } else {
+            (0..l).collect()
+        };
+        for t in steps {
+            let x_t = x.clone().narrow(1, t, 1).squeeze_dim::<2>(1);
+            let gates = lstm.input.forward(x_t) + lstm.hidden.forward(h.clone());
+            let i = sigmoid(gates.clone().narrow(1, 0, hd));
+            let f = sigmoid(gates.clone().narrow(1, hd, hd));
+            let g = gates.clone().narrow(1, 2 * hd, hd).tanh();
+            let o = sigmoid(gates.narrow(1, 3 * hd, hd));
+            let c_new = f * c.clone() + i * g;
+            let h_new = o * c_new.clone().tanh();
+            let m = mask.clone().narrow(1, t, 1);
+            c = c.clone() + (c_new - c) * m.clone();
+            h = h.clone() + (h_new - h) * m;
+        }
+        h
+    }
+
+    /// One step, d = h = 1, both directions W = (0.5, −0.5, 1, 2), U = 0, b = (0, 1, 0, 0),
+    /// x = 1: each direction gives σ(2)·tanh(σ(0.5)·tanh(1)), `s_RNN` their sum.
     #[test]
     fn one_step_by_hand() {
         let device = Device::flex();
-        let mut lstm = MaskedLstmConfig::new(1, 1).init(&device);
-        lstm.input.weight = Param::from_tensor(Tensor::from_data([[0.5, -0.5, 1.0, 2.0]], &device));
-        lstm.input.bias = Some(Param::from_tensor(Tensor::from_data(
-            [0.0, 1.0, 0.0, 0.0],
-            &device,
-        )));
-        lstm.hidden.weight = Param::from_tensor(Tensor::zeros([1, 4], &device));
-        let h = lstm.forward(
-            Tensor::<3>::from_data([[[1.0]]], &device),
-            Tensor::<2>::from_data([[1.0]], &device),
-        );
+        let mut bi = MaskedBiLstmConfig::new(1, 1).init(&device);
+        for lstm in [&mut bi.forward, &mut bi.backward] {
+            lstm.input.weight =
+                Param::from_tensor(Tensor::from_data([[0.5, -0.5, 1.0, 2.0]], &device));
+            lstm.input.bias = Some(Param::from_tensor(Tensor::from_data(
+                [0.0, 1.0, 0.0, 0.0],
+                &device,
+            )));
+            lstm.hidden.weight = Param::from_tensor(Tensor::zeros([1, 4], &device));
+        }
         let c = sig(0.5) * 1f32.tanh();
-        let expected = sig(2.0) * c.tanh();
-        let got = h.into_data().try_to_vec::<f32>().unwrap()[0];
-        assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
+        let expected = 2.0 * sig(2.0) * c.tanh();
+        // the blended step (layout unknown) and the unblended one (known all real) agree
+        for padding in [
+            Padding::mixed(1),
+            Padding::of_masks([&[1.0f32][..]].into_iter(), 1),
+        ] {
+            let h = bi.forward(
+                Tensor::<3>::from_data([[[1.0]]], &device),
+                Tensor::<2>::from_data([[1.0]], &device),
+                padding,
+            );
+            let got = values(h)[0];
+            assert!(
+                (got - expected).abs() < 1e-6,
+                "{got} vs {expected} ({padding:?})"
+            );
+        }
     }
 
+    /// The fused two-direction recurrence equals the two textbook loops summed, for a batch
+    /// of differently padded sequences, with and without the padding layout.
+    #[test]
+    fn fused_bi_lstm_matches_two_reference_loops() {
+        let device = Device::flex();
+        device.seed(5);
+        let bi = MaskedBiLstmConfig::new(3, 4).init(&device);
+        let x = Tensor::<3>::random([3, 5, 3], Distribution::Default, &device);
+        let rows = [
+            [0.0f32, 0.0, 1.0, 1.0, 1.0],
+            [1.0, 1.0, 1.0, 1.0, 1.0],
+            [0.0, 0.0, 0.0, 1.0, 1.0],
+        ];
+        let mask = Tensor::<2>::from_data(rows, &device);
+        let expected = values(
+            reference(&bi.forward, x.clone(), mask.clone())
+                + reference(&bi.backward, x.clone(), mask.clone()),
+        );
+        let known = Padding::of_masks(rows.iter().map(|r| &r[..]), 5);
+        assert_eq!(
+            known,
+            Padding {
+                all_padding: 0,
+                all_real: 3
+            }
+        );
+        for padding in [known, Padding::mixed(5)] {
+            let got = values(bi.forward(x.clone(), mask.clone(), padding));
+            assert_close(&expected, &got, 1e-5);
+        }
+    }
+
+    /// Padding in front of a sequence (holding garbage) leaves both directions' final states
+    /// as without it, whether the layer skips the padded steps (layout known) or masks them.
     #[test]
     fn padding_does_not_move_either_direction() {
         let device = Device::flex();
         device.seed(7);
         let bi = MaskedBiLstmConfig::new(3, 4).init(&device);
-        let x = Tensor::<3>::random([2, 3, 3], burn::tensor::Distribution::Default, &device);
-        let full = bi.forward(x.clone(), Tensor::ones([2, 3], &device));
-        // the same sequences behind two padding steps holding garbage
-        let junk = Tensor::<3>::random([2, 2, 3], burn::tensor::Distribution::Default, &device);
+        let x = Tensor::<3>::random([2, 3, 3], Distribution::Default, &device);
+        let full = values(bi.forward(x.clone(), Tensor::ones([2, 3], &device), Padding::mixed(3)));
+        let junk = Tensor::<3>::random([2, 2, 3], Distribution::Default, &device);
         let padded_x = Tensor::cat(vec![junk, x], 1);
-        let mask = Tensor::<2>::from_data(
-            [[0.0, 0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0, 1.0]],
-            &device,
+        let rows = [[0.0f32, 0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0, 1.0]];
+        let mask = Tensor::<2>::from_data(rows, &device);
+        let known = Padding::of_masks(rows.iter().map(|r| &r[..]), 5);
+        assert_eq!(
+            known,
+            Padding {
+                all_padding: 2,
+                all_real: 2
+            }
         );
-        let padded = bi.forward(padded_x, mask);
-        let a = full.into_data().try_to_vec::<f32>().unwrap();
-        let b = padded.into_data().try_to_vec::<f32>().unwrap();
-        for (x, y) in a.iter().zip(&b) {
-            assert!((x - y).abs() < 1e-6, "{a:?} vs {b:?}");
+        for padding in [Padding::mixed(5), known] {
+            let padded = bi.forward(padded_x.clone(), mask.clone(), padding);
+            assert_close(&full, &values(padded), 1e-6);
         }
+    }
+
+    /// In a batch whose sessions are padded differently, each row equals that session alone.
+    #[test]
+    fn mixed_padding_rows_match_their_sessions_alone() {
+        let device = Device::flex();
+        device.seed(11);
+        let bi = MaskedBiLstmConfig::new(2, 3).init(&device);
+        let x = Tensor::<3>::random([2, 4, 2], Distribution::Default, &device);
+        let rows = [[0.0f32, 0.0, 1.0, 1.0], [0.0, 1.0, 1.0, 1.0]];
+        let padding = Padding::of_masks(rows.iter().map(|r| &r[..]), 4);
+        let both = values(bi.forward(x.clone(), Tensor::from_data(rows, &device), padding));
+        for (i, row) in rows.iter().enumerate() {
+            let alone = x.clone().narrow(0, i, 1);
+            let m = Tensor::<2>::from_data([*row], &device);
+            let p = Padding::of_masks([&row[..]].into_iter(), 4);
+            let got = values(bi.forward(alone, m, p));
+            assert_close(&both[i * 3..(i + 1) * 3], &got, 1e-6);
+        }
+    }
+
+    /// A batch that is all padding yields the zero state.
+    #[test]
+    fn all_padding_is_the_zero_state() {
+        let device = Device::flex();
+        let bi = MaskedBiLstmConfig::new(2, 3).init(&device);
+        let x = Tensor::<3>::ones([1, 2, 2], &device);
+        let rows = [[0.0f32, 0.0]];
+        let p = Padding::of_masks(rows.iter().map(|r| &r[..]), 2);
+        let got = values(bi.forward(x, Tensor::from_data(rows, &device), p));
+        assert_eq!(got, vec![0.0; 3]);
     }
 }
