@@ -109,7 +109,7 @@ async function inChromium(artifactPath, texts, opts) {
         const bytes = await (await fetch(`/fixture/${name}`)).arrayBuffer();
         const cpu = await measure(await Scorer.create(bytes, { backend: "cpu" }), texts, opts);
         const gpuScorer = await Scorer.create(bytes, { backend: "webgpu" });
-        const webgpu = await measure(gpuScorer, texts, { ...opts, calls: 200, warmup: 10, batches: 5, asyncOnly: true });
+        const webgpu = await measure(gpuScorer, texts, { ...opts, calls: 20, warmup: 2, batches: 2, asyncOnly: true });
         return { cpu, webgpu, userAgent: navigator.userAgent };
       },
       { name, texts, opts, measureSrc: measure.toString() },
