@@ -28,7 +28,10 @@ if ! command -v chromium >/dev/null; then
     exit 1
   fi
 fi
-# the JS test drivers' packages: playwright-core, workerd, typescript (versions in package-lock.json)
-if ! cmp -s tests/js/package-lock.json tests/js/node_modules/.seqrisk-installed-lock 2>/dev/null; then
-  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.seqrisk-installed-lock)
+# the JS test drivers' packages: playwright-core, workerd, typescript, pinned exactly in
+# tests/js/package.json (their own dependencies are only the pinned per-platform binaries).
+# No lock file: npm 11 writes one that omits other platforms' optional binaries, and `npm ci`
+# then refuses it.
+if ! cmp -s tests/js/package.json tests/js/node_modules/.seqrisk-installed 2>/dev/null; then
+  (cd tests/js && npm install --no-audit --no-fund --loglevel=error && cp package.json node_modules/.seqrisk-installed)
 fi

@@ -75,7 +75,7 @@ fn drive(mode: &str) -> Value {
     );
     assert!(
         workspace().join("tests/js/node_modules").exists(),
-        "the JS test drivers' dependencies are missing: run `npm ci` in tests/js (scripts/setup.sh does)"
+        "the JS test drivers' dependencies are missing: run `npm install` in tests/js (scripts/setup.sh does)"
     );
     let f = fixture();
     let out = f.dir.path().join(format!("{mode}.json"));

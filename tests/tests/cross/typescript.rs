@@ -15,7 +15,7 @@ fn tsc(config: &str) -> Output {
     let tsc = root.join("tests/js/node_modules/typescript/bin/tsc");
     assert!(
         tsc.exists(),
-        "run `npm ci` in tests/js (scripts/setup.sh does)"
+        "run `npm install` in tests/js (scripts/setup.sh does)"
     );
     Command::new("node")
         .arg(tsc)
