@@ -28,14 +28,31 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// One forward pass packed for a single read-back: `[B, 1 + Σ widths]` holding the logit, then
-/// each named explanation's `[B, width]` block, in `layout` order.
-struct Packed {
+/// One forward pass over `chunk`, packed for a single read-back: `[B, 1 + Σ widths]` holding
+/// the logit, then each named explanation's `[B, width]` block, in `layout` order.
+struct Packed<'a> {
+    chunk: &'a [&'a EncodedSession],
     tensor: Tensor<2>,
     layout: Vec<(&'static str, usize)>,
 }
 
-fn forward_packed(model: &Model, chunk: &[&EncodedSession], device: &Device) -> Packed {
+/// The forward passes of `encoded`, [`SCORE_BATCH`] sessions at a time, each still to be read
+/// back (synchronously or not) and [`unpack`]ed.
+fn forward_chunks<'a>(
+    model: &'a Model,
+    encoded: &'a [&'a EncodedSession],
+    device: &'a Device,
+) -> impl Iterator<Item = Packed<'a>> {
+    encoded
+        .chunks(SCORE_BATCH)
+        .map(move |chunk| forward_packed(model, chunk, device))
+}
+
+fn forward_packed<'a>(
+    model: &Model,
+    chunk: &'a [&'a EncodedSession],
+    device: &Device,
+) -> Packed<'a> {
     let output = model.forward(&Batch::new(chunk, device));
     let mut parts = vec![output.logits.unsqueeze_dim::<2>(1)];
     let mut layout = Vec::with_capacity(output.event_weights.len());
@@ -44,6 +61,7 @@ fn forward_packed(model: &Model, chunk: &[&EncodedSession], device: &Device) -> 
         parts.push(w.weights);
     }
     Packed {
+        chunk,
         tensor: Tensor::cat(parts, 1),
         layout,
     }
@@ -89,14 +107,13 @@ pub fn score_encoded(
     device: &Device,
 ) -> Result<Vec<(f64, Explanation)>> {
     let mut out = Vec::with_capacity(encoded.len());
-    for chunk in encoded.chunks(SCORE_BATCH) {
-        let packed = forward_packed(model, chunk, device);
-        unpack(
-            chunk,
-            &packed.layout,
-            packed.tensor.try_into_data(),
-            &mut out,
-        )?;
+    for Packed {
+        chunk,
+        tensor,
+        layout,
+    } in forward_chunks(model, encoded, device)
+    {
+        unpack(chunk, &layout, tensor.try_into_data(), &mut out)?;
     }
     Ok(out)
 }
@@ -108,14 +125,13 @@ pub async fn score_encoded_async(
     device: &Device,
 ) -> Result<Vec<(f64, Explanation)>> {
     let mut out = Vec::with_capacity(encoded.len());
-    for chunk in encoded.chunks(SCORE_BATCH) {
-        let packed = forward_packed(model, chunk, device);
-        unpack(
-            chunk,
-            &packed.layout,
-            packed.tensor.into_data_async().await,
-            &mut out,
-        )?;
+    for Packed {
+        chunk,
+        tensor,
+        layout,
+    } in forward_chunks(model, encoded, device)
+    {
+        unpack(chunk, &layout, tensor.into_data_async().await, &mut out)?;
     }
     Ok(out)
 }

@@ -12,8 +12,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { serve } from "./serve.mjs";
+import { launchChromium, serve } from "./serve.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const pkg = resolve(process.env.SEQRISK_PKG ?? resolve(here, "../../wasm/pkg"));
@@ -94,10 +93,7 @@ async function inChromium(artifactPath, texts, opts) {
   const dir = fileURLToPath(new URL("./pages/", import.meta.url));
   const fixture = resolve(artifactPath, "..");
   const { server, origin } = await serve({ "/pkg/": pkg, "/fixture/": fixture, "/": dir });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-background-networking", "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-angle=swiftshader"],
-  });
+  const browser = await launchChromium({ webgpu: true });
   try {
     const page = await browser.newPage();
     await page.goto(`${origin}/`);

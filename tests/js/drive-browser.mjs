@@ -1,22 +1,11 @@
 // Headless Chromium (Debian's, through playwright-core): the package on WebGPU (SwiftShader),
 // on the CPU when WebGPU is unavailable, in a Web Worker, and the capture helper. Every request
 // the page or its workers make while scoring is recorded, so the test can assert there are none.
-import { chromium } from "playwright-core";
 import { fileURLToPath } from "node:url";
-import { serve } from "./serve.mjs";
+import { launchChromium, serve } from "./serve.mjs";
 
-const COMMON = [
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--no-first-run",
-];
-const WEBGPU = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-angle=swiftshader"];
-
-async function withPage(origin, args, body) {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: [...COMMON, ...args] });
+async function withPage(origin, webgpu, body) {
+  const browser = await launchChromium({ webgpu });
   try {
     const context = await browser.newContext();
     const requests = [];
@@ -48,7 +37,7 @@ const LOAD = async () => {
 };
 
 async function gpuBrowser(origin) {
-  return withPage(origin, WEBGPU, async (page, requests, console) => {
+  return withPage(origin, true, async (page, requests, console) => {
     await page.evaluate(LOAD);
     const created = await watched(page, requests, async () => {
       const explicit = await seqrisk.Scorer.create(bytes, { backend: "webgpu" });
@@ -107,7 +96,7 @@ async function captureRun(page, requests) {
 }
 
 async function cpuBrowser(origin) {
-  return withPage(origin, ["--disable-gpu"], async (page, requests, console) => {
+  return withPage(origin, false, async (page, requests, console) => {
     await page.evaluate(LOAD);
     const created = await watched(page, requests, async () => {
       window.auto = await seqrisk.Scorer.create(bytes, { backend: "auto" });

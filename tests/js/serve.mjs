@@ -1,6 +1,8 @@
-// A static file server on 127.0.0.1 (a free port) for the browser drivers: `/pkg/` is the built
-// package (wasm/pkg), `/fixture/` the test's fixture folder, `/` the test pages in ./pages.
+// What the browser drivers and the benchmark share: a static file server on 127.0.0.1 (a free
+// port; `/pkg/` the built package, `/fixture/` the fixture folder, `/` the pages in ./pages) and
+// Debian's headless Chromium, with or without WebGPU on SwiftShader.
 import { createServer } from "node:http";
+import { chromium } from "playwright-core";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 
@@ -28,4 +30,17 @@ export async function serve(roots) {
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+// No background traffic: this machine's closed network refuses it, many times a start.
+const QUIET = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"];
+const WEBGPU = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-angle=swiftshader"];
+
+/** Launch headless Chromium (`CHROMIUM`, default /usr/bin/chromium); `webgpu: false` also
+ * disables the GPU, so `navigator.gpu` gives no adapter. */
+export function launchChromium({ webgpu }) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [...QUIET, ...(webgpu ? WEBGPU : ["--disable-gpu"])],
+  });
 }

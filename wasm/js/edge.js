@@ -8,17 +8,12 @@ import { defineScorer } from "./scorer.js";
 import { initSync, Scorer as CpuScorer } from "./cpu/seqrisk_wasm.js";
 export { webgpuUnavailableReason } from "./scorer.js";
 
-let ready = false;
-
-async function load(build, source) {
+function load(build, source) {
   if (build !== "cpu") throw new Error("the edge entry point carries the CPU build only; pass backend: \"cpu\"");
-  if (!ready) {
-    if (!(source instanceof WebAssembly.Module)) {
-      throw new Error("options.wasm.cpu: pass the compiled WebAssembly.Module of seqrisk/cpu.wasm (edge runtimes cannot compile wasm at run time)");
-    }
-    initSync({ module: source });
-    ready = true;
+  if (!(source instanceof WebAssembly.Module)) {
+    throw new Error("options.wasm.cpu: pass the compiled WebAssembly.Module of seqrisk/cpu.wasm (edge runtimes cannot compile wasm at run time)");
   }
+  initSync({ module: source });
   return { Scorer: CpuScorer };
 }
 

@@ -4,19 +4,10 @@
 import { defineScorer } from "./scorer.js";
 export { webgpuUnavailableReason } from "./scorer.js";
 
-const builds = new Map();
-
-function load(build, source) {
-  if (!builds.has(build)) {
-    const glue = build === "webgpu" ? import("./webgpu/seqrisk_wasm.js") : import("./cpu/seqrisk_wasm.js");
-    const ready = glue.then(async (m) => {
-      await m.default(source === undefined ? undefined : { module_or_path: source });
-      return m;
-    });
-    ready.catch(() => builds.delete(build));
-    builds.set(build, ready);
-  }
-  return builds.get(build);
+async function load(build, source) {
+  const m = build === "webgpu" ? await import("./webgpu/seqrisk_wasm.js") : await import("./cpu/seqrisk_wasm.js");
+  await m.default(source === undefined ? undefined : { module_or_path: source });
+  return m;
 }
 
 export const Scorer = defineScorer(load);

@@ -4,20 +4,10 @@ import { readFile } from "node:fs/promises";
 import { defineScorer } from "./scorer.js";
 export { webgpuUnavailableReason } from "./scorer.js";
 
-const builds = new Map();
-
-function load(build, source) {
-  if (!builds.has(build)) {
-    const ready = (async () => {
-      const m = build === "webgpu" ? await import("./webgpu/seqrisk_wasm.js") : await import("./cpu/seqrisk_wasm.js");
-      const module = source ?? (await readFile(new URL(`./${build}/seqrisk_wasm_bg.wasm`, import.meta.url)));
-      m.initSync({ module });
-      return m;
-    })();
-    ready.catch(() => builds.delete(build));
-    builds.set(build, ready);
-  }
-  return builds.get(build);
+async function load(build, source) {
+  const m = build === "webgpu" ? await import("./webgpu/seqrisk_wasm.js") : await import("./cpu/seqrisk_wasm.js");
+  m.initSync({ module: source ?? (await readFile(new URL(`./${build}/seqrisk_wasm_bg.wasm`, import.meta.url))) });
+  return m;
 }
 
 export const Scorer = defineScorer(load);

@@ -1,6 +1,7 @@
 // The Scorer every entry point exports (index.js: browsers and bundlers, node.js: Node,
 // edge.js: edge workers). Entry points differ only in how they load a wasm build: `load(build,
-// source)` resolves to an initialised wasm-bindgen module for build "cpu" or "webgpu".
+// source)` resolves to an initialised wasm-bindgen module for build "cpu" or "webgpu". Each
+// build is loaded once per scope (a failed load is retried on the next create).
 
 const BACKENDS = ["auto", "webgpu", "cpu"];
 
@@ -56,8 +57,22 @@ function toBytes(artifact) {
   throw new TypeError("artifact: expected an ArrayBuffer or Uint8Array holding a .seqrisk file");
 }
 
+/** `load`, loading each build once: later calls share the first call's Promise. */
+function once(load) {
+  const builds = new Map();
+  return (build, source) => {
+    if (!builds.has(build)) {
+      const ready = Promise.resolve().then(() => load(build, source));
+      ready.catch(() => builds.delete(build));
+      builds.set(build, ready);
+    }
+    return builds.get(build);
+  };
+}
+
 /** Build the public Scorer class on top of an entry point's loader. */
-export function defineScorer(load) {
+export function defineScorer(loadBuild) {
+  const load = once(loadBuild);
   return class Scorer {
     #inner;
     #fallbackReason;

@@ -35,7 +35,8 @@ pub struct Chosen {
     pub fallback_reason: Option<String>,
 }
 
-fn cpu(fallback_reason: Option<String>) -> Chosen {
+/// The Flex CPU backend, with why it was chosen over WebGPU (if it was).
+pub fn cpu(fallback_reason: Option<String>) -> Chosen {
     Chosen {
         device: Device::flex(),
         name: "cpu",

@@ -23,7 +23,6 @@ mod backend;
 mod json;
 
 use backend::{Chosen, Requested};
-use burn::prelude::Device;
 use json::{js_err, parse, to_text};
 use seqrisk_core::Location;
 use seqrisk_core::artifact::Artifact;
@@ -131,14 +130,7 @@ impl Scorer {
     /// Load an artifact (the bytes of a `.seqrisk` file) on the CPU backend, synchronously.
     #[wasm_bindgen(constructor)]
     pub fn new(artifact: &[u8]) -> Result<Scorer, JsError> {
-        Self::load(
-            artifact,
-            Chosen {
-                device: Device::flex(),
-                name: "cpu",
-                fallback_reason: None,
-            },
-        )
+        Self::load(artifact, backend::cpu(None))
     }
 
     /// Load an artifact on `backend` (`"auto"`, the default, `"webgpu"` or `"cpu"`).

@@ -83,7 +83,8 @@ pub struct MaskedBiLstm {
 }
 
 impl MaskedBiLstm {
-    /// `x`: `[B, L, d]`, `mask`: `[B, L]` (its layout in `padding`) → `s_RNN`, `[B, h]`.
+    /// `x`: `[B, L, d]`, `mask`: `[B, L]`, `padding`: the batch's layout (of its first `L` slots, or
+    /// more) → `s_RNN`, `[B, h]`.
     ///
     /// Both directions run as one recurrence over a stack of two: block 0 reads the sequence
     /// forward, block 1 reads it time-reversed, each with its own `U` (a batched matrix

@@ -147,7 +147,7 @@ impl Nhfm {
         if let (Some(attention), Some(bi_lstm)) = (&self.self_importance, &self.bi_lstm) {
             let out = attention.forward(history.clone(), q.clone());
             parts.push(out.s_self);
-            parts.push(bi_lstm.forward(history, q, batch.padding.narrow(t - 1)));
+            parts.push(bi_lstm.forward(history, q, batch.padding));
             beta = Some(out.beta);
         }
         parts.push(current);
