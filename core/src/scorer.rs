@@ -28,12 +28,21 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// What a block of the packed model output explains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Axis {
+    /// History event slots, `[B, T−1]`.
+    Event,
+    /// Event field slots, `[B, F]`.
+    Field,
+}
+
 /// One forward pass over `chunk`, packed for a single read-back: `[B, 1 + Σ widths]` holding
 /// the logit, then each named explanation's `[B, width]` block, in `layout` order.
 struct Packed<'a> {
     chunk: &'a [&'a EncodedSession],
     tensor: Tensor<2>,
-    layout: Vec<(&'static str, usize)>,
+    layout: Vec<(&'static str, Axis, usize)>,
 }
 
 /// The forward passes of `encoded`, [`SCORE_BATCH`] sessions at a time, each still to be read
@@ -55,9 +64,11 @@ fn forward_packed<'a>(
 ) -> Packed<'a> {
     let output = model.forward(&Batch::new(chunk, device));
     let mut parts = vec![output.logits.unsqueeze_dim::<2>(1)];
-    let mut layout = Vec::with_capacity(output.event_weights.len());
-    for w in output.event_weights {
-        layout.push((w.name, w.weights.dims()[1]));
+    let mut layout = Vec::new();
+    let named = (output.event_weights.into_iter().map(|w| (Axis::Event, w)))
+        .chain(output.field_weights.into_iter().map(|w| (Axis::Field, w)));
+    for (axis, w) in named {
+        layout.push((w.name, axis, w.weights.dims()[1]));
         parts.push(w.weights);
     }
     Packed {
@@ -69,7 +80,8 @@ fn forward_packed<'a>(
 
 fn unpack(
     chunk: &[&EncodedSession],
-    layout: &[(&'static str, usize)],
+    field_names: &[String],
+    layout: &[(&'static str, Axis, usize)],
     data: std::result::Result<TensorData, impl std::fmt::Debug>,
     out: &mut Vec<(f64, Explanation)>,
 ) -> Result<()> {
@@ -77,7 +89,7 @@ fn unpack(
         .map_err(|e| Error::Model(format!("cannot read model output back: {e:?}")))?
         .try_into_vec::<f32>()
         .map_err(|e| Error::Model(format!("model output is not f32: {e:?}")))?;
-    let width = 1 + layout.iter().map(|(_, w)| w).sum::<usize>();
+    let width = 1 + layout.iter().map(|(_, _, w)| w).sum::<usize>();
     if data.len() != width * chunk.len() {
         return Err(Error::Model(format!(
             "model output has {} values, expected {} × {width}",
@@ -87,22 +99,29 @@ fn unpack(
     }
     for (enc, row) in chunk.iter().zip(data.chunks_exact(width)) {
         let mut at = 1;
-        let rows: Vec<(&str, &[f32])> = layout
-            .iter()
-            .map(|&(name, w)| {
-                at += w;
-                (name, &row[at - w..at])
-            })
-            .collect();
-        out.push((sigmoid(row[0] as f64), Explanation::from_slots(enc, &rows)));
+        let (mut events, mut fields) = (Vec::new(), Vec::new());
+        for &(name, axis, w) in layout {
+            let rows = if axis == Axis::Event {
+                &mut events
+            } else {
+                &mut fields
+            };
+            rows.push((name, &row[at..at + w]));
+            at += w;
+        }
+        let explanation = Explanation::from_slots(enc, &events).with_fields(field_names, &fields);
+        out.push((sigmoid(row[0] as f64), explanation));
     }
     Ok(())
 }
 
-/// Score encoded sessions; returns `(score, explanation)` per session, in order. Needs a device
-/// that can read back synchronously (CPU, native wgpu); in a browser use [`score_encoded_async`].
+/// Score encoded sessions; returns `(score, explanation)` per session, in order. `field_names`
+/// are the encoder's event field slot names ([`Encoder::event_field_names`]), for field-level
+/// explanations. Needs a device that can read back synchronously (CPU, native wgpu); in a
+/// browser use [`score_encoded_async`].
 pub fn score_encoded(
     model: &Model,
+    field_names: &[String],
     encoded: &[&EncodedSession],
     device: &Device,
 ) -> Result<Vec<(f64, Explanation)>> {
@@ -113,7 +132,13 @@ pub fn score_encoded(
         layout,
     } in forward_chunks(model, encoded, device)
     {
-        unpack(chunk, &layout, tensor.try_into_data(), &mut out)?;
+        unpack(
+            chunk,
+            field_names,
+            &layout,
+            tensor.try_into_data(),
+            &mut out,
+        )?;
     }
     Ok(out)
 }
@@ -121,6 +146,7 @@ pub fn score_encoded(
 /// [`score_encoded`] with an asynchronous read-back, as WebGPU in a browser requires.
 pub async fn score_encoded_async(
     model: &Model,
+    field_names: &[String],
     encoded: &[&EncodedSession],
     device: &Device,
 ) -> Result<Vec<(f64, Explanation)>> {
@@ -131,7 +157,13 @@ pub async fn score_encoded_async(
         layout,
     } in forward_chunks(model, encoded, device)
     {
-        unpack(chunk, &layout, tensor.into_data_async().await, &mut out)?;
+        unpack(
+            chunk,
+            field_names,
+            &layout,
+            tensor.into_data_async().await,
+            &mut out,
+        )?;
     }
     Ok(out)
 }
@@ -145,13 +177,17 @@ pub struct Scorer {
     pub model: Model,
     /// Where it runs.
     pub device: Device,
+    /// The encoder's event field slot names, for field-level explanations.
+    field_names: Vec<String>,
 }
 
 impl Scorer {
     /// Instantiate an artifact's model on `device`.
     pub fn from_artifact(artifact: &Artifact, device: Device) -> Result<Self> {
+        let encoder = artifact.header.encoder.clone();
         Ok(Self {
-            encoder: artifact.header.encoder.clone(),
+            field_names: encoder.event_field_names(),
+            encoder,
             model: artifact.model(&device)?,
             device,
         })
@@ -161,7 +197,7 @@ impl Scorer {
     pub fn score(&self, sessions: &[Session]) -> Result<Vec<SessionScore>> {
         let encoded = self.encode(sessions)?;
         let refs: Vec<&EncodedSession> = encoded.iter().collect();
-        let scored = score_encoded(&self.model, &refs, &self.device)?;
+        let scored = score_encoded(&self.model, &self.field_names, &refs, &self.device)?;
         Ok(Self::name(scored, sessions))
     }
 
@@ -169,7 +205,8 @@ impl Scorer {
     pub async fn score_async(&self, sessions: &[Session]) -> Result<Vec<SessionScore>> {
         let encoded = self.encode(sessions)?;
         let refs: Vec<&EncodedSession> = encoded.iter().collect();
-        let scored = score_encoded_async(&self.model, &refs, &self.device).await?;
+        let scored =
+            score_encoded_async(&self.model, &self.field_names, &refs, &self.device).await?;
         Ok(Self::name(scored, sessions))
     }
 

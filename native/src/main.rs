@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use seqrisk_core::artifact::Artifact;
 use seqrisk_core::metrics::{Metrics, roc_curve};
-use seqrisk_core::models::ModelKind;
+use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, read_jsonl, write_csv};
 use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
@@ -121,9 +121,10 @@ struct GenArgs {
 
 #[derive(Args, Clone)]
 struct FitOpts {
-    /// Model to train.
+    /// Model to train: nhfm, difm, or an ablation (nhfm-alpha, nhfm-beta, difm-alpha,
+    /// difm-beta, difm-same).
     #[arg(long, default_value = "nhfm", value_parser = parse_kind)]
-    model: ModelKind,
+    model: ModelSpec,
     /// Maximum epochs.
     #[arg(long, default_value_t = TrainOptions::default().epochs)]
     epochs: usize,
@@ -147,7 +148,7 @@ struct FitOpts {
     quiet: bool,
 }
 
-fn parse_kind(s: &str) -> Result<ModelKind, String> {
+fn parse_kind(s: &str) -> Result<ModelSpec, String> {
     s.parse().map_err(|e: seqrisk_core::Error| e.to_string())
 }
 

@@ -26,7 +26,7 @@ pub fn planted_line(p: &Option<PlantedHitRate>) -> String {
             p.sessions,
             100.0 * p.random_rate
         ),
-        None => "explanations: no true-positive test session with planted ground truth".into(),
+        None => "explanations: nothing to hold against planted events (the model gives no per-event weights, or no true-positive test session has planted events)".into(),
     }
 }
 
@@ -42,7 +42,7 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
     let _ = writeln!(s, "created (unix seconds): {}", h.created_unix);
     match h.model_config() {
         Ok(c) => {
-            let _ = writeln!(s, "model: {}", c.kind());
+            let _ = writeln!(s, "model: {}", c.spec());
         }
         Err(err) => {
             let _ = writeln!(s, "model: configuration unreadable ({err})");
@@ -81,7 +81,7 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
     if let Some(m) = &h.test_metrics {
         s.push_str(&metrics_table(
             &h.model_config()
-                .map(|c| c.kind().to_string())
+                .map(|c| c.spec().to_string())
                 .unwrap_or_default(),
             m,
         ));

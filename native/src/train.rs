@@ -16,7 +16,7 @@ use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Metrics, auc, roc_curve};
-use seqrisk_core::models::{Model, ModelConfig, ModelKind};
+use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::scorer::score_encoded;
 use std::path::PathBuf;
@@ -49,7 +49,7 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
     /// Which model.
-    pub model: ModelKind,
+    pub model: ModelSpec,
     /// Maximum epochs.
     pub epochs: usize,
     /// Stop after this many epochs without a better validation AUC.
@@ -79,7 +79,7 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         Self {
-            model: ModelKind::Nhfm,
+            model: ModelSpec::default(),
             epochs: 20,
             patience: 3,
             min_delta: 1e-4,
@@ -207,6 +207,7 @@ pub fn train(
     let valid_labels = labels(sessions, &valid_idx);
 
     let config = ModelConfig::default_for(opts.model, &encoder);
+    let field_names = encoder.event_field_names();
     let infer_device = opts.backend.device()?;
     let device = infer_device.clone().autodiff();
     device.seed(opts.seed);
@@ -252,7 +253,7 @@ pub fn train(
             bar.inc(1);
         }
         let snapshot = model.valid();
-        let scores: Vec<f64> = score_encoded(&snapshot, &valid_refs, &infer_device)?
+        let scores: Vec<f64> = score_encoded(&snapshot, &field_names, &valid_refs, &infer_device)?
             .into_iter()
             .map(|x| x.0)
             .collect();
@@ -302,7 +303,7 @@ pub fn train(
     };
 
     let test_labels = labels(sessions, &test_idx);
-    let scored = score_encoded(&best_model, &test_refs, &infer_device)?;
+    let scored = score_encoded(&best_model, &field_names, &test_refs, &infer_device)?;
     let scores: Vec<f64> = scored.iter().map(|x| x.0).collect();
     let metrics = Metrics::compute(&scores, &test_labels);
     // true positives: positives scored above the 99th percentile of negatives (FPR 1%)

@@ -23,7 +23,10 @@ export interface Session {
   [field: string]: FieldValue | SessionEvent[] | Record<string, FieldValue> | undefined;
 }
 
-/** Why a session scored as it did: named per-event weights from the model's forward pass. */
+/**
+ * Why a session scored as it did: named per-event (and, for DIFM, per-field) weights from the
+ * model's forward pass.
+ */
 export interface Explanation {
   /** Index (into the scored session's events) of the event being judged: the last one. */
   current_event: number;
@@ -31,11 +34,19 @@ export interface Explanation {
   events: number[];
   /**
    * Weights per history event, by the paper's name: NHFM gives `alpha` (share of the
-   * event-interaction term, Eq. 2) and `beta` (self-importance attention, Eq. 3).
+   * event-interaction term, Eq. 2) and `beta` (self-importance attention, Eq. 3); DIFM gives
+   * `event_importance` (Eq. 9).
    */
   weights: Record<string, number[]>;
   /** Indices of the most influential history events, most influential first. */
   top_events: number[];
+  /**
+   * Weights per event field, by the paper's name, then by field name: DIFM gives
+   * `field_importance` (Eq. 7). Absent for models without field-level weights.
+   */
+  field_weights?: Record<string, Record<string, number>>;
+  /** Names of the most influential fields, most influential first (DIFM). */
+  top_fields?: string[];
 }
 
 /** The score of one session. */
@@ -78,7 +89,7 @@ export declare class Scorer {
   private constructor();
   /** Load an artifact on a backend. */
   static create(artifact: ArtifactBytes, options?: ScorerOptions): Promise<Scorer>;
-  /** The model kind, e.g. `"nhfm"`. */
+  /** The model and variant, e.g. `"nhfm"`, `"difm"`, `"difm-same"`. */
   readonly model: string;
   /** The backend in use. */
   readonly backend: Backend;

@@ -54,7 +54,7 @@ impl Scorer {
             .header
             .model_config()
             .map_err(js_err)?
-            .kind()
+            .spec()
             .to_string();
         let inner = scorer::Scorer::from_artifact(&artifact, chosen.device).map_err(js_err)?;
         Ok(Scorer {
@@ -140,7 +140,7 @@ impl Scorer {
         Self::load(&artifact, chosen)
     }
 
-    /// The model kind (`"nhfm"`, …).
+    /// The model and variant (`"nhfm"`, `"difm"`, `"difm-same"`, …).
     #[wasm_bindgen(getter)]
     pub fn model(&self) -> String {
         self.kind.clone()

@@ -3,7 +3,7 @@
 use burn::prelude::Device;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::encode::Encoder;
-use seqrisk_core::models::{ModelConfig, ModelKind};
+use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::schema::Schema;
 use seqrisk_core::synth::{SynthConfig, generate};
 use seqrisk_wasm::Scorer;
@@ -19,7 +19,7 @@ fn artifact_bytes() -> (Vec<u8>, Vec<String>) {
     });
     let sessions: Vec<_> = data.iter().map(|d| &d.session).collect();
     let encoder = Encoder::fit(&schema, &sessions).unwrap();
-    let config = ModelConfig::default_for(ModelKind::Nhfm, &encoder);
+    let config = ModelConfig::default_for(ModelSpec::default(), &encoder);
     let device = Device::flex();
     device.seed(3);
     let model = config.init(&device);

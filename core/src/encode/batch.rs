@@ -107,6 +107,29 @@ impl Batch {
             padding: Padding::of_masks(items.iter().map(|s| s.event_mask.as_slice()), t),
         }
     }
+
+    /// Every feature of each session as one flat set, `([B, N], [B, N])` indices and values
+    /// with `N = T·F + P`: the event slots in time order, then the profile slots. What the wide
+    /// part and the feature-interaction baselines read ("all the features of the user's
+    /// events", DIFM §4.2).
+    pub fn flat_features(&self) -> (Tensor<2, Int>, Tensor<2>) {
+        let [b, t, f] = self.event_index.dims();
+        let index = Tensor::cat(
+            vec![
+                self.event_index.clone().reshape([b, t * f]),
+                self.profile_index.clone(),
+            ],
+            1,
+        );
+        let value = Tensor::cat(
+            vec![
+                self.event_value.clone().reshape([b, t * f]),
+                self.profile_value.clone(),
+            ],
+            1,
+        );
+        (index, value)
+    }
 }
 
 #[cfg(test)]

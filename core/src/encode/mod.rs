@@ -193,6 +193,12 @@ impl Encoder {
         (self.profile_vocabs.len() + self.profile_stats.len()).max(1)
     }
 
+    /// `N = T·F + P`: feature slots per session, all events and the profile together (what
+    /// [`Batch::flat_features`] gives).
+    pub fn flat_slots(&self) -> usize {
+        self.max_events() * self.event_fields() + self.profile_fields()
+    }
+
     /// Names of the event feature slots, in slot order.
     pub fn event_field_names(&self) -> Vec<String> {
         let s = &self.schema;

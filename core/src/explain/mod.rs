@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 /// How many events [`Explanation::top_events`] lists.
 pub const TOP_EVENTS: usize = 3;
 
+/// How many fields [`Explanation::top_fields`] lists.
+pub const TOP_FIELDS: usize = 3;
+
 /// A session's explanation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Explanation {
@@ -20,6 +23,13 @@ pub struct Explanation {
     pub weights: BTreeMap<String, Vec<f32>>,
     /// Up to [`TOP_EVENTS`] history events with the highest mean weight, highest first.
     pub top_events: Vec<usize>,
+    /// Named per-field weights (`field_importance`, …) of the models that have them: field name
+    /// → weight.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub field_weights: BTreeMap<String, BTreeMap<String, f32>>,
+    /// Up to [`TOP_FIELDS`] fields with the highest mean weight, highest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_fields: Vec<String>,
 }
 
 impl Explanation {
@@ -61,8 +71,40 @@ impl Explanation {
             current_event: encoded.slot_event.last().copied().flatten(),
             events: history.iter().map(|&(_, e)| e).collect(),
             weights,
-            top_events: top(combined),
+            top_events: if named_rows.is_empty() {
+                vec![]
+            } else {
+                top(combined)
+            },
+            ..Default::default()
         }
+    }
+
+    /// Add one session's row of each named `[B, F]` field weight matrix; `names` are the
+    /// encoder's event field slot names.
+    pub fn with_fields(mut self, names: &[String], named_rows: &[(&str, &[f32])]) -> Self {
+        if named_rows.is_empty() {
+            return self;
+        }
+        let mut mean = vec![0.0f32; names.len()];
+        for (name, row) in named_rows {
+            for (m, w) in mean.iter_mut().zip(row.iter()) {
+                *m += w / named_rows.len() as f32;
+            }
+            self.field_weights.insert(
+                name.to_string(),
+                names.iter().cloned().zip(row.iter().copied()).collect(),
+            );
+        }
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        // highest first; among equal weights the earlier slot
+        order.sort_by(|&a, &b| mean[b].total_cmp(&mean[a]).then(a.cmp(&b)));
+        self.top_fields = order
+            .into_iter()
+            .take(TOP_FIELDS)
+            .map(|i| names[i].clone())
+            .collect();
+        self
     }
 }
 
@@ -91,13 +133,14 @@ fn choose(n: usize, k: usize) -> f64 {
     (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
 }
 
-/// Compare explanations with planted ground truth over the given sessions.
+/// Compare explanations with planted ground truth over the given sessions (those with
+/// per-event weights; `None` when there are none).
 pub fn planted_hit_rate<'a>(
     items: impl IntoIterator<Item = (&'a Session, &'a Explanation)>,
     k: usize,
 ) -> Option<PlantedHitRate> {
     let (mut n, mut hits, mut random) = (0usize, 0usize, 0.0f64);
-    for (session, exp) in items {
+    for (session, exp) in items.into_iter().filter(|(_, exp)| !exp.weights.is_empty()) {
         let h = exp.events.len();
         let p = exp
             .events
@@ -156,6 +199,21 @@ mod tests {
         assert_eq!(x.top_events, [0, 2, 1]);
         assert_eq!(x.ranked_by("alpha").top_events, [1, 2, 0]);
         assert_eq!(x.ranked_by("beta").top_events, [0, 2, 1]);
+        assert!(x.field_weights.is_empty() && x.top_fields.is_empty());
+    }
+
+    #[test]
+    fn names_fields_and_ranks_them() {
+        let e = encoded(vec![Some(0), Some(1)]);
+        let names: Vec<String> = ["ip", "device", "amount", "hour"].map(String::from).into();
+        let a = [0.25, 0.5, 0.125, 0.125];
+        let b = [0.25, 0.0, 0.125, 0.625];
+        let x = Explanation::from_slots(&e, &[])
+            .with_fields(&names, &[("field_importance", &a), ("other", &b)]);
+        assert_eq!(x.field_weights["field_importance"]["device"], 0.5);
+        assert_eq!(x.field_weights["other"]["hour"], 0.625);
+        // means: ip 0.25, device 0.25, amount 0.125, hour 0.375 -> hour, then the tie in slot order
+        assert_eq!(x.top_fields, ["hour", "ip", "device"]);
     }
 
     #[test]
@@ -173,6 +231,7 @@ mod tests {
         };
         let hit = Explanation {
             events: vec![0, 1, 2, 3],
+            weights: BTreeMap::from([("w".to_string(), vec![0.0; 4])]),
             top_events: vec![1, 0],
             ..Default::default()
         };
@@ -180,7 +239,11 @@ mod tests {
             top_events: vec![0, 2],
             ..hit.clone()
         };
-        let r = planted_hit_rate([(&s, &hit), (&s, &miss)], 2).unwrap();
+        let unexplained = Explanation {
+            events: vec![0, 1, 2, 3],
+            ..Default::default()
+        };
+        let r = planted_hit_rate([(&s, &hit), (&s, &miss), (&s, &unexplained)], 2).unwrap();
         assert_eq!(r.sessions, 2);
         assert_eq!(r.hit_rate, 0.5);
         // 1 planted of 4, draw 2: 1 - C(3,2)/C(4,2) = 1 - 3/6

@@ -1,43 +1,93 @@
 //! The model registry: the one place the trainer, the artifact, the CLI and the wasm scorer
-//! dispatch on. A new paper adds a module, a [`ModelKind`] variant, a [`ModelConfig`] variant
+//! dispatch on. A new model adds a module, a [`ModelSpec`] variant, a [`ModelConfig`] variant
 //! and a [`Model`] variant here, and nothing elsewhere.
 
+pub mod baselines;
+pub mod difm;
+pub mod layers;
 pub mod nhfm;
 
 use crate::encode::{Batch, Encoder};
 use crate::error::{Error, Result};
+use baselines::{
+    DeepFm, DeepFmConfig, Dnn, DnnConfig, Lr, LrConfig, Nfm, NfmConfig, WideDeep, WideDeepConfig,
+};
 use burn::prelude::*;
-use nhfm::{Nhfm, NhfmConfig};
+use difm::{Difm, DifmConfig, DifmVariant};
+use nhfm::{Nhfm, NhfmConfig, NhfmVariant};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The kinds of model seqrisk can train and score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ModelKind {
-    /// Neural Hierarchical Factorization Machines.
-    Nhfm,
+/// A model seqrisk can train and score, with its variant where the paper has ablations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModelSpec {
+    /// NHFM or one of its ablations.
+    Nhfm(NhfmVariant),
+    /// DIFM or one of its ablations.
+    Difm(DifmVariant),
+    /// Baseline: logistic regression.
+    Lr,
+    /// Baseline: MLP over concatenated embeddings.
+    Dnn,
+    /// Baseline: Wide & Deep.
+    WideDeep,
+    /// Baseline: Neural Factorization Machines.
+    Nfm,
+    /// Baseline: DeepFM.
+    DeepFm,
 }
 
-impl ModelKind {
-    /// Every kind, in display order.
-    pub const ALL: [ModelKind; 1] = [ModelKind::Nhfm];
+impl ModelSpec {
+    /// Every model and variant, in display order.
+    pub const ALL: [ModelSpec; 12] = [
+        ModelSpec::Nhfm(NhfmVariant::Full),
+        ModelSpec::Nhfm(NhfmVariant::Alpha),
+        ModelSpec::Nhfm(NhfmVariant::Beta),
+        ModelSpec::Difm(DifmVariant::Full),
+        ModelSpec::Difm(DifmVariant::Alpha),
+        ModelSpec::Difm(DifmVariant::Beta),
+        ModelSpec::Difm(DifmVariant::Same),
+        ModelSpec::Lr,
+        ModelSpec::Dnn,
+        ModelSpec::WideDeep,
+        ModelSpec::Nfm,
+        ModelSpec::DeepFm,
+    ];
 
-    /// Lower-case name used on the command line and in JSON.
+    /// Lower-case name used on the command line, in file names and in JSON.
     pub fn name(self) -> &'static str {
         match self {
-            ModelKind::Nhfm => "nhfm",
+            ModelSpec::Nhfm(NhfmVariant::Full) => "nhfm",
+            ModelSpec::Nhfm(NhfmVariant::Alpha) => "nhfm-alpha",
+            ModelSpec::Nhfm(NhfmVariant::Beta) => "nhfm-beta",
+            ModelSpec::Difm(DifmVariant::Full) => "difm",
+            ModelSpec::Difm(DifmVariant::Alpha) => "difm-alpha",
+            ModelSpec::Difm(DifmVariant::Beta) => "difm-beta",
+            ModelSpec::Difm(DifmVariant::Same) => "difm-same",
+            ModelSpec::Lr => "lr",
+            ModelSpec::Dnn => "dnn",
+            ModelSpec::WideDeep => "wide-deep",
+            ModelSpec::Nfm => "nfm",
+            ModelSpec::DeepFm => "deepfm",
         }
     }
 }
 
-impl fmt::Display for ModelKind {
+impl Default for ModelSpec {
+    /// NHFM, the default job's model.
+    fn default() -> Self {
+        ModelSpec::Nhfm(NhfmVariant::Full)
+    }
+}
+
+impl fmt::Display for ModelSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for ModelKind {
+impl FromStr for ModelSpec {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         Self::ALL
@@ -50,37 +100,75 @@ impl FromStr for ModelKind {
     }
 }
 
-/// A model's configuration, tagged with its kind.
+/// A model's configuration, tagged with its model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ModelConfig {
     /// NHFM.
     Nhfm(NhfmConfig),
+    /// DIFM.
+    Difm(DifmConfig),
+    /// Logistic regression.
+    Lr(LrConfig),
+    /// DNN.
+    Dnn(DnnConfig),
+    /// Wide & Deep.
+    WideDeep(WideDeepConfig),
+    /// NFM.
+    Nfm(NfmConfig),
+    /// DeepFM.
+    DeepFm(DeepFmConfig),
 }
 
 impl ModelConfig {
-    /// The paper defaults of `kind`, sized for `encoder`'s inputs.
-    pub fn default_for(kind: ModelKind, encoder: &Encoder) -> Self {
-        match kind {
-            ModelKind::Nhfm => ModelConfig::Nhfm(NhfmConfig::new(encoder.num_features())),
+    /// The paper defaults of `spec`, sized for `encoder`'s inputs.
+    pub fn default_for(spec: ModelSpec, encoder: &Encoder) -> Self {
+        let n = encoder.num_features();
+        let slots = encoder.flat_slots();
+        match spec {
+            ModelSpec::Nhfm(v) => ModelConfig::Nhfm(NhfmConfig::new(n).with_variant(v)),
+            ModelSpec::Difm(v) => ModelConfig::Difm(DifmConfig::new(n).with_variant(v)),
+            ModelSpec::Lr => ModelConfig::Lr(LrConfig::new(n)),
+            ModelSpec::Dnn => ModelConfig::Dnn(DnnConfig::new(n, slots)),
+            ModelSpec::WideDeep => ModelConfig::WideDeep(WideDeepConfig::new(n, slots)),
+            ModelSpec::Nfm => ModelConfig::Nfm(NfmConfig::new(n)),
+            ModelSpec::DeepFm => ModelConfig::DeepFm(DeepFmConfig::new(n, slots)),
         }
     }
 
-    /// The kind.
-    pub fn kind(&self) -> ModelKind {
+    /// The model and variant.
+    pub fn spec(&self) -> ModelSpec {
         match self {
-            ModelConfig::Nhfm(_) => ModelKind::Nhfm,
+            ModelConfig::Nhfm(c) => ModelSpec::Nhfm(c.variant),
+            ModelConfig::Difm(c) => ModelSpec::Difm(c.variant),
+            ModelConfig::Lr(_) => ModelSpec::Lr,
+            ModelConfig::Dnn(_) => ModelSpec::Dnn,
+            ModelConfig::WideDeep(_) => ModelSpec::WideDeep,
+            ModelConfig::Nfm(_) => ModelSpec::Nfm,
+            ModelConfig::DeepFm(_) => ModelSpec::DeepFm,
         }
     }
 
-    /// Check the configuration fits the encoder (dictionary size).
+    /// Check the configuration fits the encoder (dictionary size, feature slots).
     pub fn check(&self, encoder: &Encoder) -> Result<()> {
-        let n = match self {
-            ModelConfig::Nhfm(c) => c.num_features,
+        let (n, slots) = match self {
+            ModelConfig::Nhfm(c) => (c.num_features, None),
+            ModelConfig::Difm(c) => (c.num_features, None),
+            ModelConfig::Lr(c) => (c.num_features, None),
+            ModelConfig::Dnn(c) => (c.num_features, Some(c.num_slots)),
+            ModelConfig::WideDeep(c) => (c.num_features, Some(c.num_slots)),
+            ModelConfig::Nfm(c) => (c.num_features, None),
+            ModelConfig::DeepFm(c) => (c.num_features, Some(c.num_slots)),
         };
         if n != encoder.num_features() {
             return Err(Error::Model(format!(
                 "model expects {n} features but the encoder has {}",
                 encoder.num_features()
+            )));
+        }
+        if let Some(slots) = slots.filter(|&s| s != encoder.flat_slots()) {
+            return Err(Error::Model(format!(
+                "model expects {slots} feature slots per session but the encoder gives {}",
+                encoder.flat_slots()
             )));
         }
         Ok(())
@@ -90,6 +178,12 @@ impl ModelConfig {
     pub fn init(&self, device: &Device) -> Model {
         match self {
             ModelConfig::Nhfm(c) => Model::Nhfm(c.init(device)),
+            ModelConfig::Difm(c) => Model::Difm(c.init(device)),
+            ModelConfig::Lr(c) => Model::Lr(c.init(device)),
+            ModelConfig::Dnn(c) => Model::Dnn(c.init(device)),
+            ModelConfig::WideDeep(c) => Model::WideDeep(c.init(device)),
+            ModelConfig::Nfm(c) => Model::Nfm(c.init(device)),
+            ModelConfig::DeepFm(c) => Model::DeepFm(c.init(device)),
         }
     }
 }
@@ -99,15 +193,35 @@ impl ModelConfig {
 pub enum Model {
     /// NHFM.
     Nhfm(Nhfm),
+    /// DIFM.
+    Difm(Difm),
+    /// Logistic regression.
+    Lr(Lr),
+    /// DNN.
+    Dnn(Dnn),
+    /// Wide & Deep.
+    WideDeep(WideDeep),
+    /// NFM.
+    Nfm(Nfm),
+    /// DeepFM.
+    DeepFm(DeepFm),
 }
 
-/// A per-event explanation: `weights` is `[B, T−1]` over the history slots `0..T−1`.
+/// Named explanation weights: per history event (`[B, T−1]` over the slots `0..T−1`, 0 on
+/// padding) or per event field (`[B, F]` over the encoder's event field slots).
 #[derive(Debug, Clone)]
-pub struct EventWeights {
-    /// Name from the paper (`alpha`, `beta`, …).
+pub struct NamedWeights {
+    /// Name from the paper (`alpha`, `beta`, `field_importance`, …).
     pub name: &'static str,
-    /// `[B, T−1]`, 0 on padding.
+    /// `[B, T−1]` or `[B, F]`.
     pub weights: Tensor<2>,
+}
+
+fn named(items: impl IntoIterator<Item = (&'static str, Option<Tensor<2>>)>) -> Vec<NamedWeights> {
+    items
+        .into_iter()
+        .filter_map(|(name, w)| w.map(|weights| NamedWeights { name, weights }))
+        .collect()
 }
 
 /// The model-independent view of a forward pass.
@@ -115,8 +229,21 @@ pub struct EventWeights {
 pub struct ModelOutput {
     /// `[B]` logits; scores are their sigmoid.
     pub logits: Tensor<1>,
-    /// Named per-event weights.
-    pub event_weights: Vec<EventWeights>,
+    /// Named per-event weights, `[B, T−1]` each.
+    pub event_weights: Vec<NamedWeights>,
+    /// Named per-field weights, `[B, F]` each.
+    pub field_weights: Vec<NamedWeights>,
+}
+
+impl ModelOutput {
+    /// The output of a model without explanation weights (the baselines).
+    fn logits_only(logits: Tensor<1>) -> Self {
+        Self {
+            logits,
+            event_weights: vec![],
+            field_weights: vec![],
+        }
+    }
 }
 
 impl Model {
@@ -125,15 +252,25 @@ impl Model {
         match self {
             Model::Nhfm(m) => {
                 let out = m.forward(batch);
-                let named = [("alpha", out.alpha), ("beta", out.beta)];
                 ModelOutput {
                     logits: out.logits,
-                    event_weights: named
-                        .into_iter()
-                        .filter_map(|(name, w)| w.map(|weights| EventWeights { name, weights }))
-                        .collect(),
+                    event_weights: named([("alpha", out.alpha), ("beta", out.beta)]),
+                    field_weights: vec![],
                 }
             }
+            Model::Difm(m) => {
+                let out = m.forward(batch);
+                ModelOutput {
+                    logits: out.logits,
+                    event_weights: named([("event_importance", out.event_importance)]),
+                    field_weights: named([("field_importance", out.field_importance)]),
+                }
+            }
+            Model::Lr(m) => ModelOutput::logits_only(m.forward(batch)),
+            Model::Dnn(m) => ModelOutput::logits_only(m.forward(batch)),
+            Model::WideDeep(m) => ModelOutput::logits_only(m.forward(batch)),
+            Model::Nfm(m) => ModelOutput::logits_only(m.forward(batch)),
+            Model::DeepFm(m) => ModelOutput::logits_only(m.forward(batch)),
         }
     }
 }

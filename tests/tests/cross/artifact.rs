@@ -18,8 +18,18 @@ fn load_err(bytes: &[u8]) -> String {
 
 #[test]
 fn round_trip_keeps_weights_bitwise_and_scores_identical() {
-    let t = common::trained();
+    for i in 0..common::MODELS.len() {
+        round_trip(i);
+    }
+}
+
+fn round_trip(i: usize) {
+    let t = common::trained_model(i);
     let a = common::reload(&t.bytes);
+    assert_eq!(
+        a.header.model_config().unwrap().spec().name(),
+        common::MODELS[i]
+    );
     assert_eq!(a.header, t.outcome.artifact.header);
     assert_eq!(a.weights, t.outcome.artifact.weights);
     // weights survive instantiation: re-exporting the loaded model gives the same bytes

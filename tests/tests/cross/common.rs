@@ -1,6 +1,7 @@
-//! Shared helpers: a small NHFM trained once per test binary.
+//! Shared helpers: small models trained once per test binary.
 
 use seqrisk_core::artifact::Artifact;
+use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
 use seqrisk_native::train::{TrainOptions, TrainOutcome, train};
@@ -16,10 +17,18 @@ pub fn schema() -> Schema {
     Schema::synthetic_default()
 }
 
-/// 1,500 synthetic sessions, two epochs: small, but a real training run.
+/// The models the cross-crate tests train: NHFM (index 0) and DIFM (index 1).
+pub const MODELS: [&str; 2] = ["nhfm", "difm"];
+
+/// The shared NHFM.
 pub fn trained() -> &'static Trained {
-    static CELL: OnceLock<Trained> = OnceLock::new();
-    CELL.get_or_init(|| {
+    trained_model(0)
+}
+
+/// [`MODELS`]`[i]` on 1,500 synthetic sessions, two epochs: small, but a real training run.
+pub fn trained_model(i: usize) -> &'static Trained {
+    static CELLS: [OnceLock<Trained>; 2] = [OnceLock::new(), OnceLock::new()];
+    CELLS[i].get_or_init(|| {
         let data = generate(SynthConfig {
             sessions: 1500,
             fraud_rate: 0.05,
@@ -28,6 +37,7 @@ pub fn trained() -> &'static Trained {
         });
         let sessions: Vec<Session> = data.iter().map(|d| d.session.clone()).collect();
         let opts = TrainOptions {
+            model: MODELS[i].parse::<ModelSpec>().expect("a known model"),
             epochs: 2,
             progress: false,
             ..Default::default()

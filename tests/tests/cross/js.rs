@@ -19,12 +19,17 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The shared model and its last 200 training sessions, written where the drivers read them,
+/// The shared NHFM and its last 200 training sessions, written where the drivers read them,
 /// with the native Flex scores to compare against.
 pub fn fixture() -> &'static Fixture {
-    static CELL: OnceLock<Fixture> = OnceLock::new();
-    CELL.get_or_init(|| {
-        let t = common::trained();
+    model_fixture(0)
+}
+
+/// The same for [`common::MODELS`]`[i]`.
+pub fn model_fixture(i: usize) -> &'static Fixture {
+    static CELLS: [OnceLock<Fixture>; 2] = [OnceLock::new(), OnceLock::new()];
+    CELLS[i].get_or_init(|| {
+        let t = common::trained_model(i);
         let schema = common::schema();
         let picked: Vec<_> = t.data.iter().rev().take(200).collect();
         let sessions: Vec<_> = picked.iter().map(|d| d.session.clone()).collect();
@@ -52,7 +57,8 @@ pub enum Runtime {
     Edge,
 }
 
-/// The report of one driver run per runtime, shared by the tests that read it.
+/// The report of one driver run per runtime on the NHFM fixture, shared by the tests that read
+/// it.
 pub fn report(runtime: Runtime) -> &'static Value {
     static CELLS: [OnceLock<Value>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let (i, mode) = match runtime {
@@ -60,11 +66,17 @@ pub fn report(runtime: Runtime) -> &'static Value {
         Runtime::Browser => (1, "browser"),
         Runtime::Edge => (2, "edge"),
     };
-    CELLS[i].get_or_init(|| drive(mode))
+    CELLS[i].get_or_init(|| drive(mode, fixture()))
 }
 
-/// Run `node tests/js/drive.mjs <mode>` on the fixture and parse its report.
-fn drive(mode: &str) -> Value {
+/// The Node driver's report on the DIFM fixture.
+pub fn difm_node_report() -> &'static Value {
+    static CELL: OnceLock<Value> = OnceLock::new();
+    CELL.get_or_init(|| drive("node", model_fixture(1)))
+}
+
+/// Run `node tests/js/drive.mjs <mode>` on a fixture and parse its report.
+fn drive(mode: &str, f: &Fixture) -> Value {
     let pkg = std::env::var_os("SEQRISK_PKG")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("wasm/pkg"));
@@ -77,7 +89,6 @@ fn drive(mode: &str) -> Value {
         workspace().join("tests/js/node_modules").exists(),
         "the JS test drivers' dependencies are missing: run `npm install` in tests/js (scripts/setup.sh does)"
     );
-    let f = fixture();
     let out = f.dir.path().join(format!("{mode}.json"));
     let status = Command::new("node")
         .arg(workspace().join("tests/js/drive.mjs"))
@@ -91,10 +102,15 @@ fn drive(mode: &str) -> Value {
     serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
 }
 
-/// Largest |Δscore| between native and `results` (an array of `{ id, score, explanation }`);
-/// also checks ids, and every explanation weight within `tol`.
+/// Largest |Δscore| between the NHFM fixture's native scores and `results` (an array of
+/// `{ id, score, explanation }`); also checks ids, and every explanation weight within `tol`.
 pub fn max_delta(results: &Value, tol: f64) -> f64 {
-    let native = &fixture().native;
+    max_delta_of(fixture(), results, tol)
+}
+
+/// [`max_delta`] against any fixture, event and field weights alike.
+pub fn max_delta_of(f: &Fixture, results: &Value, tol: f64) -> f64 {
+    let native = &f.native;
     let results = results.as_array().expect("an array of scores");
     assert_eq!(results.len(), native.len(), "one score per session");
     let mut max = 0f64;
@@ -113,6 +129,26 @@ pub fn max_delta(results: &Value, tol: f64) -> f64 {
                 );
             }
         }
+        for (name, native_w) in &n.explanation.field_weights {
+            let w: std::collections::BTreeMap<String, f64> =
+                serde_json::from_value(r["explanation"]["field_weights"][name].clone())
+                    .unwrap_or_else(|e| panic!("{name} field weights of {}: {e}", n.id));
+            assert_eq!(w.len(), native_w.len(), "{name} of {}", n.id);
+            for (field, a) in native_w {
+                let b = w[field];
+                assert!(
+                    (*a as f64 - b).abs() <= tol,
+                    "{name} weight of {field}: {a} vs {b} in {}",
+                    n.id
+                );
+            }
+        }
+        assert_eq!(
+            r["explanation"]["top_fields"]
+                .as_array()
+                .map_or(0, Vec::len),
+            n.explanation.top_fields.len()
+        );
     }
     max
 }

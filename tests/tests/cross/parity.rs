@@ -21,6 +21,23 @@ fn native_and_wasm_scores_agree_on_200_sessions() {
     assert_eq!(report["sync"], report["results"][0], "scoreSync = score");
 }
 
+/// The same for DIFM, field importance included: a second model kind through the same package.
+#[test]
+fn native_and_wasm_difm_scores_agree_on_200_sessions() {
+    let report = js::difm_node_report();
+    assert_eq!(report["model"], "difm");
+    let f = js::model_fixture(1);
+    let delta = js::max_delta_of(f, &report["results"], 1e-5);
+    eprintln!("DIFM native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
+    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    let first = &f.native[0].explanation;
+    assert!(
+        first.field_weights.contains_key("field_importance") && first.top_fields.len() == 3,
+        "{first:?}"
+    );
+    assert!(first.weights.contains_key("event_importance"), "{first:?}");
+}
+
 #[test]
 fn node_errors_are_js_errors_naming_the_field() {
     let report = js::report(Runtime::Node);

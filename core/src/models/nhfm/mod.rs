@@ -1,32 +1,28 @@
 //! NHFM — Neural Hierarchical Factorization Machines (Xi et al., `papers/nhfm.txt`).
 //!
 //! Two levels (Figure 2):
-//! 1. the [`event_extractor`] turns each event's fields into `e_t` with a Hadamard-product FM
-//!    (Eq. 1);
+//! 1. the event extractor ([`FieldEmbedding`]) turns each event's fields into `e_t` with a
+//!    Hadamard-product FM (Eq. 1);
 //! 2. over the history `E_his = [e_1 … e_{T−1}]`, the [`event_interactions`] FM gives `s_α`
-//!    (Eq. 2, NHFM-α) and the [`self_importance`] attention plus the [`masked_lstm`] Bi-LSTM
-//!    give `s_β = [s_self; s_RNN]` (Eqs. 3–4, NHFM-β);
+//!    (Eq. 2, NHFM-α) and the self-importance attention ([`ImportanceAware`]) plus the
+//!    [`masked_lstm`] Bi-LSTM give `s_β = [s_self; s_RNN]` (Eqs. 3–4, NHFM-β);
 //!
-//! then `y = sigmoid(MLP([s_α; s_β; e_T]) + f(x))` with the [`wide`] part `f` (Eq. 5), trained on
+//! then `y = sigmoid(MLP([s_α; s_β; e_T]) + f(x))` with the [`Wide`] part `f` (Eq. 5), trained on
 //! the negative log-likelihood. Defaults follow the authors' setup (DIFM §4.3, same group and
 //! baselines): `k = 64`, `T = 20`, one hidden layer of 64, dropout 0.2; Bi-LSTM size 64.
 
-pub mod event_extractor;
 pub mod event_interactions;
 pub mod masked_lstm;
-pub mod mlp;
-pub mod self_importance;
-pub mod wide;
 
+use super::layers::{
+    FieldEmbedding, FieldEmbeddingConfig, ImportanceAware, ImportanceAwareConfig, Mlp, MlpConfig,
+    Wide, WideConfig,
+};
 use crate::encode::Batch;
 use burn::prelude::*;
-use event_extractor::{EventExtractor, EventExtractorConfig};
 use event_interactions::event_interactions;
 use masked_lstm::{MaskedBiLstm, MaskedBiLstmConfig};
-use mlp::{Mlp, MlpConfig};
-use self_importance::{SelfImportanceAttention, SelfImportanceAttentionConfig};
 use serde::{Deserialize, Serialize};
-use wide::{Wide, WideConfig};
 
 /// Which second-level modules are used (the paper's ablations, §4.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -81,10 +77,10 @@ impl NhfmConfig {
             d += k + self.lstm_hidden;
         }
         Nhfm {
-            event_extractor: EventExtractorConfig::new(self.num_features, k).init(device),
+            event_extractor: FieldEmbeddingConfig::new(self.num_features, k).init(device),
             self_importance: self
                 .uses_beta()
-                .then(|| SelfImportanceAttentionConfig::new(k).init(device)),
+                .then(|| ImportanceAwareConfig::new(k).init(device)),
             bi_lstm: self
                 .uses_beta()
                 .then(|| MaskedBiLstmConfig::new(k, self.lstm_hidden).init(device)),
@@ -98,10 +94,10 @@ impl NhfmConfig {
 /// The NHFM model.
 #[derive(Module, Debug)]
 pub struct Nhfm {
-    /// Eq. (1).
-    pub event_extractor: EventExtractor,
-    /// Eq. (3) (absent in NHFM-α).
-    pub self_importance: Option<SelfImportanceAttention>,
+    /// The event extractor, Eq. (1).
+    pub event_extractor: FieldEmbedding,
+    /// The self-importance attention, Eq. (3) (absent in NHFM-α).
+    pub self_importance: Option<ImportanceAware>,
     /// `s_RNN` (absent in NHFM-α).
     pub bi_lstm: Option<MaskedBiLstm>,
     /// Whether Eq. (2) is used (not in NHFM-β).
@@ -127,7 +123,7 @@ pub struct NhfmOutput {
 impl Nhfm {
     /// Score a batch. Slots `0..T−1` are the history, slot `T−1` the current event.
     pub fn forward(&self, batch: &Batch) -> NhfmOutput {
-        let [b, t, f] = batch.event_index.dims();
+        let [b, t, _] = batch.event_index.dims();
         let events = self
             .event_extractor
             .forward(batch.event_index.clone(), batch.event_value.clone());
@@ -146,31 +142,15 @@ impl Nhfm {
         let mut beta = None;
         if let (Some(attention), Some(bi_lstm)) = (&self.self_importance, &self.bi_lstm) {
             let out = attention.forward(history.clone(), q.clone());
-            parts.push(out.s_self);
+            parts.push(out.pooled);
             parts.push(bi_lstm.forward(history, q, batch.padding));
-            beta = Some(out.beta);
+            beta = Some(out.weights);
         }
         parts.push(current);
         let deep = self.mlp.forward(Tensor::cat(parts, 1));
 
-        let p = batch.profile_index.dims()[1];
-        let wide_index = Tensor::cat(
-            vec![
-                batch.event_index.clone().reshape([b, t * f]),
-                batch.profile_index.clone(),
-            ],
-            1,
-        );
-        let wide_value = Tensor::cat(
-            vec![
-                batch.event_value.clone().reshape([b, t * f]),
-                batch.profile_value.clone(),
-            ],
-            1,
-        );
-        debug_assert_eq!(wide_index.dims()[1], t * f + p);
         NhfmOutput {
-            logits: deep + self.wide.forward(wide_index, wide_value),
+            logits: deep + self.wide.forward_batch(batch),
             alpha,
             beta,
         }

@@ -1,11 +1,13 @@
-//! The event extractor of NHFM §3.2: a Hadamard-product FM over the fields of each event.
+//! Feature embeddings and the Hadamard-product FM over them: NHFM's event extractor (§3.2,
+//! Eq. 1), DIFM's field interactions module (Eq. 8) and field value variations module (Eq. 6),
+//! and the FM parts of the baselines.
 
 use burn::nn::{Embedding, EmbeddingConfig, Initializer};
 use burn::prelude::*;
 
-/// Configuration of [`EventExtractor`].
+/// Configuration of [`FieldEmbedding`].
 #[derive(Config, Debug)]
-pub struct EventExtractorConfig {
+pub struct FieldEmbeddingConfig {
     /// `n`: size of the feature dictionary.
     pub num_features: usize,
     /// `k`: embedding dimension.
@@ -15,10 +17,10 @@ pub struct EventExtractorConfig {
     pub init_std: f64,
 }
 
-impl EventExtractorConfig {
+impl FieldEmbeddingConfig {
     /// Build the module.
-    pub fn init(&self, device: &Device) -> EventExtractor {
-        EventExtractor {
+    pub fn init(&self, device: &Device) -> FieldEmbedding {
+        FieldEmbedding {
             embedding: EmbeddingConfig::new(self.num_features, self.embedding_dim)
                 .with_initializer(Initializer::Normal {
                     mean: 0.0,
@@ -29,19 +31,19 @@ impl EventExtractorConfig {
     }
 }
 
-/// Embeds every feature (`v_i ∈ R^k`) and combines the fields of an event with Eq. (1):
+/// Embeds every feature (`v_i ∈ R^k`, DIFM §3.2.1: rescaled as `x_i v_i`) and combines the
+/// fields of an event with NHFM Eq. (1) = DIFM Eq. (8):
 ///
-/// `e_t = Σ_{i<j} x_i v_i ⊙ x_j v_j = ½[(Σ_i x_i v_i)² − Σ_i (x_i v_i)²]` (element-wise),
-///
-/// the usual O(F·k) rewrite of the pairwise sum. Padding and missing values have `x_i = 0`
-/// and drop out.
+/// `e_t = Σ_{i<j} x_i v_i ⊙ x_j v_j = ½[(Σ_i x_i v_i)² − Σ_i (x_i v_i)²]` (element-wise,
+/// DIFM Eq. 2), the usual O(F·k) rewrite of the pairwise sum. Padding and missing values have
+/// `x_i = 0` and drop out.
 #[derive(Module, Debug)]
-pub struct EventExtractor {
+pub struct FieldEmbedding {
     /// The feature embeddings `v_i`.
     pub embedding: Embedding,
 }
 
-impl EventExtractor {
+impl FieldEmbedding {
     /// Scaled field embeddings `x_i v_i`: `[B, T, F]` indices and values → `[B, T, F, k]`.
     pub fn field_vectors(&self, index: Tensor<3, Int>, value: Tensor<3>) -> Tensor<4> {
         let [b, t, f] = index.dims();
@@ -50,7 +52,12 @@ impl EventExtractor {
         v.reshape([b, t, f, k]) * value.unsqueeze_dim::<4>(3)
     }
 
-    /// Event representations `e_t` (Eq. 1): `[B, T, F]` → `[B, T, k]`.
+    /// Scaled embeddings of a flat feature set: `[B, N]` indices and values → `[B, N, k]`.
+    pub fn flat_vectors(&self, index: Tensor<2, Int>, value: Tensor<2>) -> Tensor<3> {
+        self.embedding.forward(index) * value.unsqueeze_dim::<3>(2)
+    }
+
+    /// Event representations `e_t` (NHFM Eq. 1, DIFM Eq. 8): `[B, T, F]` → `[B, T, k]`.
     pub fn forward(&self, index: Tensor<3, Int>, value: Tensor<3>) -> Tensor<3> {
         hadamard_fm(self.field_vectors(index, value), 2)
     }
@@ -64,6 +71,13 @@ pub fn hadamard_fm(x: Tensor<4>, dim: usize) -> Tensor<3> {
     (sum.square() - sum_sq).mul_scalar(0.5).squeeze_dim(dim)
 }
 
+/// The bi-interaction pooling of a flat feature set (NFM, He & Chua 2017; DIFM Eq. 2):
+/// `Σ_{i<j} x_i v_i ⊙ x_j v_j`, `[B, N, k]` → `[B, k]`.
+pub fn bi_interaction(vectors: Tensor<3>) -> Tensor<2> {
+    let [b, _, k] = vectors.dims();
+    hadamard_fm(vectors.unsqueeze_dim::<4>(1), 2).reshape([b, k])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,7 +86,7 @@ mod tests {
     #[test]
     fn eq1_matches_pairwise_products() {
         let device = Device::flex();
-        let mut ex = EventExtractorConfig::new(4, 2).init(&device);
+        let mut ex = FieldEmbeddingConfig::new(4, 2).init(&device);
         // v_0 = pad, v_1 = (1, 2), v_2 = (3, -1), v_3 = (0.5, 4)
         ex.embedding.weight = Param::from_tensor(Tensor::from_data(
             [[0.0, 0.0], [1.0, 2.0], [3.0, -1.0], [0.5, 4.0]],

@@ -1,4 +1,4 @@
-//! The MLP of NHFM Eq. (5) (one hidden layer, ReLU, dropout).
+//! The MLP of NHFM Eq. (5) and DIFM Eq. (11) (one hidden layer, ReLU, dropout).
 
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;

@@ -1,6 +1,7 @@
-//! The "wide" part of NHFM Eq. (5): a linear model over every feature of every event and of
-//! the session profile.
+//! The "wide" part of NHFM Eq. (5) and DIFM Eq. (12): a linear model over every feature of every
+//! event and of the session profile.
 
+use crate::encode::Batch;
 use burn::module::Param;
 use burn::nn::{Embedding, EmbeddingConfig, Initializer};
 use burn::prelude::*;
@@ -38,6 +39,12 @@ impl Wide {
     pub fn forward(&self, index: Tensor<2, Int>, value: Tensor<2>) -> Tensor<1> {
         let w = self.weights.forward(index).squeeze_dim::<2>(2);
         (w * value).sum_dim(1).squeeze_dim::<1>(1) + self.bias.val()
+    }
+
+    /// `f(x)` of a batch: every event slot and every profile slot, `[B]`.
+    pub fn forward_batch(&self, batch: &Batch) -> Tensor<1> {
+        let (index, value) = batch.flat_features();
+        self.forward(index, value)
     }
 }
 

@@ -1,0 +1,120 @@
+use super::*;
+use crate::encode::{EncodedSession, Encoder};
+use crate::schema::{Schema, Session};
+use crate::synth::{SynthConfig, generate};
+use burn::module::Param;
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+/// Eq. (6) by hand. Two fields over three events, the first event padding:
+/// field 0 has x v = a = (1, 2) then b = (3, −1); field 1 has c = (0.5, 4) then d = (2, 2).
+/// `f_0 = a ⊙ b = (3, −2)`, `f_1 = c ⊙ d = (1, 8)`; Eq. (8) gives `e_t = a ⊙ c`, `b ⊙ d`.
+#[test]
+fn eq6_and_eq8_by_hand() {
+    let device = Device::flex();
+    let mut embedding = FieldEmbeddingConfig::new(5, 2).init(&device);
+    // v_0 = pad, v_1 = (1, 2), v_2 = (1.5, −0.5), v_3 = (0.5, 4), v_4 = (1, 1)
+    embedding.embedding.weight = Param::from_tensor(Tensor::from_data(
+        [[0.0, 0.0], [1.0, 2.0], [1.5, -0.5], [0.5, 4.0], [1.0, 1.0]],
+        &device,
+    ));
+    let index = Tensor::<3, Int>::from_data([[[0, 0], [1, 3], [2, 4]]], &device);
+    let value = Tensor::<3>::from_data([[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]], &device);
+    let vectors = embedding.field_vectors(index, value);
+    assert_eq!(
+        values(field_value_variations(vectors.clone())),
+        vec![3.0, -2.0, 1.0, 8.0]
+    );
+    // a ⊙ c = (0.5, 8), b ⊙ d = (6, −2)
+    assert_eq!(
+        values(field_interactions(vectors)),
+        vec![0.0, 0.0, 0.5, 8.0, 6.0, -2.0]
+    );
+}
+
+fn encoder(max_events: usize) -> (Encoder, Vec<Session>) {
+    let mut schema = Schema::synthetic_default();
+    schema.max_events = max_events;
+    let sessions: Vec<_> = generate(SynthConfig {
+        sessions: 40,
+        fraud_rate: 0.3,
+        ..Default::default()
+    })
+    .into_iter()
+    .map(|s| s.session)
+    .collect();
+    let refs: Vec<&Session> = sessions.iter().collect();
+    (Encoder::fit(&schema, &refs).unwrap(), sessions)
+}
+
+fn run(model: &Difm, enc: &Encoder, sessions: &[Session]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let device = Device::flex();
+    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| enc.encode(s)).collect();
+    let refs: Vec<&EncodedSession> = encoded.iter().collect();
+    let out = model.forward(&Batch::new(&refs, &device));
+    (
+        values(out.logits),
+        values(out.field_importance.unwrap()),
+        values(out.event_importance.unwrap()),
+    )
+}
+
+/// The same sessions behind more left padding (T = 60 instead of 40, longer than any session)
+/// give the same logits, the same field importance and the same event importance on their real
+/// events, and no weight on padding.
+#[test]
+fn appending_padding_does_not_change_the_score() {
+    let (enc40, sessions) = encoder(40);
+    let (enc60, _) = encoder(60);
+    assert!(sessions.iter().all(|s| s.events.len() <= 40));
+    let device = Device::flex();
+    device.seed(7);
+    let model = DifmConfig::new(enc40.num_features()).init(&device);
+    let (l40, f40, e40) = run(&model, &enc40, &sessions);
+    let (l60, f60, e60) = run(&model, &enc60, &sessions);
+    let close = |a: &[f32], b: &[f32], what: &str| {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-5, "{what} {x} vs {y}");
+        }
+    };
+    close(&l40, &l60, "logit");
+    close(&f40, &f60, "field importance");
+    for (row40, row60) in e40.chunks(39).zip(e60.chunks(59)) {
+        assert!(row60[..20].iter().all(|&w| w == 0.0), "padding has weight");
+        close(row40, &row60[20..], "event importance");
+    }
+    // every field weight row is a distribution over the F fields
+    let f = enc40.event_fields();
+    for row in f40.chunks(f) {
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{row:?}");
+    }
+}
+
+#[test]
+fn ablations_drop_their_outputs_and_same_shares_one_projection() {
+    let (enc, sessions) = encoder(20);
+    let device = Device::flex();
+    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| enc.encode(s)).collect();
+    let refs: Vec<&EncodedSession> = encoded.iter().collect();
+    let batch = Batch::new(&refs, &device);
+    let build = |v| {
+        DifmConfig::new(enc.num_features())
+            .with_variant(v)
+            .init(&device)
+    };
+    let alpha = build(DifmVariant::Alpha).forward(&batch);
+    assert!(alpha.field_importance.is_some() && alpha.event_importance.is_none());
+    let beta = build(DifmVariant::Beta).forward(&batch);
+    assert!(beta.field_importance.is_none() && beta.event_importance.is_some());
+    assert_eq!(beta.logits.dims(), [sessions.len()]);
+    let same = build(DifmVariant::Same);
+    for m in [&same.field_importance, &same.event_importance] {
+        let m = m.as_ref().unwrap();
+        assert!(m.f2.is_none() && m.f3.is_none());
+    }
+    let out = same.forward(&batch);
+    assert!(out.field_importance.is_some() && out.event_importance.is_some());
+}
