@@ -10,7 +10,8 @@ pub mod nhfm;
 use crate::encode::{Batch, Encoder};
 use crate::error::{Error, Result};
 use baselines::{
-    DeepFm, DeepFmConfig, Dnn, DnnConfig, Lr, LrConfig, Nfm, NfmConfig, WideDeep, WideDeepConfig,
+    Afm, AfmConfig, DeepFm, DeepFmConfig, Dnn, DnnConfig, Lr, LrConfig, Nfm, NfmConfig, WideDeep,
+    WideDeepConfig, XDeepFm, XDeepFmConfig,
 };
 use burn::prelude::*;
 use difm::{Difm, DifmConfig, DifmVariant};
@@ -36,11 +37,15 @@ pub enum ModelSpec {
     Nfm,
     /// Baseline: DeepFM.
     DeepFm,
+    /// Baseline: Attentional Factorization Machines.
+    Afm,
+    /// Baseline: xDeepFM.
+    XDeepFm,
 }
 
 impl ModelSpec {
     /// Every model and variant, in display order.
-    pub const ALL: [ModelSpec; 12] = [
+    pub const ALL: [ModelSpec; 14] = [
         ModelSpec::Nhfm(NhfmVariant::Full),
         ModelSpec::Nhfm(NhfmVariant::Alpha),
         ModelSpec::Nhfm(NhfmVariant::Beta),
@@ -53,6 +58,8 @@ impl ModelSpec {
         ModelSpec::WideDeep,
         ModelSpec::Nfm,
         ModelSpec::DeepFm,
+        ModelSpec::Afm,
+        ModelSpec::XDeepFm,
     ];
 
     /// Lower-case name used on the command line, in file names and in JSON.
@@ -70,6 +77,8 @@ impl ModelSpec {
             ModelSpec::WideDeep => "wide-deep",
             ModelSpec::Nfm => "nfm",
             ModelSpec::DeepFm => "deepfm",
+            ModelSpec::Afm => "afm",
+            ModelSpec::XDeepFm => "xdeepfm",
         }
     }
 }
@@ -117,6 +126,10 @@ pub enum ModelConfig {
     Nfm(NfmConfig),
     /// DeepFM.
     DeepFm(DeepFmConfig),
+    /// AFM.
+    Afm(AfmConfig),
+    /// xDeepFM.
+    XDeepFm(XDeepFmConfig),
 }
 
 impl ModelConfig {
@@ -132,6 +145,8 @@ impl ModelConfig {
             ModelSpec::WideDeep => ModelConfig::WideDeep(WideDeepConfig::new(n, slots)),
             ModelSpec::Nfm => ModelConfig::Nfm(NfmConfig::new(n)),
             ModelSpec::DeepFm => ModelConfig::DeepFm(DeepFmConfig::new(n, slots)),
+            ModelSpec::Afm => ModelConfig::Afm(AfmConfig::new(n)),
+            ModelSpec::XDeepFm => ModelConfig::XDeepFm(XDeepFmConfig::new(n, slots)),
         }
     }
 
@@ -145,6 +160,8 @@ impl ModelConfig {
             ModelConfig::WideDeep(_) => ModelSpec::WideDeep,
             ModelConfig::Nfm(_) => ModelSpec::Nfm,
             ModelConfig::DeepFm(_) => ModelSpec::DeepFm,
+            ModelConfig::Afm(_) => ModelSpec::Afm,
+            ModelConfig::XDeepFm(_) => ModelSpec::XDeepFm,
         }
     }
 
@@ -158,6 +175,8 @@ impl ModelConfig {
             ModelConfig::WideDeep(c) => (c.num_features, Some(c.num_slots)),
             ModelConfig::Nfm(c) => (c.num_features, None),
             ModelConfig::DeepFm(c) => (c.num_features, Some(c.num_slots)),
+            ModelConfig::Afm(c) => (c.num_features, None),
+            ModelConfig::XDeepFm(c) => (c.num_features, Some(c.num_slots)),
         };
         if n != encoder.num_features() {
             return Err(Error::Model(format!(
@@ -184,6 +203,8 @@ impl ModelConfig {
             ModelConfig::WideDeep(c) => Model::WideDeep(c.init(device)),
             ModelConfig::Nfm(c) => Model::Nfm(c.init(device)),
             ModelConfig::DeepFm(c) => Model::DeepFm(c.init(device)),
+            ModelConfig::Afm(c) => Model::Afm(c.init(device)),
+            ModelConfig::XDeepFm(c) => Model::XDeepFm(c.init(device)),
         }
     }
 }
@@ -205,6 +226,10 @@ pub enum Model {
     Nfm(Nfm),
     /// DeepFM.
     DeepFm(DeepFm),
+    /// AFM.
+    Afm(Afm),
+    /// xDeepFM.
+    XDeepFm(XDeepFm),
 }
 
 /// Named explanation weights: per history event (`[B, T−1]` over the slots `0..T−1`, 0 on
@@ -271,6 +296,8 @@ impl Model {
             Model::WideDeep(m) => ModelOutput::logits_only(m.forward(batch)),
             Model::Nfm(m) => ModelOutput::logits_only(m.forward(batch)),
             Model::DeepFm(m) => ModelOutput::logits_only(m.forward(batch)),
+            Model::Afm(m) => ModelOutput::logits_only(m.forward(batch)),
+            Model::XDeepFm(m) => ModelOutput::logits_only(m.forward(batch)),
         }
     }
 }

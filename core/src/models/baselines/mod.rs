@@ -5,17 +5,21 @@
 //! the `P` profile slots); defaults match the papers' models (k = 64, one hidden layer of 64,
 //! dropout 0.2).
 
+pub mod afm;
 pub mod deepfm;
 pub mod dnn;
 pub mod lr;
 pub mod nfm;
 pub mod wide_deep;
+pub mod xdeepfm;
 
+pub use afm::{Afm, AfmConfig};
 pub use deepfm::{DeepFm, DeepFmConfig};
 pub use dnn::{Dnn, DnnConfig};
 pub use lr::{Lr, LrConfig};
 pub use nfm::{Nfm, NfmConfig};
 pub use wide_deep::{WideDeep, WideDeepConfig};
+pub use xdeepfm::{XDeepFm, XDeepFmConfig};
 
 #[cfg(test)]
 pub(crate) mod fixture {
