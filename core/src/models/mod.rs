@@ -10,8 +10,8 @@ pub mod nhfm;
 use crate::encode::{Batch, Encoder};
 use crate::error::{Error, Result};
 use baselines::{
-    Afm, AfmConfig, DeepFm, DeepFmConfig, Dnn, DnnConfig, Lr, LrConfig, Nfm, NfmConfig, WideDeep,
-    WideDeepConfig, XDeepFm, XDeepFmConfig,
+    Afm, AfmConfig, DeepFm, DeepFmConfig, Dnn, DnnConfig, Lr, LrConfig, Lstm4Fd, Lstm4FdConfig,
+    Nfm, NfmConfig, WideDeep, WideDeepConfig, XDeepFm, XDeepFmConfig,
 };
 use burn::prelude::*;
 use difm::{Difm, DifmConfig, DifmVariant};
@@ -41,11 +41,13 @@ pub enum ModelSpec {
     Afm,
     /// Baseline: xDeepFM.
     XDeepFm,
+    /// Baseline: an LSTM over the events (LSTM4FD).
+    Lstm4Fd,
 }
 
 impl ModelSpec {
     /// Every model and variant, in display order.
-    pub const ALL: [ModelSpec; 14] = [
+    pub const ALL: [ModelSpec; 15] = [
         ModelSpec::Nhfm(NhfmVariant::Full),
         ModelSpec::Nhfm(NhfmVariant::Alpha),
         ModelSpec::Nhfm(NhfmVariant::Beta),
@@ -60,6 +62,7 @@ impl ModelSpec {
         ModelSpec::DeepFm,
         ModelSpec::Afm,
         ModelSpec::XDeepFm,
+        ModelSpec::Lstm4Fd,
     ];
 
     /// Lower-case name used on the command line, in file names and in JSON.
@@ -79,6 +82,7 @@ impl ModelSpec {
             ModelSpec::DeepFm => "deepfm",
             ModelSpec::Afm => "afm",
             ModelSpec::XDeepFm => "xdeepfm",
+            ModelSpec::Lstm4Fd => "lstm4fd",
         }
     }
 }
@@ -130,6 +134,8 @@ pub enum ModelConfig {
     Afm(AfmConfig),
     /// xDeepFM.
     XDeepFm(XDeepFmConfig),
+    /// LSTM4FD.
+    Lstm4Fd(Lstm4FdConfig),
 }
 
 impl ModelConfig {
@@ -147,6 +153,9 @@ impl ModelConfig {
             ModelSpec::DeepFm => ModelConfig::DeepFm(DeepFmConfig::new(n, slots)),
             ModelSpec::Afm => ModelConfig::Afm(AfmConfig::new(n)),
             ModelSpec::XDeepFm => ModelConfig::XDeepFm(XDeepFmConfig::new(n, slots)),
+            ModelSpec::Lstm4Fd => {
+                ModelConfig::Lstm4Fd(Lstm4FdConfig::new(n, encoder.event_fields()))
+            }
         }
     }
 
@@ -162,11 +171,21 @@ impl ModelConfig {
             ModelConfig::DeepFm(_) => ModelSpec::DeepFm,
             ModelConfig::Afm(_) => ModelSpec::Afm,
             ModelConfig::XDeepFm(_) => ModelSpec::XDeepFm,
+            ModelConfig::Lstm4Fd(_) => ModelSpec::Lstm4Fd,
         }
     }
 
     /// Check the configuration fits the encoder (dictionary size, feature slots).
     pub fn check(&self, encoder: &Encoder) -> Result<()> {
+        if let ModelConfig::Lstm4Fd(c) = self
+            && c.event_fields != encoder.event_fields()
+        {
+            return Err(Error::Model(format!(
+                "model expects {} fields per event but the encoder gives {}",
+                c.event_fields,
+                encoder.event_fields()
+            )));
+        }
         let (n, slots) = match self {
             ModelConfig::Nhfm(c) => (c.num_features, None),
             ModelConfig::Difm(c) => (c.num_features, None),
@@ -177,6 +196,7 @@ impl ModelConfig {
             ModelConfig::DeepFm(c) => (c.num_features, Some(c.num_slots)),
             ModelConfig::Afm(c) => (c.num_features, None),
             ModelConfig::XDeepFm(c) => (c.num_features, Some(c.num_slots)),
+            ModelConfig::Lstm4Fd(c) => (c.num_features, None),
         };
         if n != encoder.num_features() {
             return Err(Error::Model(format!(
@@ -205,6 +225,7 @@ impl ModelConfig {
             ModelConfig::DeepFm(c) => Model::DeepFm(c.init(device)),
             ModelConfig::Afm(c) => Model::Afm(c.init(device)),
             ModelConfig::XDeepFm(c) => Model::XDeepFm(c.init(device)),
+            ModelConfig::Lstm4Fd(c) => Model::Lstm4Fd(c.init(device)),
         }
     }
 }
@@ -230,6 +251,8 @@ pub enum Model {
     Afm(Afm),
     /// xDeepFM.
     XDeepFm(XDeepFm),
+    /// LSTM4FD.
+    Lstm4Fd(Lstm4Fd),
 }
 
 /// Named explanation weights: per history event (`[B, T−1]` over the slots `0..T−1`, 0 on
@@ -298,6 +321,7 @@ impl Model {
             Model::DeepFm(m) => ModelOutput::logits_only(m.forward(batch)),
             Model::Afm(m) => ModelOutput::logits_only(m.forward(batch)),
             Model::XDeepFm(m) => ModelOutput::logits_only(m.forward(batch)),
+            Model::Lstm4Fd(m) => ModelOutput::logits_only(m.forward(batch)),
         }
     }
 }

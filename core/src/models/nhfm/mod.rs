@@ -5,23 +5,21 @@
 //!    Hadamard-product FM (Eq. 1);
 //! 2. over the history `E_his = [e_1 … e_{T−1}]`, the [`event_interactions`] FM gives `s_α`
 //!    (Eq. 2, NHFM-α) and the self-importance attention ([`ImportanceAware`]) plus the
-//!    [`masked_lstm`] Bi-LSTM give `s_β = [s_self; s_RNN]` (Eqs. 3–4, NHFM-β);
+//!    Bi-LSTM ([`MaskedBiLstm`]) give `s_β = [s_self; s_RNN]` (Eqs. 3–4, NHFM-β);
 //!
 //! then `y = sigmoid(MLP([s_α; s_β; e_T]) + f(x))` with the [`Wide`] part `f` (Eq. 5), trained on
 //! the negative log-likelihood. Defaults follow the authors' setup (DIFM §4.3, same group and
 //! baselines): `k = 64`, `T = 20`, one hidden layer of 64, dropout 0.2; Bi-LSTM size 64.
 
 pub mod event_interactions;
-pub mod masked_lstm;
 
 use super::layers::{
-    FieldEmbedding, FieldEmbeddingConfig, ImportanceAware, ImportanceAwareConfig, Mlp, MlpConfig,
-    Wide, WideConfig,
+    FieldEmbedding, FieldEmbeddingConfig, ImportanceAware, ImportanceAwareConfig, MaskedBiLstm,
+    MaskedBiLstmConfig, Mlp, MlpConfig, Wide, WideConfig,
 };
 use crate::encode::Batch;
 use burn::prelude::*;
 use event_interactions::event_interactions;
-use masked_lstm::{MaskedBiLstm, MaskedBiLstmConfig};
 use serde::{Deserialize, Serialize};
 
 /// Which second-level modules are used (the paper's ablations, §4.2).

@@ -1,4 +1,4 @@
-//! A padding-aware LSTM and the Bi-LSTM of NHFM §3.3.2.
+//! A padding-aware LSTM (the LSTM4FD baseline's) and the Bi-LSTM of NHFM §3.3.2.
 //!
 //! Burn's `Lstm` takes no mask, so padded steps would still move its state. Here a step whose
 //! mask is 0 leaves `(h, c)` unchanged, so padding anywhere in the sequence (in particular
@@ -40,7 +40,7 @@ impl MaskedLstmConfig {
 /// `[i f g o] = W x_t + U h_{t−1} + b`, `c_t = σ(f)⊙c_{t−1} + σ(i)⊙tanh(g)`,
 /// `h_t = σ(o)⊙tanh(c_t)`; with mask `m_t`: `(h, c) ← m_t·(h_t, c_t) + (1 − m_t)·(h, c)`.
 ///
-/// One direction's weights; [`MaskedBiLstm`] runs both directions together.
+/// [`MaskedLstm::forward`] runs one direction; [`MaskedBiLstm`] runs two together.
 #[derive(Module, Debug)]
 pub struct MaskedLstm {
     /// `W`, `b`: input projection to the four gates.
@@ -49,7 +49,7 @@ pub struct MaskedLstm {
     pub hidden: Linear,
     /// `h`.
     pub d_hidden: usize,
-    /// Direction.
+    /// Read the sequence from the last step to the first.
     pub reverse: bool,
 }
 
@@ -94,56 +94,98 @@ impl MaskedBiLstm {
     /// where some sequence is padded (see [`Padding`]).
     pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>, padding: Padding) -> Tensor<2> {
         let [b, l, _] = x.dims();
-        let hd = self.forward.d_hidden;
-        let device = x.device();
         let padding = padding.narrow(l);
         let n = l - padding.all_padding;
         if n == 0 {
-            return Tensor::zeros([b, hd], &device);
+            return Tensor::zeros([b, self.forward.d_hidden], &x.device());
         }
-        // forward reads slots all_padding..l in order, backward reads l−1 down to all_padding
-        let live = |t: Tensor<3>| t.narrow(1, padding.all_padding, n);
-        let projected = Tensor::stack::<4>(
-            vec![
-                live(self.forward.input.forward(x.clone())),
-                live(self.backward.input.forward(x)).flip([1]),
-            ],
-            0,
-        ); // [2, B, n, 4h]
-        let live_mask = mask.narrow(1, padding.all_padding, n);
-        let masks = Tensor::stack::<3>(vec![live_mask.clone(), live_mask.flip([1])], 0); // [2, B, n]
-        let u = Tensor::stack::<3>(
-            vec![
-                self.forward.hidden.weight.val(),
-                self.backward.hidden.weight.val(),
-            ],
-            0,
-        ); // [2, h, 4h]
-        // step s is slot all_padding + s forward and slot l − 1 − s backward
-        let mixed =
-            |s: usize| padding.all_padding + s < padding.all_real || l - 1 - s < padding.all_real;
-        let mut h = Tensor::<3>::zeros([2, b, hd], &device);
-        let mut c = Tensor::<3>::zeros([2, b, hd], &device);
-        for s in 0..n {
-            let gates =
-                projected.clone().narrow(2, s, 1).squeeze_dim::<3>(2) + h.clone().matmul(u.clone()); // [2, B, 4h]
-            let act = sigmoid(gates.clone());
-            let i = act.clone().narrow(2, 0, hd);
-            let f = act.clone().narrow(2, hd, hd);
-            let o = act.narrow(2, 3 * hd, hd);
-            let g = gates.narrow(2, 2 * hd, hd).tanh();
-            let c_new = f * c.clone() + i * g;
-            let h_new = o * c_new.clone().tanh();
-            if mixed(s) {
-                let m = masks.clone().narrow(2, s, 1); // [2, B, 1]
-                c = c.clone() + (c_new - c) * m.clone();
-                h = h.clone() + (h_new - h) * m;
-            } else {
-                (c, h) = (c_new, h_new);
-            }
-        }
+        let directions = [&self.forward, &self.backward];
+        let inputs = directions.map(|d| d.read_order(d.input.forward(x.clone()), padding));
+        let masks = directions.map(|d| d.read_order(mask.clone().unsqueeze_dim::<3>(2), padding));
+        let h = recurrence(
+            Tensor::stack::<4>(inputs.to_vec(), 0),
+            Tensor::stack::<4>(masks.to_vec(), 0).squeeze_dim::<3>(3),
+            Tensor::stack::<3>(directions.map(|d| d.hidden.weight.val()).to_vec(), 0),
+            |s| directions.iter().any(|d| d.mixed(s, l, padding)),
+        );
         h.sum_dim(0).squeeze_dim::<2>(0)
     }
+}
+
+impl MaskedLstm {
+    /// The live steps (`all_padding..l`) of a `[B, l, ·]` sequence in this direction's reading
+    /// order.
+    fn read_order(&self, t: Tensor<3>, padding: Padding) -> Tensor<3> {
+        let l = t.dims()[1];
+        let live = t.narrow(1, padding.all_padding, l - padding.all_padding);
+        if self.reverse { live.flip([1]) } else { live }
+    }
+
+    /// Whether step `s` of this direction reads a slot where some sequence is padded.
+    fn mixed(&self, s: usize, l: usize, padding: Padding) -> bool {
+        let slot = if self.reverse {
+            l - 1 - s
+        } else {
+            padding.all_padding + s
+        };
+        slot < padding.all_real
+    }
+
+    /// `x`: `[B, L, d]`, `mask`: `[B, L]`, `padding`: the batch's layout → the final state `h`,
+    /// `[B, h]`, after reading the sequence in this direction (padding skipped as in
+    /// [`MaskedBiLstm::forward`]).
+    pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>, padding: Padding) -> Tensor<2> {
+        let [b, l, _] = x.dims();
+        let padding = padding.narrow(l);
+        if l == padding.all_padding {
+            return Tensor::zeros([b, self.d_hidden], &x.device());
+        }
+        let input = self.read_order(self.input.forward(x), padding);
+        let mask = self.read_order(mask.unsqueeze_dim::<3>(2), padding);
+        recurrence(
+            input.unsqueeze_dim::<4>(0),
+            mask.unsqueeze_dim::<4>(0).squeeze_dim::<3>(3),
+            self.hidden.weight.val().unsqueeze_dim::<3>(0),
+            |s| self.mixed(s, l, padding),
+        )
+        .squeeze_dim::<2>(0)
+    }
+}
+
+/// The LSTM recurrence for `D` directions at once, each a block of a stack: `projected`
+/// `[D, B, n, 4h]` holds `W x_t + b` in each direction's reading order, `masks` `[D, B, n]`,
+/// `u` `[D, h, 4h]` the recurrent weights (a batched matrix product per step); the mask blend
+/// is applied only at steps where `mixed(s)`. Returns the final `h`, `[D, B, h]`.
+fn recurrence(
+    projected: Tensor<4>,
+    masks: Tensor<3>,
+    u: Tensor<3>,
+    mixed: impl Fn(usize) -> bool,
+) -> Tensor<3> {
+    let [d, b, n, _] = projected.dims();
+    let hd = u.dims()[1];
+    let device = projected.device();
+    let mut h = Tensor::<3>::zeros([d, b, hd], &device);
+    let mut c = Tensor::<3>::zeros([d, b, hd], &device);
+    for s in 0..n {
+        let gates =
+            projected.clone().narrow(2, s, 1).squeeze_dim::<3>(2) + h.clone().matmul(u.clone()); // [D, B, 4h]
+        let act = sigmoid(gates.clone());
+        let i = act.clone().narrow(2, 0, hd);
+        let f = act.clone().narrow(2, hd, hd);
+        let o = act.narrow(2, 3 * hd, hd);
+        let g = gates.narrow(2, 2 * hd, hd).tanh();
+        let c_new = f * c.clone() + i * g;
+        let h_new = o * c_new.clone().tanh();
+        if mixed(s) {
+            let m = masks.clone().narrow(2, s, 1); // [D, B, 1]
+            c = c.clone() + (c_new - c) * m.clone();
+            h = h.clone() + (h_new - h) * m;
+        } else {
+            (c, h) = (c_new, h_new);
+        }
+    }
+    h
 }
 
 #[cfg(test)]
@@ -259,6 +301,31 @@ mod tests {
         for padding in [known, Padding::mixed(5)] {
             let got = values(bi.forward(x.clone(), mask.clone(), padding));
             assert_close(&expected, &got, 1e-5);
+        }
+    }
+
+    /// One direction, either way, equals the textbook loop on differently padded sequences.
+    #[test]
+    fn one_direction_matches_the_reference_loop() {
+        let device = Device::flex();
+        device.seed(9);
+        let x = Tensor::<3>::random([3, 5, 3], Distribution::Default, &device);
+        let rows = [
+            [0.0f32, 0.0, 1.0, 1.0, 1.0],
+            [0.0, 1.0, 1.0, 1.0, 1.0],
+            [0.0, 0.0, 0.0, 1.0, 1.0],
+        ];
+        let mask = Tensor::<2>::from_data(rows, &device);
+        let known = Padding::of_masks(rows.iter().map(|r| &r[..]), 5);
+        for reverse in [false, true] {
+            let lstm = MaskedLstmConfig::new(3, 4)
+                .with_reverse(reverse)
+                .init(&device);
+            let expected = values(reference(&lstm, x.clone(), mask.clone()));
+            for padding in [known, Padding::mixed(5)] {
+                let got = values(lstm.forward(x.clone(), mask.clone(), padding));
+                assert_close(&expected, &got, 1e-5);
+            }
         }
     }
 
