@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod data;
 pub mod files;
+pub mod gbdt;
 pub mod plot;
 pub mod report;
 pub mod train;

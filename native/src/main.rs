@@ -273,6 +273,18 @@ fn demo(a: DemoArgs) -> Result<()> {
     );
     let generated = gen_cmd(&a.gen_opts, &data)?;
     let outcome = fit(&data, &Schema::synthetic_default(), &a.fit, &a.out)?;
+    if outcome
+        .true_positives
+        .first()
+        .is_some_and(|tp| tp.explanation.weights.is_empty())
+    {
+        println!(
+            "
+{} gives no per-event explanations to hold against the planted patterns",
+            a.fit.model
+        );
+        return Ok(());
+    }
     // the file holds the generated sessions in order, so training's indices point into them
     let by_pattern = report::planted_by_pattern(&generated, &outcome.true_positives);
     println!("\nExplanations by planted pattern (true positives at FPR 1%)\n\n{by_pattern}");

@@ -2,6 +2,7 @@
 //! AUC, evaluate on the test split, and package the artifact.
 
 use crate::files::write_atomic;
+use crate::gbdt::{self, GbdtOptions};
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
@@ -16,6 +17,7 @@ use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Metrics, auc, roc_curve};
+use seqrisk_core::models::baselines::{Aggregates, GbdtConfig};
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::scorer::score_encoded;
@@ -74,6 +76,8 @@ pub struct TrainOptions {
     pub progress: bool,
     /// Where to train.
     pub backend: Backend,
+    /// Boosting settings of the GBDT baseline (its seed is `seed`).
+    pub gbdt: GbdtOptions,
 }
 
 impl Default for TrainOptions {
@@ -92,6 +96,13 @@ impl Default for TrainOptions {
             checkpoint_dir: None,
             progress: true,
             backend: Backend::Cpu,
+            gbdt: GbdtOptions {
+                iterations: 500,
+                learning_rate: 0.1,
+                max_depth: 6,
+                early_stopping_rounds: 20,
+                seed: 42,
+            },
         }
     }
 }
@@ -166,6 +177,205 @@ fn labels(sessions: &[Session], idx: &[usize]) -> Vec<bool> {
         .collect()
 }
 
+/// The training and validation sessions, encoded, with their labels.
+struct Split<'a> {
+    train: Vec<&'a EncodedSession>,
+    train_labels: Vec<bool>,
+    valid: Vec<&'a EncodedSession>,
+    valid_labels: Vec<bool>,
+}
+
+/// A trained model and how its training went.
+struct Fitted {
+    config: ModelConfig,
+    model: Model,
+    valid_auc: f64,
+    best_epoch: usize,
+    history: Vec<EpochLog>,
+}
+
+/// The neural models: Adam with L2, mini-batches, early stopping on validation AUC, a
+/// checkpoint per epoch.
+fn fit_neural(
+    encoder: &Encoder,
+    split: &Split,
+    opts: &TrainOptions,
+    infer_device: &Device,
+) -> Result<Fitted> {
+    let config = ModelConfig::default_for(opts.model, encoder);
+    let field_names = encoder.event_field_names();
+    let device = infer_device.clone().autodiff();
+    device.seed(opts.seed);
+    let mut model = config.init(&device);
+    let mut optim = AdamConfig::new()
+        .with_weight_decay(Some(WeightDecayConfig::new(opts.weight_decay)))
+        .init();
+    let mut rng = SmallRng::seed_from_u64(opts.seed ^ 0x5eed);
+    let batches_per_epoch = split.train.len().div_ceil(opts.batch_size);
+    let bar = if opts.progress {
+        ProgressBar::new((opts.epochs * batches_per_epoch) as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {prefix} [{bar:30}] {pos}/{len} batches, {elapsed} (eta {eta}) {msg}",
+        )
+        .context("progress template")?
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("training {}", opts.model));
+    let mut history = Vec::new();
+    let mut best: Option<(f64, usize, Model)> = None;
+    let mut order: Vec<usize> = (0..split.train.len()).collect();
+    for epoch in 1..=opts.epochs {
+        let started = Instant::now();
+        order.shuffle(&mut rng);
+        let mut loss_sum = 0.0;
+        for chunk in order.chunks(opts.batch_size) {
+            let items: Vec<&EncodedSession> = chunk.iter().map(|&i| split.train[i]).collect();
+            let batch = Batch::new(&items, &device);
+            let out = model.forward(&batch);
+            let loss = bce_with_logits(out.logits, batch.labels);
+            let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+            if !loss_value.is_finite() {
+                bail!(
+                    "training diverged at epoch {epoch} (loss {loss_value}); try a lower --learning-rate"
+                );
+            }
+            loss_sum += loss_value * chunk.len() as f64;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(opts.learning_rate, model, grads);
+            bar.inc(1);
+        }
+        let snapshot = model.valid();
+        let scores: Vec<f64> = score_encoded(&snapshot, &field_names, &split.valid, infer_device)?
+            .into_iter()
+            .map(|x| x.0)
+            .collect();
+        let valid_auc = auc(&scores, &split.valid_labels).unwrap_or(f64::NAN);
+        let log = EpochLog {
+            epoch,
+            loss: loss_sum / split.train.len() as f64,
+            valid_auc,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        bar.set_message(format!(
+            "epoch {epoch}: loss {:.4}, valid AUC {:.4}",
+            log.loss, valid_auc
+        ));
+        bar.println(format!(
+            "epoch {epoch:>2}: loss {:.4}  valid AUC {:.4}  ({:.1}s)",
+            log.loss, valid_auc, log.seconds
+        ));
+        history.push(log);
+        if let Some(dir) = &opts.checkpoint_dir {
+            let bytes = snapshot
+                .clone()
+                .into_record()
+                .into_bytes()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            write_atomic(&dir.join(format!("{}-last.bpk", opts.model)), &bytes)?;
+        }
+        let improved = best
+            .as_ref()
+            .is_none_or(|(b, _, _)| valid_auc > *b + opts.min_delta);
+        if improved {
+            best = Some((valid_auc, epoch, snapshot));
+        } else if best
+            .as_ref()
+            .is_some_and(|(_, e, _)| epoch - e >= opts.patience)
+        {
+            bar.println(format!(
+                "early stopping: no better validation AUC for {} epochs",
+                opts.patience
+            ));
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let Some((valid_auc, best_epoch, model)) = best else {
+        bail!("no epoch was run (epochs = 0)");
+    };
+    Ok(Fitted {
+        config,
+        model,
+        valid_auc,
+        best_epoch,
+        history,
+    })
+}
+
+/// The GBDT baseline: forust grows trees on the training sessions' aggregates, stopping early
+/// on the validation AUC; the validation AUC is reported as for the neural models.
+fn fit_gbdt(
+    encoder: &Encoder,
+    split: &Split,
+    opts: &TrainOptions,
+    infer_device: &Device,
+) -> Result<Fitted> {
+    let started = Instant::now();
+    if opts.progress {
+        eprintln!("training gbdt (forust) on {} sessions", split.train.len());
+    }
+    let aggregates = Aggregates::of(encoder);
+    let ensemble = gbdt::fit(
+        &aggregates,
+        (&split.train, &split.train_labels),
+        (&split.valid, &split.valid_labels),
+        GbdtOptions {
+            seed: opts.seed,
+            ..opts.gbdt
+        },
+    )?;
+    let config = ModelConfig::Gbdt(GbdtConfig::new(aggregates).with_ensemble(ensemble));
+    let model = config.init(infer_device);
+    let field_names = encoder.event_field_names();
+    let score = |items: &[&EncodedSession]| -> Result<Vec<f64>> {
+        Ok(score_encoded(&model, &field_names, items, infer_device)?
+            .into_iter()
+            .map(|x| x.0)
+            .collect())
+    };
+    let train_scores = score(&split.train)?;
+    let loss = train_scores
+        .iter()
+        .zip(&split.train_labels)
+        .map(|(&p, &l)| -(if l { p } else { 1.0 - p }).max(1e-15).ln())
+        .sum::<f64>()
+        / split.train.len() as f64;
+    let valid_auc = auc(&score(&split.valid)?, &split.valid_labels).unwrap_or(f64::NAN);
+    let log = EpochLog {
+        epoch: 1,
+        loss,
+        valid_auc,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    if opts.progress {
+        eprintln!(
+            "gbdt: {} trees, train log-loss {:.4}, valid AUC {:.4} ({:.1}s)",
+            config_trees(&config),
+            log.loss,
+            valid_auc,
+            log.seconds
+        );
+    }
+    Ok(Fitted {
+        config,
+        model,
+        valid_auc,
+        best_epoch: 1,
+        history: vec![log],
+    })
+}
+
+fn config_trees(config: &ModelConfig) -> usize {
+    match config {
+        ModelConfig::Gbdt(c) => c.ensemble.trees.len(),
+        _ => 0,
+    }
+}
+
 /// Train a model on labelled sessions.
 pub fn train(
     sessions: &[Session],
@@ -206,100 +416,24 @@ pub fn train(
     let (valid_refs, test_refs) = (refs(&valid_idx), refs(&test_idx));
     let valid_labels = labels(sessions, &valid_idx);
 
-    let config = ModelConfig::default_for(opts.model, &encoder);
     let field_names = encoder.event_field_names();
     let infer_device = opts.backend.device()?;
-    let device = infer_device.clone().autodiff();
-    device.seed(opts.seed);
-    let mut model = config.init(&device);
-    let mut optim = AdamConfig::new()
-        .with_weight_decay(Some(WeightDecayConfig::new(opts.weight_decay)))
-        .init();
-    let mut rng = SmallRng::seed_from_u64(opts.seed ^ 0x5eed);
-    let batches_per_epoch = train_idx.len().div_ceil(opts.batch_size);
-    let bar = if opts.progress {
-        ProgressBar::new((opts.epochs * batches_per_epoch) as u64)
-    } else {
-        ProgressBar::hidden()
+    let split = Split {
+        train: refs(&train_idx),
+        train_labels: labels(sessions, &train_idx),
+        valid: valid_refs,
+        valid_labels,
     };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {prefix} [{bar:30}] {pos}/{len} batches, {elapsed} (eta {eta}) {msg}",
-        )
-        .context("progress template")?
-        .progress_chars("=> "),
-    );
-    bar.set_prefix(format!("training {}", opts.model));
-    let mut history = Vec::new();
-    let mut best: Option<(f64, usize, Model)> = None;
-    let mut order = train_idx.clone();
-    for epoch in 1..=opts.epochs {
-        let started = Instant::now();
-        order.shuffle(&mut rng);
-        let mut loss_sum = 0.0;
-        for chunk in order.chunks(opts.batch_size) {
-            let batch = Batch::new(&refs(chunk), &device);
-            let out = model.forward(&batch);
-            let loss = bce_with_logits(out.logits, batch.labels);
-            let loss_value = f64::from(loss.clone().into_scalar::<f32>());
-            if !loss_value.is_finite() {
-                bail!(
-                    "training diverged at epoch {epoch} (loss {loss_value}); try a lower --learning-rate"
-                );
-            }
-            loss_sum += loss_value * chunk.len() as f64;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(opts.learning_rate, model, grads);
-            bar.inc(1);
-        }
-        let snapshot = model.valid();
-        let scores: Vec<f64> = score_encoded(&snapshot, &field_names, &valid_refs, &infer_device)?
-            .into_iter()
-            .map(|x| x.0)
-            .collect();
-        let valid_auc = auc(&scores, &valid_labels).unwrap_or(f64::NAN);
-        let log = EpochLog {
-            epoch,
-            loss: loss_sum / train_idx.len() as f64,
-            valid_auc,
-            seconds: started.elapsed().as_secs_f64(),
-        };
-        bar.set_message(format!(
-            "epoch {epoch}: loss {:.4}, valid AUC {:.4}",
-            log.loss, valid_auc
-        ));
-        bar.println(format!(
-            "epoch {epoch:>2}: loss {:.4}  valid AUC {:.4}  ({:.1}s)",
-            log.loss, valid_auc, log.seconds
-        ));
-        history.push(log);
-        if let Some(dir) = &opts.checkpoint_dir {
-            let bytes = snapshot
-                .clone()
-                .into_record()
-                .into_bytes()
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            write_atomic(&dir.join(format!("{}-last.bpk", opts.model)), &bytes)?;
-        }
-        let improved = best
-            .as_ref()
-            .is_none_or(|(b, _, _)| valid_auc > *b + opts.min_delta);
-        if improved {
-            best = Some((valid_auc, epoch, snapshot));
-        } else if best
-            .as_ref()
-            .is_some_and(|(_, e, _)| epoch - e >= opts.patience)
-        {
-            bar.println(format!(
-                "early stopping: no better validation AUC for {} epochs",
-                opts.patience
-            ));
-            break;
-        }
-    }
-    bar.finish_and_clear();
-    let Some((valid_auc, best_epoch, best_model)) = best else {
-        bail!("no epoch was run (epochs = 0)");
+    let Fitted {
+        config,
+        model: best_model,
+        valid_auc,
+        best_epoch,
+        history,
+    } = if opts.model == ModelSpec::Gbdt {
+        fit_gbdt(&encoder, &split, opts, &infer_device)?
+    } else {
+        fit_neural(&encoder, &split, opts, &infer_device)?
     };
 
     let test_labels = labels(sessions, &test_idx);

@@ -63,6 +63,8 @@ pub struct Batch {
     pub labels: Tensor<1>,
     /// Where `event_mask` is 0 for every session, 1 for every session, or mixed.
     pub padding: Padding,
+    /// The sessions as given, for models that read them on the host (the GBDT baseline).
+    pub host: Vec<EncodedSession>,
 }
 
 impl Batch {
@@ -105,6 +107,7 @@ impl Batch {
             ),
             labels: Tensor::from_data(TensorData::new(labels, [b]), device),
             padding: Padding::of_masks(items.iter().map(|s| s.event_mask.as_slice()), t),
+            host: items.iter().map(|s| (*s).clone()).collect(),
         }
     }
 

@@ -10,8 +10,9 @@ pub mod nhfm;
 use crate::encode::{Batch, Encoder};
 use crate::error::{Error, Result};
 use baselines::{
-    Afm, AfmConfig, DeepFm, DeepFmConfig, Dnn, DnnConfig, Lr, LrConfig, Lstm4Fd, Lstm4FdConfig,
-    Nfm, NfmConfig, WideDeep, WideDeepConfig, XDeepFm, XDeepFmConfig,
+    Afm, AfmConfig, Aggregates, DeepFm, DeepFmConfig, Dnn, DnnConfig, Gbdt, GbdtConfig, Lr,
+    LrConfig, Lstm4Fd, Lstm4FdConfig, Nfm, NfmConfig, WideDeep, WideDeepConfig, XDeepFm,
+    XDeepFmConfig,
 };
 use burn::prelude::*;
 use difm::{Difm, DifmConfig, DifmVariant};
@@ -43,11 +44,13 @@ pub enum ModelSpec {
     XDeepFm,
     /// Baseline: an LSTM over the events (LSTM4FD).
     Lstm4Fd,
+    /// Baseline: gradient-boosted trees on aggregated session features.
+    Gbdt,
 }
 
 impl ModelSpec {
     /// Every model and variant, in display order.
-    pub const ALL: [ModelSpec; 15] = [
+    pub const ALL: [ModelSpec; 16] = [
         ModelSpec::Nhfm(NhfmVariant::Full),
         ModelSpec::Nhfm(NhfmVariant::Alpha),
         ModelSpec::Nhfm(NhfmVariant::Beta),
@@ -63,6 +66,7 @@ impl ModelSpec {
         ModelSpec::Afm,
         ModelSpec::XDeepFm,
         ModelSpec::Lstm4Fd,
+        ModelSpec::Gbdt,
     ];
 
     /// Lower-case name used on the command line, in file names and in JSON.
@@ -83,6 +87,7 @@ impl ModelSpec {
             ModelSpec::Afm => "afm",
             ModelSpec::XDeepFm => "xdeepfm",
             ModelSpec::Lstm4Fd => "lstm4fd",
+            ModelSpec::Gbdt => "gbdt",
         }
     }
 }
@@ -136,10 +141,12 @@ pub enum ModelConfig {
     XDeepFm(XDeepFmConfig),
     /// LSTM4FD.
     Lstm4Fd(Lstm4FdConfig),
+    /// GBDT.
+    Gbdt(GbdtConfig),
 }
 
 impl ModelConfig {
-    /// The paper defaults of `spec`, sized for `encoder`'s inputs.
+    /// The paper defaults of `spec`, sized for `encoder`'s inputs (for the GBDT: no trees yet).
     pub fn default_for(spec: ModelSpec, encoder: &Encoder) -> Self {
         let n = encoder.num_features();
         let slots = encoder.flat_slots();
@@ -156,6 +163,7 @@ impl ModelConfig {
             ModelSpec::Lstm4Fd => {
                 ModelConfig::Lstm4Fd(Lstm4FdConfig::new(n, encoder.event_fields()))
             }
+            ModelSpec::Gbdt => ModelConfig::Gbdt(GbdtConfig::new(Aggregates::of(encoder))),
         }
     }
 
@@ -172,11 +180,23 @@ impl ModelConfig {
             ModelConfig::Afm(_) => ModelSpec::Afm,
             ModelConfig::XDeepFm(_) => ModelSpec::XDeepFm,
             ModelConfig::Lstm4Fd(_) => ModelSpec::Lstm4Fd,
+            ModelConfig::Gbdt(_) => ModelSpec::Gbdt,
         }
     }
 
-    /// Check the configuration fits the encoder (dictionary size, feature slots).
+    /// Check the configuration fits the encoder (dictionary size, feature slots) and, for the
+    /// GBDT, that its trees are well formed.
     pub fn check(&self, encoder: &Encoder) -> Result<()> {
+        if let ModelConfig::Gbdt(c) = self {
+            if c.aggregates != Aggregates::of(encoder) {
+                return Err(Error::Model(format!(
+                    "GBDT reads {:?} but the encoder gives {:?}",
+                    c.aggregates,
+                    Aggregates::of(encoder)
+                )));
+            }
+            c.ensemble.check(c.aggregates.len())?;
+        }
         if let ModelConfig::Lstm4Fd(c) = self
             && c.event_fields != encoder.event_fields()
         {
@@ -197,6 +217,7 @@ impl ModelConfig {
             ModelConfig::Afm(c) => (c.num_features, None),
             ModelConfig::XDeepFm(c) => (c.num_features, Some(c.num_slots)),
             ModelConfig::Lstm4Fd(c) => (c.num_features, None),
+            ModelConfig::Gbdt(c) => (c.aggregates.num_features, None),
         };
         if n != encoder.num_features() {
             return Err(Error::Model(format!(
@@ -226,6 +247,7 @@ impl ModelConfig {
             ModelConfig::Afm(c) => Model::Afm(c.init(device)),
             ModelConfig::XDeepFm(c) => Model::XDeepFm(c.init(device)),
             ModelConfig::Lstm4Fd(c) => Model::Lstm4Fd(c.init(device)),
+            ModelConfig::Gbdt(c) => Model::Gbdt(c.init()),
         }
     }
 }
@@ -253,6 +275,8 @@ pub enum Model {
     XDeepFm(XDeepFm),
     /// LSTM4FD.
     Lstm4Fd(Lstm4Fd),
+    /// GBDT.
+    Gbdt(Gbdt),
 }
 
 /// Named explanation weights: per history event (`[B, T−1]` over the slots `0..T−1`, 0 on
@@ -322,6 +346,7 @@ impl Model {
             Model::Afm(m) => ModelOutput::logits_only(m.forward(batch)),
             Model::XDeepFm(m) => ModelOutput::logits_only(m.forward(batch)),
             Model::Lstm4Fd(m) => ModelOutput::logits_only(m.forward(batch)),
+            Model::Gbdt(m) => ModelOutput::logits_only(m.forward(batch)),
         }
     }
 }

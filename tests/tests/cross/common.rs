@@ -17,8 +17,9 @@ pub fn schema() -> Schema {
     Schema::synthetic_default()
 }
 
-/// The models the cross-crate tests train: NHFM (index 0) and DIFM (index 1).
-pub const MODELS: [&str; 2] = ["nhfm", "difm"];
+/// The models the cross-crate tests train: NHFM (index 0), DIFM (1) and the GBDT baseline (2,
+/// whose trees live in the artifact header rather than in the weights).
+pub const MODELS: [&str; 3] = ["nhfm", "difm", "gbdt"];
 
 /// The shared NHFM.
 pub fn trained() -> &'static Trained {
@@ -27,7 +28,7 @@ pub fn trained() -> &'static Trained {
 
 /// [`MODELS`]`[i]` on 1,500 synthetic sessions, two epochs: small, but a real training run.
 pub fn trained_model(i: usize) -> &'static Trained {
-    static CELLS: [OnceLock<Trained>; 2] = [OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Trained>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     CELLS[i].get_or_init(|| {
         let data = generate(SynthConfig {
             sessions: 1500,

@@ -27,7 +27,7 @@ pub fn fixture() -> &'static Fixture {
 
 /// The same for [`common::MODELS`]`[i]`.
 pub fn model_fixture(i: usize) -> &'static Fixture {
-    static CELLS: [OnceLock<Fixture>; 2] = [OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Fixture>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     CELLS[i].get_or_init(|| {
         let t = common::trained_model(i);
         let schema = common::schema();
@@ -69,10 +69,11 @@ pub fn report(runtime: Runtime) -> &'static Value {
     CELLS[i].get_or_init(|| drive(mode, fixture()))
 }
 
-/// The Node driver's report on the DIFM fixture.
-pub fn difm_node_report() -> &'static Value {
-    static CELL: OnceLock<Value> = OnceLock::new();
-    CELL.get_or_init(|| drive("node", model_fixture(1)))
+/// The Node driver's report on the fixture of [`common::MODELS`]`[i]` (`i ≥ 1`; the NHFM one is
+/// [`report`]`(Runtime::Node)`).
+pub fn model_node_report(i: usize) -> &'static Value {
+    static CELLS: [OnceLock<Value>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    CELLS[i].get_or_init(|| drive("node", model_fixture(i)))
 }
 
 /// Run `node tests/js/drive.mjs <mode>` on a fixture and parse its report.

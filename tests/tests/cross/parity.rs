@@ -24,7 +24,7 @@ fn native_and_wasm_scores_agree_on_200_sessions() {
 /// The same for DIFM, field importance included: a second model kind through the same package.
 #[test]
 fn native_and_wasm_difm_scores_agree_on_200_sessions() {
-    let report = js::difm_node_report();
+    let report = js::model_node_report(1);
     assert_eq!(report["model"], "difm");
     let f = js::model_fixture(1);
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
@@ -36,6 +36,23 @@ fn native_and_wasm_difm_scores_agree_on_200_sessions() {
         "{first:?}"
     );
     assert!(first.weights.contains_key("event_importance"), "{first:?}");
+}
+
+/// The GBDT baseline: trees from the artifact header walked by the same core code in wasm.
+#[test]
+fn native_and_wasm_gbdt_scores_agree_on_200_sessions() {
+    let report = js::model_node_report(2);
+    assert_eq!(report["model"], "gbdt");
+    let f = js::model_fixture(2);
+    let delta = js::max_delta_of(f, &report["results"], 1e-5);
+    eprintln!("GBDT native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
+    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    let spread = f.native.iter().map(|s| s.score).fold(0f64, f64::max)
+        - f.native.iter().map(|s| s.score).fold(1f64, f64::min);
+    assert!(
+        spread > 0.5,
+        "the trees separate the sessions (score spread {spread})"
+    );
 }
 
 #[test]

@@ -19,6 +19,10 @@ pub struct AfmConfig {
     /// `k`: embedding dimension.
     #[config(default = 16)]
     pub embedding_dim: usize,
+    /// Standard deviation of the initial embeddings: small, because the pairwise terms sum
+    /// over every pair of a few hundred feature slots (0.1 saturates the initial scores).
+    #[config(default = 0.01)]
+    pub embedding_init_std: f64,
     /// `t`: attention network size.
     #[config(default = 16)]
     pub attention_dim: usize,
@@ -30,7 +34,9 @@ impl AfmConfig {
         let (k, t) = (self.embedding_dim, self.attention_dim);
         Afm {
             linear: WideConfig::new(self.num_features).init(device),
-            embedding: FieldEmbeddingConfig::new(self.num_features, k).init(device),
+            embedding: FieldEmbeddingConfig::new(self.num_features, k)
+                .with_init_std(self.embedding_init_std)
+                .init(device),
             attention: LinearConfig::new(k, t).init(device),
             activation: Relu::new(),
             h: LinearConfig::new(t, 1).with_bias(false).init(device),

@@ -18,6 +18,10 @@ pub struct DeepFmConfig {
     /// `k`: embedding dimension.
     #[config(default = 64)]
     pub embedding_dim: usize,
+    /// Standard deviation of the initial embeddings: small, because the pairwise terms sum
+    /// over every pair of a few hundred feature slots (0.1 saturates the initial scores).
+    #[config(default = 0.01)]
+    pub embedding_init_std: f64,
     /// MLP hidden size.
     #[config(default = 64)]
     pub mlp_hidden: usize,
@@ -32,7 +36,9 @@ impl DeepFmConfig {
         let k = self.embedding_dim;
         DeepFm {
             linear: WideConfig::new(self.num_features).init(device),
-            embedding: FieldEmbeddingConfig::new(self.num_features, k).init(device),
+            embedding: FieldEmbeddingConfig::new(self.num_features, k)
+                .with_init_std(self.embedding_init_std)
+                .init(device),
             deep: MlpConfig::new(self.num_slots * k, self.mlp_hidden, self.dropout).init(device),
         }
     }

@@ -8,6 +8,7 @@
 pub mod afm;
 pub mod deepfm;
 pub mod dnn;
+pub mod gbdt;
 pub mod lr;
 pub mod lstm4fd;
 pub mod nfm;
@@ -17,6 +18,7 @@ pub mod xdeepfm;
 pub use afm::{Afm, AfmConfig};
 pub use deepfm::{DeepFm, DeepFmConfig};
 pub use dnn::{Dnn, DnnConfig};
+pub use gbdt::{Aggregates, Gbdt, GbdtConfig, TreeEnsemble, TreeNode};
 pub use lr::{Lr, LrConfig};
 pub use lstm4fd::{Lstm4Fd, Lstm4FdConfig};
 pub use nfm::{Nfm, NfmConfig};

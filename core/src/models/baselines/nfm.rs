@@ -16,6 +16,10 @@ pub struct NfmConfig {
     /// `k`: embedding dimension.
     #[config(default = 64)]
     pub embedding_dim: usize,
+    /// Standard deviation of the initial embeddings: small, because the pairwise terms sum
+    /// over every pair of a few hundred feature slots (0.1 saturates the initial scores).
+    #[config(default = 0.01)]
+    pub embedding_init_std: f64,
     /// MLP hidden size.
     #[config(default = 64)]
     pub mlp_hidden: usize,
@@ -30,7 +34,9 @@ impl NfmConfig {
         let k = self.embedding_dim;
         Nfm {
             linear: WideConfig::new(self.num_features).init(device),
-            embedding: FieldEmbeddingConfig::new(self.num_features, k).init(device),
+            embedding: FieldEmbeddingConfig::new(self.num_features, k)
+                .with_init_std(self.embedding_init_std)
+                .init(device),
             mlp: MlpConfig::new(k, self.mlp_hidden, self.dropout).init(device),
         }
     }

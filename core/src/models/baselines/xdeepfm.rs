@@ -27,6 +27,10 @@ pub struct XDeepFmConfig {
     /// `D`: embedding dimension.
     #[config(default = 16)]
     pub embedding_dim: usize,
+    /// Standard deviation of the initial embeddings: small, because the pairwise terms sum
+    /// over every pair of a few hundred feature slots (0.1 saturates the initial scores).
+    #[config(default = 0.01)]
+    pub embedding_init_std: f64,
     /// `H_1, …, H_L`: feature maps per CIN layer.
     #[config(default = "vec![16, 16]")]
     pub cin_layers: Vec<usize>,
@@ -57,7 +61,9 @@ impl XDeepFmConfig {
             .collect();
         XDeepFm {
             linear: WideConfig::new(self.num_features).init(device),
-            embedding: FieldEmbeddingConfig::new(self.num_features, d).init(device),
+            embedding: FieldEmbeddingConfig::new(self.num_features, d)
+                .with_init_std(self.embedding_init_std)
+                .init(device),
             cin,
             cin_output: LinearConfig::new(self.cin_layers.iter().sum(), 1)
                 .with_bias(false)
