@@ -6,5 +6,6 @@ pub mod data;
 pub mod files;
 pub mod gbdt;
 pub mod plot;
+pub mod quality;
 pub mod report;
 pub mod train;

@@ -13,6 +13,7 @@ use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
 use seqrisk_native::data::{Format, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
+use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::train::{Backend, TrainOptions, TrainOutcome, train};
 use seqrisk_native::{bench, plot, report};
 use std::io::{BufReader, Write};
@@ -56,6 +57,43 @@ enum BenchCommand {
     /// Single-session latency (p50/p99) and batched throughput of an artifact on the native CPU
     /// backend, from JSON text to score; the wasm side is tests/js/bench.mjs (scripts/bench-wasm.sh).
     Latency(LatencyArgs),
+    /// Train models over several seeds on one data set and report test AUC, pAUC (FPR ≤ 1%),
+    /// KS and Recall@10% as mean ± 95% CI, as Markdown, JSON and an overlaid ROC plot.
+    Quality(QualityArgs),
+}
+
+#[derive(Args)]
+struct QualityArgs {
+    /// Labelled data (`.jsonl` or `.csv`); default: synthetic data generated with the options
+    /// below.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Schema of `--data` (TOML or JSON); default: the synthetic data's schema.
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    #[command(flatten)]
+    gen_opts: GenOpts,
+    /// Models, comma-separated, or `all`.
+    #[arg(long, default_value = "all")]
+    models: String,
+    /// Seeds per model (seeds 1, 2, …).
+    #[arg(long, default_value_t = 5)]
+    seeds: u64,
+    /// Maximum epochs of the neural models.
+    #[arg(long, default_value_t = TrainOptions::default().epochs)]
+    epochs: usize,
+    /// Early-stopping patience in epochs.
+    #[arg(long, default_value_t = TrainOptions::default().patience)]
+    patience: usize,
+    /// Data set name in the report and file names; default: the data file's stem or `synthetic`.
+    #[arg(long)]
+    name: Option<String>,
+    /// Output folder: `quality-<name>.{md,json}` and `quality-<name>-roc.png`.
+    #[arg(long, short, default_value = "seqrisk-out/bench")]
+    out: PathBuf,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -214,6 +252,7 @@ fn main() -> Result<()> {
         Some(Command::Eval(a)) => eval(&a),
         Some(Command::Score(a)) => score(&a),
         Some(Command::Bench(BenchCommand::Latency(a))) => bench_latency(&a),
+        Some(Command::Bench(BenchCommand::Quality(a))) => bench_quality(&a),
         Some(Command::Inspect { artifact }) => {
             let bytes = std::fs::read(&artifact)
                 .with_context(|| format!("cannot read {}", artifact.display()))?;
@@ -377,6 +416,86 @@ fn bench_latency(a: &LatencyArgs) -> Result<()> {
         Some(p) => write_atomic(p, json.as_bytes())?,
         None => println!("{json}"),
     }
+    Ok(())
+}
+
+fn bench_quality(a: &QualityArgs) -> Result<()> {
+    let models: Vec<ModelSpec> = if a.models.trim().eq_ignore_ascii_case("all") {
+        ModelSpec::ALL.to_vec()
+    } else {
+        a.models
+            .split(',')
+            .map(|m| m.trim().parse::<ModelSpec>())
+            .collect::<Result<_, _>>()?
+    };
+    if a.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let seeds: Vec<u64> = (1..=a.seeds).collect();
+    let (schema, sessions, fingerprint, default_name) = match &a.data {
+        Some(path) => {
+            let schema = read_schema(a.schema.as_deref())?;
+            let loaded = read_sessions(path, &schema)?;
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "data".into());
+            (schema, loaded.sessions, loaded.fingerprint, stem)
+        }
+        None => {
+            let cfg = a.gen_opts.config()?;
+            let fingerprint = format!("synthetic:{}:{}:{}", cfg.sessions, cfg.fraud_rate, cfg.seed);
+            let sessions = generate(cfg).into_iter().map(|d| d.session).collect();
+            (
+                Schema::synthetic_default(),
+                sessions,
+                fingerprint,
+                "synthetic".into(),
+            )
+        }
+    };
+    let name = a.name.clone().unwrap_or(default_name);
+    let template = TrainOptions {
+        epochs: a.epochs,
+        patience: a.patience,
+        ..Default::default()
+    };
+    eprintln!(
+        "quality benchmark on {name}: {} sessions, {} models × {} seeds",
+        sessions.len(),
+        models.len(),
+        seeds.len()
+    );
+    let (report, rocs) = quality::run(&QualityPlan {
+        dataset: &name,
+        sessions: &sessions,
+        schema: &schema,
+        fingerprint: &fingerprint,
+        models: &models,
+        seeds: &seeds,
+        template: &template,
+        progress: !a.quiet,
+    })?;
+    let table = quality::markdown(&report);
+    println!("{table}");
+    let base = a.out.join(format!("quality-{name}"));
+    write_atomic(&base.with_extension("md"), table.as_bytes())?;
+    write_atomic(
+        &base.with_extension("json"),
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
+    let roc = a.out.join(format!("quality-{name}-roc.png"));
+    plot::roc_png(
+        &roc,
+        &format!("ROC on {name} (test split, seed {})", seeds[0]),
+        &rocs,
+    )?;
+    eprintln!(
+        "wrote {}.md, {}.json and {}",
+        base.display(),
+        base.display(),
+        roc.display()
+    );
     Ok(())
 }
 

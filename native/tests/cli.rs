@@ -139,3 +139,42 @@ fn bad_inputs_fail_with_named_locations() {
     let (ok, _, err) = seqrisk(&["train", "--data", "x.jsonl", "--model", "gpt"], d);
     assert!(!ok && err.contains("unknown model `gpt`"), "{err}");
 }
+
+/// `bench quality` on a small synthetic set: two models, two seeds, the table with confidence
+/// intervals, the JSON with every run and the ROC plot.
+#[test]
+fn bench_quality_writes_table_json_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "bench",
+        "quality",
+        "--sessions",
+        "800",
+        "--fraud-rate",
+        "0.1",
+        "--models",
+        "lr,gbdt",
+        "--seeds",
+        "2",
+        "--epochs",
+        "2",
+        "--out",
+        "q",
+        "--quiet",
+    ];
+    let (ok, stdout, stderr) = seqrisk(&args, dir.path());
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("| lr |") && stdout.contains("| gbdt |") && stdout.contains(" ± "));
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("q/quality-synthetic.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["models"][1]["model"], "gbdt");
+    assert_eq!(json["models"][1]["runs"].as_array().unwrap().len(), 2);
+    let ci = json["models"][0]["auc"]["ci95"].as_f64().unwrap();
+    assert!(ci.is_finite() && ci >= 0.0);
+    assert!(dir.path().join("q/quality-synthetic.md").exists());
+    assert!(dir.path().join("q/quality-synthetic-roc.png").exists());
+    let (ok, _, stderr) = seqrisk(&["bench", "quality", "--models", "nope"], dir.path());
+    assert!(!ok && stderr.contains("unknown model `nope`"), "{stderr}");
+}

@@ -116,17 +116,30 @@ impl Batch {
     /// part and the feature-interaction baselines read ("all the features of the user's
     /// events", DIFM §4.2).
     pub fn flat_features(&self) -> (Tensor<2, Int>, Tensor<2>) {
-        let [b, t, f] = self.event_index.dims();
+        self.recent_flat_features(self.event_index.dims()[1])
+    }
+
+    /// [`Batch::flat_features`] of the most recent `events` events (all when there are fewer)
+    /// and the profile: `N = min(events, T)·F + P` slots.
+    pub fn recent_flat_features(&self, events: usize) -> (Tensor<2, Int>, Tensor<2>) {
+        let [b, t_all, f] = self.event_index.dims();
+        let t = events.min(t_all);
         let index = Tensor::cat(
             vec![
-                self.event_index.clone().reshape([b, t * f]),
+                self.event_index
+                    .clone()
+                    .narrow(1, t_all - t, t)
+                    .reshape([b, t * f]),
                 self.profile_index.clone(),
             ],
             1,
         );
         let value = Tensor::cat(
             vec![
-                self.event_value.clone().reshape([b, t * f]),
+                self.event_value
+                    .clone()
+                    .narrow(1, t_all - t, t)
+                    .reshape([b, t * f]),
                 self.profile_value.clone(),
             ],
             1,

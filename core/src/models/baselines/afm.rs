@@ -2,8 +2,10 @@
 //! `ŷ = σ(w_0 + Σ w_i x_i + pᵀ Σ_{i<j} a_ij (v_i ⊙ v_j) x_i x_j)` with
 //! `a'_ij = hᵀ ReLU(W (v_i ⊙ v_j) x_i x_j + b)` and `a_ij = softmax(a'_ij)` over the pairs of
 //! features present in the session (pairs with padding or a missing value are masked; the
-//! original has no padding). All `N(N−1)/2` pairs are materialised, so the default embedding
-//! is smaller than the other models' (k = 16).
+//! original has no padding). All `N(N−1)/2` pairs are materialised, which over the full
+//! `T·F + P` slots (≈ 25,000 pairs here) makes an epoch take minutes, so the pairwise part reads
+//! the most recent `pair_events` events and the profile (default 5 events: ≈ 1,800 pairs),
+//! the linear part every slot; and the embedding is smaller than the other models' (k = 16).
 
 use crate::encode::Batch;
 use crate::models::layers::{FieldEmbedding, FieldEmbeddingConfig, Wide, WideConfig};
@@ -26,6 +28,9 @@ pub struct AfmConfig {
     /// `t`: attention network size.
     #[config(default = 16)]
     pub attention_dim: usize,
+    /// Events (most recent first) whose features enter the pairwise part.
+    #[config(default = 5)]
+    pub pair_events: usize,
 }
 
 impl AfmConfig {
@@ -41,6 +46,7 @@ impl AfmConfig {
             activation: Relu::new(),
             h: LinearConfig::new(t, 1).with_bias(false).init(device),
             p: LinearConfig::new(k, 1).with_bias(false).init(device),
+            pair_events: self.pair_events,
         }
     }
 }
@@ -60,6 +66,8 @@ pub struct Afm {
     pub h: Linear,
     /// `p`.
     pub p: Linear,
+    /// Events whose features enter the pairwise part.
+    pub pair_events: usize,
 }
 
 /// Left and right members of every pair `i < j` of `n` slots.
@@ -77,7 +85,7 @@ fn pairs(n: usize, device: &Device) -> (Tensor<1, Int>, Tensor<1, Int>) {
 impl Afm {
     /// Logits `[B]`.
     pub fn forward(&self, batch: &Batch) -> Tensor<1> {
-        let (index, value) = batch.flat_features();
+        let (index, value) = batch.recent_flat_features(self.pair_events);
         let device = value.device();
         let present = index.clone().not_equal_elem(0).float(); // [B, N]
         let vectors = self.embedding.flat_vectors(index, value); // [B, N, k]

@@ -1,0 +1,300 @@
+//! `seqrisk bench quality`: train several models over several seeds on one data set and report
+//! the test metrics as mean ± 95% confidence interval over the seeds (Student's t with n − 1
+//! degrees of freedom, as the papers report "95% confidence intervals on five runs"), with an
+//! overlaid ROC plot. Each seed re-draws the split, the shuffling and the initialisation.
+
+use crate::train::{TrainOptions, train};
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use seqrisk_core::metrics::{Metrics, RocPoint};
+use seqrisk_core::models::ModelSpec;
+use seqrisk_core::schema::{Schema, Session};
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+/// Mean and the half-width of its 95% confidence interval.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Interval {
+    /// Mean over the runs.
+    pub mean: f64,
+    /// Half-width of the 95% confidence interval of the mean (NaN for one run).
+    pub ci95: f64,
+}
+
+impl Interval {
+    /// From per-run values (NaN runs are dropped).
+    pub fn of(values: &[f64]) -> Self {
+        let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        let n = v.len() as f64;
+        if v.is_empty() {
+            return Self {
+                mean: f64::NAN,
+                ci95: f64::NAN,
+            };
+        }
+        let mean = v.iter().sum::<f64>() / n;
+        let ci95 = if v.len() < 2 {
+            f64::NAN
+        } else {
+            let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            StudentsT::new(0.0, 1.0, n - 1.0)
+                .map(|t| t.inverse_cdf(0.975) * sd / n.sqrt())
+                .unwrap_or(f64::NAN)
+        };
+        Self { mean, ci95 }
+    }
+}
+
+/// One training run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    /// Seed of split, shuffling and initialisation.
+    pub seed: u64,
+    /// Test metrics.
+    pub test: Metrics,
+    /// Epochs run (1 for the GBDT).
+    pub epochs: usize,
+    /// Wall time of the run.
+    pub seconds: f64,
+}
+
+/// One model over all seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelQuality {
+    /// Model name.
+    pub model: String,
+    /// AUC.
+    pub auc: Interval,
+    /// Standardised partial AUC at FPR ≤ 1%.
+    pub pauc_1pct: Interval,
+    /// KS.
+    pub ks: Interval,
+    /// Recall in the top 10% of scores.
+    pub recall_at_10pct: Interval,
+    /// Mean seconds per run.
+    pub seconds_per_run: f64,
+    /// The runs.
+    pub runs: Vec<Run>,
+}
+
+impl ModelQuality {
+    fn of(model: String, runs: Vec<Run>) -> Self {
+        let col = |f: fn(&Metrics) -> f64| {
+            Interval::of(&runs.iter().map(|r| f(&r.test)).collect::<Vec<_>>())
+        };
+        Self {
+            model,
+            auc: col(|m| m.auc),
+            pauc_1pct: col(|m| m.pauc_1pct),
+            ks: col(|m| m.ks),
+            recall_at_10pct: col(|m| m.recall_at_10pct),
+            seconds_per_run: runs.iter().map(|r| r.seconds).sum::<f64>() / runs.len().max(1) as f64,
+            runs,
+        }
+    }
+}
+
+/// What `seqrisk bench quality` writes as JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityReport {
+    /// Data set name.
+    pub dataset: String,
+    /// Sessions in the data set.
+    pub sessions: usize,
+    /// Positive sessions.
+    pub positives: usize,
+    /// Seeds run per model.
+    pub seeds: Vec<u64>,
+    /// Epoch cap and early-stopping patience of the neural models.
+    pub max_epochs: usize,
+    /// Early-stopping patience.
+    pub patience: usize,
+    /// Per model, in the order asked.
+    pub models: Vec<ModelQuality>,
+    /// Wall time of the whole benchmark.
+    pub wall_seconds: f64,
+}
+
+/// Named ROC curves, one per model.
+pub type Rocs = Vec<(String, Vec<RocPoint>)>;
+
+/// A report column: header and how to read it off a model's results.
+type Column = (&'static str, fn(&ModelQuality) -> Interval);
+
+/// What to benchmark.
+pub struct QualityPlan<'a> {
+    /// Data set name for the report.
+    pub dataset: &'a str,
+    /// Labelled sessions.
+    pub sessions: &'a [Session],
+    /// Their schema.
+    pub schema: &'a Schema,
+    /// Fingerprint of the data (goes into the artifacts).
+    pub fingerprint: &'a str,
+    /// Models, in report order.
+    pub models: &'a [ModelSpec],
+    /// Seeds per model.
+    pub seeds: &'a [u64],
+    /// Training settings other than model and seed.
+    pub template: &'a TrainOptions,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// Train every model on every seed. Returns the report and, per model, the ROC curve of its
+/// first seed's test split (for the overlaid plot).
+pub fn run(plan: &QualityPlan) -> Result<(QualityReport, Rocs)> {
+    let QualityPlan {
+        dataset,
+        sessions,
+        schema,
+        fingerprint,
+        models,
+        seeds,
+        template,
+        progress,
+    } = *plan;
+    let started = Instant::now();
+    let bar = if progress {
+        ProgressBar::new((models.len() * seeds.len()) as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} quality [{bar:30}] {pos}/{len} runs, {elapsed} (eta {eta}) {msg}",
+        )?
+        .progress_chars("=> "),
+    );
+    let mut out = Vec::with_capacity(models.len());
+    let mut rocs = Vec::with_capacity(models.len());
+    for &model in models {
+        let mut runs = Vec::with_capacity(seeds.len());
+        for &seed in seeds {
+            bar.set_message(format!("{model}, seed {seed}"));
+            let run_started = Instant::now();
+            let opts = TrainOptions {
+                model,
+                seed,
+                progress: false,
+                checkpoint_dir: None,
+                ..template.clone()
+            };
+            let outcome = train(sessions, schema, &opts, fingerprint)?;
+            if runs.is_empty() {
+                rocs.push((model.to_string(), outcome.artifact.header.test_roc.clone()));
+            }
+            let run = Run {
+                seed,
+                test: outcome.metrics,
+                epochs: outcome.history.len(),
+                seconds: run_started.elapsed().as_secs_f64(),
+            };
+            bar.println(format!(
+                "{model:>11} seed {seed}: AUC {:.4}  pAUC {:.4}  ({} epochs, {:.0}s)",
+                run.test.auc, run.test.pauc_1pct, run.epochs, run.seconds
+            ));
+            runs.push(run);
+            bar.inc(1);
+        }
+        out.push(ModelQuality::of(model.to_string(), runs));
+    }
+    bar.finish_and_clear();
+    Ok((
+        QualityReport {
+            dataset: dataset.to_string(),
+            sessions: sessions.len(),
+            positives: sessions.iter().filter(|s| s.label == Some(true)).count(),
+            seeds: seeds.to_vec(),
+            max_epochs: template.epochs,
+            patience: template.patience,
+            models: out,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        },
+        rocs,
+    ))
+}
+
+fn cell(i: Interval) -> String {
+    if i.ci95.is_finite() {
+        format!("{:.4} ± {:.4}", i.mean, i.ci95)
+    } else {
+        format!("{:.4}", i.mean)
+    }
+}
+
+/// The report as a Markdown table (the best mean of each column in bold).
+pub fn markdown(r: &QualityReport) -> String {
+    let cols: [Column; 4] = [
+        ("AUC", |m| m.auc),
+        ("pAUC (FPR ≤ 1%)", |m| m.pauc_1pct),
+        ("KS", |m| m.ks),
+        ("Recall@10%", |m| m.recall_at_10pct),
+    ];
+    let best: Vec<f64> = cols
+        .iter()
+        .map(|(_, f)| {
+            r.models
+                .iter()
+                .map(|m| f(m).mean)
+                .filter(|x| x.is_finite())
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+        .collect();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Quality on {}: {} sessions ({} positive), mean ± 95% CI over {} seeds {:?} (split, shuffling and initialisation re-drawn per seed; 70/15/15 split); neural models up to {} epochs with early stopping after {} without a better validation AUC. Wall time {:.0} s.\n",
+        r.dataset,
+        r.sessions,
+        r.positives,
+        r.seeds.len(),
+        r.seeds,
+        r.max_epochs,
+        r.patience,
+        r.wall_seconds
+    );
+    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+    let _ = writeln!(s, "| model | {} | s/run |", names.join(" | "));
+    let _ = writeln!(s, "|---|{}---:|", "---:|".repeat(cols.len()));
+    for m in &r.models {
+        let cells: Vec<String> = cols
+            .iter()
+            .zip(&best)
+            .map(|((_, f), &b)| {
+                let i = f(m);
+                if i.mean == b {
+                    format!("**{}**", cell(i))
+                } else {
+                    cell(i)
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.0} |",
+            m.model,
+            cells.join(" | "),
+            m.seconds_per_run
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Five values 1..5: mean 3, sd √2.5, t(0.975, 4) = 2.776445: half-width 1.963 (to 1e-4).
+    #[test]
+    fn t_interval_by_hand() {
+        let i = Interval::of(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(i.mean, 3.0);
+        let expected = 2.776445 * 2.5f64.sqrt() / 5f64.sqrt();
+        assert!((i.ci95 - expected).abs() < 1e-4, "{}", i.ci95);
+        assert!(Interval::of(&[0.7]).ci95.is_nan());
+        assert_eq!(Interval::of(&[f64::NAN, 0.5, 0.5]).mean, 0.5);
+    }
+}
