@@ -466,30 +466,36 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
         models.len(),
         seeds.len()
     );
-    let (report, rocs) = quality::run(&QualityPlan {
-        dataset: &name,
-        sessions: &sessions,
-        schema: &schema,
-        fingerprint: &fingerprint,
-        models: &models,
-        seeds: &seeds,
-        template: &template,
-        progress: !a.quiet,
-    })?;
-    let table = quality::markdown(&report);
-    println!("{table}");
     let base = a.out.join(format!("quality-{name}"));
-    write_atomic(&base.with_extension("md"), table.as_bytes())?;
-    write_atomic(
-        &base.with_extension("json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
     let roc = a.out.join(format!("quality-{name}-roc.png"));
-    plot::roc_png(
-        &roc,
-        &format!("ROC on {name} (test split, seed {})", seeds[0]),
-        &rocs,
+    // written after every model, so a long run keeps what it has finished
+    let save = |report: &quality::QualityReport, rocs: &quality::Rocs| -> Result<()> {
+        let table = quality::markdown(report);
+        write_atomic(&base.with_extension("md"), table.as_bytes())?;
+        write_atomic(
+            &base.with_extension("json"),
+            serde_json::to_string_pretty(report)?.as_bytes(),
+        )?;
+        plot::roc_png(
+            &roc,
+            &format!("ROC on {name} (test split, seed {})", seeds[0]),
+            rocs,
+        )
+    };
+    let (report, _) = quality::run(
+        &QualityPlan {
+            dataset: &name,
+            sessions: &sessions,
+            schema: &schema,
+            fingerprint: &fingerprint,
+            models: &models,
+            seeds: &seeds,
+            template: &template,
+            progress: !a.quiet,
+        },
+        save,
     )?;
+    println!("{}", quality::markdown(&report));
     eprintln!(
         "wrote {}.md, {}.json and {}",
         base.display(),

@@ -144,8 +144,12 @@ pub struct QualityPlan<'a> {
 }
 
 /// Train every model on every seed. Returns the report and, per model, the ROC curve of its
-/// first seed's test split (for the overlaid plot).
-pub fn run(plan: &QualityPlan) -> Result<(QualityReport, Rocs)> {
+/// first seed's test split (for the overlaid plot). `on_model` sees the report so far after
+/// each model (to save partial results of a long run).
+pub fn run(
+    plan: &QualityPlan,
+    mut on_model: impl FnMut(&QualityReport, &Rocs) -> Result<()>,
+) -> Result<(QualityReport, Rocs)> {
     let QualityPlan {
         dataset,
         sessions,
@@ -168,7 +172,16 @@ pub fn run(plan: &QualityPlan) -> Result<(QualityReport, Rocs)> {
         )?
         .progress_chars("=> "),
     );
-    let mut out = Vec::with_capacity(models.len());
+    let mut report = QualityReport {
+        dataset: dataset.to_string(),
+        sessions: sessions.len(),
+        positives: sessions.iter().filter(|s| s.label == Some(true)).count(),
+        seeds: seeds.to_vec(),
+        max_epochs: template.epochs,
+        patience: template.patience,
+        models: Vec::with_capacity(models.len()),
+        wall_seconds: 0.0,
+    };
     let mut rocs = Vec::with_capacity(models.len());
     for &model in models {
         let mut runs = Vec::with_capacity(seeds.len());
@@ -199,22 +212,14 @@ pub fn run(plan: &QualityPlan) -> Result<(QualityReport, Rocs)> {
             runs.push(run);
             bar.inc(1);
         }
-        out.push(ModelQuality::of(model.to_string(), runs));
+        report
+            .models
+            .push(ModelQuality::of(model.to_string(), runs));
+        report.wall_seconds = started.elapsed().as_secs_f64();
+        bar.suspend(|| on_model(&report, &rocs))?;
     }
     bar.finish_and_clear();
-    Ok((
-        QualityReport {
-            dataset: dataset.to_string(),
-            sessions: sessions.len(),
-            positives: sessions.iter().filter(|s| s.label == Some(true)).count(),
-            seeds: seeds.to_vec(),
-            max_epochs: template.epochs,
-            patience: template.patience,
-            models: out,
-            wall_seconds: started.elapsed().as_secs_f64(),
-        },
-        rocs,
-    ))
+    Ok((report, rocs))
 }
 
 fn cell(i: Interval) -> String {
