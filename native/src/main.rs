@@ -11,7 +11,7 @@ use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, read_jsonl, write_csv};
 use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
-use seqrisk_native::data::{Format, read_schema, read_sessions};
+use seqrisk_native::data::{Format, parquet_bytes, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::train::{Backend, TrainOptions, TrainOutcome, train};
@@ -282,6 +282,10 @@ fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<Vec<SyntheticSession>> {
             let mut buf = Vec::new();
             write_csv(&sessions, &schema, &mut buf)?;
             buf
+        }
+        Format::Parquet => {
+            let sessions: Vec<_> = data.iter().map(|d| d.session.clone()).collect();
+            parquet_bytes(&sessions, &schema)?
         }
     };
     write_atomic(out, &bytes)?;

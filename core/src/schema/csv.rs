@@ -1,4 +1,6 @@
-//! CSV long format: one event per row, sessions grouped by the session id column.
+//! Long format: one event per row, sessions grouped by the session id column. [`read_csv`]
+//! reads it from CSV; [`read_rows`] from any table given as header names and string cells
+//! (native's Parquet reader uses it), so every tabular source groups and validates alike.
 //!
 //! Columns: the session id, the timestamp, the label (optional), the planted flag (optional),
 //! every event field and every profile field. Profile values and the label repeat on each row
@@ -22,11 +24,11 @@ struct Columns {
     profile: [Vec<Option<usize>>; 3],
 }
 
-fn find(headers: &csv::StringRecord, name: &str) -> Option<usize> {
+fn find(headers: &[String], name: &str) -> Option<usize> {
     headers.iter().position(|h| h.trim() == name)
 }
 
-fn columns(headers: &csv::StringRecord, schema: &Schema, source: &str) -> Result<Columns> {
+fn columns(headers: &[String], schema: &Schema, source: &str) -> Result<Columns> {
     let loc = Location::new(source, 1);
     let need =
         |name: &str| find(headers, name).ok_or_else(|| data_err(&loc, name, DataProblem::Missing));
@@ -60,8 +62,8 @@ fn columns(headers: &csv::StringRecord, schema: &Schema, source: &str) -> Result
     })
 }
 
-fn cell(row: &csv::StringRecord, col: usize) -> Option<&str> {
-    row.get(col).map(str::trim).filter(|s| !s.is_empty())
+fn cell(row: &[String], col: usize) -> Option<&str> {
+    row.get(col).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
 /// Keep the first non-empty value of a session-level cell; a different later value is an error.
@@ -106,7 +108,7 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(reader);
-    let headers = rdr
+    let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| {
             data_err(
@@ -115,17 +117,10 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
                 DataProblem::Malformed(e.to_string()),
             )
         })?
-        .clone();
-    let cols = columns(&headers, schema, source)?;
-    let pr = &schema.profile;
-    let profile_names: [Vec<&str>; 3] = [
-        pr.categorical.iter().map(|f| f.name.as_str()).collect(),
-        pr.numeric.iter().map(|f| f.name.as_str()).collect(),
-        pr.text.iter().map(|f| f.name.as_str()).collect(),
-    ];
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut sessions: Vec<Session> = Vec::new();
-    for (i, row) in rdr.records().enumerate() {
+        .iter()
+        .map(String::from)
+        .collect();
+    let rows = rdr.records().enumerate().map(|(i, row)| {
         let line = i + 2;
         let loc = Location::new(source, line);
         let row = row.map_err(|e| match e.kind() {
@@ -135,6 +130,31 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
             },
             _ => data_err(&loc, "<row>", DataProblem::Malformed(e.to_string())),
         })?;
+        Ok((line, row.iter().map(String::from).collect()))
+    });
+    read_rows(&headers, rows, source, schema)
+}
+
+/// Read sessions from long-format rows: `headers` name the columns, each row is its line (or
+/// row) number and one string per column (empty for a missing value).
+pub fn read_rows(
+    headers: &[String],
+    rows: impl Iterator<Item = Result<(usize, Vec<String>)>>,
+    source: &str,
+    schema: &Schema,
+) -> Result<Vec<Session>> {
+    let cols = columns(headers, schema, source)?;
+    let pr = &schema.profile;
+    let profile_names: [Vec<&str>; 3] = [
+        pr.categorical.iter().map(|f| f.name.as_str()).collect(),
+        pr.numeric.iter().map(|f| f.name.as_str()).collect(),
+        pr.text.iter().map(|f| f.name.as_str()).collect(),
+    ];
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut sessions: Vec<Session> = Vec::new();
+    for row in rows {
+        let (line, row) = row?;
+        let loc = Location::new(source, line);
         let id = cell(&row, cols.id)
             .ok_or_else(|| data_err(&loc, &schema.session_id, DataProblem::Missing))?
             .to_string();
@@ -226,35 +246,51 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
     Ok(sessions)
 }
 
-/// Write sessions in CSV long format (the inverse of [`read_csv`]): a header, then one row per
-/// event; session-level values repeat on every row. A session without events cannot be
-/// represented and is reported as an error.
-pub fn write_csv<W: std::io::Write>(
-    sessions: &[Session],
-    schema: &Schema,
-    writer: W,
-) -> Result<()> {
-    let io = |e: csv::Error| Error::Io {
-        location: Location::new("<csv output>", 0),
-        message: e.to_string(),
-    };
-    let mut w = csv::Writer::from_writer(writer);
+/// The type of a long-format column, for writers of typed tables (Parquet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Text (the session id, categorical and text fields).
+    Text,
+    /// A number (the timestamp, numeric fields).
+    Number,
+    /// A 0/1 flag (the label, the planted marker).
+    Flag,
+}
+
+/// Named, typed columns and one row of string cells per event (empty for a missing value).
+pub type LongTable = (Vec<(String, ColumnKind)>, Vec<Vec<String>>);
+
+/// Sessions in long format (the inverse of [`read_rows`]): one row per event, session-level
+/// values repeated on every row. A session without events cannot be represented and is
+/// reported as an error.
+pub fn long_rows(sessions: &[Session], schema: &Schema) -> Result<LongTable> {
     let (ev, pr) = (&schema.event, &schema.profile);
-    let mut header: Vec<&str> = vec![&schema.session_id, &schema.timestamp.field];
-    header.extend(schema.label.as_deref());
-    header.extend(schema.planted.as_deref());
+    let mut columns: Vec<(String, ColumnKind)> = vec![
+        (schema.session_id.clone(), ColumnKind::Text),
+        (schema.timestamp.field.clone(), ColumnKind::Number),
+    ];
+    columns.extend(schema.label.iter().map(|l| (l.clone(), ColumnKind::Flag)));
+    columns.extend(schema.planted.iter().map(|p| (p.clone(), ColumnKind::Flag)));
     for g in [ev, pr] {
-        header.extend(g.categorical.iter().map(|f| f.name.as_str()));
-        header.extend(g.numeric.iter().map(|f| f.name.as_str()));
-        header.extend(g.text.iter().map(|f| f.name.as_str()));
+        columns.extend(
+            g.categorical
+                .iter()
+                .map(|f| (f.name.clone(), ColumnKind::Text)),
+        );
+        columns.extend(
+            g.numeric
+                .iter()
+                .map(|f| (f.name.clone(), ColumnKind::Number)),
+        );
+        columns.extend(g.text.iter().map(|f| (f.name.clone(), ColumnKind::Text)));
     }
-    w.write_record(&header).map_err(io)?;
     let num = |v: &Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     let txt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut rows = Vec::new();
     for s in sessions {
         if s.events.is_empty() {
             return Err(Error::Model(format!(
-                "session `{}` has no events and cannot be written in CSV long format",
+                "session `{}` has no events and cannot be written in long format",
                 s.id
             )));
         }
@@ -275,8 +311,27 @@ pub fn write_csv<W: std::io::Write>(
                 row.extend(v.numeric.iter().map(num));
                 row.extend(v.text.iter().map(txt));
             }
-            w.write_record(&row).map_err(io)?;
+            rows.push(row);
         }
+    }
+    Ok((columns, rows))
+}
+
+/// Write sessions in CSV long format (the inverse of [`read_csv`]), see [`long_rows`].
+pub fn write_csv<W: std::io::Write>(
+    sessions: &[Session],
+    schema: &Schema,
+    writer: W,
+) -> Result<()> {
+    let io = |e: csv::Error| Error::Io {
+        location: Location::new("<csv output>", 0),
+        message: e.to_string(),
+    };
+    let (columns, rows) = long_rows(sessions, schema)?;
+    let mut w = csv::Writer::from_writer(writer);
+    w.write_record(columns.iter().map(|c| &c.0)).map_err(io)?;
+    for row in rows {
+        w.write_record(&row).map_err(io)?;
     }
     w.flush().map_err(|e| Error::Io {
         location: Location::new("<csv output>", 0),

@@ -24,7 +24,7 @@
 mod csv;
 mod session;
 
-pub use csv::{read_csv, write_csv};
+pub use csv::{ColumnKind, LongTable, long_rows, read_csv, read_rows, write_csv};
 pub use session::{
     Event, FieldValues, Session, parse_session_json, read_jsonl, session_from_json, session_to_json,
 };
