@@ -8,14 +8,14 @@ use clap::{Args, Parser, Subcommand};
 use seqrisk_core::artifact::Artifact;
 use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::ModelSpec;
-use seqrisk_core::schema::{Schema, read_jsonl, write_csv};
+use seqrisk_core::schema::{Schema, Session, read_jsonl, session_to_json, write_csv};
 use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
 use seqrisk_native::data::{Format, parquet_bytes, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::quality::{self, QualityPlan};
-use seqrisk_native::train::{Backend, TrainOptions, TrainOutcome, train};
-use seqrisk_native::{bench, plot, report};
+use seqrisk_native::train::{Backend, SplitMode, TrainOptions, TrainOutcome, train};
+use seqrisk_native::{bench, movielens, plot, report};
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -36,6 +36,9 @@ enum Command {
     Demo(DemoArgs),
     /// Generate synthetic sessions with planted fraud patterns (JSONL or CSV by extension).
     Gen(GenArgs),
+    /// Turn MovieLens-100K (u.data, u.item, u.user) into labelled sessions (JSONL) and their
+    /// schema: each rating an event, the target "next rating is 4 or 5".
+    Movielens(MovielensArgs),
     /// Train a model on a data file and write its artifact.
     Train(TrainArgs),
     /// Evaluate an artifact on a labelled data file.
@@ -85,6 +88,10 @@ struct QualityArgs {
     /// Early-stopping patience in epochs.
     #[arg(long, default_value_t = TrainOptions::default().patience)]
     patience: usize,
+    /// Split: `random` (stratified, re-drawn per seed) or `time` (most recent sessions for
+    /// test, the same for every seed).
+    #[arg(long, value_enum, default_value_t = SplitMode::Random)]
+    split: SplitMode,
     /// Data set name in the report and file names; default: the data file's stem or `synthetic`.
     #[arg(long)]
     name: Option<String>,
@@ -157,6 +164,19 @@ struct GenArgs {
     out: PathBuf,
 }
 
+#[derive(Args)]
+struct MovielensArgs {
+    /// Folder with GroupLens's u.data, u.item and u.user (scripts/fetch-movielens.sh fetches them).
+    #[arg(long)]
+    dir: PathBuf,
+    /// Targets per user: each of a user's last N ratings becomes a session.
+    #[arg(long, default_value_t = 20)]
+    targets_per_user: usize,
+    /// Output: `.jsonl`, `.csv` or `.parquet`; the schema goes next to it as `<stem>.schema.toml`.
+    #[arg(long, short, default_value = "seqrisk-out/data/ml-100k.jsonl")]
+    out: PathBuf,
+}
+
 #[derive(Args, Clone)]
 struct FitOpts {
     /// Model to train: nhfm, difm, or an ablation (nhfm-alpha, nhfm-beta, difm-alpha,
@@ -181,6 +201,9 @@ struct FitOpts {
     /// Training backend.
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     backend: Backend,
+    /// Split: `random` (stratified, seeded) or `time` (most recent sessions for test).
+    #[arg(long, value_enum, default_value_t = SplitMode::Random)]
+    split: SplitMode,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -245,6 +268,7 @@ fn main() -> Result<()> {
         None => demo(DemoArgs::parse_from(["demo"])),
         Some(Command::Demo(a)) => demo(a),
         Some(Command::Gen(a)) => gen_cmd(&a.gen_opts, &a.out).map(|_| ()),
+        Some(Command::Movielens(a)) => movielens_cmd(&a),
         Some(Command::Train(a)) => {
             let schema = read_schema(a.schema.as_deref())?;
             fit(&a.data, &schema, &a.fit, &a.out).map(|_| ())
@@ -264,31 +288,63 @@ fn main() -> Result<()> {
     }
 }
 
-fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<Vec<SyntheticSession>> {
-    let cfg = opts.config()?;
-    let schema = Schema::synthetic_default();
-    let data = generate(cfg);
+fn movielens_cmd(a: &MovielensArgs) -> Result<()> {
+    if a.targets_per_user == 0 {
+        bail!("--targets-per-user must be at least 1");
+    }
+    let sessions = movielens::read(&a.dir, a.targets_per_user)?;
+    let schema = movielens::schema();
+    write_sessions(&a.out, &sessions, &schema)?;
+    let schema_path = a.out.with_extension("schema.toml");
+    write_atomic(&schema_path, movielens::SCHEMA_TOML.as_bytes())?;
+    let positive = sessions.iter().filter(|s| s.label == Some(true)).count();
+    eprintln!(
+        "wrote {} sessions ({positive} with a rating of 4 or 5, {:.1}%) to {} and their schema to {}",
+        sessions.len(),
+        100.0 * positive as f64 / sessions.len().max(1) as f64,
+        a.out.display(),
+        schema_path.display()
+    );
+    Ok(())
+}
+
+/// Write sessions in the format of `out`'s extension.
+fn write_sessions(out: &Path, sessions: &[Session], schema: &Schema) -> Result<()> {
     let bytes = match Format::from_path(out)? {
         Format::Jsonl => {
             let mut s = String::new();
-            for d in &data {
-                s.push_str(&d.to_json_line(&schema));
+            for session in sessions {
+                s.push_str(&session_to_json(session, schema).to_string());
                 s.push('\n');
             }
             s.into_bytes()
         }
         Format::Csv => {
-            let sessions: Vec<_> = data.iter().map(|d| d.session.clone()).collect();
             let mut buf = Vec::new();
-            write_csv(&sessions, &schema, &mut buf)?;
+            write_csv(sessions, schema, &mut buf)?;
             buf
         }
-        Format::Parquet => {
-            let sessions: Vec<_> = data.iter().map(|d| d.session.clone()).collect();
-            parquet_bytes(&sessions, &schema)?
-        }
+        Format::Parquet => parquet_bytes(sessions, schema)?,
     };
-    write_atomic(out, &bytes)?;
+    write_atomic(out, &bytes)
+}
+
+fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<Vec<SyntheticSession>> {
+    let cfg = opts.config()?;
+    let schema = Schema::synthetic_default();
+    let data = generate(cfg);
+    if Format::from_path(out)? == Format::Jsonl {
+        // the JSONL also names each session's planted pattern
+        let mut s = String::new();
+        for d in &data {
+            s.push_str(&d.to_json_line(&schema));
+            s.push('\n');
+        }
+        write_atomic(out, s.as_bytes())?;
+    } else {
+        let sessions: Vec<Session> = data.iter().map(|d| d.session.clone()).collect();
+        write_sessions(out, &sessions, &schema)?;
+    }
     let schema_path = out.with_file_name("schema.toml");
     write_atomic(
         &schema_path,
@@ -352,6 +408,7 @@ fn fit(data: &Path, schema: &Schema, f: &FitOpts, out: &Path) -> Result<TrainOut
         learning_rate: f.learning_rate,
         seed: f.train_seed,
         backend: f.backend,
+        split: f.split,
         progress: !f.quiet,
         checkpoint_dir: Some(out.join("checkpoints")),
         ..Default::default()
@@ -462,6 +519,7 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
     let template = TrainOptions {
         epochs: a.epochs,
         patience: a.patience,
+        split: a.split,
         ..Default::default()
     };
     eprintln!(

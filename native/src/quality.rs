@@ -1,9 +1,10 @@
 //! `seqrisk bench quality`: train several models over several seeds on one data set and report
 //! the test metrics as mean ± 95% confidence interval over the seeds (Student's t with n − 1
 //! degrees of freedom, as the papers report "95% confidence intervals on five runs"), with an
-//! overlaid ROC plot. Each seed re-draws the split, the shuffling and the initialisation.
+//! overlaid ROC plot. Each seed re-draws the shuffling and the initialisation, and the split
+//! when it is random.
 
-use crate::train::{TrainOptions, train};
+use crate::train::{SplitMode, TrainOptions, train};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use seqrisk_core::metrics::{Metrics, RocPoint};
@@ -107,6 +108,8 @@ pub struct QualityReport {
     pub positives: usize,
     /// Seeds run per model.
     pub seeds: Vec<u64>,
+    /// How the data was split.
+    pub split: String,
     /// Epoch cap and early-stopping patience of the neural models.
     pub max_epochs: usize,
     /// Early-stopping patience.
@@ -177,6 +180,12 @@ pub fn run(
         sessions: sessions.len(),
         positives: sessions.iter().filter(|s| s.label == Some(true)).count(),
         seeds: seeds.to_vec(),
+        split: match template.split {
+            SplitMode::Random => "stratified 70/15/15, re-drawn per seed".into(),
+            SplitMode::Time => {
+                "by time 70/15/15 (most recent sessions for test), the same for every seed".into()
+            }
+        },
         max_epochs: template.epochs,
         patience: template.patience,
         models: Vec::with_capacity(models.len()),
@@ -205,10 +214,16 @@ pub fn run(
                 epochs: outcome.history.len(),
                 seconds: run_started.elapsed().as_secs_f64(),
             };
-            bar.println(format!(
+            let line = format!(
                 "{model:>11} seed {seed}: AUC {:.4}  pAUC {:.4}  ({} epochs, {:.0}s)",
                 run.test.auc, run.test.pauc_1pct, run.epochs, run.seconds
-            ));
+            );
+            // a hidden bar (no terminal, or --quiet) prints nothing: keep the log line
+            if bar.is_hidden() && progress {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
+            }
             runs.push(run);
             bar.inc(1);
         }
@@ -251,12 +266,13 @@ pub fn markdown(r: &QualityReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "Quality on {}: {} sessions ({} positive), mean ± 95% CI over {} seeds {:?} (split, shuffling and initialisation re-drawn per seed; 70/15/15 split); neural models up to {} epochs with early stopping after {} without a better validation AUC. Wall time {:.0} s.\n",
+        "Quality on {}: {} sessions ({} positive), mean ± 95% CI over {} seeds {:?} (shuffling and initialisation per seed; split {}); neural models up to {} epochs with early stopping after {} without a better validation AUC. Wall time {:.0} s.\n",
         r.dataset,
         r.sessions,
         r.positives,
         r.seeds.len(),
         r.seeds,
+        r.split,
         r.max_epochs,
         r.patience,
         r.wall_seconds

@@ -47,6 +47,17 @@ impl Backend {
     }
 }
 
+/// How sessions are split into train / validation / test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum SplitMode {
+    /// Stratified by label, shuffled with the seed.
+    #[default]
+    Random,
+    /// By time: the sessions whose last event is most recent are the test split, the next most
+    /// recent the validation split (the same for every seed).
+    Time,
+}
+
 /// Training settings; defaults are the papers'.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -66,6 +77,8 @@ pub struct TrainOptions {
     pub weight_decay: f32,
     /// Seed for the split, shuffling and initialisation.
     pub seed: u64,
+    /// How to split.
+    pub split: SplitMode,
     /// Shares of sessions in validation and test.
     pub valid_share: f64,
     /// Share of sessions in test.
@@ -91,6 +104,7 @@ impl Default for TrainOptions {
             learning_rate: 5e-4,
             weight_decay: 1e-6,
             seed: 42,
+            split: SplitMode::Random,
             valid_share: 0.15,
             test_share: 0.15,
             checkpoint_dir: None,
@@ -158,6 +172,31 @@ pub fn split(sessions: &[Session], valid: f64, test: f64, seed: u64) -> [Vec<usi
         out[1].extend_from_slice(&idx[n_test..n_test + n_valid]);
         out[0].extend_from_slice(&idx[n_test + n_valid..]);
     }
+    for part in &mut out {
+        part.sort_unstable();
+    }
+    out
+}
+
+/// Split indices by time: ordered by each session's last timestamp (then index), the last
+/// `test` share is the test split, the `valid` share before it the validation split.
+pub fn split_by_time(sessions: &[Session], valid: f64, test: f64) -> [Vec<usize>; 3] {
+    let last = |i: usize| {
+        sessions[i]
+            .events
+            .last()
+            .map_or(f64::NEG_INFINITY, |e| e.ts)
+    };
+    let mut idx: Vec<usize> = (0..sessions.len()).collect();
+    idx.sort_by(|&a, &b| last(a).total_cmp(&last(b)).then(a.cmp(&b)));
+    let n = idx.len();
+    let n_test = (n as f64 * test).round() as usize;
+    let n_valid = (n as f64 * valid).round() as usize;
+    let mut out = [
+        idx[..n - n_test - n_valid].to_vec(),
+        idx[n - n_test - n_valid..n - n_test].to_vec(),
+        idx[n - n_test..].to_vec(),
+    ];
     for part in &mut out {
         part.sort_unstable();
     }
@@ -396,8 +435,10 @@ pub fn train(
     if unlabeled > 0 {
         bail!("{unlabeled} sessions have no label; training needs a label on every session");
     }
-    let [train_idx, valid_idx, test_idx] =
-        split(sessions, opts.valid_share, opts.test_share, opts.seed);
+    let [train_idx, valid_idx, test_idx] = match opts.split {
+        SplitMode::Random => split(sessions, opts.valid_share, opts.test_share, opts.seed),
+        SplitMode::Time => split_by_time(sessions, opts.valid_share, opts.test_share),
+    };
     for (name, idx) in [
         ("train", &train_idx),
         ("validation", &valid_idx),

@@ -128,8 +128,14 @@ fn bad_inputs_fail_with_named_locations() {
     let (ok, _, err) = seqrisk(&["train", "--data", "bad.jsonl", "--quiet"], d);
     assert!(!ok);
     assert!(err.contains("bad.jsonl:2: field `events[0].ts`"), "{err}");
-    let (ok, _, err) = seqrisk(&["train", "--data", "data.parquet"], d);
+    let (ok, _, err) = seqrisk(&["train", "--data", "data.xlsx"], d);
     assert!(!ok && err.contains("unknown data format"), "{err}");
+    std::fs::write(d.join("junk.parquet"), b"not a parquet file").unwrap();
+    let (ok, _, err) = seqrisk(&["train", "--data", "junk.parquet"], d);
+    assert!(
+        !ok && err.contains("junk.parquet: not a readable Parquet file"),
+        "{err}"
+    );
     std::fs::write(d.join("junk.seqrisk"), b"hello").unwrap();
     let (ok, _, err) = seqrisk(&["inspect", "junk.seqrisk"], d);
     assert!(
@@ -177,4 +183,37 @@ fn bench_quality_writes_table_json_and_plot() {
     assert!(dir.path().join("q/quality-synthetic-roc.png").exists());
     let (ok, _, stderr) = seqrisk(&["bench", "quality", "--models", "nope"], dir.path());
     assert!(!ok && stderr.contains("unknown model `nope`"), "{stderr}");
+}
+
+/// MovieLens excerpt → sessions and schema → a time-split training run that reads them back.
+#[test]
+fn movielens_excerpt_trains_with_a_time_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let excerpt = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/ml-100k-excerpt");
+    let excerpt = excerpt.to_str().unwrap();
+    let (ok, _, stderr) = seqrisk(
+        &["movielens", "--dir", excerpt, "--out", "ml.jsonl"],
+        dir.path(),
+    );
+    assert!(ok && stderr.contains("399 sessions"), "{stderr}");
+    assert!(dir.path().join("ml.schema.toml").exists());
+    let args = [
+        "train",
+        "--data",
+        "ml.jsonl",
+        "--schema",
+        "ml.schema.toml",
+        "--model",
+        "difm",
+        "--split",
+        "time",
+        "--epochs",
+        "1",
+        "--out",
+        "out",
+        "--quiet",
+    ];
+    let (ok, stdout, stderr) = seqrisk(&args, dir.path());
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("| difm | 60 |"), "{stdout}");
 }
