@@ -6,6 +6,8 @@ pub mod baselines;
 pub mod difm;
 pub mod layers;
 pub mod nhfm;
+#[cfg(test)]
+mod test_sessions;
 
 use crate::encode::{Batch, Encoder};
 use crate::error::{Error, Result};

@@ -1,7 +1,7 @@
 use super::*;
-use crate::encode::{EncodedSession, Encoder};
-use crate::schema::{Schema, Session};
-use crate::synth::{SynthConfig, generate};
+use crate::encode::Encoder;
+use crate::models::test_sessions::{batch, encoder};
+use crate::schema::Session;
 use burn::module::Param;
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -34,26 +34,8 @@ fn eq6_and_eq8_by_hand() {
     );
 }
 
-fn encoder(max_events: usize) -> (Encoder, Vec<Session>) {
-    let mut schema = Schema::synthetic_default();
-    schema.max_events = max_events;
-    let sessions: Vec<_> = generate(SynthConfig {
-        sessions: 40,
-        fraud_rate: 0.3,
-        ..Default::default()
-    })
-    .into_iter()
-    .map(|s| s.session)
-    .collect();
-    let refs: Vec<&Session> = sessions.iter().collect();
-    (Encoder::fit(&schema, &refs).unwrap(), sessions)
-}
-
 fn run(model: &Difm, enc: &Encoder, sessions: &[Session]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let device = Device::flex();
-    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| enc.encode(s)).collect();
-    let refs: Vec<&EncodedSession> = encoded.iter().collect();
-    let out = model.forward(&Batch::new(&refs, &device));
+    let out = model.forward(&batch(enc, sessions));
     (
         values(out.logits),
         values(out.field_importance.unwrap()),
@@ -97,9 +79,7 @@ fn appending_padding_does_not_change_the_score() {
 fn ablations_drop_their_outputs_and_same_shares_one_projection() {
     let (enc, sessions) = encoder(20);
     let device = Device::flex();
-    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| enc.encode(s)).collect();
-    let refs: Vec<&EncodedSession> = encoded.iter().collect();
-    let batch = Batch::new(&refs, &device);
+    let batch = batch(&enc, &sessions);
     let build = |v| {
         DifmConfig::new(enc.num_features())
             .with_variant(v)

@@ -158,34 +158,15 @@ impl Nhfm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encode::{EncodedSession, Encoder};
-    use crate::schema::Schema;
-    use crate::synth::{SynthConfig, generate};
-
-    fn encoder(max_events: usize) -> (Encoder, Vec<crate::schema::Session>) {
-        let mut schema = Schema::synthetic_default();
-        schema.max_events = max_events;
-        let sessions: Vec<_> = generate(SynthConfig {
-            sessions: 40,
-            fraud_rate: 0.3,
-            ..Default::default()
-        })
-        .into_iter()
-        .map(|s| s.session)
-        .collect();
-        let refs: Vec<&crate::schema::Session> = sessions.iter().collect();
-        (Encoder::fit(&schema, &refs).unwrap(), sessions)
-    }
+    use crate::encode::Encoder;
+    use crate::models::test_sessions::{batch, encoder};
 
     fn run(
         model: &Nhfm,
         enc: &Encoder,
         sessions: &[crate::schema::Session],
     ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-        let device = Device::flex();
-        let encoded: Vec<EncodedSession> = sessions.iter().map(|s| enc.encode(s)).collect();
-        let refs: Vec<&EncodedSession> = encoded.iter().collect();
-        let out = model.forward(&Batch::new(&refs, &device));
+        let out = model.forward(&batch(enc, sessions));
         let v = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
         let logits = out.logits.into_data().try_to_vec::<f32>().unwrap();
         (logits, v(out.alpha.unwrap()), v(out.beta.unwrap()))
@@ -223,9 +204,7 @@ mod tests {
     fn ablations_drop_their_outputs() {
         let (enc, sessions) = encoder(20);
         let device = Device::flex();
-        let encoded: Vec<EncodedSession> = sessions.iter().map(|s| enc.encode(s)).collect();
-        let refs: Vec<&EncodedSession> = encoded.iter().collect();
-        let batch = Batch::new(&refs, &device);
+        let batch = batch(&enc, &sessions);
         let alpha_only = NhfmConfig::new(enc.num_features())
             .with_variant(NhfmVariant::Alpha)
             .init(&device)
