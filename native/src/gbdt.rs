@@ -23,8 +23,6 @@ pub struct GbdtOptions {
     pub max_depth: usize,
     /// Stop after this many rounds without a better validation AUC.
     pub early_stopping_rounds: usize,
-    /// Seed.
-    pub seed: u64,
 }
 
 /// Aggregates of `sessions` as a column-major matrix (forust's layout).
@@ -50,6 +48,7 @@ pub fn fit(
     train: (&[&EncodedSession], &[bool]),
     valid: (&[&EncodedSession], &[bool]),
     opts: GbdtOptions,
+    seed: u64,
 ) -> Result<TreeEnsemble> {
     let cols = aggregates.len();
     let (rows, valid_rows) = (train.0.len(), valid.0.len());
@@ -62,7 +61,7 @@ pub fn fit(
         .set_iterations(opts.iterations)
         .set_learning_rate(opts.learning_rate)
         .set_max_depth(opts.max_depth)
-        .set_seed(opts.seed)
+        .set_seed(seed)
         .set_evaluation_metric(Some(Metric::AUC))
         .set_early_stopping_rounds(Some(opts.early_stopping_rounds));
     booster

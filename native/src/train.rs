@@ -89,7 +89,7 @@ pub struct TrainOptions {
     pub progress: bool,
     /// Where to train.
     pub backend: Backend,
-    /// Boosting settings of the GBDT baseline (its seed is `seed`).
+    /// Boosting settings of the GBDT baseline (seeded with `seed`).
     pub gbdt: GbdtOptions,
 }
 
@@ -115,7 +115,6 @@ impl Default for TrainOptions {
                 learning_rate: 0.1,
                 max_depth: 6,
                 early_stopping_rounds: 20,
-                seed: 42,
             },
         }
     }
@@ -362,10 +361,8 @@ fn fit_gbdt(
         &aggregates,
         (&split.train, &split.train_labels),
         (&split.valid, &split.valid_labels),
-        GbdtOptions {
-            seed: opts.seed,
-            ..opts.gbdt
-        },
+        opts.gbdt,
+        opts.seed,
     )?;
     let config = ModelConfig::Gbdt(GbdtConfig::new(aggregates).with_ensemble(ensemble));
     let model = config.init(infer_device);
