@@ -56,21 +56,22 @@ pub fn read_sessions(path: &Path, schema: &Schema) -> Result<Loaded> {
     let format = Format::from_path(path)?;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display().to_string();
-    let sessions = match format {
-        Format::Jsonl => read_jsonl(BufReader::new(bytes.as_slice()), &name, schema)?,
-        Format::Csv => read_csv(bytes.as_slice(), &name, schema)?,
-        Format::Parquet => read_parquet(path, &name, schema)?,
-    };
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or(name);
+        .unwrap_or_else(|| name.clone());
+    let fingerprint = format!(
+        "{file_name}:{}:{:08x}",
+        bytes.len(),
+        crc32fast::hash(&bytes)
+    );
+    let sessions = match format {
+        Format::Jsonl => read_jsonl(BufReader::new(bytes.as_slice()), &name, schema)?,
+        Format::Csv => read_csv(bytes.as_slice(), &name, schema)?,
+        Format::Parquet => read_parquet(bytes::Bytes::from(bytes), &name, schema)?,
+    };
     Ok(Loaded {
-        fingerprint: format!(
-            "{file_name}:{}:{:08x}",
-            bytes.len(),
-            crc32fast::hash(&bytes)
-        ),
+        fingerprint,
         sessions,
     })
 }
@@ -102,12 +103,10 @@ fn parquet_cell(field: &Field) -> Option<String> {
     })
 }
 
-/// Read long-format sessions from a Parquet file (flat columns named as in the schema).
-fn read_parquet(path: &Path, source: &str, schema: &Schema) -> Result<Vec<Session>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let reader = SerializedFileReader::new(file)
-        .with_context(|| format!("{}: not a readable Parquet file", path.display()))?;
+/// Read long-format sessions from a Parquet file's bytes (flat columns named as in the schema).
+fn read_parquet(bytes: bytes::Bytes, source: &str, schema: &Schema) -> Result<Vec<Session>> {
+    let reader = SerializedFileReader::new(bytes)
+        .with_context(|| format!("{source}: not a readable Parquet file"))?;
     let headers: Vec<String> = reader
         .metadata()
         .file_metadata()
@@ -119,7 +118,7 @@ fn read_parquet(path: &Path, source: &str, schema: &Schema) -> Result<Vec<Sessio
         .collect();
     let rows = reader
         .get_row_iter(None)
-        .with_context(|| format!("{}: cannot read rows", path.display()))?
+        .with_context(|| format!("{source}: cannot read rows"))?
         .enumerate()
         .map(|(i, row)| {
             let loc = Location::new(source, i + 1);

@@ -364,6 +364,7 @@ fn fit_gbdt(
         opts.gbdt,
         opts.seed,
     )?;
+    let trees = ensemble.trees.len();
     let config = ModelConfig::Gbdt(GbdtConfig::new(aggregates).with_ensemble(ensemble));
     let model = config.init(infer_device);
     let field_names = encoder.event_field_names();
@@ -390,10 +391,7 @@ fn fit_gbdt(
     if opts.progress {
         eprintln!(
             "gbdt: {} trees, train log-loss {:.4}, valid AUC {:.4} ({:.1}s)",
-            config_trees(&config),
-            log.loss,
-            valid_auc,
-            log.seconds
+            trees, log.loss, valid_auc, log.seconds
         );
     }
     Ok(Fitted {
@@ -403,13 +401,6 @@ fn fit_gbdt(
         best_epoch: 1,
         history: vec![log],
     })
-}
-
-fn config_trees(config: &ModelConfig) -> usize {
-    match config {
-        ModelConfig::Gbdt(c) => c.ensemble.trees.len(),
-        _ => 0,
-    }
 }
 
 /// Train a model on labelled sessions.

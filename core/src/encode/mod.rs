@@ -213,32 +213,6 @@ impl Encoder {
         names
     }
 
-    /// A readable name for every id of the global feature dictionary: `field=value` for
-    /// categorical values, the field's name for numeric fields, `profile.` in front of profile
-    /// fields, `<pad>` for id 0.
-    pub fn feature_names(&self) -> Vec<String> {
-        let event = self.event_field_names();
-        let (n_cat, s) = (self.event_vocabs.len(), &self.schema);
-        let mut names = vec!["<pad>".to_string()];
-        for (vocab, field) in self.event_vocabs.iter().zip(&event) {
-            names.extend((0..vocab.len() as u32).map(|id| format!("{field}={}", vocab.token(id))));
-        }
-        names.extend(event[n_cat..].iter().cloned());
-        for (vocab, field) in self.profile_vocabs.iter().zip(&s.profile.categorical) {
-            names.extend(
-                (0..vocab.len() as u32)
-                    .map(|id| format!("profile.{}={}", field.name, vocab.token(id))),
-            );
-        }
-        names.extend(
-            s.profile
-                .numeric
-                .iter()
-                .map(|f| format!("profile.{}", f.name)),
-        );
-        names
-    }
-
     /// How many of the event field slots (the first ones) are categorical; the rest are
     /// numeric.
     pub fn event_categorical_fields(&self) -> usize {

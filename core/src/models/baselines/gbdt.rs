@@ -48,22 +48,6 @@ impl Aggregates {
         false
     }
 
-    /// A readable name per aggregate, in [`Aggregates::features`] order.
-    pub fn names(&self, encoder: &Encoder) -> Vec<String> {
-        let ids = encoder.feature_names();
-        let fields = encoder.event_field_names();
-        let mut names = vec!["events".to_string()];
-        names.extend(ids.iter().map(|n| format!("count({n})")));
-        names.extend(ids.iter().map(|n| format!("current({n})")));
-        names.extend(ids.iter().cloned());
-        for field in &fields[self.categorical_fields..] {
-            for stat in ["mean", "min", "max", "current"] {
-                names.push(format!("{stat}({field})"));
-            }
-        }
-        names
-    }
-
     /// One session's aggregates (see the module documentation for the layout).
     pub fn features(&self, s: &EncodedSession) -> Vec<f64> {
         let (v, f, c) = (
