@@ -35,6 +35,8 @@ enum Axis {
     Event,
     /// Event field slots, `[B, F]`.
     Field,
+    /// Behavior sessions of the session view, `[B, S]`.
+    Session,
 }
 
 /// One forward pass over `chunk`, packed for a single read-back: `[B, 1 + Σ widths]` holding
@@ -66,7 +68,13 @@ fn forward_packed<'a>(
     let mut parts = vec![output.logits.unsqueeze_dim::<2>(1)];
     let mut layout = Vec::new();
     let named = (output.event_weights.into_iter().map(|w| (Axis::Event, w)))
-        .chain(output.field_weights.into_iter().map(|w| (Axis::Field, w)));
+        .chain(output.field_weights.into_iter().map(|w| (Axis::Field, w)))
+        .chain(
+            output
+                .session_weights
+                .into_iter()
+                .map(|w| (Axis::Session, w)),
+        );
     for (axis, w) in named {
         layout.push((w.name, axis, w.weights.dims()[1]));
         parts.push(w.weights);
@@ -99,17 +107,19 @@ fn unpack(
     }
     for (enc, row) in chunk.iter().zip(data.chunks_exact(width)) {
         let mut at = 1;
-        let (mut events, mut fields) = (Vec::new(), Vec::new());
+        let (mut events, mut fields, mut sessions) = (Vec::new(), Vec::new(), Vec::new());
         for &(name, axis, w) in layout {
-            let rows = if axis == Axis::Event {
-                &mut events
-            } else {
-                &mut fields
+            let rows = match axis {
+                Axis::Event => &mut events,
+                Axis::Field => &mut fields,
+                Axis::Session => &mut sessions,
             };
             rows.push((name, &row[at..at + w]));
             at += w;
         }
-        let explanation = Explanation::from_slots(enc, &events).with_fields(field_names, &fields);
+        let explanation = Explanation::from_slots(enc, &events)
+            .with_fields(field_names, &fields)
+            .with_sessions(enc, &sessions);
         out.push((sigmoid(row[0] as f64), explanation));
     }
     Ok(())

@@ -98,6 +98,10 @@ struct QualityArgs {
     /// Output folder: `quality-<name>.{md,json}` and `quality-<name>-roc.png`.
     #[arg(long, short, default_value = "seqrisk-out/bench")]
     out: PathBuf,
+    /// Keep the models an earlier, interrupted run of the same benchmark finished (read from
+    /// `quality-<name>.json` in `--out`) and run only the rest.
+    #[arg(long)]
+    resume: bool,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -192,9 +196,9 @@ struct FitOpts {
     /// Mini-batch size.
     #[arg(long, default_value_t = TrainOptions::default().batch_size)]
     batch_size: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = TrainOptions::default().learning_rate)]
-    learning_rate: f64,
+    /// Adam learning rate; default: the model's paper's (1e-3 for HUIHEN, 5e-4 for the others).
+    #[arg(long)]
+    learning_rate: Option<f64>,
     /// Seed of split, shuffling and initialisation.
     #[arg(long, default_value_t = TrainOptions::default().seed)]
     train_seed: u64,
@@ -531,20 +535,31 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
     let base = a.out.join(format!("quality-{name}"));
     let roc = a.out.join(format!("quality-{name}-roc.png"));
     // written after every model, so a long run keeps what it has finished
-    let save = |report: &quality::QualityReport, rocs: &quality::Rocs| -> Result<()> {
+    let json = base.with_extension("json");
+    let resume = if a.resume && json.exists() {
+        let text = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
+        let earlier: quality::QualityReport = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not a quality report to resume", json.display()))?;
+        eprintln!(
+            "resuming {}: {} models done",
+            json.display(),
+            earlier.models.len()
+        );
+        Some(earlier)
+    } else {
+        None
+    };
+    let save = |report: &quality::QualityReport| -> Result<()> {
         let table = quality::markdown(report);
         write_atomic(&base.with_extension("md"), table.as_bytes())?;
-        write_atomic(
-            &base.with_extension("json"),
-            serde_json::to_string_pretty(report)?.as_bytes(),
-        )?;
+        write_atomic(&json, serde_json::to_string_pretty(report)?.as_bytes())?;
         plot::roc_png(
             &roc,
             &format!("ROC on {name} (test split, seed {})", seeds[0]),
-            rocs,
+            &report.rocs(),
         )
     };
-    let (report, _) = quality::run(
+    let report = quality::run(
         &QualityPlan {
             dataset: &name,
             sessions: &sessions,
@@ -554,6 +569,7 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
             seeds: &seeds,
             template: &template,
             progress: !a.quiet,
+            resume,
         },
         save,
     )?;

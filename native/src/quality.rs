@@ -5,18 +5,18 @@
 //! when it is random.
 
 use crate::train::{SplitMode, TrainOptions, train};
-use anyhow::Result;
+use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqrisk_core::metrics::{Metrics, RocPoint};
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::fmt::Write as _;
 use std::time::Instant;
 
 /// Mean and the half-width of its 95% confidence interval.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Interval {
     /// Mean over the runs.
     pub mean: f64,
@@ -49,7 +49,7 @@ impl Interval {
 }
 
 /// One training run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {
     /// Seed of split, shuffling and initialisation.
     pub seed: u64,
@@ -62,7 +62,7 @@ pub struct Run {
 }
 
 /// One model over all seeds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelQuality {
     /// Model name.
     pub model: String,
@@ -78,10 +78,12 @@ pub struct ModelQuality {
     pub seconds_per_run: f64,
     /// The runs.
     pub runs: Vec<Run>,
+    /// ROC curve of the first seed's test split (for the overlaid plot).
+    pub roc: Vec<RocPoint>,
 }
 
 impl ModelQuality {
-    fn of(model: String, runs: Vec<Run>) -> Self {
+    fn of(model: String, runs: Vec<Run>, roc: Vec<RocPoint>) -> Self {
         let col = |f: fn(&Metrics) -> f64| {
             Interval::of(&runs.iter().map(|r| f(&r.test)).collect::<Vec<_>>())
         };
@@ -93,15 +95,18 @@ impl ModelQuality {
             recall_at_10pct: col(|m| m.recall_at_10pct),
             seconds_per_run: runs.iter().map(|r| r.seconds).sum::<f64>() / runs.len().max(1) as f64,
             runs,
+            roc,
         }
     }
 }
 
 /// What `seqrisk bench quality` writes as JSON.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QualityReport {
     /// Data set name.
     pub dataset: String,
+    /// Fingerprint of the data.
+    pub fingerprint: String,
     /// Sessions in the data set.
     pub sessions: usize,
     /// Positive sessions.
@@ -116,12 +121,43 @@ pub struct QualityReport {
     pub patience: usize,
     /// Per model, in the order asked.
     pub models: Vec<ModelQuality>,
-    /// Wall time of the whole benchmark.
+    /// Wall time of the whole benchmark (summed over resumed parts).
     pub wall_seconds: f64,
 }
 
-/// Named ROC curves, one per model.
-pub type Rocs = Vec<(String, Vec<RocPoint>)>;
+impl QualityReport {
+    /// Named ROC curves, one per model, for the overlaid plot.
+    pub fn rocs(&self) -> Vec<(String, Vec<RocPoint>)> {
+        self.models
+            .iter()
+            .map(|m| (m.model.clone(), m.roc.clone()))
+            .collect()
+    }
+
+    /// Why an earlier report cannot be resumed under this one's plan (None when it can).
+    fn mismatch(&self, earlier: &QualityReport) -> Option<String> {
+        let differs = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+            Some(format!("{what}: {b:?} then, {a:?} now"))
+        };
+        if self.dataset != earlier.dataset {
+            differs("data set", &self.dataset, &earlier.dataset)
+        } else if self.fingerprint != earlier.fingerprint {
+            differs("data fingerprint", &self.fingerprint, &earlier.fingerprint)
+        } else if self.seeds != earlier.seeds {
+            differs("seeds", &self.seeds, &earlier.seeds)
+        } else if self.split != earlier.split {
+            differs("split", &self.split, &earlier.split)
+        } else if (self.max_epochs, self.patience) != (earlier.max_epochs, earlier.patience) {
+            differs(
+                "(epochs, patience)",
+                &(self.max_epochs, self.patience),
+                &(earlier.max_epochs, earlier.patience),
+            )
+        } else {
+            None
+        }
+    }
+}
 
 /// A report column: header and how to read it off a model's results.
 type Column = (&'static str, fn(&ModelQuality) -> Interval);
@@ -144,15 +180,16 @@ pub struct QualityPlan<'a> {
     pub template: &'a TrainOptions,
     /// Show a progress bar.
     pub progress: bool,
+    /// An earlier, interrupted run of the same plan: its finished models are kept, not re-run.
+    pub resume: Option<QualityReport>,
 }
 
-/// Train every model on every seed. Returns the report and, per model, the ROC curve of its
-/// first seed's test split (for the overlaid plot). `on_model` sees the report so far after
-/// each model (to save partial results of a long run).
+/// Train every model on every seed and return the report. `on_model` sees the report so far
+/// after each model (to save partial results of a long run, which `resume` can continue).
 pub fn run(
     plan: &QualityPlan,
-    mut on_model: impl FnMut(&QualityReport, &Rocs) -> Result<()>,
-) -> Result<(QualityReport, Rocs)> {
+    mut on_model: impl FnMut(&QualityReport) -> Result<()>,
+) -> Result<QualityReport> {
     let QualityPlan {
         dataset,
         sessions,
@@ -162,6 +199,7 @@ pub fn run(
         seeds,
         template,
         progress,
+        ref resume,
     } = *plan;
     let started = Instant::now();
     let bar = if progress {
@@ -177,6 +215,7 @@ pub fn run(
     );
     let mut report = QualityReport {
         dataset: dataset.to_string(),
+        fingerprint: fingerprint.to_string(),
         sessions: sessions.len(),
         positives: sessions.iter().filter(|s| s.label == Some(true)).count(),
         seeds: seeds.to_vec(),
@@ -191,9 +230,41 @@ pub fn run(
         models: Vec::with_capacity(models.len()),
         wall_seconds: 0.0,
     };
-    let mut rocs = Vec::with_capacity(models.len());
+    // a hidden bar (no terminal, or --quiet) prints nothing: keep the log lines without a terminal
+    let log = |line: String| {
+        if bar.is_hidden() && progress {
+            eprintln!("{line}");
+        } else {
+            bar.println(line);
+        }
+    };
+    let earlier_wall = match resume {
+        Some(earlier) => {
+            if let Some(why) = report.mismatch(earlier) {
+                bail!(
+                    "cannot resume the earlier benchmark: {why}; delete its JSON or drop --resume"
+                );
+            }
+            earlier.wall_seconds
+        }
+        None => 0.0,
+    };
     for &model in models {
+        let name = model.to_string();
+        if let Some(done) = resume
+            .iter()
+            .flat_map(|r| &r.models)
+            .find(|m| m.model == name)
+        {
+            log(format!("{name:>11}: kept from the earlier run"));
+            bar.inc(seeds.len() as u64);
+            report.models.push(done.clone());
+            report.wall_seconds = earlier_wall + started.elapsed().as_secs_f64();
+            bar.suspend(|| on_model(&report))?;
+            continue;
+        }
         let mut runs = Vec::with_capacity(seeds.len());
+        let mut roc = Vec::new();
         for &seed in seeds {
             bar.set_message(format!("{model}, seed {seed}"));
             let run_started = Instant::now();
@@ -206,7 +277,7 @@ pub fn run(
             };
             let outcome = train(sessions, schema, &opts, fingerprint)?;
             if runs.is_empty() {
-                rocs.push((model.to_string(), outcome.artifact.header.test_roc.clone()));
+                roc = outcome.artifact.header.test_roc.clone();
             }
             let run = Run {
                 seed,
@@ -218,23 +289,16 @@ pub fn run(
                 "{model:>11} seed {seed}: AUC {:.4}  pAUC {:.4}  ({} epochs, {:.0}s)",
                 run.test.auc, run.test.pauc_1pct, run.epochs, run.seconds
             );
-            // a hidden bar (no terminal, or --quiet) prints nothing: keep the log line
-            if bar.is_hidden() && progress {
-                eprintln!("{line}");
-            } else {
-                bar.println(line);
-            }
+            log(line);
             runs.push(run);
             bar.inc(1);
         }
-        report
-            .models
-            .push(ModelQuality::of(model.to_string(), runs));
-        report.wall_seconds = started.elapsed().as_secs_f64();
-        bar.suspend(|| on_model(&report, &rocs))?;
+        report.models.push(ModelQuality::of(name, runs, roc));
+        report.wall_seconds = earlier_wall + started.elapsed().as_secs_f64();
+        bar.suspend(|| on_model(&report))?;
     }
     bar.finish_and_clear();
-    Ok((report, rocs))
+    Ok(report)
 }
 
 fn cell(i: Interval) -> String {

@@ -71,8 +71,8 @@ pub struct TrainOptions {
     pub min_delta: f64,
     /// Mini-batch size.
     pub batch_size: usize,
-    /// Adam learning rate.
-    pub learning_rate: f64,
+    /// Adam learning rate (None: the model's default, [`ModelSpec::learning_rate`]).
+    pub learning_rate: Option<f64>,
     /// L2 penalty.
     pub weight_decay: f32,
     /// Seed for the split, shuffling and initialisation.
@@ -101,7 +101,7 @@ impl Default for TrainOptions {
             patience: 3,
             min_delta: 1e-4,
             batch_size: 256,
-            learning_rate: 5e-4,
+            learning_rate: None,
             weight_decay: 1e-6,
             seed: 42,
             split: SplitMode::Random,
@@ -241,6 +241,9 @@ fn fit_neural(
     infer_device: &Device,
 ) -> Result<Fitted> {
     let config = ModelConfig::default_for(opts.model, encoder);
+    let learning_rate = opts
+        .learning_rate
+        .unwrap_or_else(|| opts.model.learning_rate());
     let field_names = encoder.event_field_names();
     let device = infer_device.clone().autodiff();
     device.seed(opts.seed);
@@ -283,7 +286,7 @@ fn fit_neural(
             }
             loss_sum += loss_value * chunk.len() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(opts.learning_rate, model, grads);
+            model = optim.step(learning_rate, model, grads);
             bar.inc(1);
         }
         let snapshot = model.valid();
@@ -413,11 +416,10 @@ pub fn train(
     if opts.batch_size == 0 || opts.epochs == 0 {
         bail!("--batch-size and --epochs must be at least 1");
     }
-    if !(opts.learning_rate.is_finite() && opts.learning_rate > 0.0) {
-        bail!(
-            "--learning-rate must be a positive number, got {}",
-            opts.learning_rate
-        );
+    if let Some(lr) = opts.learning_rate
+        && !(lr.is_finite() && lr > 0.0)
+    {
+        bail!("--learning-rate must be a positive number, got {lr}");
     }
     let unlabeled = sessions.iter().filter(|s| s.label.is_none()).count();
     if unlabeled > 0 {
@@ -438,7 +440,8 @@ pub fn train(
         }
     }
     let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
-    let encoder = Encoder::fit(schema, &train_sessions)?;
+    let mut encoder = Encoder::fit(schema, &train_sessions)?;
+    encoder.session_view = opts.model.needs_session_view();
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
     let refs =
         |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };

@@ -181,6 +181,36 @@ fn bench_quality_writes_table_json_and_plot() {
     assert!(ci.is_finite() && ci >= 0.0);
     assert!(dir.path().join("q/quality-synthetic.md").exists());
     assert!(dir.path().join("q/quality-synthetic-roc.png").exists());
+    assert!(json["models"][0]["roc"].as_array().unwrap().len() > 2);
+
+    // --resume keeps the finished models' runs and adds the new one
+    let mut more = args.to_vec();
+    more[7] = "lr,dnn,gbdt";
+    more.push("--resume");
+    let (ok, stdout, stderr) = seqrisk(&more, dir.path());
+    assert!(ok && stderr.contains("2 models done"), "{stderr}");
+    assert!(stdout.contains("| dnn |"), "{stdout}");
+    let resumed: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("q/quality-synthetic.json")).unwrap(),
+    )
+    .unwrap();
+    let models: Vec<&str> = resumed["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["lr", "dnn", "gbdt"]);
+    assert_eq!(resumed["models"][0]["runs"], json["models"][0]["runs"]);
+    assert_eq!(resumed["models"][2]["runs"], json["models"][1]["runs"]);
+    // … but not under another plan
+    more[9] = "3";
+    let (ok, _, stderr) = seqrisk(&more, dir.path());
+    assert!(
+        !ok && stderr.contains("seeds: [1, 2] then, [1, 2, 3] now"),
+        "{stderr}"
+    );
+
     let (ok, _, stderr) = seqrisk(&["bench", "quality", "--models", "nope"], dir.path());
     assert!(!ok && stderr.contains("unknown model `nope`"), "{stderr}");
 }

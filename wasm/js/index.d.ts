@@ -24,8 +24,8 @@ export interface Session {
 }
 
 /**
- * Why a session scored as it did: named per-event (and, for DIFM, per-field) weights from the
- * model's forward pass.
+ * Why a session scored as it did: named per-event (DIFM also per-field, HUIHEN per behavior
+ * session) weights from the model's forward pass.
  */
 export interface Explanation {
   /** Index (into the scored session's events) of the event being judged: the last one. */
@@ -47,6 +47,25 @@ export interface Explanation {
   field_weights?: Record<string, Record<string, number>>;
   /** Names of the most influential fields, most influential first (DIFM). */
   top_fields?: string[];
+  /**
+   * HUIHEN: one entry per behavior session it read (sessions split at 1 h gaps), oldest
+   * first. Absent for the other models.
+   */
+  sessions?: SessionWeights[];
+}
+
+/** HUIHEN's weights of one behavior session. */
+export interface SessionWeights {
+  /** Index (into the scored session's events) of the session's first kept behavior. */
+  first_event: number;
+  /** Index of its last behavior. */
+  last_event: number;
+  /**
+   * By name: `intention` (size of the session's intention state, Eq. 7), `time_gate` (mean
+   * time gate of its behaviors, Eq. 5), `update_gate` (how much it moved the long-term habits,
+   * Eq. 8).
+   */
+  weights: Record<string, number>;
 }
 
 /** The score of one session. */

@@ -27,7 +27,10 @@ use serde::{Deserialize, Serialize};
 /// File magic.
 pub const MAGIC: [u8; 8] = *b"SQRKART\0";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build reads (version 2 added the encoder's session view; a
+/// version-1 header does not decode as one).
+pub const OLDEST_FORMAT_VERSION: u32 = 2;
 const PREFIX: usize = 32;
 
 /// What was measured when the model was trained.
@@ -144,9 +147,14 @@ impl Artifact {
             u64::from_le_bytes(b)
         };
         let version = u32_at(8);
-        if version == 0 || version > FORMAT_VERSION {
+        if version > FORMAT_VERSION {
             return Err(bad(format!(
-                "format version {version} (byte 8) is not supported: this build reads versions 1..={FORMAT_VERSION}; upgrade seqrisk"
+                "format version {version} (byte 8) is not supported: this build reads versions {OLDEST_FORMAT_VERSION}..={FORMAT_VERSION}; upgrade seqrisk"
+            )));
+        }
+        if version < OLDEST_FORMAT_VERSION {
+            return Err(bad(format!(
+                "format version {version} (byte 8) is older than this build reads ({OLDEST_FORMAT_VERSION}..={FORMAT_VERSION}); retrain the model with this seqrisk"
             )));
         }
         let (hl, wl) = (u64_at(12), u64_at(20));

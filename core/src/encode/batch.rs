@@ -1,6 +1,6 @@
 //! Stacking encoded sessions into tensors on a device.
 
-use super::EncodedSession;
+use super::{EncodedSession, SessionView};
 use burn::prelude::*;
 
 /// Where the padding of a right-aligned batch lies, known on the host so that recurrent layers
@@ -65,6 +65,63 @@ pub struct Batch {
     pub padding: Padding,
     /// The sessions as given, for models that read them on the host (the GBDT baseline).
     pub host: Vec<EncodedSession>,
+    /// The session view (HUIHEN), when the encoder made it.
+    pub sessions: Option<SessionBatch>,
+}
+
+/// The session views of `B` users: `S` sessions of `L` behaviors with `F` slots each.
+#[derive(Debug, Clone)]
+pub struct SessionBatch {
+    /// `[B, S, L, F]` feature indices.
+    pub behavior_index: Tensor<4, Int>,
+    /// `[B, S, L, F]` feature values.
+    pub behavior_value: Tensor<4>,
+    /// `[B, S, L]` 1 for a real behavior.
+    pub behavior_mask: Tensor<3>,
+    /// `[B, S, L]` seconds since the previous behavior of the session.
+    pub delta_t: Tensor<3>,
+    /// `[B, S, L]` weekday ids (0 padding, 1 Monday … 7).
+    pub week: Tensor<3, Int>,
+    /// `[B, S, L]` day-of-month ids (0 padding, 1 … 31).
+    pub month: Tensor<3, Int>,
+    /// `[B, S]` 1 for a real session.
+    pub session_mask: Tensor<2>,
+}
+
+impl SessionBatch {
+    fn new(views: &[&SessionView], device: &Device) -> Self {
+        let b = views.len();
+        let s = views[0].session_mask.len();
+        let l = views[0].behavior_mask.len() / s.max(1);
+        let f = views[0].behavior_index.len() / (s * l).max(1);
+        let ints = |get: fn(&SessionView) -> &Vec<i64>| -> Vec<i64> {
+            views.iter().flat_map(|v| get(v).iter().copied()).collect()
+        };
+        let floats = |get: fn(&SessionView) -> &Vec<f32>| -> Vec<f32> {
+            views.iter().flat_map(|v| get(v).iter().copied()).collect()
+        };
+        Self {
+            behavior_index: Tensor::from_data(
+                TensorData::new(ints(|v| &v.behavior_index), [b, s, l, f]),
+                device,
+            ),
+            behavior_value: Tensor::from_data(
+                TensorData::new(floats(|v| &v.behavior_value), [b, s, l, f]),
+                device,
+            ),
+            behavior_mask: Tensor::from_data(
+                TensorData::new(floats(|v| &v.behavior_mask), [b, s, l]),
+                device,
+            ),
+            delta_t: Tensor::from_data(TensorData::new(floats(|v| &v.delta_t), [b, s, l]), device),
+            week: Tensor::from_data(TensorData::new(ints(|v| &v.week), [b, s, l]), device),
+            month: Tensor::from_data(TensorData::new(ints(|v| &v.month), [b, s, l]), device),
+            session_mask: Tensor::from_data(
+                TensorData::new(floats(|v| &v.session_mask), [b, s]),
+                device,
+            ),
+        }
+    }
 }
 
 impl Batch {
@@ -108,6 +165,11 @@ impl Batch {
             labels: Tensor::from_data(TensorData::new(labels, [b]), device),
             padding: Padding::of_masks(items.iter().map(|s| s.event_mask.as_slice()), t),
             host: items.iter().map(|s| (*s).clone()).collect(),
+            sessions: items
+                .iter()
+                .map(|s| s.sessions.as_ref())
+                .collect::<Option<Vec<_>>>()
+                .map(|views| SessionBatch::new(&views, device)),
         }
     }
 

@@ -9,9 +9,12 @@
 //! current (latest) event and the history is padded on the left.
 
 mod batch;
+mod sessions;
 mod vocab;
 
-pub use batch::{Batch, Padding};
+pub use batch::{Batch, Padding, SessionBatch};
+pub(crate) use sessions::week_and_month_day;
+pub use sessions::{SessionView, split_sessions};
 pub use vocab::{OOV, PAD, Vocab};
 
 use crate::error::{Error, Result};
@@ -67,6 +70,11 @@ pub struct Encoder {
     pub profile_vocabs: Vec<Vocab>,
     /// Statistics of the profile numeric fields.
     pub profile_stats: Vec<NumericStats>,
+    /// For each event categorical field, the event numeric field that scales its value
+    /// (`scale_by` in the schema).
+    pub scale_by: Vec<Option<usize>>,
+    /// Also encode the session view ([`SessionView`], HUIHEN's input).
+    pub session_view: bool,
 }
 
 /// One encoded session, host side (no tensors yet).
@@ -86,6 +94,62 @@ pub struct EncodedSession {
     pub label: Option<bool>,
     /// `[T]` for each slot, the index of the session event it holds.
     pub slot_event: Vec<Option<usize>>,
+    /// The session view (HUIHEN), when the encoder makes it.
+    pub sessions: Option<SessionView>,
+}
+
+/// Writes one event's `F` feature slots: what every view of a session shares.
+pub(crate) struct EventSlots<'a> {
+    encoder: &'a Encoder,
+    categorical: &'a [usize],
+    numeric: &'a [usize],
+    gaps: &'a [f64],
+}
+
+impl EventSlots<'_> {
+    /// `F`: slots per event.
+    pub(crate) fn width(&self) -> usize {
+        self.encoder.event_fields()
+    }
+
+    /// Write event `i` of `session` into `index`/`value` (`F` slots each, zero-filled).
+    pub(crate) fn write(&self, session: &Session, i: usize, index: &mut [i64], value: &mut [f32]) {
+        let enc = self.encoder;
+        let s = &enc.schema;
+        let ev = &session.events[i];
+        let transformed =
+            |k: usize| ev.values.numeric[k].map(|x| s.event.numeric[k].transform.apply(x));
+        let hour = hour_of_day(ev.ts);
+        let mut cats: Vec<(Option<&str>, f32)> = ev
+            .values
+            .categorical
+            .iter()
+            .zip(&enc.scale_by)
+            .map(|(v, by)| {
+                let scale = by.and_then(transformed).unwrap_or(1.0);
+                (v.as_deref(), scale as f32)
+            })
+            .collect();
+        let mut nums: Vec<Option<f64>> = (0..s.event.numeric.len()).map(transformed).collect();
+        if s.time_features {
+            cats.push((Some(&hour), 1.0));
+            nums.push(Some(Transform::Log1p.apply(self.gaps[i])));
+        }
+        for (j, (v, scale)) in cats.iter().enumerate() {
+            let id = enc.event_vocabs[j].id(*v);
+            if id != PAD {
+                index[j] = (self.categorical[j] + id as usize) as i64;
+                value[j] = *scale;
+            }
+        }
+        for (j, v) in nums.iter().enumerate() {
+            if let Some(t) = v {
+                let c = cats.len() + j;
+                index[c] = self.numeric[j] as i64;
+                value[c] = enc.event_stats[j].normalise(*t);
+            }
+        }
+    }
 }
 
 fn hour_of_day(ts: f64) -> String {
@@ -169,12 +233,23 @@ impl Encoder {
         let profiles: Vec<_> = sessions.iter().map(|s| &s.profile).collect();
         let (profile_vocabs, profile_stats) =
             fit_group(&schema.profile, &profiles, schema.min_count);
+        let scale_by = schema
+            .event
+            .categorical
+            .iter()
+            .map(|f| {
+                let by = f.scale_by.as_ref()?;
+                schema.event.numeric.iter().position(|n| &n.name == by)
+            })
+            .collect();
         Ok(Self {
             schema: schema.clone(),
             event_vocabs,
             event_stats,
             profile_vocabs,
             profile_stats,
+            scale_by,
+            session_view: false,
         })
     }
 
@@ -211,6 +286,16 @@ impl Encoder {
             names.push(LOG_GAP.into());
         }
         names
+    }
+
+    /// Names of the profile slots, in slot order (categorical, then numeric).
+    pub fn profile_field_names(&self) -> Vec<String> {
+        let p = &self.schema.profile;
+        p.categorical
+            .iter()
+            .map(|f| f.name.clone())
+            .chain(p.numeric.iter().map(|f| f.name.clone()))
+            .collect()
     }
 
     /// How many of the event field slots (the first ones) are categorical; the rest are
@@ -254,40 +339,23 @@ impl Encoder {
         let n = session.events.len();
         let kept = n.min(t_max);
         let gaps: Vec<f64> = gaps(session).collect();
+        let slots = EventSlots {
+            encoder: self,
+            categorical: &ec,
+            numeric: &en,
+            gaps: &gaps,
+        };
         for (k, ev_i) in (n - kept..n).enumerate() {
             let slot = t_max - kept + k;
-            let ev = &session.events[ev_i];
             event_mask[slot] = 1.0;
             slot_event[slot] = Some(ev_i);
-            let mut cats: Vec<Option<&str>> =
-                ev.values.categorical.iter().map(|v| v.as_deref()).collect();
-            let hour = hour_of_day(ev.ts);
-            let mut nums: Vec<Option<f64>> = ev
-                .values
-                .numeric
-                .iter()
-                .zip(&s.event.numeric)
-                .map(|(v, spec)| v.map(|x| spec.transform.apply(x)))
-                .collect();
-            if s.time_features {
-                cats.push(Some(&hour));
-                nums.push(Some(Transform::Log1p.apply(gaps[ev_i])));
-            }
-            let base = slot * f;
-            for (j, v) in cats.iter().enumerate() {
-                let id = self.event_vocabs[j].id(*v);
-                if id != PAD {
-                    event_index[base + j] = (ec[j] + id as usize) as i64;
-                    event_value[base + j] = 1.0;
-                }
-            }
-            for (j, v) in nums.iter().enumerate() {
-                if let Some(t) = v {
-                    let c = cats.len() + j;
-                    event_index[base + c] = en[j] as i64;
-                    event_value[base + c] = self.event_stats[j].normalise(*t);
-                }
-            }
+            let range = slot * f..(slot + 1) * f;
+            slots.write(
+                session,
+                ev_i,
+                &mut event_index[range.clone()],
+                &mut event_value[range],
+            );
         }
         let p = self.profile_fields();
         let mut profile_index = vec![0i64; p];
@@ -320,6 +388,9 @@ impl Encoder {
             profile_value,
             label: session.label,
             slot_event,
+            sessions: self
+                .session_view
+                .then(|| SessionView::of(session, &self.schema.sessions, &slots)),
         }
     }
 

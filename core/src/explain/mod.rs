@@ -30,6 +30,21 @@ pub struct Explanation {
     /// Up to [`TOP_FIELDS`] fields with the highest mean weight, highest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub top_fields: Vec<String>,
+    /// Named per-session weights of the models that read the session view (HUIHEN): one entry
+    /// per kept behavior session, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<SessionWeights>,
+}
+
+/// One behavior session's weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionWeights {
+    /// Index of its first kept event (in the session's time-ordered events).
+    pub first_event: usize,
+    /// Index of its last event.
+    pub last_event: usize,
+    /// Named weights (`intention`, `time_gate`, `update_gate`, …).
+    pub weights: BTreeMap<String, f32>,
 }
 
 impl Explanation {
@@ -103,6 +118,37 @@ impl Explanation {
             .into_iter()
             .take(TOP_FIELDS)
             .map(|i| names[i].clone())
+            .collect();
+        self
+    }
+}
+
+impl Explanation {
+    /// Add one user's row of each named `[B, S]` session weight matrix (the slots of its
+    /// session view; padded slots are skipped).
+    pub fn with_sessions(
+        mut self,
+        encoded: &EncodedSession,
+        named_rows: &[(&str, &[f32])],
+    ) -> Self {
+        let Some(view) = &encoded.sessions else {
+            return self;
+        };
+        self.sessions = view
+            .slot_events
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, events)| {
+                let events = events.as_ref()?;
+                Some(SessionWeights {
+                    first_event: events.start,
+                    last_event: events.end.saturating_sub(1),
+                    weights: named_rows
+                        .iter()
+                        .map(|(name, row)| (name.to_string(), row[slot]))
+                        .collect(),
+                })
+            })
             .collect();
         self
     }
@@ -183,6 +229,7 @@ mod tests {
             profile_value: vec![],
             label: None,
             slot_event: slots,
+            sessions: None,
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod baselines;
 pub mod difm;
+pub mod huihen;
 pub mod layers;
 pub mod nhfm;
 #[cfg(test)]
@@ -18,6 +19,7 @@ use baselines::{
 };
 use burn::prelude::*;
 use difm::{Difm, DifmConfig, DifmVariant};
+use huihen::{Huihen, HuihenConfig, HuihenVariant};
 use nhfm::{Nhfm, NhfmConfig, NhfmVariant};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -30,6 +32,8 @@ pub enum ModelSpec {
     Nhfm(NhfmVariant),
     /// DIFM or one of its ablations.
     Difm(DifmVariant),
+    /// HUIHEN or one of its ablations.
+    Huihen(HuihenVariant),
     /// Baseline: logistic regression.
     Lr,
     /// Baseline: MLP over concatenated embeddings.
@@ -52,7 +56,7 @@ pub enum ModelSpec {
 
 impl ModelSpec {
     /// Every model and variant, in display order.
-    pub const ALL: [ModelSpec; 16] = [
+    pub const ALL: [ModelSpec; 20] = [
         ModelSpec::Nhfm(NhfmVariant::Full),
         ModelSpec::Nhfm(NhfmVariant::Alpha),
         ModelSpec::Nhfm(NhfmVariant::Beta),
@@ -60,6 +64,10 @@ impl ModelSpec {
         ModelSpec::Difm(DifmVariant::Alpha),
         ModelSpec::Difm(DifmVariant::Beta),
         ModelSpec::Difm(DifmVariant::Same),
+        ModelSpec::Huihen(HuihenVariant::Full),
+        ModelSpec::Huihen(HuihenVariant::NoPretrain),
+        ModelSpec::Huihen(HuihenVariant::NoTimeGate),
+        ModelSpec::Huihen(HuihenVariant::Gru),
         ModelSpec::Lr,
         ModelSpec::Dnn,
         ModelSpec::WideDeep,
@@ -81,6 +89,10 @@ impl ModelSpec {
             ModelSpec::Difm(DifmVariant::Alpha) => "difm-alpha",
             ModelSpec::Difm(DifmVariant::Beta) => "difm-beta",
             ModelSpec::Difm(DifmVariant::Same) => "difm-same",
+            ModelSpec::Huihen(HuihenVariant::Full) => "huihen",
+            ModelSpec::Huihen(HuihenVariant::NoPretrain) => "huihen-no-pretrain",
+            ModelSpec::Huihen(HuihenVariant::NoTimeGate) => "huihen-no-time-gate",
+            ModelSpec::Huihen(HuihenVariant::Gru) => "huihen-gru",
             ModelSpec::Lr => "lr",
             ModelSpec::Dnn => "dnn",
             ModelSpec::WideDeep => "wide-deep",
@@ -91,6 +103,20 @@ impl ModelSpec {
             ModelSpec::Lstm4Fd => "lstm4fd",
             ModelSpec::Gbdt => "gbdt",
         }
+    }
+
+    /// The paper's Adam learning rate: 1e-3 for HUIHEN (§5.2), 5e-4 for NHFM, DIFM and the
+    /// baselines trained alongside them (DIFM §4.3).
+    pub fn learning_rate(self) -> f64 {
+        match self {
+            ModelSpec::Huihen(_) => 1e-3,
+            _ => 5e-4,
+        }
+    }
+
+    /// Whether the model reads the encoder's session view (HUIHEN).
+    pub fn needs_session_view(self) -> bool {
+        matches!(self, ModelSpec::Huihen(_))
     }
 }
 
@@ -127,6 +153,8 @@ pub enum ModelConfig {
     Nhfm(NhfmConfig),
     /// DIFM.
     Difm(DifmConfig),
+    /// HUIHEN.
+    Huihen(HuihenConfig),
     /// Logistic regression.
     Lr(LrConfig),
     /// DNN.
@@ -155,6 +183,9 @@ impl ModelConfig {
         match spec {
             ModelSpec::Nhfm(v) => ModelConfig::Nhfm(NhfmConfig::new(n).with_variant(v)),
             ModelSpec::Difm(v) => ModelConfig::Difm(DifmConfig::new(n).with_variant(v)),
+            ModelSpec::Huihen(v) => {
+                ModelConfig::Huihen(HuihenConfig::for_encoder(encoder).with_variant(v))
+            }
             ModelSpec::Lr => ModelConfig::Lr(LrConfig::new(n)),
             ModelSpec::Dnn => ModelConfig::Dnn(DnnConfig::new(n, slots)),
             ModelSpec::WideDeep => ModelConfig::WideDeep(WideDeepConfig::new(n, slots)),
@@ -174,6 +205,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Nhfm(c) => ModelSpec::Nhfm(c.variant),
             ModelConfig::Difm(c) => ModelSpec::Difm(c.variant),
+            ModelConfig::Huihen(c) => ModelSpec::Huihen(c.variant),
             ModelConfig::Lr(_) => ModelSpec::Lr,
             ModelConfig::Dnn(_) => ModelSpec::Dnn,
             ModelConfig::WideDeep(_) => ModelSpec::WideDeep,
@@ -208,9 +240,25 @@ impl ModelConfig {
                 encoder.event_fields()
             )));
         }
+        if let ModelConfig::Huihen(c) = self {
+            let expected = HuihenConfig::for_encoder(encoder);
+            if !encoder.session_view
+                || (c.event_fields, &c.item_slots) != (expected.event_fields, &expected.item_slots)
+            {
+                return Err(Error::Model(format!(
+                    "HUIHEN expects the session view with {} fields per behavior and profile item slots {:?}, but the encoder gives {}session view, {} fields and {:?}",
+                    c.event_fields,
+                    c.item_slots,
+                    if encoder.session_view { "a " } else { "no " },
+                    expected.event_fields,
+                    expected.item_slots
+                )));
+            }
+        }
         let (n, slots) = match self {
             ModelConfig::Nhfm(c) => (c.num_features, None),
             ModelConfig::Difm(c) => (c.num_features, None),
+            ModelConfig::Huihen(c) => (c.num_features, None),
             ModelConfig::Lr(c) => (c.num_features, None),
             ModelConfig::Dnn(c) => (c.num_features, Some(c.num_slots)),
             ModelConfig::WideDeep(c) => (c.num_features, Some(c.num_slots)),
@@ -241,6 +289,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Nhfm(c) => Model::Nhfm(c.init(device)),
             ModelConfig::Difm(c) => Model::Difm(c.init(device)),
+            ModelConfig::Huihen(c) => Model::Huihen(c.init(device)),
             ModelConfig::Lr(c) => Model::Lr(c.init(device)),
             ModelConfig::Dnn(c) => Model::Dnn(c.init(device)),
             ModelConfig::WideDeep(c) => Model::WideDeep(c.init(device)),
@@ -255,12 +304,17 @@ impl ModelConfig {
 }
 
 /// A model of any kind.
+// one value per scorer or training run, so the variants' sizes do not matter, and Burn's
+// `Module` derive has no `Box` to even them out with
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Model {
     /// NHFM.
     Nhfm(Nhfm),
     /// DIFM.
     Difm(Difm),
+    /// HUIHEN.
+    Huihen(Huihen),
     /// Logistic regression.
     Lr(Lr),
     /// DNN.
@@ -282,12 +336,13 @@ pub enum Model {
 }
 
 /// Named explanation weights: per history event (`[B, T−1]` over the slots `0..T−1`, 0 on
-/// padding) or per event field (`[B, F]` over the encoder's event field slots).
+/// padding), per event field (`[B, F]` over the encoder's event field slots) or per behavior
+/// session (`[B, S]` over the session view's slots).
 #[derive(Debug, Clone)]
 pub struct NamedWeights {
     /// Name from the paper (`alpha`, `beta`, `field_importance`, …).
     pub name: &'static str,
-    /// `[B, T−1]` or `[B, F]`.
+    /// `[B, T−1]`, `[B, F]` or `[B, S]`.
     pub weights: Tensor<2>,
 }
 
@@ -307,6 +362,8 @@ pub struct ModelOutput {
     pub event_weights: Vec<NamedWeights>,
     /// Named per-field weights, `[B, F]` each.
     pub field_weights: Vec<NamedWeights>,
+    /// Named per-session weights, `[B, S]` each.
+    pub session_weights: Vec<NamedWeights>,
 }
 
 impl ModelOutput {
@@ -316,6 +373,7 @@ impl ModelOutput {
             logits,
             event_weights: vec![],
             field_weights: vec![],
+            session_weights: vec![],
         }
     }
 }
@@ -330,6 +388,7 @@ impl Model {
                     logits: out.logits,
                     event_weights: named([("alpha", out.alpha), ("beta", out.beta)]),
                     field_weights: vec![],
+                    session_weights: vec![],
                 }
             }
             Model::Difm(m) => {
@@ -338,6 +397,20 @@ impl Model {
                     logits: out.logits,
                     event_weights: named([("event_importance", out.event_importance)]),
                     field_weights: named([("field_importance", out.field_importance)]),
+                    session_weights: vec![],
+                }
+            }
+            Model::Huihen(m) => {
+                let out = m.forward(batch);
+                ModelOutput {
+                    logits: out.logits,
+                    event_weights: vec![],
+                    field_weights: vec![],
+                    session_weights: named([
+                        ("intention", out.session_intention),
+                        ("time_gate", out.session_time_gate),
+                        ("update_gate", out.session_update_gate),
+                    ]),
                 }
             }
             Model::Lr(m) => ModelOutput::logits_only(m.forward(batch)),

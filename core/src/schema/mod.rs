@@ -85,6 +85,12 @@ pub struct CategoricalField {
     /// Keep at most this many most frequent values; the rest map to the OOV bucket.
     #[serde(default)]
     pub max_vocab: Option<usize>,
+    /// An event numeric field whose transformed value (with `transform = "log1p"`: the log of
+    /// the amount) becomes this field's feature value instead of 1, so its embedding is scaled
+    /// by it: HUIHEN's transform operations, `E·log(amount)` (§3.2). Events without the amount
+    /// keep the value 1.
+    #[serde(default)]
+    pub scale_by: Option<String>,
 }
 
 /// A numeric field.
@@ -128,6 +134,37 @@ impl FieldGroup {
             .map(|f| f.name.as_str())
             .chain(self.numeric.iter().map(|f| f.name.as_str()))
             .chain(self.text.iter().map(|f| f.name.as_str()))
+    }
+}
+
+/// How the session view splits a user's behaviors into sessions (HUIHEN §3.4 and §5.2; the
+/// defaults are the paper's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSplit {
+    /// A gap of more than this many seconds between two behaviors starts a new session (a gap
+    /// of exactly this long does not).
+    pub gap_seconds: f64,
+    /// Sessions with fewer behaviors are dropped as noise.
+    pub min_behaviors: usize,
+    /// The most recent this many sessions are kept.
+    pub max_sessions: usize,
+    /// The most recent this many behaviors of each session are kept.
+    pub max_behaviors: usize,
+    /// Profile fields that describe the applied product (HUIHEN's `x_item`); the other profile
+    /// fields describe the user (`x_user`).
+    pub item_fields: Vec<String>,
+}
+
+impl Default for SessionSplit {
+    fn default() -> Self {
+        Self {
+            gap_seconds: 3600.0,
+            min_behaviors: 3,
+            max_sessions: 50,
+            max_behaviors: 25,
+            item_fields: Vec::new(),
+        }
     }
 }
 
@@ -176,6 +213,9 @@ pub struct Schema {
     /// Values seen fewer times than this in training map to the OOV bucket.
     #[serde(default = "default_min_count")]
     pub min_count: usize,
+    /// The session view (HUIHEN): how behaviors are split into sessions.
+    #[serde(default)]
+    pub sessions: SessionSplit,
 }
 
 /// Name of the derived hour-of-day field.
@@ -184,6 +224,8 @@ pub const HOUR_OF_DAY: &str = "hour_of_day";
 pub const LOG_GAP: &str = "log_gap";
 /// The embedded default schema of the synthetic data.
 pub const SYNTHETIC_SCHEMA_TOML: &str = include_str!("synthetic.toml");
+/// The embedded schema of the synthetic credit scenario (HUIHEN's default data).
+pub const CREDIT_SCHEMA_TOML: &str = include_str!("credit.toml");
 
 impl Schema {
     /// Parse a schema from TOML text and validate it.
@@ -217,6 +259,11 @@ impl Schema {
     /// The schema of the synthetic data set (`native gen`).
     pub fn synthetic_default() -> Self {
         Self::from_toml(SYNTHETIC_SCHEMA_TOML).expect("embedded synthetic schema is valid")
+    }
+
+    /// The schema of the synthetic credit scenario (`native gen --scenario credit`).
+    pub fn credit_default() -> Self {
+        Self::from_toml(CREDIT_SCHEMA_TOML).expect("embedded credit schema is valid")
     }
 
     /// Check names are unique and non-empty and limits are sane.
@@ -260,11 +307,63 @@ impl Schema {
                 )));
             }
         }
+        for f in &self.event.categorical {
+            if let Some(by) = &f.scale_by
+                && !self.event.numeric.iter().any(|n| &n.name == by)
+            {
+                return Err(Error::Schema(format!(
+                    "event field `{}`: scale_by = `{by}` is not an event numeric field",
+                    f.name
+                )));
+            }
+        }
+        self.sessions.validate(&self.profile)?;
         if self.event.categorical.is_empty() && self.event.numeric.is_empty() && !self.time_features
         {
             return Err(Error::Schema(
                 "events need at least one categorical or numeric field".into(),
             ));
+        }
+        Ok(())
+    }
+}
+
+impl SessionSplit {
+    fn validate(&self, profile: &FieldGroup) -> Result<()> {
+        let bad = |m: String| Err(Error::Schema(format!("[sessions] {m}")));
+        if !(self.gap_seconds.is_finite() && self.gap_seconds > 0.0) {
+            return bad(format!(
+                "gap_seconds must be a positive number, got {}",
+                self.gap_seconds
+            ));
+        }
+        for (name, v) in [
+            ("min_behaviors", self.min_behaviors),
+            ("max_sessions", self.max_sessions),
+            ("max_behaviors", self.max_behaviors),
+        ] {
+            if !(1..=1000).contains(&v) {
+                return bad(format!("{name} must be between 1 and 1000, got {v}"));
+            }
+        }
+        if self.min_behaviors > self.max_behaviors {
+            return bad(format!(
+                "min_behaviors ({}) is more than max_behaviors ({})",
+                self.min_behaviors, self.max_behaviors
+            ));
+        }
+        let names: Vec<&str> = profile
+            .categorical
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(profile.numeric.iter().map(|f| f.name.as_str()))
+            .collect();
+        for f in &self.item_fields {
+            if !names.contains(&f.as_str()) {
+                return bad(format!(
+                    "item_fields names `{f}`, which is not a categorical or numeric profile field"
+                ));
+            }
         }
         Ok(())
     }

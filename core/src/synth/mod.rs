@@ -14,6 +14,8 @@
 //!
 //! Field order follows `schema/synthetic.toml`.
 
+pub mod credit;
+
 use crate::schema::{Event, FieldValues, Schema, Session, session_to_json};
 use rand::rngs::SmallRng;
 use rand::seq::IndexedRandom;

@@ -5,7 +5,7 @@ use super::common;
 use burn::module::Module;
 use burn::prelude::Device;
 use seqrisk_core::Error;
-use seqrisk_core::artifact::{Artifact, FORMAT_VERSION, Header};
+use seqrisk_core::artifact::{Artifact, FORMAT_VERSION, Header, OLDEST_FORMAT_VERSION};
 use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::scorer::Scorer;
 
@@ -55,14 +55,16 @@ fn round_trip(i: usize) {
 #[test]
 fn every_model_exports_and_reloads() {
     let t = common::trained();
-    let encoder = &t.outcome.artifact.header.encoder;
     let sessions: Vec<_> = t.data.iter().take(8).map(|d| d.session.clone()).collect();
     let device = Device::flex();
     for spec in ModelSpec::ALL {
         device.seed(1);
-        let config = ModelConfig::default_for(spec, encoder);
+        let mut encoder = t.outcome.artifact.header.encoder.clone();
+        encoder.session_view = spec.needs_session_view();
+        let config = ModelConfig::default_for(spec, &encoder);
         let header = Header {
             model_config_json: serde_json::to_string(&config).unwrap(),
+            encoder,
             ..t.outcome.artifact.header.clone()
         };
         let a = Artifact::new(header, config.init(&device)).unwrap();
@@ -106,6 +108,10 @@ fn corrupt_artifacts_are_rejected_with_clear_errors() {
         m.contains(&format!("format version {}", FORMAT_VERSION + 1)) && m.contains("upgrade"),
         "{m}"
     );
+    let mut older = good.clone();
+    older[8..12].copy_from_slice(&(OLDEST_FORMAT_VERSION - 1).to_le_bytes());
+    let m = load_err(&older);
+    assert!(m.contains("older") && m.contains("retrain"), "{m}");
     assert!(
         load_err(b"PK\x03\x04 a zip file, not a model at all....")
             .contains("not a seqrisk artifact")

@@ -1,5 +1,5 @@
 //! Gradient-boosted trees on aggregated session features, the papers' non-neural reference
-//! point. The trees are grown natively by a maintained GBDT crate (`perpetual`, in `native`)
+//! point. The trees are grown natively by a maintained GBDT crate (`forust-ml`, in `native`)
 //! and kept here as a plain ensemble of binary trees, so the model scores in every runtime
 //! (wasm included) with a few comparisons per tree and no training code shipped.
 //!

@@ -55,6 +55,7 @@ pub(crate) mod fixture {
             profile_value: vec![1.0],
             label: None,
             slot_event: vec![Some(0), Some(1)],
+            sessions: None,
         };
         Batch::new(&[&s], device)
     }

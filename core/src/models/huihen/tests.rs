@@ -1,0 +1,110 @@
+use super::*;
+use crate::encode::{EncodedSession, Encoder, split_sessions};
+use crate::models::test_sessions;
+use crate::schema::Session;
+
+/// The synthetic test sessions with their events spread over several behavior sessions: a
+/// two-hour gap after every fourth event.
+fn spread_sessions() -> (Encoder, Vec<Session>) {
+    let (mut encoder, mut sessions) = test_sessions::encoder(20);
+    for s in &mut sessions {
+        for (i, e) in s.events.iter_mut().enumerate() {
+            e.ts += 7200.0 * (i / 4) as f64;
+        }
+    }
+    encoder.session_view = true;
+    (encoder, sessions)
+}
+
+fn logits(model: &Huihen, encoder: &Encoder, sessions: &[Session]) -> Vec<f32> {
+    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
+    let refs: Vec<&EncodedSession> = encoded.iter().collect();
+    let batch = crate::encode::Batch::new(&refs, &Device::flex());
+    model
+        .forward(&batch)
+        .logits
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
+}
+
+/// More session slots and more behavior slots (all padding) change no score.
+#[test]
+fn padding_sessions_and_behaviors_changes_nothing() {
+    let (encoder, sessions) = spread_sessions();
+    let model = HuihenConfig::for_encoder(&encoder).init(&Device::flex());
+    // exactly as many session slots as the user with the most sessions needs
+    let most = sessions
+        .iter()
+        .map(|s| {
+            let ts: Vec<f64> = s.events.iter().map(|e| e.ts).collect();
+            split_sessions(&ts, &encoder.schema.sessions).len()
+        })
+        .max()
+        .unwrap();
+    assert!(most >= 3, "{most}");
+    let mut small = encoder.clone();
+    small.schema.sessions.max_sessions = most;
+    small.schema.sessions.max_behaviors = 4;
+    let mut large = small.clone();
+    large.schema.sessions.max_sessions = most + 5;
+    large.schema.sessions.max_behaviors = 9;
+    let (a, b) = (
+        logits(&model, &small, &sessions),
+        logits(&model, &large, &sessions),
+    );
+    for (a, b) in a.iter().zip(&b) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+}
+
+/// Without a session view the model is the UPI layer on `[0; 0; x_user; x_item]`; a user
+/// with no session of at least `min_behaviors` behaviors scores the same.
+#[test]
+fn profile_only_is_zero_sequence_parts() {
+    let (mut encoder, mut sessions) = spread_sessions();
+    let model = HuihenConfig::for_encoder(&encoder).init(&Device::flex());
+    encoder.schema.sessions.min_behaviors = 1000;
+    encoder.schema.sessions.max_behaviors = 1000;
+    sessions.truncate(5);
+    let with_empty_view = logits(&model, &encoder, &sessions);
+    encoder.session_view = false;
+    let profile_only = logits(&model, &encoder, &sessions);
+    for (a, b) in with_empty_view.iter().zip(&profile_only) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+}
+
+/// The per-session explanations are `[B, S]`, zero on padded sessions, and the ordinary-GRU
+/// variant has no time gate (reported as 1 on real sessions).
+#[test]
+fn session_explanations_follow_the_view() {
+    let (mut encoder, sessions) = spread_sessions();
+    encoder.schema.sessions.max_sessions = 10;
+    let device = Device::flex();
+    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
+    let refs: Vec<&EncodedSession> = encoded.iter().collect();
+    let batch = crate::encode::Batch::new(&refs, &device);
+    let masks: Vec<f32> = encoded
+        .iter()
+        .flat_map(|e| e.sessions.as_ref().unwrap().session_mask.clone())
+        .collect();
+    for variant in [HuihenVariant::Full, HuihenVariant::Gru] {
+        let model = HuihenConfig::for_encoder(&encoder)
+            .with_variant(variant)
+            .init(&device);
+        let out = model.forward(&batch);
+        for w in [
+            out.session_intention,
+            out.session_time_gate,
+            out.session_update_gate,
+        ] {
+            let w = w.unwrap();
+            assert_eq!(w.dims(), [sessions.len(), 10]);
+            let w = w.into_data().try_to_vec::<f32>().unwrap();
+            for (w, m) in w.iter().zip(&masks) {
+                assert!(*m == 1.0 || *w == 0.0, "padded session weighed {w}");
+            }
+        }
+    }
+}
