@@ -10,6 +10,7 @@ use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session, read_jsonl, session_to_json, write_csv};
 use seqrisk_core::scorer::Scorer;
+use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
 use seqrisk_native::data::{Format, parquet_bytes, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
@@ -18,6 +19,7 @@ use seqrisk_native::train::{Backend, SplitMode, TrainOptions, TrainOutcome, trai
 use seqrisk_native::{bench, movielens, plot, report};
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -74,6 +76,10 @@ struct QualityArgs {
     /// Schema of `--data` (TOML or JSON); default: the synthetic data's schema.
     #[arg(long)]
     schema: Option<PathBuf>,
+    /// HUIHEN: older, profile-only labelled sessions to pretrain on (with `--data`; the
+    /// synthetic credit scenario brings its own).
+    #[arg(long)]
+    pretrain_data: Option<PathBuf>,
     #[command(flatten)]
     gen_opts: GenOpts,
     /// Models, comma-separated, or `all`.
@@ -129,12 +135,41 @@ struct LatencyArgs {
     output: Option<PathBuf>,
 }
 
+/// Which synthetic data to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+enum Scenario {
+    /// Shopping / banking sessions with planted fraud (the default job's data).
+    #[default]
+    Fraud,
+    /// Loan applicants' mobile-banking behaviors before applying, labelled overdue or not, and
+    /// an older profile-only population (HUIHEN's data).
+    Credit,
+}
+
+impl Scenario {
+    /// The scenario a model is made for: credit for HUIHEN, fraud for the others.
+    fn of(model: ModelSpec) -> Self {
+        if model.needs_session_view() {
+            Scenario::Credit
+        } else {
+            Scenario::Fraud
+        }
+    }
+}
+
 #[derive(Args, Clone)]
 struct GenOpts {
-    /// Number of sessions.
-    #[arg(long, default_value_t = SynthConfig::default().sessions)]
-    sessions: usize,
-    /// Share of fraudulent sessions.
+    /// Scenario: `fraud` (planted fraud patterns) or `credit` (HUIHEN's loan applicants).
+    #[arg(long, value_enum)]
+    scenario: Option<Scenario>,
+    /// Number of sessions (credit: applicants with behaviors); default 20,000 (fraud) or
+    /// 8,000 (credit).
+    #[arg(long)]
+    sessions: Option<usize>,
+    /// Credit: applicants in the older, profile-only population.
+    #[arg(long, default_value_t = CreditConfig::default().old_users)]
+    old_sessions: usize,
+    /// Fraud: share of fraudulent sessions.
     #[arg(long, default_value_t = SynthConfig::default().fraud_rate)]
     fraud_rate: f64,
     /// Seed.
@@ -151,21 +186,70 @@ impl GenOpts {
             );
         }
         Ok(SynthConfig {
-            sessions: self.sessions,
+            sessions: self.sessions.unwrap_or(SynthConfig::default().sessions),
             fraud_rate: self.fraud_rate,
             seed: self.seed,
             ..Default::default()
         })
     }
+
+    fn credit(&self) -> CreditConfig {
+        CreditConfig {
+            users: self.sessions.unwrap_or(CreditConfig::default().users),
+            old_users: self.old_sessions,
+            seed: self.seed,
+            ..Default::default()
+        }
+    }
+
+    /// Generate the scenario (`model`'s unless `--scenario` says) into `dir`.
+    fn generate_into(&self, dir: &Path, model: ModelSpec) -> Result<Generated> {
+        match self.scenario.unwrap_or(Scenario::of(model)) {
+            Scenario::Fraud => {
+                let data = dir.join("synthetic.jsonl");
+                let sessions = gen_fraud(self, &data)?;
+                Ok(Generated {
+                    data,
+                    schema: Schema::synthetic_default(),
+                    fraud: sessions,
+                    old: None,
+                })
+            }
+            Scenario::Credit => {
+                let data = dir.join("credit.jsonl");
+                let (old, _) = gen_credit(self, &data)?;
+                Ok(Generated {
+                    data,
+                    schema: Schema::credit_default(),
+                    fraud: vec![],
+                    old: Some(Arc::new(old)),
+                })
+            }
+        }
+    }
+}
+
+/// Generated data written to a file, with what training needs besides.
+struct Generated {
+    /// The labelled sessions' file.
+    data: PathBuf,
+    /// Their schema.
+    schema: Schema,
+    /// Fraud scenario: the sessions with their planted patterns.
+    fraud: Vec<SyntheticSession>,
+    /// Credit scenario: the older profile-only population.
+    old: Option<Arc<Vec<Session>>>,
 }
 
 #[derive(Args)]
 struct GenArgs {
     #[command(flatten)]
     gen_opts: GenOpts,
-    /// Output file: `.jsonl` or `.csv`.
-    #[arg(long, short, default_value = "seqrisk-out/data/synthetic.jsonl")]
-    out: PathBuf,
+    /// Output file: `.jsonl`, `.csv` or `.parquet`; default
+    /// `seqrisk-out/data/{synthetic,credit}.jsonl`. The credit scenario writes its older
+    /// profile-only population next to it as `<stem>-old.<ext>`, and each scenario its schema.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -183,8 +267,9 @@ struct MovielensArgs {
 
 #[derive(Args, Clone)]
 struct FitOpts {
-    /// Model to train: nhfm, difm, or an ablation (nhfm-alpha, nhfm-beta, difm-alpha,
-    /// difm-beta, difm-same).
+    /// Model to train: nhfm, difm, huihen, an ablation (nhfm-alpha, nhfm-beta, difm-alpha,
+    /// difm-beta, difm-same, huihen-no-pretrain, huihen-no-time-gate, huihen-gru) or a baseline
+    /// (lr, dnn, wide-deep, nfm, deepfm, afm, xdeepfm, lstm4fd, gbdt).
     #[arg(long, default_value = "nhfm", value_parser = parse_kind)]
     model: ModelSpec,
     /// Maximum epochs.
@@ -208,6 +293,9 @@ struct FitOpts {
     /// Split: `random` (stratified, seeded) or `time` (most recent sessions for test).
     #[arg(long, value_enum, default_value_t = SplitMode::Random)]
     split: SplitMode,
+    /// HUIHEN: weight α of the teacher's symmetric KL term in pretraining, Eq. (16).
+    #[arg(long, default_value_t = TrainOptions::default().teacher_alpha)]
+    teacher_alpha: f64,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -230,9 +318,15 @@ struct DemoArgs {
 
 #[derive(Args)]
 struct TrainArgs {
-    /// Training data (`.jsonl` or `.csv`), labelled.
+    /// Training data (`.jsonl`, `.csv` or `.parquet`), labelled; default: the model's synthetic
+    /// data (the credit scenario for HUIHEN, the fraud scenario otherwise), generated into
+    /// `<out>/data/`.
     #[arg(long)]
-    data: PathBuf,
+    data: Option<PathBuf>,
+    /// HUIHEN: older, profile-only labelled sessions (read with the same schema) to pretrain
+    /// the UPI layer on under a GBDT teacher (§4).
+    #[arg(long)]
+    pretrain_data: Option<PathBuf>,
     /// Schema file (TOML or JSON); default: the synthetic data's schema.
     #[arg(long)]
     schema: Option<PathBuf>,
@@ -271,12 +365,9 @@ fn main() -> Result<()> {
     match cli.command {
         None => demo(DemoArgs::parse_from(["demo"])),
         Some(Command::Demo(a)) => demo(a),
-        Some(Command::Gen(a)) => gen_cmd(&a.gen_opts, &a.out).map(|_| ()),
+        Some(Command::Gen(a)) => gen_cmd(&a),
         Some(Command::Movielens(a)) => movielens_cmd(&a),
-        Some(Command::Train(a)) => {
-            let schema = read_schema(a.schema.as_deref())?;
-            fit(&a.data, &schema, &a.fit, &a.out).map(|_| ())
-        }
+        Some(Command::Train(a)) => train_cmd(&a),
         Some(Command::Eval(a)) => eval(&a),
         Some(Command::Score(a)) => score(&a),
         Some(Command::Bench(BenchCommand::Latency(a))) => bench_latency(&a),
@@ -333,7 +424,64 @@ fn write_sessions(out: &Path, sessions: &[Session], schema: &Schema) -> Result<(
     write_atomic(out, &bytes)
 }
 
-fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<Vec<SyntheticSession>> {
+fn gen_cmd(a: &GenArgs) -> Result<()> {
+    let scenario = a.gen_opts.scenario.unwrap_or_default();
+    let out = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from(match scenario {
+            Scenario::Fraud => "seqrisk-out/data/synthetic.jsonl",
+            Scenario::Credit => "seqrisk-out/data/credit.jsonl",
+        })
+    });
+    match scenario {
+        Scenario::Fraud => gen_fraud(&a.gen_opts, &out).map(|_| ()),
+        Scenario::Credit => gen_credit(&a.gen_opts, &out).map(|_| ()),
+    }
+}
+
+/// Where the credit scenario's older population goes: `<stem>-old.<ext>` beside `out`.
+fn old_path(out: &Path) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
+    let ext = out
+        .extension()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
+    out.with_file_name(format!("{stem}-old.{ext}"))
+}
+
+/// The credit scenario: applicants to `out`, the older population to [`old_path`], the schema
+/// to `<stem>.schema.toml`. Returns the older population and its path.
+fn gen_credit(opts: &GenOpts, out: &Path) -> Result<(Vec<Session>, PathBuf)> {
+    let data = generate_credit(opts.credit());
+    let schema = Schema::credit_default();
+    let old = old_path(out);
+    write_sessions(out, &data.users, &schema)?;
+    write_sessions(&old, &data.old_users, &schema)?;
+    let schema_path = out.with_extension("schema.toml");
+    write_atomic(
+        &schema_path,
+        seqrisk_core::schema::CREDIT_SCHEMA_TOML.as_bytes(),
+    )?;
+    let rate = |s: &[Session]| {
+        100.0 * s.iter().filter(|s| s.label == Some(true)).count() as f64 / s.len().max(1) as f64
+    };
+    eprintln!(
+        "wrote {} applicants with behaviors ({:.1}% overdue) to {}, {} older profile-only applicants ({:.1}% overdue) to {} and their schema to {}",
+        data.users.len(),
+        rate(&data.users),
+        out.display(),
+        data.old_users.len(),
+        rate(&data.old_users),
+        old.display(),
+        schema_path.display()
+    );
+    Ok((data.old_users, old))
+}
+
+/// The fraud scenario to `out`, its schema to `schema.toml` beside it.
+fn gen_fraud(opts: &GenOpts, out: &Path) -> Result<Vec<SyntheticSession>> {
     let cfg = opts.config()?;
     let schema = Schema::synthetic_default();
     let data = generate(cfg);
@@ -369,13 +517,18 @@ fn gen_cmd(opts: &GenOpts, out: &Path) -> Result<Vec<SyntheticSession>> {
 }
 
 fn demo(a: DemoArgs) -> Result<()> {
-    let data = a.out.join("data/synthetic.jsonl");
     eprintln!(
         "seqrisk default job: synthetic data → {} → metrics, artifact, ROC plot",
         a.fit.model
     );
-    let generated = gen_cmd(&a.gen_opts, &data)?;
-    let outcome = fit(&data, &Schema::synthetic_default(), &a.fit, &a.out)?;
+    let generated = a.gen_opts.generate_into(&a.out.join("data"), a.fit.model)?;
+    let outcome = fit(
+        &generated.data,
+        &generated.schema,
+        &a.fit,
+        generated.old,
+        &a.out,
+    )?;
     if outcome
         .true_positives
         .first()
@@ -389,7 +542,7 @@ fn demo(a: DemoArgs) -> Result<()> {
         return Ok(());
     }
     // the file holds the generated sessions in order, so training's indices point into them
-    let by_pattern = report::planted_by_pattern(&generated, &outcome.true_positives);
+    let by_pattern = report::planted_by_pattern(&generated.fraud, &outcome.true_positives);
     println!("\nExplanations by planted pattern (true positives at FPR 1%)\n\n{by_pattern}");
     write_atomic(
         &a.out.join(format!("{}-explanations.md", a.fit.model)),
@@ -397,7 +550,49 @@ fn demo(a: DemoArgs) -> Result<()> {
     )
 }
 
-fn fit(data: &Path, schema: &Schema, f: &FitOpts, out: &Path) -> Result<TrainOutcome> {
+fn train_cmd(a: &TrainArgs) -> Result<()> {
+    let (data, schema, old) = match &a.data {
+        Some(data) => {
+            let schema = read_schema(a.schema.as_deref())?;
+            let old = match &a.pretrain_data {
+                Some(p) => {
+                    let loaded = read_sessions(p, &schema)?;
+                    eprintln!(
+                        "read {} pretraining sessions from {}",
+                        loaded.sessions.len(),
+                        p.display()
+                    );
+                    Some(Arc::new(loaded.sessions))
+                }
+                None => None,
+            };
+            (data.clone(), schema, old)
+        }
+        None => {
+            if a.schema.is_some() || a.pretrain_data.is_some() {
+                bail!("--schema and --pretrain-data describe --data; give --data too");
+            }
+            let g = GenOpts {
+                scenario: None,
+                sessions: None,
+                old_sessions: CreditConfig::default().old_users,
+                fraud_rate: SynthConfig::default().fraud_rate,
+                seed: SynthConfig::default().seed,
+            }
+            .generate_into(&a.out.join("data"), a.fit.model)?;
+            (g.data, g.schema, g.old)
+        }
+    };
+    fit(&data, &schema, &a.fit, old, &a.out).map(|_| ())
+}
+
+fn fit(
+    data: &Path,
+    schema: &Schema,
+    f: &FitOpts,
+    old_sessions: Option<Arc<Vec<Session>>>,
+    out: &Path,
+) -> Result<TrainOutcome> {
     let loaded = read_sessions(data, schema)?;
     eprintln!(
         "read {} sessions from {}",
@@ -415,6 +610,8 @@ fn fit(data: &Path, schema: &Schema, f: &FitOpts, out: &Path) -> Result<TrainOut
         split: f.split,
         progress: !f.quiet,
         checkpoint_dir: Some(out.join("checkpoints")),
+        old_sessions,
+        teacher_alpha: f.teacher_alpha,
         ..Default::default()
     };
     let outcome = train(&loaded.sessions, schema, &opts, &loaded.fingerprint)?;
@@ -485,7 +682,8 @@ fn bench_latency(a: &LatencyArgs) -> Result<()> {
 }
 
 fn bench_quality(a: &QualityArgs) -> Result<()> {
-    let models: Vec<ModelSpec> = if a.models.trim().eq_ignore_ascii_case("all") {
+    let all = a.models.trim().eq_ignore_ascii_case("all");
+    let mut models: Vec<ModelSpec> = if all {
         ModelSpec::ALL.to_vec()
     } else {
         a.models
@@ -497,7 +695,7 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
         bail!("--seeds must be at least 1");
     }
     let seeds: Vec<u64> = (1..=a.seeds).collect();
-    let (schema, sessions, fingerprint, default_name) = match &a.data {
+    let (schema, sessions, fingerprint, default_name, old) = match &a.data {
         Some(path) => {
             let schema = read_schema(a.schema.as_deref())?;
             let loaded = read_sessions(path, &schema)?;
@@ -505,7 +703,23 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "data".into());
-            (schema, loaded.sessions, loaded.fingerprint, stem)
+            let old = match &a.pretrain_data {
+                Some(p) => Some(Arc::new(read_sessions(p, &schema)?.sessions)),
+                None => None,
+            };
+            (schema, loaded.sessions, loaded.fingerprint, stem, old)
+        }
+        None if a.gen_opts.scenario == Some(Scenario::Credit) => {
+            let cfg = a.gen_opts.credit();
+            let fingerprint = format!("credit:{}:{}:{}", cfg.users, cfg.old_users, cfg.seed);
+            let data = generate_credit(cfg);
+            (
+                Schema::credit_default(),
+                data.users,
+                fingerprint,
+                "credit".into(),
+                Some(Arc::new(data.old_users)),
+            )
         }
         None => {
             let cfg = a.gen_opts.config()?;
@@ -516,14 +730,21 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
                 sessions,
                 fingerprint,
                 "synthetic".into(),
+                None,
             )
         }
     };
+    if all && old.is_none() {
+        // HUIHEN is made for sessionized credit data with an older population to pretrain on
+        models.retain(|m| !m.needs_session_view());
+        eprintln!("`all` leaves out the HUIHEN models: no pretraining data (--pretrain-data)");
+    }
     let name = a.name.clone().unwrap_or(default_name);
     let template = TrainOptions {
         epochs: a.epochs,
         patience: a.patience,
         split: a.split,
+        old_sessions: old,
         ..Default::default()
     };
     eprintln!(

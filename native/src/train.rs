@@ -8,7 +8,7 @@ use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use burn::tensor::activation::log_sigmoid;
+use burn::tensor::activation::{log_sigmoid, sigmoid};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -18,10 +18,12 @@ use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Metrics, auc, roc_curve};
 use seqrisk_core::models::baselines::{Aggregates, GbdtConfig};
+use seqrisk_core::models::huihen::HuihenVariant;
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::scorer::score_encoded;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Where training runs.
@@ -89,8 +91,12 @@ pub struct TrainOptions {
     pub progress: bool,
     /// Where to train.
     pub backend: Backend,
-    /// Boosting settings of the GBDT baseline (seeded with `seed`).
+    /// Boosting settings of the GBDT baseline and of HUIHEN's teacher (seeded with `seed`).
     pub gbdt: GbdtOptions,
+    /// HUIHEN's older, profile-only labelled sessions for pretraining the UPI layer (§4).
+    pub old_sessions: Option<Arc<Vec<Session>>>,
+    /// `α` of HUIHEN's Eq. (16), the weight of the teacher term.
+    pub teacher_alpha: f64,
 }
 
 impl Default for TrainOptions {
@@ -116,6 +122,8 @@ impl Default for TrainOptions {
                 max_depth: 6,
                 early_stopping_rounds: 20,
             },
+            old_sessions: None,
+            teacher_alpha: 1.0,
         }
     }
 }
@@ -209,6 +217,23 @@ pub fn bce_with_logits(logits: Tensor<1>, labels: Tensor<1>) -> Tensor<1> {
     (pos + neg).mean().neg()
 }
 
+/// HUIHEN's pretraining loss, Eq. (16): `L_CE + α/2·(KL(p‖q) + KL(q‖p))` with the model's
+/// `p = σ(z)` and the teacher's `q`, mean over the batch. For Bernoulli distributions the
+/// symmetric KL is `(p − q)·(logit p − logit q)`, so with the logit `z` at hand it is
+/// `(σ(z) − q)·(z − logit q)` (`q` clamped to `[1e-6, 1 − 1e-6]`). The paper also trains `α`;
+/// the loss falls without bound as `α` falls, so here `α` is a fixed setting (`--teacher-alpha`).
+pub fn teacher_loss(
+    logits: Tensor<1>,
+    labels: Tensor<1>,
+    teacher: Tensor<1>,
+    alpha: f64,
+) -> Tensor<1> {
+    let q = teacher.clamp(1e-6, 1.0 - 1e-6);
+    let logit_q = (q.clone() / (q.clone().neg() + 1.0)).log();
+    let symmetric_kl = (sigmoid(logits.clone()) - q) * (logits.clone() - logit_q);
+    bce_with_logits(logits, labels) + symmetric_kl.mean().mul_scalar(alpha / 2.0)
+}
+
 fn labels(sessions: &[Session], idx: &[usize]) -> Vec<bool> {
     idx.iter()
         .map(|&i| sessions[i].label.unwrap_or(false))
@@ -232,22 +257,45 @@ struct Fitted {
     history: Vec<EpochLog>,
 }
 
+/// The soft labels of a teacher for the training sessions of a [`Split`] (HUIHEN §4.2).
+struct Teacher {
+    /// `q` per training session, in `Split::train` order.
+    probs: Vec<f32>,
+    /// `α` of Eq. (16).
+    alpha: f64,
+}
+
+/// One neural training run: what it is called, where it starts, and its teacher.
+struct Step<'a> {
+    /// Progress-bar prefix.
+    name: String,
+    /// Checkpoint file stem (`<stem>-last.bpk`).
+    checkpoint: String,
+    /// Start from this model (on the inference device) instead of a fresh one.
+    init: Option<Model>,
+    /// Soft labels for the loss of Eq. (16) instead of plain cross-entropy.
+    teacher: Option<&'a Teacher>,
+}
+
 /// The neural models: Adam with L2, mini-batches, early stopping on validation AUC, a
 /// checkpoint per epoch.
 fn fit_neural(
-    encoder: &Encoder,
+    config: ModelConfig,
+    field_names: &[String],
     split: &Split,
     opts: &TrainOptions,
     infer_device: &Device,
+    step: Step,
 ) -> Result<Fitted> {
-    let config = ModelConfig::default_for(opts.model, encoder);
     let learning_rate = opts
         .learning_rate
         .unwrap_or_else(|| opts.model.learning_rate());
-    let field_names = encoder.event_field_names();
     let device = infer_device.clone().autodiff();
     device.seed(opts.seed);
-    let mut model = config.init(&device);
+    let mut model = match step.init {
+        Some(m) => m.fork(&device).train(),
+        None => config.init(&device),
+    };
     let mut optim = AdamConfig::new()
         .with_weight_decay(Some(WeightDecayConfig::new(opts.weight_decay)))
         .init();
@@ -265,7 +313,15 @@ fn fit_neural(
         .context("progress template")?
         .progress_chars("=> "),
     );
-    bar.set_prefix(format!("training {}", opts.model));
+    bar.set_prefix(step.name.clone());
+    // a hidden bar (no terminal) prints nothing: keep the epoch lines in logs
+    let say = |line: String| {
+        if bar.is_hidden() && opts.progress {
+            eprintln!("{}: {line}", step.name);
+        } else {
+            bar.println(line);
+        }
+    };
     let mut history = Vec::new();
     let mut best: Option<(f64, usize, Model)> = None;
     let mut order: Vec<usize> = (0..split.train.len()).collect();
@@ -277,7 +333,14 @@ fn fit_neural(
             let items: Vec<&EncodedSession> = chunk.iter().map(|&i| split.train[i]).collect();
             let batch = Batch::new(&items, &device);
             let out = model.forward(&batch);
-            let loss = bce_with_logits(out.logits, batch.labels);
+            let loss = match step.teacher {
+                Some(t) => {
+                    let q: Vec<f32> = chunk.iter().map(|&i| t.probs[i]).collect();
+                    let q = Tensor::from_data(TensorData::new(q, [chunk.len()]), &device);
+                    teacher_loss(out.logits, batch.labels, q, t.alpha)
+                }
+                None => bce_with_logits(out.logits, batch.labels),
+            };
             let loss_value = f64::from(loss.clone().into_scalar::<f32>());
             if !loss_value.is_finite() {
                 bail!(
@@ -290,7 +353,7 @@ fn fit_neural(
             bar.inc(1);
         }
         let snapshot = model.valid();
-        let scores: Vec<f64> = score_encoded(&snapshot, &field_names, &split.valid, infer_device)?
+        let scores: Vec<f64> = score_encoded(&snapshot, field_names, &split.valid, infer_device)?
             .into_iter()
             .map(|x| x.0)
             .collect();
@@ -305,7 +368,7 @@ fn fit_neural(
             "epoch {epoch}: loss {:.4}, valid AUC {:.4}",
             log.loss, valid_auc
         ));
-        bar.println(format!(
+        say(format!(
             "epoch {epoch:>2}: loss {:.4}  valid AUC {:.4}  ({:.1}s)",
             log.loss, valid_auc, log.seconds
         ));
@@ -316,7 +379,7 @@ fn fit_neural(
                 .into_record()
                 .into_bytes()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            write_atomic(&dir.join(format!("{}-last.bpk", opts.model)), &bytes)?;
+            write_atomic(&dir.join(format!("{}-last.bpk", step.checkpoint)), &bytes)?;
         }
         let improved = best
             .as_ref()
@@ -327,7 +390,7 @@ fn fit_neural(
             .as_ref()
             .is_some_and(|(_, e, _)| epoch - e >= opts.patience)
         {
-            bar.println(format!(
+            say(format!(
                 "early stopping: no better validation AUC for {} epochs",
                 opts.patience
             ));
@@ -406,6 +469,105 @@ fn fit_gbdt(
     })
 }
 
+/// The old sessions HUIHEN pretrains on, when the model pretrains (an error when it should
+/// and there are none).
+fn pretraining_sessions(opts: &TrainOptions) -> Result<Option<Arc<Vec<Session>>>> {
+    let pretrains = match opts.model {
+        ModelSpec::Huihen(v) => v != HuihenVariant::NoPretrain,
+        _ => false,
+    };
+    if !pretrains {
+        return Ok(None);
+    }
+    match &opts.old_sessions {
+        Some(old) if !old.is_empty() => Ok(Some(Arc::clone(old))),
+        _ => bail!(
+            "{} pretrains its UPI layer on older, profile-only labelled sessions (HUIHEN §4): give them with --pretrain-data, or train huihen-no-pretrain",
+            opts.model
+        ),
+    }
+}
+
+/// Step one of HUIHEN's training (§4.2): a GBDT teacher on the old sessions' profiles, then
+/// the model on the same sessions without a session view (sequence parts zero) under the loss
+/// of Eq. (16), so that its UPI layer learns the profile. Early stopping on a validation part
+/// of the old sessions.
+fn pretrain_upi(
+    encoder: &Encoder,
+    old: &[Session],
+    config: &ModelConfig,
+    opts: &TrainOptions,
+    infer_device: &Device,
+) -> Result<Model> {
+    let unlabeled = old.iter().filter(|s| s.label.is_none()).count();
+    if unlabeled > 0 {
+        bail!(
+            "{unlabeled} pretraining sessions have no label; pretraining needs a label on every session"
+        );
+    }
+    let mut profile_only = encoder.clone();
+    profile_only.session_view = false;
+    let encoded: Vec<EncodedSession> = old.iter().map(|s| profile_only.encode(s)).collect();
+    let [train_idx, valid_idx, _] = split(old, opts.valid_share, 0.0, opts.seed);
+    for (name, idx) in [("training", &train_idx), ("validation", &valid_idx)] {
+        let l = labels(old, idx);
+        if !l.iter().any(|&x| x) || l.iter().all(|&x| x) {
+            bail!("the pretraining data's {name} part needs both positive and negative sessions");
+        }
+    }
+    let refs =
+        |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
+    let split = Split {
+        train: refs(&train_idx),
+        train_labels: labels(old, &train_idx),
+        valid: refs(&valid_idx),
+        valid_labels: labels(old, &valid_idx),
+    };
+    let started = Instant::now();
+    let aggregates = Aggregates::of(&profile_only);
+    let ensemble = gbdt::fit(
+        &aggregates,
+        (&split.train, &split.train_labels),
+        (&split.valid, &split.valid_labels),
+        opts.gbdt,
+        opts.seed,
+    )?;
+    let q = |items: &[&EncodedSession]| -> Vec<f64> {
+        items
+            .iter()
+            .map(|s| 1.0 / (1.0 + (-ensemble.predict(&aggregates.features(s))).exp()))
+            .collect()
+    };
+    let teacher = Teacher {
+        probs: q(&split.train).into_iter().map(|p| p as f32).collect(),
+        alpha: opts.teacher_alpha,
+    };
+    if opts.progress {
+        eprintln!(
+            "step 1/2: GBDT teacher (forust, {} trees) on {} profile-only sessions: valid AUC {:.4} ({:.1}s)",
+            ensemble.trees.len(),
+            split.train.len(),
+            auc(&q(&split.valid), &split.valid_labels).unwrap_or(f64::NAN),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let step = Step {
+        name: format!("pretraining {} UPI (step 1/2)", opts.model),
+        checkpoint: format!("{}-pretrain", opts.model),
+        init: None,
+        teacher: Some(&teacher),
+    };
+    let fitted = fit_neural(
+        config.clone(),
+        &profile_only.event_field_names(),
+        &split,
+        opts,
+        infer_device,
+        step,
+    )?;
+    Ok(fitted.model)
+}
+
 /// Train a model on labelled sessions.
 pub fn train(
     sessions: &[Session],
@@ -440,7 +602,13 @@ pub fn train(
         }
     }
     let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
-    let mut encoder = Encoder::fit(schema, &train_sessions)?;
+    let old = pretraining_sessions(opts)?;
+    let fit_on: Vec<&Session> = train_sessions
+        .iter()
+        .copied()
+        .chain(old.iter().flat_map(|o| o.iter()))
+        .collect();
+    let mut encoder = Encoder::fit(schema, &fit_on)?;
     encoder.session_view = opts.model.needs_session_view();
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
     let refs =
@@ -465,7 +633,23 @@ pub fn train(
     } = if opts.model == ModelSpec::Gbdt {
         fit_gbdt(&encoder, &split, opts, &infer_device)?
     } else {
-        fit_neural(&encoder, &split, opts, &infer_device)?
+        let config = ModelConfig::default_for(opts.model, &encoder);
+        let (init, steps) = match &old {
+            Some(old) => {
+                let pretrained = pretrain_upi(&encoder, old, &config, opts, &infer_device)?;
+                infer_device.seed(opts.seed);
+                let fresh = config.init(&infer_device);
+                (Some(fresh.with_pretrained_upi(pretrained)), " (step 2/2)")
+            }
+            None => (None, ""),
+        };
+        let step = Step {
+            name: format!("training {}{steps}", opts.model),
+            checkpoint: opts.model.to_string(),
+            init,
+            teacher: None,
+        };
+        fit_neural(config, &field_names, &split, opts, &infer_device, step)?
     };
 
     let test_labels = labels(sessions, &test_idx);
@@ -525,4 +709,37 @@ pub fn train(
         true_positives,
         history,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Eq. (16) on two sessions against the definitions: cross-entropy plus α/2 times the two
+    /// Bernoulli KL divergences written out.
+    #[test]
+    fn teacher_loss_by_hand() {
+        let device = Device::flex();
+        let (z, y, q, alpha) = ([0.5f64, -1.2], [1.0f64, 0.0], [0.8f64, 0.3], 0.7);
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let kl = |a: f64, b: f64| a * (a / b).ln() + (1.0 - a) * ((1.0 - a) / (1.0 - b)).ln();
+        let expected = (0..2)
+            .map(|i| {
+                let p = sig(z[i]);
+                let ce = -(y[i] * p.ln() + (1.0 - y[i]) * (1.0 - p).ln());
+                ce + alpha / 2.0 * (kl(p, q[i]) + kl(q[i], p))
+            })
+            .sum::<f64>()
+            / 2.0;
+        let t = |v: [f64; 2]| Tensor::<1>::from_data([v[0] as f32, v[1] as f32], &device);
+        let got = teacher_loss(t(z), t(y), t(q), alpha).into_scalar::<f32>();
+        assert!(
+            (f64::from(got) - expected).abs() < 1e-6,
+            "{got} vs {expected}"
+        );
+        // a teacher that agrees with the model adds nothing
+        let agree = teacher_loss(t(z), t(y), t([sig(z[0]), sig(z[1])]), alpha).into_scalar::<f32>();
+        let plain = bce_with_logits(t(z), t(y)).into_scalar::<f32>();
+        assert!((agree - plain).abs() < 1e-6);
+    }
 }

@@ -247,3 +247,82 @@ fn movielens_excerpt_trains_with_a_time_split() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("| difm | 60 |"), "{stdout}");
 }
+
+/// HUIHEN on the credit scenario: gen writes applicants, the older population and the schema;
+/// train runs both steps (teacher + pretraining, then the whole model), each with its epoch
+/// lines and checkpoint; score explains per behavior session; without the older population
+/// training says what is missing.
+#[test]
+fn huihen_pretrains_then_trains_on_the_credit_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let gen_args = [
+        "gen",
+        "--scenario",
+        "credit",
+        "--sessions",
+        "400",
+        "--old-sessions",
+        "1500",
+        "--out",
+        "c/credit.jsonl",
+    ];
+    let (ok, _, err) = seqrisk(&gen_args, d);
+    assert!(ok, "{err}");
+    for f in [
+        "c/credit.jsonl",
+        "c/credit-old.jsonl",
+        "c/credit.schema.toml",
+    ] {
+        assert!(d.join(f).exists(), "{f} missing");
+    }
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--model",
+            "huihen",
+            "--data",
+            "c/credit.jsonl",
+            "--schema",
+            "c/credit.schema.toml",
+            "--epochs",
+            "1",
+            "--out",
+            "run",
+        ];
+        args.extend_from_slice(extra);
+        seqrisk(&args, d)
+    };
+    let (ok, _, err) = train(&[]);
+    assert!(!ok && err.contains("--pretrain-data"), "{err}");
+    let (ok, out, err) = train(&["--pretrain-data", "c/credit-old.jsonl"]);
+    assert!(ok, "{err}");
+    assert!(err.contains("GBDT teacher"), "{err}");
+    assert!(err.contains("(step 1/2): epoch  1"), "{err}");
+    assert!(err.contains("(step 2/2): epoch  1"), "{err}");
+    assert!(out.contains("| huihen |"), "{out}");
+    for f in [
+        "run/huihen.seqrisk",
+        "run/checkpoints/huihen-pretrain-last.bpk",
+        "run/checkpoints/huihen-last.bpk",
+    ] {
+        assert!(d.join(f).exists(), "{f} missing");
+    }
+    let (ok, scored, err) = seqrisk(
+        &[
+            "score",
+            "--artifact",
+            "run/huihen.seqrisk",
+            "-i",
+            "c/credit.jsonl",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    let first: serde_json::Value = serde_json::from_str(scored.lines().next().unwrap()).unwrap();
+    let sessions = first["explanation"]["sessions"].as_array().unwrap();
+    assert!(sessions.len() >= 3, "{first}");
+    for name in ["intention", "time_gate", "update_gate"] {
+        assert!(sessions[0]["weights"][name].is_number(), "{first}");
+    }
+}

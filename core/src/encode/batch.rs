@@ -86,6 +86,16 @@ pub struct SessionBatch {
     pub month: Tensor<3, Int>,
     /// `[B, S]` 1 for a real session.
     pub session_mask: Tensor<2>,
+    /// `[N]` the real sessions, as indices `b·S + s` into the `B·S` session rows (known on the
+    /// host, so models can run the within-session layers on real sessions only).
+    pub real_sessions: Tensor<1, Int>,
+    /// `N`: how many sessions are real.
+    pub num_real: usize,
+    /// Leading behavior slots that are padding in every real session (behaviors are
+    /// right-aligned, so slots `lead_behaviors..L` hold them all).
+    pub lead_behaviors: usize,
+    /// Leading session slots that are padding for every user.
+    pub lead_sessions: usize,
 }
 
 impl SessionBatch {
@@ -100,7 +110,27 @@ impl SessionBatch {
         let floats = |get: fn(&SessionView) -> &Vec<f32>| -> Vec<f32> {
             views.iter().flat_map(|v| get(v).iter().copied()).collect()
         };
+        let mut real = Vec::new();
+        let (mut lead_behaviors, mut lead_sessions) = (l, s);
+        for (u, v) in views.iter().enumerate() {
+            for (k, &m) in v.session_mask.iter().enumerate() {
+                if m != 0.0 {
+                    real.push((u * s + k) as i64);
+                    lead_sessions = lead_sessions.min(k);
+                    let first = v.behavior_mask[k * l..(k + 1) * l]
+                        .iter()
+                        .position(|&x| x != 0.0)
+                        .unwrap_or(l);
+                    lead_behaviors = lead_behaviors.min(first);
+                }
+            }
+        }
+        let num_real = real.len();
         Self {
+            real_sessions: Tensor::from_data(TensorData::new(real, [num_real]), device),
+            num_real,
+            lead_behaviors,
+            lead_sessions,
             behavior_index: Tensor::from_data(
                 TensorData::new(ints(|v| &v.behavior_index), [b, s, l, f]),
                 device,

@@ -335,6 +335,19 @@ pub enum Model {
     Gbdt(Gbdt),
 }
 
+impl Model {
+    /// For HUIHEN, `self` (freshly initialised) with the UPI layer of `pretrained` (see
+    /// [`Huihen::with_pretrained_upi`]); other models are returned unchanged.
+    pub fn with_pretrained_upi(self, pretrained: Model) -> Model {
+        match (self, pretrained) {
+            (Model::Huihen(fresh), Model::Huihen(pre)) => {
+                Model::Huihen(fresh.with_pretrained_upi(pre))
+            }
+            (other, _) => other,
+        }
+    }
+}
+
 /// Named explanation weights: per history event (`[B, T−1]` over the slots `0..T−1`, 0 on
 /// padding), per event field (`[B, F]` over the encoder's event field slots) or per behavior
 /// session (`[B, S]` over the session view's slots).

@@ -167,10 +167,10 @@ impl Gen {
     /// Risk logit of the habits.
     fn habit_risk(h: &Habits) -> f64 {
         [
-            (h.impulsive, 1.1),
-            (h.month_end, 0.9),
-            (h.loan_then_cash, 1.0),
-            (h.hesitant, 0.8),
+            (h.impulsive, 2.75),
+            (h.month_end, 2.25),
+            (h.loan_then_cash, 2.5),
+            (h.hesitant, 2.0),
         ]
         .iter()
         .filter(|(on, _)| *on)
@@ -303,9 +303,14 @@ impl Gen {
         }
         // the last session, just before the application
         let last = if h.impulsive {
-            let mut b = vec![Behavior::Item("credit_loan"), Behavior::Widget("confirm")];
+            // three or four behaviors: still a session (HUIHEN drops shorter ones)
+            let mut b = vec![
+                Behavior::Widget("home"),
+                Behavior::Item("credit_loan"),
+                Behavior::Widget("confirm"),
+            ];
             if self.chance(0.5) {
-                b.insert(1, Behavior::Widget("home"));
+                b.insert(2, Behavior::Item("credit_loan"));
             }
             b
         } else {
@@ -355,7 +360,7 @@ fn event(ts: f64, b: Behavior) -> Event {
 }
 
 /// Intercept of the risk logit, for an overdue rate near 9% in both populations.
-const BASE_RISK: f64 = -3.4;
+const BASE_RISK: f64 = -5.5;
 
 /// Generate the scenario.
 pub fn generate_credit(cfg: CreditConfig) -> CreditData {

@@ -38,7 +38,7 @@ fn round_trip(i: usize) {
     let again = model.into_record().into_bytes().unwrap().to_vec();
     assert_eq!(again, a.weights, "reloaded weights are not bitwise equal");
     assert_eq!(Artifact { ..a.clone() }.to_bytes().unwrap(), t.bytes);
-    let sessions: Vec<_> = t.data.iter().take(20).map(|d| d.session.clone()).collect();
+    let sessions: Vec<_> = t.sessions.iter().take(20).cloned().collect();
     let s1 = Scorer::from_artifact(&a, Device::flex())
         .unwrap()
         .score(&sessions)
@@ -55,7 +55,7 @@ fn round_trip(i: usize) {
 #[test]
 fn every_model_exports_and_reloads() {
     let t = common::trained();
-    let sessions: Vec<_> = t.data.iter().take(8).map(|d| d.session.clone()).collect();
+    let sessions: Vec<_> = t.sessions.iter().take(8).cloned().collect();
     let device = Device::flex();
     for spec in ModelSpec::ALL {
         device.seed(1);

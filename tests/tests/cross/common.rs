@@ -3,12 +3,16 @@
 use seqrisk_core::artifact::Artifact;
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session};
-use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
+use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
+use seqrisk_core::synth::{SynthConfig, generate};
 use seqrisk_native::train::{TrainOptions, TrainOutcome, train};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub struct Trained {
-    pub data: Vec<SyntheticSession>,
+    /// The schema the model was trained with.
+    pub schema: Schema,
+    /// Its training data.
+    pub sessions: Vec<Session>,
     pub outcome: TrainOutcome,
     pub bytes: Vec<u8>,
 }
@@ -17,36 +21,59 @@ pub fn schema() -> Schema {
     Schema::synthetic_default()
 }
 
-/// The models the cross-crate tests train: NHFM (index 0), DIFM (1) and the GBDT baseline (2,
-/// whose trees live in the artifact header rather than in the weights).
-pub const MODELS: [&str; 3] = ["nhfm", "difm", "gbdt"];
+/// The models the cross-crate tests train: NHFM (index 0), DIFM (1), the GBDT baseline (2,
+/// whose trees live in the artifact header rather than in the weights) and HUIHEN (3, on the
+/// credit scenario, pretrained on its older population).
+pub const MODELS: [&str; 4] = ["nhfm", "difm", "gbdt", "huihen"];
 
 /// The shared NHFM.
 pub fn trained() -> &'static Trained {
     trained_model(0)
 }
 
-/// [`MODELS`]`[i]` on 1,500 synthetic sessions, two epochs: small, but a real training run.
+/// [`MODELS`]`[i]` on 1,500 synthetic sessions (HUIHEN: 600 credit applicants and 3,000 older
+/// ones), two epochs: small, but a real training run.
 pub fn trained_model(i: usize) -> &'static Trained {
-    static CELLS: [OnceLock<Trained>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Trained>; 4] = [const { OnceLock::new() }; 4];
     CELLS[i].get_or_init(|| {
-        let data = generate(SynthConfig {
-            sessions: 1500,
-            fraud_rate: 0.05,
-            seed: 7,
-            ..Default::default()
-        });
-        let sessions: Vec<Session> = data.iter().map(|d| d.session.clone()).collect();
+        let model = MODELS[i].parse::<ModelSpec>().expect("a known model");
+        let (schema, sessions, old) = if model.needs_session_view() {
+            let data = generate_credit(CreditConfig {
+                users: 600,
+                old_users: 3000,
+                seed: 7,
+                ..Default::default()
+            });
+            (
+                Schema::credit_default(),
+                data.users,
+                Some(Arc::new(data.old_users)),
+            )
+        } else {
+            let data = generate(SynthConfig {
+                sessions: 1500,
+                fraud_rate: 0.05,
+                seed: 7,
+                ..Default::default()
+            });
+            (
+                schema(),
+                data.into_iter().map(|d| d.session).collect(),
+                None,
+            )
+        };
         let opts = TrainOptions {
-            model: MODELS[i].parse::<ModelSpec>().expect("a known model"),
+            model,
             epochs: 2,
             progress: false,
+            old_sessions: old,
             ..Default::default()
         };
-        let outcome = train(&sessions, &schema(), &opts, "tests").expect("training runs");
+        let outcome = train(&sessions, &schema, &opts, "tests").expect("training runs");
         let bytes = outcome.artifact.to_bytes().expect("artifact serialises");
         Trained {
-            data,
+            schema,
+            sessions,
             outcome,
             bytes,
         }

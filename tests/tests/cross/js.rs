@@ -4,6 +4,7 @@
 use super::common;
 
 use burn::prelude::Device;
+use seqrisk_core::schema::session_to_json;
 use seqrisk_core::scorer::{Scorer, SessionScore};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -27,19 +28,20 @@ pub fn fixture() -> &'static Fixture {
 
 /// The same for [`common::MODELS`]`[i]`.
 pub fn model_fixture(i: usize) -> &'static Fixture {
-    static CELLS: [OnceLock<Fixture>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Fixture>; 4] = [const { OnceLock::new() }; 4];
     CELLS[i].get_or_init(|| {
         let t = common::trained_model(i);
-        let schema = common::schema();
-        let picked: Vec<_> = t.data.iter().rev().take(200).collect();
-        let sessions: Vec<_> = picked.iter().map(|d| d.session.clone()).collect();
+        let sessions: Vec<_> = t.sessions.iter().rev().take(200).cloned().collect();
         let native = Scorer::from_artifact(&common::reload(&t.bytes), Device::flex())
             .unwrap()
             .score(&sessions)
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("model.seqrisk"), &t.bytes).unwrap();
-        let lines: Vec<String> = picked.iter().map(|d| d.to_json_line(&schema)).collect();
+        let lines: Vec<String> = sessions
+            .iter()
+            .map(|s| session_to_json(s, &t.schema).to_string())
+            .collect();
         std::fs::write(
             dir.path().join("sessions.json"),
             format!("[{}]", lines.join(",")),
@@ -72,7 +74,7 @@ pub fn report(runtime: Runtime) -> &'static Value {
 /// The Node driver's report on the fixture of [`common::MODELS`]`[i]` (`i ≥ 1`; the NHFM one is
 /// [`report`]`(Runtime::Node)`).
 pub fn model_node_report(i: usize) -> &'static Value {
-    static CELLS: [OnceLock<Value>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Value>; 4] = [const { OnceLock::new() }; 4];
     CELLS[i].get_or_init(|| drive("node", model_fixture(i)))
 }
 

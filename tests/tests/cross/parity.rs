@@ -55,6 +55,31 @@ fn native_and_wasm_gbdt_scores_agree_on_200_sessions() {
     );
 }
 
+/// HUIHEN on the credit scenario: the session view is built by the same encoder in wasm, and
+/// the per-session explanations agree too.
+#[test]
+fn native_and_wasm_huihen_scores_agree_on_200_sessions() {
+    let report = js::model_node_report(3);
+    assert_eq!(report["model"], "huihen");
+    let f = js::model_fixture(3);
+    let delta = js::max_delta_of(f, &report["results"], 1e-5);
+    eprintln!("HUIHEN native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
+    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    let mut worst = 0f64;
+    for (n, r) in f.native.iter().zip(report["results"].as_array().unwrap()) {
+        let theirs = r["explanation"]["sessions"].as_array().unwrap();
+        assert_eq!(theirs.len(), n.explanation.sessions.len(), "{}", n.id);
+        assert!(!theirs.is_empty(), "{} has behavior sessions", n.id);
+        for (a, b) in n.explanation.sessions.iter().zip(theirs) {
+            assert_eq!(b["first_event"], a.first_event);
+            for (name, w) in &a.weights {
+                worst = worst.max((b["weights"][name].as_f64().unwrap() - f64::from(*w)).abs());
+            }
+        }
+    }
+    assert!(worst <= 1e-5, "session weights differ by {worst}");
+}
+
 #[test]
 fn node_errors_are_js_errors_naming_the_field() {
     let report = js::report(Runtime::Node);

@@ -17,6 +17,10 @@ pub struct FieldAwareConfig {
     /// Embedding dimension (the paper: 10).
     #[config(default = 10)]
     pub embedding_dim: usize,
+    /// Standard deviation of the initial behavior embeddings (the paper does not say; Burn's
+    /// embedding default).
+    #[config(default = 1.0)]
+    pub init_std: f64,
 }
 
 impl FieldAwareConfig {
@@ -25,7 +29,9 @@ impl FieldAwareConfig {
         let d = self.embedding_dim;
         let bound = 1.0 / (d as f64).sqrt();
         FieldAware {
-            embedding: FieldEmbeddingConfig::new(self.num_features, d).init(device),
+            embedding: FieldEmbeddingConfig::new(self.num_features, d)
+                .with_init_std(self.init_std)
+                .init(device),
             field_weights: Initializer::Uniform {
                 min: -bound,
                 max: bound,

@@ -25,6 +25,7 @@ mod tests;
 use crate::encode::{Batch, Encoder};
 use crate::models::layers::{FieldEmbedding, FieldEmbeddingConfig};
 use burn::prelude::*;
+use burn::tensor::IndexingUpdateOp;
 use burn::tensor::activation::relu;
 use field_aware::{FieldAware, FieldAwareConfig};
 use serde::{Deserialize, Serialize};
@@ -185,6 +186,18 @@ impl Huihen {
         )
     }
 
+    /// Step two of the training strategy (§4.1): this (freshly initialised) model with the UPI
+    /// layer and the profile's field-wise mappings of `pretrained`, a model pretrained on
+    /// profile-only data.
+    pub fn with_pretrained_upi(self, pretrained: Huihen) -> Self {
+        Self {
+            upi: pretrained.upi,
+            user_profile: pretrained.user_profile,
+            item_profile: pretrained.item_profile,
+            ..self
+        }
+    }
+
     /// Forward pass: with the batch's session view, the whole network; without it, the UPI
     /// layer on the profile with zero sequence parts (pretraining, §4.2).
     pub fn forward(&self, batch: &Batch) -> HuihenOutput {
@@ -202,32 +215,76 @@ impl Huihen {
             };
         };
         let [_, s, l, f] = sb.behavior_index.dims();
-        let (rows, d) = (b * s * l, context.dims()[1] / 2);
-        let x = self
-            .field_aware
-            .behaviors(
-                sb.behavior_index.clone().reshape([rows, f]),
-                sb.behavior_value.clone().reshape([rows, f]),
-            )
-            .reshape([b * s, l, d]);
-        let period = self
-            .field_aware
-            .period(
-                sb.week.clone().reshape([rows]),
-                sb.month.clone().reshape([rows]),
-            )
-            .reshape([b * s, l, 2 * d]);
-        let suie = self.time_aware_gru.forward(
-            x,
-            period,
-            sb.delta_t.clone().reshape([b * s, l]),
-            sb.behavior_mask.clone().reshape([b * s, l]),
+        let d = context.dims()[1] / 2;
+        // the within-session layers run on the real sessions' live behavior slots only
+        let (n, lead) = (sb.num_real, sb.lead_behaviors);
+        let live = l - lead;
+        let sessions_of = |t: Tensor<4, Int>| -> Tensor<2, Int> {
+            t.narrow(2, lead, live)
+                .reshape([b * s, live * f])
+                .select(0, sb.real_sessions.clone())
+        };
+        let steps_of = |t: Tensor<3>| -> Tensor<2> {
+            t.narrow(2, lead, live)
+                .reshape([b * s, live])
+                .select(0, sb.real_sessions.clone())
+        };
+        let ids_of = |t: Tensor<3, Int>| -> Tensor<1, Int> {
+            t.narrow(2, lead, live)
+                .reshape([b * s, live])
+                .select(0, sb.real_sessions.clone())
+                .reshape([n * live])
+        };
+        let (mut intentions, mut time_gate) = (
+            Tensor::<2>::zeros([b * s, h], &device),
+            Tensor::<1>::zeros([b * s], &device),
         );
-        let intentions = suie.intention.reshape([b, s, h]);
+        if n > 0 && live > 0 {
+            let index = sessions_of(sb.behavior_index.clone()).reshape([n * live, f]);
+            let value = sb
+                .behavior_value
+                .clone()
+                .narrow(2, lead, live)
+                .reshape([b * s, live * f])
+                .select(0, sb.real_sessions.clone())
+                .reshape([n * live, f]);
+            let x = self
+                .field_aware
+                .behaviors(index, value)
+                .reshape([n, live, d]);
+            let period = self
+                .field_aware
+                .period(ids_of(sb.week.clone()), ids_of(sb.month.clone()))
+                .reshape([n, live, 2 * d]);
+            let suie = self.time_aware_gru.forward(
+                x,
+                period,
+                steps_of(sb.delta_t.clone()),
+                steps_of(sb.behavior_mask.clone()),
+            );
+            intentions = intentions.select_assign(
+                0,
+                sb.real_sessions.clone(),
+                suie.intention,
+                IndexingUpdateOp::Add,
+            );
+            time_gate = time_gate.select_assign(
+                0,
+                sb.real_sessions.clone(),
+                suie.mean_time_gate,
+                IndexingUpdateOp::Add,
+            );
+        }
+        let intentions = intentions.reshape([b, s, h]);
+        let lead_s = sb.lead_sessions.min(s - 1);
         let lhuhe = self.user_item_aware_gru.forward(
-            intentions.clone(),
+            intentions.clone().narrow(1, lead_s, s - lead_s),
             context.clone(),
-            sb.session_mask.clone(),
+            sb.session_mask.clone().narrow(1, lead_s, s - lead_s),
+        );
+        let update_gate = Tensor::cat(
+            vec![Tensor::zeros([b, lead_s], &device), lhuhe.update_gate],
+            1,
         );
         // T(m): the most recent session's intention (slot S − 1; zero when there is none)
         let last = intentions.clone().narrow(1, s - 1, 1).squeeze_dim::<2>(1);
@@ -243,8 +300,8 @@ impl Huihen {
                     .sqrt()
                     .squeeze_dim::<2>(2),
             ),
-            session_time_gate: Some(suie.mean_time_gate.reshape([b, s])),
-            session_update_gate: Some(lhuhe.update_gate),
+            session_time_gate: Some(time_gate.reshape([b, s])),
+            session_update_gate: Some(update_gate),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The time-aware GRU of HUIHEN's SUIE layer, Eqs. (2)–(7).
 
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
@@ -42,7 +42,15 @@ impl TimeAwareGruConfig {
                 .init(device),
             reset: LinearConfig::new(h, h).with_bias(false).init(device),
             time_gate: self.time_gate.then(|| TimeGate {
-                q: LinearConfig::new(1, d).with_bias(false).init(device),
+                // Δt is in seconds: initial |Q| ≤ 1/60 keeps σ(Q Δt) off its flat ends for
+                // gaps of seconds to minutes
+                q: LinearConfig::new(1, d)
+                    .with_bias(false)
+                    .with_initializer(Initializer::Uniform {
+                        min: -1.0 / 60.0,
+                        max: 1.0 / 60.0,
+                    })
+                    .init(device),
                 w_m: LinearConfig::new(d, h).init(device),
             }),
             d_hidden: h,
