@@ -234,6 +234,23 @@ pub fn teacher_loss(
     bce_with_logits(logits, labels) + symmetric_kl.mean().mul_scalar(alpha / 2.0)
 }
 
+/// Check every session has a label and every named part of a split has both classes.
+fn check_labels(sessions: &[Session], what: &str, parts: &[(&str, &[usize])]) -> Result<()> {
+    let unlabeled = sessions.iter().filter(|s| s.label.is_none()).count();
+    if unlabeled > 0 {
+        bail!("{unlabeled} {what} sessions have no label; training needs a label on every session");
+    }
+    for (name, idx) in parts {
+        let l = labels(sessions, idx);
+        if !l.iter().any(|&x| x) || l.iter().all(|&x| x) {
+            bail!(
+                "the {what} data's {name} split needs both positive and negative sessions; provide more data"
+            );
+        }
+    }
+    Ok(())
+}
+
 fn labels(sessions: &[Session], idx: &[usize]) -> Vec<bool> {
     idx.iter()
         .map(|&i| sessions[i].label.unwrap_or(false))
@@ -551,21 +568,17 @@ pub fn teacher_experiment(
     schema: &Schema,
     opts: &TrainOptions,
 ) -> Result<Vec<TeacherResult>> {
-    if sessions.iter().any(|s| s.label.is_none()) {
-        bail!("every session needs a label");
-    }
     let [train_idx, valid_idx, test_idx] =
         split(sessions, opts.valid_share, opts.test_share, opts.seed);
-    for (name, idx) in [
-        ("train", &train_idx),
-        ("validation", &valid_idx),
-        ("test", &test_idx),
-    ] {
-        let l = labels(sessions, idx);
-        if !l.iter().any(|&x| x) || l.iter().all(|&x| x) {
-            bail!("the {name} split needs both positive and negative sessions; provide more data");
-        }
-    }
+    check_labels(
+        sessions,
+        "labelled",
+        &[
+            ("train", &train_idx),
+            ("validation", &valid_idx),
+            ("test", &test_idx),
+        ],
+    )?;
     let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
     let encoder = Encoder::fit(schema, &train_sessions)?;
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
@@ -640,22 +653,15 @@ fn pretrain_upi(
     opts: &TrainOptions,
     infer_device: &Device,
 ) -> Result<Model> {
-    let unlabeled = old.iter().filter(|s| s.label.is_none()).count();
-    if unlabeled > 0 {
-        bail!(
-            "{unlabeled} pretraining sessions have no label; pretraining needs a label on every session"
-        );
-    }
     let mut profile_only = encoder.clone();
     profile_only.session_view = false;
     let encoded: Vec<EncodedSession> = old.iter().map(|s| profile_only.encode(s)).collect();
     let [train_idx, valid_idx, _] = split(old, opts.valid_share, 0.0, opts.seed);
-    for (name, idx) in [("training", &train_idx), ("validation", &valid_idx)] {
-        let l = labels(old, idx);
-        if !l.iter().any(|&x| x) || l.iter().all(|&x| x) {
-            bail!("the pretraining data's {name} part needs both positive and negative sessions");
-        }
-    }
+    check_labels(
+        old,
+        "pretraining",
+        &[("train", &train_idx), ("validation", &valid_idx)],
+    )?;
     let refs =
         |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
     let split = Split {
@@ -697,24 +703,19 @@ pub fn train(
     {
         bail!("--learning-rate must be a positive number, got {lr}");
     }
-    let unlabeled = sessions.iter().filter(|s| s.label.is_none()).count();
-    if unlabeled > 0 {
-        bail!("{unlabeled} sessions have no label; training needs a label on every session");
-    }
     let [train_idx, valid_idx, test_idx] = match opts.split {
         SplitMode::Random => split(sessions, opts.valid_share, opts.test_share, opts.seed),
         SplitMode::Time => split_by_time(sessions, opts.valid_share, opts.test_share),
     };
-    for (name, idx) in [
-        ("train", &train_idx),
-        ("validation", &valid_idx),
-        ("test", &test_idx),
-    ] {
-        let l = labels(sessions, idx);
-        if !l.iter().any(|&x| x) || l.iter().all(|&x| x) {
-            bail!("the {name} split needs both positive and negative sessions; provide more data");
-        }
-    }
+    check_labels(
+        sessions,
+        "training",
+        &[
+            ("train", &train_idx),
+            ("validation", &valid_idx),
+            ("test", &test_idx),
+        ],
+    )?;
     let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
     let old = pretraining_sessions(opts)?;
     let fit_on: Vec<&Session> = train_sessions
