@@ -15,8 +15,11 @@ use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
 use seqrisk_native::data::{Format, parquet_bytes, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::quality::{self, QualityPlan};
-use seqrisk_native::train::{Backend, SplitMode, TrainOptions, TrainOutcome, train};
+use seqrisk_native::train::{
+    Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train,
+};
 use seqrisk_native::{bench, german, movielens, plot, report};
+use std::collections::HashMap;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -377,6 +380,11 @@ struct TrainArgs {
     /// the UPI layer on under a GBDT teacher (§4).
     #[arg(long)]
     pretrain_data: Option<PathBuf>,
+    /// HUIHEN: the teacher's probabilities for the pretraining sessions from a model trained
+    /// elsewhere (XGBoost, LightGBM), as CSV with columns `id` and `probability`; instead of
+    /// growing a GBDT teacher here.
+    #[arg(long)]
+    teacher_probs: Option<PathBuf>,
     /// Schema file (TOML or JSON); default: the synthetic data's schema.
     #[arg(long)]
     schema: Option<PathBuf>,
@@ -578,7 +586,7 @@ fn demo(a: DemoArgs) -> Result<()> {
         &generated.data,
         &generated.schema,
         &a.fit,
-        generated.old,
+        (generated.old, None),
         &a.out,
     )?;
     if outcome
@@ -635,14 +643,28 @@ fn train_cmd(a: &TrainArgs) -> Result<()> {
             (g.data, g.schema, g.old)
         }
     };
-    fit(&data, &schema, &a.fit, old, &a.out).map(|_| ())
+    let teacher_probs = match &a.teacher_probs {
+        Some(p) if a.pretrain_data.is_some() => {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(Arc::new(read_teacher_probs(
+                &bytes,
+                &p.display().to_string(),
+            )?))
+        }
+        Some(_) => bail!("--teacher-probs are for the --pretrain-data sessions; give those too"),
+        None => None,
+    };
+    fit(&data, &schema, &a.fit, (old, teacher_probs), &a.out).map(|_| ())
 }
+
+/// HUIHEN's older population and, optionally, its teacher's probabilities by session id.
+type Pretraining = (Option<Arc<Vec<Session>>>, Option<Arc<HashMap<String, f64>>>);
 
 fn fit(
     data: &Path,
     schema: &Schema,
     f: &FitOpts,
-    old_sessions: Option<Arc<Vec<Session>>>,
+    (old_sessions, teacher_probs): Pretraining,
     out: &Path,
 ) -> Result<TrainOutcome> {
     let loaded = read_sessions(data, schema)?;
@@ -664,6 +686,7 @@ fn fit(
         checkpoint_dir: Some(out.join("checkpoints")),
         old_sessions,
         teacher_alpha: f.teacher_alpha,
+        teacher_probs,
         ..Default::default()
     };
     let outcome = train(&loaded.sessions, schema, &opts, &loaded.fingerprint)?;

@@ -22,6 +22,7 @@ use seqrisk_core::models::huihen::HuihenVariant;
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::scorer::score_encoded;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -97,6 +98,9 @@ pub struct TrainOptions {
     pub old_sessions: Option<Arc<Vec<Session>>>,
     /// `α` of HUIHEN's Eq. (16), the weight of the teacher term.
     pub teacher_alpha: f64,
+    /// HUIHEN: the teacher's probabilities for the old sessions, by session id, from a model
+    /// trained elsewhere (XGBoost, LightGBM); without them a GBDT teacher is grown here.
+    pub teacher_probs: Option<Arc<HashMap<String, f64>>>,
 }
 
 impl Default for TrainOptions {
@@ -124,6 +128,7 @@ impl Default for TrainOptions {
             },
             old_sessions: None,
             teacher_alpha: 1.0,
+            teacher_probs: None,
         }
     }
 }
@@ -505,6 +510,41 @@ fn pretraining_sessions(opts: &TrainOptions) -> Result<Option<Arc<Vec<Session>>>
     }
 }
 
+/// Teacher probabilities by session id from a CSV with the columns `id` and `probability`
+/// (what a model trained elsewhere predicts for the pretraining sessions). Errors name the line.
+pub fn read_teacher_probs(text: &[u8], name: &str) -> Result<HashMap<String, f64>> {
+    let mut reader = csv::Reader::from_reader(text);
+    let header = reader
+        .headers()
+        .with_context(|| format!("{name}: cannot read the header"))?
+        .clone();
+    let col = |c: &str| {
+        header
+            .iter()
+            .position(|h| h.trim() == c)
+            .with_context(|| format!("{name}: no column `{c}` in the header"))
+    };
+    let (id, p) = (col("id")?, col("probability")?);
+    let mut out = HashMap::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = i + 2;
+        let row = row.with_context(|| format!("{name}:{line}: not a CSV row"))?;
+        let cell = |c: usize| row.get(c).unwrap_or("").trim();
+        let prob: f64 = cell(p)
+            .parse()
+            .ok()
+            .filter(|x: &f64| (0.0..=1.0).contains(x))
+            .with_context(|| {
+                format!(
+                    "{name}:{line}: probability `{}` is not a number in [0, 1]",
+                    cell(p)
+                )
+            })?;
+        out.insert(cell(id).to_string(), prob);
+    }
+    Ok(out)
+}
+
 /// A GBDT teacher (forust, on the aggregates of `encoder`'s sessions, which for profile-only
 /// sessions are the profile) grown on the split's training sessions with early stopping on its
 /// validation sessions; returns its soft labels for the training sessions and the ensemble.
@@ -670,7 +710,21 @@ fn pretrain_upi(
         valid: refs(&valid_idx),
         valid_labels: labels(old, &valid_idx),
     };
-    let (teacher, _) = gbdt_teacher(&profile_only, &split, opts, "step 1/2: ")?;
+    let teacher = match &opts.teacher_probs {
+        Some(probs) => {
+            if let Some(s) = old.iter().find(|s| !probs.contains_key(&s.id)) {
+                bail!("no teacher probability for pretraining session `{}`", s.id);
+            }
+            Teacher {
+                probs: train_idx
+                    .iter()
+                    .map(|&i| probs[&old[i].id] as f32)
+                    .collect(),
+                alpha: opts.teacher_alpha,
+            }
+        }
+        None => gbdt_teacher(&profile_only, &split, opts, "step 1/2: ")?.0,
+    };
     let step = Step {
         name: format!("pretraining {} UPI (step 1/2)", opts.model),
         checkpoint: format!("{}-pretrain", opts.model),

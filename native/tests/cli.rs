@@ -308,6 +308,39 @@ fn huihen_pretrains_then_trains_on_the_credit_scenario() {
     ] {
         assert!(d.join(f).exists(), "{f} missing");
     }
+    // a teacher trained elsewhere: probabilities by session id instead of the GBDT
+    let ids: Vec<String> = std::fs::read_to_string(d.join("c/credit-old.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let probs = |ids: &[String]| -> String {
+        let rows: String = ids.iter().map(|id| format!("{id},0.2\n")).collect();
+        format!("id,probability\n{rows}")
+    };
+    std::fs::write(d.join("probs.csv"), probs(&ids)).unwrap();
+    let with_probs = [
+        "--pretrain-data",
+        "c/credit-old.jsonl",
+        "--teacher-probs",
+        "probs.csv",
+    ];
+    let (ok, _, err) = train(&with_probs);
+    assert!(ok && !err.contains("GBDT teacher"), "{err}");
+    std::fs::write(d.join("probs.csv"), probs(&ids[1..])).unwrap();
+    let (ok, _, err) = train(&with_probs);
+    let expected = format!(
+        "no teacher probability for pretraining session `{}`",
+        ids[0]
+    );
+    assert!(!ok && err.contains(&expected), "{err}");
+    std::fs::write(d.join("probs.csv"), "id,probability\nold000000,1.5\n").unwrap();
+    let (ok, _, err) = train(&with_probs);
+    assert!(!ok && err.contains("probs.csv:2"), "{err}");
+
     let (ok, scored, err) = seqrisk(
         &[
             "score",
