@@ -84,6 +84,7 @@ pub struct ModelQuality {
 
 impl ModelQuality {
     fn of(model: String, runs: Vec<Run>, roc: Vec<RocPoint>) -> Self {
+        let roc = thin(roc, ROC_POINTS);
         let col = |f: fn(&Metrics) -> f64| {
             Interval::of(&runs.iter().map(|r| f(&r.test)).collect::<Vec<_>>())
         };
@@ -98,6 +99,25 @@ impl ModelQuality {
             roc,
         }
     }
+}
+
+/// Most ROC points kept per model in a report (a test split of thousands of sessions has a
+/// point per distinct score; a few hundred draw the same curve).
+const ROC_POINTS: usize = 200;
+
+/// Every `⌈len / max⌉`-th point of a curve and its last one.
+fn thin(points: Vec<RocPoint>, max: usize) -> Vec<RocPoint> {
+    if points.len() <= max {
+        return points;
+    }
+    let step = points.len().div_ceil(max);
+    let last = points.len() - 1;
+    points
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % step == 0 || *i == last)
+        .map(|(_, p)| p)
+        .collect()
 }
 
 /// What `seqrisk bench quality` writes as JSON.
@@ -421,13 +441,13 @@ pub fn markdown(r: &QualityReport) -> String {
                 }
             })
             .collect();
-        let _ = writeln!(
-            s,
-            "| {} | {} | {:.0} |",
-            m.model,
-            cells.join(" | "),
-            m.seconds_per_run
-        );
+        let secs = m.seconds_per_run;
+        let secs = if secs < 10.0 {
+            format!("{secs:.1}")
+        } else {
+            format!("{secs:.0}")
+        };
+        let _ = writeln!(s, "| {} | {} | {secs} |", m.model, cells.join(" | "));
     }
     s
 }
@@ -435,6 +455,22 @@ pub fn markdown(r: &QualityReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thinning_keeps_every_kth_point_and_the_last() {
+        let curve: Vec<RocPoint> = (0..10)
+            .map(|i| RocPoint {
+                fpr: i as f64 / 9.0,
+                tpr: i as f64 / 9.0,
+            })
+            .collect();
+        let kept: Vec<f64> = thin(curve.clone(), 4).iter().map(|p| p.fpr * 9.0).collect();
+        assert_eq!(
+            kept.iter().map(|x| x.round() as i32).collect::<Vec<_>>(),
+            [0, 3, 6, 9]
+        );
+        assert_eq!(thin(curve.clone(), 10), curve);
+    }
 
     /// Five values 1..5: mean 3, sd √2.5, t(0.975, 4) = 2.776445: half-width 1.963 (to 1e-4).
     #[test]
