@@ -349,6 +349,10 @@ struct FitOpts {
     /// HUIHEN: weight α of the teacher's symmetric KL term in pretraining, Eq. (16).
     #[arg(long, default_value_t = TrainOptions::default().teacher_alpha)]
     teacher_alpha: f64,
+    /// HUIHEN: reuse the pretraining step an earlier run finished (its checkpoint under
+    /// `<out>/checkpoints/`, for the same data and settings).
+    #[arg(long)]
+    resume: bool,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -687,6 +691,7 @@ fn fit(
         old_sessions,
         teacher_alpha: f.teacher_alpha,
         teacher_probs,
+        resume: f.resume,
         ..Default::default()
     };
     let outcome = train(&loaded.sessions, schema, &opts, &loaded.fingerprint)?;

@@ -8,6 +8,8 @@ use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
 use burn::tensor::activation::{log_sigmoid, sigmoid};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
@@ -101,6 +103,8 @@ pub struct TrainOptions {
     /// HUIHEN: the teacher's probabilities for the old sessions, by session id, from a model
     /// trained elsewhere (XGBoost, LightGBM); without them a GBDT teacher is grown here.
     pub teacher_probs: Option<Arc<HashMap<String, f64>>>,
+    /// HUIHEN: reuse a finished pretraining step from `checkpoint_dir`.
+    pub resume: bool,
 }
 
 impl Default for TrainOptions {
@@ -129,6 +133,7 @@ impl Default for TrainOptions {
             old_sessions: None,
             teacher_alpha: 1.0,
             teacher_probs: None,
+            resume: false,
         }
     }
 }
@@ -682,6 +687,66 @@ pub fn teacher_experiment(
     Ok(out)
 }
 
+/// Step one of HUIHEN's training, or with `--resume` its result from an earlier run: the
+/// pretrained model is kept as `<checkpoints>/<model>-pretrained.bpk`, with a note of what it
+/// was trained on (`.json`) that must match for it to be reused.
+fn pretrained_upi(
+    encoder: &Encoder,
+    old: &[Session],
+    config: &ModelConfig,
+    opts: &TrainOptions,
+    infer_device: &Device,
+    data_fingerprint: &str,
+) -> Result<Model> {
+    let Some(dir) = &opts.checkpoint_dir else {
+        return pretrain_upi(encoder, old, config, opts, infer_device);
+    };
+    let weights = dir.join(format!("{}-pretrained.bpk", opts.model));
+    let note_path = weights.with_extension("json");
+    let note = serde_json::json!({
+        "data": data_fingerprint,
+        "pretraining_sessions": old.len(),
+        "features": encoder.num_features(),
+        "seed": opts.seed,
+        "teacher_alpha": opts.teacher_alpha,
+        "teacher_probs": opts.teacher_probs.is_some(),
+    });
+    if opts.resume && weights.exists() {
+        let earlier: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(&note_path)
+                .with_context(|| format!("cannot read {}", note_path.display()))?,
+        )
+        .with_context(|| format!("{} is not a pretraining note", note_path.display()))?;
+        if earlier != note {
+            bail!(
+                "{} was pretrained on other data or settings ({earlier} vs now {note}); delete it or drop --resume",
+                weights.display()
+            );
+        }
+        let bytes = std::fs::read(&weights)
+            .with_context(|| format!("cannot read {}", weights.display()))?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
+            .map_err(|e| anyhow::anyhow!("{}: weights do not decode: {e}", weights.display()))?;
+        let model = config
+            .init(infer_device)
+            .try_load_record(record)
+            .map_err(|e| anyhow::anyhow!("{}: weights do not fit: {e}", weights.display()))?;
+        if opts.progress {
+            eprintln!("step 1/2: resumed from {}", weights.display());
+        }
+        return Ok(model);
+    }
+    let model = pretrain_upi(encoder, old, config, opts, infer_device)?;
+    let bytes = model
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    write_atomic(&weights, &bytes)?;
+    write_atomic(&note_path, serde_json::to_string_pretty(&note)?.as_bytes())?;
+    Ok(model)
+}
+
 /// Step one of HUIHEN's training (§4.2): a GBDT teacher on the old sessions' profiles, then
 /// the model on the same sessions without a session view (sequence parts zero) under the loss
 /// of Eq. (16), so that its UPI layer learns the profile. Early stopping on a validation part
@@ -805,7 +870,14 @@ pub fn train(
         let config = ModelConfig::default_for(opts.model, &encoder);
         let (init, steps) = match &old {
             Some(old) => {
-                let pretrained = pretrain_upi(&encoder, old, &config, opts, &infer_device)?;
+                let pretrained = pretrained_upi(
+                    &encoder,
+                    old,
+                    &config,
+                    opts,
+                    &infer_device,
+                    data_fingerprint,
+                )?;
                 infer_device.seed(opts.seed);
                 let fresh = config.init(&infer_device);
                 (Some(fresh.with_pretrained_upi(pretrained)), " (step 2/2)")

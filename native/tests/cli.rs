@@ -308,6 +308,23 @@ fn huihen_pretrains_then_trains_on_the_credit_scenario() {
     ] {
         assert!(d.join(f).exists(), "{f} missing");
     }
+    // --resume reuses the finished pretraining step, for the same data and settings only
+    let (ok, _, err) = train(&["--pretrain-data", "c/credit-old.jsonl", "--resume"]);
+    assert!(ok && err.contains("step 1/2: resumed from"), "{err}");
+    assert!(
+        !err.contains("GBDT teacher") && err.contains("(step 2/2): epoch  1"),
+        "{err}"
+    );
+    let other_alpha = [
+        "--pretrain-data",
+        "c/credit-old.jsonl",
+        "--resume",
+        "--teacher-alpha",
+        "0.5",
+    ];
+    let (ok, _, err) = train(&other_alpha);
+    assert!(!ok && err.contains("other data or settings"), "{err}");
+
     // a teacher trained elsewhere: probabilities by session id instead of the GBDT
     let ids: Vec<String> = std::fs::read_to_string(d.join("c/credit-old.jsonl"))
         .unwrap()
