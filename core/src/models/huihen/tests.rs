@@ -108,3 +108,37 @@ fn session_explanations_follow_the_view() {
         }
     }
 }
+
+/// A session too short to keep (fewer than `min_behaviors`) before the others changes no score:
+/// the view drops it. (Without the derived `log_gap`, which would see the new gap before the
+/// first kept behavior.)
+#[test]
+fn dropped_short_sessions_change_nothing() {
+    let (_, sessions) = spread_sessions();
+    let mut schema = crate::schema::Schema::synthetic_default();
+    schema.time_features = false;
+    let refs: Vec<&Session> = sessions.iter().collect();
+    let mut encoder = Encoder::fit(&schema, &refs).unwrap();
+    encoder.session_view = true;
+    let model = HuihenConfig::for_encoder(&encoder).init(&Device::flex());
+    let with_noise: Vec<Session> = sessions
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            let first = s.events[0].ts;
+            let mut early = s.events[..2].to_vec();
+            for (k, e) in early.iter_mut().enumerate() {
+                e.ts = first - 36_000.0 + k as f64;
+            }
+            s.events.splice(0..0, early);
+            s
+        })
+        .collect();
+    let (a, b) = (
+        logits(&model, &encoder, &sessions),
+        logits(&model, &encoder, &with_noise),
+    );
+    for (a, b) in a.iter().zip(&b) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+}
