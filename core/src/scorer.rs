@@ -37,6 +37,10 @@ enum Axis {
     Field,
     /// Behavior sessions of the session view, `[B, S]`.
     Session,
+    /// Merchants of the fold view, `[B, M]`.
+    Merchant,
+    /// Payments of the fold view, `[B, M·P]`.
+    Payment,
 }
 
 /// One forward pass over `chunk`, packed for a single read-back: `[B, 1 + Σ widths]` holding
@@ -74,6 +78,18 @@ fn forward_packed<'a>(
                 .session_weights
                 .into_iter()
                 .map(|w| (Axis::Session, w)),
+        )
+        .chain(
+            output
+                .merchant_weights
+                .into_iter()
+                .map(|w| (Axis::Merchant, w)),
+        )
+        .chain(
+            output
+                .payment_weights
+                .into_iter()
+                .map(|w| (Axis::Payment, w)),
         );
     for (axis, w) in named {
         layout.push((w.name, axis, w.weights.dims()[1]));
@@ -107,19 +123,28 @@ fn unpack(
     }
     for (enc, row) in chunk.iter().zip(data.chunks_exact(width)) {
         let mut at = 1;
-        let (mut events, mut fields, mut sessions) = (Vec::new(), Vec::new(), Vec::new());
+        let [
+            mut events,
+            mut fields,
+            mut sessions,
+            mut merchants,
+            mut payments,
+        ] = std::array::from_fn::<_, 5, _>(|_| Vec::new());
         for &(name, axis, w) in layout {
             let rows = match axis {
                 Axis::Event => &mut events,
                 Axis::Field => &mut fields,
                 Axis::Session => &mut sessions,
+                Axis::Merchant => &mut merchants,
+                Axis::Payment => &mut payments,
             };
             rows.push((name, &row[at..at + w]));
             at += w;
         }
         let explanation = Explanation::from_slots(enc, &events)
             .with_fields(field_names, &fields)
-            .with_sessions(enc, &sessions);
+            .with_sessions(enc, &sessions)
+            .with_merchants(enc, &merchants, &payments);
         out.push((sigmoid(row[0] as f64), explanation));
     }
     Ok(())

@@ -11,6 +11,7 @@ use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session, read_jsonl, session_to_json, write_csv};
 use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
+use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
 use seqrisk_native::data::{Format, parquet_bytes, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
@@ -197,13 +198,19 @@ enum Scenario {
     /// Loan applicants' mobile-banking behaviors before applying, labelled overdue or not, and
     /// an older profile-only population (HUIHEN's data).
     Credit,
+    /// Six months of payments per user across many named merchants, labelled defaulted or not
+    /// (LBSF's data).
+    Payments,
 }
 
 impl Scenario {
-    /// The scenario a model is made for: credit for HUIHEN, fraud for the others.
+    /// The scenario a model is made for: credit for HUIHEN, payments for LBSF, fraud for the
+    /// others.
     fn of(model: ModelSpec) -> Self {
         if model.needs_session_view() {
             Scenario::Credit
+        } else if model.needs_fold_view() {
+            Scenario::Payments
         } else {
             Scenario::Fraud
         }
@@ -212,11 +219,12 @@ impl Scenario {
 
 #[derive(Args, Clone)]
 struct GenOpts {
-    /// Scenario: `fraud` (planted fraud patterns) or `credit` (HUIHEN's loan applicants).
+    /// Scenario: `fraud` (planted fraud patterns), `credit` (HUIHEN's loan applicants) or
+    /// `payments` (LBSF's long payment histories).
     #[arg(long, value_enum)]
     scenario: Option<Scenario>,
-    /// Number of sessions (credit: applicants with behaviors); default 20,000 (fraud) or
-    /// 8,000 (credit).
+    /// Number of sessions (credit: applicants with behaviors; payments: users); default 20,000
+    /// (fraud), 8,000 (credit) or 4,000 (payments).
     #[arg(long)]
     sessions: Option<usize>,
     /// Credit: applicants in the older, profile-only population.
@@ -255,6 +263,14 @@ impl GenOpts {
         }
     }
 
+    fn payments(&self) -> PaymentsConfig {
+        PaymentsConfig {
+            users: self.sessions.unwrap_or(PaymentsConfig::default().users),
+            seed: self.seed,
+            ..Default::default()
+        }
+    }
+
     /// Generate the scenario (`model`'s unless `--scenario` says) into `dir`.
     fn generate_into(&self, dir: &Path, model: ModelSpec) -> Result<Generated> {
         match self.scenario.unwrap_or(Scenario::of(model)) {
@@ -278,6 +294,16 @@ impl GenOpts {
                     old: Some(Arc::new(old)),
                 })
             }
+            Scenario::Payments => {
+                let data = dir.join("payments.jsonl");
+                gen_payments(self, &data)?;
+                Ok(Generated {
+                    data,
+                    schema: Schema::payments_default(),
+                    fraud: vec![],
+                    old: None,
+                })
+            }
         }
     }
 }
@@ -299,7 +325,7 @@ struct GenArgs {
     #[command(flatten)]
     gen_opts: GenOpts,
     /// Output file: `.jsonl`, `.csv` or `.parquet`; default
-    /// `seqrisk-out/data/{synthetic,credit}.jsonl`. The credit scenario writes its older
+    /// `seqrisk-out/data/{synthetic,credit,payments}.jsonl`. The credit scenario writes its older
     /// profile-only population next to it as `<stem>-old.<ext>`, and each scenario its schema.
     #[arg(long, short)]
     out: Option<PathBuf>,
@@ -320,7 +346,7 @@ struct MovielensArgs {
 
 #[derive(Args, Clone)]
 struct FitOpts {
-    /// Model to train: nhfm, difm, huihen, an ablation (nhfm-alpha, nhfm-beta, difm-alpha,
+    /// Model to train: nhfm, difm, huihen, lbsf, an ablation (nhfm-alpha, nhfm-beta, difm-alpha,
     /// difm-beta, difm-same, huihen-no-pretrain, huihen-no-time-gate, huihen-gru) or a baseline
     /// (lr, dnn, wide-deep, nfm, deepfm, afm, xdeepfm, lstm4fd, gbdt).
     #[arg(long, default_value = "nhfm", value_parser = parse_kind)]
@@ -334,7 +360,8 @@ struct FitOpts {
     /// Mini-batch size.
     #[arg(long, default_value_t = TrainOptions::default().batch_size)]
     batch_size: usize,
-    /// Adam learning rate; default: the model's paper's (1e-3 for HUIHEN, 5e-4 for the others).
+    /// Learning rate; default: the model's paper's (1e-3 for HUIHEN, 2e-4 for LBSF with AdamW,
+    /// 5e-4 for the others).
     #[arg(long)]
     learning_rate: Option<f64>,
     /// Seed of split, shuffling and initialisation.
@@ -376,7 +403,8 @@ struct DemoArgs {
 #[derive(Args)]
 struct TrainArgs {
     /// Training data (`.jsonl`, `.csv` or `.parquet`), labelled; default: the model's synthetic
-    /// data (the credit scenario for HUIHEN, the fraud scenario otherwise), generated into
+    /// data (the credit scenario for HUIHEN, the payments scenario for LBSF, the fraud scenario
+    /// otherwise), generated into
     /// `<out>/data/`.
     #[arg(long)]
     data: Option<PathBuf>,
@@ -420,6 +448,10 @@ struct ScoreArgs {
     /// Output JSONL file; standard output when absent.
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Also print each session's explanation in words on standard error: its top merchants
+    /// (LBSF), sessions (HUIHEN), fields (DIFM) or events (NHFM, DIFM).
+    #[arg(long)]
+    explain: bool,
 }
 
 fn main() -> Result<()> {
@@ -494,12 +526,38 @@ fn gen_cmd(a: &GenArgs) -> Result<()> {
         PathBuf::from(match scenario {
             Scenario::Fraud => "seqrisk-out/data/synthetic.jsonl",
             Scenario::Credit => "seqrisk-out/data/credit.jsonl",
+            Scenario::Payments => "seqrisk-out/data/payments.jsonl",
         })
     });
     match scenario {
         Scenario::Fraud => gen_fraud(&a.gen_opts, &out).map(|_| ()),
         Scenario::Credit => gen_credit(&a.gen_opts, &out).map(|_| ()),
+        Scenario::Payments => gen_payments(&a.gen_opts, &out),
     }
+}
+
+/// The payments scenario to `out`, its schema to `<stem>.schema.toml`.
+fn gen_payments(opts: &GenOpts, out: &Path) -> Result<()> {
+    let users = generate_payments(opts.payments());
+    let schema = Schema::payments_default();
+    write_sessions(out, &users, &schema)?;
+    let schema_path = out.with_extension("schema.toml");
+    write_atomic(
+        &schema_path,
+        seqrisk_core::schema::PAYMENTS_SCHEMA_TOML.as_bytes(),
+    )?;
+    let payments: usize = users.iter().map(|u| u.events.len()).sum();
+    eprintln!(
+        "wrote {} users with {} payments ({:.0} per user, {:.1}% defaulted) to {} and their schema to {}",
+        users.len(),
+        payments,
+        payments as f64 / users.len().max(1) as f64,
+        100.0 * users.iter().filter(|s| s.label == Some(true)).count() as f64
+            / users.len().max(1) as f64,
+        out.display(),
+        schema_path.display()
+    );
+    Ok(())
 }
 
 /// Where the credit scenario's older population goes: `<stem>-old.<ext>` beside `out`.
@@ -801,6 +859,17 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
                 Some(Arc::new(data.old_users)),
             )
         }
+        None if a.gen_opts.scenario == Some(Scenario::Payments) => {
+            let cfg = a.gen_opts.payments();
+            let fingerprint = format!("payments:{}:{}", cfg.users, cfg.seed);
+            (
+                Schema::payments_default(),
+                generate_payments(cfg),
+                fingerprint,
+                "payments".into(),
+                None,
+            )
+        }
         None => {
             let cfg = a.gen_opts.config()?;
             let fingerprint = format!("synthetic:{}:{}:{}", cfg.sessions, cfg.fraud_rate, cfg.seed);
@@ -990,6 +1059,9 @@ fn score(a: &ScoreArgs) -> Result<()> {
     };
     let mut out = String::new();
     for s in scorer.score(&sessions)? {
+        if a.explain {
+            eprintln!("{}", report::explain_line(&s));
+        }
         out.push_str(&serde_json::to_string(&s)?);
         out.push('\n');
     }

@@ -4,6 +4,7 @@ use crate::train::TruePositive;
 use seqrisk_core::artifact::Header;
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::Metrics;
+use seqrisk_core::scorer::SessionScore;
 use seqrisk_core::synth::{Pattern, SyntheticSession};
 use std::fmt::Write;
 
@@ -17,11 +18,68 @@ pub fn metrics_table(model: &str, m: &Metrics) -> String {
     )
 }
 
+/// A session's score and explanation in one line of words: the top merchants (with the
+/// `[CLS]` attention and payment count), sessions, fields or events, whichever the model gives.
+pub fn explain_line(s: &SessionScore) -> String {
+    let x = &s.explanation;
+    let mut line = format!("{}: score {:.4}", s.id, s.score);
+    if !x.top_merchants.is_empty() {
+        let parts: Vec<String> = x
+            .top_merchants
+            .iter()
+            .map(|&k| {
+                let m = &x.merchants[k];
+                let w = m.weights.values().sum::<f32>() / m.weights.len().max(1) as f32;
+                format!(
+                    "{} ({:.3}, {} payments)",
+                    m.name.as_deref().unwrap_or("<no merchant>"),
+                    w,
+                    m.events.len()
+                )
+            })
+            .collect();
+        line.push_str(&format!("; top merchants: {}", parts.join(", ")));
+    }
+    if !x.sessions.is_empty() {
+        let mut ranked: Vec<(usize, f32)> = x
+            .sessions
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                (
+                    i,
+                    w.weights.values().sum::<f32>() / w.weights.len().max(1) as f32,
+                )
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let parts: Vec<String> = ranked
+            .iter()
+            .take(TOP_EVENTS)
+            .map(|&(i, w)| {
+                let w_ = &x.sessions[i];
+                format!("events {}–{} ({w:.3})", w_.first_event, w_.last_event)
+            })
+            .collect();
+        line.push_str(&format!("; top sessions: {}", parts.join(", ")));
+    }
+    if !x.top_fields.is_empty() {
+        line.push_str(&format!("; top fields: {}", x.top_fields.join(", ")));
+    }
+    if !x.top_events.is_empty() {
+        let events: Vec<String> = x.top_events.iter().map(|e| e.to_string()).collect();
+        line.push_str(&format!("; top events: {}", events.join(", ")));
+    }
+    line
+}
+
 /// One line on explanations vs planted events.
 pub fn planted_line(p: &Option<PlantedHitRate>) -> String {
     match p {
         Some(p) => format!(
-            "explanations: a planted event is among the top-3 weighted events in {:.1}% of {} true-positive test sessions (random choice: {:.1}%)",
+            "explanations: a planted {} is among the top-3 weighted {}s in {:.1}% of {} true-positive test sessions (random choice: {:.1}%)",
+            p.level,
+            p.level,
             100.0 * p.hit_rate,
             p.sessions,
             100.0 * p.random_rate

@@ -6,7 +6,7 @@ use crate::gbdt::{self, GbdtOptions};
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
@@ -63,6 +63,10 @@ pub enum SplitMode {
     Time,
 }
 
+/// Decoupled weight decay of the models trained with AdamW (LBSF): PyTorch's default, as the
+/// paper gives none.
+pub const ADAMW_WEIGHT_DECAY: f32 = 0.01;
+
 /// Training settings; defaults are the papers'.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -76,9 +80,10 @@ pub struct TrainOptions {
     pub min_delta: f64,
     /// Mini-batch size.
     pub batch_size: usize,
-    /// Adam learning rate (None: the model's default, [`ModelSpec::learning_rate`]).
+    /// Learning rate (None: the model's default, [`ModelSpec::learning_rate`]).
     pub learning_rate: Option<f64>,
-    /// L2 penalty.
+    /// L2 penalty of the models trained with Adam (those with AdamW use
+    /// [`ADAMW_WEIGHT_DECAY`]).
     pub weight_decay: f32,
     /// Seed for the split, shuffling and initialisation.
     pub seed: u64,
@@ -304,7 +309,7 @@ struct Step<'a> {
     teacher: Option<&'a Teacher>,
 }
 
-/// The neural models: Adam with L2, mini-batches, early stopping on validation AUC, a
+/// The neural models: Adam with L2 (AdamW for LBSF), mini-batches, early stopping on validation AUC, a
 /// checkpoint per epoch.
 fn fit_neural(
     config: ModelConfig,
@@ -323,9 +328,15 @@ fn fit_neural(
         Some(m) => m.fork(&device).train(),
         None => config.init(&device),
     };
-    let mut optim = AdamConfig::new()
-        .with_weight_decay(Some(WeightDecayConfig::new(opts.weight_decay)))
-        .init();
+    let mut optim = if opts.model.decoupled_weight_decay() {
+        AdamWConfig::new()
+            .with_weight_decay(ADAMW_WEIGHT_DECAY)
+            .init()
+    } else {
+        AdamConfig::new()
+            .with_weight_decay(Some(WeightDecayConfig::new(opts.weight_decay)))
+            .init()
+    };
     let mut rng = SmallRng::seed_from_u64(opts.seed ^ 0x5eed);
     let batches_per_epoch = split.train.len().div_ceil(opts.batch_size);
     let bar = if opts.progress {
@@ -822,6 +833,12 @@ pub fn train(
     {
         bail!("--learning-rate must be a positive number, got {lr}");
     }
+    if opts.model.needs_fold_view() && schema.merchants.merchant.is_none() {
+        bail!(
+            "{} folds payments by merchant: the schema needs `[merchants] merchant = \"<event field>\"` naming the merchant field (as `seqrisk gen --scenario payments` writes it)",
+            opts.model
+        );
+    }
     let [train_idx, valid_idx, test_idx] = match opts.split {
         SplitMode::Random => split(sessions, opts.valid_share, opts.test_share, opts.seed),
         SplitMode::Time => split_by_time(sessions, opts.valid_share, opts.test_share),
@@ -844,6 +861,7 @@ pub fn train(
         .collect();
     let mut encoder = Encoder::fit(schema, &fit_on)?;
     encoder.session_view = opts.model.needs_session_view();
+    encoder.fold_view = opts.model.needs_fold_view();
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
     let refs =
         |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
@@ -940,7 +958,7 @@ pub fn train(
             best_epoch,
             seed: opts.seed,
             valid_auc,
-            planted_top3: planted.map(|p| (p.hit_rate, p.random_rate)),
+            planted_top3: planted.as_ref().map(|p| (p.hit_rate, p.random_rate)),
         },
     };
     Ok(TrainOutcome {

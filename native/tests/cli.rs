@@ -416,3 +416,84 @@ fn german_credit_teacher_experiment() {
     assert_eq!(json["models"][2]["runs"].as_array().unwrap().len(), 2);
     assert!(d.join("q/teacher-german-roc.png").exists());
 }
+
+/// LBSF end to end on the payments scenario: generate, train, score with `--explain` naming
+/// the top merchants; a schema without a merchant field is refused with a clear error.
+#[test]
+fn lbsf_trains_on_payments_and_explains_merchants() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, _, err) = seqrisk(
+        &[
+            "gen",
+            "--scenario",
+            "payments",
+            "--sessions",
+            "200",
+            "--out",
+            "p/payments.jsonl",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("200 users with"), "{err}");
+    let (ok, _, err) = seqrisk(
+        &[
+            "train",
+            "--model",
+            "lbsf",
+            "--data",
+            "p/payments.jsonl",
+            "--schema",
+            "p/payments.schema.toml",
+            "--epochs",
+            "1",
+            "--out",
+            "run",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(d.join("run/lbsf.seqrisk").exists());
+    let (ok, out, err) = seqrisk(
+        &[
+            "score",
+            "--artifact",
+            "run/lbsf.seqrisk",
+            "--input",
+            "p/payments.jsonl",
+            "--explain",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let merchants = first["explanation"]["merchants"].as_array().unwrap();
+    assert!(merchants.len() >= 3, "{first}");
+    let top = first["explanation"]["top_merchants"].as_array().unwrap();
+    let name = merchants[top[0].as_u64().unwrap() as usize]["name"]
+        .as_str()
+        .unwrap();
+    let line = err.lines().next().unwrap();
+    assert!(
+        line.starts_with("p000000: score ") && line.contains(&format!("top merchants: {name} (")),
+        "{line}"
+    );
+    // the fraud scenario's schema has no merchant field
+    let (ok, _, err) = seqrisk(&["gen", "--sessions", "300", "--out", "f/s.jsonl"], d);
+    assert!(ok, "{err}");
+    let (ok, _, err) = seqrisk(
+        &[
+            "train",
+            "--model",
+            "lbsf",
+            "--data",
+            "f/s.jsonl",
+            "--schema",
+            "f/schema.toml",
+        ],
+        d,
+    );
+    assert!(!ok);
+    assert!(err.contains("[merchants] merchant"), "{err}");
+}

@@ -52,6 +52,31 @@ export interface Explanation {
    * first. Absent for the other models.
    */
   sessions?: SessionWeights[];
+  /**
+   * LBSF: one entry per merchant it read (payments folded by merchant), most payments first.
+   * Absent for the other models.
+   */
+  merchants?: MerchantWeights[];
+  /** LBSF: indices into `merchants` of the most influential merchants, most influential first. */
+  top_merchants?: number[];
+}
+
+/** LBSF's weights of one merchant. */
+export interface MerchantWeights {
+  /** The merchant's name; `null` for the payments that carried none. */
+  name: string | null;
+  /** Indices (into the scored session's events) of its kept payments, oldest first. */
+  events: number[];
+  /**
+   * By name: `cls_attention` (the [CLS] token's attention on the merchant, §IV-E; sums to 1
+   * over the user's merchants).
+   */
+  weights: Record<string, number>;
+  /**
+   * By name, aligned with `events`: `payment_attention` (attention each payment receives
+   * within the merchant; sums to 1 over its payments).
+   */
+  payment_weights: Record<string, number[]>;
 }
 
 /** HUIHEN's weights of one behavior session. */

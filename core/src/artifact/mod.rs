@@ -27,10 +27,11 @@ use serde::{Deserialize, Serialize};
 /// File magic.
 pub const MAGIC: [u8; 8] = *b"SQRKART\0";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
-/// The oldest format version this build reads (version 2 added the encoder's session view; a
-/// version-1 header does not decode as one).
-pub const OLDEST_FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest format version this build reads (version 2 added the encoder's session view,
+/// version 3 its fold view and the schema's `[merchants]`; an older header does not decode as
+/// one).
+pub const OLDEST_FORMAT_VERSION: u32 = 3;
 const PREFIX: usize = 32;
 
 /// What was measured when the model was trained.

@@ -1,7 +1,8 @@
 //! Stacking encoded sessions into tensors on a device.
 
-use super::{EncodedSession, SessionView};
+use super::{EncodedSession, FoldView, PAYMENT_NUMERIC, SessionView};
 use burn::prelude::*;
+use std::collections::HashMap;
 
 /// Where the padding of a right-aligned batch lies, known on the host so that recurrent layers
 /// can skip work that the mask would undo: slots `0..all_padding` are padding in every session,
@@ -67,6 +68,130 @@ pub struct Batch {
     pub host: Vec<EncodedSession>,
     /// The session view (HUIHEN), when the encoder made it.
     pub sessions: Option<SessionBatch>,
+    /// The fold view (LBSF), when the encoder made it.
+    pub folds: Option<FoldBatch>,
+}
+
+/// The fold views of `B` users: `M` merchants of up to `P` payments each, as many as the
+/// batch's fullest user has (at least 1). Merchants fill slots `0..k` in rank order; payments
+/// are right-aligned in their merchant (slot `P − 1` holds the most recent).
+#[derive(Debug, Clone)]
+pub struct FoldBatch {
+    /// `[U, G]` the batch's distinct texts (merchant names and descriptions) as token ids,
+    /// 0-padded; row 0 is the empty text.
+    pub texts: Tensor<2, Int>,
+    /// `[B, M]` each merchant's name, a row of `texts`.
+    pub merchant_text: Tensor<2, Int>,
+    /// `[B, M]` 1 for a real merchant.
+    pub merchant_mask: Tensor<2>,
+    /// `[B, M, P]` each payment's description, a row of `texts`.
+    pub payment_text: Tensor<3, Int>,
+    /// `[B, M, P, PAYMENT_NUMERIC]` amount and periodic time of each payment.
+    pub payment_numeric: Tensor<4>,
+    /// `[B, M, P]` 1 for a real payment.
+    pub payment_mask: Tensor<3>,
+    /// `[N]` the real merchants, as indices `b·M + m` into the `B·M` merchant rows.
+    pub real_merchants: Tensor<1, Int>,
+    /// `N`: how many merchants are real.
+    pub num_real: usize,
+}
+
+/// The distinct texts of a batch: row 0 is the empty text.
+struct TextTable<'a> {
+    rows: HashMap<&'a [i64], i64>,
+    texts: Vec<&'a [i64]>,
+}
+
+impl Default for TextTable<'_> {
+    fn default() -> Self {
+        Self {
+            rows: HashMap::new(),
+            texts: vec![&[]],
+        }
+    }
+}
+
+impl<'a> TextTable<'a> {
+    /// The row of `tokens`, added when new.
+    fn row(&mut self, tokens: &'a [i64]) -> i64 {
+        if tokens.is_empty() {
+            return 0;
+        }
+        *self.rows.entry(tokens).or_insert_with(|| {
+            self.texts.push(tokens);
+            self.texts.len() as i64 - 1
+        })
+    }
+}
+
+impl FoldBatch {
+    fn new(views: &[&FoldView], device: &Device) -> Self {
+        let b = views.len();
+        let m = views
+            .iter()
+            .map(|v| v.merchants.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let p = views
+            .iter()
+            .flat_map(|v| v.merchants.iter().map(|x| x.events.len()))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        // the batch's text table: row 0 empty, then each distinct token list once
+        let mut table = TextTable::default();
+        let mut merchant_text = vec![0i64; b * m];
+        let mut merchant_mask = vec![0f32; b * m];
+        let mut payment_text = vec![0i64; b * m * p];
+        let mut payment_numeric = vec![0f32; b * m * p * PAYMENT_NUMERIC];
+        let mut payment_mask = vec![0f32; b * m * p];
+        let mut real = Vec::new();
+        for (u, v) in views.iter().enumerate() {
+            for (k, merchant) in v.merchants.iter().enumerate() {
+                let row = u * m + k;
+                real.push(row as i64);
+                merchant_mask[row] = 1.0;
+                merchant_text[row] = table.row(&merchant.name_tokens);
+                let first = p - merchant.events.len();
+                for (j, (x, d)) in merchant
+                    .numeric
+                    .iter()
+                    .zip(&merchant.description)
+                    .enumerate()
+                {
+                    let slot = row * p + first + j;
+                    payment_mask[slot] = 1.0;
+                    payment_numeric[slot * PAYMENT_NUMERIC..(slot + 1) * PAYMENT_NUMERIC]
+                        .copy_from_slice(x);
+                    if *d > 0 {
+                        payment_text[slot] = table.row(&v.texts[*d as usize - 1]);
+                    }
+                }
+            }
+        }
+        let table = table.texts;
+        let g = table.iter().map(|t| t.len()).max().unwrap_or(0).max(1);
+        let mut texts = vec![0i64; table.len() * g];
+        for (r, tokens) in table.iter().enumerate() {
+            texts[r * g..r * g + tokens.len()].copy_from_slice(tokens);
+        }
+        let num_real = real.len();
+        let u = table.len();
+        Self {
+            texts: Tensor::from_data(TensorData::new(texts, [u, g]), device),
+            merchant_text: Tensor::from_data(TensorData::new(merchant_text, [b, m]), device),
+            merchant_mask: Tensor::from_data(TensorData::new(merchant_mask, [b, m]), device),
+            payment_text: Tensor::from_data(TensorData::new(payment_text, [b, m, p]), device),
+            payment_numeric: Tensor::from_data(
+                TensorData::new(payment_numeric, [b, m, p, PAYMENT_NUMERIC]),
+                device,
+            ),
+            payment_mask: Tensor::from_data(TensorData::new(payment_mask, [b, m, p]), device),
+            real_merchants: Tensor::from_data(TensorData::new(real, [num_real]), device),
+            num_real,
+        }
+    }
 }
 
 /// The session views of `B` users: `S` sessions of `L` behaviors with `F` slots each.
@@ -200,6 +325,11 @@ impl Batch {
                 .map(|s| s.sessions.as_ref())
                 .collect::<Option<Vec<_>>>()
                 .map(|views| SessionBatch::new(&views, device)),
+            folds: items
+                .iter()
+                .map(|s| s.folds.as_ref())
+                .collect::<Option<Vec<_>>>()
+                .map(|views| FoldBatch::new(&views, device)),
         }
     }
 

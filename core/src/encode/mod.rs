@@ -9,12 +9,18 @@
 //! current (latest) event and the history is padded on the left.
 
 mod batch;
+mod folds;
 mod sessions;
+mod text;
+mod time;
 mod vocab;
 
-pub use batch::{Batch, Padding, SessionBatch};
+pub use batch::{Batch, FoldBatch, Padding, SessionBatch};
+pub use folds::{FoldView, FoldedMerchant, PAYMENT_NUMERIC};
 pub(crate) use sessions::week_and_month_day;
 pub use sessions::{SessionView, split_sessions};
+pub use text::text_token_ids;
+pub use time::{TIME_FEATURES, periodic_time};
 pub use vocab::{OOV, PAD, Vocab};
 
 use crate::error::{Error, Result};
@@ -75,6 +81,8 @@ pub struct Encoder {
     pub scale_by: Vec<Option<usize>>,
     /// Also encode the session view ([`SessionView`], HUIHEN's input).
     pub session_view: bool,
+    /// Also encode the fold view ([`FoldView`], LBSF's input).
+    pub fold_view: bool,
 }
 
 /// One encoded session, host side (no tensors yet).
@@ -96,6 +104,8 @@ pub struct EncodedSession {
     pub slot_event: Vec<Option<usize>>,
     /// The session view (HUIHEN), when the encoder makes it.
     pub sessions: Option<SessionView>,
+    /// The fold view (LBSF), when the encoder makes it.
+    pub folds: Option<FoldView>,
 }
 
 /// Writes one event's `F` feature slots: what every view of a session shares.
@@ -250,6 +260,7 @@ impl Encoder {
             profile_stats,
             scale_by,
             session_view: false,
+            fold_view: false,
         })
     }
 
@@ -391,6 +402,7 @@ impl Encoder {
             sessions: self
                 .session_view
                 .then(|| SessionView::of(session, &self.schema.sessions, &slots)),
+            folds: self.fold_view.then(|| FoldView::of(session, self)),
         }
     }
 

@@ -11,6 +11,7 @@
 //! day of the month (1 … 31), in UTC; 0 marks padding.
 
 use super::EventSlots;
+use super::time::Civil;
 use crate::schema::{Session, SessionSplit};
 use std::ops::Range;
 
@@ -54,20 +55,10 @@ pub fn split_sessions(ts: &[f64], split: &SessionSplit) -> Vec<Range<usize>> {
     sessions.split_off(drop)
 }
 
-/// Weekday (1 = Monday … 7) and day of the month (1 … 31) of Unix time `ts` (seconds, UTC), by
-/// the civil-from-days algorithm of H. Hinnant's "chrono-Compatible Low-Level Date Algorithms".
+/// Weekday (1 = Monday … 7) and day of the month (1 … 31) of Unix time `ts` (seconds, UTC).
 pub(crate) fn week_and_month_day(ts: f64) -> (i64, i64) {
-    let days = (ts / 86_400.0).floor() as i64;
-    // 1970-01-01 was a Thursday (weekday 4)
-    let weekday = (days + 3).rem_euclid(7) + 1;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    (weekday, day)
+    let c = Civil::of(ts);
+    (c.weekday, c.day)
 }
 
 impl SessionView {

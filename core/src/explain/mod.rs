@@ -12,6 +12,9 @@ pub const TOP_EVENTS: usize = 3;
 /// How many fields [`Explanation::top_fields`] lists.
 pub const TOP_FIELDS: usize = 3;
 
+/// How many merchants [`Explanation::top_merchants`] lists.
+pub const TOP_MERCHANTS: usize = 3;
+
 /// A session's explanation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Explanation {
@@ -34,6 +37,27 @@ pub struct Explanation {
     /// per kept behavior session, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sessions: Vec<SessionWeights>,
+    /// Named per-merchant weights of the models that read the fold view (LBSF): one entry per
+    /// kept merchant, in the fold's rank order (most payments first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merchants: Vec<MerchantWeights>,
+    /// Up to [`TOP_MERCHANTS`] merchants (indices into `merchants`) with the highest mean
+    /// weight, highest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_merchants: Vec<usize>,
+}
+
+/// One merchant's weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MerchantWeights {
+    /// The merchant's name (`None` for the payments that had none).
+    pub name: Option<String>,
+    /// Its kept payments (indices into the session's time-ordered events), oldest first.
+    pub events: Vec<usize>,
+    /// Named weights of the merchant (`cls_attention`).
+    pub weights: BTreeMap<String, f32>,
+    /// Named weights of its payments (`payment_attention`), aligned with `events`.
+    pub payment_weights: BTreeMap<String, Vec<f32>>,
 }
 
 /// One behavior session's weights.
@@ -154,6 +178,61 @@ impl Explanation {
     }
 }
 
+impl Explanation {
+    /// Add one user's row of each named `[B, M]` merchant weight matrix and of each named
+    /// `[B, M·P]` payment weight matrix (the slots of its fold view; padded slots are skipped).
+    pub fn with_merchants(
+        mut self,
+        encoded: &EncodedSession,
+        merchant_rows: &[(&str, &[f32])],
+        payment_rows: &[(&str, &[f32])],
+    ) -> Self {
+        let (Some(view), Some((_, first))) = (&encoded.folds, merchant_rows.first()) else {
+            return self;
+        };
+        let m = first.len();
+        self.merchants = view
+            .merchants
+            .iter()
+            .enumerate()
+            .map(|(k, merchant)| {
+                let kept = merchant.events.len();
+                MerchantWeights {
+                    name: merchant.name.clone(),
+                    events: merchant.events.clone(),
+                    weights: merchant_rows
+                        .iter()
+                        .map(|(name, row)| (name.to_string(), row[k]))
+                        .collect(),
+                    payment_weights: payment_rows
+                        .iter()
+                        .map(|(name, row)| {
+                            // payments are right-aligned in their merchant's `P` slots
+                            let p = row.len() / m.max(1);
+                            let slots = &row[k * p..(k + 1) * p];
+                            (name.to_string(), slots[p.saturating_sub(kept)..].to_vec())
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut order: Vec<(usize, f32)> = self
+            .merchants
+            .iter()
+            .enumerate()
+            .map(|(k, w)| (k, w.weights.values().sum::<f32>() / w.weights.len() as f32))
+            .collect();
+        // highest first; among equal weights the higher-ranked merchant
+        order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        self.top_merchants = order
+            .into_iter()
+            .take(TOP_MERCHANTS)
+            .map(|(k, _)| k)
+            .collect();
+        self
+    }
+}
+
 /// The [`TOP_EVENTS`] events of highest weight; among equal weights the most recent first.
 fn top(mut weighted: Vec<(usize, f32)>) -> Vec<usize> {
     weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
@@ -161,14 +240,17 @@ fn top(mut weighted: Vec<(usize, f32)>) -> Vec<usize> {
 }
 
 /// How often explanations point at planted events.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlantedHitRate {
-    /// Sessions evaluated (with at least one planted event among their weighted events).
+    /// Sessions evaluated (with at least one planted event among their weighted events, or
+    /// one planted merchant among their merchants).
     pub sessions: usize,
-    /// Share whose top-k events include a planted one.
+    /// Share whose top-k events (merchants) include a planted one.
     pub hit_rate: f64,
     /// Expected share for k events drawn at random from the same weighted events.
     pub random_rate: f64,
+    /// What was ranked: `event` or `merchant`.
+    pub level: String,
 }
 
 /// `C(n, k)` as a float.
@@ -179,39 +261,58 @@ fn choose(n: usize, k: usize) -> f64 {
     (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
 }
 
-/// Compare explanations with planted ground truth over the given sessions (those with
-/// per-event weights; `None` when there are none).
+/// Compare explanations with planted ground truth over the given sessions: for models with
+/// merchant weights, whether a planted merchant (one with a planted payment) is among the top
+/// `k` merchants; otherwise whether a planted event is among the top `k` events. Sessions
+/// without weights or without anything planted are skipped (`None` when none is left).
 pub fn planted_hit_rate<'a>(
     items: impl IntoIterator<Item = (&'a Session, &'a Explanation)>,
     k: usize,
 ) -> Option<PlantedHitRate> {
     let (mut n, mut hits, mut random) = (0usize, 0usize, 0.0f64);
-    for (session, exp) in items.into_iter().filter(|(_, exp)| !exp.weights.is_empty()) {
+    let mut level = "event";
+    let mut count = |h: usize, p: usize, hit: bool| {
+        if p > 0 {
+            n += 1;
+            hits += hit as usize;
+            let draw = k.min(h);
+            random += 1.0 - choose(h - p, draw) / choose(h, draw);
+        }
+    };
+    for (session, exp) in items {
+        if !exp.merchants.is_empty() {
+            // a merchant is planted when one of its kept payments is
+            let planted: Vec<bool> = exp
+                .merchants
+                .iter()
+                .map(|m| m.events.iter().any(|&e| session.events[e].planted))
+                .collect();
+            let hit = exp.top_merchants.iter().take(k).any(|&m| planted[m]);
+            level = "merchant";
+            count(planted.len(), planted.iter().filter(|&&p| p).count(), hit);
+            continue;
+        }
+        if exp.weights.is_empty() {
+            continue;
+        }
         let h = exp.events.len();
         let p = exp
             .events
             .iter()
             .filter(|&&e| session.events[e].planted)
             .count();
-        if p == 0 {
-            continue;
-        }
-        n += 1;
-        if exp
+        let hit = exp
             .top_events
             .iter()
             .take(k)
-            .any(|&e| session.events[e].planted)
-        {
-            hits += 1;
-        }
-        let draw = k.min(h);
-        random += 1.0 - choose(h - p, draw) / choose(h, draw);
+            .any(|&e| session.events[e].planted);
+        count(h, p, hit);
     }
     (n > 0).then(|| PlantedHitRate {
         sessions: n,
         hit_rate: hits as f64 / n as f64,
         random_rate: random / n as f64,
+        level: level.into(),
     })
 }
 
@@ -230,6 +331,7 @@ mod tests {
             label: None,
             slot_event: slots,
             sessions: None,
+            folds: None,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod baselines;
 pub mod difm;
 pub mod huihen;
 pub mod layers;
+pub mod lbsf;
 pub mod nhfm;
 #[cfg(test)]
 mod test_sessions;
@@ -20,6 +21,7 @@ use baselines::{
 use burn::prelude::*;
 use difm::{Difm, DifmConfig, DifmVariant};
 use huihen::{Huihen, HuihenConfig, HuihenVariant};
+use lbsf::{Lbsf, LbsfConfig};
 use nhfm::{Nhfm, NhfmConfig, NhfmVariant};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -34,6 +36,8 @@ pub enum ModelSpec {
     Difm(DifmVariant),
     /// HUIHEN or one of its ablations.
     Huihen(HuihenVariant),
+    /// LBSF.
+    Lbsf,
     /// Baseline: logistic regression.
     Lr,
     /// Baseline: MLP over concatenated embeddings.
@@ -56,7 +60,7 @@ pub enum ModelSpec {
 
 impl ModelSpec {
     /// Every model and variant, in display order.
-    pub const ALL: [ModelSpec; 20] = [
+    pub const ALL: [ModelSpec; 21] = [
         ModelSpec::Nhfm(NhfmVariant::Full),
         ModelSpec::Nhfm(NhfmVariant::Alpha),
         ModelSpec::Nhfm(NhfmVariant::Beta),
@@ -68,6 +72,7 @@ impl ModelSpec {
         ModelSpec::Huihen(HuihenVariant::NoPretrain),
         ModelSpec::Huihen(HuihenVariant::NoTimeGate),
         ModelSpec::Huihen(HuihenVariant::Gru),
+        ModelSpec::Lbsf,
         ModelSpec::Lr,
         ModelSpec::Dnn,
         ModelSpec::WideDeep,
@@ -93,6 +98,7 @@ impl ModelSpec {
             ModelSpec::Huihen(HuihenVariant::NoPretrain) => "huihen-no-pretrain",
             ModelSpec::Huihen(HuihenVariant::NoTimeGate) => "huihen-no-time-gate",
             ModelSpec::Huihen(HuihenVariant::Gru) => "huihen-gru",
+            ModelSpec::Lbsf => "lbsf",
             ModelSpec::Lr => "lr",
             ModelSpec::Dnn => "dnn",
             ModelSpec::WideDeep => "wide-deep",
@@ -105,18 +111,30 @@ impl ModelSpec {
         }
     }
 
-    /// The paper's Adam learning rate: 1e-3 for HUIHEN (§5.2), 5e-4 for NHFM, DIFM and the
-    /// baselines trained alongside them (DIFM §4.3).
+    /// The paper's learning rate: 1e-3 for HUIHEN (§5.2), 2e-4 for LBSF (§V-C), 5e-4 for NHFM,
+    /// DIFM and the baselines trained alongside them (DIFM §4.3).
     pub fn learning_rate(self) -> f64 {
         match self {
             ModelSpec::Huihen(_) => 1e-3,
+            ModelSpec::Lbsf => 2e-4,
             _ => 5e-4,
         }
+    }
+
+    /// Whether the paper trains with AdamW (decoupled weight decay, LBSF §V-C) rather than Adam
+    /// with L2.
+    pub fn decoupled_weight_decay(self) -> bool {
+        matches!(self, ModelSpec::Lbsf)
     }
 
     /// Whether the model reads the encoder's session view (HUIHEN).
     pub fn needs_session_view(self) -> bool {
         matches!(self, ModelSpec::Huihen(_))
+    }
+
+    /// Whether the model reads the encoder's fold view (LBSF).
+    pub fn needs_fold_view(self) -> bool {
+        matches!(self, ModelSpec::Lbsf)
     }
 }
 
@@ -155,6 +173,8 @@ pub enum ModelConfig {
     Difm(DifmConfig),
     /// HUIHEN.
     Huihen(HuihenConfig),
+    /// LBSF.
+    Lbsf(LbsfConfig),
     /// Logistic regression.
     Lr(LrConfig),
     /// DNN.
@@ -186,6 +206,7 @@ impl ModelConfig {
             ModelSpec::Huihen(v) => {
                 ModelConfig::Huihen(HuihenConfig::for_encoder(encoder).with_variant(v))
             }
+            ModelSpec::Lbsf => ModelConfig::Lbsf(LbsfConfig::for_encoder(encoder)),
             ModelSpec::Lr => ModelConfig::Lr(LrConfig::new(n)),
             ModelSpec::Dnn => ModelConfig::Dnn(DnnConfig::new(n, slots)),
             ModelSpec::WideDeep => ModelConfig::WideDeep(WideDeepConfig::new(n, slots)),
@@ -206,6 +227,7 @@ impl ModelConfig {
             ModelConfig::Nhfm(c) => ModelSpec::Nhfm(c.variant),
             ModelConfig::Difm(c) => ModelSpec::Difm(c.variant),
             ModelConfig::Huihen(c) => ModelSpec::Huihen(c.variant),
+            ModelConfig::Lbsf(_) => ModelSpec::Lbsf,
             ModelConfig::Lr(_) => ModelSpec::Lr,
             ModelConfig::Dnn(_) => ModelSpec::Dnn,
             ModelConfig::WideDeep(_) => ModelSpec::WideDeep,
@@ -255,10 +277,33 @@ impl ModelConfig {
                 )));
             }
         }
+        if let ModelConfig::Lbsf(c) = self {
+            let fold = &encoder.schema.merchants;
+            if !encoder.fold_view
+                || fold.merchant.is_none()
+                || (c.max_payments, c.text_buckets) != (fold.max_payments, fold.text_buckets)
+            {
+                return Err(Error::Model(format!(
+                    "LBSF expects the fold view by a merchant field with {} payments per merchant and {} text buckets, but the encoder gives {}, merchant field {:?}, {} payments and {} buckets (set [merchants] merchant = \"<field>\" in the schema)",
+                    c.max_payments,
+                    c.text_buckets,
+                    if encoder.fold_view {
+                        "a fold view"
+                    } else {
+                        "no fold view"
+                    },
+                    fold.merchant,
+                    fold.max_payments,
+                    fold.text_buckets
+                )));
+            }
+        }
         let (n, slots) = match self {
             ModelConfig::Nhfm(c) => (c.num_features, None),
             ModelConfig::Difm(c) => (c.num_features, None),
             ModelConfig::Huihen(c) => (c.num_features, None),
+            // reads the fold view only, checked above
+            ModelConfig::Lbsf(_) => return Ok(()),
             ModelConfig::Lr(c) => (c.num_features, None),
             ModelConfig::Dnn(c) => (c.num_features, Some(c.num_slots)),
             ModelConfig::WideDeep(c) => (c.num_features, Some(c.num_slots)),
@@ -290,6 +335,7 @@ impl ModelConfig {
             ModelConfig::Nhfm(c) => Model::Nhfm(c.init(device)),
             ModelConfig::Difm(c) => Model::Difm(c.init(device)),
             ModelConfig::Huihen(c) => Model::Huihen(c.init(device)),
+            ModelConfig::Lbsf(c) => Model::Lbsf(c.init(device)),
             ModelConfig::Lr(c) => Model::Lr(c.init(device)),
             ModelConfig::Dnn(c) => Model::Dnn(c.init(device)),
             ModelConfig::WideDeep(c) => Model::WideDeep(c.init(device)),
@@ -315,6 +361,8 @@ pub enum Model {
     Difm(Difm),
     /// HUIHEN.
     Huihen(Huihen),
+    /// LBSF.
+    Lbsf(Lbsf),
     /// Logistic regression.
     Lr(Lr),
     /// DNN.
@@ -349,8 +397,9 @@ impl Model {
 }
 
 /// Named explanation weights: per history event (`[B, T−1]` over the slots `0..T−1`, 0 on
-/// padding), per event field (`[B, F]` over the encoder's event field slots) or per behavior
-/// session (`[B, S]` over the session view's slots).
+/// padding), per event field (`[B, F]` over the encoder's event field slots), per behavior
+/// session (`[B, S]` over the session view's slots), per merchant (`[B, M]` over the fold
+/// view's merchant slots) or per folded payment (`[B, M·P]`).
 #[derive(Debug, Clone)]
 pub struct NamedWeights {
     /// Name from the paper (`alpha`, `beta`, `field_importance`, …).
@@ -377,6 +426,10 @@ pub struct ModelOutput {
     pub field_weights: Vec<NamedWeights>,
     /// Named per-session weights, `[B, S]` each.
     pub session_weights: Vec<NamedWeights>,
+    /// Named per-merchant weights, `[B, M]` each.
+    pub merchant_weights: Vec<NamedWeights>,
+    /// Named per-payment weights of the fold view, `[B, M·P]` each.
+    pub payment_weights: Vec<NamedWeights>,
 }
 
 impl ModelOutput {
@@ -387,6 +440,8 @@ impl ModelOutput {
             event_weights: vec![],
             field_weights: vec![],
             session_weights: vec![],
+            merchant_weights: vec![],
+            payment_weights: vec![],
         }
     }
 }
@@ -402,6 +457,8 @@ impl Model {
                     event_weights: named([("alpha", out.alpha), ("beta", out.beta)]),
                     field_weights: vec![],
                     session_weights: vec![],
+                    merchant_weights: vec![],
+                    payment_weights: vec![],
                 }
             }
             Model::Difm(m) => {
@@ -411,6 +468,8 @@ impl Model {
                     event_weights: named([("event_importance", out.event_importance)]),
                     field_weights: named([("field_importance", out.field_importance)]),
                     session_weights: vec![],
+                    merchant_weights: vec![],
+                    payment_weights: vec![],
                 }
             }
             Model::Huihen(m) => {
@@ -424,6 +483,16 @@ impl Model {
                         ("time_gate", out.session_time_gate),
                         ("update_gate", out.session_update_gate),
                     ]),
+                    merchant_weights: vec![],
+                    payment_weights: vec![],
+                }
+            }
+            Model::Lbsf(m) => {
+                let out = m.forward(batch);
+                ModelOutput {
+                    merchant_weights: named([("cls_attention", Some(out.merchant_attention))]),
+                    payment_weights: named([("payment_attention", Some(out.payment_attention))]),
+                    ..ModelOutput::logits_only(out.logits)
                 }
             }
             Model::Lr(m) => ModelOutput::logits_only(m.forward(batch)),

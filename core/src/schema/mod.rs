@@ -168,6 +168,46 @@ impl Default for SessionSplit {
     }
 }
 
+/// How the fold view groups a user's payments by merchant (LBSF §IV-B and §V-C; the defaults
+/// are the paper's where it gives one).
+///
+/// Merchants are ranked by their number of payments (most first), ties broken by the most
+/// recent payment (latest first), then by name; the top `max_merchants` are kept. The paper
+/// pre-selects 74 merchants per user without saying by what; the count is the order that keeps
+/// the merchants a user's history is mostly made of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MerchantFold {
+    /// The event field (categorical or text) naming the merchant; required by LBSF.
+    pub merchant: Option<String>,
+    /// The event field (categorical or text) describing the payment.
+    pub description: Option<String>,
+    /// The event numeric field holding the amount.
+    pub amount: Option<String>,
+    /// `M`: merchants kept per user (the paper: 74).
+    pub max_merchants: usize,
+    /// The most recent this many payments of each merchant are kept.
+    pub max_payments: usize,
+    /// Hash buckets of the character n-gram text encoder.
+    pub text_buckets: usize,
+    /// At most this many tokens (words and character trigrams) are read from one text.
+    pub text_tokens: usize,
+}
+
+impl Default for MerchantFold {
+    fn default() -> Self {
+        Self {
+            merchant: None,
+            description: None,
+            amount: None,
+            max_merchants: 74,
+            max_payments: 32,
+            text_buckets: 4096,
+            text_tokens: 32,
+        }
+    }
+}
+
 fn default_session_id() -> String {
     "id".into()
 }
@@ -216,6 +256,9 @@ pub struct Schema {
     /// The session view (HUIHEN): how behaviors are split into sessions.
     #[serde(default)]
     pub sessions: SessionSplit,
+    /// The fold view (LBSF): how payments are grouped by merchant.
+    #[serde(default)]
+    pub merchants: MerchantFold,
 }
 
 /// Name of the derived hour-of-day field.
@@ -226,6 +269,8 @@ pub const LOG_GAP: &str = "log_gap";
 pub const SYNTHETIC_SCHEMA_TOML: &str = include_str!("synthetic.toml");
 /// The embedded schema of the synthetic credit scenario (HUIHEN's default data).
 pub const CREDIT_SCHEMA_TOML: &str = include_str!("credit.toml");
+/// The embedded schema of the synthetic payments scenario (LBSF's default data).
+pub const PAYMENTS_SCHEMA_TOML: &str = include_str!("payments.toml");
 
 impl Schema {
     /// Parse a schema from TOML text and validate it.
@@ -264,6 +309,11 @@ impl Schema {
     /// The schema of the synthetic credit scenario (`native gen --scenario credit`).
     pub fn credit_default() -> Self {
         Self::from_toml(CREDIT_SCHEMA_TOML).expect("embedded credit schema is valid")
+    }
+
+    /// The schema of the synthetic payments scenario (`native gen --scenario payments`).
+    pub fn payments_default() -> Self {
+        Self::from_toml(PAYMENTS_SCHEMA_TOML).expect("embedded payments schema is valid")
     }
 
     /// Check names are unique and non-empty and limits are sane.
@@ -318,6 +368,7 @@ impl Schema {
             }
         }
         self.sessions.validate(&self.profile)?;
+        self.merchants.validate(&self.event)?;
         if self.event.categorical.is_empty() && self.event.numeric.is_empty() && !self.time_features
         {
             return Err(Error::Schema(
@@ -363,6 +414,44 @@ impl SessionSplit {
                 return bad(format!(
                     "item_fields names `{f}`, which is not a categorical or numeric profile field"
                 ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MerchantFold {
+    fn validate(&self, event: &FieldGroup) -> Result<()> {
+        let bad = |m: String| Err(Error::Schema(format!("[merchants] {m}")));
+        let words = |name: &str| {
+            event.categorical.iter().any(|f| f.name == name)
+                || event.text.iter().any(|f| f.name == name)
+        };
+        for (key, field) in [
+            ("merchant", &self.merchant),
+            ("description", &self.description),
+        ] {
+            if let Some(name) = field
+                && !words(name)
+            {
+                return bad(format!(
+                    "{key} = `{name}` is not an event categorical or text field"
+                ));
+            }
+        }
+        if let Some(name) = &self.amount
+            && !event.numeric.iter().any(|f| &f.name == name)
+        {
+            return bad(format!("amount = `{name}` is not an event numeric field"));
+        }
+        for (name, v, max) in [
+            ("max_merchants", self.max_merchants, 1000),
+            ("max_payments", self.max_payments, 4096),
+            ("text_buckets", self.text_buckets, 1 << 22),
+            ("text_tokens", self.text_tokens, 1024),
+        ] {
+            if !(1..=max).contains(&v) {
+                return bad(format!("{name} must be between 1 and {max}, got {v}"));
             }
         }
         Ok(())

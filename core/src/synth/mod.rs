@@ -15,6 +15,7 @@
 //! Field order follows `schema/synthetic.toml`.
 
 pub mod credit;
+pub mod payments;
 
 use crate::schema::{Event, FieldValues, Schema, Session, session_to_json};
 use rand::rngs::SmallRng;

@@ -4,6 +4,7 @@ use seqrisk_core::artifact::Artifact;
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
+use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
 use seqrisk_core::synth::{SynthConfig, generate};
 use seqrisk_native::train::{TrainOptions, TrainOutcome, train};
 use std::sync::{Arc, OnceLock};
@@ -22,9 +23,10 @@ pub fn schema() -> Schema {
 }
 
 /// The models the cross-crate tests train: NHFM (index 0), DIFM (1), the GBDT baseline (2,
-/// whose trees live in the artifact header rather than in the weights) and HUIHEN (3, on the
-/// credit scenario, pretrained on its older population).
-pub const MODELS: [&str; 4] = ["nhfm", "difm", "gbdt", "huihen"];
+/// whose trees live in the artifact header rather than in the weights), HUIHEN (3, on the
+/// credit scenario, pretrained on its older population) and LBSF (4, on the payments
+/// scenario).
+pub const MODELS: [&str; 5] = ["nhfm", "difm", "gbdt", "huihen", "lbsf"];
 
 /// The shared NHFM.
 pub fn trained() -> &'static Trained {
@@ -32,9 +34,10 @@ pub fn trained() -> &'static Trained {
 }
 
 /// [`MODELS`]`[i]` on 1,500 synthetic sessions (HUIHEN: 600 credit applicants and 3,000 older
-/// ones), two epochs: small, but a real training run.
+/// ones; LBSF: 300 users with about 150 payments each), two epochs: small, but a real training
+/// run.
 pub fn trained_model(i: usize) -> &'static Trained {
-    static CELLS: [OnceLock<Trained>; 4] = [const { OnceLock::new() }; 4];
+    static CELLS: [OnceLock<Trained>; MODELS.len()] = [const { OnceLock::new() }; MODELS.len()];
     CELLS[i].get_or_init(|| {
         let model = MODELS[i].parse::<ModelSpec>().expect("a known model");
         let (schema, sessions, old) = if model.needs_session_view() {
@@ -49,6 +52,14 @@ pub fn trained_model(i: usize) -> &'static Trained {
                 data.users,
                 Some(Arc::new(data.old_users)),
             )
+        } else if model.needs_fold_view() {
+            let users = generate_payments(PaymentsConfig {
+                users: 300,
+                median_payments: 150.0,
+                seed: 7,
+                ..Default::default()
+            });
+            (Schema::payments_default(), users, None)
         } else {
             let data = generate(SynthConfig {
                 sessions: 1500,

@@ -28,7 +28,8 @@ pub fn fixture() -> &'static Fixture {
 
 /// The same for [`common::MODELS`]`[i]`.
 pub fn model_fixture(i: usize) -> &'static Fixture {
-    static CELLS: [OnceLock<Fixture>; 4] = [const { OnceLock::new() }; 4];
+    static CELLS: [OnceLock<Fixture>; common::MODELS.len()] =
+        [const { OnceLock::new() }; common::MODELS.len()];
     CELLS[i].get_or_init(|| {
         let t = common::trained_model(i);
         let sessions: Vec<_> = t.sessions.iter().rev().take(200).cloned().collect();
@@ -74,7 +75,8 @@ pub fn report(runtime: Runtime) -> &'static Value {
 /// The Node driver's report on the fixture of [`common::MODELS`]`[i]` (`i ≥ 1`; the NHFM one is
 /// [`report`]`(Runtime::Node)`).
 pub fn model_node_report(i: usize) -> &'static Value {
-    static CELLS: [OnceLock<Value>; 4] = [const { OnceLock::new() }; 4];
+    static CELLS: [OnceLock<Value>; common::MODELS.len()] =
+        [const { OnceLock::new() }; common::MODELS.len()];
     CELLS[i].get_or_init(|| drive("node", model_fixture(i)))
 }
 

@@ -80,6 +80,36 @@ fn native_and_wasm_huihen_scores_agree_on_200_sessions() {
     assert!(worst <= 1e-5, "session weights differ by {worst}");
 }
 
+/// LBSF on the payments scenario: the fold view (merchant ranking, text hashing, periodic
+/// time) is built by the same encoder in wasm, and the merchant explanations agree too.
+#[test]
+fn native_and_wasm_lbsf_scores_agree_on_200_sessions() {
+    let report = js::model_node_report(4);
+    assert_eq!(report["model"], "lbsf");
+    let f = js::model_fixture(4);
+    let delta = js::max_delta_of(f, &report["results"], 1e-5);
+    eprintln!("LBSF native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
+    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    let mut worst = 0f64;
+    for (n, r) in f.native.iter().zip(report["results"].as_array().unwrap()) {
+        let x = &r["explanation"];
+        let theirs = x["merchants"].as_array().unwrap();
+        assert_eq!(theirs.len(), n.explanation.merchants.len(), "{}", n.id);
+        assert!(!theirs.is_empty(), "{} has merchants", n.id);
+        assert_eq!(
+            x["top_merchants"],
+            serde_json::json!(n.explanation.top_merchants)
+        );
+        for (a, b) in n.explanation.merchants.iter().zip(theirs) {
+            assert_eq!(b["name"], serde_json::json!(a.name));
+            assert_eq!(b["events"], serde_json::json!(a.events));
+            let w = b["weights"]["cls_attention"].as_f64().unwrap();
+            worst = worst.max((w - f64::from(a.weights["cls_attention"])).abs());
+        }
+    }
+    assert!(worst <= 1e-5, "merchant weights differ by {worst}");
+}
+
 #[test]
 fn node_errors_are_js_errors_naming_the_field() {
     let report = js::report(Runtime::Node);

@@ -56,6 +56,7 @@ pub(crate) mod fixture {
             label: None,
             slot_event: vec![Some(0), Some(1)],
             sessions: None,
+            folds: None,
         };
         Batch::new(&[&s], device)
     }

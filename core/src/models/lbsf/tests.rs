@@ -1,0 +1,147 @@
+use super::*;
+use crate::encode::{EncodedSession, Encoder};
+use crate::schema::{Schema, Session};
+use crate::synth::payments::{PaymentsConfig, generate_payments};
+
+/// 12 synthetic users with long payment histories and an encoder with a small fold.
+fn users() -> (Encoder, Vec<Session>) {
+    let mut schema = Schema::payments_default();
+    schema.merchants.max_merchants = 12;
+    schema.merchants.max_payments = 6;
+    let users = generate_payments(PaymentsConfig {
+        users: 12,
+        median_payments: 120.0,
+        ..Default::default()
+    });
+    let refs: Vec<&Session> = users.iter().collect();
+    let mut encoder = Encoder::fit(&schema, &refs).unwrap();
+    encoder.fold_view = true;
+    (encoder, users)
+}
+
+fn small_model(encoder: &Encoder) -> Lbsf {
+    LbsfConfig::for_encoder(encoder)
+        .with_d_model(16)
+        .with_n_heads(4)
+        .with_d_ff(32)
+        .init(&Device::flex())
+}
+
+fn forward(model: &Lbsf, encoder: &Encoder, users: &[&Session]) -> LbsfOutput {
+    let encoded: Vec<EncodedSession> = users.iter().map(|s| encoder.encode(s)).collect();
+    let refs: Vec<&EncodedSession> = encoded.iter().collect();
+    model.forward(&crate::encode::Batch::new(&refs, &Device::flex()))
+}
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+/// A user alone, and the same user in a batch whose other users need more merchant slots and
+/// more payment slots: the padding changes nothing.
+#[test]
+fn padded_merchants_and_payments_change_no_score() {
+    let (encoder, users) = users();
+    let model = small_model(&encoder);
+    // a user with few merchants, cut to 2 payments each, next to full users
+    let mut few = users[0].clone();
+    let keep: Vec<String> = {
+        let view = encoder.encode(&few).folds.unwrap();
+        view.merchants
+            .iter()
+            .take(3)
+            .filter_map(|m| m.name.clone())
+            .collect()
+    };
+    few.events.retain(|e| {
+        e.values.categorical[0]
+            .as_ref()
+            .is_some_and(|m| keep.contains(m))
+    });
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    few.events.retain(|e| {
+        let n = seen
+            .entry(e.values.categorical[0].clone().unwrap())
+            .or_default();
+        *n += 1;
+        *n <= 2
+    });
+    let alone = values(forward(&model, &encoder, &[&few]).logits);
+    let batch: Vec<&Session> = std::iter::once(&few).chain(users.iter().skip(1)).collect();
+    let out = forward(&model, &encoder, &batch);
+    let together = values(out.logits);
+    assert!(
+        (alone[0] - together[0]).abs() < 1e-5,
+        "{alone:?} vs {}",
+        together[0]
+    );
+    // the batch really is padded for this user: 12 merchant slots of 6 payments
+    assert_eq!(out.merchant_attention.dims(), [batch.len(), 12]);
+    assert_eq!(out.payment_attention.dims(), [batch.len(), 12 * 6]);
+}
+
+/// The [CLS] attention sums to one over each user's real merchants and is 0 on padding; each
+/// real merchant's payment attention sums to one over its real payments.
+#[test]
+fn attention_sums_to_one_over_real_merchants_and_payments() {
+    let (encoder, users) = users();
+    let model = small_model(&encoder);
+    let mut short = users[3].clone();
+    short.events.truncate(4);
+    let batch: Vec<&Session> = vec![&users[0], &short, &users[1]];
+    let out = forward(&model, &encoder, &batch);
+    let (m, p) = (12, 6);
+    let cls = values(out.merchant_attention);
+    let pay = values(out.payment_attention);
+    for (u, user) in batch.iter().enumerate() {
+        let view = encoder.encode(user).folds.unwrap();
+        let row = &cls[u * m..(u + 1) * m];
+        let real = view.merchants.len();
+        let sum: f32 = row[..real].iter().sum();
+        assert!((sum - 1.0).abs() < 1e-5, "user {u}: {sum}");
+        assert!(row[real..].iter().all(|&w| w == 0.0), "{row:?}");
+        for (k, merchant) in view.merchants.iter().enumerate() {
+            let slots = &pay[(u * m + k) * p..(u * m + k + 1) * p];
+            let kept = merchant.events.len();
+            let sum: f32 = slots[p - kept..].iter().sum();
+            assert!((sum - 1.0).abs() < 1e-5, "user {u} merchant {k}: {slots:?}");
+            assert!(slots[..p - kept].iter().all(|&w| w == 0.0), "{slots:?}");
+        }
+    }
+}
+
+/// Merchants are a set: the order of their slots does not change the score.
+#[test]
+fn merchant_order_does_not_matter() {
+    let (encoder, users) = users();
+    let model = small_model(&encoder);
+    let encoded = encoder.encode(&users[2]);
+    let mut reversed = encoded.clone();
+    if let Some(view) = reversed.folds.as_mut() {
+        view.merchants.reverse();
+    }
+    assert!(encoded.folds.as_ref().unwrap().merchants.len() >= 3);
+    let logit = |e: &EncodedSession| {
+        values(
+            model
+                .forward(&crate::encode::Batch::new(&[e], &Device::flex()))
+                .logits,
+        )[0]
+    };
+    assert!((logit(&encoded) - logit(&reversed)).abs() < 1e-5);
+}
+
+/// A user without payments still scores (the [CLS] token alone), with no merchant weights.
+#[test]
+fn user_without_payments_scores() {
+    let (encoder, users) = users();
+    let model = small_model(&encoder);
+    let mut empty = users[0].clone();
+    empty.events.clear();
+    let alone = forward(&model, &encoder, &[&empty]);
+    let logit = values(alone.logits)[0];
+    assert!(logit.is_finite());
+    assert!(values(alone.merchant_attention).iter().all(|&w| w == 0.0));
+    let with_others = values(forward(&model, &encoder, &[&empty, &users[1]]).logits);
+    assert!((with_others[0] - logit).abs() < 1e-5);
+}
