@@ -90,10 +90,25 @@ pub struct FoldBatch {
     pub payment_numeric: Tensor<4>,
     /// `[B, M, P]` 1 for a real payment.
     pub payment_mask: Tensor<3>,
-    /// `[N]` the real merchants, as indices `b·M + m` into the `B·M` merchant rows.
-    pub real_merchants: Tensor<1, Int>,
-    /// `N`: how many merchants are real.
-    pub num_real: usize,
+    /// The real merchants grouped by how many payment slots they need (known on the host), so
+    /// that the within-merchant layers run on each group's live slots only.
+    pub groups: Vec<MerchantGroup>,
+}
+
+/// Real merchants whose payments all fit in the last `len` payment slots.
+#[derive(Debug, Clone)]
+pub struct MerchantGroup {
+    /// `[n]` the merchants, as indices `b·M + m` into the `B·M` merchant rows.
+    pub rows: Tensor<1, Int>,
+    /// `n`.
+    pub count: usize,
+    /// Payment slots `P − len .. P` hold every payment of these merchants.
+    pub len: usize,
+}
+
+/// Slot counts of the merchant groups: powers of two from 4, and `P` itself.
+fn group_len(payments: usize, p: usize) -> usize {
+    payments.max(4).next_power_of_two().min(p)
 }
 
 /// The distinct texts of a batch: row 0 is the empty text.
@@ -146,11 +161,14 @@ impl FoldBatch {
         let mut payment_text = vec![0i64; b * m * p];
         let mut payment_numeric = vec![0f32; b * m * p * PAYMENT_NUMERIC];
         let mut payment_mask = vec![0f32; b * m * p];
-        let mut real = Vec::new();
+        let mut groups: std::collections::BTreeMap<usize, Vec<i64>> = Default::default();
         for (u, v) in views.iter().enumerate() {
             for (k, merchant) in v.merchants.iter().enumerate() {
                 let row = u * m + k;
-                real.push(row as i64);
+                groups
+                    .entry(group_len(merchant.events.len(), p))
+                    .or_default()
+                    .push(row as i64);
                 merchant_mask[row] = 1.0;
                 merchant_text[row] = table.row(&merchant.name_tokens);
                 let first = p - merchant.events.len();
@@ -176,7 +194,6 @@ impl FoldBatch {
         for (r, tokens) in table.iter().enumerate() {
             texts[r * g..r * g + tokens.len()].copy_from_slice(tokens);
         }
-        let num_real = real.len();
         let u = table.len();
         Self {
             texts: Tensor::from_data(TensorData::new(texts, [u, g]), device),
@@ -188,8 +205,17 @@ impl FoldBatch {
                 device,
             ),
             payment_mask: Tensor::from_data(TensorData::new(payment_mask, [b, m, p]), device),
-            real_merchants: Tensor::from_data(TensorData::new(real, [num_real]), device),
-            num_real,
+            groups: groups
+                .into_iter()
+                .map(|(len, rows)| {
+                    let count = rows.len();
+                    MerchantGroup {
+                        rows: Tensor::from_data(TensorData::new(rows, [count]), device),
+                        count,
+                        len,
+                    }
+                })
+                .collect(),
         }
     }
 }

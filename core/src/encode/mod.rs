@@ -15,7 +15,7 @@ mod text;
 mod time;
 mod vocab;
 
-pub use batch::{Batch, FoldBatch, Padding, SessionBatch};
+pub use batch::{Batch, FoldBatch, MerchantGroup, Padding, SessionBatch};
 pub use folds::{FoldView, FoldedMerchant, PAYMENT_NUMERIC};
 pub(crate) use sessions::week_and_month_day;
 pub use sessions::{SessionView, split_sessions};

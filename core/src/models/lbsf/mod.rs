@@ -15,7 +15,8 @@
 //!
 //! Merchants are a set: no position is given across them, so their slot order (the fold's
 //! ranking) cannot change a score. Padding payments and padding merchants are masked out of
-//! every attention and pooling, and only real merchants go through the within-merchant layer.
+//! every attention and pooling; only real merchants go through the within-merchant layer, in
+//! groups by how many payment slots they fill (4, 8, 16, … up to `P`), each on those slots only.
 //! Paper defaults (§V-C): `d` = 128, 4 heads, one layer per Transformer, AdamW 2e-4, batch 256,
 //! 10 epochs, `M` = 74. The paper does not give the feed-forward width; seqrisk uses `4d`, the
 //! original Transformer's ratio.
@@ -25,7 +26,7 @@ pub mod text_encoder;
 #[cfg(test)]
 mod tests;
 
-use crate::encode::{Batch, Encoder, FoldBatch, PAYMENT_NUMERIC};
+use crate::encode::{Batch, Encoder, FoldBatch, MerchantGroup, PAYMENT_NUMERIC};
 use crate::models::layers::{Mlp, MlpConfig, TransformerBlock, TransformerBlockConfig};
 use burn::module::{Initializer, Param};
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
@@ -151,14 +152,25 @@ impl Lbsf {
         let d = self.d_model;
         let device = folds.merchant_mask.device();
         let texts = self.text_encoder.forward(folds.texts.clone());
-        let (merchants, payment_attention) = if folds.num_real == 0 {
-            (
-                Tensor::zeros([b, m, d], &device),
-                Tensor::zeros([b, m * p], &device),
-            )
-        } else {
-            self.within_merchants(folds, texts, [b, m, p])
-        };
+        let mut merchants = Tensor::<2>::zeros([b * m, d], &device);
+        let mut payment_attention = Tensor::<2>::zeros([b * m, p], &device);
+        for group in &folds.groups {
+            let within = self.within_merchants(folds, texts.clone(), group, [b, m, p]);
+            merchants = merchants.select_assign(
+                0,
+                group.rows.clone(),
+                within.merchants,
+                IndexingUpdateOp::Add,
+            );
+            payment_attention = payment_attention.select_assign(
+                0,
+                group.rows.clone(),
+                within.payment_attention,
+                IndexingUpdateOp::Add,
+            );
+        }
+        let merchants = merchants.reshape([b, m, d]);
+        let payment_attention = payment_attention.reshape([b, m * p]);
         let merchant_padding = folds.merchant_mask.clone().equal_elem(0.0);
         // Eq. (4)
         let across = self
@@ -192,31 +204,36 @@ impl Lbsf {
         }
     }
 
-    /// §IV-C and Eq. (3) on the real merchants: `([B, M, d]` merchant embeddings, 0 on
-    /// padding; `[B, M·P]` payment attention`)`.
+    /// §IV-C and Eq. (3) on one group of real merchants, on its live payment slots only.
     fn within_merchants(
         &self,
         folds: &FoldBatch,
         texts: Tensor<2>,
+        group: &MerchantGroup,
         [b, m, p]: [usize; 3],
-    ) -> (Tensor<3>, Tensor<2>) {
-        let (n, d) = (folds.num_real, self.d_model);
+    ) -> Within {
+        let (n, l, d) = (group.count, group.len, self.d_model);
         let device = texts.device();
-        let real = folds.real_merchants.clone();
-        let rows = |t: Tensor<3, Int>| t.reshape([b * m, p]).select(0, real.clone());
+        let rows = group.rows.clone();
+        // the group's payments sit in the last `l` slots
+        let live = |t: Tensor<2, Int>| t.select(0, rows.clone()).narrow(1, p - l, l);
         let description = texts
             .clone()
-            .select(0, rows(folds.payment_text.clone()).reshape([n * p]))
-            .reshape([n, p, d]);
+            .select(
+                0,
+                live(folds.payment_text.clone().reshape([b * m, p])).reshape([n * l]),
+            )
+            .reshape([n, l, d]);
         let numeric = folds
             .payment_numeric
             .clone()
             .reshape([b * m, p, PAYMENT_NUMERIC])
-            .select(0, real.clone());
-        // slot j holds the (p − 1 − j)-th most recent payment
-        let positions: Vec<i64> = (0..p as i64).rev().collect();
+            .select(0, rows.clone())
+            .narrow(1, p - l, l);
+        // slot j of the live ones holds the (l − 1 − j)-th most recent payment
+        let positions: Vec<i64> = (0..l as i64).rev().collect();
         let positions = self.payment_position.forward(Tensor::<2, Int>::from_data(
-            TensorData::new(positions, [1, p]),
+            TensorData::new(positions, [1, l]),
             &device,
         ));
         let behaviors = self
@@ -227,7 +244,8 @@ impl Lbsf {
             .payment_mask
             .clone()
             .reshape([b * m, p])
-            .select(0, real.clone());
+            .select(0, rows.clone())
+            .narrow(1, p - l, l);
         let intra = self
             .intra_merchant
             .forward(behaviors, mask.clone().equal_elem(0.0));
@@ -239,24 +257,24 @@ impl Lbsf {
             / count.clone();
         let name = texts.select(
             0,
-            folds
-                .merchant_text
-                .clone()
-                .reshape([b * m])
-                .select(0, real.clone()),
+            folds.merchant_text.clone().reshape([b * m]).select(0, rows),
         );
-        let fused = self.fusion.forward(Tensor::cat(vec![pooled, name], 1));
-        let merchants = Tensor::<2>::zeros([b * m, d], &device)
-            .select_assign(0, real.clone(), fused, IndexingUpdateOp::Add)
-            .reshape([b, m, d]);
         // attention received per key, averaged over heads and real queries
         let received = (intra.attention.mean_dim(1).squeeze_dim::<3>(1) * mask.unsqueeze_dim(2))
             .sum_dim(1)
             .squeeze_dim::<2>(1)
             / count;
-        let payment_attention = Tensor::<2>::zeros([b * m, p], &device)
-            .select_assign(0, real, received, IndexingUpdateOp::Add)
-            .reshape([b, m * p]);
-        (merchants, payment_attention)
+        Within {
+            merchants: self.fusion.forward(Tensor::cat(vec![pooled, name], 1)),
+            payment_attention: Tensor::cat(vec![Tensor::zeros([n, p - l], &device), received], 1),
+        }
     }
+}
+
+/// One merchant group's share of the forward pass.
+struct Within {
+    /// `[n, d]` the merchants' fused embeddings.
+    merchants: Tensor<2>,
+    /// `[n, P]` their payments' attention, 0 on padding.
+    payment_attention: Tensor<2>,
 }
