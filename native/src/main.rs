@@ -209,7 +209,7 @@ impl Scenario {
     fn of(model: ModelSpec) -> Self {
         if model.needs_session_view() {
             Scenario::Credit
-        } else if model.needs_fold_view() {
+        } else if model.payment_view().is_some() {
             Scenario::Payments
         } else {
             Scenario::Fraud
@@ -348,7 +348,7 @@ struct MovielensArgs {
 struct FitOpts {
     /// Model to train: nhfm, difm, huihen, lbsf, an ablation (nhfm-alpha, nhfm-beta, difm-alpha,
     /// difm-beta, difm-same, huihen-no-pretrain, huihen-no-time-gate, huihen-gru) or a baseline
-    /// (lr, dnn, wide-deep, nfm, deepfm, afm, xdeepfm, lstm4fd, gbdt).
+    /// (lr, dnn, wide-deep, nfm, deepfm, afm, xdeepfm, lstm4fd, gbdt, flat-transformer).
     #[arg(long, default_value = "nhfm", value_parser = parse_kind)]
     model: ModelSpec,
     /// Maximum epochs.
@@ -883,6 +883,13 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
             )
         }
     };
+    if all && schema.merchants.merchant.is_none() {
+        // LBSF and its flat Transformer read payments with merchants
+        models.retain(|m| m.payment_view().is_none());
+        eprintln!(
+            "`all` leaves out LBSF and the flat Transformer: the schema names no merchant field"
+        );
+    }
     if all && old.is_none() {
         // HUIHEN is made for sessionized credit data with an older population to pretrain on
         models.retain(|m| !m.needs_session_view());

@@ -833,7 +833,7 @@ pub fn train(
     {
         bail!("--learning-rate must be a positive number, got {lr}");
     }
-    if opts.model.needs_fold_view() && schema.merchants.merchant.is_none() {
+    if opts.model.payment_view().is_some() && schema.merchants.merchant.is_none() {
         bail!(
             "{} folds payments by merchant: the schema needs `[merchants] merchant = \"<event field>\"` naming the merchant field (as `seqrisk gen --scenario payments` writes it)",
             opts.model
@@ -861,7 +861,7 @@ pub fn train(
         .collect();
     let mut encoder = Encoder::fit(schema, &fit_on)?;
     encoder.session_view = opts.model.needs_session_view();
-    encoder.fold_view = opts.model.needs_fold_view();
+    encoder.payment_view = opts.model.payment_view();
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
     let refs =
         |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };

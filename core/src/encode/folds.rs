@@ -18,6 +18,17 @@ use std::collections::HashMap;
 /// Numeric inputs per payment: the normalised amount, then [`TIME_FEATURES`].
 pub const PAYMENT_NUMERIC: usize = 1 + TIME_FEATURES;
 
+/// How the payments view is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PaymentView {
+    /// Folded by merchant (LBSF).
+    Folded,
+    /// Unfolded: the most recent `max_events` payments as one sequence under no merchant, each
+    /// payment's text its merchant's name and its description together (the flat baselines
+    /// that show what folding buys).
+    Flat,
+}
+
 /// One kept merchant of a user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoldedMerchant {
@@ -69,8 +80,8 @@ fn words(session: &Session, i: usize, field: Option<Words>) -> Option<&str> {
 }
 
 impl FoldView {
-    /// The fold view of `session` (events in time order, as the readers leave them).
-    pub(crate) fn of(session: &Session, encoder: &Encoder) -> Self {
+    /// The view of `session` (events in time order, as the readers leave them).
+    pub(crate) fn of(session: &Session, encoder: &Encoder, layout: PaymentView) -> Self {
         let schema = &encoder.schema;
         let fold: &MerchantFold = &schema.merchants;
         let merchant = words_field(schema, fold.merchant.as_deref());
@@ -79,13 +90,19 @@ impl FoldView {
             let j = schema.event.numeric.iter().position(|f| f.name == name)?;
             Some((j, &encoder.event_stats[j]))
         });
-        // one pass: the payments of each merchant, oldest first
+        let n = session.events.len();
+        // one pass: the payments of each merchant, oldest first (flat: all under no merchant)
         let mut by_merchant: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
-        for i in 0..session.events.len() {
-            by_merchant
-                .entry(words(session, i, merchant))
-                .or_default()
-                .push(i);
+        let (first, max_payments) = match layout {
+            PaymentView::Folded => (0, fold.max_payments),
+            PaymentView::Flat => (n.saturating_sub(schema.max_events), schema.max_events),
+        };
+        for i in first..n {
+            let key = match layout {
+                PaymentView::Folded => words(session, i, merchant),
+                PaymentView::Flat => None,
+            };
+            by_merchant.entry(key).or_default().push(i);
         }
         let mut ranked: Vec<(Option<&str>, Vec<usize>)> = by_merchant.into_iter().collect();
         let last_ts = |p: &[usize]| p.last().map_or(f64::MIN, |&i| session.events[i].ts);
@@ -97,9 +114,9 @@ impl FoldView {
         });
         ranked.truncate(fold.max_merchants);
         let mut view = FoldView::default();
-        let mut text_ids: HashMap<&str, u32> = HashMap::new();
+        let mut text_ids: HashMap<String, u32> = HashMap::new();
         for (name, payments) in ranked {
-            let kept = &payments[payments.len().saturating_sub(fold.max_payments)..];
+            let kept = &payments[payments.len().saturating_sub(max_payments)..];
             let mut m = FoldedMerchant {
                 name: name.map(str::to_string),
                 name_tokens: name.map_or_else(Vec::new, |n| {
@@ -119,12 +136,23 @@ impl FoldView {
                 }
                 x[1..].copy_from_slice(&periodic_time(ev.ts));
                 m.numeric.push(x);
-                let text = words(session, i, description).filter(|t| !t.is_empty());
-                let id = text.map_or(0, |t| {
-                    *text_ids.entry(t).or_insert_with(|| {
+                let described = words(session, i, description);
+                let text = match layout {
+                    PaymentView::Folded => described.map(str::to_string),
+                    PaymentView::Flat => {
+                        let both: Vec<&str> = [words(session, i, merchant), described]
+                            .into_iter()
+                            .flatten()
+                            .collect();
+                        (!both.is_empty()).then(|| both.join(" "))
+                    }
+                };
+                let id = text.filter(|t| !t.is_empty()).map_or(0, |t| {
+                    let next = view.texts.len() as u32 + 1;
+                    *text_ids.entry(t).or_insert_with_key(|t| {
                         view.texts
                             .push(text_token_ids(t, fold.text_buckets, fold.text_tokens));
-                        view.texts.len() as u32
+                        next
                     })
                 });
                 m.description.push(id);
@@ -150,7 +178,7 @@ mod tests {
             r#"[{"ts":0,"merchant":"A","amount":0},{"ts":1,"merchant":"A","amount":1.718281828459045}]"#,
         );
         let mut enc = Encoder::fit(&schema, &[&train]).unwrap();
-        enc.fold_view = true;
+        enc.payment_view = Some(PaymentView::Folded);
         enc
     }
 
@@ -233,6 +261,24 @@ mod tests {
             view.merchants[1].name_tokens,
             text_token_ids("Never Seen Before Ltd", fold.text_buckets, fold.text_tokens)
         );
+    }
+
+    #[test]
+    fn flat_view_keeps_the_last_payments_with_merchant_and_description_as_text() {
+        let mut enc = encoder(10, 10);
+        enc.schema.max_events = 3;
+        enc.payment_view = Some(PaymentView::Flat);
+        let (_, view) = fold(
+            &enc,
+            r#"[{"ts":1,"merchant":"A"},{"ts":2,"merchant":"B","description":"fee"},
+                {"ts":3},{"ts":4,"merchant":"A","description":"fee"}]"#,
+        );
+        assert_eq!(names(&view), [None]);
+        assert_eq!(view.merchants[0].events, [1, 2, 3]);
+        assert_eq!(view.merchants[0].description, [1, 0, 2]);
+        let fold = &enc.schema.merchants;
+        let tokens = |t| text_token_ids(t, fold.text_buckets, fold.text_tokens);
+        assert_eq!(view.texts, [tokens("B fee"), tokens("A fee")]);
     }
 
     #[test]

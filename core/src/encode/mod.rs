@@ -16,7 +16,7 @@ mod time;
 mod vocab;
 
 pub use batch::{Batch, FoldBatch, MerchantGroup, Padding, SessionBatch};
-pub use folds::{FoldView, FoldedMerchant, PAYMENT_NUMERIC};
+pub use folds::{FoldView, FoldedMerchant, PAYMENT_NUMERIC, PaymentView};
 pub(crate) use sessions::week_and_month_day;
 pub use sessions::{SessionView, split_sessions};
 pub use text::text_token_ids;
@@ -81,8 +81,9 @@ pub struct Encoder {
     pub scale_by: Vec<Option<usize>>,
     /// Also encode the session view ([`SessionView`], HUIHEN's input).
     pub session_view: bool,
-    /// Also encode the fold view ([`FoldView`], LBSF's input).
-    pub fold_view: bool,
+    /// Also encode the payments as a [`FoldView`]: folded by merchant (LBSF's input) or flat
+    /// (the flat Transformer baseline's).
+    pub payment_view: Option<PaymentView>,
 }
 
 /// One encoded session, host side (no tensors yet).
@@ -260,7 +261,7 @@ impl Encoder {
             profile_stats,
             scale_by,
             session_view: false,
-            fold_view: false,
+            payment_view: None,
         })
     }
 
@@ -402,7 +403,9 @@ impl Encoder {
             sessions: self
                 .session_view
                 .then(|| SessionView::of(session, &self.schema.sessions, &slots)),
-            folds: self.fold_view.then(|| FoldView::of(session, self)),
+            folds: self
+                .payment_view
+                .map(|view| FoldView::of(session, self, view)),
         }
     }
 

@@ -11,12 +11,12 @@ pub mod nhfm;
 #[cfg(test)]
 mod test_sessions;
 
-use crate::encode::{Batch, Encoder};
+use crate::encode::{Batch, Encoder, PaymentView};
 use crate::error::{Error, Result};
 use baselines::{
-    Afm, AfmConfig, Aggregates, DeepFm, DeepFmConfig, Dnn, DnnConfig, Gbdt, GbdtConfig, Lr,
-    LrConfig, Lstm4Fd, Lstm4FdConfig, Nfm, NfmConfig, WideDeep, WideDeepConfig, XDeepFm,
-    XDeepFmConfig,
+    Afm, AfmConfig, Aggregates, DeepFm, DeepFmConfig, Dnn, DnnConfig, FlatTransformer,
+    FlatTransformerConfig, Gbdt, GbdtConfig, Lr, LrConfig, Lstm4Fd, Lstm4FdConfig, Nfm, NfmConfig,
+    WideDeep, WideDeepConfig, XDeepFm, XDeepFmConfig,
 };
 use burn::prelude::*;
 use difm::{Difm, DifmConfig, DifmVariant};
@@ -56,11 +56,13 @@ pub enum ModelSpec {
     Lstm4Fd,
     /// Baseline: gradient-boosted trees on aggregated session features.
     Gbdt,
+    /// Baseline: a Transformer over the most recent payments, unfolded (LBSF's).
+    FlatTransformer,
 }
 
 impl ModelSpec {
     /// Every model and variant, in display order.
-    pub const ALL: [ModelSpec; 21] = [
+    pub const ALL: [ModelSpec; 22] = [
         ModelSpec::Nhfm(NhfmVariant::Full),
         ModelSpec::Nhfm(NhfmVariant::Alpha),
         ModelSpec::Nhfm(NhfmVariant::Beta),
@@ -82,6 +84,7 @@ impl ModelSpec {
         ModelSpec::XDeepFm,
         ModelSpec::Lstm4Fd,
         ModelSpec::Gbdt,
+        ModelSpec::FlatTransformer,
     ];
 
     /// Lower-case name used on the command line, in file names and in JSON.
@@ -108,6 +111,7 @@ impl ModelSpec {
             ModelSpec::XDeepFm => "xdeepfm",
             ModelSpec::Lstm4Fd => "lstm4fd",
             ModelSpec::Gbdt => "gbdt",
+            ModelSpec::FlatTransformer => "flat-transformer",
         }
     }
 
@@ -116,15 +120,15 @@ impl ModelSpec {
     pub fn learning_rate(self) -> f64 {
         match self {
             ModelSpec::Huihen(_) => 1e-3,
-            ModelSpec::Lbsf => 2e-4,
+            ModelSpec::Lbsf | ModelSpec::FlatTransformer => 2e-4,
             _ => 5e-4,
         }
     }
 
-    /// Whether the paper trains with AdamW (decoupled weight decay, LBSF §V-C) rather than Adam
-    /// with L2.
+    /// Whether the paper trains with AdamW (decoupled weight decay, LBSF §V-C, and its flat
+    /// Transformer baseline alike) rather than Adam with L2.
     pub fn decoupled_weight_decay(self) -> bool {
-        matches!(self, ModelSpec::Lbsf)
+        matches!(self, ModelSpec::Lbsf | ModelSpec::FlatTransformer)
     }
 
     /// Whether the model reads the encoder's session view (HUIHEN).
@@ -132,9 +136,14 @@ impl ModelSpec {
         matches!(self, ModelSpec::Huihen(_))
     }
 
-    /// Whether the model reads the encoder's fold view (LBSF).
-    pub fn needs_fold_view(self) -> bool {
-        matches!(self, ModelSpec::Lbsf)
+    /// The payments view the model reads: folded by merchant (LBSF) or flat (its flat
+    /// Transformer baseline).
+    pub fn payment_view(self) -> Option<PaymentView> {
+        match self {
+            ModelSpec::Lbsf => Some(PaymentView::Folded),
+            ModelSpec::FlatTransformer => Some(PaymentView::Flat),
+            _ => None,
+        }
     }
 }
 
@@ -193,6 +202,8 @@ pub enum ModelConfig {
     Lstm4Fd(Lstm4FdConfig),
     /// GBDT.
     Gbdt(GbdtConfig),
+    /// Flat Transformer.
+    FlatTransformer(FlatTransformerConfig),
 }
 
 impl ModelConfig {
@@ -218,6 +229,9 @@ impl ModelConfig {
                 ModelConfig::Lstm4Fd(Lstm4FdConfig::new(n, encoder.event_fields()))
             }
             ModelSpec::Gbdt => ModelConfig::Gbdt(GbdtConfig::new(Aggregates::of(encoder))),
+            ModelSpec::FlatTransformer => {
+                ModelConfig::FlatTransformer(FlatTransformerConfig::for_encoder(encoder))
+            }
         }
     }
 
@@ -237,6 +251,7 @@ impl ModelConfig {
             ModelConfig::XDeepFm(_) => ModelSpec::XDeepFm,
             ModelConfig::Lstm4Fd(_) => ModelSpec::Lstm4Fd,
             ModelConfig::Gbdt(_) => ModelSpec::Gbdt,
+            ModelConfig::FlatTransformer(_) => ModelSpec::FlatTransformer,
         }
     }
 
@@ -277,23 +292,32 @@ impl ModelConfig {
                 )));
             }
         }
-        if let ModelConfig::Lbsf(c) = self {
+        let payments = match self {
+            ModelConfig::Lbsf(c) => Some((
+                PaymentView::Folded,
+                c.max_payments,
+                c.text_buckets,
+                encoder.schema.merchants.max_payments,
+            )),
+            ModelConfig::FlatTransformer(c) => Some((
+                PaymentView::Flat,
+                c.max_payments,
+                c.text_buckets,
+                encoder.schema.max_events,
+            )),
+            _ => None,
+        };
+        if let Some((view, max_payments, buckets, encoder_payments)) = payments {
             let fold = &encoder.schema.merchants;
-            if !encoder.fold_view
+            if encoder.payment_view != Some(view)
                 || fold.merchant.is_none()
-                || (c.max_payments, c.text_buckets) != (fold.max_payments, fold.text_buckets)
+                || (max_payments, buckets) != (encoder_payments, fold.text_buckets)
             {
                 return Err(Error::Model(format!(
-                    "LBSF expects the fold view by a merchant field with {} payments per merchant and {} text buckets, but the encoder gives {}, merchant field {:?}, {} payments and {} buckets (set [merchants] merchant = \"<field>\" in the schema)",
-                    c.max_payments,
-                    c.text_buckets,
-                    if encoder.fold_view {
-                        "a fold view"
-                    } else {
-                        "no fold view"
-                    },
+                    "{} expects the {view:?} payments view by a merchant field with {max_payments} payments per sequence and {buckets} text buckets, but the encoder gives {:?}, merchant field {:?}, {encoder_payments} payments and {} buckets (set [merchants] merchant = \"<field>\" in the schema)",
+                    self.spec(),
+                    encoder.payment_view,
                     fold.merchant,
-                    fold.max_payments,
                     fold.text_buckets
                 )));
             }
@@ -302,8 +326,8 @@ impl ModelConfig {
             ModelConfig::Nhfm(c) => (c.num_features, None),
             ModelConfig::Difm(c) => (c.num_features, None),
             ModelConfig::Huihen(c) => (c.num_features, None),
-            // reads the fold view only, checked above
-            ModelConfig::Lbsf(_) => return Ok(()),
+            // read the payments view only, checked above
+            ModelConfig::Lbsf(_) | ModelConfig::FlatTransformer(_) => return Ok(()),
             ModelConfig::Lr(c) => (c.num_features, None),
             ModelConfig::Dnn(c) => (c.num_features, Some(c.num_slots)),
             ModelConfig::WideDeep(c) => (c.num_features, Some(c.num_slots)),
@@ -345,6 +369,7 @@ impl ModelConfig {
             ModelConfig::XDeepFm(c) => Model::XDeepFm(c.init(device)),
             ModelConfig::Lstm4Fd(c) => Model::Lstm4Fd(c.init(device)),
             ModelConfig::Gbdt(c) => Model::Gbdt(c.init()),
+            ModelConfig::FlatTransformer(c) => Model::FlatTransformer(c.init(device)),
         }
     }
 }
@@ -381,6 +406,8 @@ pub enum Model {
     Lstm4Fd(Lstm4Fd),
     /// GBDT.
     Gbdt(Gbdt),
+    /// Flat Transformer.
+    FlatTransformer(FlatTransformer),
 }
 
 impl Model {
@@ -504,6 +531,7 @@ impl Model {
             Model::XDeepFm(m) => ModelOutput::logits_only(m.forward(batch)),
             Model::Lstm4Fd(m) => ModelOutput::logits_only(m.forward(batch)),
             Model::Gbdt(m) => ModelOutput::logits_only(m.forward(batch)),
+            Model::FlatTransformer(m) => ModelOutput::logits_only(m.forward(batch)),
         }
     }
 }

@@ -57,7 +57,7 @@ fn every_model_exports_and_reloads() {
     let device = Device::flex();
     for spec in ModelSpec::ALL {
         // LBSF needs payments with merchants: the payments scenario's encoder and users
-        let t = if spec.needs_fold_view() {
+        let t = if spec.payment_view().is_some() {
             common::trained_model(4)
         } else {
             common::trained()
@@ -66,7 +66,7 @@ fn every_model_exports_and_reloads() {
         device.seed(1);
         let mut encoder = t.outcome.artifact.header.encoder.clone();
         encoder.session_view = spec.needs_session_view();
-        encoder.fold_view = spec.needs_fold_view();
+        encoder.payment_view = spec.payment_view();
         let config = ModelConfig::default_for(spec, &encoder);
         let header = Header {
             model_config_json: serde_json::to_string(&config).unwrap(),

@@ -52,7 +52,7 @@ pub fn trained_model(i: usize) -> &'static Trained {
                 data.users,
                 Some(Arc::new(data.old_users)),
             )
-        } else if model.needs_fold_view() {
+        } else if model.payment_view().is_some() {
             let users = generate_payments(PaymentsConfig {
                 users: 300,
                 median_payments: 150.0,

@@ -1,4 +1,5 @@
-//! The baselines the NHFM and DIFM papers compare against (NHFM §4.1, DIFM §4.2), on the same
+//! The baselines the NHFM, DIFM and LBSF papers compare against (NHFM §4.1, DIFM §4.2, LBSF
+//! §V-B), on the same
 //! encoder, training loop, artifact and scorers as the papers' models. The feature-interaction
 //! baselines read "all the features of the user's events" as one flat set
 //! ([`Batch::flat_features`](crate::encode::Batch::flat_features): the `T·F` event slots and
@@ -8,6 +9,7 @@
 pub mod afm;
 pub mod deepfm;
 pub mod dnn;
+pub mod flat_transformer;
 pub mod gbdt;
 pub mod lr;
 pub mod lstm4fd;
@@ -18,6 +20,7 @@ pub mod xdeepfm;
 pub use afm::{Afm, AfmConfig};
 pub use deepfm::{DeepFm, DeepFmConfig};
 pub use dnn::{Dnn, DnnConfig};
+pub use flat_transformer::{FlatTransformer, FlatTransformerConfig};
 pub use gbdt::{Aggregates, Gbdt, GbdtConfig, TreeEnsemble, TreeNode};
 pub use lr::{Lr, LrConfig};
 pub use lstm4fd::{Lstm4Fd, Lstm4FdConfig};

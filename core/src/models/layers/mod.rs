@@ -1,11 +1,13 @@
 //! Building blocks shared by the models: the feature embedding with its Hadamard-product FM,
-//! the importance-aware attention, the padding-aware LSTMs, the MLP head, the Transformer encoder layer and the wide part. Each paper's module
+//! the importance-aware attention, the padding-aware LSTMs, the MLP head, the hashed-token text encoder, the Transformer encoder layer and the wide part. Each paper's module
 //! documents which of its equations a block implements.
 
 pub mod field_embedding;
 pub mod importance;
 pub mod masked_lstm;
 pub mod mlp;
+pub mod payment_sequence;
+pub mod text_encoder;
 pub mod transformer;
 pub mod wide;
 
@@ -13,5 +15,7 @@ pub use field_embedding::{FieldEmbedding, FieldEmbeddingConfig, bi_interaction, 
 pub use importance::{ImportanceAware, ImportanceAwareConfig, ImportanceOutput};
 pub use masked_lstm::{MaskedBiLstm, MaskedBiLstmConfig, MaskedLstm, MaskedLstmConfig};
 pub use mlp::{Mlp, MlpConfig};
+pub use payment_sequence::{PaymentSequence, PaymentSequenceConfig, PaymentSequenceOutput};
+pub use text_encoder::{TextEncoder, TextEncoderConfig};
 pub use transformer::{TransformerBlock, TransformerBlockConfig, TransformerBlockOutput};
 pub use wide::{Wide, WideConfig};

@@ -21,18 +21,18 @@
 //! 10 epochs, `M` = 74. The paper does not give the feed-forward width; seqrisk uses `4d`, the
 //! original Transformer's ratio.
 
-pub mod text_encoder;
-
 #[cfg(test)]
 mod tests;
 
-use crate::encode::{Batch, Encoder, FoldBatch, MerchantGroup, PAYMENT_NUMERIC};
-use crate::models::layers::{Mlp, MlpConfig, TransformerBlock, TransformerBlockConfig};
+use crate::encode::{Batch, Encoder};
+use crate::models::layers::{
+    Mlp, MlpConfig, PaymentSequence, PaymentSequenceConfig, TextEncoder, TextEncoderConfig,
+    TransformerBlock, TransformerBlockConfig,
+};
 use burn::module::{Initializer, Param};
-use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::IndexingUpdateOp;
-use text_encoder::{TextEncoder, TextEncoderConfig};
 
 /// Configuration of [`Lbsf`].
 #[derive(Config, Debug)]
@@ -72,14 +72,14 @@ impl LbsfConfig {
         };
         Lbsf {
             text_encoder: TextEncoderConfig::new(self.text_buckets, d).init(device),
-            behavior_encoding: LinearConfig::new(d + PAYMENT_NUMERIC, d).init(device),
-            payment_position: EmbeddingConfig::new(self.max_payments, d)
-                .with_initializer(Initializer::Normal {
-                    mean: 0.0,
-                    std: 0.02,
-                })
-                .init(device),
-            intra_merchant: block(),
+            intra_merchant: PaymentSequenceConfig::new(
+                self.max_payments,
+                d,
+                self.n_heads,
+                self.d_ff,
+                self.dropout,
+            )
+            .init(device),
             fusion: LinearConfig::new(2 * d, d).init(device),
             across_merchant: block(),
             cls: Initializer::Normal {
@@ -90,7 +90,6 @@ impl LbsfConfig {
             relational: block(),
             head: MlpConfig::new(d, d, self.dropout).init(device),
             d_model: d,
-            max_payments: self.max_payments,
         }
     }
 }
@@ -100,12 +99,8 @@ impl LbsfConfig {
 pub struct Lbsf {
     /// Embeds merchant names and payment descriptions.
     pub text_encoder: TextEncoder,
-    /// §IV-C: `[description; time; amount]` → `d`.
-    pub behavior_encoding: Linear,
-    /// Position of a payment inside its merchant, 0 for the most recent.
-    pub payment_position: Embedding,
-    /// Eq. (3): the Transformer within a merchant.
-    pub intra_merchant: TransformerBlock,
+    /// §IV-C and Eq. (3): payments encoded, the Transformer within a merchant, average pooling.
+    pub intra_merchant: PaymentSequence,
     /// §IV-D1: `[h_nj; m'_nj]` → `d`.
     pub fusion: Linear,
     /// Eq. (4): the Transformer across merchants.
@@ -119,9 +114,6 @@ pub struct Lbsf {
     /// `d`.
     #[module(skip)]
     pub d_model: usize,
-    /// Positions known to `payment_position`.
-    #[module(skip)]
-    pub max_payments: usize,
 }
 
 /// LBSF's forward pass with its explanations.
@@ -140,7 +132,7 @@ pub struct LbsfOutput {
 }
 
 impl Lbsf {
-    /// Forward pass. The batch must carry the fold view (the encoder's `fold_view`, which
+    /// Forward pass. The batch must carry the fold view (the encoder's `payment_view`, which
     /// [`crate::models::ModelConfig::check`] requires of an LBSF model).
     pub fn forward(&self, batch: &Batch) -> LbsfOutput {
         let folds = batch
@@ -155,13 +147,21 @@ impl Lbsf {
         let mut merchants = Tensor::<2>::zeros([b * m, d], &device);
         let mut payment_attention = Tensor::<2>::zeros([b * m, p], &device);
         for group in &folds.groups {
-            let within = self.within_merchants(folds, texts.clone(), group, [b, m, p]);
-            merchants = merchants.select_assign(
+            let within = self.intra_merchant.forward(folds, texts.clone(), group);
+            // §IV-D1: fused with the merchant's name
+            let name = texts.clone().select(
                 0,
-                group.rows.clone(),
-                within.merchants,
-                IndexingUpdateOp::Add,
+                folds
+                    .merchant_text
+                    .clone()
+                    .reshape([b * m])
+                    .select(0, group.rows.clone()),
             );
+            let fused = self
+                .fusion
+                .forward(Tensor::cat(vec![within.pooled, name], 1));
+            merchants =
+                merchants.select_assign(0, group.rows.clone(), fused, IndexingUpdateOp::Add);
             payment_attention = payment_attention.select_assign(
                 0,
                 group.rows.clone(),
@@ -203,78 +203,4 @@ impl Lbsf {
             payment_attention,
         }
     }
-
-    /// §IV-C and Eq. (3) on one group of real merchants, on its live payment slots only.
-    fn within_merchants(
-        &self,
-        folds: &FoldBatch,
-        texts: Tensor<2>,
-        group: &MerchantGroup,
-        [b, m, p]: [usize; 3],
-    ) -> Within {
-        let (n, l, d) = (group.count, group.len, self.d_model);
-        let device = texts.device();
-        let rows = group.rows.clone();
-        // the group's payments sit in the last `l` slots
-        let live = |t: Tensor<2, Int>| t.select(0, rows.clone()).narrow(1, p - l, l);
-        let description = texts
-            .clone()
-            .select(
-                0,
-                live(folds.payment_text.clone().reshape([b * m, p])).reshape([n * l]),
-            )
-            .reshape([n, l, d]);
-        let numeric = folds
-            .payment_numeric
-            .clone()
-            .reshape([b * m, p, PAYMENT_NUMERIC])
-            .select(0, rows.clone())
-            .narrow(1, p - l, l);
-        // slot j of the live ones holds the (l − 1 − j)-th most recent payment
-        let positions: Vec<i64> = (0..l as i64).rev().collect();
-        let positions = self.payment_position.forward(Tensor::<2, Int>::from_data(
-            TensorData::new(positions, [1, l]),
-            &device,
-        ));
-        let behaviors = self
-            .behavior_encoding
-            .forward(Tensor::cat(vec![description, numeric], 2))
-            + positions;
-        let mask = folds
-            .payment_mask
-            .clone()
-            .reshape([b * m, p])
-            .select(0, rows.clone())
-            .narrow(1, p - l, l);
-        let intra = self
-            .intra_merchant
-            .forward(behaviors, mask.clone().equal_elem(0.0));
-        // Eq. (3): average pooling over the real payments
-        let count = mask.clone().sum_dim(1).clamp_min(1.0);
-        let pooled = (intra.output * mask.clone().unsqueeze_dim(2))
-            .sum_dim(1)
-            .squeeze_dim::<2>(1)
-            / count.clone();
-        let name = texts.select(
-            0,
-            folds.merchant_text.clone().reshape([b * m]).select(0, rows),
-        );
-        // attention received per key, averaged over heads and real queries
-        let received = (intra.attention.mean_dim(1).squeeze_dim::<3>(1) * mask.unsqueeze_dim(2))
-            .sum_dim(1)
-            .squeeze_dim::<2>(1)
-            / count;
-        Within {
-            merchants: self.fusion.forward(Tensor::cat(vec![pooled, name], 1)),
-            payment_attention: Tensor::cat(vec![Tensor::zeros([n, p - l], &device), received], 1),
-        }
-    }
-}
-
-/// One merchant group's share of the forward pass.
-struct Within {
-    /// `[n, d]` the merchants' fused embeddings.
-    merchants: Tensor<2>,
-    /// `[n, P]` their payments' attention, 0 on padding.
-    payment_attention: Tensor<2>,
 }

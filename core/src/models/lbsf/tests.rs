@@ -15,7 +15,7 @@ fn users() -> (Encoder, Vec<Session>) {
     });
     let refs: Vec<&Session> = users.iter().collect();
     let mut encoder = Encoder::fit(&schema, &refs).unwrap();
-    encoder.fold_view = true;
+    encoder.payment_view = Some(crate::encode::PaymentView::Folded);
     (encoder, users)
 }
 
@@ -144,4 +144,35 @@ fn user_without_payments_scores() {
     assert!(values(alone.merchant_attention).iter().all(|&w| w == 0.0));
     let with_others = values(forward(&model, &encoder, &[&empty, &users[1]]).logits);
     assert!((with_others[0] - logit).abs() < 1e-5);
+}
+
+/// The flat Transformer baseline: padding payments (a batch whose other users have more) change
+/// no score, and its view is the most recent `max_events` payments.
+#[test]
+fn flat_transformer_ignores_padding() {
+    use crate::encode::PaymentView;
+    use crate::models::baselines::FlatTransformerConfig;
+    let (mut encoder, users) = users();
+    encoder.schema.max_events = 40;
+    encoder.payment_view = Some(PaymentView::Flat);
+    let model = FlatTransformerConfig::for_encoder(&encoder)
+        .with_d_model(16)
+        .with_d_ff(32)
+        .init(&Device::flex());
+    let mut short = users[0].clone();
+    short.events.truncate(7);
+    let view = encoder.encode(&users[1]).folds.unwrap();
+    assert_eq!(view.merchants.len(), 1);
+    assert_eq!(view.merchants[0].events.len(), 40);
+    let logits = |batch: &[&Session]| {
+        let encoded: Vec<EncodedSession> = batch.iter().map(|s| encoder.encode(s)).collect();
+        let refs: Vec<&EncodedSession> = encoded.iter().collect();
+        values(model.forward(&crate::encode::Batch::new(&refs, &Device::flex())))
+    };
+    let alone = logits(&[&short]);
+    let together = logits(&[&short, &users[1], &users[2]]);
+    assert!(
+        (alone[0] - together[0]).abs() < 1e-5,
+        "{alone:?} vs {together:?}"
+    );
 }

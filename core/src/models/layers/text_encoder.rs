@@ -1,4 +1,5 @@
-//! The text embedding of merchant names and payment descriptions (LBSF §IV-C): the mean of the
+//! The text embedding of merchant names and payment descriptions (LBSF §IV-C, and the flat
+//! Transformer baseline beside it): the mean of the
 //! embeddings of a text's hashed word and trigram tokens ([`crate::encode::text_token_ids`]),
 //! trained with the model. Token 0 is padding and the empty text embeds to 0.
 
