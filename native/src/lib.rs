@@ -10,4 +10,5 @@ pub mod movielens;
 pub mod plot;
 pub mod quality;
 pub mod report;
+pub mod scaling;
 pub mod train;

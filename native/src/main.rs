@@ -16,10 +16,15 @@ use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
 use seqrisk_native::data::{Format, parquet_bytes, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::quality::{self, QualityPlan};
+use seqrisk_native::scaling::{self, ScalingOptions};
 use seqrisk_native::train::{
     Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train,
 };
 use seqrisk_native::{bench, german, movielens, plot, report};
+
+/// Counts heap bytes, for the peak memory that `seqrisk bench scaling` reports.
+#[global_allocator]
+static ALLOCATOR: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;
 use std::collections::HashMap;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -75,6 +80,31 @@ enum BenchCommand {
     /// HUIHEN's Table 6 on profile-only data: an MLP (the UPI layer) with and without a GBDT
     /// teacher (Eq. 16), over several seeds.
     Teacher(TeacherArgs),
+    /// What folding buys in cost: time and peak memory of a batch as a user's payment history
+    /// grows, LBSF next to the flat Transformer over the whole history.
+    Scaling(ScalingArgs),
+}
+
+#[derive(Args)]
+struct ScalingArgs {
+    /// History lengths in payments, comma-separated (at most 5,000).
+    #[arg(long, default_value = "100,250,500,1000,2500,5000")]
+    lengths: String,
+    /// Users per batch.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Timed repetitions per point (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// Skip flat runs whose attention weights alone would need more than this many GiB.
+    #[arg(long, default_value_t = 4.0)]
+    memory_budget_gib: f64,
+    /// Seed of the generated users and the models.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Folder for `scaling-lbsf.{md,json,png}`.
+    #[arg(long, default_value = "seqrisk-out/bench")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -463,6 +493,7 @@ fn main() -> Result<()> {
         Some(Command::Movielens(a)) => movielens_cmd(&a),
         Some(Command::German(a)) => german_cmd(&a),
         Some(Command::Bench(BenchCommand::Teacher(a))) => bench_teacher(&a),
+        Some(Command::Bench(BenchCommand::Scaling(a))) => bench_scaling(&a),
         Some(Command::Train(a)) => train_cmd(&a),
         Some(Command::Eval(a)) => eval(&a),
         Some(Command::Score(a)) => score(&a),
@@ -816,6 +847,88 @@ fn bench_latency(a: &LatencyArgs) -> Result<()> {
         Some(p) => write_atomic(p, json.as_bytes())?,
         None => println!("{json}"),
     }
+    Ok(())
+}
+
+fn bench_scaling(a: &ScalingArgs) -> Result<()> {
+    let lengths = a
+        .lengths
+        .split(',')
+        .map(|l| {
+            l.trim()
+                .parse::<usize>()
+                .with_context(|| format!("--lengths: `{l}` is not a number of payments"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if !(a.memory_budget_gib.is_finite() && a.memory_budget_gib > 0.0) {
+        bail!("--memory-budget-gib must be a positive number");
+    }
+    let started = std::time::Instant::now();
+    let points = scaling::scaling(&ScalingOptions {
+        lengths,
+        batch: a.batch,
+        reps: a.reps,
+        memory_budget: (a.memory_budget_gib * (1u64 << 30) as f64) as u64,
+        seed: a.seed,
+    })?;
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let base = a.out.join("scaling-lbsf");
+    let table = scaling::table(&points, a.batch);
+    let json = serde_json::json!({
+        "batch": a.batch,
+        "reps": a.reps,
+        "seed": a.seed,
+        "wall_seconds": started.elapsed().as_secs_f64(),
+        "points": points,
+    });
+    write_atomic(&base.with_extension("md"), table.as_bytes())?;
+    write_atomic(
+        &base.with_extension("json"),
+        serde_json::to_string_pretty(&json)?.as_bytes(),
+    )?;
+    let series = |value: fn(&scaling::ScalingPoint) -> Option<f64>| -> Vec<plot::Series> {
+        ["lbsf", "flat-transformer"]
+            .iter()
+            .map(|m| {
+                let pts = points
+                    .iter()
+                    .filter(|p| p.model == *m)
+                    .filter_map(|p| value(p).map(|v| (p.payments as f64, v)))
+                    .collect();
+                (m.to_string(), pts)
+            })
+            .collect()
+    };
+    let png = a.out.join("scaling-lbsf.png");
+    plot::loglog_panels_png(
+        &png,
+        "payments per user",
+        &[
+            (
+                "training step per batch",
+                "milliseconds",
+                series(|p| p.train_ms),
+            ),
+            (
+                "forward pass per batch",
+                "milliseconds",
+                series(|p| p.infer_ms),
+            ),
+            (
+                "peak memory of a training step",
+                "MiB",
+                series(|p| p.peak_bytes.map(|b| b as f64 / (1u64 << 20) as f64)),
+            ),
+        ],
+    )?;
+    print!("{table}");
+    eprintln!(
+        "wrote {}, {} and {}",
+        base.with_extension("md").display(),
+        base.with_extension("json").display(),
+        png.display()
+    );
     Ok(())
 }
 

@@ -497,3 +497,78 @@ fn lbsf_trains_on_payments_and_explains_merchants() {
     assert!(!ok);
     assert!(err.contains("[merchants] merchant"), "{err}");
 }
+
+/// The scaling benchmark measures both models at each length, writes its table, JSON and plot,
+/// and skips flat runs over the memory budget instead of starting them.
+#[test]
+fn bench_scaling_writes_points_and_skips_over_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, out, err) = seqrisk(
+        &[
+            "bench",
+            "scaling",
+            "--lengths",
+            "40,150",
+            "--batch",
+            "2",
+            "--reps",
+            "1",
+            "--out",
+            "b",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("| 150 | flat-transformer | 150 |"), "{out}");
+    for f in [
+        "b/scaling-lbsf.md",
+        "b/scaling-lbsf.json",
+        "b/scaling-lbsf.png",
+    ] {
+        assert!(d.join(f).exists(), "{f} missing");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("b/scaling-lbsf.json")).unwrap())
+            .unwrap();
+    let points = json["points"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    for p in points {
+        let slots = p["slots_per_user"].as_f64().unwrap();
+        let payments = p["payments"].as_f64().unwrap();
+        // LBSF keeps at most 32 payments of each merchant; the flat model reads them all
+        if p["model"] == "lbsf" {
+            assert!(slots <= payments, "{p}");
+        } else {
+            assert_eq!(slots, payments, "{p}");
+        }
+        // the binary counts its allocations
+        assert!(p["peak_bytes"].as_u64().unwrap() > 0, "{p}");
+        assert!(p["train_ms"].as_f64().unwrap() > 0.0, "{p}");
+    }
+    // a budget too small for the flat model's attention
+    let (ok, out, err) = seqrisk(
+        &[
+            "bench",
+            "scaling",
+            "--lengths",
+            "150",
+            "--batch",
+            "2",
+            "--reps",
+            "1",
+            "--memory-budget-gib",
+            "0.0001",
+            "--out",
+            "c",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("flat-transformer (skipped: attention weights alone"),
+        "{out}"
+    );
+    let (ok, _, err) = seqrisk(&["bench", "scaling", "--lengths", "100,9000"], d);
+    assert!(!ok && err.contains("between 1 and 5,000"), "{err}");
+}
