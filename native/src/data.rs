@@ -9,6 +9,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::record::Field;
 use parquet::schema::types::Type;
+use seqrisk_core::encode::MerchantVectors;
 use seqrisk_core::schema::{
     ColumnKind, Schema, Session, long_rows, read_csv, read_jsonl, read_rows,
 };
@@ -283,4 +284,85 @@ mod tests {
         let err = read_sessions(&path, &schema).err().unwrap().to_string();
         assert!(err.contains("amount") && err.contains("missing"), "{err}");
     }
+}
+
+/// Pretrained merchant vectors (LBSF's `--merchant-vectors`) from `path`: `.safetensors` with
+/// one 1-D float tensor per merchant, named by the merchant; or CSV whose first column is the
+/// merchant's name and whose other columns are the vector (a header row first).
+pub fn read_merchant_vectors(path: &Path) -> Result<MerchantVectors> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    let rows = if name.ends_with(".safetensors") {
+        merchant_vectors_safetensors(&bytes, &name)?
+    } else if name.ends_with(".csv") {
+        merchant_vectors_csv(&bytes, &name)?
+    } else {
+        bail!("{name}: merchant vectors must be a .safetensors or .csv file");
+    };
+    Ok(MerchantVectors::new(rows, &name)?)
+}
+
+fn merchant_vectors_csv(bytes: &[u8], name: &str) -> Result<Vec<(String, Vec<f32>)>> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let width = reader
+        .headers()
+        .with_context(|| format!("{name}: cannot read the header"))?
+        .len();
+    if width < 2 {
+        bail!("{name}: the header needs a merchant column and at least one vector column");
+    }
+    let mut rows = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = i + 2;
+        let row = row.with_context(|| format!("{name}:{line}: not a CSV row of {width} cells"))?;
+        let merchant = row.get(0).unwrap_or("").to_string();
+        let vector = row
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(c, cell)| {
+                cell.trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .with_context(|| {
+                        format!(
+                            "{name}:{line}: column {} is `{cell}`, not a finite number",
+                            c + 1
+                        )
+                    })
+            })
+            .collect::<Result<Vec<f32>>>()?;
+        rows.push((merchant, vector));
+    }
+    Ok(rows)
+}
+
+fn merchant_vectors_safetensors(bytes: &[u8], name: &str) -> Result<Vec<(String, Vec<f32>)>> {
+    use safetensors::{Dtype, SafeTensors};
+    let tensors = SafeTensors::deserialize(bytes)
+        .map_err(|e| anyhow::anyhow!("{name}: not a safetensors file: {e}"))?;
+    tensors
+        .tensors()
+        .into_iter()
+        .map(|(merchant, view)| {
+            let data = view.data();
+            let vector: Vec<f32> = match (view.dtype(), view.shape()) {
+                (Dtype::F32, [_]) => data
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect(),
+                (Dtype::F64, [_]) => data
+                    .chunks_exact(8)
+                    .map(|b| {
+                        f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
+                    })
+                    .collect(),
+                (dtype, shape) => bail!(
+                    "{name}: tensor `{merchant}` is {dtype:?} of shape {shape:?}; merchant vectors must be 1-D F32 or F64"
+                ),
+            };
+            Ok((merchant, vector))
+        })
+        .collect()
 }

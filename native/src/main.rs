@@ -6,6 +6,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use seqrisk_core::artifact::Artifact;
+use seqrisk_core::encode::MerchantVectors;
 use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session, read_jsonl, session_to_json, write_csv};
@@ -13,7 +14,9 @@ use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
-use seqrisk_native::data::{Format, parquet_bytes, read_schema, read_sessions};
+use seqrisk_native::data::{
+    Format, parquet_bytes, read_merchant_vectors, read_schema, read_sessions,
+};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::scaling::{self, ScalingOptions};
@@ -447,6 +450,11 @@ struct TrainArgs {
     /// growing a GBDT teacher here.
     #[arg(long)]
     teacher_probs: Option<PathBuf>,
+    /// LBSF: pretrained merchant vectors from the team's own text model, keyed by merchant
+    /// name: `.safetensors` (one 1-D tensor per merchant, named by it) or `.csv` (merchant, then
+    /// the vector's columns). They are kept fixed; LBSF learns their projection.
+    #[arg(long)]
+    merchant_vectors: Option<PathBuf>,
     /// Schema file (TOML or JSON); default: the synthetic data's schema.
     #[arg(long)]
     schema: Option<PathBuf>,
@@ -680,6 +688,7 @@ fn demo(a: DemoArgs) -> Result<()> {
         &generated.schema,
         &a.fit,
         (generated.old, None),
+        None,
         &a.out,
     )?;
     if outcome
@@ -747,7 +756,19 @@ fn train_cmd(a: &TrainArgs) -> Result<()> {
         Some(_) => bail!("--teacher-probs are for the --pretrain-data sessions; give those too"),
         None => None,
     };
-    fit(&data, &schema, &a.fit, (old, teacher_probs), &a.out).map(|_| ())
+    let vectors = match &a.merchant_vectors {
+        Some(p) => Some(Arc::new(read_merchant_vectors(p)?)),
+        None => None,
+    };
+    fit(
+        &data,
+        &schema,
+        &a.fit,
+        (old, teacher_probs),
+        vectors,
+        &a.out,
+    )
+    .map(|_| ())
 }
 
 /// HUIHEN's older population and, optionally, its teacher's probabilities by session id.
@@ -758,6 +779,7 @@ fn fit(
     schema: &Schema,
     f: &FitOpts,
     (old_sessions, teacher_probs): Pretraining,
+    merchant_vectors: Option<Arc<MerchantVectors>>,
     out: &Path,
 ) -> Result<TrainOutcome> {
     let loaded = read_sessions(data, schema)?;
@@ -781,6 +803,7 @@ fn fit(
         teacher_alpha: f.teacher_alpha,
         teacher_probs,
         resume: f.resume,
+        merchant_vectors,
         ..Default::default()
     };
     let outcome = train(&loaded.sessions, schema, &opts, &loaded.fingerprint)?;

@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
-use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
+use seqrisk_core::encode::{Batch, EncodedSession, Encoder, MerchantVectors};
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Metrics, RocPoint, auc, roc_curve};
 use seqrisk_core::models::baselines::{Aggregates, GbdtConfig};
@@ -110,6 +110,9 @@ pub struct TrainOptions {
     pub teacher_probs: Option<Arc<HashMap<String, f64>>>,
     /// HUIHEN: reuse a finished pretraining step from `checkpoint_dir`.
     pub resume: bool,
+    /// LBSF: the team's pretrained merchant vectors, added (projected) to the merchant name
+    /// embeddings.
+    pub merchant_vectors: Option<Arc<MerchantVectors>>,
 }
 
 impl Default for TrainOptions {
@@ -139,6 +142,7 @@ impl Default for TrainOptions {
             teacher_alpha: 1.0,
             teacher_probs: None,
             resume: false,
+            merchant_vectors: None,
         }
     }
 }
@@ -862,6 +866,27 @@ pub fn train(
     let mut encoder = Encoder::fit(schema, &fit_on)?;
     encoder.session_view = opts.model.needs_session_view();
     encoder.payment_view = opts.model.payment_view();
+    if let Some(v) = &opts.merchant_vectors {
+        if opts.model != ModelSpec::Lbsf {
+            bail!(
+                "merchant vectors join LBSF's merchant name embeddings; {} does not read them",
+                opts.model
+            );
+        }
+        encoder.merchant_vector_keys = v.names().to_vec();
+        let payments: Vec<bool> = train_sessions
+            .iter()
+            .flat_map(|s| encoder.encode(s).folds.into_iter())
+            .flat_map(|f| f.merchants.into_iter())
+            .flat_map(|m| std::iter::repeat_n(m.vector_row > 0, m.events.len()))
+            .collect();
+        eprintln!(
+            "merchant vectors: {} merchants of width {}; {:.1}% of the kept training payments are at a merchant with one",
+            v.names().len(),
+            v.dim(),
+            100.0 * payments.iter().filter(|&&x| x).count() as f64 / payments.len().max(1) as f64
+        );
+    }
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
     let refs =
         |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
@@ -885,7 +910,10 @@ pub fn train(
     } = if opts.model == ModelSpec::Gbdt {
         fit_gbdt(&encoder, &split, opts, &infer_device)?
     } else {
-        let config = ModelConfig::default_for(opts.model, &encoder);
+        let mut config = ModelConfig::default_for(opts.model, &encoder);
+        if let (ModelConfig::Lbsf(c), Some(v)) = (&mut config, &opts.merchant_vectors) {
+            c.merchant_vectors = Some([v.names().len() + 1, v.dim()]);
+        }
         let (init, steps) = match &old {
             Some(old) => {
                 let pretrained = pretrained_upi(
@@ -900,7 +928,13 @@ pub fn train(
                 let fresh = config.init(&infer_device);
                 (Some(fresh.with_pretrained_upi(pretrained)), " (step 2/2)")
             }
-            None => (None, ""),
+            None => (
+                opts.merchant_vectors.as_ref().map(|v| {
+                    infer_device.seed(opts.seed);
+                    config.init(&infer_device).with_merchant_vectors(v)
+                }),
+                "",
+            ),
         };
         let step = Step {
             name: format!("training {}{steps}", opts.model),

@@ -479,6 +479,84 @@ fn lbsf_trains_on_payments_and_explains_merchants() {
         line.starts_with("p000000: score ") && line.contains(&format!("top merchants: {name} (")),
         "{line}"
     );
+    // pretrained merchant vectors, as CSV and as safetensors, for two merchants of the data
+    let merchants: Vec<String> = merchants
+        .iter()
+        .take(2)
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    let csv = format!(
+        "merchant,v1,v2\n{},0.5,-1\n\"{}\",2,0.25\n",
+        merchants[0], merchants[1]
+    );
+    std::fs::write(d.join("v.csv"), csv).unwrap();
+    let header = format!(
+        r#"{{"{}":{{"dtype":"F32","shape":[2],"data_offsets":[0,8]}},"{}":{{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}}}"#,
+        merchants[0], merchants[1]
+    );
+    let mut st = (header.len() as u64).to_le_bytes().to_vec();
+    st.extend_from_slice(header.as_bytes());
+    for x in [0.5f32, -1.0, 2.0, 0.25] {
+        st.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::write(d.join("v.safetensors"), st).unwrap();
+    for file in ["v.csv", "v.safetensors"] {
+        let (ok, _, err) = seqrisk(
+            &[
+                "train",
+                "--model",
+                "lbsf",
+                "--data",
+                "p/payments.jsonl",
+                "--schema",
+                "p/payments.schema.toml",
+                "--epochs",
+                "1",
+                "--merchant-vectors",
+                file,
+                "--out",
+                "runv",
+            ],
+            d,
+        );
+        assert!(ok, "{file}: {err}");
+        assert!(
+            err.contains("merchant vectors: 2 merchants of width 2"),
+            "{err}"
+        );
+        let (ok, out, err) = seqrisk(
+            &[
+                "score",
+                "--artifact",
+                "runv/lbsf.seqrisk",
+                "--input",
+                "p/payments.jsonl",
+            ],
+            d,
+        );
+        assert!(ok && out.lines().count() == 200, "{err}");
+    }
+    std::fs::write(d.join("bad.csv"), "merchant,v1\nA,0.5\nB,x\n").unwrap();
+    let bad = |file: &str, model: &str| {
+        seqrisk(
+            &[
+                "train",
+                "--model",
+                model,
+                "--data",
+                "p/payments.jsonl",
+                "--schema",
+                "p/payments.schema.toml",
+                "--merchant-vectors",
+                file,
+            ],
+            d,
+        )
+    };
+    let (ok, _, err) = bad("bad.csv", "lbsf");
+    assert!(!ok && err.contains("bad.csv:3: column 2 is `x`"), "{err}");
+    let (ok, _, err) = bad("v.csv", "nhfm");
+    assert!(!ok && err.contains("nhfm does not read them"), "{err}");
     // the fraud scenario's schema has no merchant field
     let (ok, _, err) = seqrisk(&["gen", "--sessions", "300", "--out", "f/s.jsonl"], d);
     assert!(ok, "{err}");

@@ -84,6 +84,8 @@ pub struct FoldBatch {
     pub merchant_text: Tensor<2, Int>,
     /// `[B, M]` 1 for a real merchant.
     pub merchant_mask: Tensor<2>,
+    /// `[B, M]` each merchant's row in the pretrained merchant vectors (0: none).
+    pub merchant_vector: Tensor<2, Int>,
     /// `[B, M, P]` each payment's description, a row of `texts`.
     pub payment_text: Tensor<3, Int>,
     /// `[B, M, P, PAYMENT_NUMERIC]` amount and periodic time of each payment.
@@ -158,6 +160,7 @@ impl FoldBatch {
         let mut table = TextTable::default();
         let mut merchant_text = vec![0i64; b * m];
         let mut merchant_mask = vec![0f32; b * m];
+        let mut merchant_vector = vec![0i64; b * m];
         let mut payment_text = vec![0i64; b * m * p];
         let mut payment_numeric = vec![0f32; b * m * p * PAYMENT_NUMERIC];
         let mut payment_mask = vec![0f32; b * m * p];
@@ -170,6 +173,7 @@ impl FoldBatch {
                     .or_default()
                     .push(row as i64);
                 merchant_mask[row] = 1.0;
+                merchant_vector[row] = i64::from(merchant.vector_row);
                 merchant_text[row] = table.row(&merchant.name_tokens);
                 let first = p - merchant.events.len();
                 for (j, (x, d)) in merchant
@@ -199,6 +203,7 @@ impl FoldBatch {
             texts: Tensor::from_data(TensorData::new(texts, [u, g]), device),
             merchant_text: Tensor::from_data(TensorData::new(merchant_text, [b, m]), device),
             merchant_mask: Tensor::from_data(TensorData::new(merchant_mask, [b, m]), device),
+            merchant_vector: Tensor::from_data(TensorData::new(merchant_vector, [b, m]), device),
             payment_text: Tensor::from_data(TensorData::new(payment_text, [b, m, p]), device),
             payment_numeric: Tensor::from_data(
                 TensorData::new(payment_numeric, [b, m, p, PAYMENT_NUMERIC]),

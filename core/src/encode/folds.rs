@@ -9,6 +9,7 @@
 //! merchant with no name, so nothing is dropped silently. Building the view is one pass over
 //! the payments plus a sort of the distinct merchants.
 
+use super::merchant_vectors::vector_row;
 use super::text::text_token_ids;
 use super::time::{TIME_FEATURES, periodic_time};
 use super::{Encoder, NumericStats};
@@ -36,6 +37,8 @@ pub struct FoldedMerchant {
     pub name: Option<String>,
     /// Text tokens of the name.
     pub name_tokens: Vec<i64>,
+    /// Row of the name in the pretrained merchant vectors, 0 when it has none.
+    pub vector_row: u32,
     /// The kept payments as indices into the session's events, oldest first.
     pub events: Vec<usize>,
     /// Per kept payment, [`PAYMENT_NUMERIC`] values.
@@ -122,6 +125,7 @@ impl FoldView {
                 name_tokens: name.map_or_else(Vec::new, |n| {
                     text_token_ids(n, fold.text_buckets, fold.text_tokens)
                 }),
+                vector_row: name.map_or(0, |n| vector_row(&encoder.merchant_vector_keys, n)),
                 events: kept.to_vec(),
                 numeric: Vec::with_capacity(kept.len()),
                 description: Vec::with_capacity(kept.len()),

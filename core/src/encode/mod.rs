@@ -10,6 +10,7 @@
 
 mod batch;
 mod folds;
+mod merchant_vectors;
 mod sessions;
 mod text;
 mod time;
@@ -17,6 +18,7 @@ mod vocab;
 
 pub use batch::{Batch, FoldBatch, MerchantGroup, Padding, SessionBatch};
 pub use folds::{FoldView, FoldedMerchant, PAYMENT_NUMERIC, PaymentView};
+pub use merchant_vectors::{MerchantVectors, vector_row};
 pub(crate) use sessions::week_and_month_day;
 pub use sessions::{SessionView, split_sessions};
 pub use text::text_token_ids;
@@ -84,6 +86,8 @@ pub struct Encoder {
     /// Also encode the payments as a [`FoldView`]: folded by merchant (LBSF's input) or flat
     /// (the flat Transformer baseline's).
     pub payment_view: Option<PaymentView>,
+    /// Merchants with a pretrained vector (LBSF), sorted: the rows of the model's table.
+    pub merchant_vector_keys: Vec<String>,
 }
 
 /// One encoded session, host side (no tensors yet).
@@ -262,6 +266,7 @@ impl Encoder {
             scale_by,
             session_view: false,
             payment_view: None,
+            merchant_vector_keys: Vec::new(),
         })
     }
 

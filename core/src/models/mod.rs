@@ -307,6 +307,15 @@ impl ModelConfig {
             )),
             _ => None,
         };
+        if let ModelConfig::Lbsf(c) = self {
+            let rows = c.merchant_vectors.map_or(0, |[rows, _]| rows);
+            let keys = encoder.merchant_vector_keys.len();
+            if rows != if keys == 0 { 0 } else { keys + 1 } {
+                return Err(Error::Model(format!(
+                    "LBSF has {rows} merchant vector rows but the encoder knows {keys} merchants with vectors"
+                )));
+            }
+        }
         if let Some((view, max_payments, buckets, encoder_payments)) = payments {
             let fold = &encoder.schema.merchants;
             if encoder.payment_view != Some(view)
@@ -411,6 +420,23 @@ pub enum Model {
 }
 
 impl Model {
+    /// For LBSF configured with merchant vectors, `self` with `vectors` in its table; other
+    /// models are returned unchanged.
+    pub fn with_merchant_vectors(self, vectors: &crate::encode::MerchantVectors) -> Model {
+        match self {
+            Model::Lbsf(m) => {
+                let device = m.cls.val().device();
+                let rows = vectors.names().len() + 1;
+                let table = Tensor::from_data(
+                    TensorData::new(vectors.table(), [rows, vectors.dim()]),
+                    &device,
+                );
+                Model::Lbsf(m.with_merchant_vectors(table))
+            }
+            other => other,
+        }
+    }
+
     /// For HUIHEN, `self` (freshly initialised) with the UPI layer of `pretrained` (see
     /// [`Huihen::with_pretrained_upi`]); other models are returned unchanged.
     pub fn with_pretrained_upi(self, pretrained: Model) -> Model {

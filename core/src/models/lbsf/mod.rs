@@ -53,6 +53,10 @@ pub struct LbsfConfig {
     /// Dropout in the Transformer layers and the MLP head.
     #[config(default = 0.1)]
     pub dropout: f64,
+    /// `[rows, width]` of the pretrained merchant vectors the team supplied (rows: merchants
+    /// plus the empty row 0), when it did.
+    #[config(default = "None")]
+    pub merchant_vectors: Option<[usize; 2]>,
 }
 
 impl LbsfConfig {
@@ -81,6 +85,13 @@ impl LbsfConfig {
             )
             .init(device),
             fusion: LinearConfig::new(2 * d, d).init(device),
+            merchant_vectors: self
+                .merchant_vectors
+                .map(|[rows, width]| MerchantVectorTable {
+                    table: Param::from_tensor(Tensor::zeros([rows, width], device))
+                        .set_require_grad(false),
+                    projection: LinearConfig::new(width, d).with_bias(false).init(device),
+                }),
             across_merchant: block(),
             cls: Initializer::Normal {
                 mean: 0.0,
@@ -103,6 +114,8 @@ pub struct Lbsf {
     pub intra_merchant: PaymentSequence,
     /// §IV-D1: `[h_nj; m'_nj]` → `d`.
     pub fusion: Linear,
+    /// The team's pretrained merchant vectors, when supplied: `m'_nj` gains their projection.
+    pub merchant_vectors: Option<MerchantVectorTable>,
     /// Eq. (4): the Transformer across merchants.
     pub across_merchant: TransformerBlock,
     /// §IV-E: the `[CLS]` token.
@@ -114,6 +127,26 @@ pub struct Lbsf {
     /// `d`.
     #[module(skip)]
     pub d_model: usize,
+}
+
+/// Pretrained merchant vectors: a fixed table (not trained, row 0 zeros for merchants without a
+/// vector) and a trained projection to `d`, `m'_nj = text(name_nj) + W_v·v(name_nj)`.
+#[derive(Module, Debug)]
+pub struct MerchantVectorTable {
+    /// `[rows, width]` the vectors (frozen).
+    pub table: Param<Tensor<2>>,
+    /// `W_v`: width → `d`, no bias, so a merchant without a vector adds 0.
+    pub projection: Linear,
+}
+
+impl Lbsf {
+    /// The model with `vectors` (`[rows, width]`, as its configuration says) in its table.
+    pub fn with_merchant_vectors(mut self, vectors: Tensor<2>) -> Self {
+        if let Some(v) = self.merchant_vectors.as_mut() {
+            v.table = Param::from_tensor(vectors).set_require_grad(false);
+        }
+        self
+    }
 }
 
 /// LBSF's forward pass with its explanations.
@@ -149,7 +182,7 @@ impl Lbsf {
         for group in &folds.groups {
             let within = self.intra_merchant.forward(folds, texts.clone(), group);
             // §IV-D1: fused with the merchant's name
-            let name = texts.clone().select(
+            let mut name = texts.clone().select(
                 0,
                 folds
                     .merchant_text
@@ -157,6 +190,14 @@ impl Lbsf {
                     .reshape([b * m])
                     .select(0, group.rows.clone()),
             );
+            if let Some(v) = &self.merchant_vectors {
+                let rows = folds
+                    .merchant_vector
+                    .clone()
+                    .reshape([b * m])
+                    .select(0, group.rows.clone());
+                name = name + v.projection.forward(v.table.val().select(0, rows));
+            }
             let fused = self
                 .fusion
                 .forward(Tensor::cat(vec![within.pooled, name], 1));

@@ -176,3 +176,53 @@ fn flat_transformer_ignores_padding() {
         "{alone:?} vs {together:?}"
     );
 }
+
+/// Pretrained merchant vectors move the scores of users with those merchants only, and a
+/// merchant without a vector adds nothing (the projection has no bias).
+#[test]
+fn merchant_vectors_reach_only_their_merchants() {
+    use crate::encode::MerchantVectors;
+    let (mut encoder, users) = users();
+    let target = encoder.encode(&users[0]).folds.unwrap().merchants[0]
+        .name
+        .clone()
+        .unwrap();
+    let without: Vec<&Session> = users
+        .iter()
+        .filter(|u| {
+            !u.events
+                .iter()
+                .any(|e| e.values.categorical[0].as_deref() == Some(target.as_str()))
+        })
+        .collect();
+    assert!(!without.is_empty());
+    let vectors = MerchantVectors::new(vec![(target.clone(), vec![0.0, 0.0, 0.0])], "t").unwrap();
+    encoder.merchant_vector_keys = vectors.names().to_vec();
+    let config = LbsfConfig::for_encoder(&encoder)
+        .with_d_model(16)
+        .with_d_ff(32)
+        .with_merchant_vectors(Some([2, 3]));
+    let zeros = config.init(&Device::flex());
+    let ones = config
+        .init(&Device::flex())
+        .with_merchant_vectors(Tensor::from_data(
+            [[0.0; 3], [1.0, -2.0, 3.0]],
+            &Device::flex(),
+        ));
+    // the same weights but for the table: copy them over
+    let ones = Lbsf {
+        merchant_vectors: ones.merchant_vectors,
+        ..zeros.clone()
+    };
+    let with_target = [&users[0]];
+    let (a, b) = (
+        values(forward(&zeros, &encoder, &with_target).logits),
+        values(forward(&ones, &encoder, &with_target).logits),
+    );
+    assert!((a[0] - b[0]).abs() > 1e-6, "{a:?} vs {b:?}");
+    let (a, b) = (
+        values(forward(&zeros, &encoder, &without).logits),
+        values(forward(&ones, &encoder, &without).logits),
+    );
+    assert_eq!(a, b);
+}
