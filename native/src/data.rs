@@ -233,59 +233,6 @@ pub fn read_schema(path: Option<&Path>) -> Result<Schema> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use seqrisk_core::synth::{SynthConfig, generate};
-
-    /// Synthetic sessions (profile, planted markers, labels, missing values) survive Parquet:
-    /// typed columns out, the long-format reader in.
-    #[test]
-    fn parquet_round_trip_of_synthetic_sessions() {
-        let schema = Schema::synthetic_default();
-        let sessions: Vec<Session> = generate(SynthConfig {
-            sessions: 60,
-            fraud_rate: 0.2,
-            ..Default::default()
-        })
-        .into_iter()
-        .map(|s| s.session)
-        .collect();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.parquet");
-        std::fs::write(&path, parquet_bytes(&sessions, &schema).unwrap()).unwrap();
-        let back = read_sessions(&path, &schema).unwrap();
-        assert_eq!(back.sessions, sessions);
-    }
-
-    /// A column the schema needs is named in the error.
-    #[test]
-    fn parquet_missing_column_is_named() {
-        let schema = Schema::synthetic_default();
-        let mut other = schema.clone();
-        other.event.numeric.retain(|f| f.name != "amount");
-        let sessions: Vec<Session> = generate(SynthConfig {
-            sessions: 5,
-            ..Default::default()
-        })
-        .into_iter()
-        .map(|s| {
-            let mut s = s.session;
-            for e in &mut s.events {
-                e.values.numeric.remove(0);
-            }
-            s
-        })
-        .collect();
-        assert_eq!(schema.event.numeric[0].name, "amount");
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.parquet");
-        std::fs::write(&path, parquet_bytes(&sessions, &other).unwrap()).unwrap();
-        let err = read_sessions(&path, &schema).err().unwrap().to_string();
-        assert!(err.contains("amount") && err.contains("missing"), "{err}");
-    }
-}
-
 /// Pretrained merchant vectors (LBSF's `--merchant-vectors`) from `path`: `.safetensors` with
 /// one 1-D float tensor per merchant, named by the merchant; or CSV whose first column is the
 /// merchant's name and whose other columns are the vector (a header row first).
@@ -365,4 +312,57 @@ fn merchant_vectors_safetensors(bytes: &[u8], name: &str) -> Result<Vec<(String,
             Ok((merchant, vector))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seqrisk_core::synth::{SynthConfig, generate};
+
+    /// Synthetic sessions (profile, planted markers, labels, missing values) survive Parquet:
+    /// typed columns out, the long-format reader in.
+    #[test]
+    fn parquet_round_trip_of_synthetic_sessions() {
+        let schema = Schema::synthetic_default();
+        let sessions: Vec<Session> = generate(SynthConfig {
+            sessions: 60,
+            fraud_rate: 0.2,
+            ..Default::default()
+        })
+        .into_iter()
+        .map(|s| s.session)
+        .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.parquet");
+        std::fs::write(&path, parquet_bytes(&sessions, &schema).unwrap()).unwrap();
+        let back = read_sessions(&path, &schema).unwrap();
+        assert_eq!(back.sessions, sessions);
+    }
+
+    /// A column the schema needs is named in the error.
+    #[test]
+    fn parquet_missing_column_is_named() {
+        let schema = Schema::synthetic_default();
+        let mut other = schema.clone();
+        other.event.numeric.retain(|f| f.name != "amount");
+        let sessions: Vec<Session> = generate(SynthConfig {
+            sessions: 5,
+            ..Default::default()
+        })
+        .into_iter()
+        .map(|s| {
+            let mut s = s.session;
+            for e in &mut s.events {
+                e.values.numeric.remove(0);
+            }
+            s
+        })
+        .collect();
+        assert_eq!(schema.event.numeric[0].name, "amount");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.parquet");
+        std::fs::write(&path, parquet_bytes(&sessions, &other).unwrap()).unwrap();
+        let err = read_sessions(&path, &schema).err().unwrap().to_string();
+        assert!(err.contains("amount") && err.contains("missing"), "{err}");
+    }
 }
