@@ -7,6 +7,7 @@
 use crate::train::{SplitMode, TrainOptions, teacher_experiment, train};
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use seqrisk_core::explain::PlantedHitRate;
 use seqrisk_core::metrics::{Metrics, RocPoint};
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session};
@@ -59,6 +60,23 @@ pub struct Run {
     pub epochs: usize,
     /// Wall time of the run.
     pub seconds: f64,
+    /// How often the explanation's top 3 hold a planted event (merchant) in true-positive test
+    /// sessions, when the data carries planted ground truth.
+    #[serde(default)]
+    pub planted: Option<PlantedHitRate>,
+}
+
+/// The explanation check over the seeds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExplanationQuality {
+    /// `event` or `merchant`.
+    pub level: String,
+    /// Share of true-positive test sessions with a planted one among the top 3.
+    pub hit_rate: Interval,
+    /// The same for 3 drawn at random, mean over the seeds.
+    pub random_rate: f64,
+    /// True-positive sessions evaluated, mean over the seeds.
+    pub sessions: f64,
 }
 
 /// One model over all seeds.
@@ -80,6 +98,9 @@ pub struct ModelQuality {
     pub runs: Vec<Run>,
     /// ROC curve of the first seed's test split (for the overlaid plot).
     pub roc: Vec<RocPoint>,
+    /// The explanation check, when every run had one.
+    #[serde(default)]
+    pub explanations: Option<ExplanationQuality>,
 }
 
 impl ModelQuality {
@@ -88,7 +109,19 @@ impl ModelQuality {
         let col = |f: fn(&Metrics) -> f64| {
             Interval::of(&runs.iter().map(|r| f(&r.test)).collect::<Vec<_>>())
         };
+        let planted: Option<Vec<&PlantedHitRate>> =
+            runs.iter().map(|r| r.planted.as_ref()).collect();
+        let explanations = planted.filter(|p| !p.is_empty()).map(|p| {
+            let n = p.len() as f64;
+            ExplanationQuality {
+                level: p[0].level.clone(),
+                hit_rate: Interval::of(&p.iter().map(|x| x.hit_rate).collect::<Vec<_>>()),
+                random_rate: p.iter().map(|x| x.random_rate).sum::<f64>() / n,
+                sessions: p.iter().map(|x| x.sessions as f64).sum::<f64>() / n,
+            }
+        });
         Self {
+            explanations,
             model,
             auc: col(|m| m.auc),
             pauc_1pct: col(|m| m.pauc_1pct),
@@ -304,6 +337,7 @@ pub fn run(
                 test: outcome.metrics,
                 epochs: outcome.history.len(),
                 seconds: run_started.elapsed().as_secs_f64(),
+                planted: outcome.planted,
             };
             let line = format!(
                 "{model:>11} seed {seed}: AUC {:.4}  pAUC {:.4}  ({} epochs, {:.0}s)",
@@ -359,6 +393,7 @@ pub fn run_teacher(
                 test: r.metrics,
                 epochs: r.epochs,
                 seconds: r.seconds,
+                planted: None,
             };
             match rows.iter_mut().find(|(n, _, _)| *n == r.name) {
                 Some((_, runs, _)) => runs.push(run),
@@ -448,6 +483,31 @@ pub fn markdown(r: &QualityReport) -> String {
             format!("{secs:.0}")
         };
         let _ = writeln!(s, "| {} | {} | {secs} |", m.model, cells.join(" | "));
+    }
+    let explained: Vec<&ModelQuality> = r
+        .models
+        .iter()
+        .filter(|m| m.explanations.is_some())
+        .collect();
+    if !explained.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nExplanations against planted ground truth (true-positive test sessions at FPR 1%; share with a planted one among the top 3 weighted, mean ± 95% CI over the seeds):\n"
+        );
+        for m in explained {
+            if let Some(e) = &m.explanations {
+                let _ = writeln!(
+                    s,
+                    "- {}: a planted {} in the top 3 in {:.1}% ± {:.1}% of {:.0} sessions per seed (3 at random: {:.1}%)",
+                    m.model,
+                    e.level,
+                    100.0 * e.hit_rate.mean,
+                    100.0 * e.hit_rate.ci95,
+                    e.sessions,
+                    100.0 * e.random_rate
+                );
+            }
+        }
     }
     s
 }
