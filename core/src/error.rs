@@ -84,6 +84,9 @@ pub enum Error {
     /// A model that cannot be built or run with the given configuration.
     #[error("model: {0}")]
     Model(String),
+    /// Points that cannot be clustered, or clustering settings that make no sense.
+    #[error("clustering: {0}")]
+    Cluster(String),
     /// A read error from an underlying reader.
     #[error("{location}: {message}")]
     Io {

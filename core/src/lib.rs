@@ -9,6 +9,7 @@
 //! so a session encodes and scores the same way everywhere.
 
 pub mod artifact;
+pub mod cluster;
 pub mod encode;
 pub mod error;
 pub mod explain;

@@ -135,6 +135,40 @@ impl Metrics {
     }
 }
 
+/// Adjusted Rand index of two labelings of the same items (Hubert & Arabie 1985): the Rand
+/// index corrected for chance, 1 for identical partitions (up to renaming), about 0 for
+/// independent ones. Every label is a group, noise (`−1`) included, as scikit-learn's
+/// `adjusted_rand_score` counts it. `None` when the lengths differ.
+pub fn adjusted_rand_index(a: &[i32], b: &[i32]) -> Option<f64> {
+    if a.len() != b.len() {
+        return None;
+    }
+    let pairs = |x: u64| (x * x.saturating_sub(1) / 2) as f64;
+    let mut cells: std::collections::HashMap<(i32, i32), u64> = Default::default();
+    let mut rows: std::collections::HashMap<i32, u64> = Default::default();
+    let mut cols: std::collections::HashMap<i32, u64> = Default::default();
+    for (&x, &y) in a.iter().zip(b) {
+        *cells.entry((x, y)).or_default() += 1;
+        *rows.entry(x).or_default() += 1;
+        *cols.entry(y).or_default() += 1;
+    }
+    let index: f64 = cells.values().map(|&c| pairs(c)).sum();
+    let sum_rows: f64 = rows.values().map(|&c| pairs(c)).sum();
+    let sum_cols: f64 = cols.values().map(|&c| pairs(c)).sum();
+    let total = pairs(a.len() as u64);
+    let expected = if total > 0.0 {
+        sum_rows * sum_cols / total
+    } else {
+        0.0
+    };
+    let max = (sum_rows + sum_cols) / 2.0;
+    // one group on both sides (or fewer than two items): identical partitions
+    if max == expected {
+        return Some(1.0);
+    }
+    Some((index - expected) / (max - expected))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +228,22 @@ mod tests {
             tol(partial_auc(&c.scores, &l, 0.5).unwrap(), c.pauc_05);
             tol(ks(&c.scores, &l).unwrap(), c.ks);
         }
+    }
+
+    #[test]
+    fn adjusted_rand_index_known_values() {
+        // scikit-learn: adjusted_rand_score([0, 0, 1, 1], [0, 0, 1, 2]) = 0.5714285714285715
+        let ari = adjusted_rand_index(&[0, 0, 1, 1], &[0, 0, 1, 2]).unwrap();
+        assert!((ari - 0.571_428_571_428_571_5).abs() < 1e-12, "{ari}");
+        // renaming changes nothing; noise is a group like any other
+        assert_eq!(
+            adjusted_rand_index(&[0, 0, 1, -1], &[5, 5, -1, 2]),
+            Some(1.0)
+        );
+        // adjusted_rand_score([0, 0, 1, 1], [0, 1, 0, 1]) = -0.5
+        let ari = adjusted_rand_index(&[0, 0, 1, 1], &[0, 1, 0, 1]).unwrap();
+        assert!((ari + 0.5).abs() < 1e-12, "{ari}");
+        assert_eq!(adjusted_rand_index(&[1, 1], &[2, 2]), Some(1.0));
+        assert_eq!(adjusted_rand_index(&[1], &[2, 2]), None);
     }
 }

@@ -1,0 +1,161 @@
+//! HDBSCAN's settings, its input points and its result.
+
+use super::mst::{core_distances, mutual_reachability_mst};
+use super::tree::{
+    ClusterSelection, CondensedTree, Selection, condense, label_points, select_clusters,
+    single_linkage,
+};
+use crate::error::{Error, Result};
+
+/// `n` points of `d` dimensions, row-major, every value finite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Points {
+    values: Vec<f64>,
+    dim: usize,
+}
+
+impl Points {
+    /// Points from row-major `values` of width `dim`; NaN and ±∞ are refused naming the point
+    /// and dimension.
+    pub fn new(values: Vec<f64>, dim: usize) -> Result<Self> {
+        if dim == 0 {
+            return Err(Error::Cluster("points need at least one dimension".into()));
+        }
+        if !values.len().is_multiple_of(dim) {
+            return Err(Error::Cluster(format!(
+                "{} values do not make rows of {dim}",
+                values.len()
+            )));
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Cluster(format!(
+                "point {}, dimension {} is {} (every value must be finite)",
+                i / dim,
+                i % dim,
+                values[i]
+            )));
+        }
+        Ok(Self { values, dim })
+    }
+
+    /// `n`.
+    pub fn len(&self) -> usize {
+        self.values.len() / self.dim
+    }
+
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// `d`.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Point `i`.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.dim..(i + 1) * self.dim]
+    }
+}
+
+/// HDBSCAN's settings (scikit-learn's names and defaults).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hdbscan {
+    /// Smallest group of points that counts as a cluster (at least 2).
+    pub min_cluster_size: usize,
+    /// Neighbours (the point itself included) whose distance is a point's core distance;
+    /// `None`: `min_cluster_size`.
+    pub min_samples: Option<usize>,
+    /// Clusters split below this distance are merged back (0: off).
+    pub cluster_selection_epsilon: f64,
+    /// Excess of mass or leaves.
+    pub selection: ClusterSelection,
+    /// Allow all points in one cluster.
+    pub allow_single_cluster: bool,
+    /// Excess of mass selects no cluster larger than this (None: no limit).
+    pub max_cluster_size: Option<usize>,
+}
+
+impl Default for Hdbscan {
+    fn default() -> Self {
+        Self {
+            min_cluster_size: 5,
+            min_samples: None,
+            cluster_selection_epsilon: 0.0,
+            selection: ClusterSelection::ExcessOfMass,
+            allow_single_cluster: false,
+            max_cluster_size: None,
+        }
+    }
+}
+
+/// What HDBSCAN finds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clustering {
+    /// Per point: its cluster (`0..k`) or `−1` for noise.
+    pub labels: Vec<i32>,
+    /// Per point: how strongly it belongs to its cluster, in `[0, 1]` (0 for noise).
+    pub probabilities: Vec<f64>,
+    /// Per point: its GLOSH outlier score in `[0, 1]` (higher: more of an outlier).
+    pub outlier_scores: Vec<f64>,
+    /// The condensed tree.
+    pub tree: CondensedTree,
+    /// Stability (excess of mass) of every cluster of the tree, indexed by `id − n`.
+    pub stabilities: Vec<f64>,
+    /// The condensed-tree ids of the selected clusters: label `i` is `clusters[i]`.
+    pub clusters: Vec<usize>,
+}
+
+impl Hdbscan {
+    fn check(&self, n: usize) -> Result<usize> {
+        if self.min_cluster_size < 2 {
+            return Err(Error::Cluster(format!(
+                "min_cluster_size must be at least 2, got {}",
+                self.min_cluster_size
+            )));
+        }
+        let min_samples = self.min_samples.unwrap_or(self.min_cluster_size);
+        if min_samples == 0 {
+            return Err(Error::Cluster("min_samples must be at least 1".into()));
+        }
+        if !(self.cluster_selection_epsilon.is_finite() && self.cluster_selection_epsilon >= 0.0) {
+            return Err(Error::Cluster(format!(
+                "cluster_selection_epsilon must be a finite number ≥ 0, got {}",
+                self.cluster_selection_epsilon
+            )));
+        }
+        if n < min_samples {
+            return Err(Error::Cluster(format!(
+                "{n} points are fewer than min_samples = {min_samples}"
+            )));
+        }
+        Ok(min_samples)
+    }
+
+    /// Cluster `points` exactly (every pair's distance; `O(n²·d)` time, `O(n)` memory).
+    pub fn fit(&self, points: &Points) -> Result<Clustering> {
+        let n = points.len();
+        let min_samples = self.check(n)?;
+        let core = core_distances(points, min_samples);
+        let mst = mutual_reachability_mst(points, &core);
+        let hierarchy = single_linkage(mst, n);
+        let tree = condense(&hierarchy, n, self.min_cluster_size);
+        let selection = Selection {
+            method: self.selection,
+            epsilon: self.cluster_selection_epsilon,
+            allow_single_cluster: self.allow_single_cluster,
+            max_cluster_size: self.max_cluster_size,
+        };
+        let clusters = select_clusters(&tree, &selection);
+        let (labels, probabilities, outlier_scores) = label_points(&tree, &clusters, &selection);
+        Ok(Clustering {
+            labels,
+            probabilities,
+            outlier_scores,
+            stabilities: tree.stabilities(),
+            tree,
+            clusters,
+        })
+    }
+}

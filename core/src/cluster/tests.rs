@@ -1,0 +1,189 @@
+//! HDBSCAN against scikit-learn's labels and condensed trees (tests/data/hdbscan/, written by
+//! scripts/hdbscan-fixtures.py), and on degenerate inputs.
+
+use super::*;
+use crate::metrics::adjusted_rand_index;
+use serde_json::Value;
+
+fn fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/hdbscan")
+        .join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn points(doc: &Value) -> Points {
+    let rows = doc["points"].as_array().unwrap();
+    let dim = rows[0].as_array().unwrap().len();
+    let values = rows
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+        .collect();
+    Points::new(values, dim).unwrap()
+}
+
+fn settings(p: &Value) -> Hdbscan {
+    Hdbscan {
+        min_cluster_size: p["min_cluster_size"].as_u64().unwrap() as usize,
+        min_samples: p["min_samples"].as_u64().map(|m| m as usize),
+        cluster_selection_epsilon: p["cluster_selection_epsilon"].as_f64().unwrap_or(0.0),
+        selection: match p["cluster_selection_method"].as_str() {
+            Some("leaf") => ClusterSelection::Leaf,
+            _ => ClusterSelection::ExcessOfMass,
+        },
+        allow_single_cluster: p["allow_single_cluster"].as_bool().unwrap_or(false),
+        max_cluster_size: None,
+    }
+}
+
+fn ints(v: &Value) -> Vec<i32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap() as i32)
+        .collect()
+}
+
+/// On every data set and parameter set: the labels, probabilities and cluster stabilities are
+/// scikit-learn's own pipeline's (its MST, linkage, condensing and selection) with tied MST
+/// edges in a stable order — labels identical, stabilities within 1e-6 relative; and against
+/// `HDBSCAN().fit` as is (numpy's unstable sort of the tied edges) the ARI is ≥ 0.99 wherever
+/// scikit-learn's two orderings agree with each other to 0.99, and exactly theirs elsewhere.
+#[test]
+fn matches_scikit_learn_on_standard_data_sets() {
+    for name in ["blobs", "moons", "iris", "breast-cancer", "small"] {
+        let doc = fixture(name);
+        let pts = points(&doc);
+        for run in doc["runs"].as_array().unwrap() {
+            let params = &run["params"];
+            let ours = settings(params).fit(&pts).unwrap();
+            assert_eq!(ours.labels, ints(&run["stable_labels"]), "{name} {params}");
+            for (a, b) in ours
+                .probabilities
+                .iter()
+                .zip(run["stable_probabilities"].as_array().unwrap())
+            {
+                assert!((a - b.as_f64().unwrap()).abs() < 1e-9, "{name} {params}");
+            }
+            let rows = run["condensed_tree"].as_array().unwrap();
+            assert_eq!(ours.tree.rows.len(), rows.len(), "{name} {params}");
+            for (k, v) in run["stabilities"].as_object().unwrap() {
+                let id: usize = k.parse().unwrap();
+                let (a, b) = (ours.stabilities[id - pts.len()], v.as_f64().unwrap());
+                assert!(
+                    (a - b).abs() <= 1e-6 * b.abs().max(1e-12),
+                    "{name} {params}: cluster {id} stability {a} vs {b}"
+                );
+            }
+            let ari = adjusted_rand_index(&ours.labels, &ints(&run["labels"])).unwrap();
+            let sklearn_self = run["sklearn_ari_stable_vs_default"].as_f64().unwrap();
+            eprintln!(
+                "{name} {params}: ARI vs HDBSCAN().fit {ari:.4} (scikit-learn stable vs its default order: {sklearn_self:.4})"
+            );
+            if sklearn_self >= 0.99 {
+                assert!(ari >= 0.99, "{name} {params}: ARI {ari}");
+            } else {
+                assert!((ari - sklearn_self).abs() < 1e-12, "{name} {params}");
+            }
+        }
+    }
+}
+
+/// The small fixture's condensed tree row by row.
+#[test]
+fn condensed_tree_rows_match_on_a_small_input() {
+    let doc = fixture("small");
+    let pts = points(&doc);
+    let run = &doc["runs"][0];
+    let ours = settings(&run["params"]).fit(&pts).unwrap();
+    let mut theirs: Vec<(usize, usize, f64, usize)> = run["condensed_tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_u64().unwrap() as usize,
+                r[1].as_u64().unwrap() as usize,
+                r[2].as_f64().unwrap(),
+                r[3].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    let mut mine: Vec<(usize, usize, f64, usize)> = ours
+        .tree
+        .rows
+        .iter()
+        .map(|r| (r.parent, r.child, r.lambda, r.size))
+        .collect();
+    let key = |r: &(usize, usize, f64, usize)| (r.0, r.1);
+    theirs.sort_by_key(key);
+    mine.sort_by_key(key);
+    for (a, b) in mine.iter().zip(&theirs) {
+        assert_eq!((a.0, a.1, a.3), (b.0, b.1, b.3));
+        assert!((a.2 - b.2).abs() <= 1e-9 * b.2.abs(), "{a:?} vs {b:?}");
+    }
+}
+
+#[test]
+fn duplicate_and_identical_points() {
+    // two tight groups of exact duplicates and a far point
+    let mut values = Vec::new();
+    for _ in 0..6 {
+        values.extend([0.0, 0.0]);
+    }
+    for _ in 0..6 {
+        values.extend([10.0, 10.0]);
+    }
+    values.extend([50.0, -50.0]);
+    let pts = Points::new(values, 2).unwrap();
+    let c = Hdbscan {
+        min_cluster_size: 3,
+        ..Default::default()
+    }
+    .fit(&pts)
+    .unwrap();
+    assert_eq!(c.labels[..6], [0; 6]);
+    assert_eq!(c.labels[6..12], [1; 6]);
+    assert_eq!(c.labels[12], -1);
+    // duplicates sit at infinite density: full membership
+    assert!(c.probabilities[..12].iter().all(|&p| p == 1.0));
+    assert!(c.outlier_scores[12] > c.outlier_scores[0]);
+    // all points identical: no split, so no cluster unless a single cluster is allowed
+    let same = Points::new(vec![1.5; 20], 2).unwrap();
+    let c = Hdbscan::default().fit(&same).unwrap();
+    assert!(c.labels.iter().all(|&l| l == -1));
+    let c = Hdbscan {
+        allow_single_cluster: true,
+        ..Default::default()
+    }
+    .fit(&same)
+    .unwrap();
+    assert!(c.labels.iter().all(|&l| l == 0), "{:?}", c.labels);
+}
+
+#[test]
+fn bad_inputs_are_refused() {
+    let err = Points::new(vec![0.0, 1.0, f64::NAN, 2.0], 2)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("point 1, dimension 0 is NaN"), "{err}");
+    let err = Points::new(vec![0.0, f64::INFINITY], 1)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("point 1, dimension 0 is inf"), "{err}");
+    assert!(Points::new(vec![0.0; 3], 2).is_err());
+    let few = Points::new(vec![0.0, 1.0, 2.0], 1).unwrap();
+    let err = Hdbscan::default().fit(&few).unwrap_err().to_string();
+    assert!(
+        err.contains("3 points are fewer than min_samples = 5"),
+        "{err}"
+    );
+    let err = Hdbscan {
+        min_cluster_size: 1,
+        ..Default::default()
+    }
+    .fit(&few)
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("min_cluster_size must be at least 2"), "{err}");
+}
