@@ -7,6 +7,15 @@ use super::tree::{
 };
 use crate::error::{Error, Result};
 
+/// Euclidean distance.
+pub(crate) fn euclidean(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt()
+}
+
 /// `n` points of `d` dimensions, row-major, every value finite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Points {
@@ -105,6 +114,21 @@ pub struct Clustering {
     pub stabilities: Vec<f64>,
     /// The condensed-tree ids of the selected clusters: label `i` is `clusters[i]`.
     pub clusters: Vec<usize>,
+    /// Core distance of every point.
+    pub core_distances: Vec<f64>,
+    /// The `min_samples` the core distances were taken with.
+    pub min_samples: usize,
+}
+
+/// Where a new point lands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    /// Its cluster (`0..k`) or `−1` for noise.
+    pub label: i32,
+    /// Membership strength in `[0, 1]` (0 for noise).
+    pub probability: f64,
+    /// The training point it attached to (its nearest in mutual reachability).
+    pub neighbour: usize,
 }
 
 impl Hdbscan {
@@ -156,6 +180,57 @@ impl Hdbscan {
             stabilities: tree.stabilities(),
             tree,
             clusters,
+            core_distances: core,
+            min_samples,
         })
+    }
+}
+
+impl Clustering {
+    /// Place new points without refitting (HDBSCAN's approximate predict, what scoring a new
+    /// session uses): a query's core distance is the distance to its `min_samples`-th nearest
+    /// training point (so a training point queried again keeps its own); among its
+    /// `2·min_samples` nearest training points it attaches to the nearest in mutual
+    /// reachability, `m`, at density `λ = 1 / d_mreach`; it joins `m`'s cluster at the lower of
+    /// `λ` and `m`'s own density, or the ancestor cluster alive at `λ`; its label is that of the
+    /// selected cluster holding it, or noise. `points` must be the points this clustering was
+    /// fitted on.
+    pub fn predict(
+        &self,
+        points: &Points,
+        queries: &Points,
+        device: &burn::prelude::Device,
+    ) -> Result<Vec<Placement>> {
+        if points.len() != self.labels.len() {
+            return Err(Error::Cluster(format!(
+                "the clustering was fitted on {} points, not {}",
+                self.labels.len(),
+                points.len()
+            )));
+        }
+        let k = (2 * self.min_samples).min(points.len());
+        let nn = super::knn::knn(points, queries, k, device, 1 << 22)?;
+        Ok((0..queries.len())
+            .map(|q| {
+                let found: Vec<(usize, f64)> = nn.of(q).collect();
+                let core = found[(self.min_samples - 1).min(found.len() - 1)].1;
+                let (neighbour, reach) = found
+                    .iter()
+                    .map(|&(j, d)| (j, d.max(core).max(self.core_distances[j])))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .unwrap_or((0, f64::INFINITY));
+                let lambda = if reach > 0.0 {
+                    1.0 / reach
+                } else {
+                    f64::INFINITY
+                };
+                let (label, probability) = self.tree.place(neighbour, lambda, &self.clusters);
+                Placement {
+                    label,
+                    probability,
+                    neighbour,
+                }
+            })
+            .collect())
     }
 }

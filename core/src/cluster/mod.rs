@@ -13,10 +13,12 @@
 //! standard data sets (fixtures in `tests/data/hdbscan/`).
 
 pub mod hdbscan;
+pub mod knn;
 pub mod mst;
 pub mod tree;
 
-pub use hdbscan::{Clustering, Hdbscan, Points};
+pub use hdbscan::{Clustering, Hdbscan, Placement, Points};
+pub use knn::{Neighbours, knn};
 pub use tree::{ClusterSelection, CondensedRow, CondensedTree};
 
 #[cfg(test)]

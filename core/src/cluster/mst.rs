@@ -2,7 +2,7 @@
 //! exact (every pair), by Prim's algorithm on the implicit complete graph: `O(n²·d)` time and
 //! `O(n)` memory, no distance matrix kept.
 
-use super::hdbscan::Points;
+use super::hdbscan::{Points, euclidean};
 
 /// An MST edge: two points and their mutual-reachability distance.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,13 +17,7 @@ pub struct Edge {
 
 /// Euclidean distance of points `i` and `j`.
 fn distance(points: &Points, i: usize, j: usize) -> f64 {
-    points
-        .row(i)
-        .iter()
-        .zip(points.row(j))
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f64>()
-        .sqrt()
+    euclidean(points.row(i), points.row(j))
 }
 
 /// Core distance of every point: the distance to its `min_samples`-th nearest neighbour,

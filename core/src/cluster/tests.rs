@@ -187,3 +187,40 @@ fn bad_inputs_are_refused() {
     .to_string();
     assert!(err.contains("min_cluster_size must be at least 2"), "{err}");
 }
+
+/// Predicting the training points gives their labels back; a point near a cluster's middle
+/// joins it with a high membership; a far point is noise.
+#[test]
+fn predict_places_points_like_fitting() {
+    let doc = fixture("blobs");
+    let pts = points(&doc);
+    let hdb = settings(&doc["runs"][1]["params"]);
+    let fitted = hdb.fit(&pts).unwrap();
+    let device = burn::prelude::Device::flex();
+    let again = fitted.predict(&pts, &pts, &device).unwrap();
+    let labels: Vec<i32> = again.iter().map(|p| p.label).collect();
+    assert_eq!(labels, fitted.labels);
+    // the mean of each cluster's points, and a point far from everything
+    let k = fitted.clusters.len();
+    let mut queries = Vec::new();
+    for c in 0..k as i32 {
+        let members: Vec<usize> = (0..pts.len()).filter(|&i| fitted.labels[i] == c).collect();
+        for d in 0..pts.dim() {
+            let mean = members.iter().map(|&i| pts.row(i)[d]).sum::<f64>() / members.len() as f64;
+            queries.push(mean);
+        }
+    }
+    queries.extend(vec![1e3; pts.dim()]);
+    let queries = Points::new(queries, pts.dim()).unwrap();
+    let placed = fitted.predict(&pts, &queries, &device).unwrap();
+    for (c, p) in placed.iter().take(k).enumerate() {
+        assert_eq!(p.label, c as i32, "{placed:?}");
+        assert!(p.probability > 0.5, "{placed:?}");
+    }
+    assert_eq!((placed[k].label, placed[k].probability), (-1, 0.0));
+    let err = fitted
+        .predict(&queries, &queries, &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("fitted on 400 points"), "{err}");
+}

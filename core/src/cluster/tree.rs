@@ -255,6 +255,44 @@ impl CondensedTree {
         out
     }
 
+    /// A new point attached to training point `neighbour` at density `lambda`: the label of
+    /// the selected cluster it falls in and its membership (see
+    /// [`super::Clustering::predict`]).
+    pub fn place(&self, neighbour: usize, lambda: f64, clusters: &[usize]) -> (i32, f64) {
+        let n = self.num_points;
+        let root = self.root();
+        let Some(row) = self.rows.iter().find(|r| r.child == neighbour) else {
+            return (-1, 0.0);
+        };
+        let parent_of = |c: usize| self.cluster_rows().find(|r| r.child == c);
+        let (mut cluster, lambda) = if row.lambda <= lambda {
+            (row.parent, row.lambda)
+        } else {
+            // the cluster alive at the new point's density
+            let mut c = row.parent;
+            while let Some(r) = parent_of(c).filter(|r| c > root && r.lambda >= lambda) {
+                c = r.parent;
+            }
+            (c, lambda)
+        };
+        // up to the selected cluster holding it
+        loop {
+            if let Ok(label) = clusters.binary_search(&cluster) {
+                let max_lambda = self.deaths()[cluster - n];
+                let p = if max_lambda == 0.0 || !lambda.is_finite() {
+                    1.0
+                } else {
+                    lambda.min(max_lambda) / max_lambda
+                };
+                return (label as i32, p);
+            }
+            match parent_of(cluster) {
+                Some(r) => cluster = r.parent,
+                None => return (-1, 0.0),
+            }
+        }
+    }
+
     /// The largest `λ` at which a point leaves each cluster (its death), indexed by `id − n`.
     fn deaths(&self) -> Vec<f64> {
         let n = self.num_points;
