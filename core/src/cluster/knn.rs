@@ -147,7 +147,7 @@ mod tests {
                 assert_eq!(got[0], (qi, 0.0), "a point finds itself first");
                 for ((gi, gd), (ei, ed)) in got.iter().zip(&expected) {
                     assert!(
-                        (*gd as f64 - ed).abs() < 1e-3,
+                        (gd - ed).abs() < 1e-12,
                         "query {qi}: {got:?} vs {expected:?}"
                     );
                     // same neighbour unless two distances tie within f32 precision
