@@ -13,11 +13,13 @@
 //! standard data sets (fixtures in `tests/data/hdbscan/`).
 
 pub mod hdbscan;
+pub mod ivf;
 pub mod knn;
 pub mod mst;
 pub mod tree;
 
 pub use hdbscan::{Clustering, Hdbscan, Placement, Points};
+pub use ivf::InvertedFile;
 pub use knn::{Neighbours, knn};
 pub use tree::{ClusterSelection, CondensedRow, CondensedTree};
 
