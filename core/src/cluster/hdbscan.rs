@@ -1,6 +1,8 @@
 //! HDBSCAN's settings, its input points and its result.
 
-use super::mst::{core_distances, mutual_reachability_mst};
+use super::graph::{core_from_neighbours, spanning_tree};
+use super::knn::Neighbours;
+use super::mst::{Edge, core_distances, mutual_reachability_mst};
 use super::tree::{
     ClusterSelection, CondensedTree, Selection, condense, label_points, select_clusters,
     single_linkage,
@@ -163,6 +165,27 @@ impl Hdbscan {
         let min_samples = self.check(n)?;
         let core = core_distances(points, min_samples);
         let mst = mutual_reachability_mst(points, &core);
+        Ok(self.finish(n, min_samples, core, mst))
+    }
+
+    /// Cluster `points` from their neighbour lists (each point itself first, at least
+    /// `min_samples` long; exact from [`super::knn`] or approximate from an
+    /// [`super::InvertedFile`]): the large-`N` path of [`super::graph`].
+    pub fn fit_neighbours(&self, points: &Points, nn: &Neighbours) -> Result<Clustering> {
+        let n = points.len();
+        let min_samples = self.check(n)?;
+        if nn.indices.len() != n * nn.k || nn.k < min_samples {
+            return Err(Error::Cluster(format!(
+                "neighbour lists must hold at least min_samples = {min_samples} neighbours for each of the {n} points"
+            )));
+        }
+        let core = core_from_neighbours(nn, min_samples);
+        let mst = spanning_tree(points, nn, &core);
+        Ok(self.finish(n, min_samples, core, mst))
+    }
+
+    /// Steps 3–5 from the spanning tree.
+    fn finish(&self, n: usize, min_samples: usize, core: Vec<f64>, mst: Vec<Edge>) -> Clustering {
         let hierarchy = single_linkage(mst, n);
         let tree = condense(&hierarchy, n, self.min_cluster_size);
         let selection = Selection {
@@ -173,7 +196,7 @@ impl Hdbscan {
         };
         let clusters = select_clusters(&tree, &selection);
         let (labels, probabilities, outlier_scores) = label_points(&tree, &clusters, &selection);
-        Ok(Clustering {
+        Clustering {
             labels,
             probabilities,
             outlier_scores,
@@ -182,7 +205,7 @@ impl Hdbscan {
             clusters,
             core_distances: core,
             min_samples,
-        })
+        }
     }
 }
 

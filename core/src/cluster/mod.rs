@@ -12,6 +12,7 @@
 //! Hand-written because it is the product; checked against scikit-learn's `HDBSCAN` on
 //! standard data sets (fixtures in `tests/data/hdbscan/`).
 
+pub mod graph;
 pub mod hdbscan;
 pub mod ivf;
 pub mod knn;

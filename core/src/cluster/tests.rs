@@ -224,3 +224,58 @@ fn predict_places_points_like_fitting() {
         .to_string();
     assert!(err.contains("fitted on 400 points"), "{err}");
 }
+
+/// The neighbour-list path: with every point as a neighbour its tree weighs what the exact
+/// MST weighs and the labels agree up to tied edges; with `2·min_samples` exact neighbours, and with the
+/// inverted file's approximate ones, the labels stay close to the exact clustering's.
+#[test]
+fn neighbour_lists_give_the_exact_clustering_or_close() {
+    let device = burn::prelude::Device::flex();
+    // blobs' second run: its labels do not hang on the order of tied edges (see above)
+    for (name, run) in [("blobs", 1), ("moons", 0), ("iris", 0)] {
+        let doc = fixture(name);
+        let pts = points(&doc);
+        let hdb = settings(&doc["runs"][run]["params"]);
+        let exact = hdb.fit(&pts).unwrap();
+        let all = knn(&pts, &pts, pts.len(), &device, 1 << 20).unwrap();
+        // a minimum spanning tree either way: the same total weight
+        let weight = |edges: Vec<mst::Edge>| edges.iter().map(|e| e.distance).sum::<f64>();
+        let (w_prim, w_kruskal) = (
+            weight(mst::mutual_reachability_mst(&pts, &exact.core_distances)),
+            weight(graph::spanning_tree(&pts, &all, &exact.core_distances)),
+        );
+        assert!(
+            (w_prim - w_kruskal).abs() < 1e-9 * w_prim,
+            "{name}: {w_prim} vs {w_kruskal}"
+        );
+        let full = hdb.fit_neighbours(&pts, &all).unwrap();
+        let ari = adjusted_rand_index(&full.labels, &exact.labels).unwrap();
+        // equal-weight edges allow several minimum spanning trees; only those ties differ
+        assert!(ari >= 0.98, "{name}: all neighbours ARI {ari}");
+        let ms = exact.min_samples;
+        let few = knn(&pts, &pts, 2 * ms, &device, 1 << 20).unwrap();
+        let from_few = hdb.fit_neighbours(&pts, &few).unwrap();
+        let ari_few = adjusted_rand_index(&from_few.labels, &exact.labels).unwrap();
+        let ivf = InvertedFile::build(&pts, 8, 10, 1, &device).unwrap();
+        let approx = ivf.search(&pts, &pts, 2 * ms, 3, &device).unwrap();
+        let from_ivf = hdb.fit_neighbours(&pts, &approx).unwrap();
+        let ari_ivf = adjusted_rand_index(&from_ivf.labels, &from_few.labels).unwrap();
+        eprintln!(
+            "{name}: ARI all {ari:.4}, {}-NN vs exact {ari_few:.4}, IVF vs exact kNN {ari_ivf:.4}",
+            2 * ms
+        );
+        assert!(ari_few >= 0.95, "{name}: {ari_few}");
+        assert!(ari_ivf >= 0.95, "{name}: {ari_ivf}");
+    }
+    let doc = fixture("small");
+    let pts = points(&doc);
+    let short = knn(&pts, &pts, 2, &device, 1 << 20).unwrap();
+    let err = Hdbscan {
+        min_cluster_size: 4,
+        ..Default::default()
+    }
+    .fit_neighbours(&pts, &short)
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("at least min_samples = 4 neighbours"), "{err}");
+}
