@@ -1,13 +1,17 @@
 //! Steps 1–2 for large `N` (the paper's Optimizations 1–3): core distances and the spanning
 //! tree from k-nearest-neighbour lists instead of every pair. The candidate edges are each
 //! point's `k` nearest under mutual reachability; Kruskal's algorithm (a sort of the `N·k`
-//! edges, then union-find) gives their minimum spanning forest; components still apart are
-//! then joined by Borůvka rounds over all pairs between them (exact, and rare when `k` is a
-//! few times `min_samples`). With `k = N` the tree is an exact minimum spanning tree.
+//! edges, then union-find) gives their minimum spanning forest; components still apart (as
+//! well-separated clusters are in a k-nearest-neighbour graph) are then joined by Borůvka
+//! rounds: every component but the largest finds, for each of its points, the nearest point
+//! outside it (by the tiled device search) and takes the cheapest of those edges in mutual
+//! reachability. With `k = N` the tree is an exact minimum spanning tree.
 
-use super::hdbscan::{Points, euclidean};
-use super::knn::Neighbours;
+use super::hdbscan::Points;
+use super::knn::{Neighbours, knn};
 use super::mst::Edge;
+use crate::error::Result;
+use burn::prelude::Device;
 
 /// Core distances from neighbour lists that hold each point itself first: the distance to the
 /// `min_samples`-th entry.
@@ -44,7 +48,12 @@ impl Components {
 
 /// A spanning tree of the mutual-reachability graph of `points` from their neighbour lists
 /// (see the module documentation): `n − 1` edges.
-pub fn spanning_tree(points: &Points, nn: &Neighbours, core: &[f64]) -> Vec<Edge> {
+pub fn spanning_tree(
+    points: &Points,
+    nn: &Neighbours,
+    core: &[f64],
+    device: &Device,
+) -> Result<Vec<Edge>> {
     let n = points.len();
     let reach = |a: usize, b: usize, d: f64| d.max(core[a]).max(core[b]);
     let mut edges: Vec<Edge> = (0..n)
@@ -72,29 +81,42 @@ pub fn spanning_tree(points: &Points, nn: &Neighbours, core: &[f64]) -> Vec<Edge
         .into_iter()
         .filter(|e| comps.union(e.a, e.b))
         .collect();
-    // Borůvka over the components left: each one's cheapest edge to another, all pairs
+    // Borůvka over the components left
     while tree.len() + 1 < n {
         let roots: Vec<usize> = (0..n).map(|i| comps.find(i)).collect();
-        let mut best: std::collections::HashMap<usize, Edge> = Default::default();
-        for a in 0..n {
-            for b in a + 1..n {
-                if roots[a] == roots[b] {
-                    continue;
-                }
-                let e = Edge {
-                    a,
-                    b,
-                    distance: reach(a, b, euclidean(points.row(a), points.row(b))),
-                };
-                for r in [roots[a], roots[b]] {
-                    let better = best.get(&r).is_none_or(|x| e.distance < x.distance);
-                    if better {
-                        best.insert(r, e);
-                    }
-                }
-            }
+        let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        for (i, &r) in roots.iter().enumerate() {
+            members.entry(r).or_default().push(i);
         }
-        let mut cheapest: Vec<Edge> = best.into_values().collect();
+        let largest = members
+            .iter()
+            .max_by_key(|(r, m)| (m.len(), std::cmp::Reverse(**r)))
+            .map(|(r, _)| *r);
+        let mut cheapest: Vec<Edge> = Vec::new();
+        for (&r, inside) in members.iter().filter(|(r, _)| Some(**r) != largest) {
+            let outside: Vec<usize> = (0..n).filter(|&i| roots[i] != r).collect();
+            let near = knn(
+                &points.subset(&outside)?,
+                &points.subset(inside)?,
+                1,
+                device,
+                1 << 22,
+            )?;
+            let best = inside
+                .iter()
+                .enumerate()
+                .map(|(q, &a)| {
+                    let (j, d) = near.of(q).next().unwrap_or((0, f64::INFINITY));
+                    let b = outside[j];
+                    Edge {
+                        a: a.min(b),
+                        b: a.max(b),
+                        distance: reach(a, b, d),
+                    }
+                })
+                .min_by(|x, y| x.distance.total_cmp(&y.distance).then(x.a.cmp(&y.a)));
+            cheapest.extend(best);
+        }
         cheapest.sort_by(|x, y| x.distance.total_cmp(&y.distance).then(x.a.cmp(&y.a)));
         for e in cheapest {
             if comps.union(e.a, e.b) {
@@ -102,5 +124,35 @@ pub fn spanning_tree(points: &Points, nn: &Neighbours, core: &[f64]) -> Vec<Edge
             }
         }
     }
-    tree
+    Ok(tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::mst::{core_distances, mutual_reachability_mst};
+
+    /// Three groups far apart: the 3-nearest-neighbour graph falls in three pieces, which the
+    /// Borůvka rounds join by their closest pairs, giving the exact MST's weight here.
+    #[test]
+    fn separate_components_are_joined() {
+        let mut values = Vec::new();
+        for (g, centre) in [0.0, 100.0, 250.0].into_iter().enumerate() {
+            for i in 0..7 {
+                values.extend([centre + i as f64 * 0.5, (g * i) as f64 * 0.25]);
+            }
+        }
+        let points = Points::new(values, 2).unwrap();
+        let device = Device::flex();
+        let nn = knn(&points, &points, 3, &device, 1 << 20).unwrap();
+        let core = core_from_neighbours(&nn, 3);
+        assert_eq!(core, core_distances(&points, 3));
+        let tree = spanning_tree(&points, &nn, &core, &device).unwrap();
+        assert_eq!(tree.len(), points.len() - 1);
+        let weight = |t: &[Edge]| t.iter().map(|e| e.distance).sum::<f64>();
+        let exact = mutual_reachability_mst(&points, &core);
+        assert!((weight(&tree) - weight(&exact)).abs() < 1e-9);
+        // the two joining edges span the gaps
+        assert_eq!(tree.iter().filter(|e| e.distance > 50.0).count(), 2);
+    }
 }

@@ -68,6 +68,14 @@ impl Points {
     pub fn row(&self, i: usize) -> &[f64] {
         &self.values[i * self.dim..(i + 1) * self.dim]
     }
+
+    /// The points at `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Result<Points> {
+        Points::new(
+            indices.iter().flat_map(|&i| self.row(i).to_vec()).collect(),
+            self.dim,
+        )
+    }
 }
 
 /// HDBSCAN's settings (scikit-learn's names and defaults).
@@ -170,8 +178,14 @@ impl Hdbscan {
 
     /// Cluster `points` from their neighbour lists (each point itself first, at least
     /// `min_samples` long; exact from [`super::knn`] or approximate from an
-    /// [`super::InvertedFile`]): the large-`N` path of [`super::graph`].
-    pub fn fit_neighbours(&self, points: &Points, nn: &Neighbours) -> Result<Clustering> {
+    /// [`super::InvertedFile`]): the large-`N` path of [`super::graph`], whose joining of
+    /// separate components searches on `device`.
+    pub fn fit_neighbours(
+        &self,
+        points: &Points,
+        nn: &Neighbours,
+        device: &burn::prelude::Device,
+    ) -> Result<Clustering> {
         let n = points.len();
         let min_samples = self.check(n)?;
         if nn.indices.len() != n * nn.k || nn.k < min_samples {
@@ -180,7 +194,7 @@ impl Hdbscan {
             )));
         }
         let core = core_from_neighbours(nn, min_samples);
-        let mst = spanning_tree(points, nn, &core);
+        let mst = spanning_tree(points, nn, &core, device)?;
         Ok(self.finish(n, min_samples, core, mst))
     }
 

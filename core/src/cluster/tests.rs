@@ -242,23 +242,23 @@ fn neighbour_lists_give_the_exact_clustering_or_close() {
         let weight = |edges: Vec<mst::Edge>| edges.iter().map(|e| e.distance).sum::<f64>();
         let (w_prim, w_kruskal) = (
             weight(mst::mutual_reachability_mst(&pts, &exact.core_distances)),
-            weight(graph::spanning_tree(&pts, &all, &exact.core_distances)),
+            weight(graph::spanning_tree(&pts, &all, &exact.core_distances, &device).unwrap()),
         );
         assert!(
             (w_prim - w_kruskal).abs() < 1e-9 * w_prim,
             "{name}: {w_prim} vs {w_kruskal}"
         );
-        let full = hdb.fit_neighbours(&pts, &all).unwrap();
+        let full = hdb.fit_neighbours(&pts, &all, &device).unwrap();
         let ari = adjusted_rand_index(&full.labels, &exact.labels).unwrap();
         // equal-weight edges allow several minimum spanning trees; only those ties differ
         assert!(ari >= 0.98, "{name}: all neighbours ARI {ari}");
         let ms = exact.min_samples;
         let few = knn(&pts, &pts, 2 * ms, &device, 1 << 20).unwrap();
-        let from_few = hdb.fit_neighbours(&pts, &few).unwrap();
+        let from_few = hdb.fit_neighbours(&pts, &few, &device).unwrap();
         let ari_few = adjusted_rand_index(&from_few.labels, &exact.labels).unwrap();
         let ivf = InvertedFile::build(&pts, 8, 10, 1, &device).unwrap();
         let approx = ivf.search(&pts, &pts, 2 * ms, 3, &device).unwrap();
-        let from_ivf = hdb.fit_neighbours(&pts, &approx).unwrap();
+        let from_ivf = hdb.fit_neighbours(&pts, &approx, &device).unwrap();
         let ari_ivf = adjusted_rand_index(&from_ivf.labels, &from_few.labels).unwrap();
         eprintln!(
             "{name}: ARI all {ari:.4}, {}-NN vs exact {ari_few:.4}, IVF vs exact kNN {ari_ivf:.4}",
@@ -274,7 +274,7 @@ fn neighbour_lists_give_the_exact_clustering_or_close() {
         min_cluster_size: 4,
         ..Default::default()
     }
-    .fit_neighbours(&pts, &short)
+    .fit_neighbours(&pts, &short, &device)
     .unwrap_err()
     .to_string();
     assert!(err.contains("at least min_samples = 4 neighbours"), "{err}");
