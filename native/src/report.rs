@@ -4,6 +4,7 @@ use crate::train::TruePositive;
 use seqrisk_core::artifact::Header;
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::Metrics;
+use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::scorer::SessionScore;
 use seqrisk_core::synth::{Pattern, SyntheticSession};
 use std::fmt::Write;
@@ -145,11 +146,41 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
         ));
     }
     if let Some((hit, random)) = t.planted_top3 {
+        let level = match h.model_config().map(|c| c.spec()) {
+            Ok(ModelSpec::Lbsf) => "merchant",
+            _ => "event",
+        };
         let _ = writeln!(
             s,
-            "planted event in top-3 explanation: {:.1}% (random {:.1}%)",
+            "planted {level} in top-3 explanation: {:.1}% (random {:.1}%)",
             100.0 * hit,
             100.0 * random
+        );
+    }
+    if let Ok(ModelConfig::Gbdt(c)) = h.model_config() {
+        let names = c.aggregates.names(e);
+        let mut splits = vec![0usize; names.len()];
+        for node in c.ensemble.trees.iter().flatten().filter(|n| !n.leaf) {
+            if let Some(x) = splits.get_mut(node.feature) {
+                *x += 1;
+            }
+        }
+        let mut used: Vec<(usize, usize)> = splits
+            .into_iter()
+            .enumerate()
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        used.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let top: Vec<String> = used
+            .iter()
+            .take(8)
+            .map(|&(f, n)| format!("{} ({n})", names[f]))
+            .collect();
+        let _ = writeln!(
+            s,
+            "trees: {}; features most split on: {}",
+            c.ensemble.trees.len(),
+            top.join(", ")
         );
     }
     s

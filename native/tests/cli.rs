@@ -67,6 +67,32 @@ fn cli_gen_train_inspect_score_eval() {
         card.contains("model: nhfm") && card.contains("T = 20 events"),
         "{card}"
     );
+    // the GBDT's card names the aggregates its trees split on most
+    let (ok, _, err) = seqrisk(
+        &[
+            "train",
+            "--model",
+            "gbdt",
+            "--data",
+            "data.csv",
+            "--schema",
+            "schema.toml",
+            "--out",
+            "run",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    let (ok, card, err) = seqrisk(&["inspect", "run/gbdt.seqrisk"], d);
+    assert!(ok, "{err}");
+    let line = card
+        .lines()
+        .find(|l| l.contains("features most split on: "))
+        .unwrap_or_default();
+    assert!(
+        line.contains("count(") || line.contains("mean(") || line.contains("max("),
+        "{card}"
+    );
 
     let (ok, _, err) = seqrisk(
         &[

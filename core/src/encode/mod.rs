@@ -343,6 +343,32 @@ impl Encoder {
         self.offsets().4
     }
 
+    /// A readable name for every entry of the feature dictionary, in order: `<pad>`, then
+    /// `field=value` for each value of each event categorical field (`<pad>` and `<oov>`
+    /// included), each event numeric field's name, then `profile.field=value` and
+    /// `profile.field` for the profile's.
+    pub fn feature_names(&self) -> Vec<String> {
+        let event = self.event_field_names();
+        let (cats, nums) = event.split_at(self.event_vocabs.len());
+        let profile = self.profile_field_names();
+        let (pcats, pnums) = profile.split_at(self.profile_vocabs.len());
+        let values = |vocabs: &[Vocab], fields: &[String], prefix: &str| -> Vec<String> {
+            vocabs
+                .iter()
+                .zip(fields)
+                .flat_map(|(v, f)| {
+                    (0..v.len() as u32).map(move |id| format!("{prefix}{f}={}", v.token(id)))
+                })
+                .collect()
+        };
+        std::iter::once("<pad>".to_string())
+            .chain(values(&self.event_vocabs, cats, ""))
+            .chain(nums.iter().cloned())
+            .chain(values(&self.profile_vocabs, pcats, "profile."))
+            .chain(pnums.iter().map(|f| format!("profile.{f}")))
+            .collect()
+    }
+
     /// Encode one session. Values were validated when the session was read, so this cannot fail.
     pub fn encode(&self, session: &Session) -> EncodedSession {
         let t_max = self.max_events();
@@ -500,6 +526,14 @@ mod tests {
         assert!((e.event_value[11] as f64 - (0.0 - mean) / std).abs() < 1e-6);
         // profile tier "new" is OOV
         assert_eq!(e.profile_index, [12 + OOV as i64]);
+        // every dictionary entry has a readable name at its index
+        let names = enc.feature_names();
+        assert_eq!(names.len(), enc.num_features());
+        assert_eq!(names[1 + OOV as usize], "kind=<oov>");
+        assert_eq!(names[5 + 3], "hour_of_day=1");
+        assert_eq!(names[10], "amount");
+        assert_eq!(names[11], "log_gap");
+        assert_eq!(names[12 + OOV as usize], "profile.tier=<oov>");
     }
 
     #[test]

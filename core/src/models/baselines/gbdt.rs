@@ -48,6 +48,26 @@ impl Aggregates {
         false
     }
 
+    /// A readable name for each aggregate, in [`Aggregates::features`] order: `events`,
+    /// `count(field=value)`, `current(field=value)`, `profile(field=value)` over the feature
+    /// dictionary, then `mean(field)`, `min(field)`, `max(field)`, `current(field)` of each
+    /// numeric event field (normalised values). `encoder` must be the one these aggregates
+    /// were made for.
+    pub fn names(&self, encoder: &Encoder) -> Vec<String> {
+        let dictionary = encoder.feature_names();
+        let numeric = &encoder.event_field_names()[self.categorical_fields..];
+        std::iter::once("events".to_string())
+            .chain(dictionary.iter().map(|d| format!("count({d})")))
+            .chain(dictionary.iter().map(|d| format!("current({d})")))
+            .chain(dictionary.iter().map(|d| format!("profile({d})")))
+            .chain(
+                numeric
+                    .iter()
+                    .flat_map(|f| ["mean", "min", "max", "current"].map(|s| format!("{s}({f})"))),
+            )
+            .collect()
+    }
+
     /// One session's aggregates (see the module documentation for the layout).
     pub fn features(&self, s: &EncodedSession) -> Vec<f64> {
         let (v, f, c) = (
@@ -250,6 +270,27 @@ mod tests {
         expected[11 + 4] = 1.0; // profile id 4
         expected[16..20].copy_from_slice(&[1.0, 0.0, 2.0, 0.0]); // mean, min, max, current
         assert_eq!(got, expected);
+    }
+
+    /// Names line up with the features: a real encoder's session, read by name.
+    #[test]
+    fn names_line_up_with_features() {
+        let (encoder, sessions) = crate::models::test_sessions::encoder(20);
+        let a = Aggregates::of(&encoder);
+        let names = a.names(&encoder);
+        assert_eq!(names.len(), a.len());
+        let s = &sessions[0];
+        let f = a.features(&encoder.encode(s));
+        let by_name = |n: &str| f[names.iter().position(|x| x == n).unwrap()];
+        assert_eq!(by_name("events"), s.events.len().min(20) as f64);
+        let kept = &s.events[s.events.len().saturating_sub(20)..];
+        let first = kept[0].values.categorical[0].clone().unwrap();
+        let count = kept
+            .iter()
+            .filter(|e| e.values.categorical[0].as_deref() == Some(first.as_str()))
+            .count();
+        assert_eq!(by_name(&format!("count(event_type={first})")), count as f64);
+        assert!(names.contains(&"mean(dwell_ms)".to_string()));
     }
 
     fn split(feature: usize, threshold: f64, left: usize, right: usize) -> TreeNode {
