@@ -338,6 +338,14 @@ impl Encoder {
         (ec, en, pc, pn, next)
     }
 
+    /// The dictionary ids of event categorical field `slot`: they start at the returned offset
+    /// and there are as many as its vocabulary (id `offset + PAD` is never written: missing
+    /// values are index 0).
+    pub fn event_categorical_ids(&self, slot: usize) -> std::ops::Range<usize> {
+        let start = self.offsets().0[slot];
+        start..start + self.event_vocabs[slot].len()
+    }
+
     /// `n`: size of the global feature dictionary (embedding rows).
     pub fn num_features(&self) -> usize {
         self.offsets().4

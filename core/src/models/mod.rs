@@ -3,6 +3,7 @@
 //! and a [`Model`] variant here, and nothing elsewhere.
 
 pub mod baselines;
+pub mod behavior_cluster;
 pub mod difm;
 pub mod huihen;
 pub mod layers;

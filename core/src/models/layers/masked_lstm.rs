@@ -107,8 +107,51 @@ impl MaskedBiLstm {
             Tensor::stack::<4>(masks.to_vec(), 0).squeeze_dim::<3>(3),
             Tensor::stack::<3>(directions.map(|d| d.hidden.weight.val()).to_vec(), 0),
             |s| directions.iter().any(|d| d.mixed(s, l, padding)),
-        );
+            false,
+        )
+        .0;
         h.sum_dim(0).squeeze_dim::<2>(0)
+    }
+
+    /// The state after every slot, both directions side by side: `[B, L, 2h]`, slot `t`
+    /// holding `[→h_t; ←h_t]` (the forward direction after reading slots `..=t`, the backward
+    /// one after reading `t..`), as attention over the sequence reads them (FinDeepBehaviorCluster
+    /// §3.3). A padded slot holds the state carried over it (its mask left it unchanged), and
+    /// slots that are padding in every sequence hold 0; attention must mask them.
+    pub fn states(&self, x: Tensor<3>, mask: Tensor<2>, padding: Padding) -> Tensor<3> {
+        let [b, l, _] = x.dims();
+        let hd = self.forward.d_hidden;
+        let padding = padding.narrow(l);
+        let n = l - padding.all_padding;
+        if n == 0 {
+            return Tensor::zeros([b, l, 2 * hd], &x.device());
+        }
+        let directions = [&self.forward, &self.backward];
+        let inputs = directions.map(|d| d.read_order(d.input.forward(x.clone()), padding));
+        let masks = directions.map(|d| d.read_order(mask.clone().unsqueeze_dim::<3>(2), padding));
+        let (_, steps) = recurrence(
+            Tensor::stack::<4>(inputs.to_vec(), 0),
+            Tensor::stack::<4>(masks.to_vec(), 0).squeeze_dim::<3>(3),
+            Tensor::stack::<3>(directions.map(|d| d.hidden.weight.val()).to_vec(), 0),
+            |s| directions.iter().any(|d| d.mixed(s, l, padding)),
+            true,
+        );
+        // [D, B, n, h] in each direction's reading order
+        let all = Tensor::stack::<4>(steps, 2);
+        let forward = all.clone().narrow(0, 0, 1).squeeze_dim::<3>(0);
+        let backward = all.narrow(0, 1, 1).squeeze_dim::<3>(0).flip([1]);
+        let live = Tensor::cat(vec![forward, backward], 2);
+        if padding.all_padding == 0 {
+            live
+        } else {
+            Tensor::cat(
+                vec![
+                    Tensor::zeros([b, padding.all_padding, 2 * hd], &live.device()),
+                    live,
+                ],
+                1,
+            )
+        }
     }
 }
 
@@ -147,7 +190,9 @@ impl MaskedLstm {
             mask.unsqueeze_dim::<4>(0).squeeze_dim::<3>(3),
             self.hidden.weight.val().unsqueeze_dim::<3>(0),
             |s| self.mixed(s, l, padding),
+            false,
         )
+        .0
         .squeeze_dim::<2>(0)
     }
 }
@@ -155,18 +200,21 @@ impl MaskedLstm {
 /// The LSTM recurrence for `D` directions at once, each a block of a stack: `projected`
 /// `[D, B, n, 4h]` holds `W x_t + b` in each direction's reading order, `masks` `[D, B, n]`,
 /// `u` `[D, h, 4h]` the recurrent weights (a batched matrix product per step); the mask blend
-/// is applied only at steps where `mixed(s)`. Returns the final `h`, `[D, B, h]`.
+/// is applied only at steps where `mixed(s)`. Returns the final `h`, `[D, B, h]`, and when
+/// `keep`, the `h` after every step.
 fn recurrence(
     projected: Tensor<4>,
     masks: Tensor<3>,
     u: Tensor<3>,
     mixed: impl Fn(usize) -> bool,
-) -> Tensor<3> {
+    keep: bool,
+) -> (Tensor<3>, Vec<Tensor<3>>) {
     let [d, b, n, _] = projected.dims();
     let hd = u.dims()[1];
     let device = projected.device();
     let mut h = Tensor::<3>::zeros([d, b, hd], &device);
     let mut c = Tensor::<3>::zeros([d, b, hd], &device);
+    let mut states = Vec::with_capacity(if keep { n } else { 0 });
     for s in 0..n {
         let gates =
             projected.clone().narrow(2, s, 1).squeeze_dim::<3>(2) + h.clone().matmul(u.clone()); // [D, B, 4h]
@@ -184,8 +232,11 @@ fn recurrence(
         } else {
             (c, h) = (c_new, h_new);
         }
+        if keep {
+            states.push(h.clone());
+        }
     }
-    h
+    (h, states)
 }
 
 #[cfg(test)]
@@ -373,6 +424,38 @@ mod tests {
             let got = values(bi.forward(alone, m, p));
             assert_close(&both[i * 3..(i + 1) * 3], &got, 1e-6);
         }
+    }
+
+    /// The per-slot states: the last slot's forward half and the first live slot's backward
+    /// half are the directions' final states; a session's states do not depend on padding put
+    /// in front of it.
+    #[test]
+    fn states_per_slot_end_in_the_final_states() {
+        let device = Device::flex();
+        device.seed(13);
+        let bi = MaskedBiLstmConfig::new(2, 3).init(&device);
+        let x = Tensor::<3>::random([2, 4, 2], Distribution::Default, &device);
+        let rows = [[0.0f32, 0.0, 1.0, 1.0], [0.0, 1.0, 1.0, 1.0]];
+        let mask = Tensor::<2>::from_data(rows, &device);
+        let padding = Padding::of_masks(rows.iter().map(|r| &r[..]), 4);
+        let states = bi.states(x.clone(), mask.clone(), padding);
+        assert_eq!(states.dims(), [2, 4, 6]);
+        let fwd = values(reference(&bi.forward, x.clone(), mask.clone()));
+        let bwd = values(reference(&bi.backward, x.clone(), mask.clone()));
+        let s = states.clone().into_data().try_to_vec::<f32>().unwrap();
+        let at = |b: usize, t: usize| &s[(b * 4 + t) * 6..(b * 4 + t + 1) * 6];
+        for (b, first_real) in [(0, 2), (1, 1)] {
+            assert_close(&at(b, 3)[..3], &fwd[b * 3..(b + 1) * 3], 1e-5);
+            assert_close(&at(b, first_real)[3..], &bwd[b * 3..(b + 1) * 3], 1e-5);
+        }
+        // session 0 alone without its padding: the same states on its real slots
+        let alone = bi.states(
+            x.narrow(0, 0, 1).narrow(1, 2, 2),
+            Tensor::ones([1, 2], &device),
+            Padding::mixed(2),
+        );
+        let alone = alone.into_data().try_to_vec::<f32>().unwrap();
+        assert_close(&alone, &[at(0, 2), at(0, 3)].concat(), 1e-5);
     }
 
     /// A batch that is all padding yields the zero state.
