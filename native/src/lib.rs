@@ -2,6 +2,7 @@
 //! The `seqrisk` binary (`cargo run -p native`) is a thin command-line shell over this library.
 
 pub mod bench;
+pub mod cluster;
 pub mod data;
 pub mod files;
 pub mod gbdt;

@@ -14,6 +14,7 @@ use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
+use seqrisk_native::cluster::ClusterOptions;
 use seqrisk_native::data::{
     Format, parquet_bytes, read_merchant_vectors, read_schema, read_sessions,
 };
@@ -58,6 +59,9 @@ enum Command {
     German(GermanArgs),
     /// Train a model on a data file and write its artifact.
     Train(TrainArgs),
+    /// FinDeepBehaviorCluster: embed sessions without labels (time-attention Bi-LSTMs), join
+    /// readable handcrafted features, cluster with HDBSCAN and mark the risky clusters.
+    Cluster(ClusterArgs),
     /// Evaluate an artifact on a labelled data file.
     Eval(EvalArgs),
     /// Score sessions (JSONL in, JSONL out with score and explanation).
@@ -86,6 +90,65 @@ enum BenchCommand {
     /// What folding buys in cost: time and peak memory of a batch as a user's payment history
     /// grows, LBSF next to the flat Transformer over the whole history.
     Scaling(ScalingArgs),
+}
+
+/// HDBSCAN's cluster selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Selection {
+    /// Excess of mass: the most stable clusters.
+    Eom,
+    /// The leaves of the cluster tree: many small, homogeneous clusters.
+    Leaf,
+}
+
+#[derive(Args)]
+struct ClusterArgs {
+    /// Sessions (`.jsonl`, `.csv` or `.parquet`); default: the synthetic fraud data
+    /// (`--sessions` of them), whose planted patterns the report then breaks down.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Schema of `--data`.
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    /// Synthetic sessions to generate when no `--data` is given.
+    #[arg(long, default_value_t = 5000)]
+    sessions: usize,
+    /// Seed of the synthetic data.
+    #[arg(long, default_value_t = SynthConfig::default().seed)]
+    seed: u64,
+    /// The event categorical field holding the page event.
+    #[arg(long, default_value = "page")]
+    page: String,
+    /// The event numeric field holding the dwell time.
+    #[arg(long, default_value = "dwell_ms")]
+    dwell: String,
+    /// Epochs of the sequence network.
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// HDBSCAN's min_cluster_size.
+    #[arg(long, default_value_t = 10)]
+    min_cluster_size: usize,
+    /// HDBSCAN's min_samples.
+    #[arg(long, default_value_t = 5)]
+    min_samples: usize,
+    /// How HDBSCAN picks clusters from its tree: `eom` (excess of mass) or `leaf`.
+    #[arg(long, value_enum, default_value_t = Selection::Eom)]
+    selection: Selection,
+    /// Neighbours per session for the clustering.
+    #[arg(long, default_value_t = 20)]
+    neighbours: usize,
+    /// A cluster is risky from this share of positive sessions.
+    #[arg(long, default_value_t = 0.5)]
+    risky_density: f64,
+    /// ... and this many sessions.
+    #[arg(long, default_value_t = 10)]
+    risky_min_size: usize,
+    /// Hide progress bars.
+    #[arg(long)]
+    quiet: bool,
+    /// Folder for `cluster.{md,json}`.
+    #[arg(long, short, default_value = "seqrisk-out/cluster")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -503,6 +566,7 @@ fn main() -> Result<()> {
         Some(Command::Bench(BenchCommand::Teacher(a))) => bench_teacher(&a),
         Some(Command::Bench(BenchCommand::Scaling(a))) => bench_scaling(&a),
         Some(Command::Train(a)) => train_cmd(&a),
+        Some(Command::Cluster(a)) => cluster_cmd(&a),
         Some(Command::Eval(a)) => eval(&a),
         Some(Command::Score(a)) => score(&a),
         Some(Command::Bench(BenchCommand::Latency(a))) => bench_latency(&a),
@@ -870,6 +934,100 @@ fn bench_latency(a: &LatencyArgs) -> Result<()> {
         Some(p) => write_atomic(p, json.as_bytes())?,
         None => println!("{json}"),
     }
+    Ok(())
+}
+
+fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
+    if a.min_samples > a.neighbours {
+        bail!(
+            "--neighbours ({}) must be at least --min-samples ({})",
+            a.neighbours,
+            a.min_samples
+        );
+    }
+    let (sessions, schema, patterns) = match &a.data {
+        Some(path) => {
+            let schema = read_schema(a.schema.as_deref())?;
+            (read_sessions(path, &schema)?.sessions, schema, None)
+        }
+        None => {
+            let data = generate(SynthConfig {
+                sessions: a.sessions,
+                seed: a.seed,
+                ..Default::default()
+            });
+            let patterns: Vec<&'static str> = data.iter().map(|d| d.pattern.name()).collect();
+            let sessions = data.into_iter().map(|d| d.session).collect();
+            (sessions, Schema::synthetic_default(), Some(patterns))
+        }
+    };
+    let opts = ClusterOptions {
+        page: a.page.clone(),
+        dwell: a.dwell.clone(),
+        epochs: a.epochs,
+        batch_size: 256,
+        learning_rate: 1e-3,
+        hdbscan: seqrisk_core::cluster::Hdbscan {
+            min_cluster_size: a.min_cluster_size,
+            min_samples: Some(a.min_samples),
+            selection: match a.selection {
+                Selection::Eom => seqrisk_core::cluster::ClusterSelection::ExcessOfMass,
+                Selection::Leaf => seqrisk_core::cluster::ClusterSelection::Leaf,
+            },
+            ..Default::default()
+        },
+        neighbours: a.neighbours,
+        risky_density: a.risky_density,
+        risky_min_size: a.risky_min_size,
+        seed: a.seed,
+        progress: !a.quiet,
+    };
+    let (report, clustering) = seqrisk_native::cluster::cluster(&sessions, &schema, &opts)?;
+    let mut md = seqrisk_native::cluster::report_markdown(&report);
+    if let Some(patterns) = &patterns {
+        // the planted pattern behind each cluster's sessions
+        let names = ["legit", "account_takeover", "card_testing", "scripted_bot"];
+        md.push_str(&format!(
+            "\n| cluster | {} |\n|---:|{}\n",
+            names.join(" | "),
+            "---:|".repeat(names.len())
+        ));
+        for label in (-1..report.clusters.len() as i32).rev() {
+            let counts: Vec<String> = names
+                .iter()
+                .map(|n| {
+                    (0..sessions.len())
+                        .filter(|&i| clustering.labels[i] == label && patterns[i] == *n)
+                        .count()
+                        .to_string()
+                })
+                .collect();
+            let name = if label < 0 {
+                "noise".to_string()
+            } else {
+                label.to_string()
+            };
+            md.push_str(&format!("| {name} | {} |\n", counts.join(" | ")));
+        }
+    }
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    write_atomic(&a.out.join("cluster.md"), md.as_bytes())?;
+    write_atomic(
+        &a.out.join("cluster.json"),
+        serde_json::to_string_pretty(&serde_json::json!({
+            "report": report,
+            "labels": clustering.labels,
+            "outlier_scores": clustering.outlier_scores,
+        }))?
+        .as_bytes(),
+    )?;
+    print!("{md}");
+    eprintln!(
+        "wrote {} and {}",
+        a.out.join("cluster.md").display(),
+        a.out.join("cluster.json").display()
+    );
     Ok(())
 }
 

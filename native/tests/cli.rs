@@ -676,3 +676,49 @@ fn bench_scaling_writes_points_and_skips_over_budget() {
     let (ok, _, err) = seqrisk(&["bench", "scaling", "--lengths", "100,9000"], d);
     assert!(!ok && err.contains("between 1 and 5,000"), "{err}");
 }
+
+/// `seqrisk cluster` end to end on generated sessions: the sequence network trains, the
+/// clusters and their planted patterns are reported, labels and outlier scores written.
+#[test]
+fn cluster_reports_clusters_and_planted_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, out, err) = seqrisk(
+        &[
+            "cluster",
+            "--sessions",
+            "600",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            "c",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("sequence network: epoch  1: next-event loss"),
+        "{err}"
+    );
+    assert!(
+        out.contains("600 sessions (") && out.contains("| cluster | legit |"),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("c/cluster.json")).unwrap()).unwrap();
+    assert_eq!(json["labels"].as_array().unwrap().len(), 600);
+    assert_eq!(json["report"]["embedding_dim"], 80);
+    assert!(
+        json["report"]["handcrafted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "events")
+    );
+    let (ok, _, err) = seqrisk(&["cluster", "--sessions", "100", "--neighbours", "3"], d);
+    assert!(
+        !ok && err.contains("--neighbours (3) must be at least --min-samples (5)"),
+        "{err}"
+    );
+}
