@@ -20,6 +20,18 @@ use seqrisk_core::schema::{Schema, Session};
 use serde::Serialize;
 use std::time::Instant;
 
+/// What the sessions are clustered on (the paper's Table 4 compares them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Representation {
+    /// The sequence embedding and the handcrafted features (§3.3).
+    Hybrid,
+    /// The sequence embedding alone.
+    Embedding,
+    /// The handcrafted features alone.
+    Handcrafted,
+}
+
 /// Settings of `seqrisk cluster`.
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
@@ -27,6 +39,8 @@ pub struct ClusterOptions {
     pub page: String,
     /// The event numeric field of dwell times.
     pub dwell: String,
+    /// What to cluster on.
+    pub representation: Representation,
     /// Epochs of the sequence network.
     pub epochs: usize,
     /// Mini-batch size.
@@ -74,6 +88,8 @@ pub struct ClusterReport {
     pub sessions: usize,
     /// Labelled positive sessions among them.
     pub positives: usize,
+    /// What was clustered.
+    pub representation: Representation,
     /// Width of the embedding.
     pub embedding_dim: usize,
     /// Names of the handcrafted features joined to the embedding.
@@ -200,6 +216,11 @@ pub fn cluster(
     let device = Device::flex();
     let (aggregates, keep, handcrafted_names) = handcrafted(&encoder);
     let dim = config.bottleneck;
+    let (use_embedding, use_handcrafted) = match opts.representation {
+        Representation::Hybrid => (true, true),
+        Representation::Embedding => (true, false),
+        Representation::Handcrafted => (false, true),
+    };
     let width = dim + keep.len();
     let mut rows = vec![0.0f64; sessions.len() * width];
     let mut raw = vec![0.0f64; sessions.len() * keep.len()];
@@ -227,19 +248,39 @@ pub fn cluster(
         }
     }
     let n = sessions.len();
-    for j in 0..keep.len() {
-        let col = (0..n).map(|r| raw[r * keep.len() + j]);
+    // the handcrafted values next to the embedding, then every column standardised, so
+    // neither block outweighs the other by its scale
+    for r in 0..n {
+        for j in 0..keep.len() {
+            rows[r * width + dim + j] = raw[r * keep.len() + j];
+        }
+    }
+    for c in 0..width {
+        let col = (0..n).map(|r| rows[r * width + c]);
         let mean = col.clone().sum::<f64>() / n as f64;
         let sd = (col.map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64)
             .sqrt()
             .max(1e-9);
         for r in 0..n {
-            rows[r * width + dim + j] = (raw[r * keep.len() + j] - mean) / sd;
+            rows[r * width + c] = (rows[r * width + c] - mean) / sd;
         }
     }
     seconds[1] = started.elapsed().as_secs_f64();
 
-    let points = Points::new(rows, width)?;
+    let columns: Vec<usize> = (0..width)
+        .filter(|&c| {
+            if c < dim {
+                use_embedding
+            } else {
+                use_handcrafted
+            }
+        })
+        .collect();
+    let picked: Vec<f64> = (0..n)
+        .flat_map(|r| columns.iter().map(move |&c| (r, c)))
+        .map(|(r, c)| rows[r * width + c])
+        .collect();
+    let points = Points::new(picked, columns.len())?;
     let started = Instant::now();
     let k = opts.neighbours.min(n);
     let nn = knn(&points, &points, k, &device, 1 << 24)?;
@@ -280,6 +321,7 @@ pub fn cluster(
     let report = ClusterReport {
         sessions: n,
         positives: sessions.iter().filter(|s| s.label == Some(true)).count(),
+        representation: opts.representation,
         embedding_dim: dim,
         handcrafted: handcrafted_names,
         epoch_losses,
@@ -294,11 +336,12 @@ pub fn cluster(
 /// handcrafted features (largest standardised difference of its mean from everyone's).
 pub fn report_markdown(r: &ClusterReport) -> String {
     let mut s = format!(
-        "{} sessions ({} positive), {} clusters, {} noise; embedding {}-D + {} handcrafted features; training {:.0} s, embedding {:.0} s, neighbours {:.0} s, HDBSCAN {:.1} s\n\n| cluster | sessions | positives | fraud density | stability | risky |\n|---:|---:|---:|---:|---:|---|\n",
+        "{} sessions ({} positive), {} clusters, {} noise; clustered on {:?} (embedding {}-D, {} handcrafted features); training {:.0} s, embedding {:.0} s, neighbours {:.0} s, HDBSCAN {:.1} s\n\n| cluster | sessions | positives | fraud density | stability | risky |\n|---:|---:|---:|---:|---:|---|\n",
         r.sessions,
         r.positives,
         r.clusters.len(),
         r.noise,
+        r.representation,
         r.embedding_dim,
         r.handcrafted.len(),
         r.seconds[0],

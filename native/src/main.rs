@@ -14,7 +14,7 @@ use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
-use seqrisk_native::cluster::ClusterOptions;
+use seqrisk_native::cluster::{ClusterOptions, Representation};
 use seqrisk_native::data::{
     Format, parquet_bytes, read_merchant_vectors, read_schema, read_sessions,
 };
@@ -131,6 +131,10 @@ struct ClusterArgs {
     /// HDBSCAN's min_samples.
     #[arg(long, default_value_t = 5)]
     min_samples: usize,
+    /// What to cluster on: `hybrid` (embedding and handcrafted features), `embedding` or
+    /// `handcrafted`.
+    #[arg(long, value_enum, default_value_t = Representation::Hybrid)]
+    representation: Representation,
     /// How HDBSCAN picks clusters from its tree: `eom` (excess of mass) or `leaf`.
     #[arg(long, value_enum, default_value_t = Selection::Eom)]
     selection: Selection,
@@ -964,6 +968,7 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
     let opts = ClusterOptions {
         page: a.page.clone(),
         dwell: a.dwell.clone(),
+        representation: a.representation,
         epochs: a.epochs,
         batch_size: 256,
         learning_rate: 1e-3,
