@@ -888,11 +888,19 @@ fn fit(
         &[(name.to_string(), outcome.artifact.header.test_roc.clone())],
     )?;
     let table = report::metrics_table(name, &outcome.metrics);
-    let planted = report::planted_line(&outcome.planted);
+    let planted = format!(
+        "{}\n{}",
+        report::planted_line(&outcome.planted, "true-positive test sessions (FPR 1%)"),
+        report::planted_line(
+            &outcome.planted_top_decile,
+            "positive test sessions in the top 10% of scores"
+        )
+    );
     let json = serde_json::json!({
         "model": name,
         "test": outcome.metrics,
         "planted_top3": outcome.planted,
+        "planted_top3_top_decile": outcome.planted_top_decile,
         "epochs": outcome.history,
     });
     write_atomic(

@@ -74,11 +74,11 @@ pub fn explain_line(s: &SessionScore) -> String {
     line
 }
 
-/// One line on explanations vs planted events.
-pub fn planted_line(p: &Option<PlantedHitRate>) -> String {
+/// One line on explanations vs planted events, over `set` (which test sessions).
+pub fn planted_line(p: &Option<PlantedHitRate>, set: &str) -> String {
     match p {
         Some(p) => format!(
-            "explanations: a planted {} is among the top-3 weighted {}s in {:.1}% of {} true-positive test sessions (random choice: {:.1}%)",
+            "explanations: a planted {} is among the top-3 weighted {}s in {:.1}% of {} {set} (random choice: {:.1}%)",
             p.level,
             p.level,
             100.0 * p.hit_rate,
