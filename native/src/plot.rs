@@ -140,6 +140,10 @@ pub fn loglog_panels_png(
                 .configure_mesh()
                 .x_desc(x_desc)
                 .y_desc(*y_desc)
+                .x_labels(6)
+                .y_labels(6)
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(&|y| format!("{y:.0}"))
                 .label_style((FONT, 15))
                 .draw()
                 .map_err(|e| anyhow!("{e}"))?;
