@@ -262,6 +262,11 @@ struct QualityArgs {
     /// `quality-<name>.json` in `--out`) and run only the rest.
     #[arg(long)]
     resume: bool,
+    /// Keep only each session's last this many days of events (before its last event): the
+    /// same users through a shorter history window, as LBSF's 45/90/180-day subsets; the data
+    /// set's name gets a `-<days>d` suffix.
+    #[arg(long)]
+    window_days: Option<f64>,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -1202,6 +1207,23 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
         models.retain(|m| !m.needs_session_view());
         eprintln!("`all` leaves out the HUIHEN models: no pretraining data (--pretrain-data)");
     }
+    let (sessions, fingerprint, default_name) = match a.window_days {
+        Some(days) if !(days.is_finite() && days > 0.0) => {
+            bail!("--window-days must be a positive number of days, got {days}")
+        }
+        Some(days) => {
+            let mut sessions = sessions;
+            for s in &mut sessions {
+                s.keep_window(days * 86_400.0);
+            }
+            (
+                sessions,
+                format!("{fingerprint}:window{days}d"),
+                format!("{default_name}-{days}d"),
+            )
+        }
+        None => (sessions, fingerprint, default_name),
+    };
     let name = a.name.clone().unwrap_or(default_name);
     let template = TrainOptions {
         epochs: a.epochs,

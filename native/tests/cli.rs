@@ -722,3 +722,53 @@ fn cluster_reports_clusters_and_planted_patterns() {
         "{err}"
     );
 }
+
+/// `bench quality --window-days` trims every user's history and names the data set after it.
+#[test]
+fn bench_quality_with_a_history_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, out, err) = seqrisk(
+        &[
+            "bench",
+            "quality",
+            "--scenario",
+            "payments",
+            "--sessions",
+            "200",
+            "--models",
+            "gbdt",
+            "--seeds",
+            "2",
+            "--window-days",
+            "30",
+            "--quiet",
+            "--out",
+            "b",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Quality on payments-30d: 200 sessions"),
+        "{out}"
+    );
+    assert!(d.join("b/quality-payments-30d.json").exists());
+    let (ok, _, err) = seqrisk(
+        &[
+            "bench",
+            "quality",
+            "--models",
+            "lr",
+            "--window-days",
+            "0",
+            "--out",
+            "b",
+        ],
+        d,
+    );
+    assert!(
+        !ok && err.contains("--window-days must be a positive number"),
+        "{err}"
+    );
+}

@@ -44,6 +44,17 @@ pub struct Session {
     pub events: Vec<Event>,
 }
 
+impl Session {
+    /// Keep only the events of the last `seconds` before the session's last event (that one
+    /// included): the same users seen through a shorter history window, as LBSF's 45-, 90- and
+    /// 180-day subsets (Table II).
+    pub fn keep_window(&mut self, seconds: f64) {
+        if let Some(last) = self.events.last().map(|e| e.ts) {
+            self.events.retain(|e| e.ts >= last - seconds);
+        }
+    }
+}
+
 pub(crate) fn data_err(
     location: &Location,
     field: impl Into<String>,
@@ -449,6 +460,23 @@ mod tests {
         let s = parse_session_json(line, &schema(), &loc).unwrap();
         let back = session_to_json(&s, &schema());
         assert_eq!(session_from_json(&back, &schema(), &loc).unwrap(), s);
+    }
+
+    #[test]
+    fn a_window_keeps_the_last_seconds_before_the_last_event() {
+        let line = r#"{"id":"a","events":[{"ts":0},{"ts":50},{"ts":100},{"ts":160}]}"#;
+        let mut s = parse_session_json(line, &schema(), &Location::new("t", 1)).unwrap();
+        s.keep_window(110.0);
+        let ts: Vec<f64> = s.events.iter().map(|e| e.ts).collect();
+        assert_eq!(ts, [50.0, 100.0, 160.0]);
+        let mut empty = parse_session_json(
+            r#"{"id":"b","events":[]}"#,
+            &schema(),
+            &Location::new("t", 1),
+        )
+        .unwrap();
+        empty.keep_window(1.0);
+        assert!(empty.events.is_empty());
     }
 
     #[test]
