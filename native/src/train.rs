@@ -19,7 +19,7 @@ use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder, MerchantVectors};
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Metrics, RocPoint, auc, roc_curve};
-use seqrisk_core::models::baselines::{Aggregates, GbdtConfig};
+use seqrisk_core::models::baselines::{Aggregates, GbdtConfig, TreeEnsemble};
 use seqrisk_core::models::huihen::HuihenVariant;
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
@@ -467,14 +467,7 @@ fn fit_gbdt(
     if opts.progress {
         eprintln!("training gbdt (forust) on {} sessions", split.train.len());
     }
-    let aggregates = Aggregates::of(encoder);
-    let ensemble = gbdt::fit(
-        &aggregates,
-        (&split.train, &split.train_labels),
-        (&split.valid, &split.valid_labels),
-        opts.gbdt,
-        opts.seed,
-    )?;
+    let (aggregates, ensemble) = grow_gbdt(encoder, split, opts)?;
     let trees = ensemble.trees.len();
     let config = ModelConfig::Gbdt(GbdtConfig::new(aggregates).with_ensemble(ensemble));
     let model = config.init(infer_device);
@@ -568,6 +561,24 @@ pub fn read_teacher_probs(text: &[u8], name: &str) -> Result<HashMap<String, f64
     Ok(out)
 }
 
+/// Trees on the aggregates of `encoder`'s sessions, grown on the split's training sessions with
+/// early stopping on its validation sessions (the GBDT baseline and HUIHEN's teacher alike).
+fn grow_gbdt(
+    encoder: &Encoder,
+    split: &Split,
+    opts: &TrainOptions,
+) -> Result<(Aggregates, TreeEnsemble)> {
+    let aggregates = Aggregates::of(encoder);
+    let ensemble = gbdt::fit(
+        &aggregates,
+        (&split.train, &split.train_labels),
+        (&split.valid, &split.valid_labels),
+        opts.gbdt,
+        opts.seed,
+    )?;
+    Ok((aggregates, ensemble))
+}
+
 /// A GBDT teacher (forust, on the aggregates of `encoder`'s sessions, which for profile-only
 /// sessions are the profile) grown on the split's training sessions with early stopping on its
 /// validation sessions; returns its soft labels for the training sessions and the ensemble.
@@ -578,14 +589,7 @@ fn gbdt_teacher(
     log_prefix: &str,
 ) -> Result<(Teacher, GbdtConfig)> {
     let started = Instant::now();
-    let aggregates = Aggregates::of(encoder);
-    let ensemble = gbdt::fit(
-        &aggregates,
-        (&split.train, &split.train_labels),
-        (&split.valid, &split.valid_labels),
-        opts.gbdt,
-        opts.seed,
-    )?;
+    let (aggregates, ensemble) = grow_gbdt(encoder, split, opts)?;
     let q = |items: &[&EncodedSession]| -> Vec<f64> {
         items
             .iter()

@@ -93,24 +93,39 @@ impl MaskedBiLstm {
     /// (they would leave the zero state unchanged), and the mask blend is applied only at steps
     /// where some sequence is padded (see [`Padding`]).
     pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>, padding: Padding) -> Tensor<2> {
-        let [b, l, _] = x.dims();
+        let (b, device) = (x.dims()[0], x.device());
+        match self.run(x, mask, padding, false) {
+            Some((h, _, _)) => h.sum_dim(0).squeeze_dim::<2>(0),
+            None => Tensor::zeros([b, self.forward.d_hidden], &device),
+        }
+    }
+
+    /// Both directions over the live slots as one stacked recurrence (see [`Self::forward`]):
+    /// the final `h` `[2, B, h]`, the per-step `h` when `keep`, and the narrowed layout; `None`
+    /// when every slot is padding.
+    fn run(
+        &self,
+        x: Tensor<3>,
+        mask: Tensor<2>,
+        padding: Padding,
+        keep: bool,
+    ) -> Option<(Tensor<3>, Vec<Tensor<3>>, Padding)> {
+        let l = x.dims()[1];
         let padding = padding.narrow(l);
-        let n = l - padding.all_padding;
-        if n == 0 {
-            return Tensor::zeros([b, self.forward.d_hidden], &x.device());
+        if l == padding.all_padding {
+            return None;
         }
         let directions = [&self.forward, &self.backward];
         let inputs = directions.map(|d| d.read_order(d.input.forward(x.clone()), padding));
         let masks = directions.map(|d| d.read_order(mask.clone().unsqueeze_dim::<3>(2), padding));
-        let h = recurrence(
+        let (h, steps) = recurrence(
             Tensor::stack::<4>(inputs.to_vec(), 0),
             Tensor::stack::<4>(masks.to_vec(), 0).squeeze_dim::<3>(3),
             Tensor::stack::<3>(directions.map(|d| d.hidden.weight.val()).to_vec(), 0),
             |s| directions.iter().any(|d| d.mixed(s, l, padding)),
-            false,
-        )
-        .0;
-        h.sum_dim(0).squeeze_dim::<2>(0)
+            keep,
+        );
+        Some((h, steps, padding))
     }
 
     /// The state after every slot, both directions side by side: `[B, L, 2h]`, slot `t`
@@ -121,21 +136,10 @@ impl MaskedBiLstm {
     pub fn states(&self, x: Tensor<3>, mask: Tensor<2>, padding: Padding) -> Tensor<3> {
         let [b, l, _] = x.dims();
         let hd = self.forward.d_hidden;
-        let padding = padding.narrow(l);
-        let n = l - padding.all_padding;
-        if n == 0 {
-            return Tensor::zeros([b, l, 2 * hd], &x.device());
-        }
-        let directions = [&self.forward, &self.backward];
-        let inputs = directions.map(|d| d.read_order(d.input.forward(x.clone()), padding));
-        let masks = directions.map(|d| d.read_order(mask.clone().unsqueeze_dim::<3>(2), padding));
-        let (_, steps) = recurrence(
-            Tensor::stack::<4>(inputs.to_vec(), 0),
-            Tensor::stack::<4>(masks.to_vec(), 0).squeeze_dim::<3>(3),
-            Tensor::stack::<3>(directions.map(|d| d.hidden.weight.val()).to_vec(), 0),
-            |s| directions.iter().any(|d| d.mixed(s, l, padding)),
-            true,
-        );
+        let device = x.device();
+        let Some((_, steps, padding)) = self.run(x, mask, padding, true) else {
+            return Tensor::zeros([b, l, 2 * hd], &device);
+        };
         // [D, B, n, h] in each direction's reading order
         let all = Tensor::stack::<4>(steps, 2);
         let forward = all.clone().narrow(0, 0, 1).squeeze_dim::<3>(0);
