@@ -5,7 +5,8 @@ use crate::artifact::Artifact;
 use crate::encode::{Batch, EncodedSession, Encoder};
 use crate::error::{Error, Result};
 use crate::explain::Explanation;
-use crate::models::Model;
+use crate::models::behavior_cluster::Fingerprints;
+use crate::models::{Model, NamedWeights};
 use crate::schema::Session;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,8 @@ enum Axis {
     Merchant,
     /// Payments of the fold view, `[B, M·P]`.
     Payment,
+    /// Risky clusters of the cluster model, `[B, C]`.
+    Cluster,
 }
 
 /// One forward pass over `chunk`, packed for a single read-back: `[B, 1 + Σ widths]` holding
@@ -90,7 +93,16 @@ fn forward_packed<'a>(
                 .payment_weights
                 .into_iter()
                 .map(|w| (Axis::Payment, w)),
-        );
+        )
+        .chain(output.cluster_reach.into_iter().map(|weights| {
+            (
+                Axis::Cluster,
+                NamedWeights {
+                    name: "cluster_reach",
+                    weights,
+                },
+            )
+        }));
     for (axis, w) in named {
         layout.push((w.name, axis, w.weights.dims()[1]));
         parts.push(w.weights);
@@ -105,6 +117,7 @@ fn forward_packed<'a>(
 fn unpack(
     chunk: &[&EncodedSession],
     field_names: &[String],
+    fingerprints: Option<&Fingerprints>,
     layout: &[(&'static str, Axis, usize)],
     data: std::result::Result<TensorData, impl std::fmt::Debug>,
     out: &mut Vec<(f64, Explanation)>,
@@ -129,7 +142,8 @@ fn unpack(
             mut sessions,
             mut merchants,
             mut payments,
-        ] = std::array::from_fn::<_, 5, _>(|_| Vec::new());
+            mut clusters,
+        ] = std::array::from_fn::<_, 6, _>(|_| Vec::new());
         for &(name, axis, w) in layout {
             let rows = match axis {
                 Axis::Event => &mut events,
@@ -137,6 +151,7 @@ fn unpack(
                 Axis::Session => &mut sessions,
                 Axis::Merchant => &mut merchants,
                 Axis::Payment => &mut payments,
+                Axis::Cluster => &mut clusters,
             };
             rows.push((name, &row[at..at + w]));
             at += w;
@@ -144,7 +159,8 @@ fn unpack(
         let explanation = Explanation::from_slots(enc, &events)
             .with_fields(field_names, &fields)
             .with_sessions(enc, &sessions)
-            .with_merchants(enc, &merchants, &payments);
+            .with_merchants(enc, &merchants, &payments)
+            .with_cluster(enc, fingerprints, &clusters);
         out.push((sigmoid(row[0] as f64), explanation));
     }
     Ok(())
@@ -170,6 +186,7 @@ pub fn score_encoded(
         unpack(
             chunk,
             field_names,
+            model.fingerprints(),
             &layout,
             tensor.try_into_data(),
             &mut out,
@@ -195,6 +212,7 @@ pub async fn score_encoded_async(
         unpack(
             chunk,
             field_names,
+            model.fingerprints(),
             &layout,
             tensor.into_data_async().await,
             &mut out,

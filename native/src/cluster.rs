@@ -3,6 +3,7 @@
 //! hybrid representation, §3.3), cluster with HDBSCAN from exact k-nearest-neighbour lists,
 //! and mark the risky clusters by their fraud density (§4, "heuristic rules").
 
+use crate::rules::{self, RuleOptions};
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
@@ -12,25 +13,18 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
+use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::cluster::{Clustering, Hdbscan, Points, knn};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
-use seqrisk_core::models::baselines::Aggregates;
-use seqrisk_core::models::behavior_cluster::{SequenceEmbedding, SequenceEmbeddingConfig};
+use seqrisk_core::metrics::{Metrics, roc_curve};
+use seqrisk_core::models::behavior_cluster::{
+    BehaviorCluster, BehaviorClusterConfig, Fingerprints, Handcrafted, Representation,
+    RiskyCluster, SequenceEmbedding, SequenceEmbeddingConfig,
+};
+use seqrisk_core::models::{Model, ModelConfig};
 use seqrisk_core::schema::{Schema, Session};
 use serde::Serialize;
 use std::time::Instant;
-
-/// What the sessions are clustered on (the paper's Table 4 compares them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Representation {
-    /// The sequence embedding and the handcrafted features (§3.3).
-    Hybrid,
-    /// The sequence embedding alone.
-    Embedding,
-    /// The handcrafted features alone.
-    Handcrafted,
-}
 
 /// Settings of `seqrisk cluster`.
 #[derive(Debug, Clone)]
@@ -55,6 +49,10 @@ pub struct ClusterOptions {
     pub risky_density: f64,
     /// ...and it has at least this many sessions.
     pub risky_min_size: usize,
+    /// Members of each risky cluster kept in its fingerprint.
+    pub exemplars: usize,
+    /// How rules are searched for.
+    pub rules: RuleOptions,
     /// Seed of shuffling and initialisation.
     pub seed: u64,
     /// Show progress bars.
@@ -76,9 +74,25 @@ pub struct ClusterSummary {
     pub stability: f64,
     /// Whether it is risky.
     pub risky: bool,
-    /// Mean of each handcrafted feature over the cluster's sessions (raw, not standardised),
-    /// in `hybrid_features` order after the embedding.
+    /// Mean of each handcrafted feature over the cluster's sessions, in the data's units.
     pub feature_means: Vec<f64>,
+    /// Its rules (risky clusters only), best first.
+    pub rules: Vec<RuleReport>,
+}
+
+/// One rule of a risky cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleReport {
+    /// The rule in words.
+    pub text: String,
+    /// Share of the sessions it matches that are in the cluster.
+    pub precision: f64,
+    /// Share of the cluster's sessions it matches.
+    pub recall: f64,
+    /// Sessions it matches.
+    pub support: usize,
+    /// Share of the labelled sessions it matches that are positive.
+    pub fraud_share: f64,
 }
 
 /// What `seqrisk cluster` found.
@@ -100,8 +114,9 @@ pub struct ClusterReport {
     pub clusters: Vec<ClusterSummary>,
     /// Sessions left as noise.
     pub noise: usize,
-    /// Seconds of each step: training, embedding, neighbours, clustering.
-    pub seconds: [f64; 4],
+    /// Seconds of each step: training, embedding, neighbours, clustering, risky clusters and
+    /// rules.
+    pub seconds: [f64; 5],
 }
 
 fn bar(len: usize, prefix: &str, progress: bool) -> Result<ProgressBar> {
@@ -117,33 +132,6 @@ fn bar(len: usize, prefix: &str, progress: bool) -> Result<ProgressBar> {
     );
     bar.set_prefix(prefix.to_string());
     Ok(bar)
-}
-
-/// The handcrafted columns: the event count, the count of each value of every event
-/// categorical field with at most 16 values, and the mean and maximum of every numeric field.
-fn handcrafted(encoder: &Encoder) -> (Aggregates, Vec<usize>, Vec<String>) {
-    let aggregates = Aggregates::of(encoder);
-    let names = aggregates.names(encoder);
-    let small: Vec<String> = encoder
-        .event_field_names()
-        .iter()
-        .zip(&encoder.event_vocabs)
-        .filter(|(_, v)| v.len() <= 18)
-        .map(|(f, _)| format!("count({f}="))
-        .collect();
-    let keep: Vec<usize> = names
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| {
-            *n == "events"
-                || (small.iter().any(|p| n.starts_with(p)) && !n.ends_with("=<pad>)"))
-                || n.starts_with("mean(")
-                || n.starts_with("max(")
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let kept = keep.iter().map(|&i| names[i].clone()).collect();
-    (aggregates, keep, kept)
 }
 
 /// Train the sequence network on `encoded` (next-event cross-entropy, Adam).
@@ -190,97 +178,196 @@ fn train_network(
     Ok((model.valid(), losses))
 }
 
+/// A fitted clustering and everything made from it.
+#[derive(Debug)]
+pub struct Fitted {
+    /// What was found.
+    pub report: ClusterReport,
+    /// HDBSCAN's result on the training sessions.
+    pub clustering: Clustering,
+    /// The standardised hybrid vectors it was fitted on.
+    pub points: Points,
+    /// The encoder fitted on the training sessions.
+    pub encoder: Encoder,
+    /// The scoring model's configuration (network and fingerprints).
+    pub config: BehaviorClusterConfig,
+    /// The scoring model: the trained network and the fingerprints.
+    pub model: BehaviorCluster,
+}
+
+/// `[n, D]` hybrid vectors of `encoded` before standardisation, row-major.
+fn raw_vectors(
+    model: &BehaviorCluster,
+    encoded: &[EncodedSession],
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<f64>> {
+    let mut out = Vec::new();
+    for chunk in encoded.chunks(batch_size) {
+        let items: Vec<&EncodedSession> = chunk.iter().collect();
+        let (raw, _) = model.raw_vectors(&Batch::new(&items, device));
+        let values: Vec<f32> = raw
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("cannot read the hybrid vectors back: {e:?}"))?;
+        out.extend(values.into_iter().map(f64::from));
+    }
+    Ok(out)
+}
+
+impl Fitted {
+    /// The standardised hybrid vectors of other sessions (read with the same schema), as the
+    /// clustering saw its own.
+    pub fn vectors(&self, sessions: &[Session], batch_size: usize) -> Result<Points> {
+        let f = &self.model.fingerprints;
+        let encoded: Vec<EncodedSession> = sessions
+            .iter()
+            .map(|s| {
+                self.encoder.check_session(s)?;
+                Ok(self.encoder.encode(s))
+            })
+            .collect::<seqrisk_core::Result<_>>()?;
+        let mut raw = raw_vectors(&self.model, &encoded, batch_size, &Device::flex())?;
+        standardise(&mut raw, &f.center, &f.scale);
+        Ok(Points::new(raw, f.center.len())?)
+    }
+}
+
+impl Fitted {
+    /// The artifact: the scoring model, the encoder, and — when the later sessions `test`
+    /// were scored (`scores`, as [`crate::induction::evaluate`] gives) and all carry labels —
+    /// their metrics and ROC curve.
+    pub fn artifact(
+        &self,
+        train: &[Session],
+        test: &[Session],
+        scores: &[f64],
+        data_fingerprint: &str,
+        seed: u64,
+    ) -> Result<Artifact> {
+        let labels: Vec<bool> = test.iter().map(|s| s.label == Some(true)).collect();
+        let measured = !test.is_empty()
+            && scores.len() == test.len()
+            && test.iter().all(|s| s.label.is_some());
+        let positives = |set: &[Session]| set.iter().filter(|s| s.label == Some(true)).count();
+        let epochs = self.report.epoch_losses.len();
+        let header = Header {
+            seqrisk_version: env!("CARGO_PKG_VERSION").to_string(),
+            created_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            model_config_json: serde_json::to_string(&ModelConfig::BehaviorCluster(
+                self.config.clone(),
+            ))?,
+            encoder: self.encoder.clone(),
+            test_metrics: measured.then(|| Metrics::compute(scores, &labels)),
+            test_roc: if measured {
+                roc_curve(scores, &labels).unwrap_or_default()
+            } else {
+                vec![]
+            },
+            data_fingerprint: data_fingerprint.to_string(),
+            training: TrainingSummary {
+                split_sessions: [train.len(), 0, test.len()],
+                split_positives: [positives(train), 0, positives(test)],
+                epochs,
+                best_epoch: epochs,
+                seed,
+                valid_auc: f64::NAN,
+                planted_top3: None,
+            },
+        };
+        Ok(Artifact::new(
+            header,
+            Model::BehaviorCluster(self.model.clone()),
+        )?)
+    }
+}
+
+fn standardise(rows: &mut [f64], center: &[f64], scale: &[f64]) {
+    for row in rows.chunks_mut(center.len()) {
+        for ((x, m), s) in row.iter_mut().zip(center).zip(scale) {
+            *x = (*x - m) / s;
+        }
+    }
+}
+
+/// Up to `count` members of a cluster spread evenly over their membership strengths,
+/// strongest first.
+fn exemplars(clustering: &Clustering, label: i32, count: usize) -> Vec<usize> {
+    let mut members: Vec<usize> = (0..clustering.labels.len())
+        .filter(|&i| clustering.labels[i] == label)
+        .collect();
+    members.sort_by(|&a, &b| {
+        clustering.probabilities[b]
+            .total_cmp(&clustering.probabilities[a])
+            .then(a.cmp(&b))
+    });
+    if members.len() <= count {
+        return members;
+    }
+    (0..count)
+        .map(|k| members[k * members.len() / count])
+        .collect()
+}
+
 /// Run the whole pipeline on labelled (or unlabelled) sessions.
-pub fn cluster(
-    sessions: &[Session],
-    schema: &Schema,
-    opts: &ClusterOptions,
-) -> Result<(ClusterReport, Clustering)> {
+pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> Result<Fitted> {
     if sessions.is_empty() {
         bail!("no sessions to cluster");
     }
-    if opts.epochs == 0 || opts.batch_size == 0 {
-        bail!("--epochs and --batch-size must be at least 1");
+    if opts.epochs == 0 || opts.batch_size == 0 || opts.exemplars == 0 {
+        bail!("--epochs, --batch-size and --exemplars must be at least 1");
     }
     let refs: Vec<&Session> = sessions.iter().collect();
     let encoder = Encoder::fit(schema, &refs)?;
-    let config = SequenceEmbeddingConfig::for_encoder(&encoder, &opts.page, &opts.dwell)?;
+    let network_config = SequenceEmbeddingConfig::for_encoder(&encoder, &opts.page, &opts.dwell)?;
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
-    let mut seconds = [0.0; 4];
+    let mut seconds = [0.0; 5];
     let started = Instant::now();
-    let (network, epoch_losses) = train_network(&config, &encoded, opts)?;
+    let (network, epoch_losses) = train_network(&network_config, &encoded, opts)?;
     seconds[0] = started.elapsed().as_secs_f64();
 
-    // the hybrid representation: embedding ⊕ standardised handcrafted features
+    // the hybrid representation (§3.3), every column standardised so that neither block
+    // outweighs the other by its scale
     let started = Instant::now();
     let device = Device::flex();
-    let (aggregates, keep, handcrafted_names) = handcrafted(&encoder);
-    let dim = config.bottleneck;
-    let (use_embedding, use_handcrafted) = match opts.representation {
-        Representation::Hybrid => (true, true),
-        Representation::Embedding => (true, false),
-        Representation::Handcrafted => (false, true),
+    let handcrafted = Handcrafted::for_encoder(&encoder);
+    let mut fingerprints = Fingerprints {
+        representation: opts.representation,
+        handcrafted,
+        ..Fingerprints::default()
     };
-    let width = dim + keep.len();
-    let mut rows = vec![0.0f64; sessions.len() * width];
-    let mut raw = vec![0.0f64; sessions.len() * keep.len()];
-    for (start, chunk) in encoded
-        .chunks(opts.batch_size)
-        .enumerate()
-        .map(|(i, c)| (i * opts.batch_size, c))
-    {
-        let items: Vec<&EncodedSession> = chunk.iter().collect();
-        let emb: Vec<f32> = network
-            .forward(&Batch::new(&items, &device))
-            .embedding
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("cannot read the embeddings back: {e:?}"))?;
-        for (k, s) in chunk.iter().enumerate() {
-            let r = start + k;
-            for (j, v) in emb[k * dim..(k + 1) * dim].iter().enumerate() {
-                rows[r * width + j] = f64::from(*v);
-            }
-            let f = aggregates.features(s);
-            for (j, &col) in keep.iter().enumerate() {
-                raw[r * keep.len() + j] = f[col];
-            }
-        }
-    }
+    let mut config =
+        BehaviorClusterConfig::new(network_config).with_fingerprints(fingerprints.clone());
+    let width = config.width();
+    let mut model = BehaviorCluster {
+        network,
+        fingerprints: fingerprints.clone(),
+    };
+    let mut rows = raw_vectors(&model, &encoded, opts.batch_size, &device)?;
     let n = sessions.len();
-    // the handcrafted values next to the embedding, then every column standardised, so
-    // neither block outweighs the other by its scale
-    for r in 0..n {
-        for j in 0..keep.len() {
-            rows[r * width + dim + j] = raw[r * keep.len() + j];
-        }
-    }
-    for c in 0..width {
-        let col = (0..n).map(|r| rows[r * width + c]);
-        let mean = col.clone().sum::<f64>() / n as f64;
-        let sd = (col.map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64)
-            .sqrt()
-            .max(1e-9);
-        for r in 0..n {
-            rows[r * width + c] = (rows[r * width + c] - mean) / sd;
-        }
-    }
-    seconds[1] = started.elapsed().as_secs_f64();
-
-    let columns: Vec<usize> = (0..width)
-        .filter(|&c| {
-            if c < dim {
-                use_embedding
-            } else {
-                use_handcrafted
-            }
+    let column = |c: usize| rows.iter().skip(c).step_by(width).copied();
+    fingerprints.center = (0..width)
+        .map(|c| column(c).sum::<f64>() / n as f64)
+        .collect();
+    fingerprints.scale = (0..width)
+        .map(|c| {
+            let m = fingerprints.center[c];
+            (column(c).map(|x| (x - m).powi(2)).sum::<f64>() / n as f64)
+                .sqrt()
+                .max(1e-9)
         })
         .collect();
-    let picked: Vec<f64> = (0..n)
-        .flat_map(|r| columns.iter().map(move |&c| (r, c)))
-        .map(|(r, c)| rows[r * width + c])
+    standardise(&mut rows, &fingerprints.center, &fingerprints.scale);
+    let points = Points::new(rows, width)?;
+    let handcrafted_values: Vec<Vec<f64>> = encoded
+        .iter()
+        .map(|s| fingerprints.handcrafted.values(s))
         .collect();
-    let points = Points::new(picked, columns.len())?;
+    seconds[1] = started.elapsed().as_secs_f64();
+
     let started = Instant::now();
     let k = opts.neighbours.min(n);
     let nn = knn(&points, &points, k, &device, 1 << 24)?;
@@ -289,54 +376,137 @@ pub fn cluster(
     let clustering = opts.hdbscan.fit_neighbours(&points, &nn, &device)?;
     seconds[3] = started.elapsed().as_secs_f64();
 
-    let clusters = (0..clustering.clusters.len() as i32)
-        .map(|label| {
-            let members: Vec<usize> = (0..n).filter(|&i| clustering.labels[i] == label).collect();
-            let positives = members
-                .iter()
-                .filter(|&&i| sessions[i].label == Some(true))
-                .count();
-            let size = members.len();
-            let fraud_density = positives as f64 / size.max(1) as f64;
-            let id = clustering.clusters[label as usize];
-            ClusterSummary {
+    // risky clusters (§4's heuristics), their rules (§3.5) and fingerprints
+    let started = Instant::now();
+    let (names, integer) = fingerprints.handcrafted.describe_columns();
+    let label_count = clustering.clusters.len() as i32;
+    let progress = bar(
+        label_count as usize,
+        "risky clusters and rules",
+        opts.progress,
+    )?;
+    let mut clusters = Vec::with_capacity(label_count as usize);
+    for label in 0..label_count {
+        let members: Vec<usize> = (0..n).filter(|&i| clustering.labels[i] == label).collect();
+        let positives = members
+            .iter()
+            .filter(|&&i| sessions[i].label == Some(true))
+            .count();
+        let size = members.len();
+        let fraud_density = positives as f64 / size.max(1) as f64;
+        let id = clustering.clusters[label as usize];
+        let risky = size >= opts.risky_min_size && fraud_density >= opts.risky_density;
+        let mut rules = vec![];
+        if risky {
+            let target: Vec<bool> = clustering.labels.iter().map(|&l| l == label).collect();
+            let found = rules::extract(
+                &handcrafted_values,
+                &target,
+                &RuleOptions {
+                    seed: opts.seed ^ label as u64,
+                    ..opts.rules
+                },
+            )?;
+            for rule in &found {
+                let matched: Vec<usize> = (0..n)
+                    .filter(|&i| rule.matches(&handcrafted_values[i]))
+                    .collect();
+                rules.push(RuleReport {
+                    text: rule.describe(&names, &integer),
+                    precision: rule.precision,
+                    recall: rule.recall,
+                    support: rule.support,
+                    fraud_share: matched
+                        .iter()
+                        .filter(|&&i| sessions[i].label == Some(true))
+                        .count() as f64
+                        / matched.len().max(1) as f64,
+                });
+            }
+            let picked = exemplars(&clustering, label, opts.exemplars);
+            fingerprints.clusters.push(RiskyCluster {
                 label,
                 size,
-                positives,
                 fraud_density,
-                stability: clustering.stabilities[id - n],
-                risky: size >= opts.risky_min_size && fraud_density >= opts.risky_density,
-                feature_means: (0..keep.len())
-                    .map(|j| {
-                        members
-                            .iter()
-                            .map(|&i| raw[i * keep.len() + j])
-                            .sum::<f64>()
-                            / size.max(1) as f64
-                    })
+                birth: clustering.tree.birth(id),
+                exemplars: picked
+                    .iter()
+                    .flat_map(|&i| points.row(i).iter().map(|&x| x as f32))
                     .collect(),
-            }
+                core_distances: picked
+                    .iter()
+                    .map(|&i| clustering.core_distances[i] as f32)
+                    .collect(),
+                rules: found,
+            });
+        }
+        clusters.push(ClusterSummary {
+            label,
+            size,
+            positives,
+            fraud_density,
+            stability: clustering.stabilities[id - n],
+            risky,
+            feature_means: (0..names.len())
+                .map(|j| {
+                    members
+                        .iter()
+                        .map(|&i| handcrafted_values[i][j])
+                        .sum::<f64>()
+                        / size.max(1) as f64
+                })
+                .collect(),
+            rules,
+        });
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    let outside: Vec<usize> = (0..n)
+        .filter(|&i| {
+            let l = clustering.labels[i];
+            l < 0 || !clusters[l as usize].risky
         })
         .collect();
+    let labelled = outside
+        .iter()
+        .filter(|&&i| sessions[i].label.is_some())
+        .count();
+    fingerprints.background_density = outside
+        .iter()
+        .filter(|&&i| sessions[i].label == Some(true))
+        .count() as f64
+        / labelled.max(1) as f64;
+    seconds[4] = started.elapsed().as_secs_f64();
+
+    config = config.with_fingerprints(fingerprints.clone());
+    config.check(&encoder)?;
+    model.fingerprints = fingerprints;
     let report = ClusterReport {
         sessions: n,
         positives: sessions.iter().filter(|s| s.label == Some(true)).count(),
         representation: opts.representation,
-        embedding_dim: dim,
-        handcrafted: handcrafted_names,
+        embedding_dim: config.network.bottleneck,
+        handcrafted: names,
         epoch_losses,
         clusters,
         noise: clustering.labels.iter().filter(|&&l| l < 0).count(),
         seconds,
     };
-    Ok((report, clustering))
+    Ok(Fitted {
+        report,
+        clustering,
+        points,
+        encoder,
+        config,
+        model,
+    })
 }
 
 /// The report as Markdown: the clusters, risky ones marked, each with its most distinctive
 /// handcrafted features (largest standardised difference of its mean from everyone's).
 pub fn report_markdown(r: &ClusterReport) -> String {
     let mut s = format!(
-        "{} sessions ({} positive), {} clusters, {} noise; clustered on {:?} (embedding {}-D, {} handcrafted features); training {:.0} s, embedding {:.0} s, neighbours {:.0} s, HDBSCAN {:.1} s\n\n| cluster | sessions | positives | fraud density | stability | risky |\n|---:|---:|---:|---:|---:|---|\n",
+        "{} sessions ({} positive), {} clusters, {} noise; clustered on {:?} (embedding {}-D, {} handcrafted features); training {:.0} s, embedding {:.0} s, neighbours {:.0} s, HDBSCAN {:.1} s, rules {:.1} s\n\n| cluster | sessions | positives | fraud density | stability | risky |\n|---:|---:|---:|---:|---:|---|\n",
         r.sessions,
         r.positives,
         r.clusters.len(),
@@ -347,7 +517,8 @@ pub fn report_markdown(r: &ClusterReport) -> String {
         r.seconds[0],
         r.seconds[1],
         r.seconds[2],
-        r.seconds[3]
+        r.seconds[3],
+        r.seconds[4]
     );
     for c in &r.clusters {
         s.push_str(&format!(
@@ -359,6 +530,21 @@ pub fn report_markdown(r: &ClusterReport) -> String {
             c.stability,
             if c.risky { "**yes**" } else { "" }
         ));
+    }
+    for c in r.clusters.iter().filter(|c| c.risky) {
+        s.push_str(&format!(
+            "\n**Risky cluster {}** ({} sessions, fraud density {:.3}): rules (precision and recall for the cluster, share of fraud among the matches)\n\n",
+            c.label, c.size, c.fraud_density
+        ));
+        if c.rules.is_empty() {
+            s.push_str("- no rule clears the precision and recall thresholds\n");
+        }
+        for rule in &c.rules {
+            s.push_str(&format!(
+                "- `{}` — precision {:.3}, recall {:.3}, {} sessions, fraud share {:.3}\n",
+                rule.text, rule.precision, rule.recall, rule.support, rule.fraud_share
+            ));
+        }
     }
     s
 }

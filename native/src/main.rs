@@ -9,17 +9,19 @@ use seqrisk_core::artifact::Artifact;
 use seqrisk_core::encode::MerchantVectors;
 use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::ModelSpec;
+use seqrisk_core::models::behavior_cluster::Representation;
 use seqrisk_core::schema::{Schema, Session, read_jsonl, session_to_json, write_csv};
 use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
-use seqrisk_native::cluster::{ClusterOptions, Representation};
+use seqrisk_native::cluster::ClusterOptions;
 use seqrisk_native::data::{
     Format, parquet_bytes, read_merchant_vectors, read_schema, read_sessions,
 };
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::quality::{self, QualityPlan};
+use seqrisk_native::rules::RuleOptions;
 use seqrisk_native::scaling::{self, ScalingOptions};
 use seqrisk_native::train::{
     Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train,
@@ -101,6 +103,17 @@ enum Selection {
     Leaf,
 }
 
+/// `--representation`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RepresentationArg {
+    /// The sequence embedding and the handcrafted features (§3.3).
+    Hybrid,
+    /// The sequence embedding alone.
+    Embedding,
+    /// The handcrafted features alone.
+    Handcrafted,
+}
+
 #[derive(Args)]
 struct ClusterArgs {
     /// Sessions (`.jsonl`, `.csv` or `.parquet`); default: the synthetic fraud data
@@ -133,8 +146,8 @@ struct ClusterArgs {
     min_samples: usize,
     /// What to cluster on: `hybrid` (embedding and handcrafted features), `embedding` or
     /// `handcrafted`.
-    #[arg(long, value_enum, default_value_t = Representation::Hybrid)]
-    representation: Representation,
+    #[arg(long, value_enum, default_value_t = RepresentationArg::Hybrid)]
+    representation: RepresentationArg,
     /// How HDBSCAN picks clusters from its tree: `eom` (excess of mass) or `leaf`.
     #[arg(long, value_enum, default_value_t = Selection::Eom)]
     selection: Selection,
@@ -147,10 +160,37 @@ struct ClusterArgs {
     /// ... and this many sessions.
     #[arg(long, default_value_t = 10)]
     risky_min_size: usize,
+    /// Members of each risky cluster kept in the artifact's fingerprints.
+    #[arg(long, default_value_t = 256)]
+    exemplars: usize,
+    /// Bagged trees grown per risky cluster for its rules.
+    #[arg(long, default_value_t = RuleOptions::default().bags)]
+    rule_bags: usize,
+    /// Smallest out-of-bag precision of a kept rule.
+    #[arg(long, default_value_t = RuleOptions::default().settings.min_precision)]
+    rule_precision: f64,
+    /// Smallest out-of-bag recall of a kept rule.
+    #[arg(long, default_value_t = RuleOptions::default().settings.min_recall)]
+    rule_recall: f64,
+    /// Most rules per risky cluster.
+    #[arg(long, default_value_t = RuleOptions::default().settings.max_rules)]
+    max_rules: usize,
+    /// Share of the sessions (the earliest, by their last event) clustered; the later ones
+    /// are assigned to clusters and flagged, the paper's induction evaluation (1: cluster
+    /// everything, no evaluation).
+    #[arg(long, default_value_t = 0.7)]
+    train_share: f64,
+    /// Stratified sampling of the clustered sessions (§4, Table 4): keep every labelled
+    /// positive and sample the others so positives make up this share (0: keep everything).
+    #[arg(long, default_value_t = 0.2)]
+    fraud_share: f64,
+    /// The event numeric field of transaction amounts, for the return rate.
+    #[arg(long, default_value = "amount")]
+    amount: String,
     /// Hide progress bars.
     #[arg(long)]
     quiet: bool,
-    /// Folder for `cluster.{md,json}`.
+    /// Folder for `cluster.{md,json}` and the artifact `cluster.seqrisk`.
     #[arg(long, short, default_value = "seqrisk-out/cluster")]
     out: PathBuf,
 }
@@ -962,10 +1002,11 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
             a.min_samples
         );
     }
-    let (sessions, schema, patterns) = match &a.data {
+    let (sessions, schema, patterns, fingerprint) = match &a.data {
         Some(path) => {
             let schema = read_schema(a.schema.as_deref())?;
-            (read_sessions(path, &schema)?.sessions, schema, None)
+            let loaded = read_sessions(path, &schema)?;
+            (loaded.sessions, schema, None, loaded.fingerprint)
         }
         None => {
             let data = generate(SynthConfig {
@@ -975,13 +1016,27 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
             });
             let patterns: Vec<&'static str> = data.iter().map(|d| d.pattern.name()).collect();
             let sessions = data.into_iter().map(|d| d.session).collect();
-            (sessions, Schema::synthetic_default(), Some(patterns))
+            let fingerprint = format!("synthetic:{}:{}", a.sessions, a.seed);
+            (
+                sessions,
+                Schema::synthetic_default(),
+                Some(patterns),
+                fingerprint,
+            )
         }
     };
+    if !(a.train_share > 0.0 && a.train_share <= 1.0) {
+        bail!("--train-share must be in (0, 1], got {}", a.train_share);
+    }
+    let defaults = RuleOptions::default();
     let opts = ClusterOptions {
         page: a.page.clone(),
         dwell: a.dwell.clone(),
-        representation: a.representation,
+        representation: match a.representation {
+            RepresentationArg::Hybrid => Representation::Hybrid,
+            RepresentationArg::Embedding => Representation::Embedding,
+            RepresentationArg::Handcrafted => Representation::Handcrafted,
+        },
         epochs: a.epochs,
         batch_size: 256,
         learning_rate: 1e-3,
@@ -997,11 +1052,38 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
         neighbours: a.neighbours,
         risky_density: a.risky_density,
         risky_min_size: a.risky_min_size,
+        exemplars: a.exemplars,
+        rules: RuleOptions {
+            bags: a.rule_bags,
+            settings: seqrisk_core::cluster::RuleSettings {
+                min_precision: a.rule_precision,
+                min_recall: a.rule_recall,
+                max_rules: a.max_rules,
+            },
+            seed: a.seed,
+            ..defaults
+        },
         seed: a.seed,
         progress: !a.quiet,
     };
-    let (report, clustering) = seqrisk_native::cluster::cluster(&sessions, &schema, &opts)?;
-    let mut md = seqrisk_native::cluster::report_markdown(&report);
+    // the earlier sessions are clustered, the later ones assigned (§4, Figure 8)
+    let mut order: Vec<usize> = (0..sessions.len()).collect();
+    let last = |i: usize| {
+        sessions[i]
+            .events
+            .last()
+            .map_or(f64::NEG_INFINITY, |e| e.ts)
+    };
+    order.sort_by(|&x, &y| last(x).total_cmp(&last(y)).then(x.cmp(&y)));
+    let cut = ((sessions.len() as f64 * a.train_share).round() as usize).clamp(1, sessions.len());
+    if !(0.0..1.0).contains(&a.fraud_share) {
+        bail!("--fraud-share must be in [0, 1), got {}", a.fraud_share);
+    }
+    let clustered = stratified(&sessions, &order[..cut], a.fraud_share, a.seed);
+    let pick = |idx: &[usize]| idx.iter().map(|&i| sessions[i].clone()).collect::<Vec<_>>();
+    let (train, test) = (pick(&clustered), pick(&order[cut..]));
+    let fitted = seqrisk_native::cluster::cluster(&train, &schema, &opts)?;
+    let mut md = seqrisk_native::cluster::report_markdown(&fitted.report);
     if let Some(patterns) = &patterns {
         // the planted pattern behind each cluster's sessions
         let names = ["legit", "account_takeover", "card_testing", "scripted_bot"];
@@ -1010,12 +1092,14 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
             names.join(" | "),
             "---:|".repeat(names.len())
         ));
-        for label in (-1..report.clusters.len() as i32).rev() {
+        for label in (-1..fitted.report.clusters.len() as i32).rev() {
             let counts: Vec<String> = names
                 .iter()
                 .map(|n| {
-                    (0..sessions.len())
-                        .filter(|&i| clustering.labels[i] == label && patterns[i] == *n)
+                    (0..clustered.len())
+                        .filter(|&k| {
+                            fitted.clustering.labels[k] == label && patterns[clustered[k]] == *n
+                        })
                         .count()
                         .to_string()
                 })
@@ -1028,25 +1112,78 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
             md.push_str(&format!("| {name} | {} |\n", counts.join(" | ")));
         }
     }
+    let induction = if test.is_empty() {
+        None
+    } else {
+        let r = seqrisk_native::induction::evaluate(
+            &fitted,
+            &train,
+            &test,
+            Some(&a.amount),
+            opts.batch_size,
+            a.seed,
+        )?;
+        md.push_str(&seqrisk_native::induction::markdown(&r));
+        Some(r)
+    };
+    let scores = induction
+        .as_ref()
+        .map(|r| r.scores.clone())
+        .unwrap_or_default();
+    let artifact = fitted.artifact(&train, &test, &scores, &fingerprint, a.seed)?;
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let artifact_path = a.out.join("cluster.seqrisk");
+    write_atomic(&artifact_path, &artifact.to_bytes()?)?;
     write_atomic(&a.out.join("cluster.md"), md.as_bytes())?;
     write_atomic(
         &a.out.join("cluster.json"),
         serde_json::to_string_pretty(&serde_json::json!({
-            "report": report,
-            "labels": clustering.labels,
-            "outlier_scores": clustering.outlier_scores,
+            "report": fitted.report,
+            "induction": induction,
+            "labels": fitted.clustering.labels,
+            "outlier_scores": fitted.clustering.outlier_scores,
         }))?
         .as_bytes(),
     )?;
     print!("{md}");
     eprintln!(
-        "wrote {} and {}",
+        "wrote {}, {} and the artifact {}",
         a.out.join("cluster.md").display(),
-        a.out.join("cluster.json").display()
+        a.out.join("cluster.json").display(),
+        artifact_path.display()
     );
     Ok(())
+}
+
+/// `idx` with every labelled positive kept and the others sampled (seeded) so the positives
+/// make up `share` of the result, in `idx` order; everything when `share` is 0 or there are
+/// too few others.
+fn stratified(sessions: &[Session], idx: &[usize], share: f64, seed: u64) -> Vec<usize> {
+    use rand::SeedableRng;
+    use rand::seq::IndexedRandom;
+    let positives = idx
+        .iter()
+        .filter(|&&i| sessions[i].label == Some(true))
+        .count();
+    let others: Vec<usize> = idx
+        .iter()
+        .copied()
+        .filter(|&i| sessions[i].label != Some(true))
+        .collect();
+    let wanted = (positives as f64 * (1.0 - share) / share.max(f64::MIN_POSITIVE)).round() as usize;
+    if share == 0.0 || positives == 0 || wanted >= others.len() {
+        return idx.to_vec();
+    }
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed ^ 0x5747);
+    let mut keep = vec![false; sessions.len()];
+    for &i in others.choose_multiple(&mut rng, wanted) {
+        keep[i] = true;
+    }
+    idx.iter()
+        .copied()
+        .filter(|&i| sessions[i].label == Some(true) || keep[i])
+        .collect()
 }
 
 fn bench_scaling(a: &ScalingArgs) -> Result<()> {
@@ -1134,7 +1271,10 @@ fn bench_scaling(a: &ScalingArgs) -> Result<()> {
 fn bench_quality(a: &QualityArgs) -> Result<()> {
     let all = a.models.trim().eq_ignore_ascii_case("all");
     let mut models: Vec<ModelSpec> = if all {
-        ModelSpec::ALL.to_vec()
+        ModelSpec::ALL
+            .into_iter()
+            .filter(|m| m.supervised())
+            .collect()
     } else {
         a.models
             .split(',')

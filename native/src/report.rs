@@ -20,7 +20,8 @@ pub fn metrics_table(model: &str, m: &Metrics) -> String {
 }
 
 /// A session's score and explanation in one line of words: the top merchants (with the
-/// `[CLS]` attention and payment count), sessions, fields or events, whichever the model gives.
+/// `[CLS]` attention and payment count), sessions, fields or events, whichever the model gives,
+/// and the risky cluster it landed in with the rules it matched (the cluster model).
 pub fn explain_line(s: &SessionScore) -> String {
     let x = &s.explanation;
     let mut line = format!("{}: score {:.4}", s.id, s.score);
@@ -71,6 +72,15 @@ pub fn explain_line(s: &SessionScore) -> String {
         let events: Vec<String> = x.top_events.iter().map(|e| e.to_string()).collect();
         line.push_str(&format!("; top events: {}", events.join(", ")));
     }
+    if let Some(c) = &x.cluster {
+        line.push_str(&format!(
+            "; looks like risky cluster {} (fraud density {:.3}, ρ {:.3})",
+            c.label, c.fraud_density, c.reach
+        ));
+        if !c.rules.is_empty() {
+            line.push_str(&format!("; matched rules: {}", c.rules.join(" | ")));
+        }
+    }
     line
 }
 
@@ -100,14 +110,52 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
     );
     let _ = writeln!(s, "created (unix seconds): {}", h.created_unix);
     match h.model_config() {
+        Ok(ModelConfig::BehaviorCluster(c)) => {
+            // the fingerprints' exemplars would fill the screen: their summary instead
+            let f = &c.fingerprints;
+            let (names, integer) = f.handcrafted.describe_columns();
+            let _ = writeln!(s, "model: {}", ModelSpec::BehaviorCluster);
+            let _ = writeln!(
+                s,
+                "sequence network: {}",
+                serde_json::to_string(&c.network).unwrap_or_default()
+            );
+            let _ = writeln!(
+                s,
+                "fingerprints: {:?} vectors of {} columns, {} risky clusters, background fraud density {:.4}",
+                f.representation,
+                f.center.len(),
+                f.clusters.len(),
+                f.background_density
+            );
+            for k in &f.clusters {
+                let _ = writeln!(
+                    s,
+                    "  risky cluster {}: {} sessions, fraud density {:.3}, {} exemplars",
+                    k.label,
+                    k.size,
+                    k.fraud_density,
+                    k.core_distances.len()
+                );
+                for rule in &k.rules {
+                    let _ = writeln!(
+                        s,
+                        "    rule: {} (precision {:.3}, recall {:.3})",
+                        rule.describe(&names, &integer),
+                        rule.precision,
+                        rule.recall
+                    );
+                }
+            }
+        }
         Ok(c) => {
             let _ = writeln!(s, "model: {}", c.spec());
+            let _ = writeln!(s, "config: {}", h.model_config_json);
         }
         Err(err) => {
             let _ = writeln!(s, "model: configuration unreadable ({err})");
         }
     }
-    let _ = writeln!(s, "config: {}", h.model_config_json);
     let _ = writeln!(
         s,
         "inputs: T = {} events x {} fields ({}), {} profile slots, {} features in the dictionary",

@@ -836,6 +836,12 @@ pub fn train(
     opts: &TrainOptions,
     data_fingerprint: &str,
 ) -> Result<TrainOutcome> {
+    if !opts.model.supervised() {
+        bail!(
+            "`{}` is built without labels by `seqrisk cluster`, not by `seqrisk train`",
+            opts.model
+        );
+    }
     if opts.batch_size == 0 || opts.epochs == 0 {
         bail!("--batch-size and --epochs must be at least 1");
     }

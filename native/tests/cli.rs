@@ -690,6 +690,8 @@ fn cluster_reports_clusters_and_planted_patterns() {
             "600",
             "--epochs",
             "1",
+            "--fraud-share",
+            "0",
             "--quiet",
             "--out",
             "c",
@@ -701,21 +703,44 @@ fn cluster_reports_clusters_and_planted_patterns() {
         err.contains("sequence network: epoch  1: next-event loss"),
         "{err}"
     );
+    // the earliest 70% clustered, the rest assigned and flagged
     assert!(
-        out.contains("600 sessions (") && out.contains("| cluster | legit |"),
+        out.contains("420 sessions (")
+            && out.contains("| cluster | legit |")
+            && out.contains("clustered on the 420 earlier sessions, 180 later sessions assigned")
+            && out.contains("| kNN vote (k = 5, distance) |"),
         "{out}"
     );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("c/cluster.json")).unwrap()).unwrap();
-    assert_eq!(json["labels"].as_array().unwrap().len(), 600);
+    assert_eq!(json["labels"].as_array().unwrap().len(), 420);
     assert_eq!(json["report"]["embedding_dim"], 80);
+    assert_eq!(json["induction"]["methods"].as_array().unwrap().len(), 4);
     assert!(
         json["report"]["handcrafted"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|n| n == "events")
+            .any(|n| n == "geomean(dwell_ms)")
     );
+    // the artifact scores new sessions like any other
+    let (ok, out, err) = seqrisk(&["inspect", "c/cluster.seqrisk"], d);
+    assert!(ok && out.contains("behavior-cluster"), "{out}{err}");
+    let (ok, _, err) = seqrisk(&["gen", "--sessions", "20", "-o", "g.jsonl"], d);
+    assert!(ok, "{err}");
+    let (ok, out, err) = seqrisk(
+        &[
+            "score",
+            "--artifact",
+            "c/cluster.seqrisk",
+            "--input",
+            "g.jsonl",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 20, "{out}");
+    assert!(out.contains("time_attention"), "{out}");
     let (ok, _, err) = seqrisk(&["cluster", "--sessions", "100", "--neighbours", "3"], d);
     assert!(
         !ok && err.contains("--neighbours (3) must be at least --min-samples (5)"),

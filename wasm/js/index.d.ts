@@ -59,6 +59,27 @@ export interface Explanation {
   merchants?: MerchantWeights[];
   /** LBSF: indices into `merchants` of the most influential merchants, most influential first. */
   top_merchants?: number[];
+  /**
+   * The cluster model (FinDeepBehaviorCluster): the risky cluster the session looks like and
+   * that cluster's rules it matches. Absent for the other models and for sessions outside
+   * every risky cluster (their `weights` then hold the sequence network's `time_attention`).
+   */
+  cluster?: ClusterMatch;
+}
+
+/** Where the cluster model placed a session. */
+export interface ClusterMatch {
+  /** The risky cluster's label in the offline clustering (`seqrisk cluster`'s report). */
+  label: number;
+  /** Share of the cluster's labelled training sessions that were fraudulent: the score. */
+  fraud_density: number;
+  /**
+   * Mutual-reachability distance to the cluster's nearest exemplar, in units of the distance
+   * at which the cluster forms (≤ 1: inside).
+   */
+  reach: number;
+  /** The cluster's rules the session satisfies, in words (`count(page=security) ≥ 2 AND …`). */
+  rules: string[];
 }
 
 /** LBSF's weights of one merchant. */

@@ -17,11 +17,13 @@ pub mod hdbscan;
 pub mod ivf;
 pub mod knn;
 pub mod mst;
+pub mod rules;
 pub mod tree;
 
 pub use hdbscan::{Clustering, Hdbscan, Placement, Points};
 pub use ivf::InvertedFile;
 pub use knn::{Neighbours, knn};
+pub use rules::{Candidate, Condition, Rule, RuleSettings, select_rules};
 pub use tree::{ClusterSelection, CondensedRow, CondensedTree};
 
 #[cfg(test)]

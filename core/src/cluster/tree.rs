@@ -235,6 +235,14 @@ impl CondensedTree {
     }
 
     /// The cluster rows (children that are clusters).
+    /// The `λ` at which `cluster` appears (0 for the root): points reached from its members at
+    /// a mutual-reachability distance up to `1/λ_birth` join it.
+    pub fn birth(&self, cluster: usize) -> f64 {
+        self.cluster_rows()
+            .find(|r| r.child == cluster)
+            .map_or(0.0, |r| r.lambda)
+    }
+
     fn cluster_rows(&self) -> impl Iterator<Item = &CondensedRow> {
         self.rows.iter().filter(|r| r.child >= self.num_points)
     }

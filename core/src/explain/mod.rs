@@ -2,6 +2,8 @@
 //! events of the session, and a check of explanations against planted ground truth.
 
 use crate::encode::EncodedSession;
+pub use crate::models::behavior_cluster::ClusterMatch;
+use crate::models::behavior_cluster::Fingerprints;
 use crate::schema::Session;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -45,6 +47,10 @@ pub struct Explanation {
     /// weight, highest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub top_merchants: Vec<usize>,
+    /// The risky cluster the session landed in and the cluster's rules it matches (the
+    /// cluster model; `None` elsewhere or outside every risky cluster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterMatch>,
 }
 
 /// One merchant's weights.
@@ -179,6 +185,20 @@ impl Explanation {
 }
 
 impl Explanation {
+    /// Add where the session stands to the risky clusters (the one `[B, C]` row of the
+    /// cluster model's `cluster_reach`, when there is one).
+    pub fn with_cluster(
+        mut self,
+        session: &EncodedSession,
+        fingerprints: Option<&Fingerprints>,
+        reach: &[(&'static str, &[f32])],
+    ) -> Self {
+        if let (Some(f), Some((_, row))) = (fingerprints, reach.first()) {
+            self.cluster = f.explain(session, row);
+        }
+        self
+    }
+
     /// Add one user's row of each named `[B, M]` merchant weight matrix and of each named
     /// `[B, M·P]` payment weight matrix (the slots of its fold view; padded slots are skipped).
     pub fn with_merchants(

@@ -19,6 +19,9 @@ use baselines::{
     FlatTransformerConfig, Gbdt, GbdtConfig, Lr, LrConfig, Lstm4Fd, Lstm4FdConfig, Nfm, NfmConfig,
     WideDeep, WideDeepConfig, XDeepFm, XDeepFmConfig,
 };
+use behavior_cluster::{
+    BehaviorCluster, BehaviorClusterConfig, Fingerprints, Handcrafted, SequenceEmbeddingConfig,
+};
 use burn::prelude::*;
 use difm::{Difm, DifmConfig, DifmVariant};
 use huihen::{Huihen, HuihenConfig, HuihenVariant};
@@ -59,11 +62,13 @@ pub enum ModelSpec {
     Gbdt,
     /// Baseline: a Transformer over the most recent payments, unfolded (LBSF's).
     FlatTransformer,
+    /// FinDeepBehaviorCluster's risky-cluster fingerprints (trained by `seqrisk cluster`).
+    BehaviorCluster,
 }
 
 impl ModelSpec {
     /// Every model and variant, in display order.
-    pub const ALL: [ModelSpec; 22] = [
+    pub const ALL: [ModelSpec; 23] = [
         ModelSpec::Nhfm(NhfmVariant::Full),
         ModelSpec::Nhfm(NhfmVariant::Alpha),
         ModelSpec::Nhfm(NhfmVariant::Beta),
@@ -86,6 +91,7 @@ impl ModelSpec {
         ModelSpec::Lstm4Fd,
         ModelSpec::Gbdt,
         ModelSpec::FlatTransformer,
+        ModelSpec::BehaviorCluster,
     ];
 
     /// Lower-case name used on the command line, in file names and in JSON.
@@ -113,6 +119,7 @@ impl ModelSpec {
             ModelSpec::Lstm4Fd => "lstm4fd",
             ModelSpec::Gbdt => "gbdt",
             ModelSpec::FlatTransformer => "flat-transformer",
+            ModelSpec::BehaviorCluster => "behavior-cluster",
         }
     }
 
@@ -130,6 +137,12 @@ impl ModelSpec {
     /// Transformer baseline alike) rather than Adam with L2.
     pub fn decoupled_weight_decay(self) -> bool {
         matches!(self, ModelSpec::Lbsf | ModelSpec::FlatTransformer)
+    }
+
+    /// Whether `seqrisk train` trains it from labels (every model but the clustering, which
+    /// `seqrisk cluster` builds without them).
+    pub fn supervised(self) -> bool {
+        self != ModelSpec::BehaviorCluster
     }
 
     /// Whether the model reads the encoder's session view (HUIHEN).
@@ -205,6 +218,8 @@ pub enum ModelConfig {
     Gbdt(GbdtConfig),
     /// Flat Transformer.
     FlatTransformer(FlatTransformerConfig),
+    /// FinDeepBehaviorCluster.
+    BehaviorCluster(BehaviorClusterConfig),
 }
 
 impl ModelConfig {
@@ -233,6 +248,20 @@ impl ModelConfig {
             ModelSpec::FlatTransformer => {
                 ModelConfig::FlatTransformer(FlatTransformerConfig::for_encoder(encoder))
             }
+            ModelSpec::BehaviorCluster => {
+                // no risky clusters: every session scores the background density (0)
+                let network = SequenceEmbeddingConfig::for_encoder_defaults(encoder);
+                let handcrafted = Handcrafted::for_encoder(encoder);
+                let d = network.bottleneck + handcrafted.len();
+                ModelConfig::BehaviorCluster(BehaviorClusterConfig::new(network).with_fingerprints(
+                    Fingerprints {
+                        handcrafted,
+                        center: vec![0.0; d],
+                        scale: vec![1.0; d],
+                        ..Fingerprints::default()
+                    },
+                ))
+            }
         }
     }
 
@@ -253,6 +282,7 @@ impl ModelConfig {
             ModelConfig::Lstm4Fd(_) => ModelSpec::Lstm4Fd,
             ModelConfig::Gbdt(_) => ModelSpec::Gbdt,
             ModelConfig::FlatTransformer(_) => ModelSpec::FlatTransformer,
+            ModelConfig::BehaviorCluster(_) => ModelSpec::BehaviorCluster,
         }
     }
 
@@ -338,6 +368,7 @@ impl ModelConfig {
             ModelConfig::Huihen(c) => (c.num_features, None),
             // read the payments view only, checked above
             ModelConfig::Lbsf(_) | ModelConfig::FlatTransformer(_) => return Ok(()),
+            ModelConfig::BehaviorCluster(c) => return c.check(encoder),
             ModelConfig::Lr(c) => (c.num_features, None),
             ModelConfig::Dnn(c) => (c.num_features, Some(c.num_slots)),
             ModelConfig::WideDeep(c) => (c.num_features, Some(c.num_slots)),
@@ -380,6 +411,7 @@ impl ModelConfig {
             ModelConfig::Lstm4Fd(c) => Model::Lstm4Fd(c.init(device)),
             ModelConfig::Gbdt(c) => Model::Gbdt(c.init()),
             ModelConfig::FlatTransformer(c) => Model::FlatTransformer(c.init(device)),
+            ModelConfig::BehaviorCluster(c) => Model::BehaviorCluster(c.init(device)),
         }
     }
 }
@@ -418,6 +450,8 @@ pub enum Model {
     Gbdt(Gbdt),
     /// Flat Transformer.
     FlatTransformer(FlatTransformer),
+    /// FinDeepBehaviorCluster.
+    BehaviorCluster(BehaviorCluster),
 }
 
 impl Model {
@@ -484,6 +518,8 @@ pub struct ModelOutput {
     pub merchant_weights: Vec<NamedWeights>,
     /// Named per-payment weights of the fold view, `[B, M·P]` each.
     pub payment_weights: Vec<NamedWeights>,
+    /// `[B, C]` where the session stands to each risky cluster (the cluster model's `ρ`).
+    pub cluster_reach: Option<Tensor<2>>,
 }
 
 impl ModelOutput {
@@ -496,11 +532,20 @@ impl ModelOutput {
             session_weights: vec![],
             merchant_weights: vec![],
             payment_weights: vec![],
+            cluster_reach: None,
         }
     }
 }
 
 impl Model {
+    /// The cluster model's fingerprints.
+    pub fn fingerprints(&self) -> Option<&Fingerprints> {
+        match self {
+            Model::BehaviorCluster(m) => Some(&m.fingerprints),
+            _ => None,
+        }
+    }
+
     /// Forward pass of whichever model this is.
     pub fn forward(&self, batch: &Batch) -> ModelOutput {
         match self {
@@ -513,6 +558,7 @@ impl Model {
                     session_weights: vec![],
                     merchant_weights: vec![],
                     payment_weights: vec![],
+                    cluster_reach: None,
                 }
             }
             Model::Difm(m) => {
@@ -524,6 +570,7 @@ impl Model {
                     session_weights: vec![],
                     merchant_weights: vec![],
                     payment_weights: vec![],
+                    cluster_reach: None,
                 }
             }
             Model::Huihen(m) => {
@@ -539,6 +586,7 @@ impl Model {
                     ]),
                     merchant_weights: vec![],
                     payment_weights: vec![],
+                    cluster_reach: None,
                 }
             }
             Model::Lbsf(m) => {
@@ -559,6 +607,14 @@ impl Model {
             Model::Lstm4Fd(m) => ModelOutput::logits_only(m.forward(batch)),
             Model::Gbdt(m) => ModelOutput::logits_only(m.forward(batch)),
             Model::FlatTransformer(m) => ModelOutput::logits_only(m.forward(batch)),
+            Model::BehaviorCluster(m) => {
+                let out = m.forward(batch);
+                ModelOutput {
+                    event_weights: named([("time_attention", Some(out.time_attention))]),
+                    cluster_reach: out.cluster_reach,
+                    ..ModelOutput::logits_only(out.logits)
+                }
+            }
         }
     }
 }

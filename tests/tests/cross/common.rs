@@ -1,11 +1,15 @@
 //! Shared helpers: small models trained once per test binary.
 
 use seqrisk_core::artifact::Artifact;
+use seqrisk_core::cluster::Hdbscan;
 use seqrisk_core::models::ModelSpec;
+use seqrisk_core::models::behavior_cluster::Representation;
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
 use seqrisk_core::synth::{SynthConfig, generate};
+use seqrisk_native::cluster::{ClusterOptions, cluster};
+use seqrisk_native::rules::RuleOptions;
 use seqrisk_native::train::{TrainOptions, TrainOutcome, train};
 use std::sync::{Arc, OnceLock};
 
@@ -93,4 +97,61 @@ pub fn trained_model(i: usize) -> &'static Trained {
 
 pub fn reload(bytes: &[u8]) -> Artifact {
     Artifact::from_bytes(bytes).expect("artifact loads")
+}
+
+/// A cluster model (FinDeepBehaviorCluster) and its training sessions.
+pub struct Clustered {
+    /// The schema.
+    pub schema: Schema,
+    /// The sessions clustered.
+    pub sessions: Vec<Session>,
+    /// The artifact.
+    pub bytes: Vec<u8>,
+}
+
+/// The cluster model on 1,500 synthetic sessions with 20% fraud (the planted groups are dense
+/// enough to form risky clusters), two epochs of the sequence network.
+pub fn clustered() -> &'static Clustered {
+    static CELL: OnceLock<Clustered> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let sessions: Vec<Session> = generate(SynthConfig {
+            sessions: 1500,
+            fraud_rate: 0.2,
+            seed: 7,
+            ..Default::default()
+        })
+        .into_iter()
+        .map(|d| d.session)
+        .collect();
+        let opts = ClusterOptions {
+            page: "page".into(),
+            dwell: "dwell_ms".into(),
+            representation: Representation::Hybrid,
+            epochs: 2,
+            batch_size: 256,
+            learning_rate: 1e-3,
+            hdbscan: Hdbscan {
+                min_cluster_size: 10,
+                min_samples: Some(5),
+                ..Default::default()
+            },
+            neighbours: 20,
+            risky_density: 0.5,
+            risky_min_size: 10,
+            exemplars: 64,
+            rules: RuleOptions::default(),
+            seed: 7,
+            progress: false,
+        };
+        let fitted = cluster(&sessions, &schema(), &opts).expect("clustering runs");
+        let bytes = fitted
+            .artifact(&sessions, &[], &[], "tests", 7)
+            .and_then(|a| Ok(a.to_bytes()?))
+            .expect("artifact serialises");
+        Clustered {
+            schema: schema(),
+            sessions,
+            bytes,
+        }
+    })
 }

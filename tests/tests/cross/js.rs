@@ -4,7 +4,7 @@
 use super::common;
 
 use burn::prelude::Device;
-use seqrisk_core::schema::session_to_json;
+use seqrisk_core::schema::{Schema, Session, session_to_json};
 use seqrisk_core::scorer::{Scorer, SessionScore};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -33,23 +33,57 @@ pub fn model_fixture(i: usize) -> &'static Fixture {
     CELLS[i].get_or_init(|| {
         let t = common::trained_model(i);
         let sessions: Vec<_> = t.sessions.iter().rev().take(200).cloned().collect();
-        let native = Scorer::from_artifact(&common::reload(&t.bytes), Device::flex())
-            .unwrap()
-            .score(&sessions)
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("model.seqrisk"), &t.bytes).unwrap();
-        let lines: Vec<String> = sessions
-            .iter()
-            .map(|s| session_to_json(s, &t.schema).to_string())
-            .collect();
-        std::fs::write(
-            dir.path().join("sessions.json"),
-            format!("[{}]", lines.join(",")),
-        )
-        .unwrap();
-        Fixture { dir, native }
+        fixture_of(&t.bytes, &sessions, &t.schema)
     })
+}
+
+/// The cluster model and 200 of its sessions: every one native places in a risky cluster
+/// (up to 100), then the most recent others.
+pub fn cluster_fixture() -> &'static Fixture {
+    static CELL: OnceLock<Fixture> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let c = common::clustered();
+        let scored = Scorer::from_artifact(&common::reload(&c.bytes), Device::flex())
+            .unwrap()
+            .score(&c.sessions)
+            .unwrap();
+        let (inside, outside): (Vec<usize>, Vec<usize>) =
+            (0..c.sessions.len()).partition(|&i| scored[i].explanation.cluster.is_some());
+        let picked: Vec<_> = inside
+            .iter()
+            .take(100)
+            .chain(outside.iter().rev())
+            .take(200)
+            .map(|&i| c.sessions[i].clone())
+            .collect();
+        fixture_of(&c.bytes, &picked, &c.schema)
+    })
+}
+
+/// The Node driver's report on [`cluster_fixture`].
+pub fn cluster_node_report() -> &'static Value {
+    static CELL: OnceLock<Value> = OnceLock::new();
+    CELL.get_or_init(|| drive("node", cluster_fixture()))
+}
+
+/// An artifact and sessions written where the drivers read them, with the native Flex scores.
+fn fixture_of(bytes: &[u8], sessions: &[Session], schema: &Schema) -> Fixture {
+    let native = Scorer::from_artifact(&common::reload(bytes), Device::flex())
+        .unwrap()
+        .score(sessions)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("model.seqrisk"), bytes).unwrap();
+    let lines: Vec<String> = sessions
+        .iter()
+        .map(|s| session_to_json(s, schema).to_string())
+        .collect();
+    std::fs::write(
+        dir.path().join("sessions.json"),
+        format!("[{}]", lines.join(",")),
+    )
+    .unwrap();
+    Fixture { dir, native }
 }
 
 /// The runtimes tests/js/drive.mjs drives.

@@ -110,6 +110,41 @@ fn native_and_wasm_lbsf_scores_agree_on_200_sessions() {
     assert!(worst <= 1e-5, "merchant weights differ by {worst}");
 }
 
+/// The cluster model (FinDeepBehaviorCluster's fingerprints): the wasm scorer places every
+/// fixture session in the same risky cluster as native (or in none), with the same matched
+/// rules, scores within 1e-5; at least a fifth of the fixture lands in a risky cluster, so the
+/// comparison is not all "none".
+#[test]
+fn wasm_assigns_sessions_to_the_same_risky_clusters_as_native() {
+    let report = js::cluster_node_report();
+    assert_eq!(report["model"], "behavior-cluster");
+    let f = js::cluster_fixture();
+    let delta = js::max_delta_of(f, &report["results"], 1e-5);
+    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    let mut inside = 0;
+    for (n, r) in f.native.iter().zip(report["results"].as_array().unwrap()) {
+        let theirs = &r["explanation"]["cluster"];
+        match &n.explanation.cluster {
+            Some(c) => {
+                inside += 1;
+                assert_eq!(theirs["label"], c.label, "{}", n.id);
+                assert_eq!(theirs["rules"], serde_json::json!(c.rules), "{}", n.id);
+                let reach = theirs["reach"].as_f64().unwrap();
+                assert!((reach - f64::from(c.reach)).abs() <= 1e-4, "{}", n.id);
+            }
+            None => assert!(theirs.is_null(), "{}: wasm says {theirs}", n.id),
+        }
+    }
+    eprintln!(
+        "cluster model native vs wasm (Node): {inside} of {} sessions in risky clusters, all alike; max |Δscore| = {delta:.3e}",
+        f.native.len()
+    );
+    assert!(
+        inside >= f.native.len() / 5,
+        "{inside} sessions in risky clusters"
+    );
+}
+
 #[test]
 fn node_errors_are_js_errors_naming_the_field() {
     let report = js::report(Runtime::Node);

@@ -16,8 +16,16 @@
 //! next event — the page of the session's current (last) event from the history before it —
 //! by the cross-entropy of Eq. (3).
 
+pub mod fingerprint;
+pub mod handcrafted;
 #[cfg(test)]
 mod tests;
+
+pub use fingerprint::{
+    BehaviorCluster, BehaviorClusterConfig, BehaviorClusterOutput, ClusterMatch, Fingerprints,
+    Representation, RiskyCluster,
+};
+pub use handcrafted::Handcrafted;
 
 use crate::encode::{Batch, Encoder};
 use crate::models::layers::{MaskedBiLstm, MaskedBiLstmConfig};
@@ -77,6 +85,26 @@ impl SequenceEmbeddingConfig {
             ids.len(),
             dwell_slot,
         ))
+    }
+
+    /// For `encoder`'s sessions with the default fields: the event categorical field `page`
+    /// (else the first) and the event numeric field `dwell_ms` (else the first, which with time
+    /// features on is at least the inter-event gap). [`BehaviorClusterConfig::check`] refuses
+    /// an encoder without a numeric event field.
+    pub fn for_encoder_defaults(encoder: &Encoder) -> Self {
+        let names = encoder.event_field_names();
+        let cats = encoder.event_categorical_fields();
+        let page = names[..cats].iter().position(|n| n == "page").unwrap_or(0);
+        let dwell = names[cats..]
+            .iter()
+            .position(|n| n == "dwell_ms")
+            .map_or(cats, |j| cats + j);
+        let ids = if cats == 0 {
+            0..0
+        } else {
+            encoder.event_categorical_ids(page)
+        };
+        Self::new(encoder.num_features(), page, ids.start, ids.len(), dwell)
     }
 
     /// Build the module.

@@ -99,3 +99,175 @@ fn fields_must_exist() {
         "{err}"
     );
 }
+
+/// The handcrafted values are in the data's units: the event count, counts per page, the
+/// geometric mean and maximum of the dwell times (a `log1p` field) by hand.
+#[test]
+fn handcrafted_values_are_in_the_data_units() {
+    let (encoder, sessions) = test_sessions::encoder(50);
+    let h = Handcrafted::for_encoder(&encoder);
+    let s = &sessions[0];
+    let v = h.values(&encoder.encode(s));
+    let names = h.names();
+    let at = |n: &str| {
+        names
+            .iter()
+            .position(|x| x == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    assert_eq!(v[at("events")], s.events.len() as f64);
+    let fields = encoder.event_field_names();
+    let page = fields.iter().position(|n| n == "page").unwrap();
+    let checkout = s
+        .events
+        .iter()
+        .filter(|e| e.values.categorical[page].as_deref() == Some("checkout"))
+        .count();
+    assert_eq!(v[at("count(page=checkout)")], checkout as f64);
+    let dwell = encoder
+        .schema
+        .event
+        .numeric
+        .iter()
+        .position(|f| f.name == "dwell_ms")
+        .unwrap();
+    let d: Vec<f64> = s
+        .events
+        .iter()
+        .filter_map(|e| e.values.numeric[dwell])
+        .collect();
+    let geomean = (d.iter().map(|x| x.ln_1p()).sum::<f64>() / d.len() as f64).exp_m1();
+    let max = d.iter().copied().fold(f64::MIN, f64::max);
+    // f32 feature values: relative error of a few 1e-7 through the normalisation
+    assert!(
+        (v[at("geomean(dwell_ms)")] / geomean - 1.0).abs() < 1e-4,
+        "{} vs {geomean}",
+        v[at("geomean(dwell_ms)")]
+    );
+    assert!(
+        (v[at("max(dwell_ms)")] / max - 1.0).abs() < 1e-4,
+        "{} vs {max}",
+        v[at("max(dwell_ms)")]
+    );
+    assert!(names.iter().any(|n| n == "geomean(gap_s)"));
+    // merchants have more than 16 values: not counted one by one
+    assert!(!names.iter().any(|n| n.starts_with("count(merchant=")));
+}
+
+/// The fingerprints by hand on the handcrafted representation: one risky cluster whose single
+/// exemplar is session A's standardised vector with core distance `c`; `ρ = max(d, c)·λ_birth`.
+/// A lands inside (`ρ = c·λ`) and scores the cluster's density, a far session scores the
+/// background; the explanation lists the cluster's rules that A matches.
+#[test]
+fn fingerprints_assign_by_mutual_reachability() {
+    use crate::cluster::rules::{Condition, Rule};
+    let (encoder, sessions) = test_sessions::encoder(12);
+    let handcrafted = Handcrafted::for_encoder(&encoder);
+    let d = handcrafted.len();
+    let enc: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
+    let a = handcrafted.values(&enc[0]);
+    // a session at a different length than A, so their vectors differ
+    let b_index = (1..enc.len())
+        .find(|&i| handcrafted.values(&enc[i])[0] != a[0])
+        .unwrap();
+    let scale: Vec<f64> = (0..d).map(|j| 1.0 + j as f64 * 0.5).collect();
+    let center = vec![0.5; d];
+    let z = |x: &[f64]| -> Vec<f64> { (0..d).map(|j| (x[j] - center[j]) / scale[j]).collect() };
+    let events = handcrafted
+        .names()
+        .iter()
+        .position(|n| n == "events")
+        .unwrap();
+    let rule = |threshold: f64| Rule {
+        conditions: vec![Condition {
+            feature: events,
+            below: false,
+            threshold,
+        }],
+        precision: 1.0,
+        recall: 1.0,
+        support: 1,
+    };
+    let (core, birth) = (0.25f64, 2.0f64);
+    let fingerprints = Fingerprints {
+        representation: Representation::Handcrafted,
+        handcrafted,
+        center: center.clone(),
+        scale: scale.clone(),
+        clusters: vec![RiskyCluster {
+            label: 7,
+            size: 30,
+            fraud_density: 0.9,
+            birth,
+            exemplars: z(&a).iter().map(|&x| x as f32).collect(),
+            core_distances: vec![core as f32],
+            // A matches the first (events ≥ its length), not the second
+            rules: vec![rule(a[0]), rule(a[0] + 1.0)],
+        }],
+        background_density: 0.02,
+    };
+    let network = SequenceEmbeddingConfig::for_encoder(&encoder, "page", "dwell_ms")
+        .unwrap()
+        .with_bottleneck(4);
+    let config = BehaviorClusterConfig::new(network).with_fingerprints(fingerprints);
+    config.check(&encoder).unwrap();
+    let model = config.init(&Device::flex());
+    let refs = vec![&enc[0], &enc[b_index]];
+    let out = model.forward(&Batch::new(&refs, &Device::flex()));
+    let reach = values(out.cluster_reach.unwrap());
+    let zb = z(&model.fingerprints.handcrafted.values(&enc[b_index]));
+    let za = z(&a);
+    let dist = zb
+        .iter()
+        .zip(&za)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        (f64::from(reach[0]) - core * birth).abs() < 1e-5,
+        "{reach:?}"
+    );
+    assert!(
+        (f64::from(reach[1]) - dist.max(core) * birth).abs() < 1e-3 * dist,
+        "{reach:?} vs {}",
+        dist * birth
+    );
+    assert!(reach[1] > 1.0, "{reach:?}");
+    let logits = values(out.logits);
+    let logit = |p: f64| (p / (1.0 - p)).ln() as f32;
+    assert!((logits[0] - logit(0.9)).abs() < 1e-5, "{logits:?}");
+    assert!((logits[1] - logit(0.02)).abs() < 1e-5, "{logits:?}");
+    let m = model.fingerprints.explain(&enc[0], &reach[..1]).unwrap();
+    assert_eq!((m.label, m.fraud_density), (7, 0.9));
+    assert_eq!(m.rules, vec![format!("events ≥ {}", a[0])]);
+    assert!(
+        model
+            .fingerprints
+            .explain(&enc[b_index], &reach[1..])
+            .is_none()
+    );
+}
+
+/// Fingerprints that do not fit the network or the encoder are refused.
+#[test]
+fn mismatched_fingerprints_are_refused() {
+    let (encoder, _) = test_sessions::encoder(12);
+    let network = SequenceEmbeddingConfig::for_encoder(&encoder, "page", "dwell_ms").unwrap();
+    let err = BehaviorClusterConfig::new(network.clone())
+        .check(&encoder)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("another encoder"), "{err}");
+    let fingerprints = Fingerprints {
+        handcrafted: Handcrafted::for_encoder(&encoder),
+        center: vec![0.0; 3],
+        scale: vec![1.0; 3],
+        ..Fingerprints::default()
+    };
+    let err = BehaviorClusterConfig::new(network)
+        .with_fingerprints(fingerprints)
+        .check(&encoder)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("standardise 3 / 3 columns"), "{err}");
+}
