@@ -548,3 +548,48 @@ pub fn report_markdown(r: &ClusterReport) -> String {
     }
     s
 }
+
+/// The points projected on their first two principal components (power iteration with
+/// deflation on the covariance, which is never formed), for the report's plot.
+pub fn principal_plane(points: &Points) -> Vec<(f64, f64)> {
+    let (n, d) = (points.len(), points.dim());
+    let mean: Vec<f64> = (0..d)
+        .map(|j| (0..n).map(|i| points.row(i)[j]).sum::<f64>() / n.max(1) as f64)
+        .collect();
+    let centred = |i: usize| points.row(i).iter().zip(&mean).map(|(x, m)| x - m);
+    let mut components: Vec<Vec<f64>> = vec![];
+    for k in 0..2 {
+        // a fixed start, not orthogonal to any axis
+        let mut v: Vec<f64> = (0..d).map(|j| 1.0 + ((j * 7 + k * 3) % 5) as f64).collect();
+        for _ in 0..100 {
+            // w = Σ_i (x_i·v) x_i, minus the components already found
+            let mut w = vec![0.0; d];
+            for i in 0..n {
+                let x: Vec<f64> = centred(i).collect();
+                let dot: f64 = x.iter().zip(&v).map(|(a, b)| a * b).sum();
+                for (wj, xj) in w.iter_mut().zip(&x) {
+                    *wj += dot * xj;
+                }
+            }
+            for c in &components {
+                let dot: f64 = w.iter().zip(c).map(|(a, b)| a * b).sum();
+                for (wj, cj) in w.iter_mut().zip(c) {
+                    *wj -= dot * cj;
+                }
+            }
+            let norm = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if norm == 0.0 {
+                break;
+            }
+            v = w.into_iter().map(|x| x / norm).collect();
+        }
+        components.push(v);
+    }
+    (0..n)
+        .map(|i| {
+            let x: Vec<f64> = centred(i).collect();
+            let project = |c: &[f64]| x.iter().zip(c).map(|(a, b)| a * b).sum::<f64>();
+            (project(&components[0]), project(&components[1]))
+        })
+        .collect()
+}

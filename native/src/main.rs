@@ -1135,6 +1135,26 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
         .with_context(|| format!("cannot create {}", a.out.display()))?;
     let artifact_path = a.out.join("cluster.seqrisk");
     write_atomic(&artifact_path, &artifact.to_bytes()?)?;
+    let risky: Vec<bool> = fitted.report.clusters.iter().map(|c| c.risky).collect();
+    plot::clusters_png(
+        &a.out.join("clusters.png"),
+        &format!(
+            "{} sessions, {} clusters ({} risky), first two principal components",
+            fitted.report.sessions,
+            risky.len(),
+            risky.iter().filter(|&&r| r).count()
+        ),
+        &seqrisk_native::cluster::principal_plane(&fitted.points),
+        &fitted.clustering.labels,
+        &risky,
+    )?;
+    plot::condensed_tree_png(
+        &a.out.join("condensed-tree.png"),
+        "HDBSCAN condensed tree (selected clusters outlined)",
+        &fitted.clustering.tree,
+        &fitted.clustering.clusters,
+    )?;
+    md.push_str("\n![clusters](clusters.png)\n\n![condensed tree](condensed-tree.png)\n");
     write_atomic(&a.out.join("cluster.md"), md.as_bytes())?;
     write_atomic(
         &a.out.join("cluster.json"),

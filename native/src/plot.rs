@@ -165,3 +165,161 @@ pub fn loglog_panels_png(
         Ok(())
     })
 }
+
+/// A 2-D projection of clustered points coloured by cluster (noise in light grey, risky
+/// clusters as larger filled markers, labelled in the legend), to a PNG file, written
+/// atomically.
+pub fn clusters_png(
+    path: &Path,
+    title: &str,
+    xy: &[(f64, f64)],
+    labels: &[i32],
+    risky: &[bool],
+) -> Result<()> {
+    let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in xy {
+        (x_lo, x_hi, y_lo, y_hi) = (x_lo.min(x), x_hi.max(x), y_lo.min(y), y_hi.max(y));
+    }
+    if xy.is_empty() {
+        (x_lo, x_hi, y_lo, y_hi) = (-1.0, 1.0, -1.0, 1.0);
+    }
+    let pad = |lo: f64, hi: f64| {
+        let p = ((hi - lo) * 0.05).max(1e-6);
+        (lo - p)..(hi + p)
+    };
+    write_png(path, (900, 760), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(pad(x_lo, x_hi), pad(y_lo, y_hi))
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .x_desc("first principal component")
+            .y_desc("second principal component")
+            .label_style((FONT, 15))
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        let noise = RGBColor(200, 200, 200);
+        chart
+            .draw_series(
+                xy.iter()
+                    .zip(labels)
+                    .filter(|(_, l)| **l < 0)
+                    .map(|(&p, _)| Circle::new(p, 2, noise.filled())),
+            )
+            .map_err(|e| anyhow!("{e}"))?
+            .label("noise")
+            .legend(move |(x, y)| Circle::new((x + 8, y), 4, noise.filled()));
+        let clusters = labels.iter().copied().max().map_or(0, |m| m + 1);
+        for c in 0..clusters {
+            let color = Palette99::pick(c as usize).to_rgba();
+            let is_risky = risky.get(c as usize).copied().unwrap_or(false);
+            let size = if is_risky { 5 } else { 3 };
+            let series = chart
+                .draw_series(
+                    xy.iter()
+                        .zip(labels)
+                        .filter(|(_, l)| **l == c)
+                        .map(move |(&p, _)| Circle::new(p, size, color.filled())),
+                )
+                .map_err(|e| anyhow!("{e}"))?;
+            if is_risky {
+                series
+                    .label(format!("risky cluster {c}"))
+                    .legend(move |(x, y)| Circle::new((x + 8, y), 5, color.filled()));
+            }
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    })
+}
+
+/// HDBSCAN's condensed tree as an icicle plot: each cluster a bar from the `λ` it appears at
+/// (top) to the largest `λ` of its points (bottom), as wide as its size, its children side by
+/// side beneath it; the `selected` clusters outlined in red. `λ` grows downwards, as in the
+/// `hdbscan` library's plot.
+pub fn condensed_tree_png(
+    path: &Path,
+    title: &str,
+    tree: &seqrisk_core::cluster::CondensedTree,
+    selected: &[usize],
+) -> Result<()> {
+    let n = tree.num_points;
+    let end = tree.cluster_end();
+    let mut birth = vec![0.0f64; end - n];
+    let mut death = vec![0.0f64; end - n];
+    let mut size = vec![0usize; end - n];
+    let mut children: Vec<Vec<usize>> = vec![vec![]; end - n];
+    size[0] = n;
+    let finite_max = tree
+        .rows
+        .iter()
+        .map(|r| r.lambda)
+        .filter(|l| l.is_finite())
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
+    for r in &tree.rows {
+        let lambda = r.lambda.min(finite_max);
+        death[r.parent - n] = death[r.parent - n].max(lambda);
+        if r.child >= n {
+            birth[r.child - n] = lambda;
+            size[r.child - n] = r.size;
+            children[r.parent - n].push(r.child);
+        }
+    }
+    // lay out by an explicit stack: a cluster's children share its span by size
+    let mut span = vec![(0.0f64, n as f64); end - n];
+    let mut stack = vec![n];
+    while let Some(c) = stack.pop() {
+        let (lo, hi) = span[c - n];
+        let total: usize = children[c - n].iter().map(|&k| size[k - n]).sum();
+        let mut at = lo + ((hi - lo) - total as f64).max(0.0) / 2.0;
+        for &k in &children[c - n] {
+            span[k - n] = (at, at + size[k - n] as f64);
+            at += size[k - n] as f64;
+            stack.push(k);
+        }
+    }
+    write_png(path, (900, 700), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(32)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..n as f64, (finite_max * 1.05)..0.0)
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc("points (bar width: cluster size)")
+            .y_desc("λ = 1 / mutual-reachability distance")
+            .label_style((FONT, 15))
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        for c in n..end {
+            let (lo, hi) = span[c - n];
+            let bar = [(lo, birth[c - n]), (hi, death[c - n].max(birth[c - n]))];
+            let color = Palette99::pick(c - n).to_rgba().mix(0.6);
+            chart
+                .draw_series([Rectangle::new(bar, color.filled())])
+                .map_err(|e| anyhow!("{e}"))?;
+            if selected.contains(&c) {
+                chart
+                    .draw_series([Rectangle::new(bar, RED.stroke_width(3))])
+                    .map_err(|e| anyhow!("{e}"))?;
+            }
+            if let [first, .., last] = children[c - n][..] {
+                // the split: a line across the children's tops
+                let y = birth[first - n];
+                let x = (span[first - n].0 + span[first - n].1) / 2.0;
+                let x2 = (span[last - n].0 + span[last - n].1) / 2.0;
+                chart
+                    .draw_series(LineSeries::new([(x, y), (x2, y)], BLACK.stroke_width(1)))
+                    .map_err(|e| anyhow!("{e}"))?;
+            }
+        }
+        Ok(())
+    })
+}
