@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod cluster;
+pub mod cluster_bench;
 pub mod data;
 pub mod files;
 pub mod gbdt;

@@ -16,6 +16,7 @@ use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
 use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
 use seqrisk_native::cluster::ClusterOptions;
+use seqrisk_native::cluster_bench::{self, ClusterBenchOptions};
 use seqrisk_native::data::{
     Format, parquet_bytes, read_merchant_vectors, read_schema, read_sessions,
 };
@@ -92,6 +93,10 @@ enum BenchCommand {
     /// What folding buys in cost: time and peak memory of a batch as a user's payment history
     /// grows, LBSF next to the flat Transformer over the whole history.
     Scaling(ScalingArgs),
+    /// HDBSCAN at scale on planted blobs: seqrisk from exact and from inverted-file neighbour
+    /// lists, next to scikit-learn's HDBSCAN and fast_hdbscan when `--python` has them
+    /// (scripts/bench-cluster.sh sets one up).
+    Cluster(ClusterBenchArgs),
 }
 
 /// HDBSCAN's cluster selection.
@@ -213,6 +218,46 @@ struct ScalingArgs {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Folder for `scaling-lbsf.{md,json,png}`.
+    #[arg(long, default_value = "seqrisk-out/bench")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct ClusterBenchArgs {
+    /// Numbers of points, comma-separated.
+    #[arg(long, default_value = "10000,100000,1000000")]
+    sizes: String,
+    /// Dimensions (the paper's embeddings are 80-D).
+    #[arg(long, default_value_t = 80)]
+    dim: usize,
+    /// Planted blobs.
+    #[arg(long, default_value_t = 20)]
+    centers: usize,
+    /// HDBSCAN's min_cluster_size.
+    #[arg(long, default_value_t = 50)]
+    min_cluster_size: usize,
+    /// HDBSCAN's min_samples.
+    #[arg(long, default_value_t = 10)]
+    min_samples: usize,
+    /// Neighbours per point in seqrisk's graph.
+    #[arg(long, default_value_t = 16)]
+    neighbours: usize,
+    /// Cells the inverted file probes per query.
+    #[arg(long, default_value_t = 8)]
+    probes: usize,
+    /// Largest size seqrisk's exact neighbour search runs at.
+    #[arg(long, default_value_t = 200_000)]
+    exact_limit: usize,
+    /// A Python with scikit-learn and fast_hdbscan (the references are skipped without one).
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// Time limit of each reference run, minutes.
+    #[arg(long, default_value_t = 30.0)]
+    timeout_min: f64,
+    /// Seed of the points.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Folder for `cluster-scaling.{md,json}` (the points are exchanged under it, then removed).
     #[arg(long, default_value = "seqrisk-out/bench")]
     out: PathBuf,
 }
@@ -620,6 +665,7 @@ fn main() -> Result<()> {
         Some(Command::Score(a)) => score(&a),
         Some(Command::Bench(BenchCommand::Latency(a))) => bench_latency(&a),
         Some(Command::Bench(BenchCommand::Quality(a))) => bench_quality(&a),
+        Some(Command::Bench(BenchCommand::Cluster(a))) => bench_cluster(&a),
         Some(Command::Inspect { artifact }) => {
             let bytes = std::fs::read(&artifact)
                 .with_context(|| format!("cannot read {}", artifact.display()))?;
@@ -1204,6 +1250,52 @@ fn stratified(sessions: &[Session], idx: &[usize], share: f64, seed: u64) -> Vec
         .copied()
         .filter(|&i| sessions[i].label == Some(true) || keep[i])
         .collect()
+}
+
+fn bench_cluster(a: &ClusterBenchArgs) -> Result<()> {
+    let sizes = a
+        .sizes
+        .split(',')
+        .map(|l| {
+            l.trim()
+                .parse::<usize>()
+                .with_context(|| format!("--sizes: `{l}` is not a number of points"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if !(a.timeout_min.is_finite() && a.timeout_min > 0.0) {
+        bail!("--timeout-min must be a positive number of minutes");
+    }
+    let opts = ClusterBenchOptions {
+        sizes,
+        dim: a.dim,
+        centers: a.centers,
+        min_cluster_size: a.min_cluster_size,
+        min_samples: a.min_samples,
+        neighbours: a.neighbours,
+        probes: a.probes,
+        exact_limit: a.exact_limit,
+        python: a.python.clone(),
+        timeout: std::time::Duration::from_secs_f64(a.timeout_min * 60.0),
+        work_dir: a.out.join("cluster-points"),
+        seed: a.seed,
+    };
+    let started = std::time::Instant::now();
+    let runs = cluster_bench::cluster_bench(&opts)?;
+    let md = format!(
+        "{}\nWall time of the whole benchmark: {:.0} s.\n",
+        cluster_bench::markdown(&runs, &opts),
+        started.elapsed().as_secs_f64()
+    );
+    std::fs::remove_dir_all(&opts.work_dir).ok();
+    let base = a.out.join("cluster-scaling");
+    write_atomic(&base.with_extension("md"), md.as_bytes())?;
+    write_atomic(
+        &base.with_extension("json"),
+        serde_json::to_string_pretty(&runs)?.as_bytes(),
+    )?;
+    print!("{md}");
+    eprintln!("wrote {}.{{md,json}}", base.display());
+    Ok(())
 }
 
 fn bench_scaling(a: &ScalingArgs) -> Result<()> {

@@ -741,6 +741,7 @@ fn cluster_reports_clusters_and_planted_patterns() {
     assert!(ok, "{err}");
     assert_eq!(out.lines().count(), 20, "{out}");
     assert!(out.contains("time_attention"), "{out}");
+    assert!(d.join("c/clusters.png").exists() && d.join("c/condensed-tree.png").exists());
     let (ok, _, err) = seqrisk(&["cluster", "--sessions", "100", "--neighbours", "3"], d);
     assert!(
         !ok && err.contains("--neighbours (3) must be at least --min-samples (5)"),
@@ -795,5 +796,42 @@ fn bench_quality_with_a_history_window() {
     assert!(
         !ok && err.contains("--window-days must be a positive number"),
         "{err}"
+    );
+}
+
+/// `bench cluster` without references: both seqrisk variants recover the planted blobs.
+#[test]
+fn bench_cluster_recovers_planted_blobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, out, err) = seqrisk(
+        &[
+            "bench",
+            "cluster",
+            "--sizes",
+            "3000",
+            "--dim",
+            "8",
+            "--centers",
+            "5",
+            "--out",
+            "b",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    let runs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("b/cluster-scaling.json")).unwrap())
+            .unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{out}");
+    for r in runs {
+        assert_eq!(r["clusters"], 5, "{r}");
+        assert!(r["ari_truth"].as_f64().unwrap() > 0.95, "{r}");
+        assert!(r["ari_exact"].as_f64().unwrap() > 0.95, "{r}");
+    }
+    assert!(
+        !d.join("b/cluster-points").exists(),
+        "the exchanged points are removed"
     );
 }

@@ -41,6 +41,24 @@ fn tensor(points: &Points, rows: std::ops::Range<usize>, device: &Device) -> Ten
     Tensor::from_data(TensorData::new(values, [rows.len(), points.dim()]), device)
 }
 
+/// An `f32` ordered by `total_cmp`, for the selection heap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrderedF32(f32);
+
+impl Eq for OrderedF32 {}
+
+impl PartialOrd for OrderedF32 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrderedF32 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
 /// The `k` nearest of `points` to each of `queries` (a query that is itself one of the points
 /// finds itself first, at distance 0). Tiles of queries hold about `tile_elements` distances.
 pub fn knn(
@@ -76,22 +94,32 @@ pub fn knn(
         let squared = (q_norms + all_norms.clone()
             - q.matmul(all.clone().transpose()).mul_scalar(2.0))
         .clamp_min(0.0);
-        // the k smallest: the k largest of the negated squares
-        let (_, idx) = squared.neg().topk_with_indices(k, 1);
-        // the backend picks the integer width
-        let i: Vec<i64> = idx
+        // the k smallest of each row, selected on the host in one pass (a bounded max-heap:
+        // O(n log k) a row, where the backend's top-k sorts the whole row)
+        let squared: Vec<f32> = squared
             .into_data()
-            .convert::<i64>()
-            .try_to_vec::<i64>()
-            .map_err(|e| Error::Cluster(format!("cannot read indices back: {e:?}")))?;
+            .try_to_vec::<f32>()
+            .map_err(|e| Error::Cluster(format!("cannot read distances back: {e:?}")))?;
+        let mut i: Vec<usize> = Vec::with_capacity(rows.len() * k);
+        let mut heap: std::collections::BinaryHeap<(OrderedF32, usize)> =
+            std::collections::BinaryHeap::with_capacity(k + 1);
+        for row in squared.chunks_exact(n) {
+            heap.clear();
+            for (j, &d) in row.iter().enumerate() {
+                if heap.len() < k {
+                    heap.push((OrderedF32(d), j));
+                } else if heap.peek().is_some_and(|top| d < top.0.0) {
+                    heap.pop();
+                    heap.push((OrderedF32(d), j));
+                }
+            }
+            i.extend(heap.iter().map(|&(_, j)| j));
+        }
         // the expansion loses precision near 0: the k distances again, exactly, and in order
         for (qi, found) in rows.clone().zip(i.chunks_exact(k)) {
             let mut exact: Vec<(usize, f64)> = found
                 .iter()
-                .map(|&j| {
-                    let j = j as usize;
-                    (j, euclidean(queries.row(qi), points.row(j)))
-                })
+                .map(|&j| (j, euclidean(queries.row(qi), points.row(j))))
                 .collect();
             exact.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
             for (j, d) in exact {
