@@ -4,8 +4,10 @@
 //! edges, then union-find) gives their minimum spanning forest; components still apart (as
 //! well-separated clusters are in a k-nearest-neighbour graph) are then joined by Borůvka
 //! rounds: every component but the largest finds, for each of its points, the nearest point
-//! outside it (by the tiled device search) and takes the cheapest of those edges in mutual
-//! reachability. With `k = N` the tree is an exact minimum spanning tree.
+//! outside it (by the tiled device search; the components under 32 points all in one search of
+//! their members' 32 nearest, which must reach outside; a component over 256 points from an
+//! even sample of 256 of them) and takes the cheapest of those edges in mutual reachability.
+//! With `k = N` the tree is an exact minimum spanning tree.
 
 use super::hdbscan::Points;
 use super::knn::{Neighbours, knn};
@@ -21,6 +23,12 @@ pub fn core_from_neighbours(nn: &Neighbours, min_samples: usize) -> Vec<f64> {
         .map(|i| nn.distances[i * nn.k + (min_samples - 1).min(nn.k - 1)])
         .collect()
 }
+
+/// Components smaller than this look for their nearest outside point together.
+const SMALL_COMPONENT: usize = 32;
+
+/// Points of a larger component that look for the nearest point outside it.
+const JOIN_SAMPLE: usize = 256;
 
 struct Components {
     parent: Vec<usize>,
@@ -93,16 +101,61 @@ pub fn spanning_tree(
             .max_by_key(|(r, m)| (m.len(), std::cmp::Reverse(**r)))
             .map(|(r, _)| *r);
         let mut cheapest: Vec<Edge> = Vec::new();
-        for (&r, inside) in members.iter().filter(|(r, _)| Some(**r) != largest) {
+        let better = |x: &Edge, y: &Edge| x.distance.total_cmp(&y.distance).then(x.a.cmp(&y.a));
+        // small components (noise points, tiny groups) together in one search: a component of
+        // s points finds a point outside it among each member's s + 1 nearest
+        let small: Vec<usize> = members
+            .iter()
+            .filter(|(r, m)| Some(**r) != largest && m.len() < SMALL_COMPONENT)
+            .flat_map(|(_, m)| m.iter().copied())
+            .collect();
+        if !small.is_empty() {
+            let near = knn(
+                points,
+                &points.subset(&small)?,
+                SMALL_COMPONENT.min(n),
+                device,
+                1 << 22,
+            )?;
+            let mut best: std::collections::BTreeMap<usize, Edge> = Default::default();
+            for (q, &a) in small.iter().enumerate() {
+                if let Some((b, d)) = near.of(q).find(|&(b, _)| roots[b] != roots[a]) {
+                    let e = Edge {
+                        a: a.min(b),
+                        b: a.max(b),
+                        distance: reach(a, b, d),
+                    };
+                    let slot = best.entry(roots[a]).or_insert(e);
+                    if better(&e, slot).is_lt() {
+                        *slot = e;
+                    }
+                }
+            }
+            cheapest.extend(best.into_values());
+        }
+        for (&r, inside) in members
+            .iter()
+            .filter(|(r, m)| Some(**r) != largest && m.len() >= SMALL_COMPONENT)
+        {
             let outside: Vec<usize> = (0..n).filter(|&i| roots[i] != r).collect();
+            // a large component searches from an even sample of its points: the joining edge
+            // is then the best of the sample's, near the top of the hierarchy where it only
+            // orders the merges of clusters already apart
+            let queries: Vec<usize> = if inside.len() > JOIN_SAMPLE {
+                (0..JOIN_SAMPLE)
+                    .map(|k| inside[k * inside.len() / JOIN_SAMPLE])
+                    .collect()
+            } else {
+                inside.clone()
+            };
             let near = knn(
                 &points.subset(&outside)?,
-                &points.subset(inside)?,
+                &points.subset(&queries)?,
                 1,
                 device,
                 1 << 22,
             )?;
-            let best = inside
+            let best = queries
                 .iter()
                 .enumerate()
                 .map(|(q, &a)| {
@@ -114,7 +167,7 @@ pub fn spanning_tree(
                         distance: reach(a, b, d),
                     }
                 })
-                .min_by(|x, y| x.distance.total_cmp(&y.distance).then(x.a.cmp(&y.a)));
+                .min_by(better);
             cheapest.extend(best);
         }
         cheapest.sort_by(|x, y| x.distance.total_cmp(&y.distance).then(x.a.cmp(&y.a)));
