@@ -130,3 +130,23 @@ fn capture_helper_records_clicks_submits_and_dwell_and_scores_it() {
     assert_eq!(c["small"], 3, "the bounded buffer keeps 3");
     assert_eq!(c["smallDropped"], 1, "{c}");
 }
+
+/// The cluster model in Chromium: WebGPU (SwiftShader) and the CPU build place the fixture
+/// sessions in the same risky clusters as native, with the same matched rules.
+#[test]
+fn browser_assigns_sessions_to_the_same_risky_clusters_as_native() {
+    let report = js::cluster_browser_report();
+    let f = js::cluster_fixture();
+    for (path, tol) in [(["gpu", "webgpu"], 1e-4), (["nogpu", "cpu"], 1e-5)] {
+        let results = &report[path[0]][path[1]]["value"];
+        let delta = js::max_delta_of(f, results, tol);
+        assert!(delta <= tol, "{path:?}: max |Δscore| = {delta}");
+        let inside = js::same_clusters(results, tol);
+        eprintln!(
+            "cluster model, Chromium {}: {inside} of {} sessions in risky clusters, as native",
+            path[1],
+            f.native.len()
+        );
+        assert!(inside >= f.native.len() / 5, "{path:?}: {inside} inside");
+    }
+}

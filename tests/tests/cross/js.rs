@@ -66,6 +66,38 @@ pub fn cluster_node_report() -> &'static Value {
     CELL.get_or_init(|| drive("node", cluster_fixture()))
 }
 
+/// The browser driver's report on [`cluster_fixture`].
+pub fn cluster_browser_report() -> &'static Value {
+    static CELL: OnceLock<Value> = OnceLock::new();
+    CELL.get_or_init(|| drive("browser", cluster_fixture()))
+}
+
+/// How many of [`cluster_fixture`]'s sessions `results` places in a risky cluster, after
+/// checking every placement against native's: the same cluster (or none), the same matched
+/// rules, `ρ` within `tol`. A session native places within `tol` of a cluster's edge (`ρ`
+/// near 1) may fall either side and is not compared.
+pub fn same_clusters(results: &Value, tol: f64) -> usize {
+    let f = cluster_fixture();
+    let results = results.as_array().expect("an array of scores");
+    assert_eq!(results.len(), f.native.len(), "one score per session");
+    let mut inside = 0;
+    for (n, r) in f.native.iter().zip(results) {
+        let theirs = &r["explanation"]["cluster"];
+        match &n.explanation.cluster {
+            Some(c) if (f64::from(c.reach) - 1.0).abs() <= tol => {}
+            Some(c) => {
+                inside += 1;
+                assert_eq!(theirs["label"], c.label, "{}", n.id);
+                assert_eq!(theirs["rules"], serde_json::json!(c.rules), "{}", n.id);
+                let reach = theirs["reach"].as_f64().unwrap();
+                assert!((reach - f64::from(c.reach)).abs() <= tol, "{}", n.id);
+            }
+            None => assert!(theirs.is_null(), "{}: native none, this {theirs}", n.id),
+        }
+    }
+    inside
+}
+
 /// An artifact and sessions written where the drivers read them, with the native Flex scores.
 fn fixture_of(bytes: &[u8], sessions: &[Session], schema: &Schema) -> Fixture {
     let native = Scorer::from_artifact(&common::reload(bytes), Device::flex())
