@@ -76,6 +76,24 @@ pub struct ClusterRun {
     pub note: Option<String>,
 }
 
+impl ClusterRun {
+    /// A run of `implementation` on `points` points with nothing measured yet.
+    fn pending(points: usize, implementation: &str) -> Self {
+        Self {
+            points,
+            implementation: implementation.into(),
+            seconds: None,
+            neighbour_seconds: None,
+            peak_bytes: None,
+            clusters: None,
+            noise: None,
+            ari_truth: None,
+            ari_exact: None,
+            note: None,
+        }
+    }
+}
+
 /// The planted points, row-major, and their blob (−1 for the uniform noise).
 fn blobs(n: usize, d: usize, centers: usize, seed: u64) -> (Vec<f64>, Vec<i32>) {
     let mut rng = SmallRng::seed_from_u64(seed);
@@ -164,18 +182,7 @@ fn reference_run(
         .spawn()
         .with_context(|| format!("cannot run {} {}", python.display(), script.display()))?;
     let deadline = Instant::now() + opts.timeout;
-    let mut run = ClusterRun {
-        points: n,
-        implementation: implementation.into(),
-        seconds: None,
-        neighbour_seconds: None,
-        peak_bytes: None,
-        clusters: None,
-        noise: None,
-        ari_truth: None,
-        ari_exact: None,
-        note: None,
-    };
+    let mut run = ClusterRun::pending(n, implementation);
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
@@ -256,19 +263,11 @@ pub fn cluster_bench(opts: &ClusterBenchOptions) -> Result<Vec<ClusterRun>> {
         } else {
             runs.push((
                 ClusterRun {
-                    points: n,
-                    implementation: "seqrisk (exact kNN)".into(),
-                    seconds: None,
-                    neighbour_seconds: None,
-                    peak_bytes: None,
-                    clusters: None,
-                    noise: None,
-                    ari_truth: None,
-                    ari_exact: None,
                     note: Some(format!(
                         "skipped above {} points (O(N²·d))",
                         opts.exact_limit
                     )),
+                    ..ClusterRun::pending(n, "seqrisk (exact kNN)")
                 },
                 None,
             ));
