@@ -216,18 +216,11 @@ fn raw_vectors(
 }
 
 impl Fitted {
-    /// The standardised hybrid vectors of other sessions (read with the same schema), as the
-    /// clustering saw its own.
-    pub fn vectors(&self, sessions: &[Session], batch_size: usize) -> Result<Points> {
+    /// The standardised hybrid vectors of other sessions (encoded by [`Fitted::encoder`]), as
+    /// the clustering saw its own.
+    pub fn vectors(&self, encoded: &[EncodedSession], batch_size: usize) -> Result<Points> {
         let f = &self.model.fingerprints;
-        let encoded: Vec<EncodedSession> = sessions
-            .iter()
-            .map(|s| {
-                self.encoder.check_session(s)?;
-                Ok(self.encoder.encode(s))
-            })
-            .collect::<seqrisk_core::Result<_>>()?;
-        let mut raw = raw_vectors(&self.model, &encoded, batch_size, &Device::flex())?;
+        let mut raw = raw_vectors(&self.model, encoded, batch_size, &Device::flex())?;
         standardise(&mut raw, &f.center, &f.scale);
         Ok(Points::new(raw, f.center.len())?)
     }
@@ -253,10 +246,7 @@ impl Fitted {
         let epochs = self.report.epoch_losses.len();
         let header = Header {
             seqrisk_version: env!("CARGO_PKG_VERSION").to_string(),
-            created_unix: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
+            created_unix: crate::train::created_unix(),
             model_config_json: serde_json::to_string(&ModelConfig::BehaviorCluster(
                 self.config.clone(),
             ))?,

@@ -141,7 +141,7 @@ pub fn evaluate(
     let scores: Vec<f64> = scored.iter().map(|(s, _)| *s).collect();
 
     // against every training point
-    let queries = fitted.vectors(test, batch_size)?;
+    let queries = fitted.vectors(&encoded, batch_size)?;
     let predicted: Vec<bool> = fitted
         .clustering
         .predict(&fitted.points, &queries, &device)?

@@ -1252,16 +1252,19 @@ fn stratified(sessions: &[Session], idx: &[usize], share: f64, seed: u64) -> Vec
         .collect()
 }
 
-fn bench_cluster(a: &ClusterBenchArgs) -> Result<()> {
-    let sizes = a
-        .sizes
-        .split(',')
+/// A comma-separated list of counts given to `flag`, each a number of `what`.
+fn counts(list: &str, flag: &str, what: &str) -> Result<Vec<usize>> {
+    list.split(',')
         .map(|l| {
             l.trim()
                 .parse::<usize>()
-                .with_context(|| format!("--sizes: `{l}` is not a number of points"))
+                .with_context(|| format!("{flag}: `{l}` is not a number of {what}"))
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+fn bench_cluster(a: &ClusterBenchArgs) -> Result<()> {
+    let sizes = counts(&a.sizes, "--sizes", "points")?;
     if !(a.timeout_min.is_finite() && a.timeout_min > 0.0) {
         bail!("--timeout-min must be a positive number of minutes");
     }
@@ -1299,15 +1302,7 @@ fn bench_cluster(a: &ClusterBenchArgs) -> Result<()> {
 }
 
 fn bench_scaling(a: &ScalingArgs) -> Result<()> {
-    let lengths = a
-        .lengths
-        .split(',')
-        .map(|l| {
-            l.trim()
-                .parse::<usize>()
-                .with_context(|| format!("--lengths: `{l}` is not a number of payments"))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let lengths = counts(&a.lengths, "--lengths", "payments")?;
     if !(a.memory_budget_gib.is_finite() && a.memory_budget_gib > 0.0) {
         bail!("--memory-budget-gib must be a positive number");
     }

@@ -185,6 +185,14 @@ pub struct TrainOutcome {
     pub history: Vec<EpochLog>,
 }
 
+/// Now, in Unix seconds (0 if the clock is before 1970): an artifact's creation time.
+pub fn created_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// Split indices into train / validation / test, stratified by label, seeded.
 pub fn split(sessions: &[Session], valid: f64, test: f64, seed: u64) -> [Vec<usize>; 3] {
     let mut rng = SmallRng::seed_from_u64(seed);
@@ -1000,10 +1008,7 @@ pub fn train(
     let count = |idx: &[usize]| labels(sessions, idx).iter().filter(|&&l| l).count();
     let header = Header {
         seqrisk_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
+        created_unix: created_unix(),
         model_config_json: serde_json::to_string(&config)?,
         encoder,
         test_metrics: Some(metrics),
