@@ -114,6 +114,8 @@ pub struct ClusterReport {
     pub clusters: Vec<ClusterSummary>,
     /// Sessions left as noise.
     pub noise: usize,
+    /// The fraud density from which a cluster is risky (`--risky-density`).
+    pub risky_density: f64,
     /// Seconds of each step: training, embedding, neighbours, clustering, risky clusters and
     /// rules.
     pub seconds: [f64; 5],
@@ -265,6 +267,7 @@ impl Fitted {
                 best_epoch: epochs,
                 seed,
                 valid_auc: f64::NAN,
+                threshold: self.report.risky_density,
                 planted_top3: None,
             },
         };
@@ -480,6 +483,7 @@ pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> 
         epoch_losses,
         clusters,
         noise: clustering.labels.iter().filter(|&&l| l < 0).count(),
+        risky_density: opts.risky_density,
         seconds,
     };
     Ok(Fitted {

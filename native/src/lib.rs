@@ -16,3 +16,4 @@ pub mod report;
 pub mod rules;
 pub mod scaling;
 pub mod train;
+pub mod web_demo;

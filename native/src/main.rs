@@ -27,6 +27,7 @@ use seqrisk_native::scaling::{self, ScalingOptions};
 use seqrisk_native::train::{
     Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train,
 };
+use seqrisk_native::web_demo::{self, WebDemoOptions};
 use seqrisk_native::{bench, german, movielens, plot, report};
 
 /// Counts heap bytes, for the peak memory that `seqrisk bench scaling` reports.
@@ -72,10 +73,16 @@ enum Command {
     /// Benchmarks that write JSON.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Train the web demo's models on the synthetic data and write them with the demo's model
+    /// index and replays of the planted patterns (`scripts/web-demo.sh` calls it).
+    WebDemo(WebDemoArgs),
     /// Print an artifact's model card.
     Inspect {
         /// The artifact file.
         artifact: PathBuf,
+        /// Print the card as JSON (what the JS `Scorer.card` holds) instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -591,6 +598,28 @@ struct DemoArgs {
 }
 
 #[derive(Args)]
+struct WebDemoArgs {
+    /// Models to train, in the picker's order (the first picks the replays).
+    #[arg(long, default_value = "nhfm,difm", value_delimiter = ',', value_parser = parse_kind)]
+    models: Vec<ModelSpec>,
+    /// Synthetic sessions to train on.
+    #[arg(long, default_value_t = SynthConfig::default().sessions)]
+    sessions: usize,
+    /// Maximum epochs of each model.
+    #[arg(long, default_value_t = TrainOptions::default().epochs)]
+    epochs: usize,
+    /// Seed of the synthetic data (the replays come from fresh sessions of the next seed).
+    #[arg(long, default_value_t = SynthConfig::default().seed)]
+    seed: u64,
+    /// Folder the demo serves its models from: `<model>.seqrisk`, `index.json`, `replays.json`.
+    #[arg(long, short, default_value = "web-demo/models")]
+    out: PathBuf,
+    /// Hide the progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
 struct TrainArgs {
     /// Training data (`.jsonl`, `.csv` or `.parquet`), labelled; default: the model's synthetic
     /// data (the credit scenario for HUIHEN, the payments scenario for LBSF, the fraud scenario
@@ -654,6 +683,7 @@ fn main() -> Result<()> {
     match cli.command {
         None => demo(DemoArgs::parse_from(["demo"])),
         Some(Command::Demo(a)) => demo(a),
+        Some(Command::WebDemo(a)) => web_demo_cmd(&a),
         Some(Command::Gen(a)) => gen_cmd(&a),
         Some(Command::Movielens(a)) => movielens_cmd(&a),
         Some(Command::German(a)) => german_cmd(&a),
@@ -666,12 +696,16 @@ fn main() -> Result<()> {
         Some(Command::Bench(BenchCommand::Latency(a))) => bench_latency(&a),
         Some(Command::Bench(BenchCommand::Quality(a))) => bench_quality(&a),
         Some(Command::Bench(BenchCommand::Cluster(a))) => bench_cluster(&a),
-        Some(Command::Inspect { artifact }) => {
+        Some(Command::Inspect { artifact, json }) => {
             let bytes = std::fs::read(&artifact)
                 .with_context(|| format!("cannot read {}", artifact.display()))?;
             let a =
                 Artifact::from_bytes(&bytes).with_context(|| format!("{}", artifact.display()))?;
-            print!("{}", report::model_card(&a.header, bytes.len()));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&a.header.card()?)?);
+            } else {
+                print!("{}", report::model_card(&a.header, bytes.len()));
+            }
             Ok(())
         }
     }
@@ -869,6 +903,31 @@ fn demo(a: DemoArgs) -> Result<()> {
         &a.out.join(format!("{}-explanations.md", a.fit.model)),
         by_pattern.as_bytes(),
     )
+}
+
+fn web_demo_cmd(a: &WebDemoArgs) -> Result<()> {
+    let replays = web_demo::build(&WebDemoOptions {
+        models: a.models.clone(),
+        sessions: a.sessions,
+        epochs: a.epochs,
+        seed: a.seed,
+        out: a.out.clone(),
+        progress: !a.quiet,
+    })?;
+    for r in &replays {
+        let scores: Vec<String> = r
+            .scores
+            .iter()
+            .map(|(file, s)| format!("{file} {s:.3}"))
+            .collect();
+        eprintln!("replay {:<17} {}", r.pattern, scores.join(", "));
+    }
+    eprintln!(
+        "wrote {} models, index.json and replays.json to {}",
+        a.models.len(),
+        a.out.display()
+    );
+    Ok(())
 }
 
 fn train_cmd(a: &TrainArgs) -> Result<()> {

@@ -180,11 +180,17 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
     }
     let _ = writeln!(s, "training data: {}", h.data_fingerprint);
     let t = &h.training;
+    let valid = if t.valid_auc.is_finite() {
+        format!(" (valid AUC {:.4})", t.valid_auc)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         s,
-        "split (train/valid/test): {:?} sessions, {:?} positives; seed {}; {} epochs, best {} (valid AUC {:.4})",
-        t.split_sessions, t.split_positives, t.seed, t.epochs, t.best_epoch, t.valid_auc
+        "split (train/valid/test): {:?} sessions, {:?} positives; seed {}; {} epochs, best {}{valid}",
+        t.split_sessions, t.split_positives, t.seed, t.epochs, t.best_epoch
     );
+    let _ = writeln!(s, "threshold: flag sessions scoring ≥ {:.4}", t.threshold);
     if let Some(m) = &h.test_metrics {
         s.push_str(&metrics_table(
             &h.model_config()

@@ -463,6 +463,22 @@ fn fit_neural(
     })
 }
 
+/// The 99th percentile of the negatives' scores: flagging above it flags 1% of them (the
+/// operating point of the artifact's `threshold` and of the explained true positives); 0.5
+/// without negatives.
+fn flag_threshold(scores: &[f64], labels: &[bool]) -> f64 {
+    let mut neg: Vec<f64> = scores
+        .iter()
+        .zip(labels)
+        .filter(|(_, l)| !**l)
+        .map(|(s, _)| *s)
+        .collect();
+    neg.sort_by(f64::total_cmp);
+    neg.get(((neg.len() as f64 * 0.99) as usize).min(neg.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.5)
+}
+
 /// The GBDT baseline: forust grows trees on the training sessions' aggregates, stopping early
 /// on the validation AUC; the validation AUC is reported as for the neural models.
 fn fit_gbdt(
@@ -966,23 +982,22 @@ pub fn train(
         fit_neural(config, &field_names, &split, opts, &infer_device, step)?
     };
 
+    let valid_scores: Vec<f64> =
+        score_encoded(&best_model, &field_names, &split.valid, &infer_device)?
+            .into_iter()
+            .map(|x| x.0)
+            .collect();
+    let threshold = flag_threshold(&valid_scores, &split.valid_labels);
     let test_labels = labels(sessions, &test_idx);
     let scored = score_encoded(&best_model, &field_names, &test_refs, &infer_device)?;
     let scores: Vec<f64> = scored.iter().map(|x| x.0).collect();
     let metrics = Metrics::compute(&scores, &test_labels);
     // true positives: positives scored above the 99th percentile of negatives (FPR 1%)
-    let mut neg: Vec<f64> = scores
-        .iter()
-        .zip(&test_labels)
-        .filter(|(_, l)| !**l)
-        .map(|(s, _)| *s)
-        .collect();
-    neg.sort_by(f64::total_cmp);
-    let threshold = neg[((neg.len() as f64 * 0.99) as usize).min(neg.len() - 1)];
+    let test_threshold = flag_threshold(&scores, &test_labels);
     let true_positives: Vec<TruePositive> = test_idx
         .iter()
         .zip(&scored)
-        .filter(|(i, (s, _))| sessions[**i].label == Some(true) && *s > threshold)
+        .filter(|(i, (s, _))| sessions[**i].label == Some(true) && *s > test_threshold)
         .map(|(&session, (_, explanation))| TruePositive {
             session,
             explanation: explanation.clone(),
@@ -1021,6 +1036,7 @@ pub fn train(
             best_epoch,
             seed: opts.seed,
             valid_auc,
+            threshold,
             planted_top3: planted.as_ref().map(|p| (p.hit_rate, p.random_rate)),
         },
     };
@@ -1037,6 +1053,20 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Negatives scoring 0.00, 0.01, …, 0.99: 1% of them (one) lies above the 99th.
+    #[test]
+    fn flag_threshold_lets_one_percent_of_negatives_above() {
+        let mut scores: Vec<f64> = (0..100).map(|i| f64::from(i) / 100.0).collect();
+        let mut labels = vec![false; 100];
+        scores.extend([0.5, 0.995]);
+        labels.extend([true, true]);
+        let t = flag_threshold(&scores, &labels);
+        assert_eq!(t, 0.99);
+        let above = (0..100).filter(|&i| scores[i] >= t).count();
+        assert_eq!(above, 1);
+        assert_eq!(flag_threshold(&[0.3], &[true]), 0.5, "no negatives");
+    }
 
     /// Eq. (16) on two sessions against the definitions: cross-entropy plus α/2 times the two
     /// Bernoulli KL divergences written out.

@@ -67,6 +67,17 @@ fn cli_gen_train_inspect_score_eval() {
         card.contains("model: nhfm") && card.contains("T = 20 events"),
         "{card}"
     );
+    // the JSON card (what the JS `Scorer.card` holds) carries the threshold the text shows
+    let (ok, json, err) = seqrisk(&["inspect", "--json", "run/nhfm.seqrisk"], d);
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["model"], "nhfm");
+    let threshold = json["training"]["threshold"].as_f64().unwrap();
+    assert!(
+        card.contains(&format!("flag sessions scoring ≥ {threshold:.4}")),
+        "{card}"
+    );
+    assert!(json["test_roc"].as_array().is_some_and(|r| r.len() > 2));
     // the GBDT's card names the aggregates its trees split on most
     let (ok, _, err) = seqrisk(
         &[

@@ -4,6 +4,7 @@ mod cross {
     pub mod artifact;
     pub mod browser;
     pub mod common;
+    pub mod demo;
     pub mod edge;
     pub mod js;
     pub mod parity;

@@ -31,8 +31,13 @@ export interface CaptureOptions {
   types?: CaptureTypes;
   /** Unit of the timestamp field, as the model's schema says (default `"seconds"`). */
   timestampUnit?: "seconds" | "milliseconds";
-  /** What to record automatically (all on by default). */
-  record?: { pageViews?: boolean; clicks?: boolean; submits?: boolean };
+  /**
+   * What to record automatically (all on by default). Clicks and submits inside an element with
+   * `data-seqrisk-event="kind"` are recorded as that kind, others as `types.click`/`types.submit`;
+   * `"annotated"` records only the former. A marked form's kind is for its submits; clicks
+   * inside it count as unmarked.
+   */
+  record?: { pageViews?: boolean; clicks?: boolean | "annotated"; submits?: boolean | "annotated" };
   /** Page name of the current location (default: last path segment, `"home"` for `/`). */
   page?: () => string;
   /** Where click and submit listeners go (default `document`). */
@@ -43,6 +48,8 @@ export interface CaptureOptions {
   enrich?: (domEvent: Event | undefined) => Record<string, FieldValue>;
   /** Clock in milliseconds (default `Date.now`). */
   now?: () => number;
+  /** Called with a copy of each event once it is buffered (e.g. to score after every event). */
+  onRecord?: (event: SessionEvent) => void;
 }
 
 /** A running capture. Nothing it records leaves the page. */

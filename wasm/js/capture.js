@@ -16,8 +16,11 @@ function randomId() {
   return globalThis.crypto?.randomUUID?.() ?? `s-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
-function annotated(target) {
-  return target instanceof Element ? target.closest("[data-seqrisk-event]") : null;
+/** The marked element a DOM event counts for: a form's mark is for its submits, not for the
+ * clicks inside it. */
+function annotated(target, type) {
+  if (!(target instanceof Element)) return null;
+  return target.closest(type === "click" ? "[data-seqrisk-event]:not(form)" : "[data-seqrisk-event]");
 }
 
 function describe(target) {
@@ -64,6 +67,7 @@ export function createCapture(options = {}) {
       buffer.shift();
       dropped += 1;
     }
+    options.onRecord?.({ ...event });
     return event;
   }
 
@@ -72,14 +76,27 @@ export function createCapture(options = {}) {
     target.addEventListener(name, handler, { capture: true, passive: true });
     listeners.push(() => target.removeEventListener(name, handler, { capture: true }));
   }
-  if (root && record.clicks) {
-    listen(root, "click", (e) => push(annotated(e.target)?.getAttribute("data-seqrisk-event") ?? types.click, {}, e));
+  // `"annotated"`: only elements inside a `data-seqrisk-event` one
+  const onDom = (mode, fallback) => (e) => {
+    const kind = annotated(e.target, e.type)?.getAttribute("data-seqrisk-event") ?? (mode === "annotated" ? undefined : fallback);
+    if (kind !== undefined) push(kind, {}, e);
+  };
+  for (const [name, mode] of [["clicks", record.clicks], ["submits", record.submits]]) {
+    if (mode !== true && mode !== false && mode !== "annotated") {
+      throw new RangeError(`record.${name}: expected true, false or "annotated", got ${JSON.stringify(mode)}`);
+    }
   }
-  if (root && record.submits) {
-    listen(root, "submit", (e) => push(annotated(e.target)?.getAttribute("data-seqrisk-event") ?? types.submit, {}, e));
-  }
+  if (root && record.clicks) listen(root, "click", onDom(record.clicks, types.click));
+  if (root && record.submits) listen(root, "submit", onDom(record.submits, types.submit));
+  // a hash change fires both popstate and hashchange: one page view per new location
+  let viewed;
   if (record.pageViews && globalThis.window) {
-    const view = () => push(types.pageView);
+    const view = () => {
+      const href = globalThis.location?.href;
+      if (href !== undefined && href === viewed) return;
+      viewed = href;
+      push(types.pageView);
+    };
     listen(globalThis.window, "popstate", view);
     listen(globalThis.window, "hashchange", view);
     view();
@@ -94,6 +111,7 @@ export function createCapture(options = {}) {
       return push(type, extra);
     },
     pageView(extra = {}) {
+      viewed = globalThis.location?.href;
       return push(types.pageView, extra);
     },
     events() {

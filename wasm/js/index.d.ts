@@ -146,6 +146,70 @@ export interface ScorerOptions {
   wasm?: { cpu?: WasmSource; webgpu?: WasmSource };
 }
 
+/** Test-split metrics of a model. */
+export interface Metrics {
+  sessions: number;
+  positives: number;
+  auc: number;
+  /** Standardized partial AUC, false-positive rate ≤ 1%. */
+  pauc_1pct: number;
+  ks: number;
+  /** Share of positives among the 10% highest scores. */
+  recall_at_10pct: number;
+}
+
+/** The training run recorded in an artifact. */
+export interface TrainingSummary {
+  /** Sessions in the train / validation / test splits. */
+  split_sessions: [number, number, number];
+  /** Positive sessions in the train / validation / test splits. */
+  split_positives: [number, number, number];
+  epochs: number;
+  best_epoch: number;
+  seed: number;
+  /** `null` for the cluster model (trained without labels). */
+  valid_auc: number | null;
+  /**
+   * Score from which a session is flagged: the 99th percentile of the validation negatives'
+   * scores (1% false positives); for the cluster model the fraud density of a risky cluster.
+   */
+  threshold: number;
+  /** Share of explained true positives with a planted event in their top 3, and random's. */
+  planted_top3: [number, number] | null;
+}
+
+/** An event or profile field group of the schema. */
+export interface FieldGroup {
+  categorical: { name: string }[];
+  numeric: { name: string; transform?: string }[];
+  text: { name: string }[];
+}
+
+/** The model card of an artifact (`seqrisk inspect` prints the same). */
+export interface ModelCard {
+  /** The model and variant, e.g. `"nhfm"`. */
+  model: string;
+  format_version: number;
+  seqrisk_version: string;
+  /** Unix time of creation, seconds. */
+  created_unix: number;
+  /** Fingerprint of the training data. */
+  data_fingerprint: string;
+  /** The schema sessions are read with (field names, timestamp, `max_events`, …). */
+  schema: {
+    session_id: string;
+    timestamp: { field: string; unit: string };
+    event: FieldGroup;
+    profile: FieldGroup;
+    max_events: number;
+    [key: string]: unknown;
+  };
+  test_metrics: Metrics | null;
+  /** ROC curve on the test split. */
+  test_roc: { fpr: number; tpr: number }[];
+  training: TrainingSummary;
+}
+
 /** Bytes of a `.seqrisk` artifact. */
 export type ArtifactBytes = ArrayBuffer | ArrayBufferView;
 
@@ -158,6 +222,8 @@ export declare class Scorer {
   readonly model: string;
   /** The backend in use. */
   readonly backend: Backend;
+  /** What the artifact says about the model: metrics, ROC curve, training, threshold, schema. */
+  readonly card: ModelCard;
   /** Why `"auto"` ended on the CPU; `undefined` when it did not fall back. */
   readonly fallbackReason: string | undefined;
   /** Score one session (an object or its JSON text). */

@@ -76,6 +76,7 @@ export function defineScorer(loadBuild) {
   return class Scorer {
     #inner;
     #fallbackReason;
+    #card;
 
     constructor(inner, fallbackReason, token) {
       if (token !== load) throw new TypeError("use `await Scorer.create(artifact, options)`");
@@ -117,6 +118,11 @@ export function defineScorer(loadBuild) {
 
     get backend() {
       return this.#inner.backend;
+    }
+
+    get card() {
+      this.#card ??= JSON.parse(this.#inner.card);
+      return this.#card;
     }
 
     get fallbackReason() {

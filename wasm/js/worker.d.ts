@@ -1,5 +1,5 @@
 // Scoring in a Web Worker: the main-thread client and the typed message protocol.
-import type { ArtifactBytes, Backend, ScorerOptions, Session, SessionScore } from "./index.js";
+import type { ArtifactBytes, Backend, ModelCard, ScorerOptions, Session, SessionScore } from "./index.js";
 
 /** Options of {@link createWorkerScorer}: the scorer's options plus where the worker script is. */
 export interface WorkerScorerOptions extends ScorerOptions {
@@ -18,6 +18,7 @@ export interface WorkerInfo {
   model: string;
   backend: Backend;
   fallbackReason: string | undefined;
+  card: ModelCard;
 }
 
 /** Replies of the worker: a value, or the message of the Error it threw. */
@@ -31,6 +32,7 @@ export declare class WorkerScorer {
   readonly model: string;
   readonly backend: Backend;
   readonly fallbackReason: string | undefined;
+  readonly card: ModelCard;
   score(session: Session | string): Promise<SessionScore>;
   scoreBatch(sessions: Session[] | string): Promise<SessionScore[]>;
   /** Stop the worker; pending calls reject. */

@@ -11,6 +11,7 @@ export async function createWorkerScorer(artifact, options = {}) {
     scorer.model = info.model;
     scorer.backend = info.backend;
     scorer.fallbackReason = info.fallbackReason;
+    scorer.card = info.card;
   } catch (e) {
     scorer.terminate();
     throw e;

@@ -43,6 +43,7 @@ pub fn webgpu_compiled() -> bool {
 pub struct Scorer {
     inner: Rc<scorer::Scorer>,
     kind: String,
+    card: String,
     backend: &'static str,
     fallback_reason: Option<String>,
 }
@@ -50,16 +51,14 @@ pub struct Scorer {
 impl Scorer {
     fn load(artifact: &[u8], chosen: Chosen) -> Result<Scorer, JsError> {
         let artifact = Artifact::from_bytes(artifact).map_err(js_err)?;
-        let kind = artifact
-            .header
-            .model_config()
-            .map_err(js_err)?
-            .spec()
-            .to_string();
+        let card = artifact.header.card().map_err(js_err)?;
+        let kind = card.model.clone();
+        let card = to_text(&card)?;
         let inner = scorer::Scorer::from_artifact(&artifact, chosen.device).map_err(js_err)?;
         Ok(Scorer {
             inner: Rc::new(inner),
             kind,
+            card,
             backend: chosen.name,
             fallback_reason: chosen.fallback_reason,
         })
@@ -144,6 +143,13 @@ impl Scorer {
     #[wasm_bindgen(getter)]
     pub fn model(&self) -> String {
         self.kind.clone()
+    }
+
+    /// The model card as JSON text: metrics, ROC curve, training summary with the decision
+    /// threshold, schema.
+    #[wasm_bindgen(getter)]
+    pub fn card(&self) -> String {
+        self.card.clone()
     }
 
     /// The backend in use: `"webgpu"` or `"cpu"`.

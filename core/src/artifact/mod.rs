@@ -18,6 +18,7 @@ use crate::encode::Encoder;
 use crate::error::{Error, Result};
 use crate::metrics::{Metrics, RocPoint};
 use crate::models::{Model, ModelConfig};
+use crate::schema::Schema;
 use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
@@ -27,11 +28,11 @@ use serde::{Deserialize, Serialize};
 /// File magic.
 pub const MAGIC: [u8; 8] = *b"SQRKART\0";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The oldest format version this build reads (version 2 added the encoder's session view,
-/// version 3 its fold view and the schema's `[merchants]`; an older header does not decode as
-/// one).
-pub const OLDEST_FORMAT_VERSION: u32 = 3;
+/// version 3 its fold view and the schema's `[merchants]`, version 4 the training summary's
+/// `threshold`; an older header does not decode as one).
+pub const OLDEST_FORMAT_VERSION: u32 = 4;
 const PREFIX: usize = 32;
 
 /// What was measured when the model was trained.
@@ -49,6 +50,10 @@ pub struct TrainingSummary {
     pub seed: u64,
     /// Validation AUC of the kept weights.
     pub valid_auc: f64,
+    /// Score from which a session is flagged: for the supervised models the 99th percentile
+    /// of the validation negatives' scores (a 1% false-positive rate), for the cluster model
+    /// the fraud density that makes a cluster risky.
+    pub threshold: f64,
     /// Share of true-positive test sessions with a planted event among the top-3 explained
     /// events, and the same for a random choice of 3 (when the data carries ground truth).
     pub planted_top3: Option<(f64, f64)>,
@@ -81,6 +86,46 @@ impl Header {
         serde_json::from_str(&self.model_config_json)
             .map_err(|e| Error::Artifact(format!("model configuration does not parse: {e}")))
     }
+
+    /// The model card.
+    pub fn card(&self) -> Result<ModelCard<'_>> {
+        Ok(ModelCard {
+            model: self.model_config()?.spec().to_string(),
+            format_version: FORMAT_VERSION,
+            seqrisk_version: &self.seqrisk_version,
+            created_unix: self.created_unix,
+            data_fingerprint: &self.data_fingerprint,
+            schema: &self.encoder.schema,
+            test_metrics: self.test_metrics,
+            test_roc: &self.test_roc,
+            training: &self.training,
+        })
+    }
+}
+
+/// What a model card shows (the JS `Scorer.card`, `seqrisk inspect --json`): the header without
+/// the encoder's vocabularies and statistics. Serialised as JSON, non-finite numbers (the
+/// cluster model's validation AUC) become `null`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelCard<'a> {
+    /// The model and variant, e.g. `"nhfm"`, `"difm-same"`.
+    pub model: String,
+    /// The artifact format version.
+    pub format_version: u32,
+    /// Version of seqrisk that wrote the artifact.
+    pub seqrisk_version: &'a str,
+    /// Unix time of creation, seconds.
+    pub created_unix: u64,
+    /// Fingerprint of the training data.
+    pub data_fingerprint: &'a str,
+    /// The schema sessions are read with.
+    pub schema: &'a Schema,
+    /// Metrics on the held-out test split.
+    pub test_metrics: Option<Metrics>,
+    /// ROC curve on the test split.
+    pub test_roc: &'a [RocPoint],
+    /// The training run, with the decision `threshold`.
+    pub training: &'a TrainingSummary,
 }
 
 /// A loaded (not yet instantiated) artifact.

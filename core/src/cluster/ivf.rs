@@ -1,13 +1,13 @@
 //! Approximate k nearest neighbours by an inverted file, as FAISS's `IndexIVFFlat` (the
 //! paper's Optimization 1 for large `N`): a k-means coarse partition of the points into
 //! `cells`, and a query searches only the points of its `probes` nearest cells. With
-//! `probes = cells` the search is exact. The k-means assignment steps and the cell ranking
-//! reuse the tiled exact search of [`super::knn`], so they run on a Burn device; the distances
-//! to the candidates are computed exactly on the host.
+//! `probes = cells` the search is exact. The k-means steps, the cell ranking and the distances
+//! from a cell's points to the queries probing it are matrix products on a Burn device, as the
+//! tiles of the exact search in [`super::knn`]; the neighbours kept are measured again exactly
+//! on the host.
 
 use super::Points;
-use super::hdbscan::euclidean;
-use super::knn::{Neighbours, knn};
+use super::knn::{Nearest, Neighbours, knn, squared_distances, squared_norms, tensor};
 use crate::error::{Error, Result};
 use burn::prelude::*;
 use rand::SeedableRng;
@@ -16,6 +16,10 @@ use rand::seq::index::sample;
 
 /// Tile size of the device searches (distances per tile).
 const TILE: usize = 1 << 22;
+
+/// Points per cell the k-means is trained on (FAISS warns below 39): a larger file trains on
+/// an even sample, then assigns every point.
+const TRAIN_PER_CELL: usize = 64;
 
 /// The coarse partition.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +32,8 @@ pub struct InvertedFile {
 
 impl InvertedFile {
     /// Partition `points` into `cells` by `iterations` rounds of Lloyd's k-means from `cells`
-    /// distinct points drawn with `seed` (a cell left empty keeps its centroid).
+    /// distinct points drawn with `seed` (a cell left empty keeps its centroid), trained on at
+    /// most [`TRAIN_PER_CELL`] points a cell drawn with the same seed.
     pub fn build(
         points: &Points,
         cells: usize,
@@ -43,23 +48,27 @@ impl InvertedFile {
             )));
         }
         let mut rng = SmallRng::seed_from_u64(seed);
-        let mut centroids: Vec<f64> = sample(&mut rng, n, cells)
+        let sampled;
+        let train = if n > TRAIN_PER_CELL * cells {
+            let mut rows = sample(&mut rng, n, TRAIN_PER_CELL * cells).into_vec();
+            rows.sort_unstable();
+            sampled = points.subset(&rows)?;
+            &sampled
+        } else {
+            points
+        };
+        let mut centroids: Vec<f64> = sample(&mut rng, train.len(), cells)
             .into_iter()
-            .flat_map(|i| points.row(i).to_vec())
+            .flat_map(|i| train.row(i).to_vec())
             .collect();
-        let mut assignment = vec![0usize; n];
-        for round in 0..=iterations {
+        for _ in 0..iterations {
             let c = Points::new(centroids.clone(), d)?;
-            let nearest = knn(&c, points, 1, device, TILE)?;
-            assignment.copy_from_slice(&nearest.indices);
-            if round == iterations {
-                break;
-            }
+            let nearest = knn(&c, train, 1, device, TILE)?;
             let mut sums = vec![0.0; cells * d];
             let mut counts = vec![0usize; cells];
-            for (i, &a) in assignment.iter().enumerate() {
+            for (i, &a) in nearest.indices.iter().enumerate() {
                 counts[a] += 1;
-                for (s, v) in sums[a * d..(a + 1) * d].iter_mut().zip(points.row(i)) {
+                for (s, v) in sums[a * d..(a + 1) * d].iter_mut().zip(train.row(i)) {
                     *s += v;
                 }
             }
@@ -69,20 +78,23 @@ impl InvertedFile {
                 }
             }
         }
+        let centroids = Points::new(centroids, d)?;
+        let assignment = knn(&centroids, points, 1, device, TILE)?.indices;
         let mut lists = vec![Vec::new(); cells];
         for (i, &a) in assignment.iter().enumerate() {
             lists[a].push(i);
         }
-        Ok(Self {
-            centroids: Points::new(centroids, d)?,
-            lists,
-        })
+        Ok(Self { centroids, lists })
     }
 
     /// The `k` nearest of `points` (the ones the file was built on) to each query, searching
     /// the `probes` cells with the nearest centroids; a query whose cells hold fewer than `k`
     /// points gets its nearest among them and the rest as unfound (`usize::MAX`, infinite
     /// distance).
+    ///
+    /// The search runs cell by cell: the queries probing a cell meet its points in one matrix
+    /// product on the device (as the tiles of [`knn`]), and each query keeps the `k` nearest
+    /// it has met; their distances are then computed again exactly.
     pub fn search(
         &self,
         points: &Points,
@@ -101,40 +113,31 @@ impl InvertedFile {
             return Err(Error::Cluster("k must be at least 1".into()));
         }
         let nearest_cells = knn(&self.centroids, queries, probes, device, TILE)?;
-        let mut indices = Vec::with_capacity(queries.len() * k);
-        let mut distances = Vec::with_capacity(queries.len() * k);
-        let mut found: Vec<(usize, f64)> = Vec::new();
+        let mut probing: Vec<Vec<usize>> = vec![Vec::new(); cells];
         for q in 0..queries.len() {
-            found.clear();
             for (cell, _) in nearest_cells.of(q) {
-                found.extend(
-                    self.lists[cell]
-                        .iter()
-                        .map(|&j| (j, euclidean(queries.row(q), points.row(j)))),
-                );
-            }
-            let keep = k.min(found.len());
-            if keep > 0 && keep < found.len() {
-                found.select_nth_unstable_by(keep - 1, |a, b| {
-                    a.1.total_cmp(&b.1).then(a.0.cmp(&b.0))
-                });
-            }
-            found.truncate(keep);
-            found.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-            for slot in 0..k {
-                let (j, dist) = found
-                    .get(slot)
-                    .copied()
-                    .unwrap_or((usize::MAX, f64::INFINITY));
-                indices.push(j);
-                distances.push(dist);
+                probing[cell].push(q);
             }
         }
-        Ok(Neighbours {
-            k,
-            indices,
-            distances,
-        })
+        let mut nearest = Nearest::new(queries.len(), k);
+        for (members, asking) in self.lists.iter().zip(&probing) {
+            if members.is_empty() || asking.is_empty() {
+                continue;
+            }
+            let p = tensor(points, members.iter().copied(), device);
+            let p_norms = squared_norms(&p);
+            // queries in slices of about TILE distances
+            for asking in asking.chunks((TILE / members.len()).max(1)) {
+                let q = tensor(queries, asking.iter().copied(), device);
+                let squared = squared_distances(q, p.clone(), p_norms.clone())?;
+                for (&qi, row) in asking.iter().zip(squared.chunks_exact(members.len())) {
+                    for (&j, &d) in members.iter().zip(row) {
+                        nearest.offer(qi, d, j);
+                    }
+                }
+            }
+        }
+        Ok(nearest.finish(points, queries))
     }
 }
 

@@ -33,29 +33,111 @@ impl Neighbours {
     }
 }
 
-fn tensor(points: &Points, rows: std::ops::Range<usize>, device: &Device) -> Tensor<2> {
+/// The rows `rows` of `points` as an `f32` tensor `[rows, d]`.
+pub(crate) fn tensor(
+    points: &Points,
+    rows: impl ExactSizeIterator<Item = usize>,
+    device: &Device,
+) -> Tensor<2> {
+    let shape = [rows.len(), points.dim()];
     let values: Vec<f32> = rows
-        .clone()
         .flat_map(|i| points.row(i).iter().map(|&v| v as f32))
         .collect();
-    Tensor::from_data(TensorData::new(values, [rows.len(), points.dim()]), device)
+    Tensor::from_data(TensorData::new(values, shape), device)
 }
 
-/// An `f32` ordered by `total_cmp`, for the selection heap.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct OrderedF32(f32);
+/// `‖p‖²` of each row of `p` `[n, d]`, as `[1, n]`.
+pub(crate) fn squared_norms(p: &Tensor<2>) -> Tensor<2> {
+    let n = p.dims()[0];
+    p.clone().powi_scalar(2).sum_dim(1).reshape([1, n])
+}
 
-impl Eq for OrderedF32 {}
+/// `‖q − p‖² = ‖q‖² + ‖p‖² − 2·q·pᵀ` between the rows of `q` `[a, d]` and `p` `[b, d]` (whose
+/// [`squared_norms`] are `p_norms`), one matrix product, read back row-major `[a × b]`.
+pub(crate) fn squared_distances(
+    q: Tensor<2>,
+    p: Tensor<2>,
+    p_norms: Tensor<2>,
+) -> Result<Vec<f32>> {
+    let q_norms = q.clone().powi_scalar(2).sum_dim(1);
+    (q_norms + p_norms - q.matmul(p.transpose()).mul_scalar(2.0))
+        .clamp_min(0.0)
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| Error::Cluster(format!("cannot read distances back: {e:?}")))
+}
 
-impl PartialOrd for OrderedF32 {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+/// The `k` smallest `(squared distance, index)` offered so far to each query, selected on the
+/// host in one pass over the candidates (the backend's top-k sorts whole rows): `k` unordered
+/// slots a query with its largest tracked, so a candidate costs one comparison unless it
+/// enters. Ties go to the smaller index, so the result does not depend on the order of offers.
+pub(crate) struct Nearest {
+    k: usize,
+    /// `[queries × k]`; an empty slot holds `(∞, usize::MAX)`.
+    slots: Vec<(f32, usize)>,
+    /// The slot of each query's largest.
+    worst: Vec<usize>,
+}
+
+/// `(distance, index)` order.
+fn before(a: (f32, usize), b: (f32, usize)) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+}
+
+impl Nearest {
+    /// Empty slots for `queries` queries.
+    pub(crate) fn new(queries: usize, k: usize) -> Self {
+        Self {
+            k,
+            slots: vec![(f32::INFINITY, usize::MAX); queries * k],
+            worst: vec![0; queries],
+        }
     }
-}
 
-impl Ord for OrderedF32 {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
+    /// Offer point `j` at squared distance `d` to query `q`.
+    #[inline]
+    pub(crate) fn offer(&mut self, q: usize, d: f32, j: usize) {
+        let slots = &mut self.slots[q * self.k..(q + 1) * self.k];
+        let worst = &mut self.worst[q];
+        if before((d, j), slots[*worst]).is_lt() {
+            slots[*worst] = (d, j);
+            *worst = (0..slots.len())
+                .max_by(|&x, &y| before(slots[x], slots[y]))
+                .unwrap_or(0);
+        }
+    }
+
+    /// The neighbours, their distances computed again exactly on the host (the expansion in
+    /// `f32` loses precision near 0) and sorted by (distance, index); a query offered fewer
+    /// than `k` points gets the rest as unfound (`usize::MAX`, infinite distance).
+    pub(crate) fn finish(self, points: &Points, queries: &Points) -> Neighbours {
+        let k = self.k;
+        let mut indices = Vec::with_capacity(self.slots.len());
+        let mut distances = Vec::with_capacity(self.slots.len());
+        let mut exact: Vec<(usize, f64)> = Vec::with_capacity(k);
+        for (q, found) in self.slots.chunks_exact(k).enumerate() {
+            exact.clear();
+            exact.extend(
+                found
+                    .iter()
+                    .filter(|s| s.1 != usize::MAX)
+                    .map(|&(_, j)| (j, euclidean(queries.row(q), points.row(j)))),
+            );
+            exact.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            for slot in 0..k {
+                let (j, d) = exact
+                    .get(slot)
+                    .copied()
+                    .unwrap_or((usize::MAX, f64::INFINITY));
+                indices.push(j);
+                distances.push(d);
+            }
+        }
+        Neighbours {
+            k,
+            indices,
+            distances,
+        }
     }
 }
 
@@ -82,58 +164,22 @@ pub fn knn(
         )));
     }
     let all = tensor(points, 0..n, device);
-    let all_norms = all.clone().powi_scalar(2).sum_dim(1).reshape([1, n]);
+    let all_norms = squared_norms(&all);
     let tile = (tile_elements / n.max(1)).max(1);
-    let mut indices = Vec::with_capacity(queries.len() * k);
-    let mut distances = Vec::with_capacity(queries.len() * k);
+    let mut nearest = Nearest::new(queries.len(), k);
     let mut start = 0;
     while start < queries.len() {
         let rows = start..(start + tile).min(queries.len());
         let q = tensor(queries, rows.clone(), device);
-        let q_norms = q.clone().powi_scalar(2).sum_dim(1);
-        let squared = (q_norms + all_norms.clone()
-            - q.matmul(all.clone().transpose()).mul_scalar(2.0))
-        .clamp_min(0.0);
-        // the k smallest of each row, selected on the host in one pass (a bounded max-heap:
-        // O(n log k) a row, where the backend's top-k sorts the whole row)
-        let squared: Vec<f32> = squared
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| Error::Cluster(format!("cannot read distances back: {e:?}")))?;
-        let mut i: Vec<usize> = Vec::with_capacity(rows.len() * k);
-        let mut heap: std::collections::BinaryHeap<(OrderedF32, usize)> =
-            std::collections::BinaryHeap::with_capacity(k + 1);
-        for row in squared.chunks_exact(n) {
-            heap.clear();
+        let squared = squared_distances(q, all.clone(), all_norms.clone())?;
+        for (qi, row) in rows.clone().zip(squared.chunks_exact(n)) {
             for (j, &d) in row.iter().enumerate() {
-                if heap.len() < k {
-                    heap.push((OrderedF32(d), j));
-                } else if heap.peek().is_some_and(|top| d < top.0.0) {
-                    heap.pop();
-                    heap.push((OrderedF32(d), j));
-                }
-            }
-            i.extend(heap.iter().map(|&(_, j)| j));
-        }
-        // the expansion loses precision near 0: the k distances again, exactly, and in order
-        for (qi, found) in rows.clone().zip(i.chunks_exact(k)) {
-            let mut exact: Vec<(usize, f64)> = found
-                .iter()
-                .map(|&j| (j, euclidean(queries.row(qi), points.row(j))))
-                .collect();
-            exact.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-            for (j, d) in exact {
-                indices.push(j);
-                distances.push(d);
+                nearest.offer(qi, d, j);
             }
         }
         start = rows.end;
     }
-    Ok(Neighbours {
-        k,
-        indices,
-        distances,
-    })
+    Ok(nearest.finish(points, queries))
 }
 
 #[cfg(test)]

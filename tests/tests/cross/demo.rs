@@ -1,0 +1,243 @@
+//! The web demo end to end in headless Chromium (tests/js/drive-demo.mjs): built into static
+//! files by `scripts/web-demo.sh` from models that `seqrisk web-demo`'s code trains, then used as
+//! a visitor would. Screenshots of the main states go to `$SEQRISK_SCREENSHOTS` (default
+//! `target/web-demo-screenshots/`; the README's come from `docs/web-demo/`).
+
+use burn::prelude::Device;
+use seqrisk_core::Location;
+use seqrisk_core::artifact::Artifact;
+use seqrisk_core::schema::{Schema, session_from_json};
+use seqrisk_core::scorer::Scorer;
+use seqrisk_native::web_demo::{self, Replay, WebDemoOptions};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+struct Demo {
+    _dir: tempfile::TempDir,
+    models: PathBuf,
+    replays: Vec<Replay>,
+    report: Value,
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The demo built and driven once; a failure fails every test at once instead of rebuilding.
+fn demo() -> &'static Demo {
+    static CELL: OnceLock<Result<Demo, String>> = OnceLock::new();
+    let built = CELL.get_or_init(|| {
+        std::panic::catch_unwind(build).map_err(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        })
+    });
+    match built {
+        Ok(d) => d,
+        Err(e) => panic!("the demo could not be built and driven: {e}"),
+    }
+}
+
+fn build() -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let dist = dir.path().join("dist");
+    let replays = web_demo::build(&WebDemoOptions {
+        models: vec!["nhfm".parse().unwrap(), "difm".parse().unwrap()],
+        sessions: 10_000,
+        epochs: 8,
+        seed: 42,
+        out: models.clone(),
+        progress: false,
+    })
+    .unwrap();
+    let status = Command::new("bash")
+        .arg(workspace().join("scripts/web-demo.sh"))
+        .args(["--build-only", "--models"])
+        .arg(&models)
+        .arg("--dist")
+        .arg(&dist)
+        .status()
+        .unwrap();
+    assert!(status.success(), "scripts/web-demo.sh --build-only failed");
+    let shots = std::env::var_os("SEQRISK_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/web-demo-screenshots"));
+    let out = dir.path().join("report.json");
+    let status = Command::new("node")
+        .arg(workspace().join("tests/js/drive-demo.mjs"))
+        .arg(&dist)
+        .arg(&out)
+        .arg(&shots)
+        .status()
+        .expect("node runs (install Node.js)");
+    assert!(status.success(), "drive-demo.mjs failed: {status}");
+    let report = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    Demo {
+        _dir: dir,
+        models,
+        replays,
+        report,
+    }
+}
+
+fn replay(pattern: &str) -> &'static Replay {
+    demo()
+        .replays
+        .iter()
+        .find(|r| r.pattern == pattern)
+        .unwrap()
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("a number, got {v}"))
+}
+
+#[test]
+fn the_built_page_loads_and_runs_without_console_errors() {
+    let r = &demo().report;
+    for run in [&r["normal"], &r["cpu"], &r["gpu"]] {
+        assert_eq!(run["errors"], serde_json::json!([]), "{run}");
+    }
+    let start = &r["cpu"]["start"];
+    assert!(num(&start["cardShown"]) >= 5.0, "model card: {start}");
+    assert_eq!(start["rocShown"], 1, "ROC curve in the model card");
+}
+
+#[test]
+fn account_takeover_replay_is_flagged_and_the_normal_flow_is_not() {
+    let r = &demo().report;
+    let ato = &r["cpu"]["account_takeover"];
+    let normal = &r["normal"];
+    eprintln!(
+        "NHFM in the demo: account takeover {:.4}, normal flow {:.4} ({} events), threshold {:.4}",
+        num(&ato["score"]),
+        num(&normal["score"]),
+        normal["events"],
+        num(&ato["threshold"])
+    );
+    assert!(num(&ato["score"]) > num(&ato["threshold"]), "{ato}");
+    assert_eq!(ato["verdict"], "flagged for review");
+    // login, then catalog, product, add to cart, catalog, product, add to cart, checkout,
+    // payment: each once (a submit's result page is no page view of its own)
+    assert_eq!(normal["events"], 9, "one event per step: {normal}");
+    assert!(
+        num(&normal["score"]) < num(&normal["threshold"]),
+        "{normal}"
+    );
+    assert_eq!(normal["verdict"], "passes");
+}
+
+#[test]
+fn per_event_weights_render_for_the_events_native_explains() {
+    let d = demo();
+    let bytes = std::fs::read(d.models.join("nhfm.seqrisk")).unwrap();
+    let scorer =
+        Scorer::from_artifact(&Artifact::from_bytes(&bytes).unwrap(), Device::flex()).unwrap();
+    let schema: Schema = Schema::synthetic_default();
+    let r = replay("account_takeover");
+    let session = session_from_json(&r.session, &schema, &Location::new("replay", 0)).unwrap();
+    let native = scorer.score(&[session]).unwrap().remove(0);
+    let rows = d.report["cpu"]["account_takeover"]["weightRows"]
+        .as_array()
+        .unwrap();
+    let shown: Vec<usize> = rows.iter().map(|x| num(&x["event"]) as usize).collect();
+    assert_eq!(
+        shown, native.explanation.events,
+        "one row per explained event"
+    );
+    let highlighted: Vec<usize> = rows
+        .iter()
+        .filter(|x| x["highlight"] == true)
+        .map(|x| num(&x["event"]) as usize)
+        .collect();
+    let mut top: Vec<usize> = native
+        .explanation
+        .top_events
+        .iter()
+        .take(3)
+        .copied()
+        .collect();
+    top.sort();
+    assert_eq!(
+        highlighted, top,
+        "the three heaviest events are highlighted"
+    );
+    let events = r.session["events"].as_array().unwrap();
+    for x in rows {
+        let i = num(&x["event"]) as usize;
+        let label = x["label"].as_str().unwrap();
+        let kind = events[i]["event_type"].as_str().unwrap();
+        assert!(
+            label.starts_with(&format!("{}. {kind}", i + 1)),
+            "row of event {i} reads {label:?}"
+        );
+    }
+}
+
+#[test]
+fn webgpu_when_enabled_cpu_when_not_with_equal_scores() {
+    let r = &demo().report;
+    assert_eq!(
+        r["gpu"]["start"]["backend"], "webgpu",
+        "{}",
+        r["gpu"]["start"]
+    );
+    assert_eq!(r["cpu"]["start"]["backend"], "cpu");
+    let badge = r["cpu"]["start"]["badge"].as_str().unwrap();
+    assert!(badge.contains("fallback"), "the fallback says why: {badge}");
+    let gpu = num(&r["gpu"]["account_takeover"]["score"]);
+    let cpu = num(&r["cpu"]["account_takeover"]["score"]);
+    eprintln!("account takeover replay: WebGPU {gpu:.6}, CPU {cpu:.6}");
+    assert!((gpu - cpu).abs() <= 1e-4, "WebGPU {gpu} vs CPU {cpu}");
+    // and the CPU page ends each replay where native scored it
+    for pattern in ["account_takeover", "card_testing", "legit", "scripted_bot"] {
+        let page = num(&r["cpu"][pattern]["score"]);
+        let native = replay(pattern).scores[0].1;
+        assert!(
+            (page - native).abs() <= 1e-4,
+            "{pattern}: page {page}, native {native}"
+        );
+    }
+}
+
+#[test]
+fn no_request_leaves_the_page_while_scoring() {
+    let r = &demo().report;
+    for run in [
+        &r["normal"],
+        &r["cpu"]["account_takeover"],
+        &r["cpu"]["card_testing"],
+        &r["cpu"]["legit"],
+        &r["cpu"]["scripted_bot"],
+        &r["gpu"]["account_takeover"],
+    ] {
+        assert_eq!(run["requests"], serde_json::json!([]), "{run}");
+    }
+}
+
+#[test]
+fn model_picker_keyboard_and_phone_width() {
+    let r = &demo().report;
+    let difm = &r["cpu"]["models"]["difm.seqrisk"];
+    assert_eq!(
+        difm["fieldsShown"], true,
+        "DIFM shows field importance: {difm}"
+    );
+    assert!(!difm["fields"].as_array().unwrap().is_empty());
+    assert!(!difm["weightRows"].as_array().unwrap().is_empty());
+    let bot = &r["cpu"]["scripted_bot"];
+    assert!(
+        num(&bot["events"]) > 0.0,
+        "Enter on a replay button runs it: {bot}"
+    );
+    let phone = &r["cpu"]["phone"];
+    assert!(
+        num(&phone["scrollWidth"]) <= num(&phone["innerWidth"]),
+        "no sideways scrolling at phone width: {phone}"
+    );
+}

@@ -1,0 +1,156 @@
+// Small SVG charts for the demo: a score gauge, a score timeline, labelled bars and an ROC
+// curve. Plain DOM, no library: each function returns an <svg> element sized by its viewBox, so
+// CSS decides how large it is drawn.
+
+const NS = "http://www.w3.org/2000/svg";
+
+function el(name, attributes = {}, children = []) {
+  const node = document.createElementNS(NS, name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function text(x, y, content, attributes = {}) {
+  const t = el("text", { x, y, ...attributes });
+  t.textContent = content;
+  return t;
+}
+
+function svg(width, height, label, children) {
+  return el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label }, [
+    el("title", {}, [label]),
+    ...children,
+  ]);
+}
+
+/** Colour of a score relative to the model's threshold. */
+export function riskClass(score, threshold) {
+  if (score >= threshold) return "risk-high";
+  if (score >= threshold / 2) return "risk-mid";
+  return "risk-low";
+}
+
+/** A half-circle gauge of `score` in [0, 1] with a tick at `threshold`. */
+export function gauge(score, threshold) {
+  const r = 80;
+  const cx = 100;
+  const cy = 95;
+  const point = (v) => {
+    const angle = Math.PI * (1 - v);
+    return [cx + r * Math.cos(angle), cy - r * Math.sin(angle)];
+  };
+  const arc = (from, to) => {
+    const [x0, y0] = point(from);
+    const [x1, y1] = point(to);
+    return `M ${x0} ${y0} A ${r} ${r} 0 0 1 ${x1} ${y1}`;
+  };
+  const clamped = Math.min(1, Math.max(0, score));
+  const [tx0, ty0] = point(threshold);
+  const inner = (v) => {
+    const angle = Math.PI * (1 - v);
+    return [cx + (r - 14) * Math.cos(angle), cy - (r - 14) * Math.sin(angle)];
+  };
+  const [tx1, ty1] = inner(threshold);
+  return svg(200, 122, `risk score ${clamped.toFixed(3)}, threshold ${threshold.toFixed(3)}`, [
+    el("path", { d: arc(0, 1), class: "gauge-track", fill: "none", "stroke-width": 16 }),
+    el("path", {
+      d: arc(0, Math.max(clamped, 0.001)),
+      class: `gauge-value ${riskClass(score, threshold)}`,
+      fill: "none",
+      "stroke-width": 16,
+    }),
+    el("line", { x1: tx0, y1: ty0, x2: tx1, y2: ty1, class: "gauge-threshold", "stroke-width": 3 }),
+    text(cx, cy - 12, clamped.toFixed(3), { class: "gauge-text", "text-anchor": "middle" }),
+    text(cx, cy + 20, `threshold ${threshold.toFixed(3)} (tick)`, { class: "chart-note", "text-anchor": "middle" }),
+  ]);
+}
+
+/** Score after each event, with the threshold as a dashed line. */
+export function timeline(scores, threshold) {
+  const w = 320;
+  const h = 110;
+  const pad = 22;
+  const n = Math.max(scores.length, 2);
+  const x = (i) => pad + ((w - 2 * pad) * i) / (n - 1);
+  const y = (v) => h - pad - (h - 2 * pad) * Math.min(1, Math.max(0, v));
+  const points = scores.map((s, i) => `${x(i)},${y(s)}`).join(" ");
+  const dots = scores.map((s, i) =>
+    el("circle", { cx: x(i), cy: y(s), r: 2.5, class: riskClass(s, threshold) }, [
+      el("title", {}, [`after event ${i + 1}: ${s.toFixed(3)}`]),
+    ]),
+  );
+  return svg(w, h, `score after each of ${scores.length} events`, [
+    el("line", { x1: pad, y1: y(0), x2: w - pad, y2: y(0), class: "axis" }),
+    el("line", { x1: pad, y1: y(1), x2: pad, y2: y(0), class: "axis" }),
+    el("line", { x1: pad, y1: y(threshold), x2: w - pad, y2: y(threshold), class: "threshold-line" }),
+    text(2, y(1) + 4, "1", { class: "chart-note" }),
+    text(2, y(0) + 4, "0", { class: "chart-note" }),
+    text(w - pad, h - 4, "events →", { class: "chart-note", "text-anchor": "end" }),
+    el("polyline", { points, fill: "none", class: "timeline-line" }),
+    ...dots,
+  ]);
+}
+
+/**
+ * Horizontal bars: `rows` of `{ label, values: { name: number }, highlight?, data? }`, one bar
+ * per name, scaled to the largest value of that name. Each row's <g> carries `data-row` (its
+ * index in `rows`) and the attributes in `data`.
+ */
+export function bars(rows, names, label) {
+  const w = 340;
+  const rowHeight = 8 + 9 * names.length;
+  const labelWidth = 160;
+  const legend = names.length > 1 ? 14 : 0;
+  const h = legend + rowHeight * rows.length + 4;
+  const max = Object.fromEntries(
+    names.map((name) => [name, Math.max(1e-12, ...rows.map((r) => Math.abs(r.values[name] ?? 0)))]),
+  );
+  const key = names.map((name, j) =>
+    el("g", {}, [
+      el("rect", { x: labelWidth + 70 * j, y: 2, width: 8, height: 8, class: `bar bar-${j}` }),
+      text(labelWidth + 70 * j + 11, 9.5, name, { class: "bar-value" }),
+    ]),
+  );
+  const clip = (label) => (label.length > 30 ? `${label.slice(0, 29)}…` : label);
+  const groups = rows.map((row, i) => {
+    const top = legend + 2 + i * rowHeight;
+    const barsOfRow = names.map((name, j) => {
+      const v = row.values[name] ?? 0;
+      const width = ((w - labelWidth - 40) * Math.abs(v)) / max[name];
+      return el("g", {}, [
+        el("rect", {
+          x: labelWidth,
+          y: top + 2 + 9 * j,
+          width: Math.max(width, 0.5),
+          height: 7,
+          class: `bar bar-${j}`,
+        }),
+        text(labelWidth + width + 3, top + 8.5 + 9 * j, v.toFixed(3), { class: "bar-value" }),
+        el("title", {}, [`${row.label}: ${name} ${v.toFixed(4)}`]),
+      ]);
+    });
+    return el("g", { "data-row": i, class: row.highlight ? "row-highlight" : "", ...row.data }, [
+      text(labelWidth - 4, top + rowHeight / 2 + 3, clip(row.label), { class: "bar-label", "text-anchor": "end" }),
+      ...barsOfRow,
+    ]);
+  });
+  return svg(w, Math.max(h, 10), label, legend ? [...key, ...groups] : groups);
+}
+
+/** The ROC curve (`[{ fpr, tpr }]`) with the diagonal. */
+export function roc(points, auc) {
+  const s = 160;
+  const pad = 20;
+  const x = (v) => pad + (s - 2 * pad) * v;
+  const y = (v) => s - pad - (s - 2 * pad) * v;
+  const path = points.map((p, i) => `${i ? "L" : "M"} ${x(p.fpr)} ${y(p.tpr)}`).join(" ");
+  return svg(s, s, `test ROC curve, AUC ${auc.toFixed(4)}`, [
+    el("rect", { x: x(0), y: y(1), width: x(1) - x(0), height: y(0) - y(1), class: "axis", fill: "none" }),
+    el("line", { x1: x(0), y1: y(0), x2: x(1), y2: y(1), class: "threshold-line" }),
+    el("path", { d: path, fill: "none", class: "timeline-line" }),
+    text(s / 2, s - 4, "false positive rate", { class: "chart-note", "text-anchor": "middle" }),
+    text(4, s / 2, "TPR", { class: "chart-note" }),
+    text(x(1) - 2, y(0) - 6, `AUC ${auc.toFixed(3)}`, { class: "chart-note", "text-anchor": "end" }),
+  ]);
+}
