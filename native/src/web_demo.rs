@@ -147,10 +147,18 @@ pub fn replays(
     artifacts: &[(String, Artifact)],
     schema: &Schema,
 ) -> Result<Vec<Replay>> {
-    let Some((_, first)) = artifacts.first() else {
+    if artifacts.is_empty() {
         bail!("no model to pick the replays with");
-    };
-    let scorer = Scorer::from_artifact(first, burn::prelude::Device::flex())?;
+    }
+    let scorers = artifacts
+        .iter()
+        .map(|(file, a)| {
+            Ok((
+                file,
+                Scorer::from_artifact(a, burn::prelude::Device::flex())?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut out = Vec::new();
     for pattern in [
         Pattern::Legit,
@@ -167,15 +175,14 @@ pub fn replays(
                 pattern.name()
             );
         }
-        let scores = scorer.score(&sessions)?;
+        let scores = scorers[0].1.score(&sessions)?;
         let mut order: Vec<usize> = (0..sessions.len()).collect();
         order.sort_by(|&a, &b| scores[a].score.total_cmp(&scores[b].score));
         let chosen = &sessions[order[order.len() / 2]];
         let mut by_model = Vec::new();
-        for (file, artifact) in artifacts {
-            let s = Scorer::from_artifact(artifact, burn::prelude::Device::flex())?;
-            let score = s.score(std::slice::from_ref(chosen))?;
-            by_model.push((file.clone(), score.first().map_or(f64::NAN, |x| x.score)));
+        for (file, scorer) in &scorers {
+            let score = scorer.score(std::slice::from_ref(chosen))?;
+            by_model.push(((*file).clone(), score.first().map_or(f64::NAN, |x| x.score)));
         }
         let (title, about) = describe(pattern);
         out.push(Replay {
