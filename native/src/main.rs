@@ -6,6 +6,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use seqrisk_core::artifact::Artifact;
+use seqrisk_core::cluster::ClusterSelection;
 use seqrisk_core::encode::MerchantVectors;
 use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::ModelSpec;
@@ -14,7 +15,7 @@ use seqrisk_core::schema::{Schema, Session, read_jsonl, session_to_json, write_c
 use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
-use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
+use seqrisk_core::synth::{Pattern, SynthConfig, SyntheticSession, generate};
 use seqrisk_native::cluster::ClusterOptions;
 use seqrisk_native::cluster_bench::{self, ClusterBenchOptions};
 use seqrisk_native::data::{
@@ -115,6 +116,15 @@ enum Selection {
     Leaf,
 }
 
+impl From<ClusterSelection> for Selection {
+    fn from(s: ClusterSelection) -> Self {
+        match s {
+            ClusterSelection::ExcessOfMass => Selection::Eom,
+            ClusterSelection::Leaf => Selection::Leaf,
+        }
+    }
+}
+
 /// `--representation`.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum RepresentationArg {
@@ -135,8 +145,9 @@ struct ClusterArgs {
     /// Schema of `--data`.
     #[arg(long)]
     schema: Option<PathBuf>,
-    /// Synthetic sessions to generate when no `--data` is given.
-    #[arg(long, default_value_t = 5000)]
+    /// Synthetic sessions to generate when no `--data` is given (enough that every planted
+    /// pattern is dense: about 60 card-testing sessions among the clustered ones).
+    #[arg(long, default_value_t = 20_000)]
     sessions: usize,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = SynthConfig::default().seed)]
@@ -148,32 +159,34 @@ struct ClusterArgs {
     #[arg(long, default_value = "dwell_ms")]
     dwell: String,
     /// Epochs of the sequence network.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = ClusterOptions::default().epochs)]
     epochs: usize,
     /// HDBSCAN's min_cluster_size.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = ClusterOptions::default().hdbscan.min_cluster_size)]
     min_cluster_size: usize,
     /// HDBSCAN's min_samples.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = ClusterOptions::default().hdbscan.min_samples.unwrap_or(5))]
     min_samples: usize,
     /// What to cluster on: `hybrid` (embedding and handcrafted features), `embedding` or
     /// `handcrafted`.
     #[arg(long, value_enum, default_value_t = RepresentationArg::Hybrid)]
     representation: RepresentationArg,
-    /// How HDBSCAN picks clusters from its tree: `eom` (excess of mass) or `leaf`.
-    #[arg(long, value_enum, default_value_t = Selection::Eom)]
+    /// How HDBSCAN picks clusters from its tree: `leaf` (the leaves of the cluster tree: small,
+    /// homogeneous groups such as fraud patterns) or `eom` (excess of mass: the most stable
+    /// clusters).
+    #[arg(long, value_enum, default_value_t = ClusterOptions::default().hdbscan.selection.into())]
     selection: Selection,
     /// Neighbours per session for the clustering.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = ClusterOptions::default().neighbours)]
     neighbours: usize,
     /// A cluster is risky from this share of positive sessions.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = ClusterOptions::default().risky_density)]
     risky_density: f64,
     /// ... and this many sessions.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = ClusterOptions::default().risky_min_size)]
     risky_min_size: usize,
     /// Members of each risky cluster kept in the artifact's fingerprints.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = ClusterOptions::default().exemplars)]
     exemplars: usize,
     /// Bagged trees grown per risky cluster for its rules.
     #[arg(long, default_value_t = RuleOptions::default().bags)]
@@ -1143,14 +1156,12 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
             RepresentationArg::Handcrafted => Representation::Handcrafted,
         },
         epochs: a.epochs,
-        batch_size: 256,
-        learning_rate: 1e-3,
         hdbscan: seqrisk_core::cluster::Hdbscan {
             min_cluster_size: a.min_cluster_size,
             min_samples: Some(a.min_samples),
             selection: match a.selection {
-                Selection::Eom => seqrisk_core::cluster::ClusterSelection::ExcessOfMass,
-                Selection::Leaf => seqrisk_core::cluster::ClusterSelection::Leaf,
+                Selection::Eom => ClusterSelection::ExcessOfMass,
+                Selection::Leaf => ClusterSelection::Leaf,
             },
             ..Default::default()
         },
@@ -1170,6 +1181,7 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
         },
         seed: a.seed,
         progress: !a.quiet,
+        ..ClusterOptions::default()
     };
     // the earlier sessions are clustered, the later ones assigned (§4, Figure 8)
     let mut order: Vec<usize> = (0..sessions.len()).collect();
@@ -1189,31 +1201,39 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
     let (train, test) = (pick(&clustered), pick(&order[cut..]));
     let fitted = seqrisk_native::cluster::cluster(&train, &schema, &opts)?;
     let mut md = seqrisk_native::cluster::report_markdown(&fitted.report);
-    if let Some(patterns) = &patterns {
-        // the planted pattern behind each cluster's sessions
-        let names = ["legit", "account_takeover", "card_testing", "scripted_bot"];
+    // the planted pattern behind each cluster's sessions (noise first, as -1)
+    let planted: Option<Vec<serde_json::Value>> = patterns.as_ref().map(|patterns| {
+        (-1..fitted.report.clusters.len() as i32)
+            .map(|label| {
+                let mut row = serde_json::Map::new();
+                row.insert("cluster".into(), label.into());
+                for name in Pattern::ALL.map(Pattern::name) {
+                    let n = (0..clustered.len())
+                        .filter(|&k| {
+                            fitted.clustering.labels[k] == label && patterns[clustered[k]] == name
+                        })
+                        .count();
+                    row.insert(name.into(), n.into());
+                }
+                serde_json::Value::Object(row)
+            })
+            .collect()
+    });
+    if let Some(rows) = &planted {
         md.push_str(&format!(
             "\n| cluster | {} |\n|---:|{}\n",
-            names.join(" | "),
-            "---:|".repeat(names.len())
+            Pattern::ALL.map(Pattern::name).join(" | "),
+            "---:|".repeat(Pattern::ALL.len())
         ));
-        for label in (-1..fitted.report.clusters.len() as i32).rev() {
-            let counts: Vec<String> = names
-                .iter()
-                .map(|n| {
-                    (0..clustered.len())
-                        .filter(|&k| {
-                            fitted.clustering.labels[k] == label && patterns[clustered[k]] == *n
-                        })
-                        .count()
-                        .to_string()
-                })
-                .collect();
-            let name = if label < 0 {
-                "noise".to_string()
-            } else {
-                label.to_string()
+        for row in rows.iter().rev() {
+            let name = match row["cluster"].as_i64() {
+                Some(label) if label >= 0 => label.to_string(),
+                _ => "noise".to_string(),
             };
+            let counts: Vec<String> = Pattern::ALL
+                .iter()
+                .map(|p| row[p.name()].to_string())
+                .collect();
             md.push_str(&format!("| {name} | {} |\n", counts.join(" | ")));
         }
     }
@@ -1268,6 +1288,7 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
             "induction": induction,
             "labels": fitted.clustering.labels,
             "outlier_scores": fitted.clustering.outlier_scores,
+            "planted": planted,
         }))?
         .as_bytes(),
     )?;

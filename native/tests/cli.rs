@@ -760,6 +760,39 @@ fn cluster_reports_clusters_and_planted_patterns() {
     );
 }
 
+/// The default job, `seqrisk cluster` with no options (20,000 generated sessions): every
+/// planted fraud pattern comes out as a risky cluster made of that pattern alone, and no
+/// risky cluster is mostly legitimate sessions.
+#[test]
+fn cluster_default_job_finds_every_planted_pattern_as_a_risky_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, _, err) = seqrisk(&["cluster", "--quiet", "--out", "c"], d);
+    assert!(ok, "{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("c/cluster.json")).unwrap()).unwrap();
+    let clusters = json["report"]["clusters"].as_array().unwrap();
+    let planted = json["planted"].as_array().unwrap();
+    let patterns = ["account_takeover", "card_testing", "scripted_bot"];
+    let mut found = vec![];
+    for c in clusters.iter().filter(|c| c["risky"] == true) {
+        let row = planted.iter().find(|r| r["cluster"] == c["label"]).unwrap();
+        let size = c["size"].as_u64().unwrap() as f64;
+        assert!(
+            row["legit"].as_u64().unwrap() as f64 <= 0.1 * size,
+            "risky cluster mostly legitimate: {row}"
+        );
+        for p in patterns {
+            if row[p].as_u64().unwrap() as f64 >= 0.9 * size {
+                found.push(p);
+            }
+        }
+    }
+    for p in patterns {
+        assert!(found.contains(&p), "no risky cluster of {p}: {planted:?}");
+    }
+}
+
 /// `bench quality --window-days` trims every user's history and names the data set after it.
 #[test]
 fn bench_quality_with_a_history_window() {

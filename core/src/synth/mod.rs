@@ -39,6 +39,14 @@ pub enum Pattern {
 }
 
 impl Pattern {
+    /// Every pattern, legitimate first.
+    pub const ALL: [Pattern; 4] = [
+        Pattern::Legit,
+        Pattern::AccountTakeover,
+        Pattern::CardTesting,
+        Pattern::ScriptedBot,
+    ];
+
     /// Name as written in the data (`pattern` key).
     pub fn name(self) -> &'static str {
         match self {
