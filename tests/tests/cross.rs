@@ -8,5 +8,6 @@ mod cross {
     pub mod edge;
     pub mod js;
     pub mod parity;
+    pub mod properties;
     pub mod typescript;
 }

@@ -81,10 +81,19 @@ pub struct Header {
 }
 
 impl Header {
-    /// The model configuration.
+    /// The model configuration. Every integer in it (sizes, dimensions, counts) must be at most
+    /// [`MAX_CONFIG_INTEGER`], so that a crafted file cannot make sizes whose arithmetic
+    /// overflows; shapes that do not match the stored weights are refused when they load.
     pub fn model_config(&self) -> Result<ModelConfig> {
-        serde_json::from_str(&self.model_config_json)
-            .map_err(|e| Error::Artifact(format!("model configuration does not parse: {e}")))
+        let bad = |m: String| Error::Artifact(format!("model configuration {m}"));
+        let json: serde_json::Value = serde_json::from_str(&self.model_config_json)
+            .map_err(|e| bad(format!("does not parse: {e}")))?;
+        if let Some((path, n)) = oversized_integer(&json, String::new()) {
+            return Err(bad(format!(
+                "has `{path}` = {n}, larger than any model seqrisk builds (at most {MAX_CONFIG_INTEGER})"
+            )));
+        }
+        serde_json::from_value(json).map_err(|e| bad(format!("does not parse: {e}")))
     }
 
     /// The model card.
@@ -100,6 +109,32 @@ impl Header {
             test_roc: &self.test_roc,
             training: &self.training,
         })
+    }
+}
+
+/// The largest integer a model configuration may hold (2^24).
+pub const MAX_CONFIG_INTEGER: u64 = 1 << 24;
+
+/// The JSON pointer and value of the first integer in `v` above [`MAX_CONFIG_INTEGER`] (or
+/// below its negative).
+fn oversized_integer(v: &serde_json::Value, at: String) -> Option<(String, String)> {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => {
+            let too_big = n
+                .as_u64()
+                .map(|x| x > MAX_CONFIG_INTEGER)
+                .or_else(|| n.as_i64().map(|x| x.unsigned_abs() > MAX_CONFIG_INTEGER));
+            too_big.unwrap_or(false).then(|| (at, n.to_string()))
+        }
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| oversized_integer(x, format!("{at}/{i}"))),
+        Value::Object(m) => m
+            .iter()
+            .find_map(|(k, x)| oversized_integer(x, format!("{at}/{k}"))),
+        _ => None,
     }
 }
 
@@ -225,6 +260,10 @@ impl Artifact {
         if used != hl {
             return Err(bad(format!("header has {} trailing bytes", hl - used)));
         }
+        header
+            .encoder
+            .validate()
+            .map_err(|e| bad(format!("the header's encoder does not hold together: {e}")))?;
         Ok(Self {
             header,
             weights: bytes[PREFIX + hl..].to_vec(),

@@ -448,6 +448,70 @@ impl Encoder {
         }
     }
 
+    /// Check that the encoder is one [`Encoder::fit`] could have made: a valid schema, one
+    /// vocabulary or statistic per field (and per derived time feature), finite statistics,
+    /// `scale_by` naming numeric fields. An artifact's encoder is checked so when it loads, as
+    /// a crafted header could otherwise index past a field list or size buffers at will.
+    pub fn validate(&self) -> Result<()> {
+        let s = &self.schema;
+        s.validate()?;
+        let time = usize::from(s.time_features);
+        let bad = |m: String| Err(Error::Schema(format!("encoder: {m}")));
+        for (what, have, want) in [
+            (
+                "event vocabularies",
+                self.event_vocabs.len(),
+                s.event.categorical.len() + time,
+            ),
+            (
+                "event statistics",
+                self.event_stats.len(),
+                s.event.numeric.len() + time,
+            ),
+            (
+                "profile vocabularies",
+                self.profile_vocabs.len(),
+                s.profile.categorical.len(),
+            ),
+            (
+                "profile statistics",
+                self.profile_stats.len(),
+                s.profile.numeric.len(),
+            ),
+            (
+                "scale_by entries",
+                self.scale_by.len(),
+                s.event.categorical.len(),
+            ),
+        ] {
+            if have != want {
+                return bad(format!("{have} {what} for {want} fields"));
+            }
+        }
+        let stats = self.event_stats.iter().chain(&self.profile_stats);
+        if let Some(st) = stats
+            .clone()
+            .find(|st| !(st.mean.is_finite() && st.std.is_finite() && st.std > 0.0))
+        {
+            return bad(format!(
+                "a numeric field's statistics (mean {}, std {}) are not finite and positive",
+                st.mean, st.std
+            ));
+        }
+        if let Some(j) = self
+            .scale_by
+            .iter()
+            .flatten()
+            .find(|&&j| j >= s.event.numeric.len())
+        {
+            return bad(format!(
+                "scale_by names numeric field {j} of {}",
+                s.event.numeric.len()
+            ));
+        }
+        Ok(())
+    }
+
     /// Check that a session read elsewhere matches this encoder's schema shape.
     pub fn check_session(&self, session: &Session) -> Result<()> {
         let e = &self.schema.event;

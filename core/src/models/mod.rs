@@ -286,8 +286,9 @@ impl ModelConfig {
         }
     }
 
-    /// Check the configuration fits the encoder (dictionary size, feature slots) and, for the
-    /// GBDT, that its trees are well formed.
+    /// Check the configuration fits the encoder (dictionary size, feature slots), its dropout is
+    /// a probability and, for the GBDT, that its trees are well formed: what a crafted artifact
+    /// could set that would otherwise stop the model being built.
     pub fn check(&self, encoder: &Encoder) -> Result<()> {
         if let ModelConfig::Gbdt(c) = self {
             if c.aggregates != Aggregates::of(encoder) {
@@ -362,6 +363,12 @@ impl ModelConfig {
                 )));
             }
         }
+        if let Some(p) = self.dropout().filter(|p| !(0.0..1.0).contains(p)) {
+            return Err(Error::Model(format!(
+                "{}'s dropout probability {p} is outside [0, 1)",
+                self.spec()
+            )));
+        }
         let (n, slots) = match self {
             ModelConfig::Nhfm(c) => (c.num_features, None),
             ModelConfig::Difm(c) => (c.num_features, None),
@@ -392,6 +399,27 @@ impl ModelConfig {
             )));
         }
         Ok(())
+    }
+
+    /// The dropout probability, for the models that have one.
+    fn dropout(&self) -> Option<f64> {
+        match self {
+            ModelConfig::Nhfm(c) => Some(c.dropout),
+            ModelConfig::Difm(c) => Some(c.dropout),
+            ModelConfig::Huihen(c) => Some(c.dropout),
+            ModelConfig::Lbsf(c) => Some(c.dropout),
+            ModelConfig::Dnn(c) => Some(c.dropout),
+            ModelConfig::WideDeep(c) => Some(c.dropout),
+            ModelConfig::Nfm(c) => Some(c.dropout),
+            ModelConfig::DeepFm(c) => Some(c.dropout),
+            ModelConfig::XDeepFm(c) => Some(c.dropout),
+            ModelConfig::Lstm4Fd(c) => Some(c.dropout),
+            ModelConfig::FlatTransformer(c) => Some(c.dropout),
+            ModelConfig::Lr(_)
+            | ModelConfig::Afm(_)
+            | ModelConfig::Gbdt(_)
+            | ModelConfig::BehaviorCluster(_) => None,
+        }
     }
 
     /// Build a freshly initialised model.

@@ -123,3 +123,66 @@ fn corrupt_artifacts_are_rejected_with_clear_errors() {
             .contains("not a seqrisk artifact")
     );
 }
+
+/// Regressions from the crafted-configuration property (`properties.rs`): a well-formed,
+/// checksummed artifact whose configuration sets dropout to 1 or a size to 2^64 − 1 is refused
+/// with an error naming the setting (both panicked while building the model).
+#[test]
+fn crafted_model_configurations_are_refused() {
+    let t = common::trained();
+    let crafted = |key: &str, value: serde_json::Value| {
+        let mut config: serde_json::Value =
+            serde_json::from_str(&t.outcome.artifact.header.model_config_json).unwrap();
+        let inner = config.as_object_mut().unwrap().values_mut().next().unwrap();
+        assert!(inner.get(key).is_some(), "no `{key}` in {inner}");
+        inner[key] = value;
+        let mut header = t.outcome.artifact.header.clone();
+        header.model_config_json = config.to_string();
+        let bytes = Artifact {
+            header,
+            weights: t.outcome.artifact.weights.clone(),
+        }
+        .to_bytes()
+        .unwrap();
+        match Scorer::from_artifact(&Artifact::from_bytes(&bytes).unwrap(), Device::flex()) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("crafted `{key}` accepted"),
+        }
+    };
+    let m = crafted("dropout", 1.0.into());
+    assert!(m.contains("dropout probability 1 is outside [0, 1)"), "{m}");
+    let m = crafted("lstm_hidden", u64::MAX.into());
+    assert!(
+        m.contains("`/Nhfm/lstm_hidden` = 18446744073709551615, larger than any model"),
+        "{m}"
+    );
+}
+
+/// Regressions from the crafted-encoder property (`properties.rs`, which found a crafted encoder
+/// that made scoring ask for 96 TB, and one whose field lists no longer matched the model): a
+/// checksummed artifact whose encoder lost a field's statistics, or whose schema asks for 2^40
+/// events a session, is refused as it loads, naming what is wrong.
+#[test]
+fn crafted_encoders_are_refused() {
+    let t = common::trained();
+    let refused = |edit: &dyn Fn(&mut Header)| {
+        let mut header = t.outcome.artifact.header.clone();
+        edit(&mut header);
+        let bytes = Artifact {
+            header,
+            weights: t.outcome.artifact.weights.clone(),
+        }
+        .to_bytes()
+        .unwrap();
+        load_err(&bytes)
+    };
+    let m = refused(&|h| {
+        h.encoder.event_stats.pop();
+    });
+    assert!(
+        m.contains("encoder does not hold together") && m.contains("event statistics"),
+        "{m}"
+    );
+    let m = refused(&|h| h.encoder.schema.max_events = 1 << 40);
+    assert!(m.contains("max_events must be at most 4096"), "{m}");
+}
