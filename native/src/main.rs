@@ -586,8 +586,9 @@ struct FitOpts {
     /// HUIHEN: weight α of the teacher's symmetric KL term in pretraining, Eq. (16).
     #[arg(long, default_value_t = TrainOptions::default().teacher_alpha)]
     teacher_alpha: f64,
-    /// HUIHEN: reuse the pretraining step an earlier run finished (its checkpoint under
-    /// `<out>/checkpoints/`, for the same data and settings).
+    /// Go on from the last epoch an earlier, interrupted run of the same data, model and
+    /// settings finished (`<out>/checkpoints/<model>-progress.bin`), ending as an uninterrupted
+    /// run would; HUIHEN also reuses its finished pretraining step.
     #[arg(long)]
     resume: bool,
     /// Hide the progress bar.

@@ -25,7 +25,7 @@ use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::scorer::score_encoded;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -108,7 +108,8 @@ pub struct TrainOptions {
     /// HUIHEN: the teacher's probabilities for the old sessions, by session id, from a model
     /// trained elsewhere (XGBoost, LightGBM); without them a GBDT teacher is grown here.
     pub teacher_probs: Option<Arc<HashMap<String, f64>>>,
-    /// HUIHEN: reuse a finished pretraining step from `checkpoint_dir`.
+    /// Go on from the progress checkpoint in `checkpoint_dir` (and, for HUIHEN, reuse a
+    /// finished pretraining step).
     pub resume: bool,
     /// LBSF: the team's pretrained merchant vectors, added (projected) to the merchant name
     /// embeddings.
@@ -148,7 +149,7 @@ impl Default for TrainOptions {
 }
 
 /// One epoch's log line.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochLog {
     /// 1-based epoch.
     pub epoch: usize,
@@ -316,7 +317,7 @@ struct Teacher {
 struct Step<'a> {
     /// Progress-bar prefix.
     name: String,
-    /// Checkpoint file stem (`<stem>-last.bpk`).
+    /// Checkpoint file stem (`<stem>-progress.bin`).
     checkpoint: String,
     /// Start from this model (on the inference device) instead of a fresh one.
     init: Option<Model>,
@@ -339,6 +340,11 @@ fn fit_neural(
         .unwrap_or_else(|| opts.model.learning_rate());
     let device = infer_device.clone().autodiff();
     device.seed(opts.seed);
+    let progress_path = opts
+        .checkpoint_dir
+        .as_ref()
+        .map(|dir| dir.join(format!("{}-progress.bin", step.checkpoint)));
+    let run = run_fingerprint(&config, &step, split, opts, learning_rate)?;
     let mut model = match step.init {
         Some(m) => m.fork(&device).train(),
         None => config.init(&device),
@@ -352,7 +358,6 @@ fn fit_neural(
             .with_weight_decay(Some(WeightDecayConfig::new(opts.weight_decay)))
             .init()
     };
-    let mut rng = SmallRng::seed_from_u64(opts.seed ^ 0x5eed);
     let batches_per_epoch = split.train.len().div_ceil(opts.batch_size);
     let bar = if opts.progress {
         ProgressBar::new((opts.epochs * batches_per_epoch) as u64)
@@ -377,10 +382,43 @@ fn fit_neural(
     };
     let mut history = Vec::new();
     let mut best: Option<(f64, usize, Model)> = None;
-    let mut order: Vec<usize> = (0..split.train.len()).collect();
-    for epoch in 1..=opts.epochs {
+    let mut stopped = false;
+    if let Some(path) = progress_path.as_ref().filter(|p| opts.resume && p.exists()) {
+        let p = Progress::read(path, &run)?;
+        model = p.model(&config, &p.model, &device, path)?;
+        optim = optim
+            .from_bytes(Bytes::from_bytes_vec(p.optimizer.clone()))
+            .map_err(|e| {
+                anyhow::anyhow!("{}: optimiser state does not decode: {e}", path.display())
+            })?;
+        best = Some((
+            p.best_auc,
+            p.best_epoch,
+            p.model(&config, &p.best, infer_device, path)?,
+        ));
+        stopped = p.stopped;
+        say(format!(
+            "resumed after epoch {} from {}",
+            p.history.len(),
+            path.display()
+        ));
+        bar.inc((p.history.len() * batches_per_epoch) as u64);
+        history = p.history;
+    }
+    let n = split.train.len();
+    for epoch in history.len() + 1..=opts.epochs {
+        if stopped {
+            break;
+        }
         let started = Instant::now();
-        order.shuffle(&mut rng);
+        // every epoch draws its order and dropout from the seed and its number, so a resumed
+        // run goes on exactly as an uninterrupted one would
+        device.seed(epoch_seed(opts.seed, epoch));
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut SmallRng::seed_from_u64(epoch_seed(
+            opts.seed ^ 0x5eed,
+            epoch,
+        )));
         let mut loss_sum = 0.0;
         for chunk in order.chunks(opts.batch_size) {
             let items: Vec<&EncodedSession> = chunk.iter().map(|&i| split.train[i]).collect();
@@ -413,7 +451,7 @@ fn fit_neural(
         let valid_auc = auc(&scores, &split.valid_labels).unwrap_or(f64::NAN);
         let log = EpochLog {
             epoch,
-            loss: loss_sum / split.train.len() as f64,
+            loss: loss_sum / n as f64,
             valid_auc,
             seconds: started.elapsed().as_secs_f64(),
         };
@@ -426,14 +464,6 @@ fn fit_neural(
             log.loss, valid_auc, log.seconds
         ));
         history.push(log);
-        if let Some(dir) = &opts.checkpoint_dir {
-            let bytes = snapshot
-                .clone()
-                .into_record()
-                .into_bytes()
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            write_atomic(&dir.join(format!("{}-last.bpk", step.checkpoint)), &bytes)?;
-        }
         let improved = best
             .as_ref()
             .is_none_or(|(b, _, _)| valid_auc > *b + opts.min_delta);
@@ -447,7 +477,23 @@ fn fit_neural(
                 "early stopping: no better validation AUC for {} epochs",
                 opts.patience
             ));
-            break;
+            stopped = true;
+        }
+        if let (Some(path), Some((best_auc, best_epoch, best_model))) = (&progress_path, &best) {
+            Progress {
+                run: run.clone(),
+                history: history.clone(),
+                best_auc: *best_auc,
+                best_epoch: *best_epoch,
+                stopped,
+                model: record_bytes(model.valid())?,
+                best: record_bytes(best_model.clone())?,
+                optimizer: optim
+                    .into_bytes()
+                    .map_err(|e| anyhow::anyhow!("optimiser state: {e}"))?
+                    .to_vec(),
+            }
+            .write(path)?;
         }
     }
     bar.finish_and_clear();
@@ -461,6 +507,122 @@ fn fit_neural(
         best_epoch,
         history,
     })
+}
+
+/// What a neural training run has done, saved after every epoch as
+/// `<checkpoints>/<stem>-progress.bin` (atomically, so a crash leaves the previous epoch's): the
+/// epochs' logs, the best validation AUC so far with its model, the current model and the
+/// optimiser's state. `--resume` goes on from it, and as every epoch draws its shuffle and
+/// dropout from the seed and the epoch's number, the run ends as an uninterrupted one would.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Progress {
+    /// The run it belongs to ([`run_fingerprint`]); resuming another run is refused.
+    run: String,
+    /// One log per finished epoch.
+    history: Vec<EpochLog>,
+    /// Best validation AUC so far...
+    best_auc: f64,
+    /// ...its epoch...
+    best_epoch: usize,
+    /// Early stopping ended the run.
+    stopped: bool,
+    /// Burnpack weights after the last finished epoch.
+    model: Vec<u8>,
+    /// ...and of the best epoch's model.
+    best: Vec<u8>,
+    /// The optimiser's state (burnpack).
+    optimizer: Vec<u8>,
+}
+
+impl Progress {
+    fn write(&self, path: &Path) -> Result<()> {
+        let bytes = bincode::serde::encode_to_vec(self, bincode::config::standard())
+            .context("cannot encode the training progress")?;
+        write_atomic(path, &bytes)
+    }
+
+    fn read(path: &Path, run: &str) -> Result<Self> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let (p, _): (Progress, usize) =
+            bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
+                .with_context(|| format!("{} is not a training progress file", path.display()))?;
+        if p.run != run {
+            bail!(
+                "{} is the progress of another run (other data, model or settings): delete it or drop --resume",
+                path.display()
+            );
+        }
+        Ok(p)
+    }
+
+    /// `weights` (one of this progress's) in a model built by `config` on `device`.
+    fn model(
+        &self,
+        config: &ModelConfig,
+        weights: &[u8],
+        device: &Device,
+        path: &Path,
+    ) -> Result<Model> {
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
+            .map_err(|e| anyhow::anyhow!("{}: weights do not decode: {e}", path.display()))?;
+        config
+            .init(device)
+            .try_load_record(record)
+            .map_err(|e| anyhow::anyhow!("{}: weights do not fit: {e}", path.display()))
+    }
+}
+
+/// Burnpack bytes of a model's weights.
+fn record_bytes(model: Model) -> Result<Vec<u8>> {
+    Ok(model
+        .into_record()
+        .into_bytes()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .to_vec())
+}
+
+/// A run's identity for [`Progress`]: the step, the model configuration, the optimiser
+/// settings, the seed and a checksum of the training and validation data (epochs may differ:
+/// `--resume --epochs N` goes on to more).
+fn run_fingerprint(
+    config: &ModelConfig,
+    step: &Step,
+    split: &Split,
+    opts: &TrainOptions,
+    learning_rate: f64,
+) -> Result<String> {
+    let mut crc = crc32fast::Hasher::new();
+    for s in split.train.iter().chain(&split.valid) {
+        for i in &s.event_index {
+            crc.update(&i.to_le_bytes());
+        }
+        for v in s.event_value.iter().chain(&s.profile_value) {
+            crc.update(&v.to_le_bytes());
+        }
+        crc.update(&[u8::from(s.label == Some(true))]);
+    }
+    Ok(serde_json::json!({
+        "step": step.name,
+        "config": config,
+        "learning_rate": learning_rate,
+        "batch_size": opts.batch_size,
+        "weight_decay": opts.weight_decay,
+        "patience": opts.patience,
+        "min_delta": opts.min_delta,
+        "seed": opts.seed,
+        "teacher": step.teacher.map(|t| t.alpha),
+        "train": split.train.len(),
+        "valid": split.valid.len(),
+        "data_crc32": crc.finalize(),
+    })
+    .to_string())
+}
+
+/// The seed of epoch `epoch`'s shuffle or dropout.
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(epoch as u64)
 }
 
 /// The 99th percentile of the negatives' scores: flagging above it flags 1% of them (the

@@ -55,7 +55,7 @@ fn cli_gen_train_inspect_score_eval() {
         "run/nhfm.seqrisk",
         "run/nhfm-roc.png",
         "run/nhfm-metrics.json",
-        "run/checkpoints/nhfm-last.bpk",
+        "run/checkpoints/nhfm-progress.bin",
     ] {
         assert!(d.join(f).exists(), "{f} missing");
     }
@@ -340,16 +340,17 @@ fn huihen_pretrains_then_trains_on_the_credit_scenario() {
     assert!(out.contains("| huihen |"), "{out}");
     for f in [
         "run/huihen.seqrisk",
-        "run/checkpoints/huihen-pretrain-last.bpk",
-        "run/checkpoints/huihen-last.bpk",
+        "run/checkpoints/huihen-pretrain-progress.bin",
+        "run/checkpoints/huihen-progress.bin",
     ] {
         assert!(d.join(f).exists(), "{f} missing");
     }
-    // --resume reuses the finished pretraining step, for the same data and settings only
+    // --resume reuses the finished pretraining step, for the same data and settings only, and
+    // goes on from step 2's last epoch (here its only one: nothing is left to train)
     let (ok, _, err) = train(&["--pretrain-data", "c/credit-old.jsonl", "--resume"]);
     assert!(ok && err.contains("step 1/2: resumed from"), "{err}");
     assert!(
-        !err.contains("GBDT teacher") && err.contains("(step 2/2): epoch  1"),
+        !err.contains("GBDT teacher") && err.contains("(step 2/2): resumed after epoch 1"),
         "{err}"
     );
     let other_alpha = [
@@ -878,4 +879,197 @@ fn bench_cluster_recovers_planted_blobs() {
         !d.join("b/cluster-points").exists(),
         "the exchanged points are removed"
     );
+}
+
+/// The artifact `seqrisk train` wrote into `dir`, loaded.
+fn artifact(dir: &Path) -> seqrisk_core::artifact::Artifact {
+    let bytes = std::fs::read(dir.join("nhfm.seqrisk")).unwrap();
+    seqrisk_core::artifact::Artifact::from_bytes(&bytes).unwrap()
+}
+
+/// What must agree between two runs of the same training: the epochs run, the best epoch and
+/// its validation AUC, the test metrics, and every score on `sessions` bit for bit (the stored
+/// weights differ only in their random parameter ids).
+fn assert_same_run(a: &Path, b: &Path, sessions: &[seqrisk_core::schema::Session]) {
+    let (a, b) = (artifact(a), artifact(b));
+    let (ta, tb) = (&a.header.training, &b.header.training);
+    assert_eq!(
+        (ta.epochs, ta.best_epoch, ta.valid_auc.to_bits()),
+        (tb.epochs, tb.best_epoch, tb.valid_auc.to_bits())
+    );
+    assert_eq!(a.header.test_metrics, b.header.test_metrics);
+    let scores = |x: &seqrisk_core::artifact::Artifact| -> Vec<u64> {
+        seqrisk_core::scorer::Scorer::from_artifact(x, burn::prelude::Device::flex())
+            .unwrap()
+            .score(sessions)
+            .unwrap()
+            .iter()
+            .map(|s| s.score.to_bits())
+            .collect()
+    };
+    assert!(scores(&a) == scores(&b), "scores differ");
+}
+
+/// `train --resume` goes on from the last finished epoch's checkpoint and ends exactly as an
+/// uninterrupted run: after a run of 2 epochs extended to 4, and after a run killed (SIGKILL)
+/// in its third epoch. The artifact already in the folder stays intact and loadable while the
+/// killed run trains.
+#[test]
+fn train_resume_matches_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, _, err) = seqrisk(&["gen", "--sessions", "3000", "-o", "d.jsonl"], d);
+    assert!(ok, "{err}");
+    let schema = seqrisk_core::schema::Schema::synthetic_default();
+    let sessions = seqrisk_core::schema::read_jsonl(
+        std::io::BufReader::new(std::fs::File::open(d.join("d.jsonl")).unwrap()),
+        "d.jsonl",
+        &schema,
+    )
+    .unwrap();
+    let sessions = &sessions[..300];
+    let train = |out: &str, epochs: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            "d.jsonl",
+            "--epochs",
+            epochs,
+            "--patience",
+            "9",
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        seqrisk(&args, d)
+    };
+    let (ok, _, err) = train("a", "4", &["--quiet"]);
+    assert!(ok, "{err}");
+    // two epochs, then two more
+    let (ok, _, err) = train("b", "2", &["--quiet"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = train("b", "4", &["--resume"]);
+    assert!(ok && err.contains("resumed after epoch 2"), "{err}");
+    assert_same_run(&d.join("a"), &d.join("b"), sessions);
+
+    // killed in its third epoch (after epoch 2's line), over an artifact from an earlier run
+    std::fs::create_dir_all(d.join("c")).unwrap();
+    let old = std::fs::read(d.join("b/nhfm.seqrisk")).unwrap();
+    std::fs::write(d.join("c/nhfm.seqrisk"), &old).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seqrisk"))
+        .args([
+            "train",
+            "--data",
+            "d.jsonl",
+            "--epochs",
+            "4",
+            "--patience",
+            "9",
+            "--out",
+            "c",
+        ])
+        .current_dir(d)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap()));
+    let seen = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("epoch  2:"));
+    assert!(seen.is_some(), "the run never reached epoch 2");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        std::fs::read(d.join("c/nhfm.seqrisk")).unwrap(),
+        old,
+        "the earlier artifact changed while the killed run trained"
+    );
+    let (ok, _, err) = train("c", "4", &["--resume"]);
+    assert!(ok && err.contains("resumed after epoch"), "{err}");
+    assert_same_run(&d.join("a"), &d.join("c"), sessions);
+
+    // a progress file of another run is refused
+    let (ok, _, err) = seqrisk(
+        &[
+            "train",
+            "--data",
+            "d.jsonl",
+            "--epochs",
+            "4",
+            "--learning-rate",
+            "0.01",
+            "--out",
+            "c",
+            "--resume",
+        ],
+        d,
+    );
+    assert!(
+        !ok && err.contains("is the progress of another run"),
+        "{err}"
+    );
+}
+
+/// A training run killed (SIGKILL) while it writes its artifact, over the artifact of an earlier
+/// run: the earlier artifact is intact and loads, and the interrupted write is left as
+/// `.nhfm.seqrisk.<random>.tmp`. Polled until the kill lands inside the write (at most 5 runs).
+#[test]
+fn killed_mid_export_leaves_the_previous_artifact_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, _, err) = seqrisk(&["gen", "--sessions", "1500", "-o", "d.jsonl"], d);
+    assert!(ok, "{err}");
+    let (ok, _, err) = seqrisk(
+        &[
+            "train", "--data", "d.jsonl", "--epochs", "1", "--out", "old", "--quiet",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    let old = std::fs::read(d.join("old/nhfm.seqrisk")).unwrap();
+    let mut landed = 0;
+    for trial in 0..5 {
+        let out = d.join(format!("run{trial}"));
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("nhfm.seqrisk"), &old).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_seqrisk"))
+            .args([
+                "train", "--data", "d.jsonl", "--epochs", "1", "--quiet", "--out",
+            ])
+            .arg(&out)
+            .current_dir(d)
+            .spawn()
+            .unwrap();
+        let exporting = || {
+            std::fs::read_dir(&out).unwrap().any(|e| {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                name.starts_with(".nhfm.seqrisk.") && name.ends_with(".tmp")
+            })
+        };
+        while child.try_wait().unwrap().is_none() {
+            if exporting() {
+                child.kill().unwrap();
+                landed += 1;
+                break;
+            }
+        }
+        child.wait().unwrap();
+        let now = std::fs::read(out.join("nhfm.seqrisk")).unwrap();
+        // the earlier artifact, or (when the kill came too late) the new one, whole
+        assert!(
+            now == old || seqrisk_core::artifact::Artifact::from_bytes(&now).is_ok(),
+            "trial {trial}: a partial artifact"
+        );
+        if exporting() {
+            assert!(
+                now == old,
+                "trial {trial}: killed mid-export, artifact changed"
+            );
+            assert!(seqrisk_core::artifact::Artifact::from_bytes(&now).is_ok());
+            break;
+        }
+    }
+    assert!(landed > 0, "no kill landed inside the export in 5 runs");
 }
