@@ -3,6 +3,7 @@
 mod cross {
     pub mod artifact;
     pub mod browser;
+    pub mod catalogue;
     pub mod common;
     pub mod demo;
     pub mod edge;

@@ -26,7 +26,7 @@ use backend::{Chosen, Requested};
 use json::{js_err, parse, to_text};
 use seqrisk_core::Location;
 use seqrisk_core::artifact::Artifact;
-use seqrisk_core::schema::{Session, session_from_json};
+use seqrisk_core::schema::{Session, parse_session_json, session_from_json};
 use seqrisk_core::scorer::{self, SessionScore};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -76,10 +76,11 @@ impl Scorer {
     }
 }
 
+/// One session's JSON text, read by the same core function as the CLI's data files, so both
+/// name a fault alike (`session: field `events[0].ts`: …`).
 fn parse_one(scorer: &scorer::Scorer, session: &str) -> Result<Vec<Session>, JsError> {
-    let json = parse(session, "session")?;
     let location = Location::new("session", 0);
-    let s = session_from_json(&json, &scorer.encoder.schema, &location).map_err(js_err)?;
+    let s = parse_session_json(session, &scorer.encoder.schema, &location).map_err(js_err)?;
     Ok(vec![s])
 }
 

@@ -81,7 +81,7 @@ fn bad_input_is_a_js_error_not_a_trap() {
         .score_sync("{not json")
         .map_err(JsValue::from)
         .unwrap_err();
-    assert!(message(e).contains("malformed JSON"));
+    assert!(message(e).contains("session: field `<session>`: malformed input"));
 
     let mut flipped = bytes.clone();
     let mid = flipped.len() / 2;
@@ -134,5 +134,5 @@ async fn auto_on_the_cpu_build_falls_back_and_says_why() {
     let e = JsFuture::from(scorer.score("{not json".into()))
         .await
         .unwrap_err();
-    assert!(message(e).contains("malformed JSON"));
+    assert!(message(e).contains("session: field `<session>`: malformed input"));
 }

@@ -429,18 +429,41 @@ pub fn parse_session_json(text: &str, schema: &Schema, loc: &Location) -> Result
 }
 
 /// Read sessions from JSONL: one JSON session per line; blank lines are skipped.
-pub fn read_jsonl<R: BufRead>(reader: R, source: &str, schema: &Schema) -> Result<Vec<Session>> {
+pub fn read_jsonl<R: BufRead>(
+    mut reader: R,
+    source: &str,
+    schema: &Schema,
+) -> Result<Vec<Session>> {
     let mut sessions = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let loc = Location::new(source, i + 1);
-        let line = line.map_err(|e| Error::Io {
+    let mut buf = Vec::new();
+    // byte offset of the line in the input
+    let mut offset = 0usize;
+    for line_no in 1.. {
+        let loc = Location::new(source, line_no);
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(|e| Error::Io {
             location: loc.clone(),
             message: e.to_string(),
         })?;
+        if n == 0 {
+            break;
+        }
+        let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let line = std::str::from_utf8(bytes).map_err(|e| DataError {
+            location: loc.clone(),
+            field: "<session>".into(),
+            problem: DataProblem::Malformed(format!(
+                "byte {} of the line (byte offset {} in the input) is not valid UTF-8",
+                e.valid_up_to() + 1,
+                offset + e.valid_up_to()
+            )),
+        })?;
+        offset += n;
         if line.trim().is_empty() {
             continue;
         }
-        sessions.push(parse_session_json(&line, schema, &loc)?);
+        sessions.push(parse_session_json(line, schema, &loc)?);
     }
     Ok(sessions)
 }
@@ -451,6 +474,21 @@ mod tests {
 
     fn schema() -> Schema {
         Schema::synthetic_default()
+    }
+
+    /// A line that is not UTF-8 is refused naming its line and byte (it was "stream did not
+    /// contain valid UTF-8", without the byte).
+    #[test]
+    fn invalid_utf8_names_line_and_byte() {
+        let text = b"{\"id\":\"a\",\"events\":[]}\n{\"id\":\"b\xff\",\"events\":[]}\n";
+        let e = read_jsonl(&text[..], "d.jsonl", &schema())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("d.jsonl:2:")
+                && e.contains("byte 9 of the line (byte offset 31 in the input)"),
+            "{e}"
+        );
     }
 
     #[test]

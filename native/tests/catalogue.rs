@@ -1,0 +1,118 @@
+//! The bad-input catalogue (`tests/data/bad-inputs.json`) through the CLI: every case's input
+//! written to a file and given to `seqrisk score` (as data or as the artifact) or
+//! `seqrisk train --schema`.
+//! An error case must fail with a message of its kind naming its field, line or byte; a valid
+//! one must score. The same catalogue goes through the JS package in
+//! `tests/tests/cross/catalogue.rs`.
+
+#[path = "../../tests/support/bad_inputs.rs"]
+mod bad_inputs;
+
+use bad_inputs::{bad_artifact, catalogue, check_error, made};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn seqrisk(args: &[&str], cwd: &Path) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_seqrisk"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the seqrisk binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_input_catalogue_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, _, err) = seqrisk(&["gen", "--sessions", "600", "-o", "d.jsonl"], d);
+    assert!(ok, "{err}");
+    let (ok, _, err) = seqrisk(
+        &[
+            "train", "--data", "d.jsonl", "--epochs", "1", "--out", "m", "--quiet",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    let good = std::fs::read(d.join("m/nhfm.seqrisk")).unwrap();
+    let data = std::fs::read_to_string(d.join("d.jsonl")).unwrap();
+    let few: String = data.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(d.join("few.jsonl"), few).unwrap();
+    let cases = catalogue();
+    assert!(cases.len() >= 25, "{} cases", cases.len());
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let (ok, out, err) = if let Some(text) = case["session"].as_str() {
+            std::fs::write(d.join("in.jsonl"), format!("{text}\n")).unwrap();
+            seqrisk(
+                &[
+                    "score",
+                    "--artifact",
+                    "m/nhfm.seqrisk",
+                    "--input",
+                    "in.jsonl",
+                ],
+                d,
+            )
+        } else if let Some(make) = case["make"].as_str() {
+            let mut bytes = made(make);
+            bytes.push(b'\n');
+            std::fs::write(d.join("in.jsonl"), bytes).unwrap();
+            seqrisk(
+                &[
+                    "score",
+                    "--artifact",
+                    "m/nhfm.seqrisk",
+                    "--input",
+                    "in.jsonl",
+                ],
+                d,
+            )
+        } else if let Some(how) = case["artifact"].as_str() {
+            std::fs::write(d.join("bad.seqrisk"), bad_artifact(how, &good)).unwrap();
+            seqrisk(
+                &["score", "--artifact", "bad.seqrisk", "--input", "few.jsonl"],
+                d,
+            )
+        } else if let Some(text) = case["schema"].as_str() {
+            std::fs::write(d.join("schema.toml"), text).unwrap();
+            seqrisk(
+                &[
+                    "train",
+                    "--data",
+                    "d.jsonl",
+                    "--schema",
+                    "schema.toml",
+                    "--quiet",
+                    "--out",
+                    "s",
+                ],
+                d,
+            )
+        } else {
+            panic!("{name}: no input")
+        };
+        match case["expect"].as_str().unwrap() {
+            "error" => {
+                assert!(!ok, "CLI, {name}: accepted: {out}");
+                check_error(case, &err, "CLI");
+                if case["session"].is_string() || case["make"].is_string() {
+                    assert!(err.contains("in.jsonl:1"), "CLI, {name}: no line: {err}");
+                }
+                assert!(!err.contains("panicked"), "CLI, {name}: {err}");
+            }
+            "ok" => {
+                assert!(ok, "CLI, {name}: refused: {err}");
+                let v: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+                let s = v["score"].as_f64().unwrap();
+                assert!(s > 0.0 && s < 1.0, "CLI, {name}: score {s}");
+            }
+            other => panic!("{name}: expect {other}"),
+        }
+    }
+}
