@@ -8,23 +8,11 @@
 #[path = "../../tests/support/bad_inputs.rs"]
 mod bad_inputs;
 
-use bad_inputs::{bad_artifact, catalogue, check_error, made};
-use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn seqrisk(args: &[&str], cwd: &Path) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_seqrisk"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the seqrisk binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use bad_inputs::{bad_artifact, catalogue, check_error, made};
+use common::seqrisk;
+use serde_json::Value;
 
 #[test]
 fn bad_input_catalogue_through_the_cli() {
@@ -47,20 +35,12 @@ fn bad_input_catalogue_through_the_cli() {
     assert!(cases.len() >= 25, "{} cases", cases.len());
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        let (ok, out, err) = if let Some(text) = case["session"].as_str() {
-            std::fs::write(d.join("in.jsonl"), format!("{text}\n")).unwrap();
-            seqrisk(
-                &[
-                    "score",
-                    "--artifact",
-                    "m/nhfm.seqrisk",
-                    "--input",
-                    "in.jsonl",
-                ],
-                d,
-            )
-        } else if let Some(make) = case["make"].as_str() {
-            let mut bytes = made(make);
+        let data_line = match (case["session"].as_str(), case["make"].as_str()) {
+            (Some(text), _) => Some(text.as_bytes().to_vec()),
+            (None, Some(make)) => Some(made(make)),
+            (None, None) => None,
+        };
+        let (ok, out, err) = if let Some(mut bytes) = data_line {
             bytes.push(b'\n');
             std::fs::write(d.join("in.jsonl"), bytes).unwrap();
             seqrisk(

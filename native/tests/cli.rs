@@ -3,18 +3,9 @@
 use std::path::Path;
 use std::process::Command;
 
-fn seqrisk(args: &[&str], cwd: &Path) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_seqrisk"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the seqrisk binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+
+use common::seqrisk;
 
 #[test]
 fn cli_gen_train_inspect_score_eval() {
