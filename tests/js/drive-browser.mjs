@@ -113,11 +113,27 @@ async function cpuBrowser(origin) {
   });
 }
 
+/** The policy of the strict-CSP page: scripts from the origin only, no eval, no inline code;
+ * WebAssembly compilation is the one exception. */
+const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+
+/** The package under STRICT_CSP (pages/csp.html runs pages/csp.js): every policy violation the
+ * page reports, and the scores of "auto" (WebGPU here), the CPU backend and a CPU Web Worker. */
+async function cspBrowser(origin) {
+  return withPage(origin, true, async (page, requests, console) => {
+    await page.goto(`${origin}/csp.html`);
+    await page.waitForFunction(() => window.cspResult !== undefined, null, { timeout: 300_000 });
+    const result = await page.evaluate(() => window.cspResult);
+    return { policy: STRICT_CSP, ...result, console };
+  });
+}
+
 export async function browser({ pkg, fixture }) {
   const pages = fileURLToPath(new URL("./pages/", import.meta.url));
-  const { server, origin } = await serve({ "/pkg/": pkg, "/fixture/": fixture, "/": pages });
+  const headers = { "/csp.html": { "content-security-policy": STRICT_CSP } };
+  const { server, origin } = await serve({ "/pkg/": pkg, "/fixture/": fixture, "/": pages }, headers);
   try {
-    return { origin, gpu: await gpuBrowser(origin), nogpu: await cpuBrowser(origin) };
+    return { origin, gpu: await gpuBrowser(origin), nogpu: await cpuBrowser(origin), csp: await cspBrowser(origin) };
   } finally {
     server.close();
   }

@@ -17,7 +17,9 @@ const TYPES = {
   ".png": "image/png",
 };
 
-export async function serve(roots) {
+/** Serve `roots` (URL prefix → folder); `headers` maps a URL path to extra response headers
+ * (the strict Content-Security-Policy page). */
+export async function serve(roots, headers = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
     const [prefix, dir] = Object.entries(roots).find(([p]) => path.startsWith(p)) ?? [];
@@ -25,7 +27,7 @@ export async function serve(roots) {
     const file = dir && normalize(join(dir, rel === "" || rel.endsWith("/") ? `${rel}index.html` : rel));
     try {
       const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", ...(headers[path] ?? {}) });
       res.end(body);
     } catch {
       res.writeHead(404).end(`not found: ${path}`);

@@ -1,7 +1,7 @@
 //! The `seqrisk` package in headless Chromium (Debian's, WebGPU on SwiftShader): WebGPU scores
 //! match native within 1e-4, "auto" falls back to the CPU when WebGPU is unavailable, the Web
-//! Worker scores the same, scoring makes no network request, and the capture helper records a
-//! session that scores.
+//! Worker scores the same, scoring makes no network request, the capture helper records a
+//! session that scores, and all of it works under a strict Content-Security-Policy.
 
 use super::js::{self, Runtime};
 use serde_json::Value;
@@ -149,4 +149,48 @@ fn browser_assigns_sessions_to_the_same_risky_clusters_as_native() {
         );
         assert!(inside >= f.native.len() / 5, "{path:?}: {inside} inside");
     }
+}
+
+/// The package under a strict Content-Security-Policy (`default-src 'self'; script-src 'self'
+/// 'wasm-unsafe-eval'`: no eval, no inline code, nothing from elsewhere): it loads, "auto" picks
+/// WebGPU, the CPU backend and a Web Worker score, all match native, and the page reports no
+/// policy violation.
+#[test]
+fn works_under_a_strict_content_security_policy() {
+    let csp = &js::report(Runtime::Browser)["csp"];
+    assert!(csp["error"].is_null(), "{csp}");
+    assert_eq!(
+        csp["policy"],
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
+    );
+    // the policy is in force (the page's own eval probe is refused), and the package breaks
+    // none of it
+    assert_eq!(csp["evalBlocked"], true, "{csp}");
+    let violations: Vec<&str> = csp["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|v| !v.ends_with("blocked eval"))
+        .collect();
+    assert!(violations.is_empty(), "{violations:?}");
+    assert_eq!(csp["backend"], "webgpu", "{csp}");
+    assert_eq!(csp["worker"], "cpu", "{csp}");
+    for (name, tol) in [("auto", 1e-4), ("cpu", 1e-5), ("workerScores", 1e-5)] {
+        let delta = js::max_delta(&csp[name], tol);
+        eprintln!("strict CSP, {name}: max |Δscore| vs native = {delta:.3e}");
+        assert!(delta <= tol, "{name}: max |Δscore| = {delta}");
+    }
+    let console: Vec<&str> = csp["console"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("Content Security Policy")),
+        "{console:?}"
+    );
 }
