@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the tests need beyond cargo: rustfmt/clippy, the wasm32 target, wasm-bindgen-cli
-# (the exact version of the wasm-bindgen crate in Cargo.lock) and Node.js.
+# (the exact version of the wasm-bindgen crate in Cargo.lock), cargo-deny, Node.js and Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
@@ -9,6 +9,11 @@ rustup target add wasm32-unknown-unknown >/dev/null
 if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
   echo "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+CARGO_DENY_VERSION=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $CARGO_DENY_VERSION"; then
+  echo "installing cargo-deny $CARGO_DENY_VERSION (about 3 minutes, once)"
+  cargo install cargo-deny --locked --version "$CARGO_DENY_VERSION"
 fi
 if ! command -v node >/dev/null; then
   if command -v apt-get >/dev/null; then

@@ -15,6 +15,8 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo deny: licences, bans, sources (advisories: scripts/deny-advisories.sh)"
+cargo deny check licenses bans sources
 echo "== wasm build"
 scripts/build-wasm.sh
 echo "== wasm tests under Node"
