@@ -112,6 +112,34 @@ impl Header {
     }
 }
 
+/// The weights' tensor table, held to what the models store before Burn reads it: `f32`
+/// tensors whose data is exactly their shape's size. A crafted file (its checksum mended) could
+/// otherwise give a tensor another dtype, on which Burn panics, or a shape whose size overflows
+/// or asks for exabytes; shapes that differ from the model's are refused by the load itself.
+fn check_weights(weights: &[u8]) -> Result<()> {
+    let bad = |m: String| Error::Artifact(format!("weights: {m}"));
+    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
+        .and_then(burn_pack::Reader::into_tensors)
+        .map_err(|e| bad(format!("do not decode: {e}")))?;
+    for t in tensors {
+        let (name, dtype, shape, _, data) = t
+            .into_parts()
+            .map_err(|e| bad(format!("do not decode: {e}")))?;
+        if dtype != burn_pack::DType::F32 {
+            return Err(bad(format!("tensor `{name}` is {dtype:?}, not f32")));
+        }
+        let bytes = shape.iter().try_fold(4usize, |n, &d| n.checked_mul(d));
+        if bytes != Some(data.len()) {
+            return Err(bad(format!(
+                "tensor `{name}` of shape {:?} does not match its {} bytes of data",
+                shape.as_slice(),
+                data.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The largest integer a model configuration may hold (2^24).
 pub const MAX_CONFIG_INTEGER: u64 = 1 << 24;
 
@@ -274,6 +302,7 @@ impl Artifact {
     pub fn model(&self, device: &Device) -> Result<Model> {
         let config = self.header.model_config()?;
         config.check(&self.header.encoder)?;
+        check_weights(&self.weights)?;
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
             .map_err(|e| Error::Artifact(format!("weights do not decode: {e}")))?;
         config

@@ -186,3 +186,46 @@ fn crafted_encoders_are_refused() {
     let m = refused(&|h| h.encoder.schema.max_events = 1 << 40);
     assert!(m.contains("max_events must be at most 4096"), "{m}");
 }
+
+/// Regression from `artifact_bytes_are_checked` at 100,000 cases: checksummed weights whose
+/// tensor table gives a tensor another dtype (Burn panicked "Expected float dtype, got U32") are
+/// refused before Burn reads them, naming the tensor. (A shape that does not match its data —
+/// one asked for 7.2·10^18 bytes — cannot be written by burn-pack's writer; the property holds
+/// it, at 100,000 cases.)
+#[test]
+fn crafted_weight_tables_are_refused() {
+    use burn_pack::{DType, Reader, Tensor, Writer};
+    let t = common::trained();
+    // the model's own weights, one tensor's dtype relabelled U32 (same 4 bytes an element)
+    let weights = burn::tensor::Bytes::from_bytes_vec(t.outcome.artifact.weights.clone());
+    let mut first = None;
+    let tensors: Vec<Tensor> = Reader::from_bytes(weights)
+        .unwrap()
+        .into_tensors()
+        .unwrap()
+        .into_iter()
+        .map(|x| {
+            let (name, dtype, shape, id, data) = x.into_parts().unwrap();
+            let dtype = if first.is_none() {
+                first = Some(name.clone());
+                DType::U32
+            } else {
+                dtype
+            };
+            Tensor::new(name, dtype, shape, id, data)
+        })
+        .collect();
+    let a = Artifact {
+        header: t.outcome.artifact.header.clone(),
+        weights: Writer::new(tensors).into_bytes().unwrap().to_vec(),
+    };
+    let m = match a.model(&Device::flex()) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("crafted weights accepted"),
+    };
+    let name = first.unwrap();
+    assert!(
+        m.contains(&format!("weights: tensor `{name}` is U32, not f32")),
+        "{m}"
+    );
+}
