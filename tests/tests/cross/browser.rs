@@ -6,6 +6,13 @@
 use super::js::{self, Runtime};
 use serde_json::Value;
 
+/// The strings of a JSON array.
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
 fn gpu() -> &'static Value {
     &js::report(Runtime::Browser)["gpu"]
 }
@@ -39,12 +46,7 @@ fn without_webgpu_auto_falls_back_to_cpu_and_says_why() {
     );
     let err = created["webgpuError"].as_str().unwrap_or_default();
     assert!(err.starts_with("WebGPU unavailable: "), "{err}");
-    let fetched: Vec<&str> = nogpu()["loadRequests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let fetched = strings(&nogpu()["loadRequests"]);
     assert!(
         !fetched.iter().any(|u| u.contains("/webgpu/")),
         "the WebGPU build is not downloaded when WebGPU is unavailable: {fetched:?}"
@@ -166,11 +168,8 @@ fn works_under_a_strict_content_security_policy() {
     // the policy is in force (the page's own eval probe is refused), and the package breaks
     // none of it
     assert_eq!(csp["evalBlocked"], true, "{csp}");
-    let violations: Vec<&str> = csp["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
+    let violations: Vec<&str> = strings(&csp["violations"])
+        .into_iter()
         .filter(|v| !v.ends_with("blocked eval"))
         .collect();
     assert!(violations.is_empty(), "{violations:?}");
@@ -181,12 +180,7 @@ fn works_under_a_strict_content_security_policy() {
         eprintln!("strict CSP, {name}: max |Δscore| vs native = {delta:.3e}");
         assert!(delta <= tol, "{name}: max |Δscore| = {delta}");
     }
-    let console: Vec<&str> = csp["console"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let console = strings(&csp["console"]);
     assert!(
         !console
             .iter()
