@@ -385,16 +385,16 @@ fn fit_neural(
     let mut stopped = false;
     if let Some(path) = progress_path.as_ref().filter(|p| opts.resume && p.exists()) {
         let p = Progress::read(path, &run)?;
-        model = p.model(&config, &p.model, &device, path)?;
+        model = load_weights(&config, p.model, &device, path)?;
         optim = optim
-            .from_bytes(Bytes::from_bytes_vec(p.optimizer.clone()))
+            .from_bytes(Bytes::from_bytes_vec(p.optimizer))
             .map_err(|e| {
                 anyhow::anyhow!("{}: optimiser state does not decode: {e}", path.display())
             })?;
         best = Some((
             p.best_auc,
             p.best_epoch,
-            p.model(&config, &p.best, infer_device, path)?,
+            load_weights(&config, p.best, infer_device, path)?,
         ));
         stopped = p.stopped;
         say(format!(
@@ -555,22 +555,21 @@ impl Progress {
         }
         Ok(p)
     }
+}
 
-    /// `weights` (one of this progress's) in a model built by `config` on `device`.
-    fn model(
-        &self,
-        config: &ModelConfig,
-        weights: &[u8],
-        device: &Device,
-        path: &Path,
-    ) -> Result<Model> {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
-            .map_err(|e| anyhow::anyhow!("{}: weights do not decode: {e}", path.display()))?;
-        config
-            .init(device)
-            .try_load_record(record)
-            .map_err(|e| anyhow::anyhow!("{}: weights do not fit: {e}", path.display()))
-    }
+/// `weights` (burnpack bytes read from `path`) in a model built by `config` on `device`.
+fn load_weights(
+    config: &ModelConfig,
+    weights: Vec<u8>,
+    device: &Device,
+    path: &Path,
+) -> Result<Model> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))
+        .map_err(|e| anyhow::anyhow!("{}: weights do not decode: {e}", path.display()))?;
+    config
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| anyhow::anyhow!("{}: weights do not fit: {e}", path.display()))
 }
 
 /// Burnpack bytes of a model's weights.
@@ -933,24 +932,14 @@ fn pretrained_upi(
         }
         let bytes = std::fs::read(&weights)
             .with_context(|| format!("cannot read {}", weights.display()))?;
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
-            .map_err(|e| anyhow::anyhow!("{}: weights do not decode: {e}", weights.display()))?;
-        let model = config
-            .init(infer_device)
-            .try_load_record(record)
-            .map_err(|e| anyhow::anyhow!("{}: weights do not fit: {e}", weights.display()))?;
+        let model = load_weights(config, bytes, infer_device, &weights)?;
         if opts.progress {
             eprintln!("step 1/2: resumed from {}", weights.display());
         }
         return Ok(model);
     }
     let model = pretrain_upi(encoder, old, config, opts, infer_device)?;
-    let bytes = model
-        .clone()
-        .into_record()
-        .into_bytes()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    write_atomic(&weights, &bytes)?;
+    write_atomic(&weights, &record_bytes(model.clone())?)?;
     write_atomic(&note_path, serde_json::to_string_pretty(&note)?.as_bytes())?;
     Ok(model)
 }

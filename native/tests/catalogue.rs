@@ -11,23 +11,14 @@ mod bad_inputs;
 mod common;
 
 use bad_inputs::{bad_artifact, catalogue, check_error, made};
-use common::seqrisk;
+use common::{one_epoch_nhfm, seqrisk};
 use serde_json::Value;
 
 #[test]
 fn bad_input_catalogue_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ok, _, err) = seqrisk(&["gen", "--sessions", "600", "-o", "d.jsonl"], d);
-    assert!(ok, "{err}");
-    let (ok, _, err) = seqrisk(
-        &[
-            "train", "--data", "d.jsonl", "--epochs", "1", "--out", "m", "--quiet",
-        ],
-        d,
-    );
-    assert!(ok, "{err}");
-    let good = std::fs::read(d.join("m/nhfm.seqrisk")).unwrap();
+    let good = one_epoch_nhfm(d, 600, "m");
     let data = std::fs::read_to_string(d.join("d.jsonl")).unwrap();
     let few: String = data.lines().take(3).map(|l| format!("{l}\n")).collect();
     std::fs::write(d.join("few.jsonl"), few).unwrap();

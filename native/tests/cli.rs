@@ -5,7 +5,7 @@ use std::process::Command;
 
 mod common;
 
-use common::seqrisk;
+use common::{one_epoch_nhfm, seqrisk};
 
 #[test]
 fn cli_gen_train_inspect_score_eval() {
@@ -1010,16 +1010,7 @@ fn train_resume_matches_an_uninterrupted_run() {
 fn killed_mid_export_leaves_the_previous_artifact_intact() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ok, _, err) = seqrisk(&["gen", "--sessions", "1500", "-o", "d.jsonl"], d);
-    assert!(ok, "{err}");
-    let (ok, _, err) = seqrisk(
-        &[
-            "train", "--data", "d.jsonl", "--epochs", "1", "--out", "old", "--quiet",
-        ],
-        d,
-    );
-    assert!(ok, "{err}");
-    let old = std::fs::read(d.join("old/nhfm.seqrisk")).unwrap();
+    let old = one_epoch_nhfm(d, 1500, "old");
     let mut landed = 0;
     for trial in 0..5 {
         let out = d.join(format!("run{trial}"));

@@ -488,9 +488,10 @@ impl Encoder {
                 return bad(format!("{have} {what} for {want} fields"));
             }
         }
-        let stats = self.event_stats.iter().chain(&self.profile_stats);
-        if let Some(st) = stats
-            .clone()
+        if let Some(st) = self
+            .event_stats
+            .iter()
+            .chain(&self.profile_stats)
             .find(|st| !(st.mean.is_finite() && st.std.is_finite() && st.std > 0.0))
         {
             return bad(format!(

@@ -16,3 +16,19 @@ pub fn seqrisk(args: &[&str], cwd: &Path) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `seqrisk gen` `sessions` synthetic sessions into `cwd/d.jsonl`, then NHFM trained on them for
+/// one epoch into `cwd/<out>/`: the artifact's bytes.
+pub fn one_epoch_nhfm(cwd: &Path, sessions: usize, out: &str) -> Vec<u8> {
+    let n = sessions.to_string();
+    let (ok, _, err) = seqrisk(&["gen", "--sessions", &n, "-o", "d.jsonl"], cwd);
+    assert!(ok, "{err}");
+    let (ok, _, err) = seqrisk(
+        &[
+            "train", "--data", "d.jsonl", "--epochs", "1", "--out", out, "--quiet",
+        ],
+        cwd,
+    );
+    assert!(ok, "{err}");
+    std::fs::read(cwd.join(out).join("nhfm.seqrisk")).unwrap()
+}
