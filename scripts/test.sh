@@ -15,10 +15,15 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== cargo deny: licences, bans, sources (advisories: scripts/deny-advisories.sh)"
+echo "== cargo deny: licences, bans, sources"
 cargo deny check licenses bans sources
+echo "== cargo deny: advisories (the RustSec database snapshot in tests/data)"
+scripts/deny-advisories.sh
 echo "== wasm build"
 scripts/build-wasm.sh
+echo "== the panic-probe build (tests only: one session id panics, to test the panic hook)"
+cargo build -p seqrisk-wasm --target wasm32-unknown-unknown --profile wasm --features panic-probe
+wasm-bindgen --target web --out-dir target/panic-probe target/wasm32-unknown-unknown/wasm/seqrisk_wasm.wasm
 echo "== wasm tests under Node"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p seqrisk-wasm --target wasm32-unknown-unknown --profile wasm 2>&1 | tee -a "$log"

@@ -55,6 +55,10 @@ pub enum DataProblem {
     /// A value is outside what the schema allows.
     #[error("{0}")]
     Invalid(String),
+    /// The input holds more than a [`Limits`](crate::schema::Limits) bound admits; refused
+    /// before it was stored.
+    #[error("over the limit: {0}")]
+    OverLimit(String),
 }
 
 /// A data error: location, field path (e.g. `events[3].amount`) and problem.

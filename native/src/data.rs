@@ -4,6 +4,7 @@
 use anyhow::{Context, Result, bail};
 use parquet::basic::{LogicalType, Repetition, Type as PhysicalType};
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType};
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::properties::WriterProperties;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::file::writer::SerializedFileWriter;
@@ -11,10 +12,11 @@ use parquet::record::Field;
 use parquet::schema::types::Type;
 use seqrisk_core::encode::MerchantVectors;
 use seqrisk_core::schema::{
-    ColumnKind, Schema, Session, long_rows, read_csv, read_jsonl, read_rows,
+    ColumnKind, Limits, Schema, Session, long_rows, read_csv, read_jsonl, read_rows,
 };
 use seqrisk_core::{DataError, DataProblem, Error, Location};
 use std::io::BufReader;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -52,8 +54,8 @@ pub struct Loaded {
     pub fingerprint: String,
 }
 
-/// Read a data file.
-pub fn read_sessions(path: &Path, schema: &Schema) -> Result<Loaded> {
+/// Read a data file; a JSONL file's lines are held to `limits` (see [`Limits`]).
+pub fn read_sessions(path: &Path, schema: &Schema, limits: &Limits) -> Result<Loaded> {
     let format = Format::from_path(path)?;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display().to_string();
@@ -67,9 +69,9 @@ pub fn read_sessions(path: &Path, schema: &Schema) -> Result<Loaded> {
         crc32fast::hash(&bytes)
     );
     let sessions = match format {
-        Format::Jsonl => read_jsonl(BufReader::new(bytes.as_slice()), &name, schema)?,
+        Format::Jsonl => read_jsonl(BufReader::new(bytes.as_slice()), &name, schema, limits)?,
         Format::Csv => read_csv(bytes.as_slice(), &name, schema)?,
-        Format::Parquet => read_parquet(bytes::Bytes::from(bytes), &name, schema)?,
+        Format::Parquet => read_parquet(bytes, &name, schema)?,
     };
     Ok(Loaded {
         fingerprint,
@@ -105,9 +107,31 @@ fn parquet_cell(field: &Field) -> Option<String> {
 }
 
 /// Read long-format sessions from a Parquet file's bytes (flat columns named as in the schema).
-fn read_parquet(bytes: bytes::Bytes, source: &str, schema: &Schema) -> Result<Vec<Session>> {
-    let reader = SerializedFileReader::new(bytes)
+/// Read sessions from the bytes of a long-format Parquet file (one event per row, flat columns).
+///
+/// The `parquet` crate (60.1, the newest) asserts on some corrupt pages instead of returning an
+/// error — the property test `parquet_reads_or_errs` found `bit_util`'s "size <= src.len()" —
+/// so its decoding runs under `catch_unwind`, and such a file is refused with the assertion's
+/// message like any other unreadable file.
+pub fn read_parquet(bytes: Vec<u8>, source: &str, schema: &Schema) -> Result<Vec<Session>> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| decode_parquet(bytes, source, schema))) {
+        Ok(read) => read,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            bail!("{source}: not a readable Parquet file: the Parquet decoder failed: {message}")
+        }
+    }
+}
+
+fn decode_parquet(bytes: Vec<u8>, source: &str, schema: &Schema) -> Result<Vec<Session>> {
+    let file_len = bytes.len() as u64;
+    let reader = SerializedFileReader::new(bytes::Bytes::from(bytes))
         .with_context(|| format!("{source}: not a readable Parquet file"))?;
+    check_column_chunks(reader.metadata(), file_len, source)?;
     let headers: Vec<String> = reader
         .metadata()
         .file_metadata()
@@ -144,6 +168,32 @@ fn read_parquet(bytes: bytes::Bytes, source: &str, schema: &Schema) -> Result<Ve
             Ok((i + 1, cells))
         });
     Ok(read_rows(&headers, rows, source, schema)?)
+}
+
+/// Every column chunk the footer lists must lie inside the file: the `parquet` crate panics on
+/// a negative offset or size (`ColumnChunkMetaData::byte_range`), which a corrupt or crafted
+/// footer can hold.
+fn check_column_chunks(metadata: &ParquetMetaData, file_len: u64, source: &str) -> Result<()> {
+    for (g, group) in metadata.row_groups().iter().enumerate() {
+        for column in group.columns() {
+            let start = column
+                .dictionary_page_offset()
+                .unwrap_or(column.data_page_offset());
+            let len = column.compressed_size();
+            let inside = u64::try_from(start)
+                .ok()
+                .zip(u64::try_from(len).ok())
+                .and_then(|(s, l)| s.checked_add(l))
+                .is_some_and(|end| end <= file_len);
+            if !inside {
+                bail!(
+                    "{source}: not a readable Parquet file: row group {g}, column `{}` claims bytes {start}..{start}+{len} of a {file_len}-byte file",
+                    column.column_path()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sessions as a long-format Parquet table: one row per event, typed columns (text as UTF-8,
@@ -335,7 +385,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.parquet");
         std::fs::write(&path, parquet_bytes(&sessions, &schema).unwrap()).unwrap();
-        let back = read_sessions(&path, &schema).unwrap();
+        let back = read_sessions(&path, &schema, &Limits::default()).unwrap();
         assert_eq!(back.sessions, sessions);
     }
 
@@ -362,7 +412,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.parquet");
         std::fs::write(&path, parquet_bytes(&sessions, &other).unwrap()).unwrap();
-        let err = read_sessions(&path, &schema).err().unwrap().to_string();
+        let err = read_sessions(&path, &schema, &Limits::default())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("amount") && err.contains("missing"), "{err}");
+    }
+
+    /// Every single-byte change (xor 0x10) of a small Parquet file is read or refused with an
+    /// error, never a panic: byte 12 made the `parquet` crate assert "size <= src.len()" and
+    /// byte 941 "Decoder for dict should have been set" before `read_parquet` guarded it.
+    #[test]
+    fn corrupt_parquet_is_refused_not_panicked() {
+        let schema = Schema::synthetic_default();
+        let sessions: Vec<Session> = generate(SynthConfig {
+            sessions: 3,
+            ..Default::default()
+        })
+        .into_iter()
+        .map(|s| s.session)
+        .collect();
+        let good = parquet_bytes(&sessions, &schema).unwrap();
+        let mut refused = 0;
+        for i in 0..good.len() {
+            let mut bad = good.clone();
+            bad[i] ^= 0x10;
+            if let Err(e) = read_parquet(bad, "bad.parquet", &schema) {
+                assert!(e.to_string().starts_with("bad.parquet"), "{e}");
+                refused += 1;
+            }
+        }
+        assert!(refused > 0);
     }
 }

@@ -11,7 +11,7 @@ use seqrisk_core::encode::MerchantVectors;
 use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::models::behavior_cluster::Representation;
-use seqrisk_core::schema::{Schema, Session, read_jsonl, session_to_json, write_csv};
+use seqrisk_core::schema::{Limits, Schema, Session, read_jsonl, session_to_json, write_csv};
 use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
@@ -690,6 +690,35 @@ struct ScoreArgs {
     /// (LBSF), sessions (HUIHEN), fields (DIFM) or events (NHFM, DIFM).
     #[arg(long)]
     explain: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// What one session read from untrusted input may hold; each is refused as it is read.
+#[derive(Args)]
+struct LimitArgs {
+    /// Most bytes of one JSONL line (one session).
+    #[arg(long, default_value_t = Limits::default().max_input_bytes)]
+    max_input_bytes: usize,
+    /// Most events in one session.
+    #[arg(long, default_value_t = Limits::default().max_events)]
+    max_events: usize,
+    /// Longest string value or key, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_string_bytes)]
+    max_string_bytes: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Result<Limits> {
+        let limits = Limits {
+            max_input_bytes: self.max_input_bytes,
+            max_events: self.max_events,
+            max_string_bytes: self.max_string_bytes,
+            ..Limits::default()
+        };
+        limits.validate()?;
+        Ok(limits)
+    }
 }
 
 fn main() -> Result<()> {
@@ -950,7 +979,7 @@ fn train_cmd(a: &TrainArgs) -> Result<()> {
             let schema = read_schema(a.schema.as_deref())?;
             let old = match &a.pretrain_data {
                 Some(p) => {
-                    let loaded = read_sessions(p, &schema)?;
+                    let loaded = read_sessions(p, &schema, &Limits::default())?;
                     eprintln!(
                         "read {} pretraining sessions from {}",
                         loaded.sessions.len(),
@@ -1014,7 +1043,7 @@ fn fit(
     merchant_vectors: Option<Arc<MerchantVectors>>,
     out: &Path,
 ) -> Result<TrainOutcome> {
-    let loaded = read_sessions(data, schema)?;
+    let loaded = read_sessions(data, schema, &Limits::default())?;
     eprintln!(
         "read {} sessions from {}",
         loaded.sessions.len(),
@@ -1124,7 +1153,7 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
     let (sessions, schema, patterns, fingerprint) = match &a.data {
         Some(path) => {
             let schema = read_schema(a.schema.as_deref())?;
-            let loaded = read_sessions(path, &schema)?;
+            let loaded = read_sessions(path, &schema, &Limits::default())?;
             (loaded.sessions, schema, None, loaded.fingerprint)
         }
         None => {
@@ -1476,13 +1505,15 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
     let (schema, sessions, fingerprint, default_name, old) = match &a.data {
         Some(path) => {
             let schema = read_schema(a.schema.as_deref())?;
-            let loaded = read_sessions(path, &schema)?;
+            let loaded = read_sessions(path, &schema, &Limits::default())?;
             let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "data".into());
             let old = match &a.pretrain_data {
-                Some(p) => Some(Arc::new(read_sessions(p, &schema)?.sessions)),
+                Some(p) => Some(Arc::new(
+                    read_sessions(p, &schema, &Limits::default())?.sessions,
+                )),
                 None => None,
             };
             (schema, loaded.sessions, loaded.fingerprint, stem, old)
@@ -1636,7 +1667,7 @@ fn bench_teacher(a: &TeacherArgs) -> Result<()> {
         bail!("--seeds must be at least 1");
     }
     let schema = read_schema(Some(&a.schema))?;
-    let loaded = read_sessions(&a.data, &schema)?;
+    let loaded = read_sessions(&a.data, &schema, &Limits::default())?;
     let name = a.name.clone().unwrap_or_else(|| {
         a.data
             .file_stem()
@@ -1693,7 +1724,7 @@ fn german_cmd(a: &GermanArgs) -> Result<()> {
 
 fn eval(a: &EvalArgs) -> Result<()> {
     let scorer = load_scorer(&a.artifact)?;
-    let loaded = read_sessions(&a.data, &scorer.encoder.schema)?;
+    let loaded = read_sessions(&a.data, &scorer.encoder.schema, &Limits::default())?;
     let labels: Vec<bool> = loaded
         .sessions
         .iter()
@@ -1715,11 +1746,12 @@ fn eval(a: &EvalArgs) -> Result<()> {
 fn score(a: &ScoreArgs) -> Result<()> {
     let scorer = load_scorer(&a.artifact)?;
     let schema = &scorer.encoder.schema;
+    let limits = a.limits.limits()?;
     let sessions = if a.input.as_os_str() == "-" {
         let stdin = std::io::stdin();
-        read_jsonl(BufReader::new(stdin.lock()), "<stdin>", schema)?
+        read_jsonl(BufReader::new(stdin.lock()), "<stdin>", schema, &limits)?
     } else {
-        read_sessions(&a.input, schema)?.sessions
+        read_sessions(&a.input, schema, &limits)?.sessions
     };
     let mut out = String::new();
     for s in scorer.score(&sessions)? {

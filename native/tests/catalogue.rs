@@ -34,16 +34,16 @@ fn bad_input_catalogue_through_the_cli() {
         let (ok, out, err) = if let Some(mut bytes) = data_line {
             bytes.push(b'\n');
             std::fs::write(d.join("in.jsonl"), bytes).unwrap();
-            seqrisk(
-                &[
-                    "score",
-                    "--artifact",
-                    "m/nhfm.seqrisk",
-                    "--input",
-                    "in.jsonl",
-                ],
-                d,
-            )
+            let flags = limit_flags(case);
+            let mut args = vec![
+                "score",
+                "--artifact",
+                "m/nhfm.seqrisk",
+                "--input",
+                "in.jsonl",
+            ];
+            args.extend(flags.iter().map(String::as_str));
+            seqrisk(&args, d)
         } else if let Some(how) = case["artifact"].as_str() {
             std::fs::write(d.join("bad.seqrisk"), bad_artifact(how, &good)).unwrap();
             seqrisk(
@@ -86,4 +86,15 @@ fn bad_input_catalogue_through_the_cli() {
             other => panic!("{name}: expect {other}"),
         }
     }
+}
+
+/// The case's `limits` as `seqrisk score` flags (`max_events` → `--max-events`).
+pub fn limit_flags(case: &Value) -> Vec<String> {
+    let Some(limits) = case["limits"].as_object() else {
+        return vec![];
+    };
+    limits
+        .iter()
+        .flat_map(|(k, v)| [format!("--{}", k.replace('_', "-")), v.to_string()])
+        .collect()
 }

@@ -916,6 +916,7 @@ fn train_resume_matches_an_uninterrupted_run() {
         std::io::BufReader::new(std::fs::File::open(d.join("d.jsonl")).unwrap()),
         "d.jsonl",
         &schema,
+        &seqrisk_core::schema::Limits::default(),
     )
     .unwrap();
     let sessions = &sessions[..300];

@@ -34,6 +34,19 @@ async function post(origin, body, headers = {}) {
   return { status: response.status, body: await response.json() };
 }
 
+/**
+ * The JSON of a session with as many events `event(i, pad)` as fit in `maxBytes` (at most
+ * `maxEvents`), each padded with `pad` to share the bytes evenly.
+ */
+function fill(maxBytes, maxEvents, event) {
+  const one = JSON.stringify(event(0, "")).length + 1;
+  const n = Math.min(maxEvents, Math.floor((maxBytes - 64) / one));
+  const pad = "p".repeat(Math.max(0, Math.floor((maxBytes - 64) / n) - one - 8));
+  const text = JSON.stringify({ id: "largest", events: Array.from({ length: n }, (_, i) => event(i, pad)) });
+  if (text.length > maxBytes) throw new Error(`fill: ${text.length} bytes is over ${maxBytes}`);
+  return text;
+}
+
 export async function edge({ pkg, fixture, sessions }) {
   // config.capnp embeds ../../pkg/…: rebuild that layout around a copy of the example.
   const root = await mkdtemp(join(tmpdir(), "seqrisk-edge-"));
@@ -48,16 +61,32 @@ export async function edge({ pkg, fixture, sessions }) {
     const results = [];
     for (const s of sessions) results.push(await post(origin, JSON.stringify(s)));
     const elapsedMs = performance.now() - started;
-    const big = { ...sessions[0], events: Array.from({ length: 1001 }, (_, i) => ({ ...sessions[0].events[0], ts: i })) };
+    const status = () => fetch(origin).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const loaded = await status();
+    const { limits } = loaded.body;
+    const first = sessions[0].events[0];
+    const big = { ...sessions[0], events: Array.from({ length: limits.maxEvents + 1 }, (_, i) => ({ ...first, ts: i })) };
     const rejected = {
-      oversized: await post(origin, "x".repeat(300 * 1024)),
+      oversized: await post(origin, "x".repeat(limits.maxInputBytes + 1)),
       tooManyEvents: await post(origin, JSON.stringify(big)),
+      longString: await post(origin, JSON.stringify({ id: "x", events: [{ ...first, event_type: "y".repeat(limits.maxStringBytes + 1) }] })),
       malformed: await post(origin, '{"id": "s", "events": [}'),
       notASession: await post(origin, "[1, 2]"),
       badField: await post(origin, JSON.stringify({ id: "x", events: [{ ts: 1, amount: "lots" }] })),
-      get: await fetch(origin).then(async (r) => ({ status: r.status, body: await r.json() })),
+      put: await fetch(origin, { method: "PUT", body: "{}" }).then(async (r) => ({ status: r.status, body: await r.json() })),
     };
-    return { results, rejected, elapsedMs };
+    // the largest requests the limits admit: the most events, and the most long strings, that
+    // fit in the body limit; then the wasm memory they left the isolate holding
+    const largest = {
+      events: fill(limits.maxInputBytes, limits.maxEvents, (i, pad) => ({ ...first, ts: i, note: pad })),
+      strings: fill(limits.maxInputBytes, limits.maxEvents, (i) => ({ ...first, ts: i, event_type: "z".repeat(limits.maxStringBytes) })),
+    };
+    const accepted = {};
+    for (const [name, body] of Object.entries(largest)) {
+      accepted[name] = { bytes: body.length, events: JSON.parse(body).events.length, ...(await post(origin, body)) };
+    }
+    const after = await status();
+    return { results, rejected, accepted, memory: { loaded: loaded.body.wasmMemoryBytes, largest: after.body.wasmMemoryBytes }, limits, elapsedMs };
   } finally {
     child.kill("SIGTERM");
     await rm(root, { recursive: true, force: true });

@@ -91,6 +91,7 @@ pub fn check_error(case: &Value, message: &str, surface: &str) {
     let kind = case["kind"].as_str().unwrap();
     let of_kind = match kind {
         "data" => message.contains(": field `") || message.contains("not valid UTF-8"),
+        "limit" => message.contains(": field `") && message.contains(": over the limit: "),
         "artifact" => message.contains("artifact: "),
         "schema" => message.contains("schema: "),
         "model" => message.contains("model: "),

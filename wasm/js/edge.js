@@ -5,7 +5,7 @@
 //   import wasm from "seqrisk/cpu.wasm";
 //   const scorer = await Scorer.create(artifact, { backend: "cpu", wasm: { cpu: wasm } });
 import { defineScorer } from "./scorer.js";
-import { initSync, Scorer as CpuScorer } from "./cpu/seqrisk_wasm.js";
+import { initSync, Scorer as CpuScorer, takePanicMessage } from "./cpu/seqrisk_wasm.js";
 export { webgpuUnavailableReason } from "./scorer.js";
 
 function load(build, source) {
@@ -13,8 +13,8 @@ function load(build, source) {
   if (!(source instanceof WebAssembly.Module)) {
     throw new Error("options.wasm.cpu: pass the compiled WebAssembly.Module of seqrisk/cpu.wasm (edge runtimes cannot compile wasm at run time)");
   }
-  initSync({ module: source });
-  return { Scorer: CpuScorer };
+  const { memory } = initSync({ module: source });
+  return { Scorer: CpuScorer, takePanicMessage, memory };
 }
 
 export const Scorer = defineScorer(load);

@@ -144,6 +144,53 @@ export interface ScorerOptions {
    * pass the compiled `WebAssembly.Module` of the CPU build here.
    */
   wasm?: { cpu?: WasmSource; webgpu?: WasmSource };
+  /**
+   * What one call may hand the scorer; anything beyond is refused (code
+   * `SEQRISK_OVER_LIMIT`) while the JSON is read, before memory grows with it. Unset limits keep
+   * their defaults, which admit 1 million events and 10 MB strings; an edge worker scoring
+   * strangers' requests sets tighter ones.
+   */
+  limits?: Partial<Limits>;
+}
+
+/** Bounds on one call's input (see {@link ScorerOptions.limits}). */
+export interface Limits {
+  /** Most bytes of JSON text in one call (default 268435456, 256 MiB). */
+  maxInputBytes: number;
+  /** Most events in one session, and elements in any other array in it (default 1000000). */
+  maxEvents: number;
+  /** Longest string value or object key, in UTF-8 bytes (default 16777216, 16 MiB). */
+  maxStringBytes: number;
+  /** Most sessions in one `scoreBatch` call (default 100000). */
+  maxBatch: number;
+}
+
+/**
+ * What kind of failure an `Error` from this package is, in its `code` property.
+ * - `SEQRISK_MALFORMED_JSON`: the text is not JSON (the message gives the column).
+ * - `SEQRISK_BAD_SESSION`: JSON, but not a session of the model's schema (the message names
+ *   the field, e.g. `events[0].amount`).
+ * - `SEQRISK_OVER_LIMIT`: over one of the scorer's {@link Limits} (the message names the field
+ *   and the limit).
+ * - `SEQRISK_BAD_ARTIFACT`: not a loadable `.seqrisk` file (corrupt, foreign, another format
+ *   version; the message names the byte).
+ * - `SEQRISK_BAD_OPTIONS`: an option or call this scorer cannot take (unknown backend, a limit
+ *   of 0, WebGPU unavailable, a synchronous call on WebGPU).
+ * - `SEQRISK_INTERNAL`: a bug (a panic inside the scorer); the message carries the panic's
+ *   message and source location. The build that panicked refuses further calls in this page,
+ *   worker or isolate.
+ */
+export type ErrorCode =
+  | "SEQRISK_MALFORMED_JSON"
+  | "SEQRISK_BAD_SESSION"
+  | "SEQRISK_OVER_LIMIT"
+  | "SEQRISK_BAD_ARTIFACT"
+  | "SEQRISK_BAD_OPTIONS"
+  | "SEQRISK_INTERNAL";
+
+/** An `Error` thrown or rejected by the scorer. */
+export interface SeqriskError extends Error {
+  code: ErrorCode;
 }
 
 /** Test-split metrics of a model. */
@@ -213,7 +260,10 @@ export interface ModelCard {
 /** Bytes of a `.seqrisk` artifact. */
 export type ArtifactBytes = ArrayBuffer | ArrayBufferView;
 
-/** A loaded model. All failures are JS `Error`s whose message names the field or byte at fault. */
+/**
+ * A loaded model. All failures are JS `Error`s ({@link SeqriskError}) whose message names the
+ * field or byte at fault and whose `code` says what kind of failure it is.
+ */
 export declare class Scorer {
   private constructor();
   /** Load an artifact on a backend. */
@@ -226,6 +276,14 @@ export declare class Scorer {
   readonly card: ModelCard;
   /** Why `"auto"` ended on the CPU; `undefined` when it did not fall back. */
   readonly fallbackReason: string | undefined;
+  /** The limits in force (the defaults where `options.limits` set none). */
+  readonly limits: Limits;
+  /**
+   * Bytes of linear memory the wasm instance holds (shared by the scorers of its build; it
+   * grows to the largest call's need and is not given back): what an edge runtime's memory
+   * limit counts besides the JS heap.
+   */
+  readonly memoryBytes: number;
   /** Score one session (an object or its JSON text). */
   score(session: Session | string): Promise<SessionScore>;
   /** Score several sessions (an array or its JSON text), in order. */

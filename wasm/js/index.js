@@ -6,8 +6,8 @@ export { webgpuUnavailableReason } from "./scorer.js";
 
 async function load(build, source) {
   const m = build === "webgpu" ? await import("./webgpu/seqrisk_wasm.js") : await import("./cpu/seqrisk_wasm.js");
-  await m.default(source === undefined ? undefined : { module_or_path: source });
-  return m;
+  const { memory } = await m.default(source === undefined ? undefined : { module_or_path: source });
+  return { Scorer: m.Scorer, takePanicMessage: m.takePanicMessage, memory };
 }
 
 export const Scorer = defineScorer(load);

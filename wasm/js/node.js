@@ -6,8 +6,8 @@ export { webgpuUnavailableReason } from "./scorer.js";
 
 async function load(build, source) {
   const m = build === "webgpu" ? await import("./webgpu/seqrisk_wasm.js") : await import("./cpu/seqrisk_wasm.js");
-  m.initSync({ module: source ?? (await readFile(new URL(`./${build}/seqrisk_wasm_bg.wasm`, import.meta.url))) });
-  return m;
+  const { memory } = m.initSync({ module: source ?? (await readFile(new URL(`./${build}/seqrisk_wasm_bg.wasm`, import.meta.url))) });
+  return { Scorer: m.Scorer, takePanicMessage: m.takePanicMessage, memory };
 }
 
 export const Scorer = defineScorer(load);

@@ -21,21 +21,100 @@ function message(e) {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** A wasm trap (a bug, never bad input) becomes a plain Error that says so. */
-function guard(f) {
+/** An Error with a `code` (the codes are listed in index.d.ts). */
+function coded(code, text, options) {
+  const e = new Error(text, options);
+  e.code = code;
+  return e;
+}
+
+/**
+ * Builds whose wasm instance trapped, by build name. A trap (a panic: a bug, never bad input)
+ * leaves the instance in an unknown state, so every scorer of that build in this scope refuses
+ * further work with the first error.
+ */
+const stopped = new Map();
+
+/** Run `f` (a call into `glue`, build `build`) turning a trap into an Error with its panic message. */
+function guard(build, glue, f) {
+  const fail = (e) => rethrow(build, glue, e);
+  if (stopped.has(build)) throw stoppedError(build);
   try {
     const out = f();
-    return out instanceof Promise ? out.catch((e) => Promise.reject(rethrow(e))) : out;
+    return out instanceof Promise ? out.catch((e) => Promise.reject(fail(e))) : out;
   } catch (e) {
-    throw rethrow(e);
+    throw fail(e);
   }
 }
 
-function rethrow(e) {
+function rethrow(build, glue, e) {
+  if (e?.code === "SEQRISK_INTERNAL") {
+    // the panic hook rejected a pending Promise: the instance is in the same unknown state
+    glue.takePanicMessage?.();
+    if (!stopped.has(build)) stopped.set(build, e);
+    return e;
+  }
   if (typeof WebAssembly !== "undefined" && e instanceof WebAssembly.RuntimeError) {
-    return new Error(`seqrisk: internal error in the wasm scorer (${e.message}); please report it`);
+    const panic = glue.takePanicMessage?.();
+    const error = coded(
+      "SEQRISK_INTERNAL",
+      `seqrisk: internal error in the wasm scorer: ${panic ?? e.message}; please report it`,
+      { cause: e },
+    );
+    stopped.set(build, error);
+    return error;
   }
   return e instanceof Error ? e : new Error(String(e));
+}
+
+function stoppedError(build) {
+  const first = stopped.get(build);
+  return coded(
+    "SEQRISK_INTERNAL",
+    `seqrisk: the ${build} build stopped after an internal error and scores no more in this page, worker or isolate (${first.message})`,
+    { cause: first },
+  );
+}
+
+/** `options.limits` (camelCase) as the JSON text the wasm reads (snake_case). */
+const LIMITS = {
+  maxInputBytes: "max_input_bytes",
+  maxEvents: "max_events",
+  maxStringBytes: "max_string_bytes",
+  maxBatch: "max_batch",
+};
+
+function limitsText(limits) {
+  if (limits === undefined) return undefined;
+  if (typeof limits !== "object" || limits === null) {
+    throw coded("SEQRISK_BAD_OPTIONS", "options.limits: expected an object such as { maxEvents: 1000 }");
+  }
+  const out = {};
+  for (const [key, value] of Object.entries(limits)) {
+    if (!(key in LIMITS)) {
+      throw coded("SEQRISK_BAD_OPTIONS", `options.limits: unknown limit ${JSON.stringify(key)}; expected one of ${Object.keys(LIMITS).join(", ")}`);
+    }
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw coded("SEQRISK_BAD_OPTIONS", `options.limits.${key}: expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+    }
+    out[LIMITS[key]] = value;
+  }
+  return JSON.stringify(out);
+}
+
+/**
+ * Refuse text longer than `maxInputBytes` before it is copied into wasm: a string's UTF-8 form
+ * is never shorter than its UTF-16 length, so a longer string is over the limit for sure (the
+ * wasm checks the exact byte count of the rest).
+ */
+function bounded(text, limits, what) {
+  if (text.length > limits.max_input_bytes) {
+    throw coded(
+      "SEQRISK_OVER_LIMIT",
+      `${what}: field \`<${what}>\`: over the limit: at least ${text.length} bytes of JSON; at most ${limits.max_input_bytes} (max_input_bytes)`,
+    );
+  }
+  return text;
 }
 
 /** Sessions cross into wasm as JSON text. */
@@ -75,12 +154,18 @@ export function defineScorer(loadBuild) {
   const load = once(loadBuild);
   return class Scorer {
     #inner;
+    #build;
+    #glue;
+    #limits;
     #fallbackReason;
     #card;
 
-    constructor(inner, fallbackReason, token) {
+    constructor(inner, build, glue, fallbackReason, token) {
       if (token !== load) throw new TypeError("use `await Scorer.create(artifact, options)`");
       this.#inner = inner;
+      this.#build = build;
+      this.#glue = glue;
+      this.#limits = JSON.parse(inner.limits);
       this.#fallbackReason = fallbackReason;
     }
 
@@ -88,8 +173,9 @@ export function defineScorer(loadBuild) {
       const bytes = toBytes(artifact);
       const requested = options.backend ?? "auto";
       if (!BACKENDS.includes(requested)) {
-        throw new Error(`options.backend: expected "auto", "webgpu" or "cpu", got ${JSON.stringify(requested)}`);
+        throw coded("SEQRISK_BAD_OPTIONS", `options.backend: expected "auto", "webgpu" or "cpu", got ${JSON.stringify(requested)}`);
       }
+      const limits = limitsText(options.limits);
       const sources = options.wasm ?? {};
       let reason;
       if (requested !== "cpu") {
@@ -97,19 +183,19 @@ export function defineScorer(loadBuild) {
         if (!reason) {
           try {
             const glue = await load("webgpu", sources.webgpu);
-            const inner = await guard(() => glue.Scorer.create(bytes, requested));
-            return new Scorer(inner, inner.fallbackReason, load);
+            const inner = await guard("webgpu", glue, () => glue.Scorer.create(bytes, requested, limits));
+            return new Scorer(inner, "webgpu", glue, inner.fallbackReason, load);
           } catch (e) {
-            if (requested === "webgpu") throw rethrow(e);
+            if (requested === "webgpu" || e?.code === "SEQRISK_BAD_ARTIFACT") throw e;
             reason = `WebGPU build failed: ${message(e)}`;
           }
         } else if (requested === "webgpu") {
-          throw new Error(`WebGPU unavailable: ${reason}`);
+          throw coded("SEQRISK_BAD_OPTIONS", `WebGPU unavailable: ${reason}`);
         }
       }
       const glue = await load("cpu", sources.cpu);
-      const inner = await guard(() => glue.Scorer.create(bytes, "cpu"));
-      return new Scorer(inner, reason, load);
+      const inner = await guard("cpu", glue, () => glue.Scorer.create(bytes, "cpu", limits));
+      return new Scorer(inner, "cpu", glue, reason, load);
     }
 
     get model() {
@@ -129,20 +215,38 @@ export function defineScorer(loadBuild) {
       return this.#fallbackReason;
     }
 
+    /**
+     * Bytes of linear memory the wasm instance holds (shared by the scorers of its build; it
+     * grows to the largest call's need and is not given back): what an edge runtime's memory
+     * limit counts besides the JS heap.
+     */
+    get memoryBytes() {
+      return this.#glue.memory.buffer.byteLength;
+    }
+
+    /** The limits in force: `{ maxInputBytes, maxEvents, maxStringBytes, maxBatch }`. */
+    get limits() {
+      return Object.fromEntries(Object.entries(LIMITS).map(([js, rust]) => [js, this.#limits[rust]]));
+    }
+
+    #call(f, input, what) {
+      return guard(this.#build, this.#glue, () => f(bounded(text(input, what), this.#limits, what)));
+    }
+
     async score(session) {
-      return JSON.parse(await guard(() => this.#inner.score(text(session, "session"))));
+      return JSON.parse(await this.#call((t) => this.#inner.score(t), session, "session"));
     }
 
     async scoreBatch(sessions) {
-      return JSON.parse(await guard(() => this.#inner.scoreBatch(text(sessions, "sessions"))));
+      return JSON.parse(await this.#call((t) => this.#inner.scoreBatch(t), sessions, "sessions"));
     }
 
     scoreSync(session) {
-      return JSON.parse(guard(() => this.#inner.scoreSync(text(session, "session"))));
+      return JSON.parse(this.#call((t) => this.#inner.scoreSync(t), session, "session"));
     }
 
     scoreBatchSync(sessions) {
-      return JSON.parse(guard(() => this.#inner.scoreBatchSync(text(sessions, "sessions"))));
+      return JSON.parse(this.#call((t) => this.#inner.scoreBatchSync(t), sessions, "sessions"));
     }
 
     free() {

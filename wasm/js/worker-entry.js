@@ -8,7 +8,7 @@ async function handle(request) {
   switch (request.type) {
     case "init":
       scorer = await Scorer.create(request.artifact, request.options);
-      return { model: scorer.model, backend: scorer.backend, fallbackReason: scorer.fallbackReason, card: scorer.card };
+      return { model: scorer.model, backend: scorer.backend, fallbackReason: scorer.fallbackReason, card: scorer.card, limits: scorer.limits };
     case "score":
       return ready().score(request.session);
     case "scoreBatch":
@@ -27,6 +27,6 @@ self.onmessage = async ({ data }) => {
   try {
     self.postMessage({ id: data.id, ok: true, value: await handle(data) });
   } catch (e) {
-    self.postMessage({ id: data.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+    self.postMessage({ id: data.id, ok: false, error: e instanceof Error ? e.message : String(e), code: e?.code });
   }
 };

@@ -1,5 +1,5 @@
 // Scoring in a Web Worker: the main-thread client and the typed message protocol.
-import type { ArtifactBytes, Backend, ModelCard, ScorerOptions, Session, SessionScore } from "./index.js";
+import type { ArtifactBytes, Backend, ErrorCode, Limits, ModelCard, ScorerOptions, Session, SessionScore } from "./index.js";
 
 /** Options of {@link createWorkerScorer}: the scorer's options plus where the worker script is. */
 export interface WorkerScorerOptions extends ScorerOptions {
@@ -19,12 +19,13 @@ export interface WorkerInfo {
   backend: Backend;
   fallbackReason: string | undefined;
   card: ModelCard;
+  limits: Limits;
 }
 
 /** Replies of the worker: a value, or the message of the Error it threw. */
 export type WorkerResponse =
   | { id: number; ok: true; value: WorkerInfo | SessionScore | SessionScore[] }
-  | { id: number; ok: false; error: string };
+  | { id: number; ok: false; error: string; code?: ErrorCode };
 
 /** A scorer living in a Web Worker; every call is a message and a Promise. */
 export declare class WorkerScorer {
@@ -33,6 +34,7 @@ export declare class WorkerScorer {
   readonly backend: Backend;
   readonly fallbackReason: string | undefined;
   readonly card: ModelCard;
+  readonly limits: Limits;
   score(session: Session | string): Promise<SessionScore>;
   scoreBatch(sessions: Session[] | string): Promise<SessionScore[]>;
   /** Stop the worker; pending calls reject. */

@@ -12,6 +12,7 @@ export async function createWorkerScorer(artifact, options = {}) {
     scorer.backend = info.backend;
     scorer.fallbackReason = info.fallbackReason;
     scorer.card = info.card;
+    scorer.limits = info.limits;
   } catch (e) {
     scorer.terminate();
     throw e;
@@ -31,7 +32,7 @@ export class WorkerScorer {
       if (!pending) return;
       this.#pending.delete(data.id);
       if (data.ok) pending.resolve(data.value);
-      else pending.reject(new Error(data.error));
+      else pending.reject(Object.assign(new Error(data.error), data.code ? { code: data.code } : {}));
     };
     worker.onerror = (event) => {
       event.preventDefault?.();

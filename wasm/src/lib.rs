@@ -15,22 +15,26 @@
 //!
 //! Two builds come from this crate: the CPU build (Flex with simd128) and, with the `webgpu`
 //! feature, the WebGPU build (which also carries the CPU backend as its fallback). Every failure
-//! comes back as a JavaScript `Error` whose message names the field or byte at fault; nothing
-//! here panics on user input. Parsing, encoding and the model are `seqrisk-core`'s, the same
+//! comes back as a JavaScript `Error` whose message names the field or byte at fault and whose
+//! `code` says what kind of fault it is (`json::Code`); nothing here panics on user input, and
+//! should a bug panic, the hook in `panic` keeps its message for the JS side to throw. Sessions
+//! are read within the scorer's [`Limits`], before anything proportional to them is allocated. Parsing, encoding and the model are `seqrisk-core`'s, the same
 //! code the native trainer uses.
 
 mod backend;
 mod json;
+mod panic;
 
 use backend::{Chosen, Requested};
-use json::{js_err, parse, to_text};
+use json::{Code, artifact_err, core_err, js_error, to_text};
 use seqrisk_core::Location;
 use seqrisk_core::artifact::Artifact;
-use seqrisk_core::schema::{Session, parse_session_json, session_from_json};
+use seqrisk_core::schema::{Limits, Session, parse_session_json, parse_sessions_json};
 use seqrisk_core::scorer::{self, SessionScore};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+
+pub use panic::take_panic_message;
 
 /// Whether this build carries the WebGPU backend.
 #[wasm_bindgen(js_name = webgpuCompiled)]
@@ -41,22 +45,47 @@ pub fn webgpu_compiled() -> bool {
 /// A loaded model on one backend.
 #[wasm_bindgen]
 pub struct Scorer {
-    inner: Rc<scorer::Scorer>,
+    inner: Rc<Scoring>,
     kind: String,
     card: String,
     backend: &'static str,
     fallback_reason: Option<String>,
 }
 
+/// The model, the limits every read of a session is held to, and whether it runs on the CPU.
+struct Scoring {
+    scorer: scorer::Scorer,
+    limits: Limits,
+    cpu: bool,
+}
+
+/// `limits` as the JS package passes them: JSON text of [`Limits`] (absent: the defaults).
+fn read_limits(limits: Option<&str>) -> Result<Limits, JsValue> {
+    let limits = match limits {
+        None => Limits::default(),
+        Some(text) => serde_json::from_str::<Limits>(text)
+            .map_err(|e| js_error(Code::BadOptions, &format!("options.limits: {e}")))?,
+    };
+    limits
+        .validate()
+        .map_err(|e| js_error(Code::BadOptions, &format!("options.limits: {e}")))?;
+    Ok(limits)
+}
+
 impl Scorer {
-    fn load(artifact: &[u8], chosen: Chosen) -> Result<Scorer, JsError> {
-        let artifact = Artifact::from_bytes(artifact).map_err(js_err)?;
-        let card = artifact.header.card().map_err(js_err)?;
+    fn load(artifact: &[u8], chosen: Chosen, limits: Limits) -> Result<Scorer, JsValue> {
+        let artifact = Artifact::from_bytes(artifact).map_err(artifact_err)?;
+        let card = artifact.header.card().map_err(artifact_err)?;
         let kind = card.model.clone();
         let card = to_text(&card)?;
-        let inner = scorer::Scorer::from_artifact(&artifact, chosen.device).map_err(js_err)?;
+        let scorer =
+            scorer::Scorer::from_artifact(&artifact, chosen.device).map_err(artifact_err)?;
         Ok(Scorer {
-            inner: Rc::new(inner),
+            inner: Rc::new(Scoring {
+                scorer,
+                limits,
+                cpu: chosen.name == "cpu",
+            }),
             kind,
             card,
             backend: chosen.name,
@@ -64,80 +93,125 @@ impl Scorer {
         })
     }
 
-    fn require_cpu(&self, call: &str) -> Result<(), JsError> {
+    fn require_cpu(&self, call: &str) -> Result<(), JsValue> {
         if self.backend == "cpu" {
             Ok(())
         } else {
-            Err(JsError::new(&format!(
-                "{call} reads results back synchronously, which the {} backend cannot do; use the async form",
-                self.backend
-            )))
+            Err(js_error(
+                Code::BadOptions,
+                &format!(
+                    "{call} reads results back synchronously, which the {} backend cannot do; use the async form",
+                    self.backend
+                ),
+            ))
         }
     }
 }
 
-/// One session's JSON text, read by the same core function as the CLI's data files, so both
-/// name a fault alike (`session: field `events[0].ts`: …`).
-fn parse_one(scorer: &scorer::Scorer, session: &str) -> Result<Vec<Session>, JsError> {
+/// One session's JSON text, read by the same core function as the CLI's data files (so both
+/// name a fault alike: `session: field `events[0].ts`: …`), within the scorer's limits.
+fn parse_one(s: &Scoring, session: &str) -> Result<Vec<Session>, JsValue> {
     let location = Location::new("session", 0);
-    let s = parse_session_json(session, &scorer.encoder.schema, &location).map_err(js_err)?;
-    Ok(vec![s])
+    let schema = &s.scorer.encoder.schema;
+    let session = parse_session_json(session, schema, &location, &s.limits).map_err(core_err)?;
+    // a build for the panic hook's test only (`--features panic-probe`): a known panic
+    #[cfg(feature = "panic-probe")]
+    if session.id == "seqrisk-panic-probe" {
+        panic!("panic probe: session {}", session.id);
+    }
+    Ok(vec![session])
 }
 
-fn parse_many(scorer: &scorer::Scorer, sessions: &str) -> Result<Vec<Session>, JsError> {
-    let json = parse(sessions, "sessions")?;
-    let items = json
-        .as_array()
-        .ok_or_else(|| JsError::new("sessions: expected an array of sessions"))?;
-    let schema = &scorer.encoder.schema;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| session_from_json(v, schema, &Location::new(format!("sessions[{i}]"), 0)))
-        .collect::<Result<_, _>>()
-        .map_err(js_err)
+/// A JSON array of sessions, at most `max_batch` of them.
+fn parse_many(s: &Scoring, sessions: &str) -> Result<Vec<Session>, JsValue> {
+    let location = Location::new("sessions", 0);
+    let schema = &s.scorer.encoder.schema;
+    parse_sessions_json(sessions, schema, &location, &s.limits).map_err(core_err)
 }
 
-fn first(mut scored: Vec<SessionScore>) -> Result<String, JsError> {
+fn first(mut scored: Vec<SessionScore>) -> Result<String, JsValue> {
     match scored.pop() {
         Some(r) => to_text(&r),
-        None => Err(JsError::new("internal: no score returned")),
+        None => Err(js_error(Code::Internal, "internal: no score returned")),
     }
 }
 
-/// Run `parse` then score asynchronously: a Promise of the result's JSON text that rejects
-/// with a JS `Error`.
+/// The JSON text of one result (`single`) or of all.
+fn render(scored: Vec<SessionScore>, single: bool) -> Result<String, JsValue> {
+    if single {
+        first(scored)
+    } else {
+        to_text(&scored)
+    }
+}
+
+/// A Promise of the JSON text of `input`'s scores, rejecting with a JS `Error`. On the CPU the
+/// work runs within this call, so that a panic (a bug), should one happen, traps in the
+/// caller's frame, where the JS package catches it; on WebGPU the read-back is awaited, and a
+/// panic meanwhile rejects the Promise through [`panic::promise`].
 fn score_promise(
-    inner: Rc<scorer::Scorer>,
+    inner: &Rc<Scoring>,
     input: String,
-    parse: fn(&scorer::Scorer, &str) -> Result<Vec<Session>, JsError>,
+    parse: fn(&Scoring, &str) -> Result<Vec<Session>, JsValue>,
     single: bool,
 ) -> js_sys::Promise {
-    future_to_promise(async move {
-        let sessions = parse(&inner, &input)?;
-        let scored = inner.score_async(&sessions).await.map_err(js_err)?;
-        let text = if single {
-            first(scored)?
-        } else {
-            to_text(&scored)?
+    let sessions = match parse(inner, &input) {
+        Ok(sessions) => sessions,
+        Err(e) => return js_sys::Promise::reject(&e),
+    };
+    drop(input);
+    if inner.cpu {
+        let text = inner
+            .scorer
+            .score(&sessions)
+            .map_err(core_err)
+            .and_then(|scored| render(scored, single));
+        return match text {
+            Ok(text) => js_sys::Promise::resolve(&JsValue::from_str(&text)),
+            Err(e) => js_sys::Promise::reject(&e),
         };
-        Ok(JsValue::from_str(&text))
+    }
+    let inner = inner.clone();
+    panic::promise(async move {
+        let scored = inner
+            .scorer
+            .score_async(&sessions)
+            .await
+            .map_err(core_err)?;
+        Ok(JsValue::from_str(&render(scored, single)?))
     })
 }
 
 #[wasm_bindgen]
 impl Scorer {
-    /// Load an artifact (the bytes of a `.seqrisk` file) on the CPU backend, synchronously.
+    /// Load an artifact (the bytes of a `.seqrisk` file) on the CPU backend, synchronously,
+    /// with the default limits.
     #[wasm_bindgen(constructor)]
-    pub fn new(artifact: &[u8]) -> Result<Scorer, JsError> {
-        Self::load(artifact, backend::cpu(None))
+    pub fn new(artifact: &[u8]) -> Result<Scorer, JsValue> {
+        Self::load(artifact, backend::cpu(None), Limits::default())
     }
 
-    /// Load an artifact on `backend` (`"auto"`, the default, `"webgpu"` or `"cpu"`).
-    pub async fn create(artifact: Vec<u8>, backend: Option<String>) -> Result<Scorer, JsError> {
-        let requested = Requested::parse(backend.as_deref()).map_err(js_err)?;
-        let chosen = backend::choose(requested).await.map_err(js_err)?;
-        Self::load(&artifact, chosen)
+    /// Load an artifact on `backend` (`"auto"`, the default, `"webgpu"` or `"cpu"`); `limits`
+    /// is the JSON text of the limits every session read is held to (absent: the defaults).
+    pub async fn create(
+        artifact: Vec<u8>,
+        backend: Option<String>,
+        limits: Option<String>,
+    ) -> Result<Scorer, JsValue> {
+        let limits = read_limits(limits.as_deref())?;
+        let requested =
+            Requested::parse(backend.as_deref()).map_err(|e| js_error(Code::BadOptions, &e))?;
+        let chosen = backend::choose(requested)
+            .await
+            .map_err(|e| js_error(Code::BadOptions, &e))?;
+        Self::load(&artifact, chosen, limits)
+    }
+
+    /// The limits in force, as JSON text (`max_input_bytes`, `max_events`,
+    /// `max_string_bytes`, `max_batch`).
+    #[wasm_bindgen(getter)]
+    pub fn limits(&self) -> Result<String, JsValue> {
+        to_text(&self.inner.limits)
     }
 
     /// The model and variant (`"nhfm"`, `"difm"`, `"difm-same"`, …).
@@ -167,28 +241,28 @@ impl Scorer {
 
     /// Score one session (JSON text); resolves to the JSON text of `{ id, score, explanation }`.
     pub fn score(&self, session: String) -> js_sys::Promise {
-        score_promise(self.inner.clone(), session, parse_one, true)
+        score_promise(&self.inner, session, parse_one, true)
     }
 
     /// Score several sessions (a JSON array as text); resolves to the JSON text of an array.
     #[wasm_bindgen(js_name = scoreBatch)]
     pub fn score_batch(&self, sessions: String) -> js_sys::Promise {
-        score_promise(self.inner.clone(), sessions, parse_many, false)
+        score_promise(&self.inner, sessions, parse_many, false)
     }
 
     /// [`Scorer::score`] without a Promise; CPU backend only.
     #[wasm_bindgen(js_name = scoreSync)]
-    pub fn score_sync(&self, session: &str) -> Result<String, JsError> {
+    pub fn score_sync(&self, session: &str) -> Result<String, JsValue> {
         self.require_cpu("scoreSync")?;
         let sessions = parse_one(&self.inner, session)?;
-        first(self.inner.score(&sessions).map_err(js_err)?)
+        first(self.inner.scorer.score(&sessions).map_err(core_err)?)
     }
 
     /// [`Scorer::score_batch`] without a Promise; CPU backend only.
     #[wasm_bindgen(js_name = scoreBatchSync)]
-    pub fn score_batch_sync(&self, sessions: &str) -> Result<String, JsError> {
+    pub fn score_batch_sync(&self, sessions: &str) -> Result<String, JsValue> {
         self.require_cpu("scoreBatchSync")?;
         let sessions = parse_many(&self.inner, sessions)?;
-        to_text(&self.inner.score(&sessions).map_err(js_err)?)
+        to_text(&self.inner.scorer.score(&sessions).map_err(core_err)?)
     }
 }

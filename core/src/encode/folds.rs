@@ -171,7 +171,7 @@ impl FoldView {
 mod tests {
     use super::*;
     use crate::Location;
-    use crate::schema::parse_session_json;
+    use crate::schema::{Limits, parse_session_json};
 
     fn encoder(max_merchants: usize, max_payments: usize) -> Encoder {
         let mut schema = Schema::payments_default();
@@ -188,7 +188,7 @@ mod tests {
 
     fn session(schema: &Schema, events: &str) -> Session {
         let json = format!(r#"{{"id":"u","events":{events}}}"#);
-        parse_session_json(&json, schema, &Location::new("t", 1)).unwrap()
+        parse_session_json(&json, schema, &Location::new("t", 1), &Limits::default()).unwrap()
     }
 
     fn fold(enc: &Encoder, events: &str) -> (Session, FoldView) {

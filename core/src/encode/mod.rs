@@ -536,7 +536,7 @@ impl Encoder {
 mod tests {
     use super::*;
     use crate::Location;
-    use crate::schema::parse_session_json;
+    use crate::schema::{Limits, parse_session_json};
 
     fn schema() -> Schema {
         Schema::from_toml(
@@ -557,7 +557,7 @@ mod tests {
     }
 
     fn session(json: &str) -> Session {
-        parse_session_json(json, &schema(), &Location::new("t", 1)).unwrap()
+        parse_session_json(json, &schema(), &Location::new("t", 1), &Limits::default()).unwrap()
     }
 
     #[test]

@@ -108,7 +108,7 @@ mod tests {
     use super::*;
     use crate::Location;
     use crate::encode::Encoder;
-    use crate::schema::{Schema, parse_session_json};
+    use crate::schema::{Limits, Schema, parse_session_json};
 
     fn split(min: usize, max_sessions: usize) -> SessionSplit {
         SessionSplit {
@@ -171,7 +171,8 @@ mod tests {
         let json = r#"{"id":"u","events":[{"ts":30,"op":"buy","amount":6.38905609893065},
             {"ts":0,"op":"view"},{"ts":10,"op":"view"},{"ts":7230,"op":"view"},
             {"ts":20000,"op":"buy"},{"ts":20005,"op":"view"}]}"#;
-        let session = parse_session_json(json, &schema, &Location::new("t", 1)).unwrap();
+        let session =
+            parse_session_json(json, &schema, &Location::new("t", 1), &Limits::default()).unwrap();
         let mut enc = Encoder::fit(&schema, &[&session]).unwrap();
         enc.session_view = true;
         let v = enc.encode(&session).sessions.unwrap();

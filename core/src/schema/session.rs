@@ -4,10 +4,11 @@
 //! `{"id": "s1", "label": 0, "profile": {...}, "events": [{"ts": 1700000000, "event_type": "login", ...}]}`.
 //! Keys the schema does not declare are ignored, so producers can carry extra context.
 
+use super::limits::{Limits, Top, parse_bounded};
 use super::{FieldGroup, Schema, TimeUnit};
 use crate::error::{DataError, DataProblem, Error, Location, Result};
 use serde_json::Value as Json;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 /// The values of one field group (an event's or a profile's), in schema order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -416,40 +417,85 @@ pub fn session_to_json(session: &Session, schema: &Schema) -> Json {
     Json::Object(obj)
 }
 
-/// Parse one session from JSON text.
-pub fn parse_session_json(text: &str, schema: &Schema, loc: &Location) -> Result<Session> {
-    let v: Json = serde_json::from_str(text).map_err(|e| {
-        data_err(
-            loc,
-            "<session>",
-            DataProblem::Malformed(format!("{e} (column {})", e.column())),
-        )
-    })?;
+/// Parse one session from JSON text, within `limits` (see [`Limits`]).
+pub fn parse_session_json(
+    text: &str,
+    schema: &Schema,
+    loc: &Location,
+    limits: &Limits,
+) -> Result<Session> {
+    let v = parse_bounded(text, limits, Top::Session, loc, "<session>")?;
     session_from_json(&v, schema, loc)
 }
 
-/// Read sessions from JSONL: one JSON session per line; blank lines are skipped.
+/// Parse a batch: a JSON array of sessions, within `limits` (at most `max_batch` sessions).
+/// Errors in session `i` are located at `<loc.source>[i]`.
+pub fn parse_sessions_json(
+    text: &str,
+    schema: &Schema,
+    loc: &Location,
+    limits: &Limits,
+) -> Result<Vec<Session>> {
+    let v = parse_bounded(text, limits, Top::Batch, loc, "sessions")?;
+    let Json::Array(items) = v else {
+        return Err(data_err(
+            loc,
+            "sessions",
+            DataProblem::WrongType {
+                expected: "an array of sessions",
+                found: type_name(&v),
+            },
+        ));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let at = Location::new(format!("{}[{i}]", loc.source), loc.line);
+            session_from_json(v, schema, &at)
+        })
+        .collect()
+}
+
+/// Read sessions from JSONL: one JSON session per line, within `limits`; blank lines are
+/// skipped. A line longer than `max_input_bytes` is refused before it is read whole.
 pub fn read_jsonl<R: BufRead>(
     mut reader: R,
     source: &str,
     schema: &Schema,
+    limits: &Limits,
 ) -> Result<Vec<Session>> {
     let mut sessions = Vec::new();
     let mut buf = Vec::new();
     // byte offset of the line in the input
     let mut offset = 0usize;
+    // a line may end in "\r\n" beyond its text
+    let cap = limits.max_input_bytes.saturating_add(2) as u64;
     for line_no in 1.. {
         let loc = Location::new(source, line_no);
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|e| Error::Io {
-            location: loc.clone(),
-            message: e.to_string(),
-        })?;
+        let n = (&mut reader)
+            .take(cap.saturating_add(1))
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::Io {
+                location: loc.clone(),
+                message: e.to_string(),
+            })?;
         if n == 0 {
             break;
         }
         let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        if bytes.len() > limits.max_input_bytes {
+            return Err(data_err(
+                &loc,
+                "<session>",
+                DataProblem::OverLimit(format!(
+                    "more than {0} bytes of JSON; at most {0} (max_input_bytes)",
+                    limits.max_input_bytes
+                )),
+            ));
+        }
         let line = std::str::from_utf8(bytes).map_err(|e| DataError {
             location: loc.clone(),
             field: "<session>".into(),
@@ -463,7 +509,7 @@ pub fn read_jsonl<R: BufRead>(
         if line.trim().is_empty() {
             continue;
         }
-        sessions.push(parse_session_json(line, schema, &loc)?);
+        sessions.push(parse_session_json(line, schema, &loc, limits)?);
     }
     Ok(sessions)
 }
@@ -481,7 +527,7 @@ mod tests {
     #[test]
     fn invalid_utf8_names_line_and_byte() {
         let text = b"{\"id\":\"a\",\"events\":[]}\n{\"id\":\"b\xff\",\"events\":[]}\n";
-        let e = read_jsonl(&text[..], "d.jsonl", &schema())
+        let e = read_jsonl(&text[..], "d.jsonl", &schema(), &Limits::default())
             .unwrap_err()
             .to_string();
         assert!(
@@ -495,7 +541,7 @@ mod tests {
     fn json_round_trip() {
         let line = r#"{"id":"a","label":0,"profile":{"kyc_level":"basic"},"events":[{"ts":10.5,"event_type":"login","amount":3.25,"planted":true}]}"#;
         let loc = Location::new("t", 1);
-        let s = parse_session_json(line, &schema(), &loc).unwrap();
+        let s = parse_session_json(line, &schema(), &loc, &Limits::default()).unwrap();
         let back = session_to_json(&s, &schema());
         assert_eq!(session_from_json(&back, &schema(), &loc).unwrap(), s);
     }
@@ -503,7 +549,8 @@ mod tests {
     #[test]
     fn a_window_keeps_the_last_seconds_before_the_last_event() {
         let line = r#"{"id":"a","events":[{"ts":0},{"ts":50},{"ts":100},{"ts":160}]}"#;
-        let mut s = parse_session_json(line, &schema(), &Location::new("t", 1)).unwrap();
+        let mut s = parse_session_json(line, &schema(), &Location::new("t", 1), &Limits::default())
+            .unwrap();
         s.keep_window(110.0);
         let ts: Vec<f64> = s.events.iter().map(|e| e.ts).collect();
         assert_eq!(ts, [50.0, 100.0, 160.0]);
@@ -511,6 +558,7 @@ mod tests {
             r#"{"id":"b","events":[]}"#,
             &schema(),
             &Location::new("t", 1),
+            &Limits::default(),
         )
         .unwrap();
         empty.keep_window(1.0);
@@ -523,7 +571,7 @@ mod tests {
             "events":[{"ts":20,"event_type":"payment","amount":5.5,"planted":true},
                       {"ts":10,"event_type":"login","extra":"ignored"}]}"#
             .replace('\n', " ");
-        let s = read_jsonl(line.as_bytes(), "x.jsonl", &schema()).unwrap();
+        let s = read_jsonl(line.as_bytes(), "x.jsonl", &schema(), &Limits::default()).unwrap();
         assert_eq!(s.len(), 1);
         let s = &s[0];
         assert_eq!(s.label, Some(true));
@@ -534,7 +582,12 @@ mod tests {
     }
 
     fn error_of(line: &str) -> DataError {
-        match read_jsonl(format!("\n{line}").as_bytes(), "in.jsonl", &schema()) {
+        match read_jsonl(
+            format!("\n{line}").as_bytes(),
+            "in.jsonl",
+            &schema(),
+            &Limits::default(),
+        ) {
             Err(Error::Data(e)) => e,
             other => panic!("expected a data error, got {other:?}"),
         }

@@ -598,7 +598,7 @@ pub fn generate(cfg: SynthConfig) -> Vec<SyntheticSession> {
 mod tests {
     use super::*;
     use crate::Location;
-    use crate::schema::parse_session_json;
+    use crate::schema::{Limits, parse_session_json};
 
     #[test]
     fn seeded_realistic_rate_and_valid_against_schema() {
@@ -614,7 +614,13 @@ mod tests {
         let schema = Schema::synthetic_default();
         for s in a.iter().take(200) {
             let line = s.to_json_line(&schema);
-            let back = parse_session_json(&line, &schema, &Location::new("synth", 1)).unwrap();
+            let back = parse_session_json(
+                &line,
+                &schema,
+                &Location::new("synth", 1),
+                &Limits::default(),
+            )
+            .unwrap();
             assert_eq!(back.events.len(), s.session.events.len());
             let fraud = s.pattern != Pattern::Legit;
             assert_eq!(fraud, s.session.events.iter().any(|e| e.planted), "{line}");

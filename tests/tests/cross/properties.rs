@@ -1,5 +1,5 @@
 //! Property tests of the parsers and loaders that meet untrusted input (issue 10): session JSON
-//! text and values, CSV, schema TOML and artifact bytes. Every input gives a value or an error,
+//! text and values, CSV, Parquet, schema TOML and artifact bytes. Every input gives a value or an error,
 //! never a panic; what parses encodes to finite features and scores in (0, 1); a changed artifact
 //! byte is always caught. `PROPTEST_CASES` sets the cases per property (256 in CI).
 
@@ -9,8 +9,11 @@ use burn::prelude::Device;
 use proptest::prelude::*;
 use seqrisk_core::Location;
 use seqrisk_core::artifact::Artifact;
-use seqrisk_core::schema::{Schema, parse_session_json, read_csv, session_to_json, write_csv};
+use seqrisk_core::schema::{
+    Limits, Schema, parse_session_json, read_csv, session_to_json, write_csv,
+};
 use seqrisk_core::scorer::Scorer;
+use seqrisk_native::data::{parquet_bytes, read_parquet};
 use serde_json::{Map, Value};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -44,7 +47,7 @@ fn holds_up(text: &str) {
     let t = common::trained();
     let schema = &t.outcome.artifact.header.encoder.schema;
     let parsed = no_panic("parse_session_json", || {
-        parse_session_json(text, schema, &Location::new("prop", 1))
+        parse_session_json(text, schema, &Location::new("prop", 1), &Limits::default())
     });
     let Ok(session) = parsed else { return };
     let encoder = &t.outcome.artifact.header.encoder;
@@ -86,6 +89,16 @@ fn session_texts() -> Vec<String> {
         .take(16)
         .map(|s| session_to_json(s, schema).to_string())
         .collect()
+}
+
+/// A Parquet file of a few of the shared model's sessions.
+fn parquet_file() -> Vec<u8> {
+    static CELL: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    CELL.get_or_init(|| {
+        let t = common::trained();
+        parquet_bytes(&t.sessions[..3], &t.outcome.artifact.header.encoder.schema).unwrap()
+    })
+    .clone()
 }
 
 /// Text edits: replace, insert or delete a character at a position (as a fraction).
@@ -261,6 +274,29 @@ proptest! {
         write_csv(&common::trained().sessions[..3], schema, &mut good).unwrap();
         let text = apply(&String::from_utf8_lossy(&good), &e);
         let _ = no_panic("read_csv", || read_csv(text.as_bytes(), "prop.csv", schema));
+    }
+
+    /// Any bytes as a Parquet file, and a real one with a byte changed, cut or extended: a
+    /// value or an error, never a panic.
+    #[test]
+    fn parquet_reads_or_errs(
+        bytes in prop::collection::vec(any::<u8>(), 0..400),
+        at in 0.0..1.0f64,
+        flip in 1u8..=255,
+        cut in 0.0..1.0f64,
+    ) {
+        let schema = &common::trained().outcome.artifact.header.encoder.schema;
+        let good = parquet_file();
+        let i = ((at * good.len() as f64) as usize).min(good.len() - 1);
+        let mut changed = good.clone();
+        changed[i] ^= flip;
+        let n = (cut * good.len() as f64) as usize;
+        let mut magic = b"PAR1".to_vec();
+        magic.extend(&bytes);
+        magic.extend(b"PAR1");
+        for file in [bytes.clone(), magic, changed, good[..n].to_vec()] {
+            let _ = no_panic("read_parquet", || read_parquet(file, "prop.parquet", schema));
+        }
     }
 
     /// Any text as a schema, and the default schema with edits.

@@ -2,22 +2,35 @@
 //
 //   curl -X POST --data @session.json http://127.0.0.1:8080/
 //   → {"id":"s1","score":0.93,"explanation":{…},"model":"nhfm","backend":"cpu"}
+//   curl http://127.0.0.1:8080/
+//   → {"model":"nhfm","backend":"cpu","limits":{…},"wasmMemoryBytes":…}
 //
 // The model loads once per isolate and is reused by every request it serves. Requests are
-// bounded (body size, event count); bad ones get a 4xx with a JSON { error } saying why.
+// bounded (body size, events, string length: LIMITS); bad ones get a JSON { error } saying
+// why: 413 over a limit, 400 not JSON, 422 not a session of the model's schema.
 import { Scorer } from "seqrisk/edge.js";
 import wasm from "seqrisk/cpu.wasm";
 import artifact from "model.seqrisk";
 
-/** Largest request body accepted, in bytes. */
-const MAX_BODY_BYTES = 256 * 1024;
-/** Most events a session may carry (the model reads only its last `max_events`). */
-const MAX_EVENTS = 1000;
+/**
+ * What one request may hold. The body is read up to `maxInputBytes` and refused beyond it; the
+ * scorer then refuses, while it reads the JSON, a session of more than `maxEvents` events or a
+ * string of more than `maxStringBytes` bytes, before memory grows with it. The largest
+ * request these admit keeps the isolate under 100 MB (tests/js/edge-memory.mjs measures it).
+ */
+const LIMITS = { maxInputBytes: 256 * 1024, maxEvents: 1000, maxStringBytes: 1024, maxBatch: 1 };
+
+/** The HTTP status of each error code of the scorer. */
+const STATUS = {
+  SEQRISK_OVER_LIMIT: 413,
+  SEQRISK_MALFORMED_JSON: 400,
+  SEQRISK_BAD_SESSION: 422,
+};
 
 let scorer;
 
 function model() {
-  scorer ??= Scorer.create(artifact, { backend: "cpu", wasm: { cpu: wasm } });
+  scorer ??= Scorer.create(artifact, { backend: "cpu", wasm: { cpu: wasm }, limits: LIMITS });
   return scorer;
 }
 
@@ -49,29 +62,23 @@ async function readBounded(request, limit) {
 
 export default {
   async fetch(request) {
+    if (request.method === "GET") {
+      // status: what is loaded, the limits, and the wasm memory it holds so far
+      const s = await model();
+      return Response.json({ model: s.model, backend: s.backend, limits: s.limits, wasmMemoryBytes: s.memoryBytes });
+    }
     if (request.method !== "POST") {
       return error(405, "POST a session as JSON: { \"id\": …, \"events\": [ … ] }");
     }
-    const text = await readBounded(request, MAX_BODY_BYTES);
-    if (text === undefined) return error(413, `request body over ${MAX_BODY_BYTES} bytes`);
-    let session;
-    try {
-      session = JSON.parse(text);
-    } catch (e) {
-      return error(400, `malformed JSON: ${e.message}`);
-    }
-    if (typeof session !== "object" || session === null || !Array.isArray(session.events)) {
-      return error(400, "expected a JSON object with an \"events\" array");
-    }
-    if (session.events.length > MAX_EVENTS) {
-      return error(413, `${session.events.length} events; at most ${MAX_EVENTS} per session`);
-    }
+    const text = await readBounded(request, LIMITS.maxInputBytes);
+    if (text === undefined) return error(413, `request body over ${LIMITS.maxInputBytes} bytes`);
     const s = await model();
     try {
-      const result = await s.score(session);
+      // the text goes to the scorer as is: it reads the JSON within LIMITS
+      const result = await s.score(text);
       return Response.json({ ...result, model: s.model, backend: s.backend });
     } catch (e) {
-      return error(422, e.message);
+      return error(STATUS[e.code] ?? 500, e.message);
     }
   },
 };
