@@ -6,7 +6,7 @@
 // name from models/index.json), `step` (milliseconds between replayed events; default 250).
 import { createCapture } from "seqrisk/capture";
 import { createWorkerScorer } from "seqrisk/worker";
-import { bars, gauge, riskClass, roc, timeline } from "./charts.js";
+import { bars, clusterMap, gauge, riskClass, roc, timeline } from "./charts.js";
 
 const params = new URLSearchParams(location.search);
 const BACKEND = params.get("backend") ?? "auto";
@@ -258,14 +258,26 @@ function explain(x, events) {
     $("fields").replaceChildren(bars(fieldRows, ["field_importance"], "field importance"));
   }
 
-  $("cluster-block").hidden = !x.cluster;
-  if (x.cluster) {
-    const c = x.cluster;
-    const list = document.createElement("ul");
-    list.append(...c.rules.map((r) => Object.assign(document.createElement("li"), { textContent: r })));
+  const map = state.scorer?.card.cluster_map;
+  $("map-block").hidden = !map;
+  if (map) {
+    const m = $("map");
+    m.replaceChildren(clusterMap(map, x.map_point));
+    m.dataset.point = JSON.stringify(x.map_point ?? null);
     const p = document.createElement("p");
-    p.textContent = `Looks like risky cluster ${c.label} (fraud density ${(100 * c.fraud_density).toFixed(0)}%, reach ${c.reach.toFixed(2)}). Rules it matches:`;
-    $("cluster").replaceChildren(p, list);
+    p.id = "cluster-verdict";
+    const parts = [p];
+    if (x.cluster) {
+      const c = x.cluster;
+      p.textContent = `Looks like risky cluster ${c.label} (fraud density ${(100 * c.fraud_density).toFixed(0)}%, reach ${c.reach.toFixed(2)}). ${c.rules.length ? "Its rules this session matches:" : "It matches none of the cluster's rules."}`;
+      const list = document.createElement("ul");
+      list.id = "cluster-rules";
+      list.append(...c.rules.map((r) => Object.assign(document.createElement("li"), { textContent: r })));
+      parts.push(list);
+    } else {
+      p.textContent = "Outside every risky cluster.";
+    }
+    $("cluster").replaceChildren(...parts);
   }
 }
 
@@ -303,9 +315,14 @@ function renderCard(card) {
   const rows = [
     ["model", card.model],
     ["created", new Date(card.created_unix * 1000).toISOString().slice(0, 10)],
-    ["trained on", `${card.data_fingerprint} — ${t.split_sessions.join(" / ")} sessions (train / valid / test), ${t.split_positives.join(" / ")} risky`],
+    ["trained on", `${card.data_fingerprint} — ${t.split_sessions.join(" / ")} sessions (train / valid / test), ${t.split_positives.join(" / ")} fraudulent`],
     ["epochs", `${t.epochs} (best ${t.best_epoch})`],
-    ["threshold", `${t.threshold.toFixed(4)} (1% of validation's legitimate sessions score above it)`],
+    [
+      "threshold",
+      card.model === "behavior-cluster"
+        ? `${t.threshold.toFixed(4)} (a cluster is risky from this fraud density on; a session scores its cluster's density)`
+        : `${t.threshold.toFixed(4)} (1% of validation's legitimate sessions score above it)`,
+    ],
   ];
   if (m) {
     rows.push(["test AUC", m.auc.toFixed(4)], ["pAUC (FPR ≤ 1%)", m.pauc_1pct.toFixed(4)], ["KS", m.ks.toFixed(4)], ["Recall@10%", m.recall_at_10pct.toFixed(4)]);

@@ -154,3 +154,40 @@ export function roc(points, auc) {
     text(x(1) - 2, y(0) - 6, `AUC ${auc.toFixed(3)}`, { class: "chart-note", "text-anchor": "end" }),
   ]);
 }
+
+/**
+ * The cluster model's map (`card.cluster_map`): training sessions on the clustering's first two
+ * principal axes — noise grey, ordinary clusters light, risky clusters in the risk colour — and
+ * the visitor's session (`point`, the explanation's `map_point`) as a ringed dot.
+ */
+export function clusterMap(map, point) {
+  const w = 340;
+  const h = 260;
+  const pad = 14;
+  const xs = map.points.map((p) => p.x).concat(point ? [point[0]] : []);
+  const ys = map.points.map((p) => p.y).concat(point ? [point[1]] : []);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const x = (v) => pad + ((w - 2 * pad) * (v - x0)) / Math.max(x1 - x0, 1e-9);
+  const y = (v) => h - pad - ((h - 2 * pad) * (v - y0)) / Math.max(y1 - y0, 1e-9);
+  const kind = (p) => (p.label < 0 ? "map-noise" : p.risky ? "map-risky" : "map-cluster");
+  const order = { "map-noise": 0, "map-cluster": 1, "map-risky": 2 };
+  const dots = [...map.points]
+    .sort((a, b) => order[kind(a)] - order[kind(b)])
+    .map((p) => el("circle", { cx: x(p.x), cy: y(p.y), r: p.risky ? 2.4 : 1.8, class: kind(p), "data-label": p.label }));
+  const [v0, v1] = map.explained_variance.map((v) => (100 * v).toFixed(0));
+  const you = point
+    ? [
+        el("circle", { cx: x(point[0]), cy: y(point[1]), r: 7, class: "map-you-ring", fill: "none" }),
+        el("circle", { cx: x(point[0]), cy: y(point[1]), r: 3, class: "map-you", id: "map-you" }),
+        text(x(point[0]) + 9, y(point[1]) - 6, "you", { class: "map-you-label" }),
+      ]
+    : [];
+  const label = `clusters of ${map.points.length} training sessions on two principal axes (${v0}% and ${v1}% of the variance)${point ? ", with this session" : ""}`;
+  return svg(w, h, label, [
+    el("rect", { x: 0.5, y: 0.5, width: w - 1, height: h - 1, class: "axis", fill: "none" }),
+    ...dots,
+    text(pad, h - 3, `axis 1: ${v0}% of the variance · axis 2: ${v1}%`, { class: "chart-note" }),
+    ...you,
+  ]);
+}

@@ -5,8 +5,8 @@ use crate::artifact::Artifact;
 use crate::encode::{Batch, EncodedSession, Encoder};
 use crate::error::{Error, Result};
 use crate::explain::Explanation;
+use crate::models::Model;
 use crate::models::behavior_cluster::Fingerprints;
-use crate::models::{Model, NamedWeights};
 use crate::schema::Session;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -94,15 +94,12 @@ fn forward_packed<'a>(
                 .into_iter()
                 .map(|w| (Axis::Payment, w)),
         )
-        .chain(output.cluster_reach.into_iter().map(|weights| {
-            (
-                Axis::Cluster,
-                NamedWeights {
-                    name: "cluster_reach",
-                    weights,
-                },
-            )
-        }));
+        .chain(
+            output
+                .cluster_weights
+                .into_iter()
+                .map(|w| (Axis::Cluster, w)),
+        );
     for (axis, w) in named {
         layout.push((w.name, axis, w.weights.dims()[1]));
         parts.push(w.weights);

@@ -18,8 +18,8 @@ use seqrisk_core::cluster::{ClusterSelection, Clustering, Hdbscan, Points, knn};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::behavior_cluster::{
-    BehaviorCluster, BehaviorClusterConfig, Fingerprints, Handcrafted, Representation,
-    RiskyCluster, SequenceEmbedding, SequenceEmbeddingConfig,
+    BehaviorCluster, BehaviorClusterConfig, ClusterMap, Fingerprints, Handcrafted, MapPoint,
+    Representation, RiskyCluster, SequenceEmbedding, SequenceEmbeddingConfig,
 };
 use seqrisk_core::models::{Model, ModelConfig};
 use seqrisk_core::schema::{Schema, Session};
@@ -337,6 +337,64 @@ fn exemplars(clustering: &Clustering, label: i32, count: usize) -> Vec<usize> {
         .collect()
 }
 
+/// Most training sessions the map in the artifact shows.
+const MAP_POINTS: usize = 2_000;
+
+/// The clustering in 2-D (see [`ClusterMap`]): the standardised vectors' two principal axes
+/// — the top eigenvectors of their covariance, each signed so that its largest component is
+/// positive — and up to [`MAP_POINTS`] sessions, evenly spaced in the input order, placed on
+/// them.
+fn cluster_map(points: &Points, labels: &[i32], risky: &[bool]) -> ClusterMap {
+    let (n, d) = (labels.len(), points.dim());
+    let mean: Vec<f64> = (0..d)
+        .map(|c| (0..n).map(|i| points.row(i)[c]).sum::<f64>() / n as f64)
+        .collect();
+    let mut covariance = nalgebra::DMatrix::<f64>::zeros(d, d);
+    for i in 0..n {
+        let x = nalgebra::DVector::from_iterator(
+            d,
+            points.row(i).iter().zip(&mean).map(|(v, m)| v - m),
+        );
+        covariance.ger(1.0 / n as f64, &x, &x, 1.0);
+    }
+    let total = covariance.trace().max(f64::MIN_POSITIVE);
+    let eigen = covariance.symmetric_eigen();
+    let mut order: Vec<usize> = (0..d).collect();
+    order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
+    let mut axes = Vec::with_capacity(2 * d);
+    let mut explained_variance = [0.0; 2];
+    for (k, &j) in order.iter().take(2).enumerate() {
+        let v = eigen.eigenvectors.column(j);
+        let largest = v
+            .iter()
+            .copied()
+            .max_by(|a, b| a.abs().total_cmp(&b.abs()))
+            .unwrap_or(1.0);
+        let sign = if largest < 0.0 { -1.0 } else { 1.0 };
+        axes.extend(v.iter().map(|&x| (sign * x) as f32));
+        explained_variance[k] = eigen.eigenvalues[j].max(0.0) / total;
+    }
+    if d < 2 {
+        // one column: the second axis is nothing
+        axes.resize(2 * d, 0.0);
+    }
+    let plane = on_plane(&axes, points);
+    let points = (0..n)
+        .step_by(n.div_ceil(MAP_POINTS).max(1))
+        .map(|i| MapPoint {
+            x: plane[i].0 as f32,
+            y: plane[i].1 as f32,
+            label: labels[i],
+            risky: usize::try_from(labels[i]).is_ok_and(|l| risky.get(l).copied().unwrap_or(false)),
+        })
+        .collect();
+    ClusterMap {
+        axes,
+        explained_variance,
+        points,
+    }
+}
+
 /// Run the whole pipeline on labelled (or unlabelled) sessions.
 pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> Result<Fitted> {
     if sessions.is_empty() {
@@ -503,6 +561,9 @@ pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> 
         / labelled.max(1) as f64;
     seconds[4] = started.elapsed().as_secs_f64();
 
+    let risky: Vec<bool> = clusters.iter().map(|c| c.risky).collect();
+    fingerprints.map = cluster_map(&points, &clustering.labels, &risky);
+
     config = config.with_fingerprints(fingerprints.clone());
     config.check(&encoder)?;
     model.fingerprints = fingerprints;
@@ -575,47 +636,61 @@ pub fn report_markdown(r: &ClusterReport) -> String {
     s
 }
 
-/// The points projected on their first two principal components (power iteration with
-/// deflation on the covariance, which is never formed), for the report's plot.
-pub fn principal_plane(points: &Points) -> Vec<(f64, f64)> {
-    let (n, d) = (points.len(), points.dim());
-    let mean: Vec<f64> = (0..d)
-        .map(|j| (0..n).map(|i| points.row(i)[j]).sum::<f64>() / n.max(1) as f64)
-        .collect();
-    let centred = |i: usize| points.row(i).iter().zip(&mean).map(|(x, m)| x - m);
-    let mut components: Vec<Vec<f64>> = vec![];
-    for k in 0..2 {
-        // a fixed start, not orthogonal to any axis
-        let mut v: Vec<f64> = (0..d).map(|j| 1.0 + ((j * 7 + k * 3) % 5) as f64).collect();
-        for _ in 0..100 {
-            // w = Σ_i (x_i·v) x_i, minus the components already found
-            let mut w = vec![0.0; d];
-            for i in 0..n {
-                let x: Vec<f64> = centred(i).collect();
-                let dot: f64 = x.iter().zip(&v).map(|(a, b)| a * b).sum();
-                for (wj, xj) in w.iter_mut().zip(&x) {
-                    *wj += dot * xj;
-                }
-            }
-            for c in &components {
-                let dot: f64 = w.iter().zip(c).map(|(a, b)| a * b).sum();
-                for (wj, cj) in w.iter_mut().zip(c) {
-                    *wj -= dot * cj;
-                }
-            }
-            let norm = w.iter().map(|x| x * x).sum::<f64>().sqrt();
-            if norm == 0.0 {
-                break;
-            }
-            v = w.into_iter().map(|x| x / norm).collect();
-        }
-        components.push(v);
-    }
-    (0..n)
-        .map(|i| {
-            let x: Vec<f64> = centred(i).collect();
-            let project = |c: &[f64]| x.iter().zip(c).map(|(a, b)| a * b).sum::<f64>();
-            (project(&components[0]), project(&components[1]))
-        })
+/// Each of `points` on the plane of `axes` (`[2, D]`, row-major, as [`ClusterMap::axes`]):
+/// `(a₁·x, a₂·x)`, what the scorer computes for a new session.
+pub fn on_plane(axes: &[f32], points: &Points) -> Vec<(f64, f64)> {
+    let d = points.dim();
+    let along = |row: &[f64], k: usize| -> f64 {
+        axes[k * d..(k + 1) * d]
+            .iter()
+            .zip(row)
+            .map(|(&a, &x)| f64::from(a) * x)
+            .sum()
+    };
+    (0..points.len())
+        .map(|i| (along(points.row(i), 0), along(points.row(i), 1)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Points spread 3 : 1 : 0 along (1, 1, 0)/√2, (0, 0, 1) and (1, −1, 0)/√2: the map's axes
+    /// are the first two, with 90% and 10% of the variance, and each point lands at its
+    /// coordinates along them.
+    #[test]
+    fn the_map_is_the_two_principal_axes() {
+        let r = std::f64::consts::FRAC_1_SQRT_2;
+        let mut values = vec![];
+        let mut want = vec![];
+        for i in 0..40 {
+            let (a, b) = ([-3.0, 3.0][i % 2], [-1.0, 1.0][(i / 2) % 2]);
+            values.extend([a * r + 5.0, a * r + 5.0, b - 2.0]);
+            want.push((a, b));
+        }
+        let points = Points::new(values, 3).unwrap();
+        let labels: Vec<i32> = (0..40).map(|i| if i < 20 { 0 } else { -1 }).collect();
+        let map = cluster_map(&points, &labels, &[true]);
+        let close = |a: &[f32], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .all(|(x, y)| (f64::from(*x) - y).abs() < 1e-5)
+        };
+        assert!(close(&map.axes[..3], &[r, r, 0.0]), "{:?}", map.axes);
+        assert!(close(&map.axes[3..], &[0.0, 0.0, 1.0]), "{:?}", map.axes);
+        assert!(
+            (map.explained_variance[0] - 0.9).abs() < 1e-9,
+            "{:?}",
+            map.explained_variance
+        );
+        assert!((map.explained_variance[1] - 0.1).abs() < 1e-9);
+        assert_eq!(map.points.len(), 40);
+        // the map projects the standardised vectors as they are (the scorer does the same)
+        for (p, (i, &(a, b))) in map.points.iter().zip(want.iter().enumerate()) {
+            assert!((f64::from(p.x) - (a + 10.0 * r)).abs() < 1e-4, "{p:?}");
+            assert!((f64::from(p.y) - (b - 2.0)).abs() < 1e-4, "{p:?}");
+            assert_eq!((p.label, p.risky), (labels[i], i < 20));
+        }
+    }
 }

@@ -613,8 +613,9 @@ struct DemoArgs {
 
 #[derive(Args)]
 struct WebDemoArgs {
-    /// Models to train, in the picker's order (the first picks the replays).
-    #[arg(long, default_value = "nhfm,difm", value_delimiter = ',', value_parser = parse_kind)]
+    /// Models, in the picker's order (the first picks the replays): supervised ones are
+    /// trained on the synthetic data, `behavior-cluster` clusters it as `seqrisk cluster` does.
+    #[arg(long, default_value = "nhfm,difm,behavior-cluster", value_delimiter = ',', value_parser = parse_kind)]
     models: Vec<ModelSpec>,
     /// Synthetic sessions to train on.
     #[arg(long, default_value_t = SynthConfig::default().sessions)]
@@ -1299,7 +1300,7 @@ fn cluster_cmd(a: &ClusterArgs) -> Result<()> {
             risky.len(),
             risky.iter().filter(|&&r| r).count()
         ),
-        &seqrisk_native::cluster::principal_plane(&fitted.points),
+        &seqrisk_native::cluster::on_plane(&fitted.model.fingerprints.map.axes, &fitted.points),
         &fitted.clustering.labels,
         &risky,
     )?;

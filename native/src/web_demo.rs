@@ -1,11 +1,12 @@
 //! The web demo's assets (`seqrisk web-demo`): the artifacts of models trained on the synthetic
-//! data, the index the demo's model picker reads (`index.json`), and one recorded session per
-//! planted pattern for its replay buttons (`replays.json`), drawn from fresh sessions the
-//! models never saw.
+//! data (the supervised ones by `train`, the cluster model by `cluster`), the index the demo's
+//! model picker reads (`index.json`), and one recorded session per planted pattern for its
+//! replay buttons (`replays.json`), drawn from fresh sessions the models never saw.
 //!
 //! Each replay is the session of its pattern with the median score under the first model, so
 //! the demo shows a typical case, not the easiest one.
 
+use crate::cluster::{ClusterOptions, cluster};
 use crate::files::write_atomic;
 use crate::train::{TrainOptions, train};
 use anyhow::{Result, bail};
@@ -39,9 +40,6 @@ pub fn build(opts: &WebDemoOptions) -> Result<Vec<Replay>> {
     if opts.models.is_empty() {
         bail!("name at least one model");
     }
-    if let Some(m) = opts.models.iter().find(|m| !m.supervised()) {
-        bail!("{m} is trained by `seqrisk cluster`, not by the web demo's build");
-    }
     let schema = Schema::synthetic_default();
     let data: Vec<_> = generate(SynthConfig {
         sessions: opts.sessions,
@@ -55,26 +53,31 @@ pub fn build(opts: &WebDemoOptions) -> Result<Vec<Replay>> {
     let mut artifacts = Vec::new();
     let mut index = Vec::new();
     for &model in &opts.models {
-        let outcome = train(
-            &data,
-            &schema,
-            &TrainOptions {
-                model,
-                epochs: opts.epochs,
-                seed: opts.seed,
-                progress: opts.progress,
-                ..TrainOptions::default()
-            },
-            &fingerprint,
-        )?;
+        let (title, artifact) = if model.supervised() {
+            let outcome = train(
+                &data,
+                &schema,
+                &TrainOptions {
+                    model,
+                    epochs: opts.epochs,
+                    seed: opts.seed,
+                    progress: opts.progress,
+                    ..TrainOptions::default()
+                },
+                &fingerprint,
+            )?;
+            (model.name().to_uppercase(), outcome.artifact)
+        } else {
+            ("FinDeepBehaviorCluster".to_string(), cluster_model(opts)?)
+        };
         let file = format!("{}.seqrisk", model.name());
-        write_atomic(&opts.out.join(&file), &outcome.artifact.to_bytes()?)?;
+        write_atomic(&opts.out.join(&file), &artifact.to_bytes()?)?;
         index.push(DemoModel {
-            title: model.name().to_uppercase(),
+            title,
             file: file.clone(),
             model: model.to_string(),
         });
-        artifacts.push((file, outcome.artifact));
+        artifacts.push((file, artifact));
     }
     let held_out = generate(SynthConfig {
         sessions: 2000,
@@ -91,6 +94,35 @@ pub fn build(opts: &WebDemoOptions) -> Result<Vec<Replay>> {
         serde_json::to_string_pretty(&replays)?.as_bytes(),
     )?;
     Ok(replays)
+}
+
+/// Sessions the demo's cluster model clusters.
+const CLUSTER_SESSIONS: usize = 2_100;
+
+/// The cluster model (FinDeepBehaviorCluster) as `seqrisk cluster`'s default job builds it —
+/// its default options on about 2,100 sessions, a fifth of them fraudulent (what the job's
+/// stratified sample of 20,000 holds) — without the later sessions it assigns for its report.
+fn cluster_model(opts: &WebDemoOptions) -> Result<Artifact> {
+    let sessions: Vec<_> = generate(SynthConfig {
+        sessions: CLUSTER_SESSIONS,
+        fraud_rate: 0.2,
+        seed: opts.seed,
+        ..SynthConfig::default()
+    })
+    .into_iter()
+    .map(|s| s.session)
+    .collect();
+    let fitted = cluster(
+        &sessions,
+        &Schema::synthetic_default(),
+        &ClusterOptions {
+            seed: opts.seed,
+            progress: opts.progress,
+            ..ClusterOptions::default()
+        },
+    )?;
+    let fingerprint = format!("synthetic:{CLUSTER_SESSIONS}:{}:fraud-0.2", opts.seed);
+    fitted.artifact(&sessions, &[], &[], &fingerprint, opts.seed)
 }
 
 /// One entry of the model picker.

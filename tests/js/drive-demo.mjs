@@ -57,6 +57,12 @@ function panel(page) {
       fields: [...document.querySelectorAll("#fields .bar-label")].map((t) => t.textContent),
       fieldsShown: !document.getElementById("fields-block").hidden,
       cardShown: document.querySelectorAll("#card-body dt").length,
+      mapShown: !document.getElementById("map-block").hidden,
+      mapDots: document.querySelectorAll("#map circle[data-label]").length,
+      mapPoint: JSON.parse(document.getElementById("map").dataset.point ?? "null"),
+      mapYou: document.querySelectorAll("#map #map-you").length,
+      clusterVerdict: document.getElementById("cluster-verdict")?.textContent ?? null,
+      clusterRules: [...document.querySelectorAll("#cluster-rules li")].map((li) => li.textContent),
       rocShown: document.querySelectorAll("#card-body svg").length,
     };
   });

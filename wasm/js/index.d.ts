@@ -65,6 +65,11 @@ export interface Explanation {
    * every risky cluster (their `weights` then hold the sequence network's `time_attention`).
    */
   cluster?: ClusterMatch;
+  /**
+   * The cluster model: where the session falls on its map of the clustering
+   * (`ModelCard.cluster_map`), as `[x, y]`. Absent for the other models.
+   */
+  map_point?: [number, number];
 }
 
 /** Where the cluster model placed a session. */
@@ -255,6 +260,21 @@ export interface ModelCard {
   /** ROC curve on the test split. */
   test_roc: { fpr: number; tpr: number }[];
   training: TrainingSummary;
+  /** The cluster model's 2-D map of its clustering; absent for the other models. */
+  cluster_map?: ClusterMap;
+}
+
+/**
+ * A 2-D view of the cluster model's clustering: its behaviour vectors' first two principal
+ * axes, and a sample of its training sessions placed on them.
+ */
+export interface ClusterMap {
+  /** `[2, D]` the two axes, row-major. */
+  axes: number[];
+  /** Share of the variance along each axis. */
+  explained_variance: [number, number];
+  /** Training sessions on the map, with their cluster (−1: noise) and whether it is risky. */
+  points: { x: number; y: number; label: number; risky: boolean }[];
 }
 
 /** Bytes of a `.seqrisk` artifact. */

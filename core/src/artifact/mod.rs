@@ -17,6 +17,7 @@
 use crate::encode::Encoder;
 use crate::error::{Error, Result};
 use crate::metrics::{Metrics, RocPoint};
+use crate::models::behavior_cluster::ClusterMap;
 use crate::models::{Model, ModelConfig};
 use crate::schema::Schema;
 use burn::module::Module;
@@ -98,8 +99,15 @@ impl Header {
 
     /// The model card.
     pub fn card(&self) -> Result<ModelCard<'_>> {
+        let config = self.model_config()?;
         Ok(ModelCard {
-            model: self.model_config()?.spec().to_string(),
+            model: config.spec().to_string(),
+            cluster_map: match config {
+                ModelConfig::BehaviorCluster(c) if !c.fingerprints.map.axes.is_empty() => {
+                    Some(c.fingerprints.map)
+                }
+                _ => None,
+            },
             format_version: FORMAT_VERSION,
             seqrisk_version: &self.seqrisk_version,
             created_unix: self.created_unix,
@@ -189,6 +197,10 @@ pub struct ModelCard<'a> {
     pub test_roc: &'a [RocPoint],
     /// The training run, with the decision `threshold`.
     pub training: &'a TrainingSummary,
+    /// The cluster model's 2-D map of its clustering (its axes and a sample of the training
+    /// sessions); absent for the other models.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_map: Option<ClusterMap>,
 }
 
 /// A loaded (not yet instantiated) artifact.

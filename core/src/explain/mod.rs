@@ -51,6 +51,10 @@ pub struct Explanation {
     /// cluster model; `None` elsewhere or outside every risky cluster).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterMatch>,
+    /// Where the session falls on the cluster model's 2-D map of its clustering (the model
+    /// card's `cluster_map`); `None` for the other models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_point: Option<[f32; 2]>,
 }
 
 /// One merchant's weights.
@@ -185,16 +189,21 @@ impl Explanation {
 }
 
 impl Explanation {
-    /// Add where the session stands to the risky clusters (the one `[B, C]` row of the
-    /// cluster model's `cluster_reach`, when there is one).
+    /// Add where the session stands to the risky clusters and on the clustering's map (its
+    /// row of the cluster model's `cluster_reach` and `cluster_map`, when there are those).
     pub fn with_cluster(
         mut self,
         session: &EncodedSession,
         fingerprints: Option<&Fingerprints>,
-        reach: &[(&'static str, &[f32])],
+        rows: &[(&'static str, &[f32])],
     ) -> Self {
-        if let (Some(f), Some((_, row))) = (fingerprints, reach.first()) {
-            self.cluster = f.explain(session, row);
+        let Some(f) = fingerprints else { return self };
+        for &(name, row) in rows {
+            match (name, row) {
+                ("cluster_reach", reach) => self.cluster = f.explain(session, reach),
+                ("cluster_map", &[x, y]) => self.map_point = Some([x, y]),
+                _ => {}
+            }
         }
         self
     }

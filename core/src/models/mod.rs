@@ -546,8 +546,9 @@ pub struct ModelOutput {
     pub merchant_weights: Vec<NamedWeights>,
     /// Named per-payment weights of the fold view, `[B, M·P]` each.
     pub payment_weights: Vec<NamedWeights>,
-    /// `[B, C]` where the session stands to each risky cluster (the cluster model's `ρ`).
-    pub cluster_reach: Option<Tensor<2>>,
+    /// The cluster model's `cluster_reach` (`[B, C]`: where the session stands to each risky
+    /// cluster, `ρ`) and `cluster_map` (`[B, 2]`: its point on the clustering's 2-D map).
+    pub cluster_weights: Vec<NamedWeights>,
 }
 
 impl ModelOutput {
@@ -560,7 +561,7 @@ impl ModelOutput {
             session_weights: vec![],
             merchant_weights: vec![],
             payment_weights: vec![],
-            cluster_reach: None,
+            cluster_weights: vec![],
         }
     }
 }
@@ -586,7 +587,7 @@ impl Model {
                     session_weights: vec![],
                     merchant_weights: vec![],
                     payment_weights: vec![],
-                    cluster_reach: None,
+                    cluster_weights: vec![],
                 }
             }
             Model::Difm(m) => {
@@ -598,7 +599,7 @@ impl Model {
                     session_weights: vec![],
                     merchant_weights: vec![],
                     payment_weights: vec![],
-                    cluster_reach: None,
+                    cluster_weights: vec![],
                 }
             }
             Model::Huihen(m) => {
@@ -614,7 +615,7 @@ impl Model {
                     ]),
                     merchant_weights: vec![],
                     payment_weights: vec![],
-                    cluster_reach: None,
+                    cluster_weights: vec![],
                 }
             }
             Model::Lbsf(m) => {
@@ -639,7 +640,10 @@ impl Model {
                 let out = m.forward(batch);
                 ModelOutput {
                     event_weights: named([("time_attention", Some(out.time_attention))]),
-                    cluster_reach: out.cluster_reach,
+                    cluster_weights: named([
+                        ("cluster_reach", out.cluster_reach),
+                        ("cluster_map", out.cluster_map),
+                    ]),
                     ..ModelOutput::logits_only(out.logits)
                 }
             }

@@ -47,7 +47,9 @@ fn build() -> Demo {
     let models = dir.path().join("models");
     let dist = dir.path().join("dist");
     let replays = web_demo::build(&WebDemoOptions {
-        models: vec!["nhfm".parse().unwrap(), "difm".parse().unwrap()],
+        models: ["nhfm", "difm", "behavior-cluster"]
+            .map(|m| m.parse().unwrap())
+            .to_vec(),
         sessions: 10_000,
         epochs: 8,
         seed: 42,
@@ -240,4 +242,62 @@ fn model_picker_keyboard_and_phone_width() {
         num(&phone["scrollWidth"]) <= num(&phone["innerWidth"]),
         "no sideways scrolling at phone width: {phone}"
     );
+}
+
+/// The cluster model in the picker: its map shows the training sample from the artifact's card
+/// and the visitor's point where native scoring puts the account-takeover replay, inside a
+/// risky cluster whose matched rules are listed as native explains them.
+#[test]
+fn cluster_map_shows_the_visitor_among_the_clusters() {
+    let d = demo();
+    let shown = &d.report["cpu"]["models"]["behavior-cluster.seqrisk"];
+    let bytes = std::fs::read(d.models.join("behavior-cluster.seqrisk")).unwrap();
+    let artifact = Artifact::from_bytes(&bytes).unwrap();
+    let card = artifact.header.card().unwrap();
+    let map = card
+        .cluster_map
+        .as_ref()
+        .expect("the cluster model's card has a map");
+    assert_eq!(shown["mapShown"], true, "{shown}");
+    assert_eq!(num(&shown["mapDots"]) as usize, map.points.len(), "{shown}");
+    assert!(
+        map.points.iter().any(|p| p.risky),
+        "the map shows risky clusters"
+    );
+    assert_eq!(shown["mapYou"], 1, "{shown}");
+    let schema = Schema::synthetic_default();
+    let session = session_from_json(
+        &replay("account_takeover").session,
+        &schema,
+        &Location::new("replay", 0),
+    )
+    .unwrap();
+    let scorer = Scorer::from_artifact(&artifact, Device::flex()).unwrap();
+    let native = &scorer.score(std::slice::from_ref(&session)).unwrap()[0];
+    let point = native.explanation.map_point.expect("a map point");
+    for (k, want) in point.iter().enumerate() {
+        let got = num(&shown["mapPoint"][k]);
+        assert!(
+            (got - f64::from(*want)).abs() < 1e-4,
+            "map point {shown} vs native {point:?}"
+        );
+    }
+    let cluster = native
+        .explanation
+        .cluster
+        .as_ref()
+        .expect("the account takeover replay lands in a risky cluster");
+    let verdict = shown["clusterVerdict"].as_str().unwrap_or_default();
+    assert!(
+        verdict.contains(&format!("risky cluster {}", cluster.label)),
+        "{verdict}"
+    );
+    let rules: Vec<&str> = shown["clusterRules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(rules, cluster.rules, "{shown}");
+    assert!(num(&shown["score"]) >= num(&shown["threshold"]), "{shown}");
 }

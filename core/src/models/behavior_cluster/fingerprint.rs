@@ -14,6 +14,10 @@
 //!
 //! The session lands in the risky cluster of smallest `ρ_c ≤ 1` and scores that cluster's
 //! fraud density; elsewhere it scores the density of the sessions outside risky clusters.
+//!
+//! For display, [`ClusterMap`] places sessions on a plane: `x` projected on the first two
+//! principal axes of the training sessions' standardised vectors, next to a sample of those
+//! sessions with their cluster labels.
 
 use super::handcrafted::Handcrafted;
 use super::{SequenceEmbedding, SequenceEmbeddingConfig};
@@ -67,6 +71,32 @@ pub struct RiskyCluster {
     pub rules: Vec<Rule>,
 }
 
+/// A 2-D view of the clustering, for display: the first two principal axes `a₁, a₂` of the
+/// standardised hybrid vectors, on which a session's vector `x` falls at `(a₁·x, a₂·x)`, and a
+/// sample of the training sessions placed the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ClusterMap {
+    /// `[2, D]` the two axes, row-major (unit vectors); empty when the model has no map.
+    pub axes: Vec<f32>,
+    /// Share of the standardised vectors' variance along each axis.
+    pub explained_variance: [f64; 2],
+    /// A sample of the training sessions on the map.
+    pub points: Vec<MapPoint>,
+}
+
+/// A training session on the [`ClusterMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MapPoint {
+    /// Coordinate along the first axis.
+    pub x: f32,
+    /// Coordinate along the second axis.
+    pub y: f32,
+    /// Its cluster in the clustering (−1: noise).
+    pub label: i32,
+    /// Whether that cluster is a risky one.
+    pub risky: bool,
+}
+
 /// Everything about the clustering the scorer needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Fingerprints {
@@ -82,6 +112,9 @@ pub struct Fingerprints {
     pub clusters: Vec<RiskyCluster>,
     /// Fraud density of the training sessions outside every risky cluster: their score.
     pub background_density: f64,
+    /// The clustering seen in 2-D (artifacts written before it have none).
+    #[serde(default)]
+    pub map: ClusterMap,
 }
 
 /// Configuration of [`BehaviorCluster`].
@@ -141,6 +174,16 @@ impl BehaviorClusterConfig {
                 f.scale.len()
             ));
         }
+        let map = &f.map;
+        if !(map.axes.is_empty() || map.axes.len() == 2 * d)
+            || !map.axes.iter().all(|a| a.is_finite())
+            || (map.axes.is_empty() && !map.points.is_empty())
+        {
+            return bad(format!(
+                "the cluster map has {} axis values for a hybrid vector of width {d}",
+                map.axes.len()
+            ));
+        }
         for c in &f.clusters {
             let n = c.core_distances.len();
             if n == 0 || c.exemplars.len() != n * d || !(c.birth.is_finite() && c.birth >= 0.0) {
@@ -175,6 +218,8 @@ pub struct BehaviorClusterOutput {
     pub cluster_reach: Option<Tensor<2>>,
     /// `[B, T − 1]` the sequence network's time attention per history slot.
     pub time_attention: Tensor<2>,
+    /// `[B, 2]` each session on the [`ClusterMap`] (`None` without a map).
+    pub cluster_map: Option<Tensor<2>>,
 }
 
 fn logit(p: f64) -> f32 {
@@ -222,11 +267,16 @@ impl BehaviorCluster {
             .unsqueeze_dim::<2>(0)
         };
         let x = (raw - row(&f.center)) / row(&f.scale);
+        let cluster_map = (!f.map.axes.is_empty()).then(|| {
+            let axes = Tensor::<2>::from_data(TensorData::new(f.map.axes.clone(), [2, d]), &device);
+            x.clone().matmul(axes.transpose())
+        });
         if f.clusters.is_empty() {
             return BehaviorClusterOutput {
                 logits: Tensor::full([b], logit(f.background_density), &device),
                 cluster_reach: None,
                 time_attention,
+                cluster_map,
             };
         }
         let norms = x.clone().powi_scalar(2).sum_dim(1); // [B, 1]
@@ -263,6 +313,7 @@ impl BehaviorCluster {
             logits: table.gather(1, choice).reshape([b]),
             cluster_reach: Some(reach),
             time_attention,
+            cluster_map,
         }
     }
 }

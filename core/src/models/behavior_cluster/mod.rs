@@ -22,8 +22,8 @@ pub mod handcrafted;
 mod tests;
 
 pub use fingerprint::{
-    BehaviorCluster, BehaviorClusterConfig, BehaviorClusterOutput, ClusterMatch, Fingerprints,
-    Representation, RiskyCluster,
+    BehaviorCluster, BehaviorClusterConfig, BehaviorClusterOutput, ClusterMap, ClusterMatch,
+    Fingerprints, MapPoint, Representation, RiskyCluster,
 };
 pub use handcrafted::Handcrafted;
 

@@ -205,6 +205,18 @@ fn fingerprints_assign_by_mutual_reachability() {
             rules: vec![rule(a[0]), rule(a[0] + 1.0)],
         }],
         background_density: 0.02,
+        // the map's axes: the first column, and the second and third in equal parts
+        map: ClusterMap {
+            axes: (0..2 * a.len())
+                .map(|i| match i {
+                    0 => 1.0,
+                    i if i == a.len() + 1 || i == a.len() + 2 => std::f32::consts::FRAC_1_SQRT_2,
+                    _ => 0.0,
+                })
+                .collect(),
+            explained_variance: [0.5, 0.2],
+            points: vec![],
+        },
     };
     let network = SequenceEmbeddingConfig::for_encoder(&encoder, "page", "dwell_ms")
         .unwrap()
@@ -217,6 +229,17 @@ fn fingerprints_assign_by_mutual_reachability() {
     let reach = values(out.cluster_reach.unwrap());
     let zb = z(&model.fingerprints.handcrafted.values(&enc[b_index]));
     let za = z(&a);
+    // on the map: (z₀, (z₁ + z₂)/√2) of each session
+    let map = values(out.cluster_map.unwrap());
+    for (i, zs) in [&za, &zb].into_iter().enumerate() {
+        let want = [zs[0], (zs[1] + zs[2]) / std::f64::consts::SQRT_2];
+        for k in 0..2 {
+            assert!(
+                (f64::from(map[2 * i + k]) - want[k]).abs() < 1e-4,
+                "{map:?} vs {want:?}"
+            );
+        }
+    }
     let dist = zb
         .iter()
         .zip(&za)
@@ -264,10 +287,25 @@ fn mismatched_fingerprints_are_refused() {
         scale: vec![1.0; 3],
         ..Fingerprints::default()
     };
-    let err = BehaviorClusterConfig::new(network)
+    let config = BehaviorClusterConfig::new(network).with_fingerprints(fingerprints);
+    let err = config.check(&encoder).unwrap_err().to_string();
+    assert!(err.contains("standardise 3 / 3 columns"), "{err}");
+    let d = config.width();
+    let mut fingerprints = config.fingerprints.clone();
+    fingerprints.center = vec![0.0; d];
+    fingerprints.scale = vec![1.0; d];
+    fingerprints.map.axes = vec![1.0; 2 * d - 1];
+    let err = config
+        .clone()
         .with_fingerprints(fingerprints)
         .check(&encoder)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("standardise 3 / 3 columns"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{} axis values for a hybrid vector of width {d}",
+            2 * d - 1
+        )),
+        "{err}"
+    );
 }
