@@ -158,6 +158,12 @@ fn unpack(
             .with_sessions(enc, &sessions)
             .with_merchants(enc, &merchants, &payments)
             .with_cluster(enc, fingerprints, &clusters);
+        if row[0].is_nan() {
+            return Err(Error::Model(
+                "the model's output for a session is not a number (NaN): its weights overflow on this input"
+                    .into(),
+            ));
+        }
         out.push((sigmoid(row[0] as f64), explanation));
     }
     Ok(())

@@ -545,8 +545,13 @@ impl Progress {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let (p, _): (Progress, usize) =
-            bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
-                .with_context(|| format!("{} is not a training progress file", path.display()))?;
+            // held to 2 GiB (a checkpoint is a few MB), so that a damaged length field is
+            // refused before that much is allocated
+            bincode::serde::decode_from_slice(
+                &bytes,
+                bincode::config::standard().with_limit::<{ 1 << 31 }>(),
+            )
+            .with_context(|| format!("{} is not a training progress file", path.display()))?;
         if p.run != run {
             bail!(
                 "{} is the progress of another run (other data, model or settings): delete it or drop --resume",

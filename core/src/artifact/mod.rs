@@ -7,7 +7,7 @@
 //! 12      8     header length H (u64 LE)
 //! 20      8     weights length W (u64 LE)
 //! 28      4     CRC-32 of bytes 32.. (u32 LE)
-//! 32      H     header: bincode (standard config) of [`Header`]
+//! 32      H     header: bincode (standard config) of [`Header`], H ≤ 64 MiB
 //! 32+H    W     weights: Burn burnpack bytes of the model record
 //! ```
 //!
@@ -121,7 +121,7 @@ impl Header {
 }
 
 /// The weights' tensor table, held to what the models store before Burn reads it: `f32`
-/// tensors whose data is exactly their shape's size. A crafted file (its checksum mended) could
+/// tensors whose data is exactly their shape's size, every value finite. A crafted file (its checksum mended) could
 /// otherwise give a tensor another dtype, on which Burn panics, or a shape whose size overflows
 /// or asks for exabytes; shapes that differ from the model's are refused by the load itself.
 fn check_weights(weights: &[u8]) -> Result<()> {
@@ -142,6 +142,16 @@ fn check_weights(weights: &[u8]) -> Result<()> {
                 "tensor `{name}` of shape {:?} does not match its {} bytes of data",
                 shape.as_slice(),
                 data.len()
+            )));
+        }
+        let non_finite = data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .enumerate()
+            .find(|(_, x)| !x.is_finite());
+        if let Some((i, x)) = non_finite {
+            return Err(bad(format!(
+                "tensor `{name}` holds {x} at element {i}; trained weights are finite"
             )));
         }
     }
@@ -216,6 +226,22 @@ fn bincode_config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
 
+/// Largest header an artifact may hold (vocabularies, statistics, configuration: a few MB at
+/// most in practice).
+pub const MAX_HEADER_BYTES: usize = 64 << 20;
+
+/// The header's decoding: [`bincode_config`] held to [`MAX_HEADER_BYTES`], so that a length a
+/// crafted header claims is refused before anything of that length is allocated (bincode
+/// 2.0.1 otherwise reserves it first: `cargo fuzz run artifact` found a string length of
+/// 0x0aaaaaaaaaaaaaaa that panicked with "capacity overflow").
+fn bincode_decode_config() -> bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<MAX_HEADER_BYTES>,
+> {
+    bincode_config().with_limit::<MAX_HEADER_BYTES>()
+}
+
 impl Artifact {
     /// Package a trained model.
     pub fn new(header: Header, model: Model) -> Result<Self> {
@@ -231,6 +257,12 @@ impl Artifact {
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let header = bincode::serde::encode_to_vec(&self.header, bincode_config())
             .map_err(|e| Error::Artifact(format!("cannot encode header: {e}")))?;
+        if header.len() > MAX_HEADER_BYTES {
+            return Err(Error::Artifact(format!(
+                "the header takes {} bytes; an artifact header holds at most {MAX_HEADER_BYTES} (vocabularies too large?)",
+                header.len()
+            )));
+        }
         let mut out = Vec::with_capacity(PREFIX + header.len() + self.weights.len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -294,8 +326,13 @@ impl Artifact {
             )));
         }
         let hl = hl as usize;
+        if hl > MAX_HEADER_BYTES {
+            return Err(bad(format!(
+                "header of {hl} bytes (bytes 12..20); an artifact header holds at most {MAX_HEADER_BYTES}"
+            )));
+        }
         let (header, used): (Header, usize) =
-            bincode::serde::decode_from_slice(&bytes[PREFIX..PREFIX + hl], bincode_config())
+            bincode::serde::decode_from_slice(&bytes[PREFIX..PREFIX + hl], bincode_decode_config())
                 .map_err(|e| bad(format!("header does not decode: {e}")))?;
         if used != hl {
             return Err(bad(format!("header has {} trailing bytes", hl - used)));

@@ -194,31 +194,14 @@ fn crafted_encoders_are_refused() {
 /// it, at 100,000 cases.)
 #[test]
 fn crafted_weight_tables_are_refused() {
-    use burn_pack::{DType, Reader, Tensor, Writer};
-    let t = common::trained();
     // the model's own weights, one tensor's dtype relabelled U32 (same 4 bytes an element)
-    let weights = burn::tensor::Bytes::from_bytes_vec(t.outcome.artifact.weights.clone());
     let mut first = None;
-    let tensors: Vec<Tensor> = Reader::from_bytes(weights)
-        .unwrap()
-        .into_tensors()
-        .unwrap()
-        .into_iter()
-        .map(|x| {
-            let (name, dtype, shape, id, data) = x.into_parts().unwrap();
-            let dtype = if first.is_none() {
-                first = Some(name.clone());
-                DType::U32
-            } else {
-                dtype
-            };
-            Tensor::new(name, dtype, shape, id, data)
-        })
-        .collect();
-    let a = Artifact {
-        header: t.outcome.artifact.header.clone(),
-        weights: Writer::new(tensors).into_bytes().unwrap().to_vec(),
-    };
+    let a = rewritten(|name, dtype, _| {
+        if first.is_none() {
+            first = Some(name.to_string());
+            *dtype = burn_pack::DType::U32;
+        }
+    });
     let m = match a.model(&Device::flex()) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("crafted weights accepted"),
@@ -228,4 +211,104 @@ fn crafted_weight_tables_are_refused() {
         m.contains(&format!("weights: tensor `{name}` is U32, not f32")),
         "{m}"
     );
+}
+
+/// The shared model's artifact with its weights rewritten: `edit(name, dtype, values)` may
+/// change each tensor's dtype label and f32 values.
+fn rewritten(mut edit: impl FnMut(&str, &mut burn_pack::DType, &mut [f32])) -> Artifact {
+    use burn_pack::{Reader, Tensor, Writer};
+    let t = common::trained();
+    let weights = burn::tensor::Bytes::from_bytes_vec(t.outcome.artifact.weights.clone());
+    let tensors: Vec<Tensor> = Reader::from_bytes(weights)
+        .unwrap()
+        .into_tensors()
+        .unwrap()
+        .into_iter()
+        .map(|x| {
+            let (name, mut dtype, shape, id, data) = x.into_parts().unwrap();
+            let mut values: Vec<f32> = data
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            edit(&name, &mut dtype, &mut values);
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            Tensor::new(
+                name,
+                dtype,
+                shape,
+                id,
+                burn::tensor::Bytes::from_bytes_vec(bytes),
+            )
+        })
+        .collect();
+    Artifact {
+        header: t.outcome.artifact.header.clone(),
+        weights: Writer::new(tensors).into_bytes().unwrap().to_vec(),
+    }
+}
+
+/// Weights a crafted or damaged file could hold that no training writes: a NaN is refused at
+/// load, naming the tensor and element; finite weights so large that the forward pass
+/// overflows give an error, not a NaN score (which every threshold comparison would pass:
+/// `cargo fuzz run artifact` found one within 23 runs, an exponent byte changed).
+#[test]
+fn non_finite_weights_and_overflowing_scores_are_errors() {
+    let t = common::trained();
+    let first = std::sync::OnceLock::new();
+    let nan = rewritten(|name, _, values| {
+        if first.set(name.to_string()).is_ok() {
+            values[1] = f32::NAN;
+        }
+    });
+    let e = match nan.model(&Device::flex()) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("NaN weights accepted"),
+    };
+    let name = first.get().unwrap();
+    assert!(
+        e.contains(&format!("tensor `{name}` holds NaN at element 1")),
+        "{e}"
+    );
+    let huge = rewritten(|_, _, values| values.iter_mut().for_each(|v| *v *= 1e30));
+    let scorer = Scorer::from_artifact(&huge, Device::flex()).unwrap();
+    // (without the check these 8 sessions score NaN)
+    let e = match scorer.score(&t.sessions[..8]) {
+        Err(e) => e.to_string(),
+        Ok(scores) => panic!(
+            "scored {:?}",
+            scores.iter().map(|s| s.score).collect::<Vec<_>>()
+        ),
+    };
+    assert!(
+        e.contains("model: the model's output for a session is not a number (NaN)"),
+        "{e}"
+    );
+}
+
+/// A header whose first string (the seqrisk version) claims 0x0aaaaaaaaaaaaaaa bytes, its
+/// checksum mended: refused as a header that does not decode, not a "capacity overflow" panic
+/// in bincode, which reserved the claimed length before reading it (`cargo fuzz run artifact`
+/// found it at 95,173 runs).
+#[test]
+fn a_header_claiming_a_huge_string_is_refused() {
+    let good = &common::trained().bytes;
+    let hl = u64::from_le_bytes(good[12..20].try_into().unwrap()) as usize;
+    assert!(
+        good[32] < 251,
+        "the version string's length is one varint byte"
+    );
+    let mut header = vec![0xfd];
+    header.extend(0x0aaa_aaaa_aaaa_aaaa_u64.to_le_bytes());
+    header.extend(&good[33..32 + hl]);
+    let mut bad = good[..32].to_vec();
+    bad[12..20].copy_from_slice(&(header.len() as u64).to_le_bytes());
+    bad.extend(&header);
+    bad.extend(&good[32 + hl..]);
+    let crc = crc32fast::hash(&bad[32..]);
+    bad[28..32].copy_from_slice(&crc.to_le_bytes());
+    let e = match Artifact::from_bytes(&bad) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("accepted"),
+    };
+    assert!(e.contains("artifact: header does not decode"), "{e}");
 }
