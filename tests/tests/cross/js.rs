@@ -74,8 +74,8 @@ pub fn cluster_browser_report() -> &'static Value {
 
 /// How many of [`cluster_fixture`]'s sessions `results` places in a risky cluster, after
 /// checking every placement against native's: the same cluster (or none), the same matched
-/// rules, `ρ` within `tol`. A session native places within `tol` of a cluster's edge (`ρ`
-/// near 1) may fall either side and is not compared.
+/// rules, `ρ` within `tol`. A session on a cluster's edge (see `on_cluster_edge`) may fall
+/// either side and is not compared.
 pub fn same_clusters(results: &Value, tol: f64) -> usize {
     let f = cluster_fixture();
     let results = results.as_array().expect("an array of scores");
@@ -83,8 +83,10 @@ pub fn same_clusters(results: &Value, tol: f64) -> usize {
     let mut inside = 0;
     for (n, r) in f.native.iter().zip(results) {
         let theirs = &r["explanation"]["cluster"];
+        if on_cluster_edge(n, r) {
+            continue;
+        }
         match &n.explanation.cluster {
-            Some(c) if (f64::from(c.reach) - 1.0).abs() <= tol => {}
             Some(c) => {
                 inside += 1;
                 assert_eq!(theirs["label"], c.label, "{}", n.id);
@@ -180,13 +182,34 @@ pub fn max_delta(results: &Value, tol: f64) -> f64 {
 }
 
 /// [`max_delta`] against any fixture, event and field weights alike.
+/// Whether the cluster model puts a session on a risky cluster's edge — `ρ` within 1e-4 of 1 —
+/// in native's view or the other scorer's: f32 rounding, which differs between them, may then
+/// put it inside or outside, and its score is that cluster's density or the background's.
+/// Training on several threads makes the fixture's model differ slightly from run to run, so
+/// now and then one session lands there.
+fn on_cluster_edge(n: &seqrisk_core::scorer::SessionScore, r: &Value) -> bool {
+    let native = n.explanation.cluster.as_ref().map(|c| f64::from(c.reach));
+    let theirs = r["explanation"]["cluster"]["reach"].as_f64();
+    [native, theirs]
+        .into_iter()
+        .flatten()
+        .any(|rho| (rho - 1.0).abs() <= 1e-4)
+}
+
 pub fn max_delta_of(f: &Fixture, results: &Value, tol: f64) -> f64 {
     let native = &f.native;
     let results = results.as_array().expect("an array of scores");
     assert_eq!(results.len(), native.len(), "one score per session");
     let mut max = 0f64;
+    let mut edges = 0;
     for (n, r) in native.iter().zip(results) {
         assert_eq!(r["id"], n.id.as_str());
+        if on_cluster_edge(n, r) {
+            // its cluster (and so its score) may differ by f32 rounding: same_clusters skips it too
+            edges += 1;
+            assert!(edges <= 2, "{edges} sessions on a risky cluster's edge");
+            continue;
+        }
         max = max.max((r["score"].as_f64().unwrap() - n.score).abs());
         for (name, native_w) in &n.explanation.weights {
             let w: Vec<f64> = serde_json::from_value(r["explanation"]["weights"][name].clone())
