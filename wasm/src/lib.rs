@@ -52,11 +52,10 @@ pub struct Scorer {
     fallback_reason: Option<String>,
 }
 
-/// The model, the limits every read of a session is held to, and whether it runs on the CPU.
+/// The model and the limits every read of a session is held to.
 struct Scoring {
     scorer: scorer::Scorer,
     limits: Limits,
-    cpu: bool,
 }
 
 /// `limits` as the JS package passes them: JSON text of [`Limits`] (absent: the defaults).
@@ -81,11 +80,7 @@ impl Scorer {
         let scorer =
             scorer::Scorer::from_artifact(&artifact, chosen.device).map_err(artifact_err)?;
         Ok(Scorer {
-            inner: Rc::new(Scoring {
-                scorer,
-                limits,
-                cpu: chosen.name == "cpu",
-            }),
+            inner: Rc::new(Scoring { scorer, limits }),
             kind,
             card,
             backend: chosen.name,
@@ -151,6 +146,7 @@ fn render(scored: Vec<SessionScore>, single: bool) -> Result<String, JsValue> {
 /// panic meanwhile rejects the Promise through [`panic::promise`].
 fn score_promise(
     inner: &Rc<Scoring>,
+    cpu: bool,
     input: String,
     parse: fn(&Scoring, &str) -> Result<Vec<Session>, JsValue>,
     single: bool,
@@ -160,7 +156,7 @@ fn score_promise(
         Err(e) => return js_sys::Promise::reject(&e),
     };
     drop(input);
-    if inner.cpu {
+    if cpu {
         let text = inner
             .scorer
             .score(&sessions)
@@ -241,13 +237,19 @@ impl Scorer {
 
     /// Score one session (JSON text); resolves to the JSON text of `{ id, score, explanation }`.
     pub fn score(&self, session: String) -> js_sys::Promise {
-        score_promise(&self.inner, session, parse_one, true)
+        score_promise(&self.inner, self.backend == "cpu", session, parse_one, true)
     }
 
     /// Score several sessions (a JSON array as text); resolves to the JSON text of an array.
     #[wasm_bindgen(js_name = scoreBatch)]
     pub fn score_batch(&self, sessions: String) -> js_sys::Promise {
-        score_promise(&self.inner, sessions, parse_many, false)
+        score_promise(
+            &self.inner,
+            self.backend == "cpu",
+            sessions,
+            parse_many,
+            false,
+        )
     }
 
     /// [`Scorer::score`] without a Promise; CPU backend only.

@@ -8,7 +8,8 @@
 //! `limit + 1` before storing it, and looks at each string's length while it is still a slice of
 //! the input: memory stays proportional to the limits, not to what the input claims.
 
-use crate::error::{DataProblem, Error, Location, Result};
+use super::session::data_err;
+use crate::error::{DataProblem, Location, Result};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -51,11 +52,11 @@ impl Limits {
             ("max_batch", self.max_batch),
         ] {
             if value == 0 {
-                return Err(Error::Data(crate::error::DataError {
-                    location: Location::new("limits", 0),
-                    field: name.into(),
-                    problem: DataProblem::Invalid("a limit must be at least 1".into()),
-                }));
+                return Err(data_err(
+                    &Location::new("limits", 0),
+                    name,
+                    DataProblem::Invalid("a limit must be at least 1".into()),
+                ));
             }
         }
         Ok(())
@@ -64,25 +65,17 @@ impl Limits {
     /// Refuse a text of more than `max_input_bytes` before it is parsed.
     pub fn check_input(&self, bytes: usize, loc: &Location, field: &str) -> Result<()> {
         if bytes > self.max_input_bytes {
-            return Err(over(
+            return Err(data_err(
                 loc,
                 field,
-                format!(
+                DataProblem::OverLimit(format!(
                     "{bytes} bytes of JSON; at most {} (max_input_bytes)",
                     self.max_input_bytes
-                ),
+                )),
             ));
         }
         Ok(())
     }
-}
-
-fn over(loc: &Location, field: impl Into<String>, what: String) -> Error {
-    Error::Data(crate::error::DataError {
-        location: loc.clone(),
-        field: field.into(),
-        problem: DataProblem::OverLimit(what),
-    })
 }
 
 /// What the top of the text is: one session, or an array of sessions (a batch).
@@ -116,12 +109,16 @@ pub fn parse_bounded(
         .deserialize(&mut reader)
         .and_then(|v| reader.end().map(|()| v));
     parsed.map_err(|e| match refused.into_inner() {
-        Some((path, what)) => over(loc, path, format!("{what} (column {})", e.column())),
-        None => Error::Data(crate::error::DataError {
-            location: loc.clone(),
-            field: field.into(),
-            problem: DataProblem::Malformed(format!("{e} (column {})", e.column())),
-        }),
+        Some((path, what)) => data_err(
+            loc,
+            path,
+            DataProblem::OverLimit(format!("{what} (column {})", e.column())),
+        ),
+        None => data_err(
+            loc,
+            field,
+            DataProblem::Malformed(format!("{e} (column {})", e.column())),
+        ),
     })
 }
 
@@ -301,6 +298,7 @@ impl<'de> Visitor<'de> for Key<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn small() -> Limits {
         Limits {
