@@ -9,6 +9,7 @@ pub mod files;
 pub mod gbdt;
 pub mod german;
 pub mod induction;
+pub mod model_bench;
 pub mod movielens;
 pub mod plot;
 pub mod quality;

@@ -22,6 +22,7 @@ use seqrisk_native::data::{
     Format, parquet_bytes, read_merchant_vectors, read_schema, read_sessions,
 };
 use seqrisk_native::files::write_atomic;
+use seqrisk_native::model_bench::{self, ModelBenchOptions};
 use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::rules::RuleOptions;
 use seqrisk_native::scaling::{self, ScalingOptions};
@@ -105,6 +106,10 @@ enum BenchCommand {
     /// lists, next to scikit-learn's HDBSCAN and fast_hdbscan when `--python` has them
     /// (scripts/bench-cluster.sh sets one up).
     Cluster(ClusterBenchArgs),
+    /// Training and inference speed of NHFM and DIFM at several batch sizes, next to PyTorch
+    /// CPU eager on the same sessions and weights when `--python` has it (after a parity check
+    /// of the outputs; scripts/bench-models.sh sets one up).
+    Models(ModelBenchArgs),
 }
 
 /// HDBSCAN's cluster selection.
@@ -238,6 +243,40 @@ struct ScalingArgs {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Folder for `scaling-lbsf.{md,json,png}`.
+    #[arg(long, default_value = "seqrisk-out/bench")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct ModelBenchArgs {
+    /// Models to time.
+    #[arg(long, default_value = "nhfm,difm", value_delimiter = ',', value_parser = parse_kind)]
+    models: Vec<ModelSpec>,
+    /// Batch sizes, comma-separated.
+    #[arg(long, default_value = "1,64,1024")]
+    batches: String,
+    /// Synthetic sessions generated (read cyclically by every run).
+    #[arg(long, default_value_t = 4096)]
+    sessions: usize,
+    /// Events per session (the schema's `max_events`, `T`).
+    #[arg(long, default_value_t = 20)]
+    events: usize,
+    /// Sessions trained per timed training run.
+    #[arg(long, default_value_t = 4096)]
+    train_sessions: usize,
+    /// Sessions scored per timed inference run.
+    #[arg(long, default_value_t = 4096)]
+    infer_sessions: usize,
+    /// Fewest timed steps or calls per run.
+    #[arg(long, default_value_t = 10)]
+    min_steps: usize,
+    /// A Python with PyTorch and safetensors, to run the reference (bench/reference/models.py).
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// Seed of the sessions and the initial weights.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Folder for `models.{md,json}`.
     #[arg(long, default_value = "seqrisk-out/bench")]
     out: PathBuf,
 }
@@ -740,6 +779,7 @@ fn main() -> Result<()> {
         Some(Command::Bench(BenchCommand::Latency(a))) => bench_latency(&a),
         Some(Command::Bench(BenchCommand::Quality(a))) => bench_quality(&a),
         Some(Command::Bench(BenchCommand::Cluster(a))) => bench_cluster(&a),
+        Some(Command::Bench(BenchCommand::Models(a))) => bench_models(&a),
         Some(Command::Inspect { artifact, json }) => {
             let bytes = std::fs::read(&artifact)
                 .with_context(|| format!("cannot read {}", artifact.display()))?;
@@ -1406,6 +1446,32 @@ fn bench_cluster(a: &ClusterBenchArgs) -> Result<()> {
     write_atomic(
         &base.with_extension("json"),
         serde_json::to_string_pretty(&runs)?.as_bytes(),
+    )?;
+    print!("{md}");
+    eprintln!("wrote {}.{{md,json}}", base.display());
+    Ok(())
+}
+
+fn bench_models(a: &ModelBenchArgs) -> Result<()> {
+    let opts = ModelBenchOptions {
+        models: a.models.clone(),
+        sessions: a.sessions,
+        events: a.events,
+        batches: counts(&a.batches, "--batches", "sessions")?,
+        train_sessions: a.train_sessions,
+        infer_sessions: a.infer_sessions,
+        min_steps: a.min_steps.max(1),
+        python: a.python.clone(),
+        work_dir: a.out.join("model-exchange"),
+        seed: a.seed,
+    };
+    let report = model_bench::model_bench(&opts)?;
+    let md = model_bench::markdown(&report);
+    let base = a.out.join("models");
+    write_atomic(&base.with_extension("md"), md.as_bytes())?;
+    write_atomic(
+        &base.with_extension("json"),
+        serde_json::to_string_pretty(&report)?.as_bytes(),
     )?;
     print!("{md}");
     eprintln!("wrote {}.{{md,json}}", base.display());
