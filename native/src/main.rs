@@ -761,7 +761,28 @@ impl LimitArgs {
     }
 }
 
+/// Keep freed tensor buffers in the process: glibc hands every block over its mmap threshold
+/// (128 KiB, adapting up to 32 MiB) back to the OS on free and trims the heap's top, so each
+/// step of a large batch page-faults its buffers in anew (at batch 1024 about a third of the
+/// time, mostly in the kernel). 1 GiB for both keeps them for reuse. seqrisk bench models,
+/// batch 1024, side by side: NHFM training 518 → 813 sessions/s, DIFM inference 5,270 →
+/// 10,033 sessions/s.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_buffers() {
+    const ONE_GIB: libc::c_int = 1 << 30;
+    // SAFETY: mallopt only sets allocator parameters; it is called before any other thread
+    // exists. A refusal (return 0) leaves glibc's defaults, which are correct, only slower.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, ONE_GIB);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, ONE_GIB);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_buffers() {}
+
 fn main() -> Result<()> {
+    keep_freed_buffers();
     let cli = Cli::parse();
     match cli.command {
         None => demo(DemoArgs::parse_from(["demo"])),
