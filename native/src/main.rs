@@ -22,7 +22,7 @@ use seqrisk_native::data::{
     Format, parquet_bytes, read_merchant_vectors, read_schema, read_sessions,
 };
 use seqrisk_native::files::write_atomic;
-use seqrisk_native::model_bench::{self, ModelBenchOptions};
+use seqrisk_native::model_bench::{self, ModelBenchOptions, ModelScalingOptions};
 use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::rules::RuleOptions;
 use seqrisk_native::scaling::{self, ScalingOptions};
@@ -110,6 +110,9 @@ enum BenchCommand {
     /// CPU eager on the same sessions and weights when `--python` has it (after a parity check
     /// of the outputs; scripts/bench-models.sh sets one up).
     Models(ModelBenchArgs),
+    /// How NHFM's and DIFM's training time, inference time and memory grow with the sequence
+    /// length and with the batch size, as tables and plots.
+    ModelScaling(ModelScalingArgs),
 }
 
 /// HDBSCAN's cluster selection.
@@ -277,6 +280,34 @@ struct ModelBenchArgs {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Folder for `models.{md,json}`.
+    #[arg(long, default_value = "seqrisk-out/bench")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct ModelScalingArgs {
+    /// Models to measure.
+    #[arg(long, default_value = "nhfm,difm", value_delimiter = ',', value_parser = parse_kind)]
+    models: Vec<ModelSpec>,
+    /// Events per session, comma-separated (every session has exactly this many).
+    #[arg(long, default_value = "10,20,50,100,250,500,1000")]
+    lengths: String,
+    /// Sessions per batch of the length runs.
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    /// Sessions per batch, comma-separated, at `--events` events.
+    #[arg(long, default_value = "1,4,16,64,256,1024")]
+    batches: String,
+    /// Events per session of the batch-size runs.
+    #[arg(long, default_value_t = 20)]
+    events: usize,
+    /// Timed repetitions per point (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// Seed of the sessions and the models.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Folder for `model-scaling.{md,json}` and the plots.
     #[arg(long, default_value = "seqrisk-out/bench")]
     out: PathBuf,
 }
@@ -801,6 +832,7 @@ fn main() -> Result<()> {
         Some(Command::Bench(BenchCommand::Quality(a))) => bench_quality(&a),
         Some(Command::Bench(BenchCommand::Cluster(a))) => bench_cluster(&a),
         Some(Command::Bench(BenchCommand::Models(a))) => bench_models(&a),
+        Some(Command::Bench(BenchCommand::ModelScaling(a))) => bench_model_scaling(&a),
         Some(Command::Inspect { artifact, json }) => {
             let bytes = std::fs::read(&artifact)
                 .with_context(|| format!("cannot read {}", artifact.display()))?;
@@ -1496,6 +1528,100 @@ fn bench_models(a: &ModelBenchArgs) -> Result<()> {
     )?;
     print!("{md}");
     eprintln!("wrote {}.{{md,json}}", base.display());
+    Ok(())
+}
+
+fn bench_model_scaling(a: &ModelScalingArgs) -> Result<()> {
+    let points = model_bench::model_scaling(&ModelScalingOptions {
+        models: a.models.clone(),
+        lengths: counts(&a.lengths, "--lengths", "events")?,
+        batch: a.batch,
+        batches: counts(&a.batches, "--batches", "sessions")?,
+        events: a.events,
+        reps: a.reps,
+        seed: a.seed,
+    })?;
+    let mib = |b: Option<u64>| b.map_or("–".into(), |b| format!("{:.1}", b as f64 / 1048576.0));
+    let mut md = String::from(
+        "| model | events | batch | training step ms | inference ms | training peak MiB | inference peak MiB |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for p in &points {
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.2} | {:.2} | {} | {} |\n",
+            p.model.to_uppercase(),
+            p.events,
+            p.batch,
+            p.train_ms,
+            p.infer_ms,
+            mib(p.train_peak_bytes),
+            mib(p.infer_peak_bytes)
+        ));
+    }
+    let base = a.out.join("model-scaling");
+    write_atomic(&base.with_extension("md"), md.as_bytes())?;
+    write_atomic(
+        &base.with_extension("json"),
+        serde_json::to_string_pretty(&points)?.as_bytes(),
+    )?;
+    let series = |by_length: bool,
+                  value: fn(&model_bench::ScalingPoint) -> Option<f64>|
+     -> Vec<plot::Series> {
+        a.models
+            .iter()
+            .map(|m| {
+                let pts = points
+                    .iter()
+                    .filter(|p| p.model == m.name())
+                    .filter(|p| {
+                        if by_length {
+                            p.batch == a.batch
+                        } else {
+                            p.events == a.events
+                        }
+                    })
+                    .filter_map(|p| {
+                        let x = if by_length { p.events } else { p.batch };
+                        value(p).map(|v| (x as f64, v))
+                    })
+                    .collect();
+                (m.name().to_uppercase(), pts)
+            })
+            .collect()
+    };
+    let mut pngs = Vec::new();
+    for (by_length, name, x_label) in [
+        (true, "model-scaling-length.png", "events per session"),
+        (false, "model-scaling-batch.png", "sessions per batch"),
+    ] {
+        let png = a.out.join(name);
+        plot::loglog_panels_png(
+            &png,
+            x_label,
+            &[
+                (
+                    "training step (forward, loss, backward)",
+                    "milliseconds",
+                    series(by_length, |p| Some(p.train_ms)),
+                ),
+                (
+                    "inference call",
+                    "milliseconds",
+                    series(by_length, |p| Some(p.infer_ms)),
+                ),
+                (
+                    "peak heap growth of a training step",
+                    "MiB",
+                    series(by_length, |p| {
+                        p.train_peak_bytes.map(|b| b as f64 / 1048576.0)
+                    }),
+                ),
+            ],
+        )?;
+        pngs.push(png.display().to_string());
+    }
+    print!("{md}");
+    eprintln!("wrote {}.{{md,json}}, {}", base.display(), pngs.join(", "));
     Ok(())
 }
 

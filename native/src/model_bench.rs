@@ -20,9 +20,10 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
+use peak_alloc::PeakAlloc;
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
-use seqrisk_core::schema::Schema;
+use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::synth::{SynthConfig, generate};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -61,6 +62,44 @@ pub struct ModelBenchOptions {
     pub work_dir: PathBuf,
     /// Seed of the sessions and the initial weights.
     pub seed: u64,
+}
+
+/// Settings of [`model_scaling`].
+#[derive(Debug, Clone)]
+pub struct ModelScalingOptions {
+    /// Models to measure.
+    pub models: Vec<ModelSpec>,
+    /// Events per session, at batch `batch`.
+    pub lengths: Vec<usize>,
+    /// Sessions per batch of the length runs.
+    pub batch: usize,
+    /// Sessions per batch, at `events` events.
+    pub batches: Vec<usize>,
+    /// Events per session of the batch runs.
+    pub events: usize,
+    /// Timed repetitions per point (after one warm-up); medians are reported.
+    pub reps: usize,
+    /// Seed of the sessions and the models.
+    pub seed: u64,
+}
+
+/// One model at one sequence length and batch size.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScalingPoint {
+    pub model: String,
+    /// Events per session (every session has this many).
+    pub events: usize,
+    /// Sessions per batch.
+    pub batch: usize,
+    /// Median time of a training step (forward, loss, backward), milliseconds.
+    pub train_ms: f64,
+    /// Median time of an inference call (to the scores on the host), milliseconds.
+    pub infer_ms: f64,
+    /// Peak heap growth during the training steps, bytes (`None`: not counted, see
+    /// [`model_scaling`]).
+    pub train_peak_bytes: Option<u64>,
+    /// Peak heap growth during the inference calls, bytes.
+    pub infer_peak_bytes: Option<u64>,
 }
 
 impl ModelBenchOptions {
@@ -247,6 +286,134 @@ pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
         cpu_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         runs,
     })
+}
+
+/// How training time, inference time and memory grow with the sequence length (every session
+/// exactly `length` events: consecutive synthetic sessions of one seed joined end to end, each
+/// a minute after the last) and with the batch size. Memory is the growth of the heap over its
+/// size before the timed repetitions, as the binary's counting allocator
+/// (`peak_alloc::PeakAlloc`) sees it; without that allocator (a library user's binary) it is
+/// `None`.
+pub fn model_scaling(opts: &ModelScalingOptions) -> Result<Vec<ScalingPoint>> {
+    let base: Vec<Session> = generate(SynthConfig {
+        sessions: 4096,
+        seed: opts.seed,
+        ..SynthConfig::default()
+    })
+    .into_iter()
+    .map(|s| s.session)
+    .collect();
+    let mut runs: Vec<(usize, usize)> = opts.lengths.iter().map(|&l| (l, opts.batch)).collect();
+    runs.extend(opts.batches.iter().map(|&b| (opts.events, b)));
+    let mut points = Vec::new();
+    for &spec in &opts.models {
+        for &(events, batch) in &runs {
+            if events < 2 || batch == 0 {
+                bail!(
+                    "a scaling run needs at least 2 events and 1 session, not {events} and {batch}"
+                );
+            }
+            let sessions = joined_sessions(&base, events, batch);
+            eprintln!("{}: {events} events, batch {batch}", spec.name());
+            points.push(measure(
+                spec,
+                &sessions,
+                events,
+                opts.reps.max(1),
+                opts.seed,
+            )?);
+        }
+    }
+    Ok(points)
+}
+
+/// `count` sessions of exactly `length` events, each joining consecutive sessions of `base`.
+fn joined_sessions(base: &[Session], length: usize, count: usize) -> Vec<Session> {
+    let mut next = 0;
+    (0..count)
+        .map(|i| {
+            let mut joined = base[next % base.len()].clone();
+            joined.id = format!("joined-{i}");
+            joined.events.clear();
+            while joined.events.len() < length {
+                let part = &base[next % base.len()];
+                next += 1;
+                let shift = match (joined.events.last(), part.events.first()) {
+                    (Some(last), Some(first)) => last.ts + 60.0 - first.ts,
+                    _ => 0.0,
+                };
+                joined.events.extend(part.events.iter().map(|e| {
+                    let mut e = e.clone();
+                    e.ts += shift;
+                    e
+                }));
+            }
+            joined.events.truncate(length);
+            joined
+        })
+        .collect()
+}
+
+/// One scaling point: the batch of all `sessions`.
+fn measure(
+    spec: ModelSpec,
+    sessions: &[Session],
+    events: usize,
+    reps: usize,
+    seed: u64,
+) -> Result<ScalingPoint> {
+    let mut schema = Schema::synthetic_default();
+    schema.max_events = events;
+    let refs: Vec<&Session> = sessions.iter().collect();
+    let encoder = Encoder::fit(&schema, &refs)?;
+    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
+    let items: Vec<&EncodedSession> = encoded.iter().collect();
+    let device = Device::flex();
+    device.seed(seed);
+    let train_device = device.clone().autodiff();
+    let model = ModelConfig::default_for(spec, &encoder).init(&train_device);
+    let step = || {
+        let batch = Batch::new(&items, &train_device);
+        let loss = bce_with_logits(model.forward(&batch).logits, batch.labels);
+        std::hint::black_box(loss.backward());
+    };
+    let train = timed(reps, step);
+    let inference = model.valid();
+    let call = || {
+        let batch = Batch::new(&items, &device);
+        std::hint::black_box(
+            burn::tensor::activation::sigmoid(inference.forward(&batch).logits).into_data(),
+        );
+    };
+    let infer = timed(reps, call);
+    Ok(ScalingPoint {
+        model: spec.name().to_string(),
+        events,
+        batch: sessions.len(),
+        train_ms: train.0,
+        infer_ms: infer.0,
+        train_peak_bytes: train.1,
+        infer_peak_bytes: infer.1,
+    })
+}
+
+/// One untimed call of `f`, then `reps` timed ones: the median milliseconds, and the peak heap
+/// growth over the timed calls when the counting allocator is installed.
+fn timed(reps: usize, f: impl Fn()) -> (f64, Option<u64>) {
+    f();
+    let counted = PeakAlloc.current_usage() > 0;
+    let base = PeakAlloc.current_usage();
+    PeakAlloc.reset_peak_usage();
+    let mut ms: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    let peak = PeakAlloc.peak_usage().saturating_sub(base) as u64;
+    ms.sort_by(f64::total_cmp);
+    (ms[ms.len() / 2], counted.then_some(peak))
 }
 
 /// The `i`-th batch of `b` sessions, reading `encoded` cyclically.

@@ -236,9 +236,8 @@ fn recurrence(
     let mut h = Tensor::<3>::zeros([d, b, hd], &device);
     let mut c = Tensor::<3>::zeros([d, b, hd], &device);
     let mut states = Vec::with_capacity(if keep { n } else { 0 });
-    for s in 0..n {
-        let gates = steps_first.clone().narrow(0, s, 1).reshape([d, b, 4 * hd])
-            + h.clone().matmul(u.clone());
+    for (s, input) in steps(steps_first).into_iter().enumerate() {
+        let gates = input + h.clone().matmul(u.clone());
         let act = sigmoid(gates); // [D, B, 4h]: σ(i), σ(f), σ(2g), σ(o)
         let i = act.clone().narrow(2, 0, hd);
         let f = act.clone().narrow(2, hd, hd);
@@ -262,6 +261,26 @@ fn recurrence(
         }
     }
     (h, states)
+}
+
+/// The steps of a step-major `[n, D, B, 4h]` tensor, `[D, B, 4h]` each, cut in two stages:
+/// into about `√n` blocks of steps, then each block into its steps.
+///
+/// In training this keeps the backward pass linear-ish in `n`: autodiff's gradient of a slice
+/// is the whole sliced tensor (zeros around the slice's gradient), so `n` slices of the whole
+/// sequence cost `O(n²)` (NHFM at 1,000 events, batch 64: 45.6 s a training step); slicing
+/// `√n` blocks of the whole and `n` steps of a block costs `O(n^1.5)`. Without autodiff a
+/// slice is a view and both ways cost the same.
+fn steps(steps_first: Tensor<4>) -> Vec<Tensor<3>> {
+    let [n, d, b, g] = steps_first.dims();
+    let block = (n as f64).sqrt().ceil() as usize;
+    let mut out = Vec::with_capacity(n);
+    for start in (0..n).step_by(block.max(1)) {
+        let len = block.min(n - start);
+        let part = steps_first.clone().narrow(0, start, len);
+        out.extend((0..len).map(|s| part.clone().narrow(0, s, 1).reshape([d, b, g])));
+    }
+    out
 }
 
 #[cfg(test)]
