@@ -1573,13 +1573,7 @@ fn bench_model_scaling(a: &ModelScalingArgs) -> Result<()> {
                 let pts = points
                     .iter()
                     .filter(|p| p.model == m.name())
-                    .filter(|p| {
-                        if by_length {
-                            p.batch == a.batch
-                        } else {
-                            p.events == a.events
-                        }
-                    })
+                    .filter(|p| (p.sweep == "length") == by_length)
                     .filter_map(|p| {
                         let x = if by_length { p.events } else { p.batch };
                         value(p).map(|v| (x as f64, v))

@@ -87,6 +87,8 @@ pub struct ModelScalingOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct ScalingPoint {
     pub model: String,
+    /// Which sweep the point belongs to: `length` (events vary) or `batch` (sessions vary).
+    pub sweep: &'static str,
     /// Events per session (every session has this many).
     pub events: usize,
     /// Sessions per batch.
@@ -303,11 +305,15 @@ pub fn model_scaling(opts: &ModelScalingOptions) -> Result<Vec<ScalingPoint>> {
     .into_iter()
     .map(|s| s.session)
     .collect();
-    let mut runs: Vec<(usize, usize)> = opts.lengths.iter().map(|&l| (l, opts.batch)).collect();
-    runs.extend(opts.batches.iter().map(|&b| (opts.events, b)));
+    let mut runs: Vec<(&'static str, usize, usize)> = opts
+        .lengths
+        .iter()
+        .map(|&l| ("length", l, opts.batch))
+        .collect();
+    runs.extend(opts.batches.iter().map(|&b| ("batch", opts.events, b)));
     let mut points = Vec::new();
     for &spec in &opts.models {
-        for &(events, batch) in &runs {
+        for &(sweep, events, batch) in &runs {
             if events < 2 || batch == 0 {
                 bail!(
                     "a scaling run needs at least 2 events and 1 session, not {events} and {batch}"
@@ -317,6 +323,7 @@ pub fn model_scaling(opts: &ModelScalingOptions) -> Result<Vec<ScalingPoint>> {
             eprintln!("{}: {events} events, batch {batch}", spec.name());
             points.push(measure(
                 spec,
+                sweep,
                 &sessions,
                 events,
                 opts.reps.max(1),
@@ -357,6 +364,7 @@ fn joined_sessions(base: &[Session], length: usize, count: usize) -> Vec<Session
 /// One scaling point: the batch of all `sessions`.
 fn measure(
     spec: ModelSpec,
+    sweep: &'static str,
     sessions: &[Session],
     events: usize,
     reps: usize,
@@ -388,6 +396,7 @@ fn measure(
     let infer = timed(reps, call);
     Ok(ScalingPoint {
         model: spec.name().to_string(),
+        sweep,
         events,
         batch: sessions.len(),
         train_ms: train.0,

@@ -2,6 +2,7 @@
 //! self-importance-aware attention (Eq. 3). DIFM applies it over fields (Eq. 7) and over
 //! historical events (Eq. 9).
 
+use super::per_vector;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
@@ -57,7 +58,7 @@ impl ImportanceAware {
         let k = x.dims()[2] as f64;
         let f2 = self.f2.as_ref().unwrap_or(&self.f1);
         let f3 = self.f3.as_ref().unwrap_or(&self.f1);
-        let scores = (self.f1.forward(x.clone()) * f2.forward(x.clone()))
+        let scores = (per_vector(&self.f1, x.clone()) * per_vector(f2, x.clone()))
             .sum_dim(2)
             .squeeze_dim::<2>(2)
             .div_scalar(k.sqrt());
@@ -65,7 +66,7 @@ impl ImportanceAware {
         // after it, so a set with no real member gets weights 0 rather than NaN.
         let masked = scores + (mask.clone() - 1.0).mul_scalar(1e9);
         let weights = softmax(masked, 1) * mask;
-        let pooled = (f3.forward(x) * weights.clone().unsqueeze_dim::<3>(2))
+        let pooled = (per_vector(f3, x) * weights.clone().unsqueeze_dim::<3>(2))
             .sum_dim(1)
             .squeeze_dim::<2>(1);
         ImportanceOutput { pooled, weights }

@@ -4,6 +4,7 @@
 //! mask is 0 leaves `(h, c)` unchanged, so padding anywhere in the sequence (in particular
 //! in front of a right-aligned history, where the backward direction ends) changes nothing.
 
+use super::per_vector;
 use crate::encode::Padding;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
@@ -116,7 +117,7 @@ impl MaskedBiLstm {
             return None;
         }
         let directions = [&self.forward, &self.backward];
-        let inputs = directions.map(|d| d.read_order(d.input.forward(x.clone()), padding));
+        let inputs = directions.map(|d| d.read_order(per_vector(&d.input, x.clone()), padding));
         let masks = directions.map(|d| d.read_order(mask.clone().unsqueeze_dim::<3>(2), padding));
         let (h, steps) = recurrence(
             Tensor::stack::<4>(inputs.to_vec(), 0),
@@ -187,7 +188,7 @@ impl MaskedLstm {
         if l == padding.all_padding {
             return Tensor::zeros([b, self.d_hidden], &x.device());
         }
-        let input = self.read_order(self.input.forward(x), padding);
+        let input = self.read_order(per_vector(&self.input, x), padding);
         let mask = self.read_order(mask.unsqueeze_dim::<3>(2), padding);
         recurrence(
             input.unsqueeze_dim::<4>(0),
