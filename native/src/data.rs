@@ -367,21 +367,18 @@ fn merchant_vectors_safetensors(bytes: &[u8], name: &str) -> Result<Vec<(String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use seqrisk_core::synth::{SynthConfig, generate};
+    use seqrisk_core::synth::{SynthConfig, generate, generate_sessions};
 
     /// Synthetic sessions (profile, planted markers, labels, missing values) survive Parquet:
     /// typed columns out, the long-format reader in.
     #[test]
     fn parquet_round_trip_of_synthetic_sessions() {
         let schema = Schema::synthetic_default();
-        let sessions: Vec<Session> = generate(SynthConfig {
+        let sessions: Vec<Session> = generate_sessions(SynthConfig {
             sessions: 60,
             fraud_rate: 0.2,
             ..Default::default()
-        })
-        .into_iter()
-        .map(|s| s.session)
-        .collect();
+        });
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.parquet");
         std::fs::write(&path, parquet_bytes(&sessions, &schema).unwrap()).unwrap();
@@ -425,13 +422,10 @@ mod tests {
     #[test]
     fn corrupt_parquet_is_refused_not_panicked() {
         let schema = Schema::synthetic_default();
-        let sessions: Vec<Session> = generate(SynthConfig {
+        let sessions: Vec<Session> = generate_sessions(SynthConfig {
             sessions: 3,
             ..Default::default()
-        })
-        .into_iter()
-        .map(|s| s.session)
-        .collect();
+        });
         let good = parquet_bytes(&sessions, &schema).unwrap();
         let mut refused = 0;
         for i in 0..good.len() {

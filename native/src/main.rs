@@ -1541,23 +1541,7 @@ fn bench_model_scaling(a: &ModelScalingArgs) -> Result<()> {
         reps: a.reps,
         seed: a.seed,
     })?;
-    let mib = |b: Option<u64>| b.map_or("–".into(), |b| format!("{:.1}", b as f64 / 1048576.0));
-    let mut md = String::from(
-        "| model | events | batch | training step ms | inference ms | training peak MiB | inference peak MiB |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n",
-    );
-    for p in &points {
-        md.push_str(&format!(
-            "| {} | {} | {} | {:.2} | {:.2} | {} | {} |\n",
-            p.model.to_uppercase(),
-            p.events,
-            p.batch,
-            p.train_ms,
-            p.infer_ms,
-            mib(p.train_peak_bytes),
-            mib(p.infer_peak_bytes)
-        ));
-    }
+    let md = model_bench::scaling_markdown(&points);
     let base = a.out.join("model-scaling");
     write_atomic(&base.with_extension("md"), md.as_bytes())?;
     write_atomic(

@@ -24,7 +24,7 @@ use peak_alloc::PeakAlloc;
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
-use seqrisk_core::synth::{SynthConfig, generate};
+use seqrisk_core::synth::{SynthConfig, generate_sessions};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -195,14 +195,11 @@ pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
     }
     let mut schema = Schema::synthetic_default();
     schema.max_events = opts.events;
-    let sessions: Vec<_> = generate(SynthConfig {
+    let sessions: Vec<_> = generate_sessions(SynthConfig {
         sessions: opts.sessions,
         seed: opts.seed,
         ..SynthConfig::default()
-    })
-    .into_iter()
-    .map(|s| s.session)
-    .collect();
+    });
     let refs: Vec<_> = sessions.iter().collect();
     let encoder = Encoder::fit(&schema, &refs)?;
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
@@ -297,14 +294,11 @@ pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
 /// (`peak_alloc::PeakAlloc`) sees it; without that allocator (a library user's binary) it is
 /// `None`.
 pub fn model_scaling(opts: &ModelScalingOptions) -> Result<Vec<ScalingPoint>> {
-    let base: Vec<Session> = generate(SynthConfig {
+    let base: Vec<Session> = generate_sessions(SynthConfig {
         sessions: 4096,
         seed: opts.seed,
         ..SynthConfig::default()
-    })
-    .into_iter()
-    .map(|s| s.session)
-    .collect();
+    });
     let mut runs: Vec<(&'static str, usize, usize)> = opts
         .lengths
         .iter()
@@ -332,6 +326,28 @@ pub fn model_scaling(opts: &ModelScalingOptions) -> Result<Vec<ScalingPoint>> {
         }
     }
     Ok(points)
+}
+
+/// The scaling points as a Markdown table.
+pub fn scaling_markdown(points: &[ScalingPoint]) -> String {
+    let mib = |b: Option<u64>| b.map_or("–".into(), |b| format!("{:.1}", b as f64 / 1048576.0));
+    let mut md = String::from(
+        "| model | events | batch | training step ms | inference ms | training peak MiB | inference peak MiB |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for p in points {
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.2} | {:.2} | {} | {} |\n",
+            p.model.to_uppercase(),
+            p.events,
+            p.batch,
+            p.train_ms,
+            p.infer_ms,
+            mib(p.train_peak_bytes),
+            mib(p.infer_peak_bytes)
+        ));
+    }
+    md
 }
 
 /// `count` sessions of exactly `length` events, each joining consecutive sessions of `base`.
@@ -731,19 +747,36 @@ mod tests {
         .unwrap()
     }
 
+    /// Joined sessions have exactly the asked length, in time order, each part a minute after
+    /// the last, so a scaling point's sequences are all real events.
+    #[test]
+    fn joined_sessions_are_exactly_as_long_as_asked_and_in_time_order() {
+        let base = generate_sessions(SynthConfig {
+            sessions: 50,
+            seed: 5,
+            ..SynthConfig::default()
+        });
+        let longest = base.iter().map(|s| s.events.len()).max().unwrap();
+        for length in [2, longest + 1, 5 * longest] {
+            let joined = joined_sessions(&base, length, 3);
+            assert_eq!(joined.len(), 3);
+            for s in &joined {
+                assert_eq!(s.events.len(), length);
+                assert!(s.events.windows(2).all(|w| w[0].ts <= w[1].ts));
+            }
+        }
+    }
+
     /// The exported weights are in PyTorch's layout (a linear layer's weight `[out, in]`), and
     /// read back through burn-store's PyTorch adapter into a differently initialised model they
     /// give the same logits: every tensor made the round trip under its own name.
     #[test]
     fn exported_weights_load_back_in_pytorch_layout() {
-        let sessions: Vec<_> = generate(SynthConfig {
+        let sessions: Vec<_> = generate_sessions(SynthConfig {
             sessions: 64,
             seed: 3,
             ..SynthConfig::default()
-        })
-        .into_iter()
-        .map(|s| s.session)
-        .collect();
+        });
         let refs: Vec<_> = sessions.iter().collect();
         let encoder = Encoder::fit(&Schema::synthetic_default(), &refs).unwrap();
         let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();

@@ -14,7 +14,7 @@ use seqrisk_core::artifact::Artifact;
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, session_to_json};
 use seqrisk_core::scorer::Scorer;
-use seqrisk_core::synth::{Pattern, SynthConfig, SyntheticSession, generate};
+use seqrisk_core::synth::{Pattern, SynthConfig, SyntheticSession, generate, generate_sessions};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -41,14 +41,11 @@ pub fn build(opts: &WebDemoOptions) -> Result<Vec<Replay>> {
         bail!("name at least one model");
     }
     let schema = Schema::synthetic_default();
-    let data: Vec<_> = generate(SynthConfig {
+    let data: Vec<_> = generate_sessions(SynthConfig {
         sessions: opts.sessions,
         seed: opts.seed,
         ..SynthConfig::default()
-    })
-    .into_iter()
-    .map(|s| s.session)
-    .collect();
+    });
     let fingerprint = format!("synthetic:{}:{}", opts.sessions, opts.seed);
     let mut artifacts = Vec::new();
     let mut index = Vec::new();
@@ -103,15 +100,12 @@ const CLUSTER_SESSIONS: usize = 2_100;
 /// its default options on about 2,100 sessions, a fifth of them fraudulent (what the job's
 /// stratified sample of 20,000 holds) — without the later sessions it assigns for its report.
 fn cluster_model(opts: &WebDemoOptions) -> Result<Artifact> {
-    let sessions: Vec<_> = generate(SynthConfig {
+    let sessions: Vec<_> = generate_sessions(SynthConfig {
         sessions: CLUSTER_SESSIONS,
         fraud_rate: 0.2,
         seed: opts.seed,
         ..SynthConfig::default()
-    })
-    .into_iter()
-    .map(|s| s.session)
-    .collect();
+    });
     let fitted = cluster(
         &sessions,
         &Schema::synthetic_default(),

@@ -2,21 +2,18 @@
 
 use crate::encode::{Batch, EncodedSession, Encoder};
 use crate::schema::{Schema, Session};
-use crate::synth::{SynthConfig, generate};
+use crate::synth::{SynthConfig, generate_sessions};
 use burn::prelude::*;
 
 /// 40 synthetic sessions (30% fraudulent) and an encoder fitted on them with `T = max_events`.
 pub fn encoder(max_events: usize) -> (Encoder, Vec<Session>) {
     let mut schema = Schema::synthetic_default();
     schema.max_events = max_events;
-    let sessions: Vec<_> = generate(SynthConfig {
+    let sessions: Vec<_> = generate_sessions(SynthConfig {
         sessions: 40,
         fraud_rate: 0.3,
         ..Default::default()
-    })
-    .into_iter()
-    .map(|s| s.session)
-    .collect();
+    });
     let refs: Vec<&Session> = sessions.iter().collect();
     (Encoder::fit(&schema, &refs).unwrap(), sessions)
 }

@@ -553,6 +553,11 @@ impl Gen {
     }
 }
 
+/// [`generate`]'s sessions alone, without their patterns.
+pub fn generate_sessions(cfg: SynthConfig) -> Vec<Session> {
+    generate(cfg).into_iter().map(|s| s.session).collect()
+}
+
 /// Generate sessions.
 pub fn generate(cfg: SynthConfig) -> Vec<SyntheticSession> {
     let mut g = Gen {
