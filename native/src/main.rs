@@ -1524,11 +1524,7 @@ fn bench_cluster(a: &ClusterBenchArgs) -> Result<()> {
     );
     std::fs::remove_dir_all(&opts.work_dir).ok();
     let base = a.out.join("cluster-scaling");
-    write_atomic(&base.with_extension("md"), md.as_bytes())?;
-    write_atomic(
-        &base.with_extension("json"),
-        serde_json::to_string_pretty(&runs)?.as_bytes(),
-    )?;
+    write_md_json(&base, &md, &runs)?;
     print!("{md}");
     eprintln!("wrote {}.{{md,json}}", base.display());
     Ok(())
@@ -1550,11 +1546,7 @@ fn bench_models(a: &ModelBenchArgs) -> Result<()> {
     let report = model_bench::model_bench(&opts)?;
     let md = model_bench::markdown(&report);
     let base = a.out.join("models");
-    write_atomic(&base.with_extension("md"), md.as_bytes())?;
-    write_atomic(
-        &base.with_extension("json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
+    write_md_json(&base, &md, &report)?;
     print!("{md}");
     eprintln!("wrote {}.{{md,json}}", base.display());
     Ok(())
@@ -1572,11 +1564,7 @@ fn bench_model_scaling(a: &ModelScalingArgs) -> Result<()> {
     })?;
     let md = model_bench::scaling_markdown(&points);
     let base = a.out.join("model-scaling");
-    write_atomic(&base.with_extension("md"), md.as_bytes())?;
-    write_atomic(
-        &base.with_extension("json"),
-        serde_json::to_string_pretty(&points)?.as_bytes(),
-    )?;
+    write_md_json(&base, &md, &points)?;
     let series = |by_length: bool,
                   value: fn(&model_bench::ScalingPoint) -> Option<f64>|
      -> Vec<plot::Series> {
@@ -1586,7 +1574,7 @@ fn bench_model_scaling(a: &ModelScalingArgs) -> Result<()> {
                 let pts = points
                     .iter()
                     .filter(|p| p.model == m.name())
-                    .filter(|p| (p.sweep == "length") == by_length)
+                    .filter(|p| (p.sweep == model_bench::Sweep::Length) == by_length)
                     .filter_map(|p| {
                         let x = if by_length { p.events } else { p.batch };
                         value(p).map(|v| (x as f64, v))
@@ -1656,11 +1644,7 @@ fn bench_scaling(a: &ScalingArgs) -> Result<()> {
         "wall_seconds": started.elapsed().as_secs_f64(),
         "points": points,
     });
-    write_atomic(&base.with_extension("md"), table.as_bytes())?;
-    write_atomic(
-        &base.with_extension("json"),
-        serde_json::to_string_pretty(&json)?.as_bytes(),
-    )?;
+    write_md_json(&base, &table, &json)?;
     let series = |value: fn(&scaling::ScalingPoint) -> Option<f64>| -> Vec<plot::Series> {
         ["lbsf", "flat-transformer"]
             .iter()
@@ -1860,18 +1844,20 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
     Ok(())
 }
 
+/// Write `<base>.md` and `<base>` as pretty JSON in `<base>.json`, each atomically.
+fn write_md_json(base: &Path, md: &str, json: &impl serde::Serialize) -> Result<()> {
+    write_atomic(&base.with_extension("md"), md.as_bytes())?;
+    write_atomic(
+        &base.with_extension("json"),
+        serde_json::to_string_pretty(json)?.as_bytes(),
+    )
+}
+
 /// Write a report as `<out>/<kind>-<dataset>.{md,json}` and its overlaid ROC curves as
 /// `<out>/<kind>-<dataset>-roc.png`.
 fn save_report(report: &quality::QualityReport, out: &Path, kind: &str) -> Result<()> {
     let base = out.join(format!("{kind}-{}", report.dataset));
-    write_atomic(
-        &base.with_extension("md"),
-        quality::markdown(report).as_bytes(),
-    )?;
-    write_atomic(
-        &base.with_extension("json"),
-        serde_json::to_string_pretty(report)?.as_bytes(),
-    )?;
+    write_md_json(&base, &quality::markdown(report), report)?;
     plot::roc_png(
         &out.join(format!("{kind}-{}-roc.png", report.dataset)),
         &format!(

@@ -12,7 +12,9 @@
 //! same timings from the same initial weights. Both read the sessions cyclically in the same
 //! order, so every step of either sees the same batches.
 
+use crate::bench::Latency;
 use crate::files::write_atomic;
+use crate::scaling::timed;
 use crate::train::bce_with_logits;
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
@@ -20,7 +22,6 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
-use peak_alloc::PeakAlloc;
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
@@ -83,12 +84,22 @@ pub struct ModelScalingOptions {
     pub seed: u64,
 }
 
+/// What a scaling sweep varies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sweep {
+    /// Events per session, at a fixed batch size.
+    Length,
+    /// Sessions per batch, at a fixed length.
+    Batch,
+}
+
 /// One model at one sequence length and batch size.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScalingPoint {
     pub model: String,
-    /// Which sweep the point belongs to: `length` (events vary) or `batch` (sessions vary).
-    pub sweep: &'static str,
+    /// Which sweep the point belongs to.
+    pub sweep: Sweep,
     /// Events per session (every session has this many).
     pub events: usize,
     /// Sessions per batch.
@@ -244,7 +255,14 @@ pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
             .into_iter()
             .map(|(b, train_rate)| {
                 eprintln!("seqrisk {name}: scoring at batch {b}");
-                infer_speed(&trained, &encoded, b, opts.infer_calls(b), train_rate)
+                let latency = infer_speed(&trained, &encoded, b, opts.infer_calls(b));
+                SpeedPoint {
+                    batch: b,
+                    train_sessions_per_s: train_rate,
+                    infer_sessions_per_s: b as f64 / (latency.mean_ms / 1e3),
+                    infer_p50_ms: latency.p50_ms,
+                    infer_p99_ms: latency.p99_ms,
+                }
             })
             .collect();
 
@@ -299,12 +317,12 @@ pub fn model_scaling(opts: &ModelScalingOptions) -> Result<Vec<ScalingPoint>> {
         seed: opts.seed,
         ..SynthConfig::default()
     });
-    let mut runs: Vec<(&'static str, usize, usize)> = opts
+    let mut runs: Vec<(Sweep, usize, usize)> = opts
         .lengths
         .iter()
-        .map(|&l| ("length", l, opts.batch))
+        .map(|&l| (Sweep::Length, l, opts.batch))
         .collect();
-    runs.extend(opts.batches.iter().map(|&b| ("batch", opts.events, b)));
+    runs.extend(opts.batches.iter().map(|&b| (Sweep::Batch, opts.events, b)));
     let mut points = Vec::new();
     for &spec in &opts.models {
         for &(sweep, events, batch) in &runs {
@@ -380,7 +398,7 @@ fn joined_sessions(base: &[Session], length: usize, count: usize) -> Vec<Session
 /// One scaling point: the batch of all `sessions`.
 fn measure(
     spec: ModelSpec,
-    sweep: &'static str,
+    sweep: Sweep,
     sessions: &[Session],
     events: usize,
     reps: usize,
@@ -422,25 +440,6 @@ fn measure(
     })
 }
 
-/// One untimed call of `f`, then `reps` timed ones: the median milliseconds, and the peak heap
-/// growth over the timed calls when the counting allocator is installed.
-fn timed(reps: usize, f: impl Fn()) -> (f64, Option<u64>) {
-    f();
-    let counted = PeakAlloc.current_usage() > 0;
-    let base = PeakAlloc.current_usage();
-    PeakAlloc.reset_peak_usage();
-    let mut ms: Vec<f64> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    let peak = PeakAlloc.peak_usage().saturating_sub(base) as u64;
-    ms.sort_by(f64::total_cmp);
-    (ms[ms.len() / 2], counted.then_some(peak))
-}
-
 /// The `i`-th batch of `b` sessions, reading `encoded` cyclically.
 fn cyclic(encoded: &[EncodedSession], b: usize, i: usize) -> Vec<&EncodedSession> {
     (0..b)
@@ -477,15 +476,9 @@ fn train_speed(
     ((steps * b) as f64 / seconds, model)
 }
 
-/// Time `calls` inference calls of `b` sessions (after 3 untimed ones), each from the encoded
-/// sessions to the scores on the host.
-fn infer_speed(
-    model: &Model,
-    encoded: &[EncodedSession],
-    b: usize,
-    calls: usize,
-    train_sessions_per_s: f64,
-) -> SpeedPoint {
+/// The latency of `calls` inference calls of `b` sessions (after 3 untimed ones), each from the
+/// encoded sessions to the scores on the host.
+fn infer_speed(model: &Model, encoded: &[EncodedSession], b: usize, calls: usize) -> Latency {
     let device = Device::flex();
     let mut samples = Vec::with_capacity(calls);
     for call in 0..calls + 3 {
@@ -498,14 +491,7 @@ fn infer_speed(
             samples.push(ms);
         }
     }
-    let latency = crate::bench::Latency::of(samples);
-    SpeedPoint {
-        batch: b,
-        train_sessions_per_s,
-        infer_sessions_per_s: b as f64 / (latency.mean_ms / 1e3),
-        infer_p50_ms: latency.p50_ms,
-        infer_p99_ms: latency.p99_ms,
-    }
+    Latency::of(samples)
 }
 
 /// A model's weights as safetensors in PyTorch's layout (linear weights `[out, in]`), named by

@@ -79,6 +79,25 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
+/// One untimed call of `f`, then `reps` timed ones: the median milliseconds, and the peak heap
+/// growth over the timed calls when the binary's counting allocator ([`PeakAlloc`]) is
+/// installed (`None` otherwise).
+pub fn timed(reps: usize, f: impl Fn()) -> (f64, Option<u64>) {
+    f();
+    let counted = PeakAlloc.current_usage() > 0;
+    let base = PeakAlloc.current_usage();
+    PeakAlloc.reset_peak_usage();
+    let ms: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    let peak = PeakAlloc.peak_usage().saturating_sub(base) as u64;
+    (median(ms), counted.then_some(peak))
+}
+
 /// Run the benchmark.
 pub fn scaling(opts: &ScalingOptions) -> Result<Vec<ScalingPoint>> {
     if opts.lengths.is_empty() || opts.batch == 0 || opts.reps == 0 {
@@ -87,7 +106,6 @@ pub fn scaling(opts: &ScalingOptions) -> Result<Vec<ScalingPoint>> {
     if let Some(&l) = opts.lengths.iter().find(|&&l| !(1..=5000).contains(&l)) {
         bail!("history lengths must be between 1 and 5,000 payments, got {l}");
     }
-    let counted = PeakAlloc.current_usage() > 0;
     let mut out = Vec::new();
     for &length in &opts.lengths {
         let sessions = users(length, opts.batch, opts.seed);
@@ -145,21 +163,10 @@ pub fn scaling(opts: &ScalingOptions) -> Result<Vec<ScalingPoint>> {
                 let loss = bce_with_logits(out.logits, train_batch.labels.clone());
                 std::hint::black_box(loss.backward());
             };
-            step();
-            let base = PeakAlloc.current_usage();
-            PeakAlloc.reset_peak_usage();
-            let mut train = Vec::with_capacity(opts.reps);
-            for _ in 0..opts.reps {
-                let t = Instant::now();
-                step();
-                train.push(t.elapsed().as_secs_f64() * 1e3);
-            }
-            let peak = PeakAlloc.peak_usage().saturating_sub(base);
+            let (train_ms, peak) = timed(opts.reps, step);
             let inference = model.valid();
             let infer_batch = Batch::new(&items, &device);
-            let mut infer = Vec::with_capacity(opts.reps);
-            for _ in 0..=opts.reps {
-                let t = Instant::now();
+            let (infer_ms, _) = timed(opts.reps, || {
                 std::hint::black_box(
                     inference
                         .forward(&infer_batch)
@@ -168,12 +175,10 @@ pub fn scaling(opts: &ScalingOptions) -> Result<Vec<ScalingPoint>> {
                         .try_to_vec::<f32>()
                         .ok(),
                 );
-                infer.push(t.elapsed().as_secs_f64() * 1e3);
-            }
-            infer.remove(0);
-            point.train_ms = Some(median(train));
-            point.infer_ms = Some(median(infer));
-            point.peak_bytes = counted.then_some(peak as u64);
+            });
+            point.train_ms = Some(train_ms);
+            point.infer_ms = Some(infer_ms);
+            point.peak_bytes = peak;
             eprintln!(
                 "{:>16} {length:>5} payments: train {:.0} ms, infer {:.0} ms, peak {}",
                 spec.name(),
