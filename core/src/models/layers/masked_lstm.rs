@@ -4,6 +4,7 @@
 //! mask is 0 leaves `(h, c)` unchanged, so padding anywhere in the sequence (in particular
 //! in front of a right-aligned history, where the backward direction ends) changes nothing.
 
+use super::lstm_kernel::fused_recurrence;
 use super::per_vector;
 use crate::encode::Padding;
 use burn::nn::{Linear, LinearConfig};
@@ -87,46 +88,51 @@ impl MaskedBiLstm {
     /// `x`: `[B, L, d]`, `mask`: `[B, L]`, `padding`: the batch's layout (of its first `L` slots, or
     /// more) → `s_RNN`, `[B, h]`.
     ///
-    /// Both directions run as one recurrence over a stack of two: block 0 reads the sequence
-    /// forward, block 1 reads it time-reversed, each with its own `U` (a batched matrix
-    /// product), so every step is one set of tensor operations for both. `W x_t` is computed
-    /// for all steps before the loop. Steps that are padding in every sequence are skipped
-    /// (they would leave the zero state unchanged), and the mask blend is applied only at steps
-    /// where some sequence is padded (see [`Padding`]).
+    /// Both directions run as one recurrence ([`recurrence`]): `W x_t + b` of both comes from one
+    /// matrix product over all slots before the loop, and slots that are padding in every
+    /// sequence are skipped (they would leave the zero state unchanged; see [`Padding`]).
     pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>, padding: Padding) -> Tensor<2> {
         let (b, device) = (x.dims()[0], x.device());
+        let hd = self.forward.d_hidden;
         match self.run(x, mask, padding, false) {
-            Some((h, _, _)) => h.sum_dim(0).squeeze_dim::<2>(0),
-            None => Tensor::zeros([b, self.forward.d_hidden], &device),
+            Some((run, _)) => run.last.clone().narrow(1, 0, hd) + run.last.narrow(1, hd, hd),
+            None => Tensor::zeros([b, hd], &device),
         }
     }
 
-    /// Both directions over the live slots as one stacked recurrence (see [`Self::forward`]):
-    /// the final `h` `[2, B, h]`, the per-step `h` when `keep`, and the narrowed layout; `None`
-    /// when every slot is padding.
+    /// Both directions over the live slots as one recurrence (see [`Self::forward`]), and the
+    /// narrowed layout; `None` when every slot is padding.
     fn run(
         &self,
         x: Tensor<3>,
         mask: Tensor<2>,
         padding: Padding,
         keep: bool,
-    ) -> Option<(Tensor<3>, Vec<Tensor<3>>, Padding)> {
-        let l = x.dims()[1];
+    ) -> Option<(Run, Padding)> {
+        let [b, l, k] = x.dims();
         let padding = padding.narrow(l);
         if l == padding.all_padding {
             return None;
         }
+        let n = l - padding.all_padding;
         let directions = [&self.forward, &self.backward];
-        let inputs = directions.map(|d| d.read_order(per_vector(&d.input, x.clone()), padding));
-        let masks = directions.map(|d| d.read_order(mask.clone().unsqueeze_dim::<3>(2), padding));
-        let (h, steps) = recurrence(
-            Tensor::stack::<4>(inputs.to_vec(), 0),
-            Tensor::stack::<4>(masks.to_vec(), 0).squeeze_dim::<3>(3),
+        // [W→ W←] and [b→ b←]: both directions' gates from one product
+        let w = Tensor::cat(directions.map(|d| d.input.weight.val()).to_vec(), 1);
+        let x = x.narrow(1, padding.all_padding, n).reshape([b * n, k]);
+        let mut projected = x.matmul(w);
+        if let (Some(fwd), Some(bwd)) = (&self.forward.input.bias, &self.backward.input.bias) {
+            projected = projected + Tensor::cat(vec![fwd.val(), bwd.val()], 0).unsqueeze_dim(0);
+        }
+        let d4 = projected.dims()[1];
+        let run = recurrence(
+            projected.reshape([b, n, d4]),
             Tensor::stack::<3>(directions.map(|d| d.hidden.weight.val()).to_vec(), 0),
+            mask.narrow(1, padding.all_padding, n),
+            1,
             |s| directions.iter().any(|d| d.mixed(s, l, padding)),
             keep,
         );
-        Some((h, steps, padding))
+        Some((run, padding))
     }
 
     /// The state after every slot, both directions side by side: `[B, L, 2h]`, slot `t`
@@ -138,14 +144,15 @@ impl MaskedBiLstm {
         let [b, l, _] = x.dims();
         let hd = self.forward.d_hidden;
         let device = x.device();
-        let Some((_, steps, padding)) = self.run(x, mask, padding, true) else {
+        let Some((
+            Run {
+                all: Some(live), ..
+            },
+            padding,
+        )) = self.run(x, mask, padding, true)
+        else {
             return Tensor::zeros([b, l, 2 * hd], &device);
         };
-        // [D, B, n, h] in each direction's reading order
-        let all = Tensor::stack::<4>(steps, 2);
-        let forward = all.clone().narrow(0, 0, 1).squeeze_dim::<3>(0);
-        let backward = all.narrow(0, 1, 1).squeeze_dim::<3>(0).flip([1]);
-        let live = Tensor::cat(vec![forward, backward], 2);
         if padding.all_padding == 0 {
             live
         } else {
@@ -161,14 +168,6 @@ impl MaskedBiLstm {
 }
 
 impl MaskedLstm {
-    /// The live steps (`all_padding..l`) of a `[B, l, ·]` sequence in this direction's reading
-    /// order.
-    fn read_order(&self, t: Tensor<3>, padding: Padding) -> Tensor<3> {
-        let l = t.dims()[1];
-        let live = t.narrow(1, padding.all_padding, l - padding.all_padding);
-        if self.reverse { live.flip([1]) } else { live }
-    }
-
     /// Whether step `s` of this direction reads a slot where some sequence is padded.
     fn mixed(&self, s: usize, l: usize, padding: Padding) -> bool {
         let slot = if self.reverse {
@@ -188,40 +187,94 @@ impl MaskedLstm {
         if l == padding.all_padding {
             return Tensor::zeros([b, self.d_hidden], &x.device());
         }
-        let input = self.read_order(per_vector(&self.input, x), padding);
-        let mask = self.read_order(mask.unsqueeze_dim::<3>(2), padding);
+        let n = l - padding.all_padding;
         recurrence(
-            input.unsqueeze_dim::<4>(0),
-            mask.unsqueeze_dim::<4>(0).squeeze_dim::<3>(3),
+            per_vector(&self.input, x.narrow(1, padding.all_padding, n)),
             self.hidden.weight.val().unsqueeze_dim::<3>(0),
+            mask.narrow(1, padding.all_padding, n),
+            usize::from(!self.reverse),
             |s| self.mixed(s, l, padding),
             false,
         )
-        .0
-        .squeeze_dim::<2>(0)
+        .last
     }
 }
 
-/// The LSTM recurrence for `D` directions at once, each a block of a stack: `projected`
-/// `[D, B, n, 4h]` holds `W x_t + b` in each direction's reading order, `masks` `[D, B, n]`,
-/// `u` `[D, h, 4h]` the recurrent weights (a batched matrix product per step); the mask blend
-/// is applied only at steps where `mixed(s)`. Returns the final `h`, `[D, B, h]`, and when
-/// `keep`, the `h` after every step.
+/// The outcome of [`recurrence`].
+struct Run {
+    /// Every direction's final state, side by side: `[B, D·h]`.
+    last: Tensor<2>,
+    /// The states after every slot, `[B, n, D·h]` (slot `t` holding each direction's state
+    /// after reading it), when asked for (or free).
+    all: Option<Tensor<3>>,
+}
+
+/// The LSTM recurrence for `D` directions at once: `projected` `[B, n, D·4h]` holds
+/// `W x_t + b` of every slot in time order (direction `d` in columns `d·4h..(d+1)·4h`), `u`
+/// `[D, h, 4h]` the recurrent weights, `mask` `[B, n]`; directions `d ≥ reversed_from` read
+/// the slots from last to first. On the Flex CPU backend this is one fused operation
+/// ([`fused_recurrence`]); elsewhere [`recurrence_by_ops`], which blends the mask in only at
+/// steps where `mixed(s)`.
+fn recurrence(
+    projected: Tensor<3>,
+    u: Tensor<3>,
+    mask: Tensor<2>,
+    reversed_from: usize,
+    mixed: impl Fn(usize) -> bool,
+    keep: bool,
+) -> Run {
+    let [b, n, _] = projected.dims();
+    let [d, hd, _] = u.dims();
+    match fused_recurrence(projected.clone(), u.clone(), mask.clone(), reversed_from) {
+        Some(all) => {
+            // a direction's final state: after the last slot it reads
+            let last = (0..d)
+                .map(|dir| {
+                    let slot = if dir >= reversed_from { 0 } else { n - 1 };
+                    all.clone()
+                        .narrow(1, slot, 1)
+                        .narrow(2, dir * hd, hd)
+                        .reshape([b, hd])
+                })
+                .collect();
+            Run {
+                last: Tensor::cat(last, 1),
+                all: Some(all),
+            }
+        }
+        None => recurrence_by_ops(projected, u, mask, reversed_from, mixed, keep),
+    }
+}
+
+/// [`recurrence`] as tensor operations: the directions stacked as blocks, each in its reading
+/// order, one batched matrix product and an element-wise cell per step.
 ///
 /// Two rewrites make a step cheaper without changing its value: the inputs are laid out
 /// step-major once, so a step's gates are one contiguous block; and the cell gate uses
 /// `tanh(x) = 2σ(2x) − 1`, its columns of `W x + b` and `U` doubled once before the loop, so
 /// one sigmoid over all four gates (in place) replaces a sigmoid and a tanh over slices.
-fn recurrence(
-    projected: Tensor<4>,
-    masks: Tensor<3>,
+fn recurrence_by_ops(
+    projected: Tensor<3>,
     u: Tensor<3>,
+    mask: Tensor<2>,
+    reversed_from: usize,
     mixed: impl Fn(usize) -> bool,
     keep: bool,
-) -> (Tensor<3>, Vec<Tensor<3>>) {
-    let [d, b, n, _] = projected.dims();
-    let hd = u.dims()[1];
+) -> Run {
+    let [b, n, _] = projected.dims();
+    let [d, hd, _] = u.dims();
     let device = projected.device();
+    let read_order = |t: Tensor<3>, dir: usize| {
+        if dir >= reversed_from { t.flip([1]) } else { t }
+    };
+    // [D, B, n, 4h] and [D, B, n], each direction in its reading order
+    let inputs = (0..d)
+        .map(|dir| read_order(projected.clone().narrow(2, dir * 4 * hd, 4 * hd), dir))
+        .collect();
+    let masks = (0..d)
+        .map(|dir| read_order(mask.clone().unsqueeze_dim::<3>(2), dir).squeeze_dim::<2>(2))
+        .collect();
+    let (projected, masks) = (Tensor::stack::<4>(inputs, 0), Tensor::stack::<3>(masks, 0));
     // 1 for the input, forget and output gates, 2 for the cell gate
     let doubled = Tensor::<1>::from_data(
         TensorData::new(
@@ -261,7 +314,21 @@ fn recurrence(
             states.push(h.clone());
         }
     }
-    (h, states)
+    // [D, B, n, h] in reading order → [B, n, D·h] in time order
+    let all = keep.then(|| {
+        let all = Tensor::stack::<4>(states, 2);
+        let per_direction = (0..d)
+            .map(|dir| {
+                let block = all.clone().narrow(0, dir, 1).squeeze_dim::<3>(0);
+                read_order(block, dir)
+            })
+            .collect();
+        Tensor::cat(per_direction, 2)
+    });
+    Run {
+        last: h.swap_dims(0, 1).reshape([b, d * hd]),
+        all,
+    }
 }
 
 /// The steps of a step-major `[n, D, B, 4h]` tensor, `[D, B, 4h]` each, cut in two stages:
@@ -501,6 +568,89 @@ mod tests {
         );
         let alone = alone.into_data().try_to_vec::<f32>().unwrap();
         assert_close(&alone, &[at(0, 2), at(0, 3)].concat(), 1e-5);
+    }
+
+    /// Random recurrence inputs for two directions: `projected` `[3, 6, 2·4h]`, `u`
+    /// `[2, h, 4h]` and a mask with front padding of different lengths, on `device`.
+    fn random_inputs(device: &Device, h: usize) -> (Tensor<3>, Tensor<3>, Tensor<2>) {
+        let projected = Tensor::<3>::random([3, 6, 8 * h], Distribution::Normal(0.0, 1.5), device);
+        let u = Tensor::<3>::random([2, h, 4 * h], Distribution::Normal(0.0, 0.8), device);
+        let row = |pad: usize| (0..6).map(move |s| if s < pad { 0.0f32 } else { 1.0 });
+        let mask: Vec<f32> = [0, 2, 5].into_iter().flat_map(row).collect();
+        let mask = Tensor::<2>::from_data(TensorData::new(mask, [3, 6]), device);
+        (projected, u, mask)
+    }
+
+    /// The fused CPU recurrence and the tensor-operation one (the path wgpu and WebGPU take)
+    /// give the same state after every slot and the same final states, on sequences padded
+    /// differently, with values large enough to saturate the gates, whichever directions read
+    /// backwards.
+    #[test]
+    fn fused_recurrence_equals_the_tensor_operations() {
+        let device = Device::flex();
+        device.seed(17);
+        let (projected, u, mask) = random_inputs(&device, 5);
+        let v = |t: Tensor<3>| t.into_data().try_to_vec::<f32>().unwrap();
+        for reversed_from in 0..=2 {
+            let fused = fused_recurrence(projected.clone(), u.clone(), mask.clone(), reversed_from)
+                .expect("Flex runs the fused recurrence");
+            let run = recurrence(
+                projected.clone(),
+                u.clone(),
+                mask.clone(),
+                reversed_from,
+                |_| false,
+                true,
+            );
+            let by_ops = recurrence_by_ops(
+                projected.clone(),
+                u.clone(),
+                mask.clone(),
+                reversed_from,
+                |_| true,
+                true,
+            );
+            assert_close(&v(fused.clone()), &v(by_ops.all.expect("kept")), 2e-6);
+            assert_eq!(v(run.all.expect("fused")), v(fused));
+            assert_close(&values(run.last), &values(by_ops.last), 2e-6);
+        }
+    }
+
+    /// Back-propagation through the fused recurrence (its hand-written backward pass) gives
+    /// the gradients autodiff derives from the tensor operations, for `projected` and `U`,
+    /// under a loss weighting every step's state differently.
+    #[cfg(feature = "autodiff")]
+    #[test]
+    fn fused_backward_pass_equals_autodiff_of_the_tensor_operations() {
+        let device = Device::flex().autodiff();
+        device.seed(19);
+        let (projected, u, mask) = random_inputs(&device, 4);
+        let weights = Tensor::<3>::random([3, 6, 8], Distribution::Normal(0.0, 1.0), &device);
+        let gradients = |fused: bool| {
+            let p = Tensor::<3>::from_data(projected.to_data(), &device).require_grad();
+            let w = Tensor::<3>::from_data(u.to_data(), &device).require_grad();
+            let states = if fused {
+                fused_recurrence(p.clone(), w.clone(), mask.clone(), 1).expect("Flex")
+            } else {
+                recurrence_by_ops(p.clone(), w.clone(), mask.clone(), 1, |_| true, true)
+                    .all
+                    .expect("kept")
+            };
+            let grads = (states * weights.clone()).sum().backward();
+            let values =
+                |t: Option<Tensor<3>>| t.map(|t| t.into_data().try_to_vec::<f32>().unwrap());
+            let dp = values(p.grad(&grads)).expect("projected has a gradient");
+            let du = values(w.grad(&grads)).expect("U has one");
+            (dp, du)
+        };
+        let (fused, by_ops) = (gradients(true), gradients(false));
+        assert_close(&fused.0, &by_ops.0, 1e-5);
+        assert_close(&fused.1, &by_ops.1, 1e-5);
+        // row 1's first two slots are padding: neither direction's gates there get a gradient
+        let padded = 6 * 32..(6 + 2) * 32;
+        assert!(fused.0[padded.clone()].iter().all(|g| *g == 0.0));
+        assert!(fused.0[padded.end..].iter().filter(|g| **g != 0.0).count() > 100);
+        assert!(fused.1.iter().all(|g| *g != 0.0));
     }
 
     /// A batch that is all padding yields the zero state.

@@ -4,6 +4,7 @@
 
 pub mod field_embedding;
 pub mod importance;
+pub mod lstm_kernel;
 pub mod masked_lstm;
 pub mod mlp;
 pub mod payment_sequence;
