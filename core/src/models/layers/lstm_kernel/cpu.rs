@@ -36,7 +36,7 @@ impl Dims {
 }
 
 /// What the backward pass needs from one direction's forward pass, indexed by row and slot.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Saved {
     /// `σ(i), σ(f), tanh(g), σ(o)`, `[B, n, 4h]`.
     pub gates: Vec<f32>,
@@ -140,7 +140,7 @@ impl<'a> Matrix<'a> {
 /// `out[r, :] += a[r, :] · m` for `a` `[rows, k]` and `m` `[k, cols]` (row-major), each row
 /// as `k` scaled rows of `m` added in order. Unlike a blocked matrix product, a row's result
 /// does not depend on how many rows there are, so a session scores the same alone as in a
-/// batch; inlined into [`forward_direction`]'s SIMD copies, the inner loop vectorises.
+/// batch; inlined into [`ForwardDirection`]'s SIMD copies, the inner loop vectorises.
 #[inline(always)]
 fn add_rows_times(out: &mut [f32], a: &[f32], m: &[f32], k: usize, cols: usize) {
     // blocks of W columns summed over all of k in registers, then the remainder
@@ -241,122 +241,101 @@ pub fn forward(
     save: bool,
 ) -> (Vec<f32>, Vec<Saved>) {
     let runs = per_direction(dims.d, |dir| {
-        forward_direction(dims, dir, projected, u, mask, save)
+        pulp::Arch::new().dispatch(ForwardDirection {
+            dims,
+            dir,
+            projected,
+            u,
+            mask,
+            save,
+        })
     });
     let (states, saved): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
     let states = interleave(&states, dims.b * dims.n, dims.h);
     (states, saved.into_iter().flatten().collect())
 }
 
-/// One direction of [`forward`]: its states `[B, n, h]`, and its [`Saved`] when `save`.
-/// Compiled for the widest SIMD instructions the CPU has (pulp's run-time dispatch), so that
-/// the element-wise loops vectorise with them.
-fn forward_direction(
+/// One direction of [`forward`], run by pulp's `Arch::dispatch`: `with_simd` is inlined into
+/// a copy per instruction set (AVX2, AVX-512, …) chosen at run time, so the element-wise loops
+/// vectorise with the widest the CPU has. (Given a closure instead, pulp would call it as a
+/// separate, baseline-compiled function.)
+struct ForwardDirection<'a> {
     dims: Dims,
     dir: usize,
-    projected: &[f32],
-    u: &[f32],
-    mask: &[f32],
+    projected: &'a [f32],
+    u: &'a [f32],
+    mask: &'a [f32],
     save: bool,
-) -> (Vec<f32>, Option<Saved>) {
-    /// The call, as pulp's `WithSimd` (whose `with_simd` it inlines into each instruction
-    /// set's copy; a closure would stay a separate, baseline-compiled function).
-    struct Call<'a> {
-        dims: Dims,
-        dir: usize,
-        projected: &'a [f32],
-        u: &'a [f32],
-        mask: &'a [f32],
-        save: bool,
-    }
-    impl pulp::WithSimd for Call<'_> {
-        type Output = (Vec<f32>, Option<Saved>);
-        #[inline(always)]
-        fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
-            let Call {
-                dims,
-                dir,
-                projected,
-                u,
-                mask,
-                save,
-            } = self;
-            forward_direction_body(dims, dir, projected, u, mask, save)
-        }
-    }
-    pulp::Arch::new().dispatch(Call {
-        dims,
-        dir,
-        projected,
-        u,
-        mask,
-        save,
-    })
 }
 
-/// The body of [`forward_direction`], inlined into each instruction set's copy.
-#[inline(always)]
-fn forward_direction_body(
-    dims: Dims,
-    dir: usize,
-    projected: &[f32],
-    u: &[f32],
-    mask: &[f32],
-    save: bool,
-) -> (Vec<f32>, Option<Saved>) {
-    let Dims { d, b, n, h, .. } = dims;
-    let g4 = 4 * h;
-    let u_dir = &u[dir * h * g4..(dir + 1) * h * g4];
-    let mut states = vec![0.0f32; b * n * h];
-    let mut saved = save.then(|| Saved {
-        gates: vec![0.0; b * n * g4],
-        cells: vec![0.0; b * n * h],
-        tanh_cells: vec![0.0; b * n * h],
-    });
-    let mut hs = vec![0.0f32; b * h];
-    let mut cs = vec![0.0f32; b * h];
-    let mut gates = vec![0.0f32; b * g4];
-    let mut tc = vec![0.0f32; h];
-    for s in 0..n {
-        let t = dims.slot(dir, s);
-        for (row, gate_row) in gates.chunks_exact_mut(g4).enumerate() {
-            let at = (row * n + t) * d * g4 + dir * g4;
-            gate_row.copy_from_slice(&projected[at..at + g4]);
+impl pulp::WithSimd for ForwardDirection<'_> {
+    /// The direction's states `[B, n, h]`, and its [`Saved`] when `save`.
+    type Output = (Vec<f32>, Option<Saved>);
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
+        let Self {
+            dims,
+            dir,
+            projected,
+            u,
+            mask,
+            save,
+        } = self;
+        let Dims { d, b, n, h, .. } = dims;
+        let g4 = 4 * h;
+        let u_dir = &u[dir * h * g4..(dir + 1) * h * g4];
+        let mut states = vec![0.0f32; b * n * h];
+        let mut saved = save.then(|| Saved {
+            gates: vec![0.0; b * n * g4],
+            cells: vec![0.0; b * n * h],
+            tanh_cells: vec![0.0; b * n * h],
+        });
+        let mut hs = vec![0.0f32; b * h];
+        let mut cs = vec![0.0f32; b * h];
+        let mut gates = vec![0.0f32; b * g4];
+        let mut tc = vec![0.0f32; h];
+        for s in 0..n {
+            let t = dims.slot(dir, s);
+            for (row, gate_row) in gates.chunks_exact_mut(g4).enumerate() {
+                let at = (row * n + t) * d * g4 + dir * g4;
+                gate_row.copy_from_slice(&projected[at..at + g4]);
+            }
+            add_rows_times(&mut gates, &hs, u_dir, h, g4);
+            for row in 0..b {
+                let gate_row = &mut gates[row * g4..(row + 1) * g4];
+                let (ifg, o) = gate_row.split_at_mut(3 * h);
+                let (i_f, g) = ifg.split_at_mut(2 * h);
+                i_f.iter_mut().for_each(|x| *x = sigmoid(*x));
+                g.iter_mut().for_each(|x| *x = tanh(*x));
+                o.iter_mut().for_each(|x| *x = sigmoid(*x));
+                let (i, f) = i_f.split_at(h);
+                let m = mask[row * n + t];
+                let c = &mut cs[row * h..(row + 1) * h];
+                let hr = &mut hs[row * h..(row + 1) * h];
+                // equal lengths, so the loops below carry no bounds checks and vectorise
+                let (i, f, g, o, tc) = (&i[..h], &f[..h], &g[..h], &o[..h], &mut tc[..h]);
+                for j in 0..h {
+                    let c_new = f[j] * c[j] + i[j] * g[j];
+                    tc[j] = c_new;
+                    c[j] = m * c_new + (1.0 - m) * c[j];
+                }
+                tc.iter_mut().for_each(|x| *x = tanh(*x));
+                for j in 0..h {
+                    hr[j] = m * (o[j] * tc[j]) + (1.0 - m) * hr[j];
+                }
+                let at = (row * n + t) * h;
+                states[at..at + h].copy_from_slice(hr);
+                if let Some(saved) = saved.as_mut() {
+                    saved.cells[at..at + h].copy_from_slice(c);
+                    saved.tanh_cells[at..at + h].copy_from_slice(tc);
+                    let g_at = (row * n + t) * g4;
+                    saved.gates[g_at..g_at + g4].copy_from_slice(gate_row);
+                }
+            }
         }
-        add_rows_times(&mut gates, &hs, u_dir, h, g4);
-        for row in 0..b {
-            let gate_row = &mut gates[row * g4..(row + 1) * g4];
-            let (ifg, o) = gate_row.split_at_mut(3 * h);
-            let (i_f, g) = ifg.split_at_mut(2 * h);
-            i_f.iter_mut().for_each(|x| *x = sigmoid(*x));
-            g.iter_mut().for_each(|x| *x = tanh(*x));
-            o.iter_mut().for_each(|x| *x = sigmoid(*x));
-            let (i, f) = i_f.split_at(h);
-            let m = mask[row * n + t];
-            let c = &mut cs[row * h..(row + 1) * h];
-            let hr = &mut hs[row * h..(row + 1) * h];
-            // equal lengths, so the loops below carry no bounds checks and vectorise
-            let (i, f, g, o, tc) = (&i[..h], &f[..h], &g[..h], &o[..h], &mut tc[..h]);
-            for j in 0..h {
-                let c_new = f[j] * c[j] + i[j] * g[j];
-                tc[j] = c_new;
-                c[j] = m * c_new + (1.0 - m) * c[j];
-            }
-            tc.iter_mut().for_each(|x| *x = tanh(*x));
-            for j in 0..h {
-                hr[j] = m * (o[j] * tc[j]) + (1.0 - m) * hr[j];
-            }
-            let at = (row * n + t) * h;
-            states[at..at + h].copy_from_slice(hr);
-            if let Some(saved) = saved.as_mut() {
-                saved.cells[at..at + h].copy_from_slice(c);
-                saved.tanh_cells[at..at + h].copy_from_slice(tc);
-                let g_at = (row * n + t) * g4;
-                saved.gates[g_at..g_at + g4].copy_from_slice(gate_row);
-            }
-        }
+        (states, saved)
     }
-    (states, saved)
 }
 
 /// Back-propagation through time: from `∂L/∂states` `[B, n, D·h]`, the gradients of
@@ -378,7 +357,15 @@ pub fn backward(
     saved: &[Saved],
 ) -> Gradients {
     let runs = per_direction(dims.d, |dir| {
-        backward_direction(dims, dir, grad_states, states, u, mask, &saved[dir])
+        pulp::Arch::new().dispatch(BackwardDirection {
+            dims,
+            dir,
+            grad_states,
+            states,
+            u,
+            mask,
+            saved: &saved[dir],
+        })
     });
     let (projected, u): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
     Gradients {
@@ -387,144 +374,112 @@ pub fn backward(
     }
 }
 
-/// One direction of [`backward`]: its `∂projected` `[B, n, 4h]` and `∂U` `[h, 4h]`
-/// (compiled per instruction set like [`forward_direction`]).
-fn backward_direction(
+/// One direction of [`backward`], run like [`ForwardDirection`].
+struct BackwardDirection<'a> {
     dims: Dims,
     dir: usize,
-    grad_states: &[f32],
-    states: &[f32],
-    u: &[f32],
-    mask: &[f32],
-    saved: &Saved,
-) -> (Vec<f32>, Vec<f32>) {
-    /// The call, as pulp's `WithSimd` (see [`forward_direction`]).
-    struct Call<'a> {
-        dims: Dims,
-        dir: usize,
-        grad_states: &'a [f32],
-        states: &'a [f32],
-        u: &'a [f32],
-        mask: &'a [f32],
-        saved: &'a Saved,
-    }
-    impl pulp::WithSimd for Call<'_> {
-        type Output = (Vec<f32>, Vec<f32>);
-        #[inline(always)]
-        fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
-            let Call {
-                dims,
-                dir,
-                grad_states,
-                states,
-                u,
-                mask,
-                saved,
-            } = self;
-            backward_direction_body(dims, dir, grad_states, states, u, mask, saved)
-        }
-    }
-    pulp::Arch::new().dispatch(Call {
-        dims,
-        dir,
-        grad_states,
-        states,
-        u,
-        mask,
-        saved,
-    })
+    grad_states: &'a [f32],
+    states: &'a [f32],
+    u: &'a [f32],
+    mask: &'a [f32],
+    saved: &'a Saved,
 }
 
-/// The body of [`backward_direction`], inlined into each instruction set's copy.
-#[inline(always)]
-fn backward_direction_body(
-    dims: Dims,
-    dir: usize,
-    grad_states: &[f32],
-    states: &[f32],
-    u: &[f32],
-    mask: &[f32],
-    saved: &Saved,
-) -> (Vec<f32>, Vec<f32>) {
-    let Dims { d, b, n, h, .. } = dims;
-    let g4 = 4 * h;
-    let u_dir = &u[dir * h * g4..(dir + 1) * h * g4];
-    let mut grad_projected = vec![0.0f32; b * n * g4];
-    let mut dh = vec![0.0f32; b * h];
-    let mut dc = vec![0.0f32; b * h];
-    let mut da = vec![0.0f32; b * g4];
-    // h_{t−1} for every (row, slot), matching ∂a_t's rows in grad_projected: [B·n, h]
-    let mut previous = vec![0.0f32; b * n * h];
-    let zeros = vec![0.0f32; h];
-    for s in (0..n).rev() {
-        let t = dims.slot(dir, s);
-        let t_prev = (s > 0).then(|| dims.slot(dir, s - 1));
-        for row in 0..b {
-            let at = (row * n + t) * h;
-            let g_at = (row * n + t) * g4;
-            let m = mask[row * n + t];
-            let gates = &saved.gates[g_at..g_at + g4];
-            let (i, rest) = gates.split_at(h);
-            let (f, rest) = rest.split_at(h);
-            let (g, o) = rest.split_at(h);
-            let tc = &saved.tanh_cells[at..at + h];
-            let c_prev = match t_prev {
-                Some(tp) => &saved.cells[(row * n + tp) * h..(row * n + tp + 1) * h],
-                None => &zeros[..],
-            };
-            let out_at = (row * n + t) * d * h + dir * h;
-            let grad_out = &grad_states[out_at..out_at + h];
-            let dh_r = &mut dh[row * h..(row + 1) * h];
-            let dc_r = &mut dc[row * h..(row + 1) * h];
-            let (da_i, rest) = da[row * g4..(row + 1) * g4].split_at_mut(h);
-            let (da_f, rest) = rest.split_at_mut(h);
-            let (da_g, da_o) = rest.split_at_mut(h);
-            // equal lengths, so the loop carries no bounds checks and vectorises
-            let (i, f, g, o, tc, c_prev) =
-                (&i[..h], &f[..h], &g[..h], &o[..h], &tc[..h], &c_prev[..h]);
-            let (da_i, da_f, da_g, da_o) = (
-                &mut da_i[..h],
-                &mut da_f[..h],
-                &mut da_g[..h],
-                &mut da_o[..h],
-            );
-            for j in 0..h {
-                let dh_total = dh_r[j] + grad_out[j];
-                let dh_new = m * dh_total;
-                let dc_new = m * dc_r[j] + dh_new * o[j] * (1.0 - tc[j] * tc[j]);
-                let (di, df, dg, d_o) = (
-                    dc_new * g[j],
-                    dc_new * c_prev[j],
-                    dc_new * i[j],
-                    dh_new * tc[j],
+impl pulp::WithSimd for BackwardDirection<'_> {
+    /// The direction's `∂projected` `[B, n, 4h]` and `∂U` `[h, 4h]`.
+    type Output = (Vec<f32>, Vec<f32>);
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
+        let Self {
+            dims,
+            dir,
+            grad_states,
+            states,
+            u,
+            mask,
+            saved,
+        } = self;
+        let Dims { d, b, n, h, .. } = dims;
+        let g4 = 4 * h;
+        let u_dir = &u[dir * h * g4..(dir + 1) * h * g4];
+        let mut grad_projected = vec![0.0f32; b * n * g4];
+        let mut dh = vec![0.0f32; b * h];
+        let mut dc = vec![0.0f32; b * h];
+        let mut da = vec![0.0f32; b * g4];
+        // h_{t−1} for every (row, slot), matching ∂a_t's rows in grad_projected: [B·n, h]
+        let mut previous = vec![0.0f32; b * n * h];
+        let zeros = vec![0.0f32; h];
+        for s in (0..n).rev() {
+            let t = dims.slot(dir, s);
+            let t_prev = (s > 0).then(|| dims.slot(dir, s - 1));
+            for row in 0..b {
+                let at = (row * n + t) * h;
+                let g_at = (row * n + t) * g4;
+                let m = mask[row * n + t];
+                let gates = &saved.gates[g_at..g_at + g4];
+                let (i, rest) = gates.split_at(h);
+                let (f, rest) = rest.split_at(h);
+                let (g, o) = rest.split_at(h);
+                let tc = &saved.tanh_cells[at..at + h];
+                let c_prev = match t_prev {
+                    Some(tp) => &saved.cells[(row * n + tp) * h..(row * n + tp + 1) * h],
+                    None => &zeros[..],
+                };
+                let out_at = (row * n + t) * d * h + dir * h;
+                let grad_out = &grad_states[out_at..out_at + h];
+                let dh_r = &mut dh[row * h..(row + 1) * h];
+                let dc_r = &mut dc[row * h..(row + 1) * h];
+                let (da_i, rest) = da[row * g4..(row + 1) * g4].split_at_mut(h);
+                let (da_f, rest) = rest.split_at_mut(h);
+                let (da_g, da_o) = rest.split_at_mut(h);
+                // equal lengths, so the loop carries no bounds checks and vectorises
+                let (i, f, g, o, tc, c_prev) =
+                    (&i[..h], &f[..h], &g[..h], &o[..h], &tc[..h], &c_prev[..h]);
+                let (da_i, da_f, da_g, da_o) = (
+                    &mut da_i[..h],
+                    &mut da_f[..h],
+                    &mut da_g[..h],
+                    &mut da_o[..h],
                 );
-                da_i[j] = di * i[j] * (1.0 - i[j]);
-                da_f[j] = df * f[j] * (1.0 - f[j]);
-                da_g[j] = dg * (1.0 - g[j] * g[j]);
-                da_o[j] = d_o * o[j] * (1.0 - o[j]);
-                dc_r[j] = dc_new * f[j] + (1.0 - m) * dc_r[j];
-                dh_r[j] = (1.0 - m) * dh_total;
+                for j in 0..h {
+                    let dh_total = dh_r[j] + grad_out[j];
+                    let dh_new = m * dh_total;
+                    let dc_new = m * dc_r[j] + dh_new * o[j] * (1.0 - tc[j] * tc[j]);
+                    let (di, df, dg, d_o) = (
+                        dc_new * g[j],
+                        dc_new * c_prev[j],
+                        dc_new * i[j],
+                        dh_new * tc[j],
+                    );
+                    da_i[j] = di * i[j] * (1.0 - i[j]);
+                    da_f[j] = df * f[j] * (1.0 - f[j]);
+                    da_g[j] = dg * (1.0 - g[j] * g[j]);
+                    da_o[j] = d_o * o[j] * (1.0 - o[j]);
+                    dc_r[j] = dc_new * f[j] + (1.0 - m) * dc_r[j];
+                    dh_r[j] = (1.0 - m) * dh_total;
+                }
+                grad_projected[g_at..g_at + g4].copy_from_slice(&da[row * g4..(row + 1) * g4]);
+                if let Some(tp) = t_prev {
+                    let prev_at = (row * n + tp) * d * h + dir * h;
+                    previous[at..at + h].copy_from_slice(&states[prev_at..prev_at + h]);
+                }
             }
-            grad_projected[g_at..g_at + g4].copy_from_slice(&da[row * g4..(row + 1) * g4]);
-            if let Some(tp) = t_prev {
-                let prev_at = (row * n + tp) * d * h + dir * h;
-                previous[at..at + h].copy_from_slice(&states[prev_at..prev_at + h]);
-            }
+            add_product(
+                &mut dh,
+                Matrix::rows(&da, b, g4),
+                Matrix::rows(u_dir, h, g4).t(),
+            );
         }
+        // ∂U = Σ over rows and slots of h_{t−1}ᵀ ∂a_t: [h, B·n] · [B·n, 4h]
+        let mut grad_u = vec![0.0f32; h * g4];
         add_product(
-            &mut dh,
-            Matrix::rows(&da, b, g4),
-            Matrix::rows(u_dir, h, g4).t(),
+            &mut grad_u,
+            Matrix::rows(&previous, b * n, h).t(),
+            Matrix::rows(&grad_projected, b * n, g4),
         );
+        (grad_projected, grad_u)
     }
-    // ∂U = Σ over rows and slots of h_{t−1}ᵀ ∂a_t: [h, B·n] · [B·n, 4h]
-    let mut grad_u = vec![0.0f32; h * g4];
-    add_product(
-        &mut grad_u,
-        Matrix::rows(&previous, b * n, h).t(),
-        Matrix::rows(&grad_projected, b * n, g4),
-    );
-    (grad_projected, grad_u)
 }
 
 #[cfg(test)]

@@ -173,6 +173,8 @@ mod autodiff {
             );
             match prep {
                 OpsKind::Tracked(prep) => {
+                    // kept for the backward pass already contiguous, so it copies nothing
+                    let (u, mask) = (contiguous(u), contiguous(mask));
                     let (states, saved) =
                         forward(projected, u.clone(), mask.clone(), reversed_from, true);
                     let state = State {
