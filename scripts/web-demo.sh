@@ -4,8 +4,9 @@
 #   scripts/web-demo.sh --build-only         only build (copy web-demo/dist/ to any static host)
 #   options: --models DIR (default web-demo/models), --dist DIR (default web-demo/dist),
 #            --retrain (train the models again), --port N
-# The models come from `cargo run --release -p native -- web-demo` (NHFM and DIFM on the
-# synthetic data, with replays of its planted patterns), run when DIR has none; the JS package
+# The models come from `cargo run --release -p native -- web-demo` (NHFM, DIFM and the cluster
+# model on the synthetic fraud data, HUIHEN on the credit scenario, LBSF on the payments
+# scenario, with replays of each scenario), run when DIR has none; the JS package
 # from scripts/build-wasm.sh, run when wasm/pkg/ is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,12 +1,14 @@
 // The seqrisk demo: a small bank-and-shop whose every page view, login, cart and payment the
 // package's capture helper records, scored after each event by a model in a Web Worker. It uses
 // only the package's public API (`seqrisk/capture`, `seqrisk/worker`), as a customer's page would.
+// The fraud models score the visit; HUIHEN (a loan applicant's months of app behaviour) and LBSF
+// (a user's six months of payments) read histories no visit holds, so they score recorded ones.
 //
 // URL parameters: `backend` (`auto`, `webgpu`, `cpu`; default auto), `model` (an artifact file
 // name from models/index.json), `step` (milliseconds between replayed events; default 250).
 import { createCapture } from "seqrisk/capture";
 import { createWorkerScorer } from "seqrisk/worker";
-import { bars, clusterMap, gauge, riskClass, roc, timeline } from "./charts.js";
+import { bars, clusterMap, columns, gauge, riskClass, roc, timeline } from "./charts.js";
 
 const params = new URLSearchParams(location.search);
 const BACKEND = params.get("backend") ?? "auto";
@@ -34,11 +36,13 @@ const PROFILE = { kyc_level: "verified", country: "US", signup_channel: "organic
 const state = {
   models: [],
   replays: [],
+  entry: undefined,
   scorer: undefined,
   threshold: 0.5,
   source: "live",
   scores: [],
   last: undefined,
+  lastScenario: undefined,
   pending: undefined,
   busy: false,
   replayRun: 0,
@@ -214,6 +218,7 @@ function failed(e) {
 
 function show(result, session, ms) {
   state.last = session;
+  state.lastScenario = state.entry.scenario;
   const n = session.events.length;
   state.scores = state.scores.filter((s) => s.n < n);
   state.scores.push({ n, score: result.score });
@@ -232,20 +237,113 @@ function show(result, session, ms) {
   explain(result.explanation, session.events);
 }
 
+/** What an event is, in the fields of its scenario (shop and bank, credit app, payments). */
 function eventLabel(e, i) {
-  const what = [e.event_type, e.page].filter(Boolean).join(" · ");
+  const what = [e.event_type, e.page, e.item_click, e.operation, e.widget, e.merchant].filter(Boolean).join(" · ");
   const amount = typeof e.amount === "number" ? ` $${e.amount.toFixed(2)}` : "";
   return `${i + 1}. ${what}${amount}${e.planted ? " ⚑" : ""}`;
 }
 
+const when = (e) => (typeof e?.ts === "number" ? new Date(e.ts * 1000).toISOString().slice(0, 16).replace("T", " ") : "?");
+
+/** The three indices of `values` with the largest value, largest first. */
+function top3(values) {
+  return values
+    .map((v, i) => [v, i])
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .slice(0, 3)
+    .map(([, i]) => i);
+}
+
+/** HUIHEN: one bar per behavior session, its height how much the session moved the habits. */
+function explainSessions(sessions, events) {
+  $("sessions-block").hidden = !sessions?.length;
+  if (!sessions?.length) return;
+  const moved = sessions.map((s) => s.weights.update_gate ?? 0);
+  const top = top3(moved);
+  const items = sessions.map((s, k) => ({
+    value: moved[k],
+    highlight: top.includes(k),
+    title: `session ${k + 1}: ${when(events[s.first_event])} to ${when(events[s.last_event])}, events ${s.first_event + 1}–${s.last_event + 1}; ${Object.entries(s.weights)
+      .map(([name, v]) => `${name} ${v.toFixed(3)}`)
+      .join(", ")}`,
+    data: { "data-first": s.first_event, "data-last": s.last_event },
+  }));
+  $("sessions").replaceChildren(
+    columns(items, {
+      label: `update gate of each of ${sessions.length} behavior sessions`,
+      name: "update_gate per session",
+      first: when(events[sessions[0].first_event]).slice(0, 10),
+      last: when(events[sessions.at(-1).first_event]).slice(0, 10),
+    }),
+  );
+  const list = top.map((k) => {
+    const s = sessions[k];
+    const shown = events.slice(s.first_event, s.last_event + 1).map((e) => e.item_click ?? e.operation ?? e.widget ?? e.event_type);
+    const li = document.createElement("li");
+    li.dataset.session = String(k);
+    li.textContent = `${when(events[s.first_event])}, ${shown.length} behaviors (update gate ${moved[k].toFixed(3)}, intention ${(s.weights.intention ?? 0).toFixed(3)}): ${shown.slice(0, 8).join(", ")}${shown.length > 8 ? ", …" : ""}`;
+    return li;
+  });
+  $("sessions-top").replaceChildren(...list);
+}
+
+/** How many merchants the LBSF view lists. */
+const MERCHANTS_SHOWN = 10;
+
+/** LBSF: the merchants the CLS token attends to most, and the payments of the first of them. */
+function explainMerchants(x, events) {
+  const merchants = x.merchants ?? [];
+  $("merchants-block").hidden = !merchants.length;
+  if (!merchants.length) return;
+  const attention = merchants.map((m) => m.weights.cls_attention ?? 0);
+  const order = merchants.map((_, k) => k).sort((a, b) => attention[b] - attention[a] || a - b);
+  const shown = order.slice(0, MERCHANTS_SHOWN);
+  const top = (x.top_merchants ?? []).slice(0, 3);
+  const rows = shown.map((k) => {
+    const m = merchants[k];
+    const planted = m.events.some((i) => events[i]?.planted);
+    return {
+      label: `${m.name ?? "(no merchant)"} · ${m.events.length}${planted ? " ⚑" : ""}`,
+      values: { cls_attention: attention[k] },
+      highlight: top.includes(k),
+      data: { "data-merchant": k },
+    };
+  });
+  $("merchants-note").textContent = `LBSF folds the ${events.length} payments by merchant and reads ${merchants.length} merchants; the CLS token's attention over them (cls_attention), the ${shown.length} it attends to most, with their kept payments' count${events.some((e) => e.planted) ? "; ⚑ marks a merchant with planted payments" : ""}. The top three are highlighted.`;
+  $("merchants").replaceChildren(bars(rows, ["cls_attention"], "merchant attention"));
+  const first = merchants[top[0] ?? order[0]];
+  const weights = first.payment_weights.payment_attention ?? [];
+  $("payments-title").textContent = `Payments at ${first.name ?? "(no merchant)"}: their attention within the merchant (payment_attention)`;
+  $("payments").replaceChildren(
+    columns(
+      first.events.map((i, j) => ({
+        value: weights[j] ?? 0,
+        marked: !!events[i]?.planted,
+        title: `${when(events[i])}: $${(events[i]?.amount ?? 0).toFixed(2)} ${events[i]?.description ?? ""} — ${(weights[j] ?? 0).toFixed(4)}`,
+        data: { "data-event": i },
+      })),
+      {
+        label: `attention over the ${first.events.length} kept payments at ${first.name ?? "(no merchant)"}`,
+        name: "payment_attention",
+        first: when(events[first.events[0]]).slice(0, 10),
+        last: when(events[first.events.at(-1)]).slice(0, 10),
+      },
+    ),
+  );
+}
+
 function explain(x, events) {
   const names = Object.keys(x.weights ?? {});
-  const rows = (x.events ?? []).map((idx, k) => ({
+  const rows = (names.length ? (x.events ?? []) : []).map((idx, k) => ({
     label: eventLabel(events[idx] ?? {}, idx),
     values: Object.fromEntries(names.map((name) => [name, x.weights[name][k] ?? 0])),
     highlight: (x.top_events ?? []).slice(0, 3).includes(idx),
     data: { "data-event": idx },
   }));
+  $("weights-block").hidden = !rows.length && !!(x.sessions?.length || x.merchants?.length);
+  explainSessions(x.sessions, events);
+  explainMerchants(x, events);
   $("weights-note").textContent = rows.length
     ? `Per-event weights (${names.join(", ")}) of the history behind event ${x.current_event + 1}; the three that weigh most are highlighted${events.some((e) => e.planted) ? ", ⚑ marks the planted fraud events" : ""}.`
     : "This model gives no per-event weights for this session.";
@@ -283,6 +381,40 @@ function explain(x, events) {
 
 // --- models, card, replays --------------------------------------------------------------------
 
+/** What a positive label is in each scenario. */
+const POSITIVE = { fraud: "fraudulent", credit: "overdue", payments: "defaulted" };
+
+/** What the replay panel says for models that read longer histories than a visit. */
+const HISTORIES = {
+  credit: "reads a loan applicant's app behaviours over the 120 days before applying, which a visit here does not hold: it scores recorded applicants, their behaviours replayed over the months.",
+  payments: "reads a user's payments over the six months before a loan, which a visit here does not hold: it scores recorded users, their payments replayed over the months.",
+};
+
+/** Replay buttons of the current model's scenario, and whether the visitor's visit is scored. */
+function showScenario(entry) {
+  const live = entry.scenario === "fraud";
+  for (const b of document.querySelectorAll("#replay-buttons button")) b.hidden = b.dataset.scenario !== entry.scenario;
+  $("live").hidden = !live;
+  $("scenario-note").textContent = live ? "" : `${entry.title} ${HISTORIES[entry.scenario] ?? ""}`;
+  document.body.dataset.scenario = entry.scenario;
+}
+
+/** An empty risk panel, until a session of the model's scenario is scored. */
+function clearPanel() {
+  state.last = undefined;
+  state.scores = [];
+  for (const id of ["gauge", "timeline", "weights", "fields", "map", "sessions", "sessions-top", "merchants", "payments", "cluster"]) $(id).replaceChildren();
+  for (const id of ["fields-block", "map-block", "sessions-block", "merchants-block"]) $(id).hidden = true;
+  $("weights-block").hidden = false;
+  $("weights-note").textContent = "Act in the shop, or replay a recorded session, to see what the model weighs.";
+  $("event-count").textContent = "0";
+  $("latency").textContent = "–";
+  $("verdict").textContent = "–";
+  $("verdict").className = "";
+  for (const key of Object.keys($("gauge").dataset)) delete $("gauge").dataset[key];
+  delete $("map").dataset.point;
+}
+
 async function loadModel(entry) {
   $("model").disabled = true;
   document.body.dataset.state = "loading";
@@ -290,6 +422,9 @@ async function loadModel(entry) {
   const old = state.scorer;
   state.scorer = undefined;
   old?.terminate();
+  state.entry = entry;
+  showScenario(entry);
+  if (state.source === "replay" && state.lastScenario !== entry.scenario) state.replayRun++;
   try {
     const bytes = await (await fetch(`models/${entry.file}`)).arrayBuffer();
     const scorer = await createWorkerScorer(bytes, { backend: BACKEND });
@@ -306,7 +441,14 @@ async function loadModel(entry) {
     document.body.dataset.state = "idle";
   }
   state.scores = [];
-  if (state.last) scoreSoon(state.last);
+  if (state.last && state.lastScenario === entry.scenario) scoreSoon(state.last);
+  else {
+    clearPanel();
+    if (entry.scenario === "fraud") {
+      setSource("your session", "live");
+      if (state.loggedIn) scoreSoon(state.capture.session());
+    } else setSource("pick a recorded history", "none");
+  }
 }
 
 function renderCard(card) {
@@ -315,13 +457,13 @@ function renderCard(card) {
   const rows = [
     ["model", card.model],
     ["created", new Date(card.created_unix * 1000).toISOString().slice(0, 10)],
-    ["trained on", `${card.data_fingerprint} — ${t.split_sessions.join(" / ")} sessions (train / valid / test), ${t.split_positives.join(" / ")} fraudulent`],
+    ["trained on", `${card.data_fingerprint} — ${t.split_sessions.join(" / ")} sessions (train / valid / test), ${t.split_positives.join(" / ")} ${POSITIVE[state.entry?.scenario] ?? "positive"}`],
     ["epochs", `${t.epochs} (best ${t.best_epoch})`],
     [
       "threshold",
       card.model === "behavior-cluster"
         ? `${t.threshold.toFixed(4)} (a cluster is risky from this fraud density on; a session scores its cluster's density)`
-        : `${t.threshold.toFixed(4)} (1% of validation's legitimate sessions score above it)`,
+        : `${t.threshold.toFixed(4)} (1% of validation's negative sessions — legitimate, repaid — score above it)`,
     ],
   ];
   if (m) {
@@ -338,6 +480,9 @@ function renderCard(card) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Most scoring steps of a replay: longer histories grow by several events a step. */
+const REPLAY_STEPS = 40;
+
 function setSource(label, kind) {
   state.source = kind;
   state.scores = [];
@@ -350,9 +495,11 @@ async function replay(r) {
   setSource(`replay: ${r.title}`, "replay");
   $("replay-about").textContent = r.about;
   document.body.dataset.replay = "running";
+  // event by event; a long history (months of behaviours or payments) in REPLAY_STEPS steps
   const events = r.session.events;
-  for (let i = 1; i <= events.length && run === state.replayRun; i++) {
-    scoreSoon({ ...r.session, events: events.slice(0, i) });
+  const steps = Math.min(events.length, REPLAY_STEPS);
+  for (let i = 1; i <= steps && run === state.replayRun; i++) {
+    scoreSoon({ ...r.session, events: events.slice(0, Math.ceil((events.length * i) / steps)) });
     await sleep(STEP_MS);
   }
   if (run === state.replayRun) document.body.dataset.replay = "done";
@@ -370,9 +517,10 @@ async function main() {
     profile: PROFILE,
     enrich,
     onRecord: () => {
-      if (capture && state.loggedIn && state.source === "live") scoreSoon(capture.session());
+      if (capture && state.loggedIn && state.source === "live" && state.entry?.scenario === "fraud") scoreSoon(capture.session());
     },
   });
+  state.capture = capture;
   wireShop(capture);
   $("live").addEventListener("click", () => {
     state.replayRun++;
@@ -391,15 +539,17 @@ async function main() {
   select.value = wanted.file;
   select.addEventListener("change", () => loadModel(models.find((m) => m.file === select.value)));
   $("replay-buttons").replaceChildren(
-    ...replays.map((r) =>
-      Object.assign(document.createElement("button"), {
+    ...replays.map((r) => {
+      const button = Object.assign(document.createElement("button"), {
         type: "button",
         textContent: r.title,
         title: r.about,
         onclick: () => replay(r),
         id: `replay-${r.pattern}`,
-      }),
-    ),
+      });
+      Object.assign(button.dataset, { scenario: r.scenario, risky: String(r.risky) });
+      return button;
+    }),
   );
   await loadModel(wanted);
   document.body.dataset.ready = "true";

@@ -191,3 +191,36 @@ export function clusterMap(map, point) {
     ...you,
   ]);
 }
+
+/**
+ * Vertical bars over a sequence (sessions, payments): `items` of `{ value, title, highlight?,
+ * marked?, data? }` in time order, scaled to the largest value; `first` and `last` label the
+ * two ends of the axis. Each bar's <g> carries `data-column` (its index) and the attributes in
+ * `data`; `marked` items get a ⚑ above their bar.
+ */
+export function columns(items, { label, first, last, name }) {
+  const w = 340;
+  const h = 120;
+  const pad = 16;
+  const top = 14;
+  const n = Math.max(items.length, 1);
+  const step = (w - 2 * pad) / n;
+  const max = Math.max(1e-12, ...items.map((c) => Math.abs(c.value)));
+  const base = h - pad - 4;
+  const groups = items.map((c, i) => {
+    const height = ((base - top) * Math.abs(c.value)) / max;
+    const x = pad + i * step;
+    return el("g", { "data-column": i, class: c.highlight ? "row-highlight" : "", ...c.data }, [
+      el("rect", { x: x + step * 0.1, y: base - height, width: Math.max(step * 0.8, 0.8), height: Math.max(height, 0.5), class: "bar bar-0" }),
+      ...(c.marked ? [text(x + step / 2, base - height - 2, "⚑", { class: "bar-value", "text-anchor": "middle" })] : []),
+      el("title", {}, [c.title]),
+    ]);
+  });
+  return svg(w, h, label, [
+    el("line", { x1: pad, y1: base, x2: w - pad, y2: base, class: "axis" }),
+    text(pad, 10, `${name} (bar height; hover a bar for its details)`, { class: "chart-note" }),
+    text(pad, h - 3, first, { class: "chart-note" }),
+    text(w - pad, h - 3, last, { class: "chart-note", "text-anchor": "end" }),
+    ...groups,
+  ]);
+}

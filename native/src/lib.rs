@@ -16,5 +16,6 @@ pub mod quality;
 pub mod report;
 pub mod rules;
 pub mod scaling;
+pub mod scenario;
 pub mod train;
 pub mod web_demo;

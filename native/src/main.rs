@@ -26,10 +26,11 @@ use seqrisk_native::model_bench::{self, ModelBenchOptions, ModelScalingOptions};
 use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::rules::RuleOptions;
 use seqrisk_native::scaling::{self, ScalingOptions};
+use seqrisk_native::scenario::Scenario;
 use seqrisk_native::train::{
     Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train,
 };
-use seqrisk_native::web_demo::{self, WebDemoOptions};
+use seqrisk_native::web_demo::{self, DemoSizes, WebDemoOptions};
 use seqrisk_native::{bench, german, movielens, plot, report};
 
 /// Counts heap bytes, for the peak memory that `seqrisk bench scaling` reports.
@@ -75,8 +76,8 @@ enum Command {
     /// Benchmarks that write JSON.
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Train the web demo's models on the synthetic data and write them with the demo's model
-    /// index and replays of the planted patterns (`scripts/web-demo.sh` calls it).
+    /// Train the web demo's models on the synthetic data of their scenarios and write them with
+    /// the demo's model index and replays (`scripts/web-demo.sh` calls it).
     WebDemo(WebDemoArgs),
     /// Print an artifact's model card.
     Inspect {
@@ -469,34 +470,6 @@ struct LatencyArgs {
     output: Option<PathBuf>,
 }
 
-/// Which synthetic data to generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
-enum Scenario {
-    /// Shopping / banking sessions with planted fraud (the default job's data).
-    #[default]
-    Fraud,
-    /// Loan applicants' mobile-banking behaviors before applying, labelled overdue or not, and
-    /// an older profile-only population (HUIHEN's data).
-    Credit,
-    /// Six months of payments per user across many named merchants, labelled defaulted or not
-    /// (LBSF's data).
-    Payments,
-}
-
-impl Scenario {
-    /// The scenario a model is made for: credit for HUIHEN, payments for LBSF, fraud for the
-    /// others.
-    fn of(model: ModelSpec) -> Self {
-        if model.needs_session_view() {
-            Scenario::Credit
-        } else if model.payment_view().is_some() {
-            Scenario::Payments
-        } else {
-            Scenario::Fraud
-        }
-    }
-}
-
 #[derive(Args, Clone)]
 struct GenOpts {
     /// Scenario: `fraud` (planted fraud patterns), `credit` (HUIHEN's loan applicants) or
@@ -683,13 +656,24 @@ struct DemoArgs {
 
 #[derive(Args)]
 struct WebDemoArgs {
-    /// Models, in the picker's order (the first picks the replays): supervised ones are
-    /// trained on the synthetic data, `behavior-cluster` clusters it as `seqrisk cluster` does.
-    #[arg(long, default_value = "nhfm,difm,behavior-cluster", value_delimiter = ',', value_parser = parse_kind)]
+    /// Models, in the picker's order (the first of each scenario picks its replays): supervised
+    /// ones are trained on the synthetic data of their scenario (credit for HUIHEN, payments for
+    /// LBSF, fraud for the others), `behavior-cluster` clusters the fraud data as `seqrisk
+    /// cluster` does.
+    #[arg(long, default_value = "nhfm,difm,behavior-cluster,huihen,lbsf", value_delimiter = ',', value_parser = parse_kind)]
     models: Vec<ModelSpec>,
-    /// Synthetic sessions to train on.
-    #[arg(long, default_value_t = SynthConfig::default().sessions)]
+    /// Fraud scenario: sessions to train on.
+    #[arg(long, default_value_t = DemoSizes::default().fraud_sessions)]
     sessions: usize,
+    /// Credit scenario (HUIHEN): applicants with behaviors to train on.
+    #[arg(long, default_value_t = DemoSizes::default().applicants)]
+    applicants: usize,
+    /// Credit scenario: older, profile-only applicants HUIHEN pretrains on.
+    #[arg(long, default_value_t = DemoSizes::default().old_applicants)]
+    old_applicants: usize,
+    /// Payments scenario (LBSF): users to train on.
+    #[arg(long, default_value_t = DemoSizes::default().payment_users)]
+    payment_users: usize,
     /// Maximum epochs of each model.
     #[arg(long, default_value_t = TrainOptions::default().epochs)]
     epochs: usize,
@@ -1074,7 +1058,13 @@ fn demo(a: DemoArgs) -> Result<()> {
 fn web_demo_cmd(a: &WebDemoArgs) -> Result<()> {
     let replays = web_demo::build(&WebDemoOptions {
         models: a.models.clone(),
-        sessions: a.sessions,
+        sizes: DemoSizes {
+            fraud_sessions: a.sessions,
+            applicants: a.applicants,
+            old_applicants: a.old_applicants,
+            payment_users: a.payment_users,
+            ..DemoSizes::default()
+        },
         epochs: a.epochs,
         seed: a.seed,
         out: a.out.clone(),

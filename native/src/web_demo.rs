@@ -1,30 +1,41 @@
 //! The web demo's assets (`seqrisk web-demo`): the artifacts of models trained on the synthetic
-//! data (the supervised ones by `train`, the cluster model by `cluster`), the index the demo's
-//! model picker reads (`index.json`), and one recorded session per planted pattern for its
-//! replay buttons (`replays.json`), drawn from fresh sessions the models never saw.
+//! data of the scenario each is made for (the supervised ones by `train`, the cluster model by
+//! `cluster`), the index the demo's model picker reads (`index.json`), and recorded sessions for
+//! its replay buttons (`replays.json`), drawn from fresh sessions the models never saw.
 //!
-//! Each replay is the session of its pattern with the median score under the first model, so
-//! the demo shows a typical case, not the easiest one.
+//! The fraud scenario's models (NHFM, DIFM, the cluster model …) score the visitor's own visit
+//! and one replay per planted pattern; HUIHEN reads a loan applicant's months of app behaviors
+//! (the credit scenario) and LBSF a user's six months of payments (the payments scenario),
+//! which a visit cannot hold, so they score recorded applicants and users: one who went on to
+//! default and one who repaid.
+//!
+//! Each replay is the session of its kind with the median score under its scenario's first
+//! model, so the demo shows a typical case, not the easiest one.
 
 use crate::cluster::{ClusterOptions, cluster};
 use crate::files::write_atomic;
+use crate::scenario::Scenario;
 use crate::train::{TrainOptions, train};
 use anyhow::{Result, bail};
 use seqrisk_core::artifact::Artifact;
 use seqrisk_core::models::ModelSpec;
-use seqrisk_core::schema::{Schema, session_to_json};
+use seqrisk_core::schema::{Schema, Session, session_to_json};
 use seqrisk_core::scorer::Scorer;
-use seqrisk_core::synth::{Pattern, SynthConfig, SyntheticSession, generate, generate_sessions};
+use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
+use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
+use seqrisk_core::synth::{Pattern, SynthConfig, generate, generate_sessions};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What [`build`] trains and where it writes.
 #[derive(Debug, Clone)]
 pub struct WebDemoOptions {
-    /// Models, in the picker's order (the first picks the replays).
+    /// Models, in the picker's order (the first of each scenario picks its replays).
     pub models: Vec<ModelSpec>,
-    /// Synthetic sessions to train on.
-    pub sessions: usize,
+    /// How much synthetic data each scenario trains on.
+    pub sizes: DemoSizes,
     /// Maximum epochs of each model.
     pub epochs: usize,
     /// Seed of the training data; the replays come from the next seed's sessions.
@@ -35,33 +46,108 @@ pub struct WebDemoOptions {
     pub progress: bool,
 }
 
-/// Train the models on the synthetic fraud data and write the demo's assets.
+/// How much synthetic data each scenario's models train on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DemoSizes {
+    /// Fraud scenario: sessions.
+    pub fraud_sessions: usize,
+    /// Credit scenario: applicants with behaviors.
+    pub applicants: usize,
+    /// Credit scenario: older, profile-only applicants (HUIHEN's pretraining population).
+    pub old_applicants: usize,
+    /// Payments scenario: users.
+    pub payment_users: usize,
+    /// Payments scenario: median payments per user.
+    pub median_payments: f64,
+}
+
+impl Default for DemoSizes {
+    /// The generators' defaults, except fewer payment users (LBSF trains for minutes per
+    /// thousand users on two cores).
+    fn default() -> Self {
+        Self {
+            fraud_sessions: SynthConfig::default().sessions,
+            applicants: CreditConfig::default().users,
+            old_applicants: CreditConfig::default().old_users,
+            payment_users: 1_500,
+            median_payments: PaymentsConfig::default().median_payments,
+        }
+    }
+}
+
+/// A scenario's labelled training sessions, and HUIHEN's pretraining population.
+struct TrainingData {
+    sessions: Vec<Session>,
+    old: Option<Arc<Vec<Session>>>,
+    fingerprint: String,
+}
+
+fn training_data(scenario: Scenario, sizes: &DemoSizes, seed: u64) -> TrainingData {
+    match scenario {
+        Scenario::Fraud => TrainingData {
+            sessions: generate_sessions(SynthConfig {
+                sessions: sizes.fraud_sessions,
+                seed,
+                ..SynthConfig::default()
+            }),
+            old: None,
+            fingerprint: format!("synthetic:{}:{seed}", sizes.fraud_sessions),
+        },
+        Scenario::Credit => {
+            let data = generate_credit(CreditConfig {
+                users: sizes.applicants,
+                old_users: sizes.old_applicants,
+                seed,
+                ..CreditConfig::default()
+            });
+            TrainingData {
+                sessions: data.users,
+                old: Some(Arc::new(data.old_users)),
+                fingerprint: format!(
+                    "credit:{}:{}:{seed}",
+                    sizes.applicants, sizes.old_applicants
+                ),
+            }
+        }
+        Scenario::Payments => TrainingData {
+            sessions: generate_payments(PaymentsConfig {
+                users: sizes.payment_users,
+                median_payments: sizes.median_payments,
+                seed,
+                ..PaymentsConfig::default()
+            }),
+            old: None,
+            fingerprint: format!("payments:{}:{seed}", sizes.payment_users),
+        },
+    }
+}
+
+/// Train the models on the synthetic data of their scenarios and write the demo's assets.
 pub fn build(opts: &WebDemoOptions) -> Result<Vec<Replay>> {
     if opts.models.is_empty() {
         bail!("name at least one model");
     }
-    let schema = Schema::synthetic_default();
-    let data: Vec<_> = generate_sessions(SynthConfig {
-        sessions: opts.sessions,
-        seed: opts.seed,
-        ..SynthConfig::default()
-    });
-    let fingerprint = format!("synthetic:{}:{}", opts.sessions, opts.seed);
-    let mut artifacts = Vec::new();
+    let mut data: BTreeMap<Scenario, TrainingData> = BTreeMap::new();
+    let mut artifacts: Vec<(Scenario, String, Artifact)> = Vec::new();
     let mut index = Vec::new();
     for &model in &opts.models {
+        let scenario = Scenario::of(model);
         let (title, artifact) = if model.supervised() {
+            let d = data
+                .entry(scenario)
+                .or_insert_with(|| training_data(scenario, &opts.sizes, opts.seed));
             let outcome = train(
-                &data,
-                &schema,
+                &d.sessions,
+                &scenario.schema(),
                 &TrainOptions {
                     model,
                     epochs: opts.epochs,
                     seed: opts.seed,
                     progress: opts.progress,
+                    old_sessions: d.old.clone(),
                     ..TrainOptions::default()
                 },
-                &fingerprint,
+                &d.fingerprint,
             )?;
             (model.name().to_uppercase(), outcome.artifact)
         } else {
@@ -73,15 +159,22 @@ pub fn build(opts: &WebDemoOptions) -> Result<Vec<Replay>> {
             title,
             file: file.clone(),
             model: model.to_string(),
+            scenario,
         });
-        artifacts.push((file, artifact));
+        artifacts.push((scenario, file, artifact));
     }
-    let held_out = generate(SynthConfig {
-        sessions: 2000,
-        seed: opts.seed.wrapping_add(1),
-        ..SynthConfig::default()
-    });
-    let replays = replays(&held_out, &artifacts, &schema)?;
+    let mut replays = Vec::new();
+    for scenario in [Scenario::Fraud, Scenario::Credit, Scenario::Payments] {
+        let of_scenario: Vec<(&str, &Artifact)> = artifacts
+            .iter()
+            .filter(|(s, _, _)| *s == scenario)
+            .map(|(_, file, a)| (file.as_str(), a))
+            .collect();
+        if !of_scenario.is_empty() {
+            let kinds = held_out(scenario, opts.seed.wrapping_add(1));
+            replays.extend(pick_replays(scenario, &kinds, &of_scenario)?);
+        }
+    }
     write_atomic(
         &opts.out.join("index.json"),
         serde_json::to_string_pretty(&index)?.as_bytes(),
@@ -128,24 +221,44 @@ pub struct DemoModel {
     pub file: String,
     /// The model (`nhfm`, `difm`, …).
     pub model: String,
+    /// The scenario it is made for, whose replays it scores (`fraud`: the visitor's own visit
+    /// too).
+    pub scenario: Scenario,
 }
 
-/// A recorded session the demo replays event by event.
+/// A recorded session the demo replays.
 #[derive(Debug, Clone, Serialize)]
 pub struct Replay {
-    /// The planted pattern (`account_takeover`, …; `legit` for an ordinary session).
+    /// What kind of session it is: a planted fraud pattern (`account_takeover`, …; `legit` for
+    /// an ordinary session), or `applicant_overdue`, `applicant_repaid`, `user_defaulted`,
+    /// `user_repaid`.
     pub pattern: String,
+    /// The scenario it comes from; the models of that scenario score it.
+    pub scenario: Scenario,
+    /// Whether it is a risky kind (fraud, overdue, defaulted).
+    pub risky: bool,
     /// Its label in the demo.
     pub title: String,
-    /// What the pattern is.
+    /// What the kind is.
     pub about: String,
-    /// The session in the schema's JSON form, each event with its `planted` flag.
+    /// The session in the schema's JSON form (fraud and payments events with their `planted`
+    /// flag).
     pub session: serde_json::Value,
-    /// Its final score under each model, by file name (what the demo should end on).
+    /// Its final score under each model of the scenario, by file name (what the demo should end
+    /// on).
     pub scores: Vec<(String, f64)>,
 }
 
-fn describe(p: Pattern) -> (&'static str, &'static str) {
+/// One kind of replay and the held-out sessions of that kind to pick from.
+struct Kind {
+    pattern: &'static str,
+    risky: bool,
+    title: &'static str,
+    about: &'static str,
+    sessions: Vec<Session>,
+}
+
+fn fraud_kind(p: Pattern) -> (&'static str, &'static str) {
     match p {
         Pattern::Legit => (
             "Ordinary visit",
@@ -166,56 +279,148 @@ fn describe(p: Pattern) -> (&'static str, &'static str) {
     }
 }
 
-/// The replays: for each pattern, the session of `held_out` with the median score under the
-/// first of `artifacts` (`(file name, artifact)`), scored by all of them.
-pub fn replays(
-    held_out: &[SyntheticSession],
-    artifacts: &[(String, Artifact)],
-    schema: &Schema,
-) -> Result<Vec<Replay>> {
-    if artifacts.is_empty() {
-        bail!("no model to pick the replays with");
+/// Fresh sessions of the scenario (seed `seed`), grouped by the kinds the demo replays.
+fn held_out(scenario: Scenario, seed: u64) -> Vec<Kind> {
+    let by_label = |sessions: &[Session], label: bool| -> Vec<Session> {
+        sessions
+            .iter()
+            .filter(|s| s.label == Some(label))
+            .cloned()
+            .collect()
+    };
+    match scenario {
+        Scenario::Fraud => {
+            let sessions = generate(SynthConfig {
+                sessions: 2000,
+                seed,
+                ..SynthConfig::default()
+            });
+            [
+                Pattern::Legit,
+                Pattern::AccountTakeover,
+                Pattern::CardTesting,
+                Pattern::ScriptedBot,
+            ]
+            .into_iter()
+            .map(|p| {
+                let (title, about) = fraud_kind(p);
+                Kind {
+                    pattern: p.name(),
+                    risky: p != Pattern::Legit,
+                    title,
+                    about,
+                    sessions: sessions
+                        .iter()
+                        .filter(|s| s.pattern == p)
+                        .map(|s| s.session.clone())
+                        .collect(),
+                }
+            })
+            .collect()
+        }
+        Scenario::Credit => {
+            let users = generate_credit(CreditConfig {
+                users: 400,
+                old_users: 0,
+                seed,
+                ..CreditConfig::default()
+            })
+            .users;
+            vec![
+                Kind {
+                    pattern: "applicant_overdue",
+                    risky: true,
+                    title: "Applicant who went overdue",
+                    about: "A loan applicant's app behaviors over the 120 days before applying; this one went overdue. Some habits raise the risk: a rushed last session, loan pages at month end, cash out right after reading a loan page, long pauses before confirming.",
+                    sessions: by_label(&users, true),
+                },
+                Kind {
+                    pattern: "applicant_repaid",
+                    risky: false,
+                    title: "Applicant who repaid",
+                    about: "A loan applicant's app behaviors over the 120 days before applying; this one repaid on time.",
+                    sessions: by_label(&users, false),
+                },
+            ]
+        }
+        Scenario::Payments => {
+            let users = generate_payments(PaymentsConfig {
+                users: 300,
+                seed,
+                ..PaymentsConfig::default()
+            });
+            let planted: Vec<Session> = users
+                .iter()
+                .filter(|s| s.label == Some(true) && s.events.iter().any(|e| e.planted))
+                .cloned()
+                .collect();
+            vec![
+                Kind {
+                    pattern: "user_defaulted",
+                    risky: true,
+                    title: "User who defaulted",
+                    about: "Six months of payments before a consumer loan; this user defaulted, and a planted strain (⚑) runs through the payments: gambling that grows, a payday-loan app taken up late, tips to streamers that surge, or fine dining given up for buy-now-pay-later.",
+                    sessions: planted,
+                },
+                Kind {
+                    pattern: "user_repaid",
+                    risky: false,
+                    title: "User who repaid",
+                    about: "Six months of payments before a consumer loan; this user repaid.",
+                    sessions: by_label(&users, false),
+                },
+            ]
+        }
     }
+}
+
+/// The replays of one scenario: for each kind, its session with the median score under the
+/// first of `artifacts` (`(file name, artifact)`, the scenario's models), scored by all of them.
+fn pick_replays(
+    scenario: Scenario,
+    kinds: &[Kind],
+    artifacts: &[(&str, &Artifact)],
+) -> Result<Vec<Replay>> {
+    let schema = scenario.schema();
     let scorers = artifacts
         .iter()
         .map(|(file, a)| {
             Ok((
-                file,
+                *file,
                 Scorer::from_artifact(a, burn::prelude::Device::flex())?,
             ))
         })
         .collect::<Result<Vec<_>>>()?;
+    let Some((_, first)) = scorers.first() else {
+        bail!("no model to pick the replays with");
+    };
     let mut out = Vec::new();
-    for pattern in [
-        Pattern::Legit,
-        Pattern::AccountTakeover,
-        Pattern::CardTesting,
-        Pattern::ScriptedBot,
-    ] {
-        let of_pattern: Vec<&SyntheticSession> =
-            held_out.iter().filter(|s| s.pattern == pattern).collect();
-        let sessions: Vec<_> = of_pattern.iter().map(|s| s.session.clone()).collect();
-        if sessions.is_empty() {
+    for kind in kinds {
+        if kind.sessions.is_empty() {
             bail!(
                 "the held-out sessions hold no {} session; generate more",
-                pattern.name()
+                kind.pattern
             );
         }
-        let scores = scorers[0].1.score(&sessions)?;
-        let mut order: Vec<usize> = (0..sessions.len()).collect();
+        let scores = first.score(&kind.sessions)?;
+        let mut order: Vec<usize> = (0..kind.sessions.len()).collect();
         order.sort_by(|&a, &b| scores[a].score.total_cmp(&scores[b].score));
-        let chosen = &sessions[order[order.len() / 2]];
+        let chosen = &kind.sessions[order[order.len() / 2]];
         let mut by_model = Vec::new();
         for (file, scorer) in &scorers {
             let score = scorer.score(std::slice::from_ref(chosen))?;
-            by_model.push(((*file).clone(), score.first().map_or(f64::NAN, |x| x.score)));
+            by_model.push((
+                file.to_string(),
+                score.first().map_or(f64::NAN, |x| x.score),
+            ));
         }
-        let (title, about) = describe(pattern);
         out.push(Replay {
-            pattern: pattern.name().into(),
-            title: title.into(),
-            about: about.into(),
-            session: session_to_json(chosen, schema),
+            pattern: kind.pattern.into(),
+            scenario,
+            risky: kind.risky,
+            title: kind.title.into(),
+            about: kind.about.into(),
+            session: session_to_json(chosen, &schema),
             scores: by_model,
         });
     }

@@ -55,15 +55,33 @@ function panel(page) {
         highlight: r.classList.contains("row-highlight"),
       })),
       fields: [...document.querySelectorAll("#fields .bar-label")].map((t) => t.textContent),
-      fieldsShown: !document.getElementById("fields-block").hidden,
+      fieldsShown: document.getElementById("fields-block").checkVisibility(),
       cardShown: document.querySelectorAll("#card-body dt").length,
-      mapShown: !document.getElementById("map-block").hidden,
+      mapShown: document.getElementById("map-block").checkVisibility(),
       mapDots: document.querySelectorAll("#map circle[data-label]").length,
       mapPoint: JSON.parse(document.getElementById("map").dataset.point ?? "null"),
       mapYou: document.querySelectorAll("#map #map-you").length,
       clusterVerdict: document.getElementById("cluster-verdict")?.textContent ?? null,
       clusterRules: [...document.querySelectorAll("#cluster-rules li")].map((li) => li.textContent),
       rocShown: document.querySelectorAll("#card-body svg").length,
+      weightsShown: document.getElementById("weights-block").checkVisibility(),
+      sessionsShown: document.getElementById("sessions-block").checkVisibility(),
+      sessionColumns: [...document.querySelectorAll("#sessions g[data-first]")].map((g) => ({
+        first: Number(g.dataset.first),
+        last: Number(g.dataset.last),
+        highlight: g.classList.contains("row-highlight"),
+      })),
+      sessionsListed: [...document.querySelectorAll("#sessions-top li")].map((li) => Number(li.dataset.session)),
+      merchantsShown: document.getElementById("merchants-block").checkVisibility(),
+      merchantRows: [...document.querySelectorAll("#merchants g[data-merchant]")].map((g) => ({
+        merchant: Number(g.dataset.merchant),
+        label: g.querySelector(".bar-label")?.textContent ?? "",
+        highlight: g.classList.contains("row-highlight"),
+      })),
+      paymentColumns: [...document.querySelectorAll("#payments g[data-event]")].map((g) => Number(g.dataset.event)),
+      liveShown: document.getElementById("live").checkVisibility(),
+      scenarioNote: document.getElementById("scenario-note").textContent,
+      replayButtons: [...document.querySelectorAll("#replay-buttons button")].filter((b) => b.checkVisibility()).map((b) => b.id),
     };
   });
 }
@@ -132,8 +150,12 @@ async function main() {
         await page.selectOption("#model", file);
         await page.waitForFunction((f) => document.getElementById("model").value === f && !document.getElementById("model").disabled, file, { timeout: 120_000 });
         await idle(page);
-        out.models[file] = await replay(page, requests, "account_takeover");
-        await page.screenshot({ path: join(shots, `replay-account-takeover-${file.replace(/\.seqrisk$/, "")}.png`), fullPage: true });
+        // the first risky replay the model offers: account takeover for the fraud models, an
+        // applicant who went overdue for HUIHEN, a user who defaulted for LBSF
+        const loaded = await panel(page);
+        const pattern = (await page.$eval("#replay-buttons button[data-risky=true]:not([hidden])", (b) => b.id)).replace(/^replay-/, "");
+        out.models[file] = { loaded, pattern, ...(await replay(page, requests, pattern)) };
+        await page.screenshot({ path: join(shots, `replay-${pattern.replaceAll("_", "-")}-${file.replace(/\.seqrisk$/, "")}.png`), fullPage: true });
       }
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForTimeout(200);

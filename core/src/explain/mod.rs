@@ -91,14 +91,19 @@ impl Explanation {
         out
     }
 
-    /// Build from one session's row of each named `[B, T−1]` weight matrix.
+    /// Build from one session's row of each named `[B, T−1]` weight matrix; without any, no
+    /// event carries a weight and `events` stays empty.
     pub fn from_slots(encoded: &EncodedSession, named_rows: &[(&str, &[f32])]) -> Self {
         let t = encoded.slot_event.len();
-        let history: Vec<(usize, usize)> = encoded.slot_event[..t.saturating_sub(1)]
-            .iter()
-            .enumerate()
-            .filter_map(|(slot, ev)| ev.map(|e| (slot, e)))
-            .collect();
+        let history: Vec<(usize, usize)> = if named_rows.is_empty() {
+            Vec::new()
+        } else {
+            encoded.slot_event[..t.saturating_sub(1)]
+                .iter()
+                .enumerate()
+                .filter_map(|(slot, ev)| ev.map(|e| (slot, e)))
+                .collect()
+        };
         let weights: BTreeMap<String, Vec<f32>> = named_rows
             .iter()
             .map(|(name, row)| {
@@ -120,11 +125,7 @@ impl Explanation {
             current_event: encoded.slot_event.last().copied().flatten(),
             events: history.iter().map(|&(_, e)| e).collect(),
             weights,
-            top_events: if named_rows.is_empty() {
-                vec![]
-            } else {
-                top(combined)
-            },
+            top_events: top(combined),
             ..Default::default()
         }
     }

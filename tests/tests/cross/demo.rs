@@ -7,8 +7,8 @@ use burn::prelude::Device;
 use seqrisk_core::Location;
 use seqrisk_core::artifact::Artifact;
 use seqrisk_core::schema::{Schema, session_from_json};
-use seqrisk_core::scorer::Scorer;
-use seqrisk_native::web_demo::{self, Replay, WebDemoOptions};
+use seqrisk_core::scorer::{Scorer, SessionScore};
+use seqrisk_native::web_demo::{self, DemoSizes, Replay, WebDemoOptions};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
@@ -47,10 +47,16 @@ fn build() -> Demo {
     let models = dir.path().join("models");
     let dist = dir.path().join("dist");
     let replays = web_demo::build(&WebDemoOptions {
-        models: ["nhfm", "difm", "behavior-cluster"]
+        models: ["nhfm", "difm", "behavior-cluster", "huihen", "lbsf"]
             .map(|m| m.parse().unwrap())
             .to_vec(),
-        sessions: 10_000,
+        sizes: DemoSizes {
+            fraud_sessions: 10_000,
+            applicants: 600,
+            old_applicants: 2_000,
+            payment_users: 200,
+            median_payments: 100.0,
+        },
         epochs: 8,
         seed: 42,
         out: models.clone(),
@@ -300,4 +306,155 @@ fn cluster_map_shows_the_visitor_among_the_clusters() {
         .collect();
     assert_eq!(rules, cluster.rules, "{shown}");
     assert!(num(&shown["score"]) >= num(&shown["threshold"]), "{shown}");
+}
+
+/// A replay's session scored natively by the demo's artifact `file`, read with `schema`.
+fn native(file: &str, pattern: &str, schema: &Schema) -> SessionScore {
+    let bytes = std::fs::read(demo().models.join(file)).unwrap();
+    let scorer =
+        Scorer::from_artifact(&Artifact::from_bytes(&bytes).unwrap(), Device::flex()).unwrap();
+    let session = session_from_json(
+        &replay(pattern).session,
+        schema,
+        &Location::new("replay", 0),
+    )
+    .unwrap();
+    scorer.score(&[session]).unwrap().remove(0)
+}
+
+/// What the page shows after a model's replay: its score where native scoring ends, only that
+/// scenario's replays offered, the visitor's own visit not scored, and no request made.
+fn check_history_model(shown: &Value, native: &SessionScore, pattern: &str, others: &[&str]) {
+    let page = num(&shown["score"]);
+    assert!(
+        (page - native.score).abs() <= 1e-4,
+        "{pattern}: page {page}, native {}",
+        native.score
+    );
+    assert_eq!(shown["pattern"], pattern, "{shown}");
+    let mut want: Vec<String> = others.iter().map(|p| format!("replay-{p}")).collect();
+    want.insert(0, format!("replay-{pattern}"));
+    assert_eq!(shown["replayButtons"], serde_json::json!(want), "{shown}");
+    assert_eq!(shown["liveShown"], false, "{shown}");
+    assert!(
+        !shown["loaded"]["scenarioNote"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "the page says why the visit is not scored: {shown}"
+    );
+    assert!(
+        shown["loaded"]["score"].is_null(),
+        "nothing scored before the replay: {shown}"
+    );
+    assert_eq!(shown["requests"], serde_json::json!([]), "{shown}");
+    assert_eq!(shown["weightsShown"], false, "{shown}");
+}
+
+/// HUIHEN in the picker: it replays a recorded loan applicant (the credit scenario), and shows
+/// one column per behavior session native scoring explains, the three that moved the habits
+/// most (`update_gate`) highlighted and listed.
+#[test]
+fn huihen_shows_the_sessions_native_explains() {
+    let shown = &demo().report["cpu"]["models"]["huihen.seqrisk"];
+    let native = native(
+        "huihen.seqrisk",
+        "applicant_overdue",
+        &Schema::credit_default(),
+    );
+    check_history_model(shown, &native, "applicant_overdue", &["applicant_repaid"]);
+    let sessions = &native.explanation.sessions;
+    assert!(sessions.len() >= 2, "a history of sessions: {sessions:?}");
+    let columns = shown["sessionColumns"].as_array().unwrap();
+    let firsts: Vec<(usize, usize)> = columns
+        .iter()
+        .map(|c| (num(&c["first"]) as usize, num(&c["last"]) as usize))
+        .collect();
+    let want: Vec<(usize, usize)> = sessions
+        .iter()
+        .map(|s| (s.first_event, s.last_event))
+        .collect();
+    assert_eq!(firsts, want, "one column per explained session");
+    let mut order: Vec<usize> = (0..sessions.len()).collect();
+    order.sort_by(|&a, &b| {
+        sessions[b].weights["update_gate"]
+            .total_cmp(&sessions[a].weights["update_gate"])
+            .then(a.cmp(&b))
+    });
+    let top: Vec<usize> = order.into_iter().take(3).collect();
+    let highlighted: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c["highlight"] == true)
+        .map(|(k, _)| k)
+        .collect();
+    let mut sorted_top = top.clone();
+    sorted_top.sort();
+    assert_eq!(
+        highlighted, sorted_top,
+        "the three that moved the habits most"
+    );
+    let listed: Vec<usize> = shown["sessionsListed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| num(x) as usize)
+        .collect();
+    assert_eq!(listed, top, "listed, most first");
+    assert_eq!(shown["merchantsShown"], false, "{shown}");
+}
+
+/// LBSF in the picker: it replays a recorded user's six months of payments (the payments
+/// scenario), and shows the merchants the CLS token attends to most, as native scoring explains
+/// them, the top merchants highlighted and the first one's payments with their attention.
+#[test]
+fn lbsf_shows_the_merchants_native_explains() {
+    let shown = &demo().report["cpu"]["models"]["lbsf.seqrisk"];
+    let native = native(
+        "lbsf.seqrisk",
+        "user_defaulted",
+        &Schema::payments_default(),
+    );
+    check_history_model(shown, &native, "user_defaulted", &["user_repaid"]);
+    let x = &native.explanation;
+    let merchants = &x.merchants;
+    assert!(!merchants.is_empty());
+    let attention = |k: usize| merchants[k].weights["cls_attention"];
+    let mut order: Vec<usize> = (0..merchants.len()).collect();
+    order.sort_by(|&a, &b| attention(b).total_cmp(&attention(a)).then(a.cmp(&b)));
+    let rows = shown["merchantRows"].as_array().unwrap();
+    let listed: Vec<usize> = rows.iter().map(|r| num(&r["merchant"]) as usize).collect();
+    assert_eq!(
+        listed,
+        order.iter().take(10).copied().collect::<Vec<_>>(),
+        "the merchants attended to most, most first"
+    );
+    for r in rows {
+        let m = &merchants[num(&r["merchant"]) as usize];
+        let label = r["label"].as_str().unwrap();
+        // labels longer than 30 characters are clipped to 29 and an ellipsis
+        let name: String = m
+            .name
+            .as_deref()
+            .unwrap_or("(no merchant)")
+            .chars()
+            .take(29)
+            .collect();
+        assert!(label.starts_with(&name), "{label:?} names {:?}", m.name);
+        let top = x
+            .top_merchants
+            .iter()
+            .take(3)
+            .any(|&k| std::ptr::eq(&merchants[k], m));
+        assert_eq!(r["highlight"] == true, top, "{label:?}");
+    }
+    let first = &merchants[x.top_merchants[0]];
+    let payments: Vec<usize> = shown["paymentColumns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| num(e) as usize)
+        .collect();
+    assert_eq!(payments, first.events, "the top merchant's payments");
+    assert_eq!(shown["sessionsShown"], false, "{shown}");
 }
