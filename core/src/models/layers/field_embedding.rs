@@ -2,6 +2,7 @@
 //! Eq. 1), DIFM's field interactions module (Eq. 8) and field value variations module (Eq. 6),
 //! and the FM parts of the baselines.
 
+use super::fm_kernel::fused_hadamard_fm;
 use burn::nn::{Embedding, EmbeddingConfig, Initializer};
 use burn::prelude::*;
 
@@ -64,8 +65,14 @@ impl FieldEmbedding {
 }
 
 /// `½[(Σ_d x)² − Σ_d x²]` along dimension `dim` of a rank-4 tensor, which is removed:
-/// the sum of the element-wise products of all pairs along `dim`.
+/// the sum of the element-wise products of all pairs along `dim`. On the CPU backend one fused
+/// pass ([`fused_hadamard_fm`]); elsewhere [`hadamard_fm_by_ops`].
 pub fn hadamard_fm(x: Tensor<4>, dim: usize) -> Tensor<3> {
+    fused_hadamard_fm(&x, dim).unwrap_or_else(|| hadamard_fm_by_ops(x, dim))
+}
+
+/// [`hadamard_fm`] as tensor operations (the path of wgpu and WebGPU).
+pub fn hadamard_fm_by_ops(x: Tensor<4>, dim: usize) -> Tensor<3> {
     let sum = x.clone().sum_dim(dim);
     let sum_sq = x.square().sum_dim(dim);
     (sum.square() - sum_sq).mul_scalar(0.5).squeeze_dim(dim)

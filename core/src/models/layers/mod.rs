@@ -1,8 +1,9 @@
-//! Building blocks shared by the models: the feature embedding with its Hadamard-product FM,
+//! Building blocks shared by the models: the feature embedding with its Hadamard-product FM (fused on the CPU),
 //! the importance-aware attention, the padding-aware LSTMs, the MLP head, the hashed-token text encoder, the Transformer encoder layer and the wide part. Each paper's module
 //! documents which of its equations a block implements.
 
 pub mod field_embedding;
+pub mod fm_kernel;
 pub mod importance;
 pub mod lstm_kernel;
 pub mod masked_lstm;

@@ -1,0 +1,285 @@
+//! The Hadamard-product FM pooling as one fused operation on the CPU backend (a burn backend
+//! extension), like [`super::lstm_kernel`].
+//!
+//! As tensor operations, `½[(Σ_m x)² − Σ_m x²]` over a middle dimension costs a squared copy
+//! of the input, two strided reductions and three element-wise passes, each allocating; on the
+//! CPU that was 45% of DIFM's inference (issue 11's profile). On burn's Flex CPU backend
+//! [`fused_hadamard_fm`] runs it as one pass over the input, and in training its gradient
+//! `∂out/∂x_m = Σ_m' x_m' − x_m` as one more; other devices keep the tensor operations in
+//! [`super::hadamard_fm`]. Tests hold the two to the same values and gradients.
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{DispatchDevice, Flex, backend_extension, flex::FlexTensor};
+use burn::prelude::*;
+use burn::tensor::{DType, TensorData};
+
+/// The pairwise-product pooling as a backend operation.
+#[backend_extension(Flex, Autodiff: cfg(feature = "autodiff"))]
+pub trait FmBackend: burn::backend::Backend {
+    /// `x` `[P, M, Q]` → `[P, Q]`: `out[p, q] = ½[(Σ_m x[p, m, q])² − Σ_m x[p, m, q]²]`, the
+    /// sum of the products of all pairs `m < m'`.
+    fn pairwise_products(x: FloatTensor<Self>) -> FloatTensor<Self>;
+}
+
+/// `t` as a contiguous `f32` tensor (no copy when it already is one).
+fn contiguous(t: FlexTensor) -> FlexTensor {
+    if t.dtype() == DType::F32 {
+        t.to_contiguous()
+    } else {
+        FlexTensor::from_data(t.into_data().convert::<f32>())
+    }
+}
+
+/// The values of a tensor made by [`contiguous`].
+fn slice(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>()
+        .expect("contiguous() makes a contiguous f32 tensor")
+}
+
+/// `[P, M, Q]` of a rank-3 tensor.
+fn dims(x: &FlexTensor) -> [usize; 3] {
+    let s = x.layout().shape();
+    [s[0], s[1], s[2]]
+}
+
+/// The forward pass on `x` `[P, M, Q]`: one pass accumulating `Σ x` and `Σ x²` per `(p, q)`.
+pub fn forward(x: &[f32], [p, m, q]: [usize; 3]) -> Vec<f32> {
+    let mut out = vec![0.0f32; p * q];
+    let mut sum = vec![0.0f32; q];
+    for (block, out) in x
+        .chunks_exact((m * q).max(1))
+        .zip(out.chunks_exact_mut(q.max(1)))
+    {
+        sum.fill(0.0);
+        // `out` holds Σ x² until the last line
+        for row in block.chunks_exact(q.max(1)) {
+            for ((s, o), &v) in sum.iter_mut().zip(out.iter_mut()).zip(row) {
+                *s += v;
+                *o += v * v;
+            }
+        }
+        for (o, &s) in out.iter_mut().zip(&sum) {
+            *o = 0.5 * (s * s - *o);
+        }
+    }
+    out
+}
+
+/// The backward pass: `∂L/∂x[p, m, q] = g[p, q]·(Σ_m' x[p, m', q] − x[p, m, q])`.
+pub fn backward(x: &[f32], grad: &[f32], [p, m, q]: [usize; 3]) -> Vec<f32> {
+    let mut dx = vec![0.0f32; p * m * q];
+    let mut sum = vec![0.0f32; q];
+    let rows = (m * q).max(1);
+    for ((block, dblock), g) in x
+        .chunks_exact(rows)
+        .zip(dx.chunks_exact_mut(rows))
+        .zip(grad.chunks_exact(q.max(1)))
+    {
+        sum.fill(0.0);
+        for row in block.chunks_exact(q.max(1)) {
+            for (s, &v) in sum.iter_mut().zip(row) {
+                *s += v;
+            }
+        }
+        for (row, drow) in block
+            .chunks_exact(q.max(1))
+            .zip(dblock.chunks_exact_mut(q.max(1)))
+        {
+            for (((d, &v), &s), &g) in drow.iter_mut().zip(row).zip(&sum).zip(g) {
+                *d = g * (s - v);
+            }
+        }
+    }
+    dx
+}
+
+/// A Flex tensor of `values` shaped `shape` (takes the vector, no copy).
+fn tensor<const N: usize>(values: Vec<f32>, shape: [usize; N]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+fn forward_flex(x: FlexTensor) -> FlexTensor {
+    let x = contiguous(x);
+    let [p, m, q] = dims(&x);
+    tensor(forward(slice(&x), [p, m, q]), [p, q])
+}
+
+impl FmBackend for Flex {
+    fn pairwise_products(x: FlexTensor) -> FlexTensor {
+        forward_flex(x)
+    }
+}
+
+#[cfg(feature = "autodiff")]
+mod autodiff {
+    use super::{FmBackend, backward, contiguous, dims, forward_flex, slice, tensor};
+    use burn::backend::autodiff::checkpoint::base::Checkpointer;
+    use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+    use burn::backend::autodiff::grads::Gradients;
+    use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+    use burn::backend::tensor::FloatTensor;
+    use burn::backend::{Autodiff, Flex, flex::FlexTensor};
+
+    /// The backward step of [`FmBackend::pairwise_products`]; it keeps the (contiguous) input.
+    #[derive(Debug)]
+    struct PairwiseProducts;
+
+    impl Backward<Flex, 1> for PairwiseProducts {
+        type State = FlexTensor;
+
+        fn backward(self, ops: Ops<FlexTensor, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+            let grad = contiguous(grads.consume::<Flex>(&ops.node));
+            let x = ops.state;
+            let [p, m, q] = dims(&x);
+            let [parent] = ops.parents;
+            if let Some(node) = parent {
+                let dx = backward(slice(&x), slice(&grad), [p, m, q]);
+                grads.register::<Flex>(node.id, tensor(dx, [p, m, q]));
+            }
+        }
+    }
+
+    impl<C: CheckpointStrategy> FmBackend for Autodiff<Flex, C> {
+        fn pairwise_products(x: FloatTensor<Self>) -> FloatTensor<Self> {
+            let prep = PairwiseProducts
+                .prepare::<C>([x.node()])
+                .compute_bound()
+                .stateful();
+            let x = x.into_primitive();
+            match prep {
+                OpsKind::Tracked(prep) => {
+                    let x = contiguous(x);
+                    let out = forward_flex(x.clone());
+                    prep.finish(x, out)
+                }
+                OpsKind::UnTracked(prep) => prep.finish(forward_flex(x)),
+            }
+        }
+    }
+}
+
+/// `½[(Σ_d x)² − Σ_d x²]` along dimension `dim` of `x` through [`FmBackend`] when `x` lives on
+/// the Flex CPU backend (with or without autodiff, `f32`); `None` on any other device, whose
+/// caller runs the tensor operations instead.
+pub fn fused_hadamard_fm(x: &Tensor<4>, dim: usize) -> Option<Tensor<3>> {
+    let device = x.device();
+    let on_flex = matches!(
+        device.clone().inner().as_dispatch(),
+        DispatchDevice::Flex(_)
+    );
+    let supported = cfg!(feature = "autodiff") || !device.is_autodiff();
+    if !(on_flex && supported && x.dtype() == DType::F32 && dim < 4) {
+        return None;
+    }
+    let shape = x.dims();
+    let p: usize = shape[..dim].iter().product();
+    let q: usize = shape[dim + 1..].iter().product();
+    let flat: Tensor<3> = x.clone().reshape([p, shape[dim], q]);
+    let out = <burn::backend::Dispatch as FmBackend>::pairwise_products(flat.into_dispatch());
+    let kept: Vec<usize> = (0..4).filter(|&d| d != dim).map(|d| shape[d]).collect();
+    Some(Tensor::<2>::from_dispatch(out).reshape([kept[0], kept[1], kept[2]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::layers::field_embedding::hadamard_fm_by_ops;
+    use burn::tensor::Distribution;
+
+    fn values<const N: usize>(t: Tensor<N>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn assert_close(a: &[f32], b: &[f32], tol: f32) {
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{i}: {x} vs {y}");
+        }
+    }
+
+    /// `x = (1, 2, 3)` pooled over its three entries: `1·2 + 1·3 + 2·3 = 11`; the gradient of
+    /// entry `m` is the sum of the others, `(5, 4, 3)`.
+    #[test]
+    fn three_values_by_hand() {
+        let x = [1.0f32, 2.0, 3.0];
+        assert_eq!(forward(&x, [1, 3, 1]), vec![11.0]);
+        assert_eq!(backward(&x, &[1.0], [1, 3, 1]), vec![5.0, 4.0, 3.0]);
+        // two (p, q) cells side by side, the gradient scaled by each one's upstream gradient
+        let x = [1.0f32, -1.0, 2.0, 0.5, 3.0, 4.0];
+        assert_eq!(
+            forward(&x, [1, 3, 2]),
+            // (−1)(0.5) + (−1)(4) + (0.5)(4)
+            vec![11.0, -2.5]
+        );
+        assert_eq!(
+            backward(&x, &[2.0, 1.0], [1, 3, 2]),
+            vec![10.0, 4.5, 8.0, 3.0, 6.0, -0.5]
+        );
+    }
+
+    /// The fused pooling and the tensor operations (the path wgpu and WebGPU take) give the
+    /// same values along every dimension of a rank-4 input, on a strided (permuted) one too.
+    #[test]
+    fn fused_pooling_equals_the_tensor_operations() {
+        let device = Device::flex();
+        device.seed(23);
+        let x = Tensor::<4>::random([3, 5, 4, 6], Distribution::Normal(0.0, 1.0), &device);
+        for dim in 0..4 {
+            let fused = fused_hadamard_fm(&x, dim).expect("Flex runs the fused pooling");
+            let by_ops = hadamard_fm_by_ops(x.clone(), dim);
+            assert_eq!(fused.dims(), by_ops.dims());
+            assert_close(&values(fused), &values(by_ops), 1e-5);
+        }
+        let strided = x.clone().swap_dims(1, 2);
+        let fused = fused_hadamard_fm(&strided, 2).expect("Flex");
+        assert_close(
+            &values(fused),
+            &values(hadamard_fm_by_ops(strided, 2)),
+            1e-5,
+        );
+    }
+
+    /// A row pooled alone gives the same bits as in a batch.
+    #[test]
+    fn a_row_alone_gives_the_same_bits_as_in_a_batch() {
+        let device = Device::flex();
+        device.seed(29);
+        let x = Tensor::<4>::random([5, 7, 3, 4], Distribution::Normal(0.0, 1.0), &device);
+        for dim in [1, 2] {
+            let all = values(fused_hadamard_fm(&x, dim).expect("Flex"));
+            let one = values(fused_hadamard_fm(&x.clone().narrow(0, 2, 1), dim).expect("Flex"));
+            let per_row = all.len() / 5;
+            assert_eq!(one, all[2 * per_row..3 * per_row]);
+        }
+    }
+
+    /// The fused pooling's backward pass gives the gradient autodiff derives from the tensor
+    /// operations, under a loss weighting every output differently.
+    #[cfg(feature = "autodiff")]
+    #[test]
+    fn fused_backward_pass_equals_autodiff_of_the_tensor_operations() {
+        let device = Device::flex().autodiff();
+        device.seed(31);
+        let x = Tensor::<4>::random([2, 6, 5, 3], Distribution::Normal(0.0, 1.0), &device);
+        for dim in [1, 2] {
+            let mut shape = x.dims().to_vec();
+            shape.remove(dim);
+            let weights = Tensor::<3>::random(
+                [shape[0], shape[1], shape[2]],
+                Distribution::Normal(0.0, 1.0),
+                &device,
+            );
+            let gradient = |fused: bool| {
+                let leaf = Tensor::<4>::from_data(x.to_data(), &device).require_grad();
+                let out = if fused {
+                    fused_hadamard_fm(&leaf, dim).expect("Flex")
+                } else {
+                    hadamard_fm_by_ops(leaf.clone(), dim)
+                };
+                let grads = (out * weights.clone()).sum().backward();
+                values(leaf.grad(&grads).expect("x has a gradient"))
+            };
+            assert_close(&gradient(true), &gradient(false), 1e-5);
+        }
+    }
+}
