@@ -8,10 +8,11 @@
 //! `∂out/∂x_m = Σ_m' x_m' − x_m` as one more; other devices keep the tensor operations in
 //! [`super::hadamard_fm`]. Tests hold the two to the same values and gradients.
 
+use super::flex_values::{contiguous, slice, tensor};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{DispatchDevice, Flex, backend_extension, flex::FlexTensor};
 use burn::prelude::*;
-use burn::tensor::{DType, TensorData};
+use burn::tensor::DType;
 
 /// The pairwise-product pooling as a backend operation.
 #[backend_extension(Flex, Autodiff: cfg(feature = "autodiff"))]
@@ -19,21 +20,6 @@ pub trait FmBackend: burn::backend::Backend {
     /// `x` `[P, M, Q]` → `[P, Q]`: `out[p, q] = ½[(Σ_m x[p, m, q])² − Σ_m x[p, m, q]²]`, the
     /// sum of the products of all pairs `m < m'`.
     fn pairwise_products(x: FloatTensor<Self>) -> FloatTensor<Self>;
-}
-
-/// `t` as a contiguous `f32` tensor (no copy when it already is one).
-fn contiguous(t: FlexTensor) -> FlexTensor {
-    if t.dtype() == DType::F32 {
-        t.to_contiguous()
-    } else {
-        FlexTensor::from_data(t.into_data().convert::<f32>())
-    }
-}
-
-/// The values of a tensor made by [`contiguous`].
-fn slice(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>()
-        .expect("contiguous() makes a contiguous f32 tensor")
 }
 
 /// `[P, M, Q]` of a rank-3 tensor.
@@ -91,11 +77,6 @@ pub fn backward(x: &[f32], grad: &[f32], [p, m, q]: [usize; 3]) -> Vec<f32> {
         }
     }
     dx
-}
-
-/// A Flex tensor of `values` shaped `shape` (takes the vector, no copy).
-fn tensor<const N: usize>(values: Vec<f32>, shape: [usize; N]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }
 
 fn forward_flex(x: FlexTensor) -> FlexTensor {

@@ -3,6 +3,7 @@
 //! documents which of its equations a block implements.
 
 pub mod field_embedding;
+pub mod flex_values;
 pub mod fm_kernel;
 pub mod importance;
 pub mod lstm_kernel;

@@ -10,10 +10,11 @@
 
 pub mod cpu;
 
+use super::flex_values::{contiguous, slice, tensor};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{DispatchDevice, Flex, backend_extension, flex::FlexTensor};
 use burn::prelude::*;
-use burn::tensor::{DType, TensorData};
+use burn::tensor::DType;
 use cpu::Dims;
 
 /// The LSTM recurrence as a backend operation.
@@ -46,27 +47,6 @@ fn dims_of(projected: &FlexTensor, u: &FlexTensor, reversed_from: usize) -> Dims
         h: u[1],
         reversed_from,
     }
-}
-
-/// `t` as a contiguous `f32` tensor, so that [`slice`] can borrow its values (no copy when it
-/// already is one).
-fn contiguous(t: FlexTensor) -> FlexTensor {
-    if t.dtype() == DType::F32 {
-        t.to_contiguous()
-    } else {
-        FlexTensor::from_data(t.into_data().convert::<f32>())
-    }
-}
-
-/// The values of a tensor made by [`contiguous`].
-fn slice(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>()
-        .expect("contiguous() makes a contiguous f32 tensor")
-}
-
-/// A Flex tensor of `values` shaped `shape` (takes the vector, no copy).
-fn tensor<const N: usize>(values: Vec<f32>, shape: [usize; N]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }
 
 /// The forward pass on Flex tensors: the states, and what the backward pass needs when

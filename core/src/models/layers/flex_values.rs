@@ -1,0 +1,26 @@
+//! Borrowing a Flex tensor's values as an `f32` slice and wrapping a vector back into one: what
+//! the fused CPU kernels ([`super::lstm_kernel`], [`super::fm_kernel`]) read and write.
+
+use burn::backend::flex::FlexTensor;
+use burn::tensor::{DType, TensorData};
+
+/// `t` as a contiguous `f32` tensor, so that [`slice`] can borrow its values (no copy when it
+/// already is one).
+pub fn contiguous(t: FlexTensor) -> FlexTensor {
+    if t.dtype() == DType::F32 {
+        t.to_contiguous()
+    } else {
+        FlexTensor::from_data(t.into_data().convert::<f32>())
+    }
+}
+
+/// The values of a tensor made by [`contiguous`].
+pub fn slice(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>()
+        .expect("contiguous() makes a contiguous f32 tensor")
+}
+
+/// A Flex tensor of `values` shaped `shape` (takes the vector, no copy).
+pub fn tensor<const N: usize>(values: Vec<f32>, shape: [usize; N]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
