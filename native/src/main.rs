@@ -26,7 +26,7 @@ use seqrisk_native::model_bench::{self, ModelBenchOptions, ModelScalingOptions};
 use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::rules::RuleOptions;
 use seqrisk_native::scaling::{self, ScalingOptions};
-use seqrisk_native::scenario::Scenario;
+use seqrisk_native::scenario::{Generators, Scenario};
 use seqrisk_native::train::{
     Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train,
 };
@@ -526,13 +526,15 @@ impl GenOpts {
 
     /// Generate the scenario (`model`'s unless `--scenario` says) into `dir`.
     fn generate_into(&self, dir: &Path, model: ModelSpec) -> Result<Generated> {
-        match self.scenario.unwrap_or(Scenario::of(model)) {
+        let scenario = self.scenario.unwrap_or(Scenario::of(model));
+        let schema = scenario.schema();
+        match scenario {
             Scenario::Fraud => {
                 let data = dir.join("synthetic.jsonl");
                 let sessions = gen_fraud(self, &data)?;
                 Ok(Generated {
                     data,
-                    schema: Schema::synthetic_default(),
+                    schema,
                     fraud: sessions,
                     old: None,
                 })
@@ -542,7 +544,7 @@ impl GenOpts {
                 let (old, _) = gen_credit(self, &data)?;
                 Ok(Generated {
                     data,
-                    schema: Schema::credit_default(),
+                    schema,
                     fraud: vec![],
                     old: Some(Arc::new(old)),
                 })
@@ -552,7 +554,7 @@ impl GenOpts {
                 gen_payments(self, &data)?;
                 Ok(Generated {
                     data,
-                    schema: Schema::payments_default(),
+                    schema,
                     fraud: vec![],
                     old: None,
                 })
@@ -1713,39 +1715,25 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
             };
             (schema, loaded.sessions, loaded.fingerprint, stem, old)
         }
-        None if a.gen_opts.scenario == Some(Scenario::Credit) => {
-            let cfg = a.gen_opts.credit();
-            let fingerprint = format!("credit:{}:{}:{}", cfg.users, cfg.old_users, cfg.seed);
-            let data = generate_credit(cfg);
-            (
-                Schema::credit_default(),
-                data.users,
-                fingerprint,
-                "credit".into(),
-                Some(Arc::new(data.old_users)),
-            )
-        }
-        None if a.gen_opts.scenario == Some(Scenario::Payments) => {
-            let cfg = a.gen_opts.payments();
-            let fingerprint = format!("payments:{}:{}", cfg.users, cfg.seed);
-            (
-                Schema::payments_default(),
-                generate_payments(cfg),
-                fingerprint,
-                "payments".into(),
-                None,
-            )
-        }
         None => {
-            let cfg = a.gen_opts.config()?;
-            let fingerprint = format!("synthetic:{}:{}:{}", cfg.sessions, cfg.fraud_rate, cfg.seed);
-            let sessions = generate(cfg).into_iter().map(|d| d.session).collect();
+            let scenario = a.gen_opts.scenario.unwrap_or_default();
+            let g = Generators {
+                fraud: a.gen_opts.config()?,
+                credit: a.gen_opts.credit(),
+                payments: a.gen_opts.payments(),
+            };
+            let data = scenario.generate(&g);
+            let name = match scenario {
+                Scenario::Fraud => "synthetic",
+                Scenario::Credit => "credit",
+                Scenario::Payments => "payments",
+            };
             (
-                Schema::synthetic_default(),
-                sessions,
-                fingerprint,
-                "synthetic".into(),
-                None,
+                scenario.schema(),
+                data.sessions,
+                data.fingerprint,
+                name.into(),
+                data.old,
             )
         }
     };

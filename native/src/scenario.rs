@@ -1,8 +1,13 @@
-//! The synthetic scenarios the generators write, and which model each is made for.
+//! The synthetic scenarios the generators write, which model each is made for, and generating
+//! one with its settings.
 
 use seqrisk_core::models::ModelSpec;
-use seqrisk_core::schema::Schema;
+use seqrisk_core::schema::{Schema, Session};
+use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
+use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
+use seqrisk_core::synth::{SynthConfig, generate_sessions};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Which synthetic data to generate.
 #[derive(
@@ -40,6 +45,60 @@ impl Scenario {
             Scenario::Fraud => Schema::synthetic_default(),
             Scenario::Credit => Schema::credit_default(),
             Scenario::Payments => Schema::payments_default(),
+        }
+    }
+}
+
+/// The generators' settings, one per scenario; [`Scenario::generate`] reads its own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Generators {
+    /// The fraud scenario's.
+    pub fraud: SynthConfig,
+    /// The credit scenario's.
+    pub credit: CreditConfig,
+    /// The payments scenario's.
+    pub payments: PaymentsConfig,
+}
+
+/// A scenario's generated data.
+pub struct ScenarioData {
+    /// The labelled sessions.
+    pub sessions: Vec<Session>,
+    /// Credit: the older, profile-only population HUIHEN pretrains on.
+    pub old: Option<Arc<Vec<Session>>>,
+    /// The generator's settings, for the model card.
+    pub fingerprint: String,
+}
+
+impl Scenario {
+    /// Generate the scenario's sessions with its settings in `g`.
+    pub fn generate(self, g: &Generators) -> ScenarioData {
+        match self {
+            Scenario::Fraud => {
+                let c = g.fraud;
+                ScenarioData {
+                    sessions: generate_sessions(c),
+                    old: None,
+                    fingerprint: format!("synthetic:{}:{}:{}", c.sessions, c.fraud_rate, c.seed),
+                }
+            }
+            Scenario::Credit => {
+                let c = g.credit;
+                let data = generate_credit(c);
+                ScenarioData {
+                    sessions: data.users,
+                    old: Some(Arc::new(data.old_users)),
+                    fingerprint: format!("credit:{}:{}:{}", c.users, c.old_users, c.seed),
+                }
+            }
+            Scenario::Payments => {
+                let c = g.payments;
+                ScenarioData {
+                    sessions: generate_payments(c),
+                    old: None,
+                    fingerprint: format!("payments:{}:{}", c.users, c.seed),
+                }
+            }
         }
     }
 }

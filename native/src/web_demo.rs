@@ -14,7 +14,7 @@
 
 use crate::cluster::{ClusterOptions, cluster};
 use crate::files::write_atomic;
-use crate::scenario::Scenario;
+use crate::scenario::{Generators, Scenario, ScenarioData};
 use crate::train::{TrainOptions, train};
 use anyhow::{Result, bail};
 use seqrisk_core::artifact::Artifact;
@@ -27,7 +27,6 @@ use seqrisk_core::synth::{Pattern, SynthConfig, generate, generate_sessions};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// What [`build`] trains and where it writes.
 #[derive(Debug, Clone)]
@@ -75,50 +74,28 @@ impl Default for DemoSizes {
     }
 }
 
-/// A scenario's labelled training sessions, and HUIHEN's pretraining population.
-struct TrainingData {
-    sessions: Vec<Session>,
-    old: Option<Arc<Vec<Session>>>,
-    fingerprint: String,
-}
-
-fn training_data(scenario: Scenario, sizes: &DemoSizes, seed: u64) -> TrainingData {
-    match scenario {
-        Scenario::Fraud => TrainingData {
-            sessions: generate_sessions(SynthConfig {
-                sessions: sizes.fraud_sessions,
+impl DemoSizes {
+    /// The generators' settings for these sizes, with `seed`.
+    fn generators(&self, seed: u64) -> Generators {
+        Generators {
+            fraud: SynthConfig {
+                sessions: self.fraud_sessions,
                 seed,
                 ..SynthConfig::default()
-            }),
-            old: None,
-            fingerprint: format!("synthetic:{}:{seed}", sizes.fraud_sessions),
-        },
-        Scenario::Credit => {
-            let data = generate_credit(CreditConfig {
-                users: sizes.applicants,
-                old_users: sizes.old_applicants,
+            },
+            credit: CreditConfig {
+                users: self.applicants,
+                old_users: self.old_applicants,
                 seed,
                 ..CreditConfig::default()
-            });
-            TrainingData {
-                sessions: data.users,
-                old: Some(Arc::new(data.old_users)),
-                fingerprint: format!(
-                    "credit:{}:{}:{seed}",
-                    sizes.applicants, sizes.old_applicants
-                ),
-            }
-        }
-        Scenario::Payments => TrainingData {
-            sessions: generate_payments(PaymentsConfig {
-                users: sizes.payment_users,
-                median_payments: sizes.median_payments,
+            },
+            payments: PaymentsConfig {
+                users: self.payment_users,
+                median_payments: self.median_payments,
                 seed,
                 ..PaymentsConfig::default()
-            }),
-            old: None,
-            fingerprint: format!("payments:{}:{seed}", sizes.payment_users),
-        },
+            },
+        }
     }
 }
 
@@ -127,7 +104,8 @@ pub fn build(opts: &WebDemoOptions) -> Result<Vec<Replay>> {
     if opts.models.is_empty() {
         bail!("name at least one model");
     }
-    let mut data: BTreeMap<Scenario, TrainingData> = BTreeMap::new();
+    let generators = opts.sizes.generators(opts.seed);
+    let mut data: BTreeMap<Scenario, ScenarioData> = BTreeMap::new();
     let mut artifacts: Vec<(Scenario, String, Artifact)> = Vec::new();
     let mut index = Vec::new();
     for &model in &opts.models {
@@ -135,7 +113,7 @@ pub fn build(opts: &WebDemoOptions) -> Result<Vec<Replay>> {
         let (title, artifact) = if model.supervised() {
             let d = data
                 .entry(scenario)
-                .or_insert_with(|| training_data(scenario, &opts.sizes, opts.seed));
+                .or_insert_with(|| scenario.generate(&generators));
             let outcome = train(
                 &d.sessions,
                 &scenario.schema(),
