@@ -5,7 +5,7 @@
 //! of the input, two strided reductions and three element-wise passes, each allocating; on the
 //! CPU that was 45% of DIFM's inference (issue 11's profile). On burn's Flex CPU backend
 //! [`fused_hadamard_fm`] runs it as one pass over the input, and in training its gradient
-//! `∂out/∂x_m = Σ_m' x_m' − x_m` as one more; other devices keep the tensor operations in
+//! `∂out/∂x_m = Σ_m' x_m' − x_m` as one more (the loops: [`seqrisk_kernels::fm`]); other devices keep the tensor operations in
 //! [`super::hadamard_fm`]. Tests hold the two to the same values and gradients.
 
 use super::flex_values::{contiguous, slice, tensor};
@@ -13,6 +13,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{DispatchDevice, Flex, backend_extension, flex::FlexTensor};
 use burn::prelude::*;
 use burn::tensor::DType;
+use seqrisk_kernels::fm::forward;
 
 /// The pairwise-product pooling as a backend operation.
 #[backend_extension(Flex, Autodiff: cfg(feature = "autodiff"))]
@@ -26,57 +27,6 @@ pub trait FmBackend: burn::backend::Backend {
 fn dims(x: &FlexTensor) -> [usize; 3] {
     let s = x.layout().shape();
     [s[0], s[1], s[2]]
-}
-
-/// The forward pass on `x` `[P, M, Q]`: one pass accumulating `Σ x` and `Σ x²` per `(p, q)`.
-pub fn forward(x: &[f32], [p, m, q]: [usize; 3]) -> Vec<f32> {
-    let mut out = vec![0.0f32; p * q];
-    let mut sum = vec![0.0f32; q];
-    for (block, out) in x
-        .chunks_exact((m * q).max(1))
-        .zip(out.chunks_exact_mut(q.max(1)))
-    {
-        sum.fill(0.0);
-        // `out` holds Σ x² until the last line
-        for row in block.chunks_exact(q.max(1)) {
-            for ((s, o), &v) in sum.iter_mut().zip(out.iter_mut()).zip(row) {
-                *s += v;
-                *o += v * v;
-            }
-        }
-        for (o, &s) in out.iter_mut().zip(&sum) {
-            *o = 0.5 * (s * s - *o);
-        }
-    }
-    out
-}
-
-/// The backward pass: `∂L/∂x[p, m, q] = g[p, q]·(Σ_m' x[p, m', q] − x[p, m, q])`.
-pub fn backward(x: &[f32], grad: &[f32], [p, m, q]: [usize; 3]) -> Vec<f32> {
-    let mut dx = vec![0.0f32; p * m * q];
-    let mut sum = vec![0.0f32; q];
-    let rows = (m * q).max(1);
-    for ((block, dblock), g) in x
-        .chunks_exact(rows)
-        .zip(dx.chunks_exact_mut(rows))
-        .zip(grad.chunks_exact(q.max(1)))
-    {
-        sum.fill(0.0);
-        for row in block.chunks_exact(q.max(1)) {
-            for (s, &v) in sum.iter_mut().zip(row) {
-                *s += v;
-            }
-        }
-        for (row, drow) in block
-            .chunks_exact(q.max(1))
-            .zip(dblock.chunks_exact_mut(q.max(1)))
-        {
-            for (((d, &v), &s), &g) in drow.iter_mut().zip(row).zip(&sum).zip(g) {
-                *d = g * (s - v);
-            }
-        }
-    }
-    dx
 }
 
 fn forward_flex(x: FlexTensor) -> FlexTensor {
@@ -93,13 +43,14 @@ impl FmBackend for Flex {
 
 #[cfg(feature = "autodiff")]
 mod autodiff {
-    use super::{FmBackend, backward, contiguous, dims, forward_flex, slice, tensor};
+    use super::{FmBackend, contiguous, dims, forward_flex, slice, tensor};
     use burn::backend::autodiff::checkpoint::base::Checkpointer;
     use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
     use burn::backend::autodiff::grads::Gradients;
     use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
     use burn::backend::tensor::FloatTensor;
     use burn::backend::{Autodiff, Flex, flex::FlexTensor};
+    use seqrisk_kernels::fm::backward;
 
     /// The backward step of [`FmBackend::pairwise_products`]; it keeps the (contiguous) input.
     #[derive(Debug)]
@@ -176,26 +127,6 @@ mod tests {
         for (i, (x, y)) in a.iter().zip(b).enumerate() {
             assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{i}: {x} vs {y}");
         }
-    }
-
-    /// `x = (1, 2, 3)` pooled over its three entries: `1·2 + 1·3 + 2·3 = 11`; the gradient of
-    /// entry `m` is the sum of the others, `(5, 4, 3)`.
-    #[test]
-    fn three_values_by_hand() {
-        let x = [1.0f32, 2.0, 3.0];
-        assert_eq!(forward(&x, [1, 3, 1]), vec![11.0]);
-        assert_eq!(backward(&x, &[1.0], [1, 3, 1]), vec![5.0, 4.0, 3.0]);
-        // two (p, q) cells side by side, the gradient scaled by each one's upstream gradient
-        let x = [1.0f32, -1.0, 2.0, 0.5, 3.0, 4.0];
-        assert_eq!(
-            forward(&x, [1, 3, 2]),
-            // (−1)(0.5) + (−1)(4) + (0.5)(4)
-            vec![11.0, -2.5]
-        );
-        assert_eq!(
-            backward(&x, &[2.0, 1.0], [1, 3, 2]),
-            vec![10.0, 4.5, 8.0, 3.0, 6.0, -0.5]
-        );
     }
 
     /// The fused pooling and the tensor operations (the path wgpu and WebGPU take) give the

@@ -3,19 +3,17 @@
 //! Written as tensor operations, a recurrence step costs about fifteen of them, each
 //! allocating its output and computing `exp`/`tanh` through libm one element at a time; on the
 //! CPU that was most of NHFM's time (issue 11's profile). On burn's Flex CPU backend,
-//! [`fused_recurrence`] runs the whole recurrence as plain loops ([`cpu`]), and in training
-//! back-propagates through time in one hand-written backward pass. Other devices (wgpu,
+//! [`fused_recurrence`] runs the whole recurrence as plain loops ([`seqrisk_kernels::lstm`]),
+//! and in training back-propagates through time in one hand-written backward pass. Other devices (wgpu,
 //! WebGPU) keep the tensor-operation path in [`super::masked_lstm`]; tests hold the two to the
 //! same values and gradients.
-
-pub mod cpu;
 
 use super::flex_values::{contiguous, slice, tensor};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{DispatchDevice, Flex, backend_extension, flex::FlexTensor};
 use burn::prelude::*;
 use burn::tensor::DType;
-use cpu::Dims;
+use seqrisk_kernels::lstm::{self, Dims};
 
 /// The LSTM recurrence as a backend operation.
 #[backend_extension(Flex, Autodiff: cfg(feature = "autodiff"))]
@@ -57,10 +55,10 @@ fn forward(
     mask: FlexTensor,
     reversed_from: usize,
     save: bool,
-) -> (FlexTensor, Vec<cpu::Saved>) {
+) -> (FlexTensor, Vec<lstm::Saved>) {
     let dims = dims_of(&projected, &u, reversed_from);
     let (projected, u, mask) = (contiguous(projected), contiguous(u), contiguous(mask));
-    let (states, saved) = cpu::forward(dims, slice(&projected), slice(&u), slice(&mask), save);
+    let (states, saved) = lstm::forward(dims, slice(&projected), slice(&u), slice(&mask), save);
     (tensor(states, [dims.b, dims.n, dims.d * dims.h]), saved)
 }
 
@@ -77,7 +75,7 @@ impl LstmBackend for Flex {
 
 #[cfg(feature = "autodiff")]
 mod autodiff {
-    use super::{LstmBackend, contiguous, cpu, dims_of, forward, slice, tensor};
+    use super::{LstmBackend, contiguous, dims_of, forward, lstm, slice, tensor};
     use burn::backend::autodiff::checkpoint::base::Checkpointer;
     use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
     use burn::backend::autodiff::grads::Gradients;
@@ -98,7 +96,7 @@ mod autodiff {
         mask: FlexTensor,
         states: FlexTensor,
         reversed_from: usize,
-        saved: Arc<Vec<cpu::Saved>>,
+        saved: Arc<Vec<lstm::Saved>>,
     }
 
     impl Backward<Flex, 2> for Recurrence {
@@ -115,7 +113,7 @@ mod autodiff {
             } = ops.state;
             let dims = dims_of(&states, &u, reversed_from);
             let (states, u, mask) = (contiguous(states), contiguous(u), contiguous(mask));
-            let grads_in = cpu::backward(
+            let grads_in = lstm::backward(
                 dims,
                 slice(&grad_states),
                 slice(&states),
