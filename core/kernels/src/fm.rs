@@ -54,6 +54,95 @@ pub fn backward(x: &[f32], grad: &[f32], [p, m, q]: [usize; 3]) -> Vec<f32> {
     dx
 }
 
+/// The pooling of gathered, scaled embeddings without the `[P, M, k]` field vectors:
+/// `out[p] = ½[(Σ_m x_pm)² − Σ_m x_pm²]` with `x_pm = value[p, m]·weight[index[p, m]]`, for
+/// `index` and `value` `[P, M]` and `weight` `[n, k]` (row-major), `out` `[P, k]` — NHFM's
+/// event extractor (Eq. 1) in one pass. Each `x_pm` is the product the unfused path
+/// materialises, summed in the same order, so the two give the same bits.
+///
+/// # Panics
+/// If an index is not below `n`, naming it (as the embedding look-up it replaces would).
+pub fn embedded_forward(
+    weight: &[f32],
+    k: usize,
+    index: &[usize],
+    value: &[f32],
+    m: usize,
+) -> Vec<f32> {
+    let rows = weight.len() / k.max(1);
+    let mut out = vec![0.0f32; index.len() / m.max(1) * k];
+    let mut sum = vec![0.0f32; k];
+    for ((idx, val), out) in index
+        .chunks_exact(m.max(1))
+        .zip(value.chunks_exact(m.max(1)))
+        .zip(out.chunks_exact_mut(k.max(1)))
+    {
+        sum.fill(0.0);
+        for (&i, &v) in idx.iter().zip(val) {
+            let e = embedding_row(weight, i, k, rows);
+            for ((s, o), &w) in sum.iter_mut().zip(out.iter_mut()).zip(e) {
+                let x = w * v;
+                *s += x;
+                *o += x * x;
+            }
+        }
+        for (o, &s) in out.iter_mut().zip(&sum) {
+            *o = 0.5 * (s * s - *o);
+        }
+    }
+    out
+}
+
+/// The gradient of [`embedded_forward`] with respect to `weight`, `[n, k]`:
+/// `∂L/∂weight[i] = Σ_{(p, m): index[p, m] = i} value[p, m]·g[p]⊙(Σ_m' x_pm' − x_pm)`.
+/// `value` is a constant (it gets no gradient).
+///
+/// # Panics
+/// As [`embedded_forward`].
+pub fn embedded_backward(
+    weight: &[f32],
+    k: usize,
+    index: &[usize],
+    value: &[f32],
+    m: usize,
+    grad: &[f32],
+) -> Vec<f32> {
+    let rows = weight.len() / k.max(1);
+    let mut d_weight = vec![0.0f32; weight.len()];
+    let mut sum = vec![0.0f32; k];
+    for ((idx, val), g) in index
+        .chunks_exact(m.max(1))
+        .zip(value.chunks_exact(m.max(1)))
+        .zip(grad.chunks_exact(k.max(1)))
+    {
+        sum.fill(0.0);
+        for (&i, &v) in idx.iter().zip(val) {
+            let e = embedding_row(weight, i, k, rows);
+            for (s, &w) in sum.iter_mut().zip(e) {
+                *s += w * v;
+            }
+        }
+        for (&i, &v) in idx.iter().zip(val) {
+            let e = embedding_row(weight, i, k, rows);
+            let d = &mut d_weight[i * k..(i + 1) * k];
+            for (((d, &w), &s), &g) in d.iter_mut().zip(e).zip(&sum).zip(g) {
+                *d += v * g * (s - w * v);
+            }
+        }
+    }
+    d_weight
+}
+
+/// Row `i` of `weight` `[rows, k]`.
+#[inline(always)]
+fn embedding_row(weight: &[f32], i: usize, k: usize, rows: usize) -> &[f32] {
+    assert!(
+        i < rows,
+        "feature index {i} outside the embedding's {rows} rows"
+    );
+    &weight[i * k..(i + 1) * k]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +165,58 @@ mod tests {
             backward(&x, &[2.0, 1.0], [1, 3, 2]),
             vec![10.0, 4.5, 8.0, 3.0, 6.0, -0.5]
         );
+    }
+
+    /// Two embeddings `(1, 2)` and `(3, −1)`, scaled by 2 and 1, pooled: `2·(1, 2) ⊙ (3, −1)`
+    /// = `(6, −4)`; the gradient of row 0 under `g = (1, 1)` is `2·(3, −1)`, of row 1
+    /// `1·(2, 4)`; an index repeated in two rows adds both gradients.
+    #[test]
+    fn embedded_pooling_by_hand() {
+        let weight = [1.0f32, 2.0, 3.0, -1.0];
+        assert_eq!(
+            embedded_forward(&weight, 2, &[0, 1], &[2.0, 1.0], 2),
+            vec![6.0, -4.0]
+        );
+        assert_eq!(
+            embedded_backward(&weight, 2, &[0, 1], &[2.0, 1.0], 2, &[1.0, 1.0]),
+            vec![6.0, -2.0, 2.0, 4.0]
+        );
+        assert_eq!(
+            embedded_backward(
+                &weight,
+                2,
+                &[0, 1, 0, 1],
+                &[2.0, 1.0, 2.0, 1.0],
+                2,
+                &[1.0; 4]
+            ),
+            vec![12.0, -4.0, 4.0, 8.0]
+        );
+    }
+
+    /// The fused look-up gives the bits of gathering, scaling and then pooling.
+    #[test]
+    fn embedded_pooling_equals_gathering_then_pooling() {
+        let (n, k, p, m) = (7usize, 5usize, 4usize, 3usize);
+        let weight: Vec<f32> = (0..n * k)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
+            .collect();
+        let index: Vec<usize> = (0..p * m).map(|i| i * 5 % n).collect();
+        let value: Vec<f32> = (0..p * m).map(|i| 0.25 * (i % 4) as f32 + 0.5).collect();
+        let gathered: Vec<f32> = index
+            .iter()
+            .zip(&value)
+            .flat_map(|(&i, &v)| weight[i * k..(i + 1) * k].iter().map(move |w| w * v))
+            .collect();
+        assert_eq!(
+            embedded_forward(&weight, k, &index, &value, m),
+            forward(&gathered, [p, m, k])
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "feature index 4 outside the embedding's 2 rows")]
+    fn an_index_outside_the_embedding_is_named() {
+        embedded_forward(&[0.0; 4], 2, &[4], &[1.0], 1);
     }
 }

@@ -2,7 +2,7 @@
 //! Eq. 1), DIFM's field interactions module (Eq. 8) and field value variations module (Eq. 6),
 //! and the FM parts of the baselines.
 
-use super::fm_kernel::fused_hadamard_fm;
+use super::fm_kernel::{fused_field_fm, fused_hadamard_fm};
 use burn::nn::{Embedding, EmbeddingConfig, Initializer};
 use burn::prelude::*;
 
@@ -60,7 +60,8 @@ impl FieldEmbedding {
 
     /// Event representations `e_t` (NHFM Eq. 1, DIFM Eq. 8): `[B, T, F]` → `[B, T, k]`.
     pub fn forward(&self, index: Tensor<3, Int>, value: Tensor<3>) -> Tensor<3> {
-        hadamard_fm(self.field_vectors(index, value), 2)
+        fused_field_fm(&self.embedding.weight.val(), &index, &value)
+            .unwrap_or_else(|| hadamard_fm(self.field_vectors(index, value), 2))
     }
 }
 

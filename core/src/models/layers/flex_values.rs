@@ -1,5 +1,6 @@
-//! Borrowing a Flex tensor's values as an `f32` slice and wrapping a vector back into one: what
-//! the fused CPU kernels ([`super::lstm_kernel`], [`super::fm_kernel`]) read and write.
+//! Borrowing a Flex tensor's values as an `f32` slice (or reading an integer one's as indices)
+//! and wrapping a vector back into one: what the fused CPU kernels ([`super::lstm_kernel`],
+//! [`super::fm_kernel`]) read and write.
 
 use burn::backend::flex::FlexTensor;
 use burn::tensor::{DType, TensorData};
@@ -23,4 +24,21 @@ pub fn slice(t: &FlexTensor) -> &[f32] {
 /// A Flex tensor of `values` shaped `shape` (takes the vector, no copy).
 pub fn tensor<const N: usize>(values: Vec<f32>, shape: [usize; N]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// The values of an integer tensor as indices (row-major); a negative one becomes `usize::MAX`,
+/// which the kernels' bound checks refuse.
+pub fn indices(t: FlexTensor) -> Vec<usize> {
+    let index = |i: i64| usize::try_from(i).unwrap_or(usize::MAX);
+    let t = t.to_contiguous();
+    match t.dtype() {
+        DType::I64 => t
+            .as_slice::<i64>()
+            .map(|v| v.iter().map(|&i| index(i)).collect()),
+        DType::I32 => t
+            .as_slice::<i32>()
+            .map(|v| v.iter().map(|&i| index(i.into())).collect()),
+        _ => None,
+    }
+    .unwrap_or_else(|| t.into_data().iter::<i64>().map(index).collect())
 }

@@ -5,15 +5,21 @@
 //! of the input, two strided reductions and three element-wise passes, each allocating; on the
 //! CPU that was 45% of DIFM's inference (issue 11's profile). On burn's Flex CPU backend
 //! [`fused_hadamard_fm`] runs it as one pass over the input, and in training its gradient
-//! `∂out/∂x_m = Σ_m' x_m' − x_m` as one more (the loops: [`seqrisk_kernels::fm`]); other devices keep the tensor operations in
-//! [`super::hadamard_fm`]. Tests hold the two to the same values and gradients.
+//! `∂out/∂x_m = Σ_m' x_m' − x_m` as one more (the loops: [`seqrisk_kernels::fm`]); other
+//! devices keep the tensor operations in [`super::hadamard_fm`]. Tests hold the two to the
+//! same values and gradients.
+//!
+//! When the pooled vectors are embeddings scaled by their values, as in NHFM's event
+//! extractor (Eq. 1), [`fused_field_fm`] also fuses the look-up: it reads each embedding row
+//! where the pooling needs it instead of gathering the `[B, T, F, k]` field vectors first, and
+//! in training adds the gradient straight into the embedding's rows.
 
-use super::flex_values::{contiguous, slice, tensor};
-use burn::backend::tensor::FloatTensor;
+use super::flex_values::{contiguous, indices, slice, tensor};
+use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{DispatchDevice, Flex, backend_extension, flex::FlexTensor};
 use burn::prelude::*;
 use burn::tensor::DType;
-use seqrisk_kernels::fm::forward;
+use seqrisk_kernels::fm::{embedded_forward, forward};
 
 /// The pairwise-product pooling as a backend operation.
 #[backend_extension(Flex, Autodiff: cfg(feature = "autodiff"))]
@@ -21,6 +27,16 @@ pub trait FmBackend: burn::backend::Backend {
     /// `x` `[P, M, Q]` → `[P, Q]`: `out[p, q] = ½[(Σ_m x[p, m, q])² − Σ_m x[p, m, q]²]`, the
     /// sum of the products of all pairs `m < m'`.
     fn pairwise_products(x: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// `weight` `[n, k]`, `index` and `value` `[P, M]` → `[P, k]`: the pairwise products of
+    /// `x_pm = value[p, m]·weight[index[p, m]]` over `m`, without gathering the `x` first.
+    /// `value` is a constant: it gets no gradient. Panics on an index not below `n`, as the
+    /// look-up it replaces does.
+    fn embedded_pairwise_products(
+        weight: FloatTensor<Self>,
+        index: IntTensor<Self>,
+        value: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
 }
 
 /// `[P, M, Q]` of a rank-3 tensor.
@@ -35,22 +51,72 @@ fn forward_flex(x: FlexTensor) -> FlexTensor {
     tensor(forward(slice(&x), [p, m, q]), [p, q])
 }
 
+/// What the embedded pooling reads: the embedding `[n, k]` (contiguous), the indices and the
+/// values, `P` and `M`.
+struct Embedded {
+    weight: FlexTensor,
+    index: Vec<usize>,
+    value: FlexTensor,
+    p: usize,
+    m: usize,
+}
+
+impl Embedded {
+    fn new(weight: FlexTensor, index: FlexTensor, value: FlexTensor) -> Self {
+        let shape = index.layout().shape();
+        let (p, m) = (shape[0], shape[1]);
+        Self {
+            weight: contiguous(weight),
+            index: indices(index),
+            value: contiguous(value),
+            p,
+            m,
+        }
+    }
+
+    /// `k`, the embedding size.
+    fn k(&self) -> usize {
+        self.weight.layout().shape()[1]
+    }
+
+    fn forward(&self) -> FlexTensor {
+        let k = self.k();
+        let out = embedded_forward(
+            slice(&self.weight),
+            k,
+            &self.index,
+            slice(&self.value),
+            self.m,
+        );
+        tensor(out, [self.p, k])
+    }
+}
+
 impl FmBackend for Flex {
     fn pairwise_products(x: FlexTensor) -> FlexTensor {
         forward_flex(x)
+    }
+
+    fn embedded_pairwise_products(
+        weight: FlexTensor,
+        index: FlexTensor,
+        value: FlexTensor,
+    ) -> FlexTensor {
+        Embedded::new(weight, index, value).forward()
     }
 }
 
 #[cfg(feature = "autodiff")]
 mod autodiff {
-    use super::{FmBackend, contiguous, dims, forward_flex, slice, tensor};
+    use super::{Embedded, FmBackend, contiguous, dims, forward_flex, slice, tensor};
     use burn::backend::autodiff::checkpoint::base::Checkpointer;
     use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
     use burn::backend::autodiff::grads::Gradients;
     use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-    use burn::backend::tensor::FloatTensor;
+    use burn::backend::tensor::{FloatTensor, IntTensor};
     use burn::backend::{Autodiff, Flex, flex::FlexTensor};
-    use seqrisk_kernels::fm::backward;
+    use seqrisk_kernels::fm::{backward, embedded_backward};
+    use std::sync::Arc;
 
     /// The backward step of [`FmBackend::pairwise_products`]; it keeps the (contiguous) input.
     #[derive(Debug)]
@@ -71,6 +137,43 @@ mod autodiff {
         }
     }
 
+    /// The backward step of [`FmBackend::embedded_pairwise_products`]: its one parent is the
+    /// embedding; it keeps what the forward pass read.
+    #[derive(Debug)]
+    struct EmbeddedPairwiseProducts;
+
+    impl std::fmt::Debug for Embedded {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Embedded")
+                .field("p", &self.p)
+                .field("m", &self.m)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl Backward<Flex, 1> for EmbeddedPairwiseProducts {
+        type State = Arc<Embedded>;
+
+        fn backward(self, ops: Ops<Arc<Embedded>, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+            let grad = contiguous(grads.consume::<Flex>(&ops.node));
+            let read = ops.state;
+            let [parent] = ops.parents;
+            if let Some(node) = parent {
+                let k = read.k();
+                let d_weight = embedded_backward(
+                    slice(&read.weight),
+                    k,
+                    &read.index,
+                    slice(&read.value),
+                    read.m,
+                    slice(&grad),
+                );
+                let n = read.weight.layout().shape()[0];
+                grads.register::<Flex>(node.id, tensor(d_weight, [n, k]));
+            }
+        }
+    }
+
     impl<C: CheckpointStrategy> FmBackend for Autodiff<Flex, C> {
         fn pairwise_products(x: FloatTensor<Self>) -> FloatTensor<Self> {
             let prep = PairwiseProducts
@@ -85,6 +188,23 @@ mod autodiff {
                     prep.finish(x, out)
                 }
                 OpsKind::UnTracked(prep) => prep.finish(forward_flex(x)),
+            }
+        }
+
+        fn embedded_pairwise_products(
+            weight: FloatTensor<Self>,
+            index: IntTensor<Self>,
+            value: FloatTensor<Self>,
+        ) -> FloatTensor<Self> {
+            let prep = EmbeddedPairwiseProducts
+                .prepare::<C>([weight.node()])
+                .compute_bound()
+                .stateful();
+            let read = Embedded::new(weight.into_primitive(), index, value.into_primitive());
+            let out = read.forward();
+            match prep {
+                OpsKind::Tracked(prep) => prep.finish(Arc::new(read), out),
+                OpsKind::UnTracked(prep) => prep.finish(out),
             }
         }
     }
@@ -112,10 +232,40 @@ pub fn fused_hadamard_fm(x: &Tensor<4>, dim: usize) -> Option<Tensor<3>> {
     Some(Tensor::<2>::from_dispatch(out).reshape([kept[0], kept[1], kept[2]]))
 }
 
+/// `½[(Σ_m x_m)² − Σ_m x_m²]` over the fields of `x = value·weight[index]`, `index` and
+/// `value` `[B, T, F]`, `weight` `[n, k]` → `[B, T, k]`, through [`FmBackend`] when the inputs
+/// live on the Flex CPU backend (with or without autodiff, `f32`); `None` on any other device,
+/// whose caller gathers the field vectors and pools them instead.
+pub fn fused_field_fm(
+    weight: &Tensor<2>,
+    index: &Tensor<3, Int>,
+    value: &Tensor<3>,
+) -> Option<Tensor<3>> {
+    let device = weight.device();
+    let on_flex = matches!(
+        device.clone().inner().as_dispatch(),
+        DispatchDevice::Flex(_)
+    );
+    let supported = cfg!(feature = "autodiff") || !device.is_autodiff();
+    if !(on_flex && supported && weight.dtype() == DType::F32 && value.dtype() == DType::F32) {
+        return None;
+    }
+    let [b, t, f] = index.dims();
+    let k = weight.dims()[1];
+    let out = <burn::backend::Dispatch as FmBackend>::embedded_pairwise_products(
+        weight.clone().into_dispatch(),
+        index.clone().reshape([b * t, f]).into_dispatch(),
+        value.clone().reshape([b * t, f]).into_dispatch(),
+    );
+    Some(Tensor::<2>::from_dispatch(out).reshape([b, t, k]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::models::layers::field_embedding::hadamard_fm_by_ops;
+    use crate::models::layers::{FieldEmbedding, FieldEmbeddingConfig, hadamard_fm};
+    use burn::module::Param;
     use burn::tensor::Distribution;
 
     fn values<const N: usize>(t: Tensor<N>) -> Vec<f32> {
@@ -163,6 +313,64 @@ mod tests {
             let per_row = all.len() / 5;
             assert_eq!(one, all[2 * per_row..3 * per_row]);
         }
+    }
+
+    /// An embedding whose rows are all distinct, and indices that repeat rows within and
+    /// across sessions; values scale each field.
+    fn embedded_inputs(device: &Device) -> (FieldEmbedding, Tensor<3, Int>, Tensor<3>) {
+        device.seed(37);
+        let (n, k, b, t, f) = (9usize, 6usize, 3usize, 4usize, 5usize);
+        let mut embedding = FieldEmbeddingConfig::new(n, k).init(device);
+        embedding.embedding.weight = Param::from_tensor(Tensor::random(
+            [n, k],
+            Distribution::Normal(0.0, 1.0),
+            device,
+        ));
+        let index: Vec<i64> = (0..b * t * f).map(|i| (i * 7 % n) as i64).collect();
+        let index = Tensor::<1, Int>::from_data(index.as_slice(), device).reshape([b, t, f]);
+        let value = Tensor::<3>::random([b, t, f], Distribution::Uniform(0.0, 2.0), device);
+        (embedding, index, value)
+    }
+
+    /// The fused look-up and pooling give the bits of gathering the field vectors and then
+    /// pooling them (what NHFM's event extractor did before it).
+    #[test]
+    fn fused_look_up_gives_the_bits_of_gathering_then_pooling() {
+        let device = Device::flex();
+        let (embedding, index, value) = embedded_inputs(&device);
+        let fused = fused_field_fm(&embedding.embedding.weight.val(), &index, &value)
+            .expect("Flex runs the fused look-up");
+        let gathered = hadamard_fm(embedding.field_vectors(index.clone(), value.clone()), 2);
+        assert_eq!(fused.dims(), gathered.dims());
+        let gathered = values(gathered);
+        assert_eq!(values(fused), gathered);
+        assert_eq!(values(embedding.forward(index, value)), gathered);
+    }
+
+    /// The fused look-up's backward pass gives the embedding the gradient autodiff derives
+    /// from gathering and the tensor operations, rows used several times included.
+    #[cfg(feature = "autodiff")]
+    #[test]
+    fn fused_look_up_backward_pass_equals_autodiff_of_gathering() {
+        let device = Device::flex().autodiff();
+        let (embedding, index, value) = embedded_inputs(&device);
+        let weights = Tensor::<3>::random([3, 4, 6], Distribution::Normal(0.0, 1.0), &device);
+        let gradient = |fused: bool| {
+            let out = if fused {
+                fused_field_fm(&embedding.embedding.weight.val(), &index, &value).expect("Flex")
+            } else {
+                hadamard_fm_by_ops(embedding.field_vectors(index.clone(), value.clone()), 2)
+            };
+            let grads = (out * weights.clone()).sum().backward();
+            values(
+                embedding
+                    .embedding
+                    .weight
+                    .grad(&grads)
+                    .expect("the embedding has a gradient"),
+            )
+        };
+        assert_close(&gradient(true), &gradient(false), 1e-5);
     }
 
     /// The fused pooling's backward pass gives the gradient autodiff derives from the tensor
