@@ -2,8 +2,20 @@
 //! and wrapping a vector back into one: what the fused CPU kernels ([`super::lstm_kernel`],
 //! [`super::fm_kernel`]) read and write.
 
+use burn::backend::DispatchDevice;
 use burn::backend::flex::FlexTensor;
+use burn::prelude::Device;
 use burn::tensor::{DType, TensorData};
+
+/// Whether tensors on `device` take the fused kernels: it is burn's Flex CPU backend, without
+/// autodiff or with this crate's `autodiff` feature (which supplies their backward passes).
+pub fn runs_fused_kernels(device: &Device) -> bool {
+    let on_flex = matches!(
+        device.clone().inner().as_dispatch(),
+        DispatchDevice::Flex(_)
+    );
+    on_flex && (cfg!(feature = "autodiff") || !device.is_autodiff())
+}
 
 /// `t` as a contiguous `f32` tensor, so that [`slice`] can borrow its values (no copy when it
 /// already is one).

@@ -14,9 +14,9 @@
 //! where the pooling needs it instead of gathering the `[B, T, F, k]` field vectors first, and
 //! in training adds the gradient straight into the embedding's rows.
 
-use super::flex_values::{contiguous, indices, slice, tensor};
+use super::flex_values::{contiguous, indices, runs_fused_kernels, slice, tensor};
 use burn::backend::tensor::{FloatTensor, IntTensor};
-use burn::backend::{DispatchDevice, Flex, backend_extension, flex::FlexTensor};
+use burn::backend::{Flex, backend_extension, flex::FlexTensor};
 use burn::prelude::*;
 use burn::tensor::DType;
 use seqrisk_kernels::fm::{embedded_forward, forward};
@@ -214,13 +214,7 @@ mod autodiff {
 /// the Flex CPU backend (with or without autodiff, `f32`); `None` on any other device, whose
 /// caller runs the tensor operations instead.
 pub fn fused_hadamard_fm(x: &Tensor<4>, dim: usize) -> Option<Tensor<3>> {
-    let device = x.device();
-    let on_flex = matches!(
-        device.clone().inner().as_dispatch(),
-        DispatchDevice::Flex(_)
-    );
-    let supported = cfg!(feature = "autodiff") || !device.is_autodiff();
-    if !(on_flex && supported && x.dtype() == DType::F32 && dim < 4) {
+    if !(runs_fused_kernels(&x.device()) && x.dtype() == DType::F32 && dim < 4) {
         return None;
     }
     let shape = x.dims();
@@ -241,13 +235,10 @@ pub fn fused_field_fm(
     index: &Tensor<3, Int>,
     value: &Tensor<3>,
 ) -> Option<Tensor<3>> {
-    let device = weight.device();
-    let on_flex = matches!(
-        device.clone().inner().as_dispatch(),
-        DispatchDevice::Flex(_)
-    );
-    let supported = cfg!(feature = "autodiff") || !device.is_autodiff();
-    if !(on_flex && supported && weight.dtype() == DType::F32 && value.dtype() == DType::F32) {
+    if !(runs_fused_kernels(&weight.device())
+        && weight.dtype() == DType::F32
+        && value.dtype() == DType::F32)
+    {
         return None;
     }
     let [b, t, f] = index.dims();

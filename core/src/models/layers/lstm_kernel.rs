@@ -8,9 +8,9 @@
 //! WebGPU) keep the tensor-operation path in [`super::masked_lstm`]; tests hold the two to the
 //! same values and gradients.
 
-use super::flex_values::{contiguous, slice, tensor};
+use super::flex_values::{contiguous, runs_fused_kernels, slice, tensor};
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{DispatchDevice, Flex, backend_extension, flex::FlexTensor};
+use burn::backend::{Flex, backend_extension, flex::FlexTensor};
 use burn::prelude::*;
 use burn::tensor::DType;
 use seqrisk_kernels::lstm::{self, Dims};
@@ -181,13 +181,7 @@ pub fn fused_recurrence(
     mask: Tensor<2>,
     reversed_from: usize,
 ) -> Option<Tensor<3>> {
-    let device = projected.device();
-    let on_flex = matches!(
-        device.clone().inner().as_dispatch(),
-        DispatchDevice::Flex(_)
-    );
-    let supported = cfg!(feature = "autodiff") || !device.is_autodiff();
-    if !(on_flex && supported && projected.dtype() == DType::F32) {
+    if !(runs_fused_kernels(&projected.device()) && projected.dtype() == DType::F32) {
         return None;
     }
     let out = <burn::backend::Dispatch as LstmBackend>::lstm_recurrence(
