@@ -1,7 +1,8 @@
 //! The LSTM recurrence and its backward pass (back-propagation through time) as plain loops
 //! over `f32` slices: one pass per step over each direction's `[B, 4h]` gate block, with no
-//! allocation inside the loop. seqrisk-core's `lstm_kernel` runs these on burn's CPU backend in
-//! place of the ~15 tensor operations a step costs there. Directions are independent: with the `rayon`
+//! allocation inside the loop, and the input projection `x·W + b` before it as one product
+//! ([`project`]). seqrisk-core's `lstm_kernel` runs these on burn's CPU backend in place of
+//! the ~15 tensor operations a step costs there. Directions are independent: with the `rayon`
 //! feature they run on separate threads.
 //!
 //! Layouts (row-major, time in natural order): `projected` `[B, n, D·4h]` (`W x_t + b`,
@@ -216,9 +217,16 @@ fn add_row_group<const R: usize, const C: usize>(
     }
 }
 
+/// Whether [`add_product`] may use several threads (with the `rayon` feature).
+#[derive(Clone, Copy)]
+enum Threads {
+    One,
+    All,
+}
+
 /// `out += a · b`, `out` row-major `a.rows × b.cols`, by the `gemm` crate (the matrix product
-/// burn's CPU backend uses, with its run-time choice of SIMD kernel), single-threaded.
-fn add_product(out: &mut [f32], a: Matrix, b: Matrix) {
+/// burn's CPU backend uses, with its run-time choice of SIMD kernel).
+fn add_product(out: &mut [f32], a: Matrix, b: Matrix, threads: Threads) {
     assert!(a.cols == b.rows && a.in_bounds() && b.in_bounds());
     assert!(out.len() >= a.rows * b.cols);
     // SAFETY: the asserts keep every element gemm reads within `a.data` and `b.data` and every
@@ -244,9 +252,73 @@ fn add_product(out: &mut [f32], a: Matrix, b: Matrix) {
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            match threads {
+                #[cfg(feature = "rayon")]
+                Threads::All => gemm::Parallelism::Rayon(0),
+                _ => gemm::Parallelism::None,
+            },
         );
     }
+}
+
+/// The gate inputs of every slot and direction, `x·W + b` for `x` `[rows, k]`, `W`
+/// `[k, cols]` and `b` `[cols]` (row-major), as one product: `[rows, cols]`.
+pub fn project(x: &[f32], w: &[f32], bias: &[f32], rows: usize, k: usize) -> Vec<f32> {
+    let cols = bias.len();
+    let mut out = Vec::with_capacity(rows * cols);
+    for _ in 0..rows {
+        out.extend_from_slice(bias);
+    }
+    add_product(
+        &mut out,
+        Matrix::rows(x, rows, k),
+        Matrix::rows(w, k, cols),
+        Threads::All,
+    );
+    out
+}
+
+/// The gradients of [`project`]'s inputs.
+#[derive(Clone, Debug)]
+pub struct ProjectionGradients {
+    /// `∂L/∂x = g·Wᵀ`, `[rows, k]`.
+    pub x: Vec<f32>,
+    /// `∂L/∂W = xᵀ·g`, `[k, cols]`.
+    pub w: Vec<f32>,
+    /// `∂L/∂b = Σ_rows g`, `[cols]`.
+    pub bias: Vec<f32>,
+}
+
+/// The backward pass of [`project`] from `g = ∂L/∂(x·W + b)`, `[rows, cols]`.
+pub fn project_backward(
+    x: &[f32],
+    w: &[f32],
+    g: &[f32],
+    rows: usize,
+    k: usize,
+    cols: usize,
+) -> ProjectionGradients {
+    let mut dx = vec![0.0f32; rows * k];
+    add_product(
+        &mut dx,
+        Matrix::rows(g, rows, cols),
+        Matrix::rows(w, k, cols).t(),
+        Threads::All,
+    );
+    let mut dw = vec![0.0f32; k * cols];
+    add_product(
+        &mut dw,
+        Matrix::rows(x, rows, k).t(),
+        Matrix::rows(g, rows, cols),
+        Threads::All,
+    );
+    let mut bias = vec![0.0f32; cols];
+    for row in g.chunks_exact(cols.max(1)) {
+        for (b, &v) in bias.iter_mut().zip(row) {
+            *b += v;
+        }
+    }
+    ProjectionGradients { x: dx, w: dw, bias }
 }
 
 /// `f(dir)` for every direction, on separate threads with the `rayon` feature.
@@ -522,6 +594,7 @@ impl pulp::WithSimd for BackwardDirection<'_> {
                 &mut dh,
                 Matrix::rows(&da, b, g4),
                 Matrix::rows(u_dir, h, g4).t(),
+                Threads::One,
             );
         }
         // ∂U = Σ over rows and slots of h_{t−1}ᵀ ∂a_t: [h, B·n] · [B·n, 4h]
@@ -530,6 +603,7 @@ impl pulp::WithSimd for BackwardDirection<'_> {
             &mut grad_u,
             Matrix::rows(&previous, b * n, h).t(),
             Matrix::rows(&grad_projected, b * n, g4),
+            Threads::One,
         );
         (grad_projected, grad_u)
     }
@@ -666,5 +740,17 @@ mod tests {
                 "row {row}"
             );
         }
+    }
+
+    /// `x·W + b` and its gradients by hand: `x = [[1, 2]]`, `W = [[1, 0, 2], [0, 1, −1]]`,
+    /// `b = (0.5, 0, 0)`; under `g = (1, 2, 3)`: `∂x = g·Wᵀ = (7, −1)`, `∂W = xᵀg`, `∂b = g`.
+    #[test]
+    fn projection_and_its_gradients_by_hand() {
+        let (x, w) = ([1.0f32, 2.0], [1.0f32, 0.0, 2.0, 0.0, 1.0, -1.0]);
+        assert_eq!(project(&x, &w, &[0.5, 0.0, 0.0], 1, 2), vec![1.5, 2.0, 0.0]);
+        let g = project_backward(&x, &w, &[1.0, 2.0, 3.0], 1, 2, 3);
+        assert_eq!(g.x, vec![7.0, -1.0]);
+        assert_eq!(g.w, vec![1.0, 2.0, 3.0, 2.0, 4.0, 6.0]);
+        assert_eq!(g.bias, vec![1.0, 2.0, 3.0]);
     }
 }

@@ -5,7 +5,6 @@
 //! in front of a right-aligned history, where the backward direction ends) changes nothing.
 
 use super::lstm_kernel::fused_recurrence;
-use super::per_vector;
 use crate::encode::Padding;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
@@ -109,7 +108,7 @@ impl MaskedBiLstm {
         padding: Padding,
         keep: bool,
     ) -> Option<(Run, Padding)> {
-        let [b, l, k] = x.dims();
+        let l = x.dims()[1];
         let padding = padding.narrow(l);
         if l == padding.all_padding {
             return None;
@@ -117,16 +116,14 @@ impl MaskedBiLstm {
         let n = l - padding.all_padding;
         let directions = [&self.forward, &self.backward];
         // [W→ W←] and [b→ b←]: both directions' gates from one product
-        let w = Tensor::cat(directions.map(|d| d.input.weight.val()).to_vec(), 1);
-        let x = x.narrow(1, padding.all_padding, n).reshape([b * n, k]);
-        let mut projected = x.matmul(w);
-        if let (Some(fwd), Some(bwd)) = (&self.forward.input.bias, &self.backward.input.bias) {
-            projected = projected + Tensor::cat(vec![fwd.val(), bwd.val()], 0).unsqueeze_dim(0);
-        }
-        let d4 = projected.dims()[1];
+        let weights = Weights {
+            w: Tensor::cat(directions.map(|d| d.input.weight.val()).to_vec(), 1),
+            bias: Tensor::cat(directions.map(MaskedLstm::input_bias).to_vec(), 0),
+            u: Tensor::stack::<3>(directions.map(|d| d.hidden.weight.val()).to_vec(), 0),
+        };
         let run = recurrence(
-            projected.reshape([b, n, d4]),
-            Tensor::stack::<3>(directions.map(|d| d.hidden.weight.val()).to_vec(), 0),
+            x.narrow(1, padding.all_padding, n),
+            weights,
             mask.narrow(1, padding.all_padding, n),
             1,
             |s| directions.iter().any(|d| d.mixed(s, l, padding)),
@@ -168,6 +165,14 @@ impl MaskedBiLstm {
 }
 
 impl MaskedLstm {
+    /// `b` of the input projection (zeros when the layer has none), `[4h]`.
+    fn input_bias(&self) -> Tensor<1> {
+        match &self.input.bias {
+            Some(bias) => bias.val(),
+            None => Tensor::zeros([4 * self.d_hidden], &self.input.weight.device()),
+        }
+    }
+
     /// Whether step `s` of this direction reads a slot where some sequence is padded.
     fn mixed(&self, s: usize, l: usize, padding: Padding) -> bool {
         let slot = if self.reverse {
@@ -188,9 +193,14 @@ impl MaskedLstm {
             return Tensor::zeros([b, self.d_hidden], &x.device());
         }
         let n = l - padding.all_padding;
+        let weights = Weights {
+            w: self.input.weight.val(),
+            bias: self.input_bias(),
+            u: self.hidden.weight.val().unsqueeze_dim::<3>(0),
+        };
         recurrence(
-            per_vector(&self.input, x.narrow(1, padding.all_padding, n)),
-            self.hidden.weight.val().unsqueeze_dim::<3>(0),
+            x.narrow(1, padding.all_padding, n),
+            weights,
             mask.narrow(1, padding.all_padding, n),
             usize::from(!self.reverse),
             |s| self.mixed(s, l, padding),
@@ -209,23 +219,42 @@ struct Run {
     all: Option<Tensor<3>>,
 }
 
-/// The LSTM recurrence for `D` directions at once: `projected` `[B, n, D·4h]` holds
-/// `W x_t + b` of every slot in time order (direction `d` in columns `d·4h..(d+1)·4h`), `u`
-/// `[D, h, 4h]` the recurrent weights, `mask` `[B, n]`; directions `d ≥ reversed_from` read
-/// the slots from last to first. On the Flex CPU backend this is one fused operation
-/// ([`fused_recurrence`]); elsewhere [`recurrence_by_ops`], which blends the mask in only at
-/// steps where `mixed(s)`.
-fn recurrence(
-    projected: Tensor<3>,
+/// The weights of `D` directions side by side.
+struct Weights {
+    /// `W` of the input projection, `[k, D·4h]` (direction `d`'s gates in columns
+    /// `d·4h..(d+1)·4h`).
+    w: Tensor<2>,
+    /// `b` of the input projection, `[D·4h]`.
+    bias: Tensor<1>,
+    /// `U`, the recurrent weights, `[D, h, 4h]`.
     u: Tensor<3>,
+}
+
+/// The LSTM for `D` directions at once over `x` `[B, n, k]` in time order, `mask` `[B, n]`;
+/// directions `d ≥ reversed_from` read the slots from last to first. On the Flex CPU backend
+/// this is one fused operation, the input projection included ([`fused_recurrence`]);
+/// elsewhere `W x_t + b` of every slot as one product, then [`recurrence_by_ops`], which
+/// blends the mask in only at steps where `mixed(s)`.
+fn recurrence(
+    x: Tensor<3>,
+    weights: Weights,
     mask: Tensor<2>,
     reversed_from: usize,
     mixed: impl Fn(usize) -> bool,
     keep: bool,
 ) -> Run {
-    let [b, n, _] = projected.dims();
+    let [b, n, k] = x.dims();
+    let Weights { w, bias, u } = weights;
     let [d, hd, _] = u.dims();
-    match fused_recurrence(projected.clone(), u.clone(), mask.clone(), reversed_from) {
+    let fused = fused_recurrence(
+        x.clone(),
+        w.clone(),
+        bias.clone(),
+        u.clone(),
+        mask.clone(),
+        reversed_from,
+    );
+    match fused {
         Some(all) => {
             // a direction's final state: after the last slot it reads
             let last = (0..d)
@@ -242,7 +271,14 @@ fn recurrence(
                 all: Some(all),
             }
         }
-        None => recurrence_by_ops(projected, u, mask, reversed_from, mixed, keep),
+        None => {
+            let projected = (x.reshape([b * n, k]).matmul(w) + bias.unsqueeze_dim(0)).reshape([
+                b,
+                n,
+                d * 4 * hd,
+            ]);
+            recurrence_by_ops(projected, u, mask, reversed_from, mixed, keep)
+        }
     }
 }
 
@@ -570,41 +606,65 @@ mod tests {
         assert_close(&alone, &[at(0, 2), at(0, 3)].concat(), 1e-5);
     }
 
-    /// Random recurrence inputs for two directions: `projected` `[3, 6, 2·4h]`, `u`
+    /// Random LSTM inputs for two directions: `x` `[3, 6, k]`, `W` `[k, 2·4h]`, `b`, `U`
     /// `[2, h, 4h]` and a mask with front padding of different lengths, on `device`.
-    fn random_inputs(device: &Device, h: usize) -> (Tensor<3>, Tensor<3>, Tensor<2>) {
-        let projected = Tensor::<3>::random([3, 6, 8 * h], Distribution::Normal(0.0, 1.5), device);
-        let u = Tensor::<3>::random([2, h, 4 * h], Distribution::Normal(0.0, 0.8), device);
+    fn random_inputs(device: &Device, k: usize, h: usize) -> (Tensor<3>, Weights, Tensor<2>) {
+        let x = Tensor::<3>::random([3, 6, k], Distribution::Normal(0.0, 1.0), device);
+        let weights = Weights {
+            w: Tensor::random([k, 8 * h], Distribution::Normal(0.0, 0.8), device),
+            bias: Tensor::random([8 * h], Distribution::Normal(0.0, 0.5), device),
+            u: Tensor::random([2, h, 4 * h], Distribution::Normal(0.0, 0.8), device),
+        };
         let row = |pad: usize| (0..6).map(move |s| if s < pad { 0.0f32 } else { 1.0 });
         let mask: Vec<f32> = [0, 2, 5].into_iter().flat_map(row).collect();
         let mask = Tensor::<2>::from_data(TensorData::new(mask, [3, 6]), device);
-        (projected, u, mask)
+        (x, weights, mask)
     }
 
-    /// The fused CPU recurrence and the tensor-operation one (the path wgpu and WebGPU take)
-    /// give the same state after every slot and the same final states, on sequences padded
-    /// differently, with values large enough to saturate the gates, whichever directions read
-    /// backwards.
+    /// `W x_t + b` of every slot as tensor operations: what [`recurrence`] hands
+    /// [`recurrence_by_ops`] off the CPU.
+    fn projected(x: &Tensor<3>, weights: &Weights) -> Tensor<3> {
+        let [b, n, k] = x.dims();
+        let cols = weights.bias.dims()[0];
+        (x.clone().reshape([b * n, k]).matmul(weights.w.clone())
+            + weights.bias.clone().unsqueeze_dim(0))
+        .reshape([b, n, cols])
+    }
+
+    fn copy(weights: &Weights) -> Weights {
+        Weights {
+            w: weights.w.clone(),
+            bias: weights.bias.clone(),
+            u: weights.u.clone(),
+        }
+    }
+
+    /// The fused CPU layer (projection and recurrence) and the tensor-operation one (the path
+    /// wgpu and WebGPU take) give the same state after every slot and the same final states,
+    /// on sequences padded differently, with values large enough to saturate the gates,
+    /// whichever directions read backwards.
     #[test]
     fn fused_recurrence_equals_the_tensor_operations() {
         let device = Device::flex();
         device.seed(17);
-        let (projected, u, mask) = random_inputs(&device, 5);
+        let (x, weights, mask) = random_inputs(&device, 7, 5);
         let v = |t: Tensor<3>| t.into_data().try_to_vec::<f32>().unwrap();
         for reversed_from in 0..=2 {
-            let fused = fused_recurrence(projected.clone(), u.clone(), mask.clone(), reversed_from)
-                .expect("Flex runs the fused recurrence");
+            let Weights { w, bias, u } = copy(&weights);
+            let fused =
+                fused_recurrence(x.clone(), w, bias, u.clone(), mask.clone(), reversed_from)
+                    .expect("Flex runs the fused recurrence");
             let run = recurrence(
-                projected.clone(),
-                u.clone(),
+                x.clone(),
+                copy(&weights),
                 mask.clone(),
                 reversed_from,
                 |_| false,
                 true,
             );
             let by_ops = recurrence_by_ops(
-                projected.clone(),
-                u.clone(),
+                projected(&x, &weights),
+                u,
                 mask.clone(),
                 reversed_from,
                 |_| true,
@@ -616,41 +676,52 @@ mod tests {
         }
     }
 
-    /// Back-propagation through the fused recurrence (its hand-written backward pass) gives
-    /// the gradients autodiff derives from the tensor operations, for `projected` and `U`,
+    /// Back-propagation through the fused layer (its hand-written backward pass) gives the
+    /// gradients autodiff derives from the tensor operations, for `x`, `W`, `b` and `U`,
     /// under a loss weighting every step's state differently.
     #[cfg(feature = "autodiff")]
     #[test]
     fn fused_backward_pass_equals_autodiff_of_the_tensor_operations() {
         let device = Device::flex().autodiff();
         device.seed(19);
-        let (projected, u, mask) = random_inputs(&device, 4);
-        let weights = Tensor::<3>::random([3, 6, 8], Distribution::Normal(0.0, 1.0), &device);
+        let k = 5;
+        let (x, weights, mask) = random_inputs(&device, k, 4);
+        let loss_weights = Tensor::<3>::random([3, 6, 8], Distribution::Normal(0.0, 1.0), &device);
         let gradients = |fused: bool| {
-            let p = Tensor::<3>::from_data(projected.to_data(), &device).require_grad();
-            let w = Tensor::<3>::from_data(u.to_data(), &device).require_grad();
+            let leaf = |t: Tensor<3>| Tensor::<3>::from_data(t.to_data(), &device).require_grad();
+            let x = leaf(x.clone());
+            let tracked = Weights {
+                w: Tensor::from_data(weights.w.to_data(), &device).require_grad(),
+                bias: Tensor::from_data(weights.bias.to_data(), &device).require_grad(),
+                u: leaf(weights.u.clone()),
+            };
             let states = if fused {
-                fused_recurrence(p.clone(), w.clone(), mask.clone(), 1).expect("Flex")
+                let Weights { w, bias, u } = copy(&tracked);
+                fused_recurrence(x.clone(), w, bias, u, mask.clone(), 1).expect("Flex")
             } else {
-                recurrence_by_ops(p.clone(), w.clone(), mask.clone(), 1, |_| true, true)
+                let p = projected(&x, &tracked);
+                recurrence_by_ops(p, tracked.u.clone(), mask.clone(), 1, |_| true, true)
                     .all
                     .expect("kept")
             };
-            let grads = (states * weights.clone()).sum().backward();
-            let values =
-                |t: Option<Tensor<3>>| t.map(|t| t.into_data().try_to_vec::<f32>().unwrap());
-            let dp = values(p.grad(&grads)).expect("projected has a gradient");
-            let du = values(w.grad(&grads)).expect("U has one");
-            (dp, du)
+            let grads = (states * loss_weights.clone()).sum().backward();
+            let flat = |t: TensorData| t.try_to_vec::<f32>().unwrap();
+            [
+                flat(x.grad(&grads).expect("x has a gradient").into_data()),
+                flat(tracked.w.grad(&grads).expect("W has one").into_data()),
+                flat(tracked.bias.grad(&grads).expect("b has one").into_data()),
+                flat(tracked.u.grad(&grads).expect("U has one").into_data()),
+            ]
         };
         let (fused, by_ops) = (gradients(true), gradients(false));
-        assert_close(&fused.0, &by_ops.0, 1e-5);
-        assert_close(&fused.1, &by_ops.1, 1e-5);
-        // row 1's first two slots are padding: neither direction's gates there get a gradient
-        let padded = 6 * 32..(6 + 2) * 32;
-        assert!(fused.0[padded.clone()].iter().all(|g| *g == 0.0));
-        assert!(fused.0[padded.end..].iter().filter(|g| **g != 0.0).count() > 100);
-        assert!(fused.1.iter().all(|g| *g != 0.0));
+        for (fused, by_ops) in fused.iter().zip(&by_ops) {
+            assert_close(fused, by_ops, 1e-5);
+        }
+        // row 1's first two slots are padding: their inputs get no gradient
+        let padded = 6 * k..(6 + 2) * k;
+        assert!(fused[0][padded.clone()].iter().all(|g| *g == 0.0));
+        assert!(fused[0][padded.end..].iter().filter(|g| **g != 0.0).count() >= 20);
+        assert!(fused[3].iter().all(|g| *g != 0.0));
     }
 
     /// A batch that is all padding yields the zero state.
