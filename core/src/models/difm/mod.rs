@@ -15,7 +15,7 @@
 
 use super::layers::{
     FieldEmbedding, FieldEmbeddingConfig, ImportanceAware, ImportanceAwareConfig, Mlp, MlpConfig,
-    Wide, WideConfig, hadamard_fm,
+    Wide, WideConfig,
 };
 use crate::encode::Batch;
 use burn::prelude::*;
@@ -102,32 +102,40 @@ pub struct DifmOutput {
 }
 
 /// Eq. (6) for every field at once: `f_n = Σ_{i<j} x_i^n v_i^n ⊙ x_j^n v_j^n` over the `T`
-/// events (padding has `x = 0` and drops out): `[B, T, F, k]` → `[B, F, k]`.
-pub fn field_value_variations(field_vectors: Tensor<4>) -> Tensor<3> {
-    hadamard_fm(field_vectors, 1)
+/// events (padding has `x = 0` and drops out): indices and values `[B, T, F]` → `[B, F, k]`.
+/// On the CPU the embedding look-up is fused into the pooling, so the `[B, T, F, k]` field
+/// vectors are never materialised ([`FieldEmbedding::pool_over_events`]).
+pub fn field_value_variations(
+    embedding: &FieldEmbedding,
+    index: Tensor<3, Int>,
+    value: Tensor<3>,
+) -> Tensor<3> {
+    embedding.pool_over_events(index, value)
 }
 
 /// Eq. (8) for every event at once: `e_t = Σ_{i<j} x_i^t v_i^t ⊙ x_j^t v_j^t` over the fields:
-/// `[B, T, F, k]` → `[B, T, k]`.
-pub fn field_interactions(field_vectors: Tensor<4>) -> Tensor<3> {
-    hadamard_fm(field_vectors, 2)
+/// `[B, T, F]` → `[B, T, k]` (fused on the CPU likewise, [`FieldEmbedding::forward`]).
+pub fn field_interactions(
+    embedding: &FieldEmbedding,
+    index: Tensor<3, Int>,
+    value: Tensor<3>,
+) -> Tensor<3> {
+    embedding.forward(index, value)
 }
 
 impl Difm {
     /// Score a batch. Slots `0..T−1` are the history, slot `T−1` the current event.
     pub fn forward(&self, batch: &Batch) -> DifmOutput {
         let [b, t, f] = batch.event_index.dims();
-        let vectors = self
-            .embedding
-            .field_vectors(batch.event_index.clone(), batch.event_value.clone());
-        let k = vectors.dims()[3];
-        let events = field_interactions(vectors.clone());
+        let (index, value) = (batch.event_index.clone(), batch.event_value.clone());
+        let events = field_interactions(&self.embedding, index.clone(), value.clone());
+        let k = events.dims()[2];
         let current = events.clone().narrow(1, t - 1, 1).reshape([b, k]);
 
         let mut parts = Vec::with_capacity(3);
         let mut field_importance = None;
         if let Some(module) = &self.field_importance {
-            let fields = field_value_variations(vectors);
+            let fields = field_value_variations(&self.embedding, index, value);
             let out = module.forward(fields, Tensor::ones([b, f], &batch.event_value.device()));
             parts.push(out.pooled);
             field_importance = Some(out.weights);

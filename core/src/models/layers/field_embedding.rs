@@ -63,6 +63,15 @@ impl FieldEmbedding {
         fused_field_fm(&self.embedding.weight.val(), &index, &value)
             .unwrap_or_else(|| hadamard_fm(self.field_vectors(index, value), 2))
     }
+
+    /// Field value variations `f_n` (DIFM Eq. 6): the pairwise products of each field's scaled
+    /// embeddings over the events, `[B, T, F]` → `[B, F, k]`. On the CPU the look-up is fused
+    /// into the pooling, as in [`Self::forward`].
+    pub fn pool_over_events(&self, index: Tensor<3, Int>, value: Tensor<3>) -> Tensor<3> {
+        let by_field = (index.clone().swap_dims(1, 2), value.clone().swap_dims(1, 2));
+        fused_field_fm(&self.embedding.weight.val(), &by_field.0, &by_field.1)
+            .unwrap_or_else(|| hadamard_fm(self.field_vectors(index, value), 1))
+    }
 }
 
 /// `½[(Σ_d x)² − Σ_d x²]` along dimension `dim` of a rank-4 tensor, which is removed:

@@ -335,24 +335,45 @@ mod tests {
         assert_eq!(fused.dims(), gathered.dims());
         let gathered = values(gathered);
         assert_eq!(values(fused), gathered);
-        assert_eq!(values(embedding.forward(index, value)), gathered);
+        assert_eq!(
+            values(embedding.forward(index.clone(), value.clone())),
+            gathered
+        );
+        // pooled over the events instead (DIFM Eq. 6): the indices read field by field
+        let over_events = hadamard_fm(embedding.field_vectors(index.clone(), value.clone()), 1);
+        assert_eq!(
+            values(embedding.pool_over_events(index, value)),
+            values(over_events)
+        );
     }
 
-    /// The fused look-up's backward pass gives the embedding the gradient autodiff derives
-    /// from gathering and the tensor operations, rows used several times included.
+    /// The fused look-up's backward pass, pooled over the fields and over the events, gives
+    /// the embedding the gradient autodiff derives from gathering and the tensor operations,
+    /// rows used several times included.
     #[cfg(feature = "autodiff")]
     #[test]
     fn fused_look_up_backward_pass_equals_autodiff_of_gathering() {
         let device = Device::flex().autodiff();
         let (embedding, index, value) = embedded_inputs(&device);
         let weights = Tensor::<3>::random([3, 4, 6], Distribution::Normal(0.0, 1.0), &device);
+        let over_events = Tensor::<3>::random([3, 5, 6], Distribution::Normal(0.0, 1.0), &device);
         let gradient = |fused: bool| {
-            let out = if fused {
-                fused_field_fm(&embedding.embedding.weight.val(), &index, &value).expect("Flex")
+            let (index, value) = (index.clone(), value.clone());
+            let (out, pooled) = if fused {
+                (
+                    fused_field_fm(&embedding.embedding.weight.val(), &index, &value)
+                        .expect("Flex"),
+                    embedding.pool_over_events(index, value),
+                )
             } else {
-                hadamard_fm_by_ops(embedding.field_vectors(index.clone(), value.clone()), 2)
+                let vectors = embedding.field_vectors(index, value);
+                (
+                    hadamard_fm_by_ops(vectors.clone(), 2),
+                    hadamard_fm_by_ops(vectors, 1),
+                )
             };
-            let grads = (out * weights.clone()).sum().backward();
+            let loss = (out * weights.clone()).sum() + (pooled * over_events.clone()).sum();
+            let grads = loss.backward();
             values(
                 embedding
                     .embedding
