@@ -57,8 +57,9 @@ pub fn backward(x: &[f32], grad: &[f32], [p, m, q]: [usize; 3]) -> Vec<f32> {
 /// The pooling of gathered, scaled embeddings without the `[P, M, k]` field vectors:
 /// `out[p] = ½[(Σ_m x_pm)² − Σ_m x_pm²]` with `x_pm = value[p, m]·weight[index[p, m]]`, for
 /// `index` and `value` `[P, M]` and `weight` `[n, k]` (row-major), `out` `[P, k]` — NHFM's
-/// event extractor (Eq. 1) in one pass. Each `x_pm` is the product the unfused path
-/// materialises, summed in the same order, so the two give the same bits.
+/// event extractor (Eq. 1) and DIFM's poolings (Eqs. 6, 8) in one pass. Each `x_pm` is the
+/// product the unfused path materialises, summed in the same order, so the two give the same
+/// bits. Columns go in blocks held in registers across the `M` rows (32, then 8, then 1 wide).
 ///
 /// # Panics
 /// If an index is not below `n`, naming it (as the embedding look-up it replaces would).
@@ -69,28 +70,62 @@ pub fn embedded_forward(
     value: &[f32],
     m: usize,
 ) -> Vec<f32> {
-    let rows = weight.len() / k.max(1);
+    check_indices(index, weight.len() / k.max(1));
     let mut out = vec![0.0f32; index.len() / m.max(1) * k];
-    let mut sum = vec![0.0f32; k];
     for ((idx, val), out) in index
         .chunks_exact(m.max(1))
         .zip(value.chunks_exact(m.max(1)))
         .zip(out.chunks_exact_mut(k.max(1)))
     {
-        sum.fill(0.0);
-        for (&i, &v) in idx.iter().zip(val) {
-            let e = embedding_row(weight, i, k, rows);
-            for ((s, o), &w) in sum.iter_mut().zip(out.iter_mut()).zip(e) {
-                let x = w * v;
-                *s += x;
-                *o += x * x;
-            }
+        let mut start = 0;
+        while start + 32 <= k {
+            pool_columns::<32>(weight, k, idx, val, start, &mut out[start..start + 32]);
+            start += 32;
         }
-        for (o, &s) in out.iter_mut().zip(&sum) {
-            *o = 0.5 * (s * s - *o);
+        while start + 8 <= k {
+            pool_columns::<8>(weight, k, idx, val, start, &mut out[start..start + 8]);
+            start += 8;
+        }
+        while start < k {
+            pool_columns::<1>(weight, k, idx, val, start, &mut out[start..start + 1]);
+            start += 1;
         }
     }
     out
+}
+
+/// Columns `start..start + W` of one row of [`embedded_forward`], summed in registers.
+#[inline(always)]
+fn pool_columns<const W: usize>(
+    weight: &[f32],
+    k: usize,
+    index: &[usize],
+    value: &[f32],
+    start: usize,
+    out: &mut [f32],
+) {
+    let mut sum = [0.0f32; W];
+    let mut squares = [0.0f32; W];
+    for (&i, &v) in index.iter().zip(value) {
+        let e: &[f32; W] = weight[i * k + start..i * k + start + W]
+            .try_into()
+            .expect("a block of W columns");
+        for j in 0..W {
+            let x = e[j] * v;
+            sum[j] += x;
+            squares[j] += x * x;
+        }
+    }
+    for (j, o) in out.iter_mut().enumerate().take(W) {
+        *o = 0.5 * (sum[j] * sum[j] - squares[j]);
+    }
+}
+
+/// Refuses an index not below `rows`, naming it.
+fn check_indices(index: &[usize], rows: usize) {
+    if let Some(&i) = index.iter().find(|&&i| i >= rows) {
+        panic!("feature index {i} outside the embedding's {rows} rows");
+    }
 }
 
 /// The gradient of [`embedded_forward`] with respect to `weight`, `[n, k]`:
@@ -107,7 +142,7 @@ pub fn embedded_backward(
     m: usize,
     grad: &[f32],
 ) -> Vec<f32> {
-    let rows = weight.len() / k.max(1);
+    check_indices(index, weight.len() / k.max(1));
     let mut d_weight = vec![0.0f32; weight.len()];
     let mut sum = vec![0.0f32; k];
     for ((idx, val), g) in index
@@ -117,13 +152,13 @@ pub fn embedded_backward(
     {
         sum.fill(0.0);
         for (&i, &v) in idx.iter().zip(val) {
-            let e = embedding_row(weight, i, k, rows);
+            let e = embedding_row(weight, i, k);
             for (s, &w) in sum.iter_mut().zip(e) {
                 *s += w * v;
             }
         }
         for (&i, &v) in idx.iter().zip(val) {
-            let e = embedding_row(weight, i, k, rows);
+            let e = embedding_row(weight, i, k);
             let d = &mut d_weight[i * k..(i + 1) * k];
             for (((d, &w), &s), &g) in d.iter_mut().zip(e).zip(&sum).zip(g) {
                 *d += v * g * (s - w * v);
@@ -135,11 +170,7 @@ pub fn embedded_backward(
 
 /// Row `i` of `weight` `[rows, k]`.
 #[inline(always)]
-fn embedding_row(weight: &[f32], i: usize, k: usize, rows: usize) -> &[f32] {
-    assert!(
-        i < rows,
-        "feature index {i} outside the embedding's {rows} rows"
-    );
+fn embedding_row(weight: &[f32], i: usize, k: usize) -> &[f32] {
     &weight[i * k..(i + 1) * k]
 }
 
@@ -194,10 +225,17 @@ mod tests {
         );
     }
 
-    /// The fused look-up gives the bits of gathering, scaling and then pooling.
+    /// The fused look-up gives the bits of gathering, scaling and then pooling, for embedding
+    /// sizes that fill the column blocks wholly and partly.
     #[test]
     fn embedded_pooling_equals_gathering_then_pooling() {
-        let (n, k, p, m) = (7usize, 5usize, 4usize, 3usize);
+        for k in [5, 8, 45, 64] {
+            embedded_pooling_matches(k);
+        }
+    }
+
+    fn embedded_pooling_matches(k: usize) {
+        let (n, p, m) = (7usize, 4usize, 3usize);
         let weight: Vec<f32> = (0..n * k)
             .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
             .collect();
