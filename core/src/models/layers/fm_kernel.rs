@@ -10,7 +10,8 @@
 //! same values and gradients.
 //!
 //! When the pooled vectors are embeddings scaled by their values, as in NHFM's event
-//! extractor (Eq. 1), [`fused_field_fm`] also fuses the look-up: it reads each embedding row
+//! extractor (Eq. 1) and DIFM's poolings over the fields and over the events (Eqs. 8, 6),
+//! [`fused_field_fm`] also fuses the look-up: it reads each embedding row
 //! where the pooling needs it instead of gathering the `[B, T, F, k]` field vectors first, and
 //! in training adds the gradient straight into the embedding's rows.
 
