@@ -14,8 +14,8 @@
 //! layer of 64, dropout 0.2).
 
 use super::layers::{
-    FieldEmbedding, FieldEmbeddingConfig, ImportanceAware, ImportanceAwareConfig, Mlp, MlpConfig,
-    Wide, WideConfig,
+    FieldEmbedding, FieldEmbeddingConfig, FieldPools, ImportanceAware, ImportanceAwareConfig, Mlp,
+    MlpConfig, Wide, WideConfig,
 };
 use crate::encode::Batch;
 use burn::prelude::*;
@@ -101,41 +101,27 @@ pub struct DifmOutput {
     pub event_importance: Option<Tensor<2>>,
 }
 
-/// Eq. (6) for every field at once: `f_n = Σ_{i<j} x_i^n v_i^n ⊙ x_j^n v_j^n` over the `T`
-/// events (padding has `x = 0` and drops out): indices and values `[B, T, F]` → `[B, F, k]`.
-/// On the CPU the embedding look-up is fused into the pooling, so the `[B, T, F, k]` field
-/// vectors are never materialised ([`FieldEmbedding::pool_over_events`]).
-pub fn field_value_variations(
-    embedding: &FieldEmbedding,
-    index: Tensor<3, Int>,
-    value: Tensor<3>,
-) -> Tensor<3> {
-    embedding.pool_over_events(index, value)
-}
-
-/// Eq. (8) for every event at once: `e_t = Σ_{i<j} x_i^t v_i^t ⊙ x_j^t v_j^t` over the fields:
-/// `[B, T, F]` → `[B, T, k]` (fused on the CPU likewise, [`FieldEmbedding::forward`]).
-pub fn field_interactions(
-    embedding: &FieldEmbedding,
-    index: Tensor<3, Int>,
-    value: Tensor<3>,
-) -> Tensor<3> {
-    embedding.forward(index, value)
-}
-
 impl Difm {
     /// Score a batch. Slots `0..T−1` are the history, slot `T−1` the current event.
     pub fn forward(&self, batch: &Batch) -> DifmOutput {
         let [b, t, f] = batch.event_index.dims();
-        let (index, value) = (batch.event_index.clone(), batch.event_value.clone());
-        let events = field_interactions(&self.embedding, index.clone(), value.clone());
+        // Eq. (8) field interactions `e_t` and, for the field importance module, Eq. (6) field
+        // value variations `f_n`: the embeddings' FM over each event's fields and over each
+        // field's events
+        let FieldPools {
+            over_fields: events,
+            over_events: field_value_variations,
+        } = self.embedding.pools(
+            batch.event_index.clone(),
+            batch.event_value.clone(),
+            self.field_importance.is_some(),
+        );
         let k = events.dims()[2];
         let current = events.clone().narrow(1, t - 1, 1).reshape([b, k]);
 
         let mut parts = Vec::with_capacity(3);
         let mut field_importance = None;
-        if let Some(module) = &self.field_importance {
-            let fields = field_value_variations(&self.embedding, index, value);
+        if let (Some(module), Some(fields)) = (&self.field_importance, field_value_variations) {
             let out = module.forward(fields, Tensor::ones([b, f], &batch.event_value.device()));
             parts.push(out.pooled);
             field_importance = Some(out.weights);

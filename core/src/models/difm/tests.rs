@@ -22,17 +22,14 @@ fn eq6_and_eq8_by_hand() {
     ));
     let index = Tensor::<3, Int>::from_data([[[0, 0], [1, 3], [2, 4]]], &device);
     let value = Tensor::<3>::from_data([[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]], &device);
+    let pools = embedding.pools(index, value, true);
     assert_eq!(
-        values(field_value_variations(
-            &embedding,
-            index.clone(),
-            value.clone()
-        )),
+        values(pools.over_events.expect("asked for")),
         vec![3.0, -2.0, 1.0, 8.0]
     );
     // a ⊙ c = (0.5, 8), b ⊙ d = (6, −2)
     assert_eq!(
-        values(field_interactions(&embedding, index, value)),
+        values(pools.over_fields),
         vec![0.0, 0.0, 0.5, 8.0, 6.0, -2.0]
     );
 }

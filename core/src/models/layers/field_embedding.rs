@@ -60,18 +60,45 @@ impl FieldEmbedding {
 
     /// Event representations `e_t` (NHFM Eq. 1, DIFM Eq. 8): `[B, T, F]` → `[B, T, k]`.
     pub fn forward(&self, index: Tensor<3, Int>, value: Tensor<3>) -> Tensor<3> {
-        fused_field_fm(&self.embedding.weight.val(), &index, &value)
-            .unwrap_or_else(|| hadamard_fm(self.field_vectors(index, value), 2))
+        self.pools(index, value, false).over_fields
     }
 
-    /// Field value variations `f_n` (DIFM Eq. 6): the pairwise products of each field's scaled
-    /// embeddings over the events, `[B, T, F]` → `[B, F, k]`. On the CPU the look-up is fused
-    /// into the pooling, as in [`Self::forward`].
-    pub fn pool_over_events(&self, index: Tensor<3, Int>, value: Tensor<3>) -> Tensor<3> {
-        let by_field = (index.clone().swap_dims(1, 2), value.clone().swap_dims(1, 2));
-        fused_field_fm(&self.embedding.weight.val(), &by_field.0, &by_field.1)
-            .unwrap_or_else(|| hadamard_fm(self.field_vectors(index, value), 1))
+    /// The pairwise-product poolings of `[B, T, F]` indices and values: over each event's
+    /// fields, and over each field's events when `over_events`. On the CPU each is the look-up
+    /// fused into the pooling (no `[B, T, F, k]` field vectors; the pooling over the events
+    /// reads the indices field by field); elsewhere the field vectors are gathered once and
+    /// pooled along both dimensions.
+    pub fn pools(&self, index: Tensor<3, Int>, value: Tensor<3>, over_events: bool) -> FieldPools {
+        let weight = self.embedding.weight.val();
+        match fused_field_fm(&weight, &index, &value) {
+            Some(over_fields) => FieldPools {
+                over_fields,
+                over_events: over_events.then(|| {
+                    let by_field = (index.clone().swap_dims(1, 2), value.clone().swap_dims(1, 2));
+                    fused_field_fm(&weight, &by_field.0, &by_field.1)
+                        .unwrap_or_else(|| hadamard_fm(self.field_vectors(index, value), 1))
+                }),
+            },
+            None => {
+                let vectors = self.field_vectors(index, value);
+                FieldPools {
+                    over_events: over_events.then(|| hadamard_fm(vectors.clone(), 1)),
+                    over_fields: hadamard_fm(vectors, 2),
+                }
+            }
+        }
     }
+}
+
+/// What [`FieldEmbedding::pools`] returns.
+#[derive(Debug, Clone)]
+pub struct FieldPools {
+    /// Over each event's fields, `[B, T, k]`: NHFM's event extractor (Eq. 1), DIFM's field
+    /// interactions `e_t` (Eq. 8).
+    pub over_fields: Tensor<3>,
+    /// Over each field's events, `[B, F, k]`: DIFM's field value variations `f_n` (Eq. 6);
+    /// `None` unless asked for.
+    pub over_events: Option<Tensor<3>>,
 }
 
 /// `½[(Σ_d x)² − Σ_d x²]` along dimension `dim` of a rank-4 tensor, which is removed:

@@ -17,7 +17,7 @@ pub fn runs_fused_kernels(device: &Device) -> bool {
     on_flex && (cfg!(feature = "autodiff") || !device.is_autodiff())
 }
 
-/// `t` as a contiguous `f32` tensor, so that [`slice`] can borrow its values (no copy when it
+/// `t` as a contiguous `f32` tensor, so that [`slice()`] can borrow its values (no copy when it
 /// already is one).
 pub fn contiguous(t: FlexTensor) -> FlexTensor {
     if t.dtype() == DType::F32 {

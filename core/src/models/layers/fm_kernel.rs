@@ -340,10 +340,12 @@ mod tests {
             values(embedding.forward(index.clone(), value.clone())),
             gathered
         );
-        // pooled over the events instead (DIFM Eq. 6): the indices read field by field
+        // pooled over the events too (DIFM Eq. 6): the indices read field by field
         let over_events = hadamard_fm(embedding.field_vectors(index.clone(), value.clone()), 1);
+        let pools = embedding.pools(index, value, true);
+        assert_eq!(values(pools.over_fields), gathered);
         assert_eq!(
-            values(embedding.pool_over_events(index, value)),
+            values(pools.over_events.expect("asked for")),
             values(over_events)
         );
     }
@@ -364,7 +366,10 @@ mod tests {
                 (
                     fused_field_fm(&embedding.embedding.weight.val(), &index, &value)
                         .expect("Flex"),
-                    embedding.pool_over_events(index, value),
+                    embedding
+                        .pools(index, value, true)
+                        .over_events
+                        .expect("asked for"),
                 )
             } else {
                 let vectors = embedding.field_vectors(index, value);

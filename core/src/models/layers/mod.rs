@@ -14,7 +14,9 @@ pub mod text_encoder;
 pub mod transformer;
 pub mod wide;
 
-pub use field_embedding::{FieldEmbedding, FieldEmbeddingConfig, bi_interaction, hadamard_fm};
+pub use field_embedding::{
+    FieldEmbedding, FieldEmbeddingConfig, FieldPools, bi_interaction, hadamard_fm,
+};
 pub use importance::{ImportanceAware, ImportanceAwareConfig, ImportanceOutput};
 pub use masked_lstm::{MaskedBiLstm, MaskedBiLstmConfig, MaskedLstm, MaskedLstmConfig};
 pub use mlp::{Mlp, MlpConfig};
