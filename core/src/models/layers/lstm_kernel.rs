@@ -3,8 +3,8 @@
 //! Written as tensor operations, a recurrence step costs about fifteen of them, each
 //! allocating its output and computing `exp`/`tanh` through libm one element at a time; on the
 //! CPU that was most of NHFM's time (issue 11's profile). On burn's Flex CPU backend,
-//! [`fused_recurrence`] runs the input projection `x W + b` as one matrix product and the
-//! whole recurrence as plain loops ([`seqrisk_kernels::lstm`]), and in training
+//! [`fused_recurrence`] runs the whole recurrence, the input projection `x_t W + b`
+//! summed into each step's gates, as plain loops ([`seqrisk_kernels::lstm`]), and in training
 //! back-propagates through time and the projection in one hand-written backward pass. Other
 //! devices (wgpu, WebGPU) keep the tensor-operation path in [`super::masked_lstm`]; tests hold
 //! the two to the same values and gradients.
@@ -77,20 +77,14 @@ impl Inputs {
     /// The states `[B, n, D·h]`, and what the backward pass needs when `save`.
     fn forward(&self, save: bool) -> (FlexTensor, Vec<lstm::Saved>) {
         let Dims { b, n, d, h, .. } = self.dims;
-        let projected = lstm::project(
-            slice(&self.x),
-            slice(&self.w),
-            slice(&self.bias),
-            b * n,
-            self.k(),
-        );
-        let (states, saved) = lstm::forward(
-            self.dims,
-            &projected,
-            slice(&self.u),
-            slice(&self.mask),
-            save,
-        );
+        let input = lstm::Input {
+            x: slice(&self.x),
+            k: self.k(),
+            w: slice(&self.w),
+            bias: slice(&self.bias),
+        };
+        let (states, saved) =
+            lstm::forward(self.dims, input, slice(&self.u), slice(&self.mask), save);
         (tensor(states, [b, n, d * h]), saved)
     }
 }

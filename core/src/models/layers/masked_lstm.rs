@@ -87,9 +87,8 @@ impl MaskedBiLstm {
     /// `x`: `[B, L, d]`, `mask`: `[B, L]`, `padding`: the batch's layout (of its first `L` slots, or
     /// more) → `s_RNN`, `[B, h]`.
     ///
-    /// Both directions run as one recurrence ([`recurrence`]): `W x_t + b` of both comes from one
-    /// matrix product over all slots before the loop, and slots that are padding in every
-    /// sequence are skipped (they would leave the zero state unchanged; see [`Padding`]).
+    /// Both directions run as one recurrence ([`recurrence`]), and slots that are padding in
+    /// every sequence are skipped (they would leave the zero state unchanged; see [`Padding`]).
     pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>, padding: Padding) -> Tensor<2> {
         let (b, device) = (x.dims()[0], x.device());
         let hd = self.forward.d_hidden;
