@@ -2,7 +2,6 @@
 //! self-importance-aware attention (Eq. 3). DIFM applies it over fields (Eq. 7) and over
 //! historical events (Eq. 9).
 
-use super::per_vector;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
@@ -32,7 +31,17 @@ impl ImportanceAwareConfig {
 
 /// `â_m = ⟨F1(x_m), F2(x_m)⟩ / √k` (Eq. 3), `a_m = softmax_m(â_m)` over the real members
 /// (Eq. 4), `IM(x) = Σ_m a_m F3(x_m)` (Eq. 5); `F1`, `F2`, `F3` are feed-forward (linear)
-/// projections, all three `F1` when the projection is shared (DIFM-same).
+/// projections `F_i(x) = x W_i + b_i`, all three `F1` when the projection is shared
+/// (DIFM-same).
+///
+/// [`Self::forward`] computes the same values in fewer products, by the linearity of the
+/// `F_i` (issue 11's profile had the three `[B·M, k] × [k, k]` projections as most of the
+/// module's time):
+/// - Eq. (3) as a quadratic form: `⟨x W1 + b1, x W2 + b2⟩ = ⟨x A + c, x⟩ + ⟨b1, b2⟩` with
+///   `A = W1 W2ᵀ` and `c = W1 b2 + W2 b1`, one `[B·M, k] × [k, k]` product instead of two;
+/// - Eq. (5) pooled before it is projected: `Σ_m a_m (x_m W3 + b3) =
+///   (Σ_m a_m x_m) W3 + (Σ_m a_m) b3`, a `[B, k] × [k, k]` product instead of a
+///   `[B·M, k] × [k, k]` one.
 #[derive(Module, Debug)]
 pub struct ImportanceAware {
     /// `F1`.
@@ -52,23 +61,39 @@ pub struct ImportanceOutput {
     pub weights: Tensor<2>,
 }
 
+/// `W` `[k_in, k_out]` and `b` `[k_out]` of `F(x) = x W + b` (`b = 0` without a bias).
+fn weight_and_bias(f: &Linear) -> (Tensor<2>, Tensor<1>) {
+    let w = f.weight.val();
+    let b = match &f.bias {
+        Some(b) => b.val(),
+        None => Tensor::zeros([w.dims()[1]], &w.device()),
+    };
+    (w, b)
+}
+
 impl ImportanceAware {
     /// `x`: `[B, M, k]` vectors to weigh, `mask`: `[B, M]`, 1 for a real member.
     pub fn forward(&self, x: Tensor<3>, mask: Tensor<2>) -> ImportanceOutput {
-        let k = x.dims()[2] as f64;
-        let f2 = self.f2.as_ref().unwrap_or(&self.f1);
-        let f3 = self.f3.as_ref().unwrap_or(&self.f1);
-        let scores = (per_vector(&self.f1, x.clone()) * per_vector(f2, x.clone()))
-            .sum_dim(2)
-            .squeeze_dim::<2>(2)
-            .div_scalar(k.sqrt());
+        let [b, m, k] = x.dims();
+        let (w1, b1) = weight_and_bias(&self.f1);
+        let (w2, b2) = weight_and_bias(self.f2.as_ref().unwrap_or(&self.f1));
+        let (w3, b3) = weight_and_bias(self.f3.as_ref().unwrap_or(&self.f1));
+        // Eq. (3): ⟨x A + c, x⟩ + ⟨b1, b2⟩
+        let a = w1.clone().matmul(w2.clone().transpose());
+        let c = w1.matmul(b2.clone().unsqueeze_dim(1)) + w2.matmul(b1.clone().unsqueeze_dim(1));
+        let bias_product = (b1 * b2).sum().unsqueeze_dim::<2>(0);
+        let xa = (x.clone().reshape([b * m, k]).matmul(a) + c.reshape([1, k])).reshape([b, m, k]);
+        let scores = ((xa * x.clone()).sum_dim(2).squeeze_dim::<2>(2) + bias_product)
+            .div_scalar((k as f64).sqrt());
         // Padding gets −1e9 before the softmax (exp underflows to exactly 0) and is zeroed
         // after it, so a set with no real member gets weights 0 rather than NaN.
         let masked = scores + (mask.clone() - 1.0).mul_scalar(1e9);
         let weights = softmax(masked, 1) * mask;
-        let pooled = (per_vector(f3, x) * weights.clone().unsqueeze_dim::<3>(2))
+        // Eq. (5): (Σ_m a_m x_m) W3 + (Σ_m a_m) b3
+        let pooled_x = (x * weights.clone().unsqueeze_dim::<3>(2))
             .sum_dim(1)
             .squeeze_dim::<2>(1);
+        let pooled = pooled_x.matmul(w3) + weights.clone().sum_dim(1) * b3.unsqueeze_dim(0);
         ImportanceOutput { pooled, weights }
     }
 }

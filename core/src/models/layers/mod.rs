@@ -24,16 +24,3 @@ pub use payment_sequence::{PaymentSequence, PaymentSequenceConfig, PaymentSequen
 pub use text_encoder::{TextEncoder, TextEncoderConfig};
 pub use transformer::{TransformerBlock, TransformerBlockConfig, TransformerBlockOutput};
 pub use wide::{Wide, WideConfig};
-
-use burn::nn::Linear;
-use burn::prelude::*;
-
-/// `linear` applied to each of the `B·M` vectors of `x` `[B, M, d]` as one `[B·M, d]` matrix
-/// product (burn's `Linear` may run a rank-3 input as `B` small batched products, which on
-/// the CPU costs more than one large one): `[B, M, d]` → `[B, M, d_out]`.
-pub fn per_vector(linear: &Linear, x: Tensor<3>) -> Tensor<3> {
-    let [b, m, d] = x.dims();
-    let y = linear.forward(x.reshape([b * m, d]));
-    let d_out = y.dims()[1];
-    y.reshape([b, m, d_out])
-}
