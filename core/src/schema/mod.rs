@@ -71,10 +71,15 @@ pub enum Transform {
 
 impl Transform {
     /// Apply the transform.
+    ///
+    /// `ln(1 + x)` is [`libm::log1p`], not `f64::ln_1p`: std calls the platform's libm
+    /// (glibc natively, a port of musl's in wasm), and the two may differ in the last place,
+    /// so a value on a learned threshold (a cluster rule's, a tree split's) could fall either
+    /// side of it natively and in the browser. One implementation gives the same bits on both.
     pub fn apply(self, x: f64) -> f64 {
         match self {
             Transform::Identity => x,
-            Transform::Log1p => x.signum() * x.abs().ln_1p(),
+            Transform::Log1p => x.signum() * libm::log1p(x.abs()),
         }
     }
 }

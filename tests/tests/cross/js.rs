@@ -4,7 +4,8 @@
 use super::common;
 
 use burn::prelude::Device;
-use seqrisk_core::schema::{Schema, Session, session_to_json};
+use seqrisk_core::error::Location;
+use seqrisk_core::schema::{Limits, Schema, Session, parse_sessions_json, session_to_json};
 use seqrisk_core::scorer::{Scorer, SessionScore};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -100,23 +101,31 @@ pub fn same_clusters(results: &Value, tol: f64) -> usize {
     inside
 }
 
-/// An artifact and sessions written where the drivers read them, with the native Flex scores.
+/// An artifact and sessions written where the drivers read them, with the native Flex scores
+/// of the sessions as read back from that JSON text by the parser the JS package uses, so both
+/// sides score the same numbers (a millisecond timestamp written and read back can differ from
+/// the value in memory in its last bit, and a session whose feature sits on a cluster rule's
+/// threshold would then match the rule on one side only).
 fn fixture_of(bytes: &[u8], sessions: &[Session], schema: &Schema) -> Fixture {
-    let native = Scorer::from_artifact(&common::reload(bytes), Device::flex())
-        .unwrap()
-        .score(sessions)
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("model.seqrisk"), bytes).unwrap();
     let lines: Vec<String> = sessions
         .iter()
         .map(|s| session_to_json(s, schema).to_string())
         .collect();
-    std::fs::write(
-        dir.path().join("sessions.json"),
-        format!("[{}]", lines.join(",")),
+    let text = format!("[{}]", lines.join(","));
+    std::fs::write(dir.path().join("sessions.json"), &text).unwrap();
+    let read = parse_sessions_json(
+        &text,
+        schema,
+        &Location::new("sessions.json", 0),
+        &Limits::default(),
     )
     .unwrap();
+    let native = Scorer::from_artifact(&common::reload(bytes), Device::flex())
+        .unwrap()
+        .score(&read)
+        .unwrap();
     Fixture { dir, native }
 }
 

@@ -39,11 +39,12 @@ pub struct Handcrafted {
     pub columns: Vec<HandcraftedColumn>,
 }
 
-/// `t⁻¹`.
+/// `t⁻¹`, with [`libm::expm1`] for the same bits natively and in wasm (see
+/// [`Transform::apply`]): the rules compare these values with learned thresholds.
 fn invert(transform: Transform, t: f64) -> f64 {
     match transform {
         Transform::Identity => t,
-        Transform::Log1p => t.signum() * t.abs().exp_m1(),
+        Transform::Log1p => t.signum() * libm::expm1(t.abs()),
     }
 }
 
