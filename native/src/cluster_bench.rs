@@ -8,9 +8,9 @@
 //! The points are Gaussian blobs as scikit-learn's `make_blobs` draws them (centres uniform in
 //! `[−10, 10]^d`, unit standard deviation) with 1% uniform noise in the same box.
 
+use crate::allocator::CountingAlloc;
 use anyhow::{Context, Result, bail};
 use burn::prelude::Device;
-use peak_alloc::PeakAlloc;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -132,14 +132,14 @@ fn seqrisk_run(
     neighbours: impl FnOnce(&Points) -> seqrisk_core::Result<seqrisk_core::cluster::Neighbours>,
 ) -> Result<(ClusterRun, Vec<i32>)> {
     let device = Device::flex();
-    let base = PeakAlloc.current_usage();
-    PeakAlloc.reset_peak_usage();
+    let base = CountingAlloc.current_usage();
+    CountingAlloc.reset_peak_usage();
     let started = Instant::now();
     let nn = neighbours(points)?;
     let neighbour_seconds = started.elapsed().as_secs_f64();
     let clustering = hdbscan.fit_neighbours(points, &nn, &device)?;
     let seconds = started.elapsed().as_secs_f64();
-    let peak = PeakAlloc.peak_usage().saturating_sub(base) as u64;
+    let peak = CountingAlloc.peak_usage().saturating_sub(base) as u64;
     let (clusters, noise) = summary(&clustering.labels);
     Ok((
         ClusterRun {
@@ -147,7 +147,7 @@ fn seqrisk_run(
             implementation: name.into(),
             seconds: Some(seconds),
             neighbour_seconds: Some(neighbour_seconds),
-            peak_bytes: (PeakAlloc.current_usage() > 0).then_some(peak),
+            peak_bytes: (CountingAlloc.current_usage() > 0).then_some(peak),
             clusters: Some(clusters),
             noise: Some(noise),
             ari_truth: None,

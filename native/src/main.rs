@@ -33,9 +33,10 @@ use seqrisk_native::train::{
 use seqrisk_native::web_demo::{self, DemoSizes, WebDemoOptions};
 use seqrisk_native::{bench, german, movielens, plot, report};
 
-/// Counts heap bytes, for the peak memory that `seqrisk bench scaling` reports.
+/// mimalloc, counting heap bytes for the peak memory that `seqrisk bench scaling` reports.
 #[global_allocator]
-static ALLOCATOR: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;
+static ALLOCATOR: seqrisk_native::allocator::CountingAlloc =
+    seqrisk_native::allocator::CountingAlloc;
 use std::collections::HashMap;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -280,6 +281,9 @@ struct ModelBenchArgs {
     /// Seed of the sessions and the initial weights.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Rounds of timings, seqrisk's and PyTorch's alternating; medians are reported.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Folder for `models.{md,json}`.
     #[arg(long, default_value = "seqrisk-out/bench")]
     out: PathBuf,
@@ -778,26 +782,6 @@ impl LimitArgs {
     }
 }
 
-/// Keep freed tensor buffers in the process: glibc hands every block over its mmap threshold
-/// (128 KiB, adapting up to 32 MiB) back to the OS on free and trims the heap's top, so each
-/// step of a large batch page-faults its buffers in anew (at batch 1024 about a third of the
-/// time, mostly in the kernel). 1 GiB for both keeps them for reuse. seqrisk bench models,
-/// batch 1024, side by side: NHFM training 518 → 813 sessions/s, DIFM inference 5,270 →
-/// 10,033 sessions/s.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn keep_freed_buffers() {
-    const ONE_GIB: libc::c_int = 1 << 30;
-    // SAFETY: mallopt only sets allocator parameters; it is called before any other thread
-    // exists. A refusal (return 0) leaves glibc's defaults, which are correct, only slower.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, ONE_GIB);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, ONE_GIB);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn keep_freed_buffers() {}
-
 /// Flush denormal floats to zero (x86-64's FTZ and DAZ bits) on this thread. Gradients that
 /// vanish through a long recurrence reach the denormal range, where every multiply-add is
 /// microcoded, many times slower: NHFM's training step at batch 64 grew about 3× between 145
@@ -827,7 +811,6 @@ fn flush_denormals_everywhere() {
 }
 
 fn main() -> Result<()> {
-    keep_freed_buffers();
     flush_denormals_everywhere();
     let cli = Cli::parse();
     match cli.command {
@@ -1534,6 +1517,7 @@ fn bench_models(a: &ModelBenchArgs) -> Result<()> {
         python: a.python.clone(),
         work_dir: a.out.join("model-exchange"),
         seed: a.seed,
+        rounds: a.rounds,
     };
     let report = model_bench::model_bench(&opts)?;
     let md = model_bench::markdown(&report);

@@ -11,6 +11,11 @@
 //! weight — against seqrisk's on the same sessions (within [`PARITY_TOLERANCE`]), and runs the
 //! same timings from the same initial weights. Both read the sessions cyclically in the same
 //! order, so every step of either sees the same batches.
+//!
+//! The machine's speed drifts (a shared host): figures taken minutes apart differ by 30–50%.
+//! So the timings run in rounds, seqrisk at every batch size then PyTorch at every batch size,
+//! alternating `rounds` times, and the report gives each figure's median over the rounds next
+//! to the range of the per-round ratios.
 
 use crate::bench::Latency;
 use crate::files::write_atomic;
@@ -63,6 +68,8 @@ pub struct ModelBenchOptions {
     pub work_dir: PathBuf,
     /// Seed of the sessions and the initial weights.
     pub seed: u64,
+    /// Rounds of timings (seqrisk, then PyTorch), whose medians are reported.
+    pub rounds: usize,
 }
 
 /// Settings of [`model_scaling`].
@@ -155,6 +162,15 @@ pub struct ReferenceReport {
     pub points: Vec<SpeedPoint>,
 }
 
+/// One round's timings of one model.
+#[derive(Debug, Clone, Serialize)]
+pub struct Round {
+    /// seqrisk's, per batch size.
+    pub seqrisk: Vec<SpeedPoint>,
+    /// PyTorch's, when a reference was run.
+    pub pytorch: Option<Vec<SpeedPoint>>,
+}
+
 /// One model's results.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelRun {
@@ -162,10 +178,40 @@ pub struct ModelRun {
     pub model: String,
     /// Trainable parameters.
     pub parameters: usize,
-    /// seqrisk's timings.
+    /// seqrisk's timings: each figure's median over the rounds.
     pub seqrisk: Vec<SpeedPoint>,
-    /// PyTorch's, when a reference was run.
+    /// PyTorch's, when a reference was run: its first round's report (version, threads,
+    /// parity) with each figure's median over the rounds.
     pub pytorch: Option<ReferenceReport>,
+    /// Every round's timings, in order.
+    pub rounds: Vec<Round>,
+}
+
+/// Each figure's median over `rounds` (each a list of points, one per batch size, in the same
+/// order); for an even count, the mean of the two middle values.
+pub fn median_points(rounds: &[Vec<SpeedPoint>]) -> Vec<SpeedPoint> {
+    let median = |figure: &dyn Fn(&SpeedPoint) -> f64, i: usize| {
+        let mut v: Vec<f64> = rounds.iter().map(|r| figure(&r[i])).collect();
+        v.sort_by(f64::total_cmp);
+        let m = v.len() / 2;
+        if v.len() % 2 == 1 {
+            v[m]
+        } else {
+            (v[m - 1] + v[m]) / 2.0
+        }
+    };
+    let first = rounds.first().map_or(&[][..], Vec::as_slice);
+    first
+        .iter()
+        .enumerate()
+        .map(|(i, p)| SpeedPoint {
+            batch: p.batch,
+            train_sessions_per_s: median(&|p| p.train_sessions_per_s, i),
+            infer_sessions_per_s: median(&|p| p.infer_sessions_per_s, i),
+            infer_p50_ms: median(&|p| p.infer_p50_ms, i),
+            infer_p99_ms: median(&|p| p.infer_p99_ms, i),
+        })
+        .collect()
 }
 
 /// The whole report.
@@ -198,6 +244,9 @@ struct ReferenceJob<'a> {
 
 /// Run the benchmark.
 pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
+    if opts.rounds == 0 {
+        bail!("--rounds must be at least 1");
+    }
     if let Some(b) = opts.batches.iter().find(|&&b| b == 0 || b > opts.sessions) {
         bail!(
             "batch size {b} must be between 1 and the number of sessions ({})",
@@ -235,65 +284,94 @@ pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
         let initial_path = opts.work_dir.join(format!("{name}-initial.safetensors"));
         write_atomic(&initial_path, &weights_safetensors(&initial)?)?;
 
-        let mut points = Vec::new();
-        let mut trained = initial.clone();
-        for &b in &opts.batches {
-            eprintln!("seqrisk {name}: training at batch {b}");
-            let (rate, model) = train_speed(&initial, spec, &encoded, b, opts.train_steps(b));
-            trained = model;
-            points.push((b, rate));
-        }
-        let trained = trained.valid();
         let trained_path = opts.work_dir.join(format!("{name}-trained.safetensors"));
-        write_atomic(&trained_path, &weights_safetensors(&trained)?)?;
         let outputs_path = opts.work_dir.join(format!("{name}-outputs.safetensors"));
-        write_atomic(
-            &outputs_path,
-            &outputs_safetensors(&trained, &encoded[..PARITY_SESSIONS.min(encoded.len())])?,
-        )?;
-        let seqrisk = points
-            .into_iter()
-            .map(|(b, train_rate)| {
-                eprintln!("seqrisk {name}: scoring at batch {b}");
-                let latency = infer_speed(&trained, &encoded, b, opts.infer_calls(b));
-                SpeedPoint {
-                    batch: b,
-                    train_sessions_per_s: train_rate,
-                    infer_sessions_per_s: b as f64 / (latency.mean_ms / 1e3),
-                    infer_p50_ms: latency.p50_ms,
-                    infer_p99_ms: latency.p99_ms,
-                }
-            })
-            .collect();
-
-        let pytorch = match &opts.python {
-            Some(python) => {
-                let job = ReferenceJob {
-                    model: name,
-                    config: &config,
-                    data: &data_path,
-                    initial_weights: &initial_path,
-                    trained_weights: &trained_path,
-                    native_outputs: &outputs_path,
-                    parity_sessions: PARITY_SESSIONS.min(encoded.len()),
-                    learning_rate: spec.learning_rate(),
-                    weight_decay: WEIGHT_DECAY,
-                    batches: opts
-                        .batches
-                        .iter()
-                        .map(|&b| (b, opts.train_steps(b), opts.infer_calls(b)))
-                        .collect(),
-                    seed: opts.seed,
-                };
-                Some(run_reference(python, &job, &opts.work_dir)?)
+        let mut rounds = Vec::with_capacity(opts.rounds);
+        let mut reports = Vec::with_capacity(opts.rounds);
+        let mut parameters = 0;
+        for round in 1..=opts.rounds {
+            let mut points = Vec::new();
+            let mut trained = initial.clone();
+            for &b in &opts.batches {
+                eprintln!(
+                    "round {round}/{}: seqrisk {name}: training at batch {b}",
+                    opts.rounds
+                );
+                let (rate, model) = train_speed(&initial, spec, &encoded, b, opts.train_steps(b));
+                trained = model;
+                points.push((b, rate));
             }
-            None => None,
-        };
+            let trained = trained.valid();
+            parameters = trained.num_params();
+            if round == 1 {
+                // the parity check reads the first round's model
+                write_atomic(&trained_path, &weights_safetensors(&trained)?)?;
+                let parity_sessions = &encoded[..PARITY_SESSIONS.min(encoded.len())];
+                write_atomic(
+                    &outputs_path,
+                    &outputs_safetensors(&trained, parity_sessions)?,
+                )?;
+            }
+            let seqrisk: Vec<SpeedPoint> = points
+                .into_iter()
+                .map(|(b, train_rate)| {
+                    eprintln!(
+                        "round {round}/{}: seqrisk {name}: scoring at batch {b}",
+                        opts.rounds
+                    );
+                    let latency = infer_speed(&trained, &encoded, b, opts.infer_calls(b));
+                    SpeedPoint {
+                        batch: b,
+                        train_sessions_per_s: train_rate,
+                        infer_sessions_per_s: b as f64 / (latency.mean_ms / 1e3),
+                        infer_p50_ms: latency.p50_ms,
+                        infer_p99_ms: latency.p99_ms,
+                    }
+                })
+                .collect();
+            let pytorch = match &opts.python {
+                Some(python) => {
+                    let job = ReferenceJob {
+                        model: name,
+                        config: &config,
+                        data: &data_path,
+                        initial_weights: &initial_path,
+                        trained_weights: &trained_path,
+                        native_outputs: &outputs_path,
+                        parity_sessions: PARITY_SESSIONS.min(encoded.len()),
+                        learning_rate: spec.learning_rate(),
+                        weight_decay: WEIGHT_DECAY,
+                        batches: opts
+                            .batches
+                            .iter()
+                            .map(|&b| (b, opts.train_steps(b), opts.infer_calls(b)))
+                            .collect(),
+                        seed: opts.seed,
+                    };
+                    eprintln!("round {round}/{}: PyTorch {name}", opts.rounds);
+                    let report = run_reference(python, &job, &opts.work_dir)?;
+                    let points = report.points.clone();
+                    reports.push(report);
+                    Some(points)
+                }
+                None => None,
+            };
+            rounds.push(Round { seqrisk, pytorch });
+        }
+        let seqrisk_rounds: Vec<Vec<SpeedPoint>> =
+            rounds.iter().map(|r| r.seqrisk.clone()).collect();
+        let pytorch_rounds: Vec<Vec<SpeedPoint>> =
+            rounds.iter().filter_map(|r| r.pytorch.clone()).collect();
+        let pytorch = reports.into_iter().next().map(|first| ReferenceReport {
+            points: median_points(&pytorch_rounds),
+            ..first
+        });
         runs.push(ModelRun {
             model: name.to_string(),
-            parameters: trained.num_params(),
-            seqrisk,
+            parameters,
+            seqrisk: median_points(&seqrisk_rounds),
             pytorch,
+            rounds,
         });
     }
     Ok(ModelBenchReport {
@@ -309,7 +387,7 @@ pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
 /// exactly `length` events: consecutive synthetic sessions of one seed joined end to end, each
 /// a minute after the last) and with the batch size. Memory is the growth of the heap over its
 /// size before the timed repetitions, as the binary's counting allocator
-/// (`peak_alloc::PeakAlloc`) sees it; without that allocator (a library user's binary) it is
+/// ([`crate::allocator::CountingAlloc`]) sees it; without that allocator (a library user's binary) it is
 /// `None`.
 pub fn model_scaling(opts: &ModelScalingOptions) -> Result<Vec<ScalingPoint>> {
     let base: Vec<Session> = generate_sessions(SynthConfig {
@@ -660,14 +738,35 @@ fn run_reference(python: &Path, job: &ReferenceJob, work_dir: &Path) -> Result<R
 /// seqrisk's ratio (× > 1: seqrisk is faster).
 pub fn markdown(report: &ModelBenchReport) -> String {
     let mut md = format!(
-        "Sessions of {} events ({} feature slots each), {} sessions read cyclically; {} CPU threads.\n\n",
-        report.events, report.fields, report.sessions, report.cpu_threads
+        "Sessions of {} events ({} feature slots each), {} sessions read cyclically; {} CPU threads. \
+         Each figure is the median of {} rounds, seqrisk's and PyTorch's timings alternating; \
+         the last two columns give the range of the rounds' own ratios.\n\n",
+        report.events,
+        report.fields,
+        report.sessions,
+        report.cpu_threads,
+        report.runs.first().map_or(0, |r| r.rounds.len()),
     );
     md.push_str(
-        "| model | batch | train sessions/s seqrisk | PyTorch | × | infer sessions/s seqrisk | PyTorch | × | p50 ms seqrisk | PyTorch | p99 ms seqrisk | PyTorch |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| model | batch | train sessions/s seqrisk | PyTorch | × | infer sessions/s seqrisk | PyTorch | × | p50 ms seqrisk | PyTorch | p99 ms seqrisk | PyTorch | train × rounds | infer × rounds |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for run in &report.runs {
+        // the lowest and highest ratio of one figure over the rounds
+        let range = |i: usize, figure: fn(&SpeedPoint) -> f64| {
+            let ratios: Vec<f64> = run
+                .rounds
+                .iter()
+                .filter_map(|r| Some(figure(&r.seqrisk[i]) / figure(r.pytorch.as_ref()?.get(i)?)))
+                .collect();
+            let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if ratios.is_empty() {
+                "–".to_string()
+            } else {
+                format!("{lo:.2}–{hi:.2}")
+            }
+        };
         for (i, s) in run.seqrisk.iter().enumerate() {
             let p = run.pytorch.as_ref().and_then(|r| r.points.get(i));
             let num = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.0}"));
@@ -675,7 +774,7 @@ pub fn markdown(report: &ModelBenchReport) -> String {
             let ratio =
                 |a: f64, b: Option<f64>| b.map_or("–".into(), |b| format!("{:.2}", a / b));
             md.push_str(&format!(
-                "| {} | {} | {:.0} | {} | {} | {:.0} | {} | {} | {:.3} | {} | {:.3} | {} |\n",
+                "| {} | {} | {:.0} | {} | {} | {:.0} | {} | {} | {:.3} | {} | {:.3} | {} | {} | {} |\n",
                 run.model.to_uppercase(),
                 s.batch,
                 s.train_sessions_per_s,
@@ -688,6 +787,8 @@ pub fn markdown(report: &ModelBenchReport) -> String {
                 ms(p.map(|p| p.infer_p50_ms)),
                 s.infer_p99_ms,
                 ms(p.map(|p| p.infer_p99_ms)),
+                range(i, |p| p.train_sessions_per_s),
+                range(i, |p| p.infer_sessions_per_s),
             ));
         }
     }
@@ -754,6 +855,38 @@ mod tests {
     }
 
     /// The exported weights are in PyTorch's layout (a linear layer's weight `[out, in]`), and
+    /// Each figure's median over three rounds, and over two (the mean of the middle pair), by
+    /// hand.
+    #[test]
+    fn median_of_rounds_takes_each_figure_s_median() {
+        let point = |train: f64, infer: f64, p50: f64| SpeedPoint {
+            batch: 64,
+            train_sessions_per_s: train,
+            infer_sessions_per_s: infer,
+            infer_p50_ms: p50,
+            infer_p99_ms: 2.0 * p50,
+        };
+        let rounds = vec![
+            vec![point(100.0, 9.0, 3.0)],
+            vec![point(300.0, 7.0, 1.0)],
+            vec![point(200.0, 8.0, 5.0)],
+        ];
+        let m = median_points(&rounds);
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            (
+                m[0].batch,
+                m[0].train_sessions_per_s,
+                m[0].infer_sessions_per_s
+            ),
+            (64, 200.0, 8.0)
+        );
+        assert_eq!((m[0].infer_p50_ms, m[0].infer_p99_ms), (3.0, 6.0));
+        let m = median_points(&rounds[..2]);
+        assert_eq!((m[0].train_sessions_per_s, m[0].infer_p50_ms), (200.0, 2.0));
+        assert!(median_points(&[]).is_empty());
+    }
+
     /// read back through burn-store's PyTorch adapter into a differently initialised model they
     /// give the same logits: every tensor made the round trip under its own name.
     #[test]

@@ -3,15 +3,15 @@
 //! Transformer over the whole history unfolded (`N` = the history's length), both with LBSF's
 //! payment encoding and sizes. Per history length and model: the median time of a training
 //! step (forward, loss, backward) and of a forward pass, and the peak heap memory of a training
-//! step (counted by the binary's allocator, [`peak_alloc`]).
+//! step (counted by the binary's allocator, [`crate::allocator::CountingAlloc`]).
 //!
 //! The flat Transformer's attention grows as `N²`; a run whose attention weights alone would
 //! pass `memory_budget` is not started and reported as skipped, with the estimate.
 
+use crate::allocator::CountingAlloc;
 use crate::train::bce_with_logits;
 use anyhow::{Result, bail};
 use burn::prelude::*;
-use peak_alloc::PeakAlloc;
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
@@ -80,13 +80,13 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 /// One untimed call of `f`, then `reps` timed ones: the median milliseconds, and the peak heap
-/// growth over the timed calls when the binary's counting allocator ([`PeakAlloc`]) is
+/// growth over the timed calls when the binary's counting allocator ([`CountingAlloc`]) is
 /// installed (`None` otherwise).
 pub fn timed(reps: usize, f: impl Fn()) -> (f64, Option<u64>) {
     f();
-    let counted = PeakAlloc.current_usage() > 0;
-    let base = PeakAlloc.current_usage();
-    PeakAlloc.reset_peak_usage();
+    let counted = CountingAlloc.current_usage() > 0;
+    let base = CountingAlloc.current_usage();
+    CountingAlloc.reset_peak_usage();
     let ms: Vec<f64> = (0..reps.max(1))
         .map(|_| {
             let t = Instant::now();
@@ -94,7 +94,7 @@ pub fn timed(reps: usize, f: impl Fn()) -> (f64, Option<u64>) {
             t.elapsed().as_secs_f64() * 1e3
         })
         .collect();
-    let peak = PeakAlloc.peak_usage().saturating_sub(base) as u64;
+    let peak = CountingAlloc.peak_usage().saturating_sub(base) as u64;
     (median(ms), counted.then_some(peak))
 }
 
