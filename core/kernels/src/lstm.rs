@@ -490,6 +490,7 @@ fn forward_with(
 struct ForwardDirection<'a> {
     dims: Dims,
     dir: usize,
+    /// The input, its `x` time-major here: `[n, B, k]`.
     input: Input<'a>,
     /// `x W + b` of every slot, `[n, B, D·4h]`; `None`: projected inside each step.
     projected: Option<&'a [f32]>,
