@@ -286,8 +286,27 @@ pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
 
         let trained_path = opts.work_dir.join(format!("{name}-trained.safetensors"));
         let outputs_path = opts.work_dir.join(format!("{name}-outputs.safetensors"));
+        // the same job every round (the trained weights are those of round 1)
+        let job = ReferenceJob {
+            model: name,
+            config: &config,
+            data: &data_path,
+            initial_weights: &initial_path,
+            trained_weights: &trained_path,
+            native_outputs: &outputs_path,
+            parity_sessions: PARITY_SESSIONS.min(encoded.len()),
+            learning_rate: spec.learning_rate(),
+            weight_decay: WEIGHT_DECAY,
+            batches: opts
+                .batches
+                .iter()
+                .map(|&b| (b, opts.train_steps(b), opts.infer_calls(b)))
+                .collect(),
+            seed: opts.seed,
+        };
         let mut rounds = Vec::with_capacity(opts.rounds);
-        let mut reports = Vec::with_capacity(opts.rounds);
+        // the first round's report: PyTorch's version, threads and parity
+        let mut first_report: Option<ReferenceReport> = None;
         let mut parameters = 0;
         for round in 1..=opts.rounds {
             let mut points = Vec::new();
@@ -331,27 +350,10 @@ pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
                 .collect();
             let pytorch = match &opts.python {
                 Some(python) => {
-                    let job = ReferenceJob {
-                        model: name,
-                        config: &config,
-                        data: &data_path,
-                        initial_weights: &initial_path,
-                        trained_weights: &trained_path,
-                        native_outputs: &outputs_path,
-                        parity_sessions: PARITY_SESSIONS.min(encoded.len()),
-                        learning_rate: spec.learning_rate(),
-                        weight_decay: WEIGHT_DECAY,
-                        batches: opts
-                            .batches
-                            .iter()
-                            .map(|&b| (b, opts.train_steps(b), opts.infer_calls(b)))
-                            .collect(),
-                        seed: opts.seed,
-                    };
                     eprintln!("round {round}/{}: PyTorch {name}", opts.rounds);
                     let report = run_reference(python, &job, &opts.work_dir)?;
                     let points = report.points.clone();
-                    reports.push(report);
+                    first_report.get_or_insert(report);
                     Some(points)
                 }
                 None => None,
@@ -362,7 +364,7 @@ pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
             rounds.iter().map(|r| r.seqrisk.clone()).collect();
         let pytorch_rounds: Vec<Vec<SpeedPoint>> =
             rounds.iter().filter_map(|r| r.pytorch.clone()).collect();
-        let pytorch = reports.into_iter().next().map(|first| ReferenceReport {
+        let pytorch = first_report.map(|first| ReferenceReport {
             points: median_points(&pytorch_rounds),
             ..first
         });
@@ -387,8 +389,8 @@ pub fn model_bench(opts: &ModelBenchOptions) -> Result<ModelBenchReport> {
 /// exactly `length` events: consecutive synthetic sessions of one seed joined end to end, each
 /// a minute after the last) and with the batch size. Memory is the growth of the heap over its
 /// size before the timed repetitions, as the binary's counting allocator
-/// ([`crate::allocator::CountingAlloc`]) sees it; without that allocator (a library user's binary) it is
-/// `None`.
+/// ([`crate::allocator::CountingAlloc`]) sees it; without that allocator (a library user's
+/// binary) it is `None`.
 pub fn model_scaling(opts: &ModelScalingOptions) -> Result<Vec<ScalingPoint>> {
     let base: Vec<Session> = generate_sessions(SynthConfig {
         sessions: 4096,

@@ -180,8 +180,8 @@ struct Rows<'a> {
 /// The columns go in blocks of `C`, and for each block the rows `R` at a time: the block of
 /// `m` (`k × C`, 32 KiB for `k = 128` and `C = 64`) stays in the L1 cache while every row
 /// reads it, and each group's `R × C` sums stay in registers over all of `k`. The remaining
-/// rows of a block go two at a time, then one, the remaining columns one by one. Every element is the
-/// same sum in the same order whatever `R` and `C` are.
+/// rows of a block go two at a time, then one, the remaining columns one by one. Every element
+/// is the same sum in the same order whatever `R` and `C` are.
 #[inline(always)]
 fn add_rows_times<const R: usize, const C: usize, const FMA: bool>(
     out: &mut [f32],
