@@ -80,9 +80,12 @@ pub fn read_sessions(path: &Path, schema: &Schema, limits: &Limits) -> Result<Lo
 }
 
 /// One Parquet value as the long format's string cell: numbers and booleans as text,
-/// timestamps and dates as their integer count (set the schema's timestamp unit to match),
-/// null as empty.
+/// timestamps as RFC 3339 text in UTC and dates as ISO 8601 dates (the timestamp reader takes
+/// both whatever the schema's unit), null as empty.
 fn parquet_cell(field: &Field) -> Option<String> {
+    let instant = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    };
     Some(match field {
         Field::Null => String::new(),
         Field::Bool(b) => b.to_string(),
@@ -98,8 +101,9 @@ fn parquet_cell(field: &Field) -> Option<String> {
         Field::Float(x) => x.to_string(),
         Field::Double(x) => x.to_string(),
         Field::Str(x) => x.clone(),
-        Field::Date(days) => days.to_string(),
-        Field::TimestampMillis(x) | Field::TimestampMicros(x) => x.to_string(),
+        Field::Date(days) => chrono::NaiveDate::from_epoch_days(*days)?.to_string(),
+        Field::TimestampMillis(x) => instant(chrono::DateTime::from_timestamp_millis(*x))?,
+        Field::TimestampMicros(x) => instant(chrono::DateTime::from_timestamp_micros(*x))?,
         Field::TimeMillis(x) => x.to_string(),
         Field::TimeMicros(x) => x.to_string(),
         _ => return None,

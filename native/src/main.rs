@@ -15,6 +15,7 @@ use seqrisk_core::schema::{Limits, Schema, Session, read_jsonl, session_to_json,
 use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
+use seqrisk_core::synth::transactions::{TransactionsConfig, generate_transactions};
 use seqrisk_core::synth::{Pattern, SynthConfig, SyntheticSession, generate};
 use seqrisk_native::cluster::ClusterOptions;
 use seqrisk_native::cluster_bench::{self, ClusterBenchOptions};
@@ -476,18 +477,19 @@ struct LatencyArgs {
 
 #[derive(Args, Clone)]
 struct GenOpts {
-    /// Scenario: `fraud` (planted fraud patterns), `credit` (HUIHEN's loan applicants) or
-    /// `payments` (LBSF's long payment histories).
+    /// Scenario: `fraud` (planted fraud patterns), `credit` (HUIHEN's loan applicants),
+    /// `payments` (LBSF's long payment histories) or `transactions` (card payments from the
+    /// fraud handbook's simulator, thousands of terminals).
     #[arg(long, value_enum)]
     scenario: Option<Scenario>,
     /// Number of sessions (credit: applicants with behaviors; payments: users); default 20,000
-    /// (fraud), 8,000 (credit) or 4,000 (payments).
+    /// (fraud), 8,000 (credit), 4,000 (payments) or 60,000 (transactions, about).
     #[arg(long)]
     sessions: Option<usize>,
     /// Credit: applicants in the older, profile-only population.
     #[arg(long, default_value_t = CreditConfig::default().old_users)]
     old_sessions: usize,
-    /// Fraud: share of fraudulent sessions.
+    /// Fraud and transactions: share of fraudulent sessions.
     #[arg(long, default_value_t = SynthConfig::default().fraud_rate)]
     fraud_rate: f64,
     /// Seed.
@@ -528,6 +530,17 @@ impl GenOpts {
         }
     }
 
+    fn transactions(&self) -> TransactionsConfig {
+        TransactionsConfig {
+            sessions: self
+                .sessions
+                .unwrap_or(TransactionsConfig::default().sessions),
+            fraud_rate: self.fraud_rate,
+            seed: self.seed,
+            ..Default::default()
+        }
+    }
+
     /// Generate the scenario (`model`'s unless `--scenario` says) into `dir`.
     fn generate_into(&self, dir: &Path, model: ModelSpec) -> Result<Generated> {
         let scenario = self.scenario.unwrap_or(Scenario::of(model));
@@ -553,9 +566,9 @@ impl GenOpts {
                     old: Some(Arc::new(old)),
                 })
             }
-            Scenario::Payments => {
-                let data = dir.join("payments.jsonl");
-                gen_payments(self, &data)?;
+            Scenario::Payments | Scenario::Transactions => {
+                let data = dir.join(format!("{}.jsonl", scenario.stem()));
+                gen_plain(self, scenario, &data)?;
                 Ok(Generated {
                     data,
                     schema,
@@ -623,6 +636,11 @@ struct FitOpts {
     /// 5e-4 for the others).
     #[arg(long)]
     learning_rate: Option<f64>,
+    /// Probability of replacing each categorical value by its field's out-of-vocabulary id
+    /// while training (value dropout: fields of thousands of values are not memorised; the
+    /// NHFM, DIFM and flat baselines' event and profile fields).
+    #[arg(long, default_value_t = TrainOptions::default().value_dropout)]
+    value_dropout: f64,
     /// Seed of split, shuffling and initialisation.
     #[arg(long, default_value_t = TrainOptions::default().seed)]
     train_seed: u64,
@@ -889,38 +907,39 @@ fn write_sessions(out: &Path, sessions: &[Session], schema: &Schema) -> Result<(
 
 fn gen_cmd(a: &GenArgs) -> Result<()> {
     let scenario = a.gen_opts.scenario.unwrap_or_default();
-    let out = a.out.clone().unwrap_or_else(|| {
-        PathBuf::from(match scenario {
-            Scenario::Fraud => "seqrisk-out/data/synthetic.jsonl",
-            Scenario::Credit => "seqrisk-out/data/credit.jsonl",
-            Scenario::Payments => "seqrisk-out/data/payments.jsonl",
-        })
-    });
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("seqrisk-out/data/{}.jsonl", scenario.stem())));
     match scenario {
         Scenario::Fraud => gen_fraud(&a.gen_opts, &out).map(|_| ()),
         Scenario::Credit => gen_credit(&a.gen_opts, &out).map(|_| ()),
-        Scenario::Payments => gen_payments(&a.gen_opts, &out),
+        Scenario::Payments | Scenario::Transactions => gen_plain(&a.gen_opts, scenario, &out),
     }
 }
 
-/// The payments scenario to `out`, its schema to `<stem>.schema.toml`.
-fn gen_payments(opts: &GenOpts, out: &Path) -> Result<()> {
-    let users = generate_payments(opts.payments());
-    let schema = Schema::payments_default();
-    write_sessions(out, &users, &schema)?;
+/// The payments or transactions scenario to `out`, its schema to `<stem>.schema.toml`.
+fn gen_plain(opts: &GenOpts, scenario: Scenario, out: &Path) -> Result<()> {
+    let (sessions, what, label) = match scenario {
+        Scenario::Transactions => (
+            generate_transactions(opts.transactions()),
+            "payments to score",
+            "fraud",
+        ),
+        _ => (generate_payments(opts.payments()), "users", "defaulted"),
+    };
+    let schema = scenario.schema();
+    write_sessions(out, &sessions, &schema)?;
     let schema_path = out.with_extension("schema.toml");
-    write_atomic(
-        &schema_path,
-        seqrisk_core::schema::PAYMENTS_SCHEMA_TOML.as_bytes(),
-    )?;
-    let payments: usize = users.iter().map(|u| u.events.len()).sum();
+    write_atomic(&schema_path, scenario.schema_text().as_bytes())?;
+    let events: usize = sessions.iter().map(|u| u.events.len()).sum();
     eprintln!(
-        "wrote {} users with {} payments ({:.0} per user, {:.1}% defaulted) to {} and their schema to {}",
-        users.len(),
-        payments,
-        payments as f64 / users.len().max(1) as f64,
-        100.0 * users.iter().filter(|s| s.label == Some(true)).count() as f64
-            / users.len().max(1) as f64,
+        "wrote {} {what} with {} payments ({:.0} each, {:.2}% {label}) to {} and their schema to {}",
+        sessions.len(),
+        events,
+        events as f64 / sessions.len().max(1) as f64,
+        100.0 * sessions.iter().filter(|s| s.label == Some(true)).count() as f64
+            / sessions.len().max(1) as f64,
         out.display(),
         schema_path.display()
     );
@@ -1153,6 +1172,7 @@ fn fit(
         patience: f.patience,
         batch_size: f.batch_size,
         learning_rate: f.learning_rate,
+        value_dropout: f.value_dropout,
         seed: f.train_seed,
         backend: f.backend,
         split: f.split,
@@ -1187,9 +1207,11 @@ fn fit(
             "positive test sessions in the top 10% of scores"
         )
     );
+    let baselines = report::baseline_table(name, &outcome.metrics, outcome.single_feature.as_ref());
     let json = serde_json::json!({
         "model": name,
         "test": outcome.metrics,
+        "best_single_feature": outcome.single_feature,
         "planted_top3": outcome.planted,
         "planted_top3_top_decile": outcome.planted_top_decile,
         "epochs": outcome.history,
@@ -1200,9 +1222,9 @@ fn fit(
     )?;
     write_atomic(
         &out.join(format!("{name}-metrics.md")),
-        format!("{table}\n{planted}\n").as_bytes(),
+        format!("{table}\n{planted}\n\n{baselines}").as_bytes(),
     )?;
-    println!("\nTest metrics\n\n{table}\n{planted}\n");
+    println!("\nTest metrics\n\n{table}\n{planted}\n\nBaseline\n\n{baselines}");
     println!("artifact:  {}", artifact_path.display());
     println!("ROC curve: {}", roc_path.display());
     println!(
@@ -1705,18 +1727,14 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
                 fraud: a.gen_opts.config()?,
                 credit: a.gen_opts.credit(),
                 payments: a.gen_opts.payments(),
+                transactions: a.gen_opts.transactions(),
             };
             let data = scenario.generate(&g);
-            let name = match scenario {
-                Scenario::Fraud => "synthetic",
-                Scenario::Credit => "credit",
-                Scenario::Payments => "payments",
-            };
             (
                 scenario.schema(),
                 data.sessions,
                 data.fingerprint,
-                name.into(),
+                scenario.stem().into(),
                 data.old,
             )
         }

@@ -3,7 +3,7 @@
 use crate::train::TruePositive;
 use seqrisk_core::artifact::Header;
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
-use seqrisk_core::metrics::Metrics;
+use seqrisk_core::metrics::{Metrics, SingleFeature};
 use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::scorer::SessionScore;
 use seqrisk_core::synth::{Pattern, SyntheticSession};
@@ -17,6 +17,42 @@ pub fn metrics_table(model: &str, m: &Metrics) -> String {
          | {model} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
         m.sessions, m.positives, m.auc, m.pauc_1pct, m.ks, m.recall_at_10pct
     )
+}
+
+/// The model's test metrics beside the best single feature's on the same test split (the
+/// field and direction chosen on validation), and a warning when the model does not beat it.
+pub fn baseline_table(model: &str, m: &Metrics, single: Option<&SingleFeature>) -> String {
+    let Some(b) = single else {
+        return "No event numeric field: no single-feature baseline.\n".into();
+    };
+    let row = |name: &str, m: &Metrics| {
+        format!(
+            "| {name} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
+            m.auc, m.pauc_1pct, m.ks, m.recall_at_10pct
+        )
+    };
+    let mut out = format!(
+        "| on the test split | AUC | pAUC (FPR ≤ 1%) | KS | Recall@10% |\n|---|---:|---:|---:|---:|\n{}{}",
+        row(model, m),
+        row(
+            &format!(
+                "best single feature: {} of the last event (validation AUC {:.4})",
+                b.label(),
+                b.valid_auc
+            ),
+            &b.test
+        )
+    );
+    // a NaN AUC (a split without a class) beats nothing either
+    if m.auc.partial_cmp(&b.test.auc) != Some(std::cmp::Ordering::Greater) {
+        out.push_str(&format!(
+            "\nwarning: {model} (test AUC {:.4}) does not beat ranking sessions by {} of the last event alone ({:.4}); see README, \"Reading the baseline comparison\"\n",
+            m.auc,
+            b.label(),
+            b.test.auc
+        ));
+    }
+    out
 }
 
 /// A session's score and explanation in one line of words: the top merchants (with the

@@ -5,6 +5,7 @@ use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
+use seqrisk_core::synth::transactions::{TransactionsConfig, generate_transactions};
 use seqrisk_core::synth::{SynthConfig, generate_sessions};
 use serde::Serialize;
 use std::sync::Arc;
@@ -24,6 +25,11 @@ pub enum Scenario {
     /// Six months of payments per user across many named merchants, labelled defaulted or not
     /// (LBSF's data).
     Payments,
+    /// Card payments from the fraud handbook's simulator (Le Borgne et al. 2022): thousands of
+    /// terminals, the handbook's three fraud scenarios, one session per payment to score with
+    /// the card's last 30 days, RFC 3339 timestamps. Not any model's default: the realistic
+    /// test every model and baseline is compared on.
+    Transactions,
 }
 
 impl Scenario {
@@ -45,6 +51,28 @@ impl Scenario {
             Scenario::Fraud => Schema::synthetic_default(),
             Scenario::Credit => Schema::credit_default(),
             Scenario::Payments => Schema::payments_default(),
+            Scenario::Transactions => Schema::transactions_default(),
+        }
+    }
+
+    /// The embedded schema's text (written beside generated data).
+    pub fn schema_text(self) -> &'static str {
+        use seqrisk_core::schema as s;
+        match self {
+            Scenario::Fraud => s::SYNTHETIC_SCHEMA_TOML,
+            Scenario::Credit => s::CREDIT_SCHEMA_TOML,
+            Scenario::Payments => s::PAYMENTS_SCHEMA_TOML,
+            Scenario::Transactions => s::TRANSACTIONS_SCHEMA_TOML,
+        }
+    }
+
+    /// The stem of its data file and benchmark names (`synthetic`, `credit`, …).
+    pub fn stem(self) -> &'static str {
+        match self {
+            Scenario::Fraud => "synthetic",
+            Scenario::Credit => "credit",
+            Scenario::Payments => "payments",
+            Scenario::Transactions => "transactions",
         }
     }
 }
@@ -58,6 +86,8 @@ pub struct Generators {
     pub credit: CreditConfig,
     /// The payments scenario's.
     pub payments: PaymentsConfig,
+    /// The transactions scenario's.
+    pub transactions: TransactionsConfig,
 }
 
 /// A scenario's generated data.
@@ -97,6 +127,17 @@ impl Scenario {
                     sessions: generate_payments(c),
                     old: None,
                     fingerprint: format!("payments:{}:{}", c.users, c.seed),
+                }
+            }
+            Scenario::Transactions => {
+                let c = g.transactions;
+                ScenarioData {
+                    sessions: generate_transactions(c),
+                    old: None,
+                    fingerprint: format!(
+                        "transactions:{}:{}:{}:{}:{}:{}",
+                        c.customers, c.terminals, c.days, c.sessions, c.fraud_rate, c.seed
+                    ),
                 }
             }
         }

@@ -16,9 +16,11 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
-use seqrisk_core::encode::{Batch, EncodedSession, Encoder, MerchantVectors};
+use seqrisk_core::encode::{Batch, EncodedSession, Encoder, MerchantVectors, ValueDropout};
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
-use seqrisk_core::metrics::{Metrics, RocPoint, auc, roc_curve};
+use seqrisk_core::metrics::{
+    Metrics, RocPoint, SingleFeature, auc, best_single_feature, roc_curve,
+};
 use seqrisk_core::models::baselines::{Aggregates, GbdtConfig, TreeEnsemble};
 use seqrisk_core::models::huihen::HuihenVariant;
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
@@ -85,6 +87,9 @@ pub struct TrainOptions {
     /// L2 penalty of the models trained with Adam (those with AdamW use
     /// [`ADAMW_WEIGHT_DECAY`]).
     pub weight_decay: f32,
+    /// Probability of replacing a categorical value by its field's OOV id while training
+    /// ([`ValueDropout`]); 0 turns it off.
+    pub value_dropout: f64,
     /// Seed for the split, shuffling and initialisation.
     pub seed: u64,
     /// How to split.
@@ -126,6 +131,7 @@ impl Default for TrainOptions {
             batch_size: 256,
             learning_rate: None,
             weight_decay: 1e-6,
+            value_dropout: 0.0,
             seed: 42,
             split: SplitMode::Random,
             valid_share: 0.15,
@@ -184,6 +190,8 @@ pub struct TrainOutcome {
     pub true_positives: Vec<TruePositive>,
     /// Per-epoch log.
     pub history: Vec<EpochLog>,
+    /// The best single feature (chosen on validation) on the same test split.
+    pub single_feature: Option<SingleFeature>,
 }
 
 /// Now, in Unix seconds (0 if the clock is before 1970): an artifact's creation time.
@@ -323,6 +331,8 @@ struct Step<'a> {
     init: Option<Model>,
     /// Soft labels for the loss of Eq. (16) instead of plain cross-entropy.
     teacher: Option<&'a Teacher>,
+    /// Categorical values dropped to their field's OOV id while training.
+    value_dropout: Option<&'a ValueDropout>,
 }
 
 /// The neural models: Adam with L2 (AdamW for LBSF), mini-batches, early stopping on validation AUC, a
@@ -420,9 +430,17 @@ fn fit_neural(
             epoch,
         )));
         let mut loss_sum = 0.0;
+        let mut drop_rng = SmallRng::seed_from_u64(epoch_seed(opts.seed ^ 0xd509, epoch));
         for chunk in order.chunks(opts.batch_size) {
             let items: Vec<&EncodedSession> = chunk.iter().map(|&i| split.train[i]).collect();
-            let batch = Batch::new(&items, &device);
+            let batch = match step.value_dropout {
+                Some(d) => {
+                    let dropped: Vec<EncodedSession> =
+                        items.iter().map(|s| d.apply(s, &mut drop_rng)).collect();
+                    Batch::new(&dropped.iter().collect::<Vec<_>>(), &device)
+                }
+                None => Batch::new(&items, &device),
+            };
             let out = model.forward(&batch);
             let loss = match step.teacher {
                 Some(t) => {
@@ -612,6 +630,7 @@ fn run_fingerprint(
         "learning_rate": learning_rate,
         "batch_size": opts.batch_size,
         "weight_decay": opts.weight_decay,
+        "value_dropout": step.value_dropout.map(|d| d.rate),
         "patience": opts.patience,
         "min_delta": opts.min_delta,
         "seed": opts.seed,
@@ -886,6 +905,7 @@ pub fn teacher_experiment(
             checkpoint: name.to_string(),
             init: None,
             teacher,
+            value_dropout: None,
         };
         let started = Instant::now();
         let fitted = fit_neural(config.clone(), &field_names, &split, &opts, &device, step)?;
@@ -997,6 +1017,7 @@ fn pretrain_upi(
         checkpoint: format!("{}-pretrain", opts.model),
         init: None,
         teacher: Some(&teacher),
+        value_dropout: None,
     };
     let fitted = fit_neural(
         config.clone(),
@@ -1029,6 +1050,12 @@ pub fn train(
         && !(lr.is_finite() && lr > 0.0)
     {
         bail!("--learning-rate must be a positive number, got {lr}");
+    }
+    if !(0.0..1.0).contains(&opts.value_dropout) {
+        bail!(
+            "--value-dropout must be at least 0 and below 1, got {}",
+            opts.value_dropout
+        );
     }
     if opts.model.payment_view().is_some() && schema.merchants.merchant.is_none() {
         bail!(
@@ -1088,6 +1115,8 @@ pub fn train(
 
     let field_names = encoder.event_field_names();
     let infer_device = opts.backend.device()?;
+    let value_dropout =
+        (opts.value_dropout > 0.0).then(|| ValueDropout::new(&encoder, opts.value_dropout));
     let split = Split {
         train: refs(&train_idx),
         train_labels: labels(sessions, &train_idx),
@@ -1134,6 +1163,7 @@ pub fn train(
             checkpoint: opts.model.to_string(),
             init,
             teacher: None,
+            value_dropout: value_dropout.as_ref(),
         };
         fit_neural(config, &field_names, &split, opts, &infer_device, step)?
     };
@@ -1177,6 +1207,14 @@ pub fn train(
         TOP_EVENTS,
     );
     let count = |idx: &[usize]| labels(sessions, idx).iter().filter(|&&l| l).count();
+    let of = |idx: &[usize]| -> Vec<&Session> { idx.iter().map(|&i| &sessions[i]).collect() };
+    let numeric: Vec<String> = schema
+        .event
+        .numeric
+        .iter()
+        .map(|f| f.name.clone())
+        .collect();
+    let single_feature = best_single_feature(&numeric, &of(&valid_idx), &of(&test_idx));
     let header = Header {
         seqrisk_version: env!("CARGO_PKG_VERSION").to_string(),
         created_unix: created_unix(),
@@ -1203,6 +1241,7 @@ pub fn train(
         planted_top_decile,
         true_positives,
         history,
+        single_feature,
     })
 }
 

@@ -95,6 +95,8 @@ impl DemoSizes {
                 seed,
                 ..PaymentsConfig::default()
             },
+            // no demo model trains on the transactions scenario
+            transactions: Default::default(),
         }
     }
 }
@@ -321,6 +323,8 @@ fn held_out(scenario: Scenario, seed: u64) -> Vec<Kind> {
                 },
             ]
         }
+        // no demo model trains on it (Scenario::of never picks it): nothing to replay
+        Scenario::Transactions => Vec::new(),
         Scenario::Payments => {
             let users = generate_payments(PaymentsConfig {
                 users: 300,

@@ -3,12 +3,16 @@
 //!
 //! Every event becomes `F` (feature index, value) pairs in one global feature dictionary, as in
 //! NHFM §3.1: a categorical field contributes the index of its value with value 1; a numeric
-//! field contributes its own index with its normalised value `x = clamp((t(x) − μ)/σ, ±8)`.
+//! field contributes its own index with its normalised value `x = clamp((t(x) − μ)/σ, ±8)`
+//! (`encoding = "scale"`, the papers'), or, quantile-encoded, the index of its bucket with value
+//! 1 (buckets of equal training frequency, right-closed, so a point mass such as amount 0 keeps
+//! a bucket of its own).
 //! Missing values and padding contribute index 0 with value 0, so they drop out of every
 //! `x_i·v_i` product. The most recent `T` events are kept, right-aligned: slot `T − 1` holds the
 //! current (latest) event and the history is padded on the left.
 
 mod batch;
+mod dropout;
 mod folds;
 mod merchant_vectors;
 mod sessions;
@@ -17,6 +21,7 @@ mod time;
 mod vocab;
 
 pub use batch::{Batch, FoldBatch, MerchantGroup, Padding, SessionBatch};
+pub use dropout::ValueDropout;
 pub use folds::{FoldView, FoldedMerchant, PAYMENT_NUMERIC, PaymentView};
 pub use merchant_vectors::{MerchantVectors, vector_row};
 pub(crate) use sessions::week_and_month_day;
@@ -26,7 +31,9 @@ pub use time::{TIME_FEATURES, periodic_time};
 pub use vocab::{OOV, PAD, Vocab};
 
 use crate::error::{Error, Result};
-use crate::schema::{FieldGroup, HOUR_OF_DAY, LOG_GAP, Schema, Session, Transform};
+use crate::schema::{
+    FieldGroup, HOUR_OF_DAY, LOG_GAP, NumericEncoding, Schema, Session, Transform,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -65,6 +72,58 @@ impl NumericStats {
     }
 }
 
+/// Edges of `bins` equal-frequency buckets of transformed training values: the values at the
+/// quantiles `i/bins`, `i = 1..bins` (nearest rank below), repeated edges kept once. Fewer
+/// distinct values than buckets give fewer edges; no values give none (one bucket).
+pub fn quantile_edges(mut values: Vec<f64>, bins: usize) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let mut edges: Vec<f64> = Vec::with_capacity(bins.saturating_sub(1));
+    if n == 0 {
+        return edges;
+    }
+    for i in 1..bins {
+        let e = values[(i * (n - 1)) / bins];
+        // the largest value is no edge: nothing could fall above it in training
+        if e < values[n - 1] && edges.last() != Some(&e) {
+            edges.push(e);
+        }
+    }
+    edges
+}
+
+/// The id of transformed value `t` among buckets with `edges`: 1 + the number of edges below
+/// `t`, so bucket `i` (1-based) holds `(edges[i−2], edges[i−1]]` and ids run `1..=edges.len()+1`
+/// (0 is missing, as in a vocabulary).
+pub fn bucket_id(edges: &[f64], t: f64) -> usize {
+    1 + edges.partition_point(|&e| e < t)
+}
+
+/// How a numeric slot is encoded, fitted: standardised (`x·v`) or bucketed.
+#[derive(Debug, Clone, Copy)]
+enum NumericCode<'a> {
+    Scale(&'a NumericStats),
+    Buckets(&'a [f64]),
+}
+
+impl NumericCode<'_> {
+    /// Dictionary ids the slot takes.
+    fn ids(self) -> usize {
+        match self {
+            Self::Scale(_) => 1,
+            Self::Buckets(edges) => edges.len() + 2,
+        }
+    }
+
+    /// The (index, value) pair of transformed value `t`, the slot's ids starting at `offset`.
+    fn feature(self, offset: usize, t: f64) -> (i64, f32) {
+        match self {
+            Self::Scale(stats) => (offset as i64, stats.normalise(t)),
+            Self::Buckets(edges) => ((offset + bucket_id(edges, t)) as i64, 1.0),
+        }
+    }
+}
+
 /// The fitted encoder: schema, vocabularies and numeric statistics. Stored in the artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Encoder {
@@ -78,6 +137,11 @@ pub struct Encoder {
     pub profile_vocabs: Vec<Vocab>,
     /// Statistics of the profile numeric fields.
     pub profile_stats: Vec<NumericStats>,
+    /// Quantile bucket edges of each event numeric field (then `log_gap`) encoded so; `None`
+    /// for scaled ones. Transformed values, ascending.
+    pub event_buckets: Vec<Option<Vec<f64>>>,
+    /// Quantile bucket edges of each profile numeric field encoded so.
+    pub profile_buckets: Vec<Option<Vec<f64>>>,
     /// For each event categorical field, the event numeric field that scales its value
     /// (`scale_by` in the schema).
     pub scale_by: Vec<Option<usize>>,
@@ -160,11 +224,34 @@ impl EventSlots<'_> {
         for (j, v) in nums.iter().enumerate() {
             if let Some(t) = v {
                 let c = cats.len() + j;
-                index[c] = self.numeric[j] as i64;
-                value[c] = enc.event_stats[j].normalise(*t);
+                (index[c], value[c]) = enc.event_code(j).feature(self.numeric[j], *t);
             }
         }
     }
+}
+
+/// Names of a quantile-encoded field's ids: `<pad>`, then each bucket's range in the field's
+/// units (the edges mapped back through its transform).
+fn bucket_names(field: &str, edges: &[f64], transform: Transform) -> Vec<String> {
+    // four significant digits: names, not values
+    let x = |e: f64| {
+        let v = transform.invert(e);
+        let scale = 10f64.powi(3 - v.abs().max(1e-300).log10().floor() as i32);
+        format!("{}", (v * scale).round() / scale)
+    };
+    let mut names = vec![format!("{field}=<pad>")];
+    if edges.is_empty() {
+        names.push(format!("{field}∈(−∞,∞)"));
+        return names;
+    }
+    names.push(format!("{field}≤{}", x(edges[0])));
+    names.extend(
+        edges
+            .windows(2)
+            .map(|w| format!("{field}∈({},{}]", x(w[0]), x(w[1]))),
+    );
+    names.push(format!("{field}>{}", x(edges[edges.len() - 1])));
+    names
 }
 
 fn hour_of_day(ts: f64) -> String {
@@ -182,10 +269,10 @@ fn gaps(session: &Session) -> impl Iterator<Item = f64> + '_ {
 }
 
 fn fit_group(
+    schema: &Schema,
     group: &FieldGroup,
     rows: &[&crate::schema::FieldValues],
-    min_count: usize,
-) -> (Vec<Vocab>, Vec<NumericStats>) {
+) -> (Vec<Vocab>, Vec<NumericStats>, Vec<Option<Vec<f64>>>) {
     let vocabs = group
         .categorical
         .iter()
@@ -197,10 +284,10 @@ fn fit_group(
                     *counts.entry(v.clone()).or_default() += 1;
                 }
             }
-            Vocab::fit(counts, min_count, f.max_vocab)
+            Vocab::fit(counts, schema.min_count, f.max_vocab)
         })
         .collect();
-    let stats = group
+    let (stats, buckets) = group
         .numeric
         .iter()
         .enumerate()
@@ -210,10 +297,23 @@ fn fit_group(
                 .filter_map(|r| r.numeric[j])
                 .map(|x| f.transform.apply(x))
                 .collect();
-            NumericStats::fit(&vals)
+            fit_numeric(vals, f.encoding_in(schema))
         })
-        .collect();
-    (vocabs, stats)
+        .unzip();
+    (vocabs, stats, buckets)
+}
+
+/// Statistics and, for a quantile-encoded field, bucket edges of transformed training values.
+fn fit_numeric(
+    values: Vec<f64>,
+    (encoding, bins): (NumericEncoding, usize),
+) -> (NumericStats, Option<Vec<f64>>) {
+    let stats = NumericStats::fit(&values);
+    let edges = match encoding {
+        NumericEncoding::Scale => None,
+        NumericEncoding::Quantile => Some(quantile_edges(values, bins)),
+    };
+    (stats, edges)
 }
 
 impl Encoder {
@@ -229,8 +329,8 @@ impl Encoder {
             .iter()
             .flat_map(|s| s.events.iter().map(|e| &e.values))
             .collect();
-        let (mut event_vocabs, mut event_stats) =
-            fit_group(&schema.event, &events, schema.min_count);
+        let (mut event_vocabs, mut event_stats, mut event_buckets) =
+            fit_group(schema, &schema.event, &events);
         if schema.time_features {
             let mut counts: HashMap<String, usize> = HashMap::new();
             for s in sessions {
@@ -243,11 +343,13 @@ impl Encoder {
                 .iter()
                 .flat_map(|s| gaps(s).map(|g| Transform::Log1p.apply(g)))
                 .collect();
-            event_stats.push(NumericStats::fit(&g));
+            let (stats, buckets) = fit_numeric(g, (schema.numeric_encoding, schema.bins));
+            event_stats.push(stats);
+            event_buckets.push(buckets);
         }
         let profiles: Vec<_> = sessions.iter().map(|s| &s.profile).collect();
-        let (profile_vocabs, profile_stats) =
-            fit_group(&schema.profile, &profiles, schema.min_count);
+        let (profile_vocabs, profile_stats, profile_buckets) =
+            fit_group(schema, &schema.profile, &profiles);
         let scale_by = schema
             .event
             .categorical
@@ -263,11 +365,38 @@ impl Encoder {
             event_stats,
             profile_vocabs,
             profile_stats,
+            event_buckets,
+            profile_buckets,
             scale_by,
             session_view: false,
             payment_view: None,
             merchant_vector_keys: Vec::new(),
         })
+    }
+
+    fn event_code(&self, j: usize) -> NumericCode<'_> {
+        match &self.event_buckets[j] {
+            Some(edges) => NumericCode::Buckets(edges),
+            None => NumericCode::Scale(&self.event_stats[j]),
+        }
+    }
+
+    fn profile_code(&self, j: usize) -> NumericCode<'_> {
+        match &self.profile_buckets[j] {
+            Some(edges) => NumericCode::Buckets(edges),
+            None => NumericCode::Scale(&self.profile_stats[j]),
+        }
+    }
+
+    /// For each event numeric slot (in slot order, after the categorical ones), the first
+    /// dictionary id of its buckets when it is quantile-encoded (its values are then `offset +
+    /// bucket id` with value 1), `None` when it is scaled (one id, the value carries it).
+    pub fn event_numeric_buckets(&self) -> Vec<Option<usize>> {
+        let (_, en, _, _, _) = self.offsets();
+        en.into_iter()
+            .zip(&self.event_buckets)
+            .map(|(o, b)| b.as_ref().map(|_| o))
+            .collect()
     }
 
     /// `T`: events kept per session.
@@ -332,9 +461,13 @@ impl Encoder {
             o
         };
         let ec = self.event_vocabs.iter().map(|v| take(v.len())).collect();
-        let en = self.event_stats.iter().map(|_| take(1)).collect();
+        let en = (0..self.event_stats.len())
+            .map(|j| take(self.event_code(j).ids()))
+            .collect();
         let pc = self.profile_vocabs.iter().map(|v| take(v.len())).collect();
-        let pn = self.profile_stats.iter().map(|_| take(1)).collect();
+        let pn = (0..self.profile_stats.len())
+            .map(|j| take(self.profile_code(j).ids()))
+            .collect();
         (ec, en, pc, pn, next)
     }
 
@@ -346,6 +479,21 @@ impl Encoder {
         start..start + self.event_vocabs[slot].len()
     }
 
+    /// The dictionary ids of each profile slot (categorical, then numeric): a vocabulary's, a
+    /// quantile-encoded field's buckets (with the unused id 0 of each), or a scaled field's one.
+    pub fn profile_slot_ids(&self) -> Vec<std::ops::Range<usize>> {
+        let (_, _, pc, pn, _) = self.offsets();
+        let cats = pc
+            .iter()
+            .zip(&self.profile_vocabs)
+            .map(|(&o, v)| o..o + v.len());
+        let nums = pn
+            .iter()
+            .enumerate()
+            .map(|(j, &o)| o..o + self.profile_code(j).ids());
+        cats.chain(nums).collect()
+    }
+
     /// `n`: size of the global feature dictionary (embedding rows).
     pub fn num_features(&self) -> usize {
         self.offsets().4
@@ -353,7 +501,8 @@ impl Encoder {
 
     /// A readable name for every entry of the feature dictionary, in order: `<pad>`, then
     /// `field=value` for each value of each event categorical field (`<pad>` and `<oov>`
-    /// included), each event numeric field's name, then `profile.field=value` and
+    /// included), each event numeric field's name (or, quantile-encoded, `field=<pad>` and a
+    /// `field∈(a,b]` per bucket, in the field's own units), then `profile.field=value` and
     /// `profile.field` for the profile's.
     pub fn feature_names(&self) -> Vec<String> {
         let event = self.event_field_names();
@@ -369,11 +518,43 @@ impl Encoder {
                 })
                 .collect()
         };
+        let s = &self.schema;
+        let transforms = |group: &FieldGroup, time: bool| -> Vec<Transform> {
+            let derived = time.then_some(Transform::Log1p);
+            group
+                .numeric
+                .iter()
+                .map(|f| f.transform)
+                .chain(derived)
+                .collect()
+        };
+        let numbers =
+            |buckets: &[Option<Vec<f64>>], fields: &[String], prefix: &str, t: Vec<Transform>| {
+                buckets
+                    .iter()
+                    .zip(fields)
+                    .zip(t)
+                    .flat_map(|((b, f), t)| match b {
+                        None => vec![format!("{prefix}{f}")],
+                        Some(edges) => bucket_names(&format!("{prefix}{f}"), edges, t),
+                    })
+                    .collect::<Vec<_>>()
+            };
         std::iter::once("<pad>".to_string())
             .chain(values(&self.event_vocabs, cats, ""))
-            .chain(nums.iter().cloned())
+            .chain(numbers(
+                &self.event_buckets,
+                nums,
+                "",
+                transforms(&s.event, s.time_features),
+            ))
             .chain(values(&self.profile_vocabs, pcats, "profile."))
-            .chain(pnums.iter().map(|f| format!("profile.{f}")))
+            .chain(numbers(
+                &self.profile_buckets,
+                pnums,
+                "profile.",
+                transforms(&s.profile, false),
+            ))
             .collect()
     }
 
@@ -427,8 +608,9 @@ impl Encoder {
         {
             if let Some(x) = v {
                 let c = self.profile_vocabs.len() + j;
-                profile_index[c] = pn[j] as i64;
-                profile_value[c] = self.profile_stats[j].normalise(spec.transform.apply(*x));
+                (profile_index[c], profile_value[c]) = self
+                    .profile_code(j)
+                    .feature(pn[j], spec.transform.apply(*x));
             }
         }
         EncodedSession {
@@ -479,6 +661,16 @@ impl Encoder {
                 s.profile.numeric.len(),
             ),
             (
+                "event bucket lists",
+                self.event_buckets.len(),
+                s.event.numeric.len() + time,
+            ),
+            (
+                "profile bucket lists",
+                self.profile_buckets.len(),
+                s.profile.numeric.len(),
+            ),
+            (
                 "scale_by entries",
                 self.scale_by.len(),
                 s.event.categorical.len(),
@@ -497,6 +689,23 @@ impl Encoder {
             return bad(format!(
                 "a numeric field's statistics (mean {}, std {}) are not finite and positive",
                 st.mean, st.std
+            ));
+        }
+        if let Some(edges) = self
+            .event_buckets
+            .iter()
+            .chain(&self.profile_buckets)
+            .flatten()
+            .find(|e| {
+                e.len() > crate::schema::MAX_BINS
+                    || !e.windows(2).all(|w| w[0] < w[1])
+                    || e.iter().any(|x| !x.is_finite())
+            })
+        {
+            return bad(format!(
+                "a numeric field's {} bucket edges are not finite, strictly ascending and at most {}",
+                edges.len(),
+                crate::schema::MAX_BINS
             ));
         }
         if let Some(j) = self
@@ -619,6 +828,141 @@ mod tests {
         assert_eq!(e.slot_event, [Some(2), Some(3), Some(4)]);
         let empty = session(r#"{"id":"z","events":[]}"#);
         assert_eq!(enc.encode(&empty).event_mask, [0.0; 3]);
+    }
+
+    /// Edges by hand: ten values 0..=9 in 4 buckets are the values at ranks ⌊i·9/4⌋ = 2, 4, 6;
+    /// repeated values give one edge; the largest value is never an edge.
+    #[test]
+    fn quantile_edges_by_hand() {
+        let v: Vec<f64> = (0..10).map(f64::from).collect();
+        assert_eq!(quantile_edges(v.clone(), 4), [2.0, 4.0, 6.0]);
+        // half the values 0 (a point mass): 0 is one edge, and 0 gets a bucket of its own
+        let mass = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0].to_vec();
+        let edges = quantile_edges(mass, 4);
+        assert_eq!(edges, [0.0, 2.0]);
+        assert_eq!(bucket_id(&edges, 0.0), 1);
+        assert_eq!(bucket_id(&edges, 0.5), 2);
+        assert_eq!(bucket_id(&edges, 2.0), 2, "right-closed: (0, 2]");
+        assert_eq!(bucket_id(&edges, 2.1), 3);
+        assert_eq!(bucket_id(&edges, -7.0), 1);
+        assert_eq!(bucket_id(&edges, 1e9), 3);
+        assert!(quantile_edges(vec![3.0; 5], 8).is_empty());
+        // names map edges back through the transform, to four significant digits
+        assert_eq!(
+            bucket_names("a", &[1.0], Transform::Log1p),
+            ["a=<pad>", "a≤1.718", "a>1.718"]
+        );
+        assert!(quantile_edges(Vec::new(), 8).is_empty());
+    }
+
+    fn quantile_schema() -> Schema {
+        Schema::from_toml(
+            r#"
+            max_events = 2
+            time_features = false
+            numeric_encoding = "quantile"
+            bins = 4
+            [timestamp]
+            field = "ts"
+            [[event.categorical]]
+            name = "kind"
+            [[event.numeric]]
+            name = "amount"
+            [[event.numeric]]
+            name = "score"
+            encoding = "scale"
+            [[profile.numeric]]
+            name = "age"
+            bins = 2
+            "#,
+        )
+        .unwrap()
+    }
+
+    /// A quantile-encoded amount writes its bucket's dictionary id with value 1; a field set
+    /// to `scale` keeps `x·v`; the profile's own `bins` wins over the schema's; names read as
+    /// ranges in the field's units.
+    #[test]
+    fn quantile_encoding_writes_bucket_ids() {
+        let schema = quantile_schema();
+        let loc = Location::new("t", 1);
+        let events: Vec<String> = (0..10)
+            .map(|i| format!(r#"{{"ts":{i},"kind":"k","amount":{i},"score":{i}}}"#))
+            .collect();
+        let line = format!(
+            r#"{{"id":"a","profile":{{"age":30}},"events":[{}]}}"#,
+            events.join(",")
+        );
+        let train = parse_session_json(&line, &schema, &loc, &Limits::default()).unwrap();
+        let other = parse_session_json(
+            r#"{"id":"b","profile":{"age":50},"events":[{"ts":1,"kind":"k","amount":0,"score":0}]}"#,
+            &schema,
+            &loc,
+            &Limits::default(),
+        )
+        .unwrap();
+        let enc = Encoder::fit(&schema, &[&train, &other]).unwrap();
+        // amounts 0..=9 and 0; ranks ⌊i·10/4⌋ = 2, 5, 7 of the sorted eleven: 1, 4, 6
+        assert_eq!(enc.event_buckets[0].as_deref(), Some(&[1.0, 4.0, 6.0][..]));
+        assert_eq!(enc.event_buckets[1], None);
+        assert_eq!(enc.profile_buckets[0].as_deref(), Some(&[30.0][..]));
+        // dictionary: pad + kind (2+1) + amount (4 buckets + pad) + score + age (2 + pad)
+        assert_eq!(enc.num_features(), 1 + 3 + 5 + 1 + 3);
+        assert_eq!(enc.event_numeric_buckets(), [Some(4), None]);
+        let e = enc.encode(&train);
+        // the last two events (transformed 8 and 9) are in bucket 4: id 4 + 4 = 8, value 1
+        assert_eq!(&e.event_index[1..3], &[8, 9]);
+        assert_eq!(e.event_value[1], 1.0);
+        // score 9 keeps x·v: its own id with the standardised value
+        assert_eq!(e.event_index[2], 9);
+        let e = enc.encode(&other);
+        // amount 0 falls in bucket 1: (−∞, 1]
+        assert_eq!(e.event_index[3 + 1], 4 + 1);
+        // age 50 > 30: the profile's second bucket, id 10 + 2
+        assert_eq!(e.profile_index, [12]);
+        assert_eq!(e.profile_value, [1.0]);
+        let names = enc.feature_names();
+        assert_eq!(names.len(), enc.num_features());
+        assert_eq!(
+            &names[4..10],
+            [
+                "amount=<pad>",
+                "amount≤1",
+                "amount∈(1,4]",
+                "amount∈(4,6]",
+                "amount>6",
+                "score"
+            ]
+        );
+        assert_eq!(
+            &names[10..],
+            ["profile.age=<pad>", "profile.age≤30", "profile.age>30"]
+        );
+    }
+
+    /// Bucket edges travel with the encoder (the artifact's header) and encode the same ids
+    /// after the trip; an encoder whose edges are out of order is refused.
+    #[test]
+    fn bucket_edges_survive_serialisation_and_are_validated() {
+        let schema = quantile_schema();
+        let s = parse_session_json(
+            r#"{"id":"a","profile":{"age":3},"events":[{"ts":1,"amount":5,"score":1},{"ts":2,"amount":50,"score":2},{"ts":3,"amount":500,"score":3}]}"#,
+            &schema,
+            &Location::new("t", 1),
+            &Limits::default(),
+        )
+        .unwrap();
+        let enc = Encoder::fit(&schema, &[&s]).unwrap();
+        let config = bincode::config::standard();
+        let bytes = bincode::serde::encode_to_vec(&enc, config).unwrap();
+        let (back, _): (Encoder, _) = bincode::serde::decode_from_slice(&bytes, config).unwrap();
+        assert_eq!(back, enc);
+        assert_eq!(back.encode(&s), enc.encode(&s));
+        back.validate().unwrap();
+        let mut bad = enc.clone();
+        bad.event_buckets[0] = Some(vec![2.0, 1.0]);
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("strictly ascending"), "{e}");
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! Every function takes scores and labels of equal length and returns `None` when the metric
 //! is undefined (no positives or no negatives).
 
+mod single_feature;
+
+pub use single_feature::{SingleFeature, best_single_feature};
+
 use serde::{Deserialize, Serialize};
 
 /// One point of a ROC curve.

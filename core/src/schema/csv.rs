@@ -9,7 +9,7 @@
 
 use super::Schema;
 use super::session::{
-    Event, FieldValues, Session, data_err, label_from_str, number_from_str, timestamp_seconds,
+    Event, FieldValues, Session, data_err, label_from_str, number_from_str, timestamp_from_text,
 };
 use crate::error::{DataProblem, Error, Location, Result};
 use std::collections::HashMap;
@@ -159,9 +159,12 @@ pub fn read_rows(
             .ok_or_else(|| data_err(&loc, &schema.session_id, DataProblem::Missing))?
             .to_string();
         let ts_name = &schema.timestamp.field;
-        let ts = number_from_str(cell(&row, cols.ts).unwrap_or(""), &loc, ts_name)?
-            .ok_or_else(|| data_err(&loc, ts_name, DataProblem::Missing))?;
-        let ts = timestamp_seconds(ts, schema.timestamp.unit, &loc, ts_name)?;
+        let ts = timestamp_from_text(
+            cell(&row, cols.ts).unwrap_or(""),
+            schema.timestamp.unit,
+            &loc,
+            ts_name,
+        )?;
         let ev = &schema.event;
         let values = FieldValues {
             categorical: cols.event[0]
@@ -267,7 +270,13 @@ pub fn long_rows(sessions: &[Session], schema: &Schema) -> Result<LongTable> {
     let (ev, pr) = (&schema.event, &schema.profile);
     let mut columns: Vec<(String, ColumnKind)> = vec![
         (schema.session_id.clone(), ColumnKind::Text),
-        (schema.timestamp.field.clone(), ColumnKind::Number),
+        (
+            schema.timestamp.field.clone(),
+            match schema.timestamp.unit {
+                super::TimeUnit::Rfc3339 => ColumnKind::Text,
+                _ => ColumnKind::Number,
+            },
+        ),
     ];
     columns.extend(schema.label.iter().map(|l| (l.clone(), ColumnKind::Flag)));
     columns.extend(schema.planted.iter().map(|p| (p.clone(), ColumnKind::Flag)));
@@ -295,11 +304,11 @@ pub fn long_rows(sessions: &[Session], schema: &Schema) -> Result<LongTable> {
             )));
         }
         for e in &s.events {
-            let ts = match schema.timestamp.unit {
-                super::TimeUnit::Seconds => e.ts,
-                super::TimeUnit::Milliseconds => e.ts * 1000.0,
+            let ts = match schema.timestamp.unit.write(e.ts) {
+                super::TimeText::Number(x) => x.to_string(),
+                super::TimeText::Text(t) => t,
             };
-            let mut row: Vec<String> = vec![s.id.clone(), ts.to_string()];
+            let mut row: Vec<String> = vec![s.id.clone(), ts];
             if schema.label.is_some() {
                 row.push(s.label.map(|l| u8::from(l).to_string()).unwrap_or_default());
             }

@@ -9,7 +9,8 @@
 //! max_events = 20            # T: most recent events kept per session
 //! [timestamp]
 //! field = "ts"
-//! unit = "seconds"           # or "milliseconds"
+//! unit = "seconds"           # or "milliseconds", or "rfc3339" (written as text; any
+//!                            # timestamp field also reads RFC 3339 / ISO 8601 text)
 //! [[event.categorical]]
 //! name = "event_type"
 //! [[event.numeric]]
@@ -45,6 +46,48 @@ pub enum TimeUnit {
     Seconds,
     /// Milliseconds since the Unix epoch (`Date.now()` in JavaScript).
     Milliseconds,
+    /// RFC 3339 text in UTC (`2026-12-06T02:30:00Z`) when sessions are written; numbers read
+    /// as seconds.
+    Rfc3339,
+}
+
+impl TimeUnit {
+    /// Seconds of a number in this unit.
+    pub fn seconds(self, x: f64) -> f64 {
+        match self {
+            TimeUnit::Seconds | TimeUnit::Rfc3339 => x,
+            TimeUnit::Milliseconds => x / 1000.0,
+        }
+    }
+
+    /// A timestamp of `seconds` as written in this unit: a number, or RFC 3339 text (with
+    /// as many fraction digits as it needs; a timestamp past what RFC 3339 can write stays a
+    /// number of seconds).
+    pub fn write(self, seconds: f64) -> TimeText {
+        match self {
+            TimeUnit::Seconds => TimeText::Number(seconds),
+            TimeUnit::Milliseconds => TimeText::Number(seconds * 1000.0),
+            TimeUnit::Rfc3339 => {
+                let whole = seconds.floor();
+                let nanos = ((seconds - whole) * 1e9).round().min(999_999_999.0) as u32;
+                match chrono::DateTime::from_timestamp(whole as i64, nanos) {
+                    Some(t) => {
+                        TimeText::Text(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+                    }
+                    None => TimeText::Number(seconds),
+                }
+            }
+        }
+    }
+}
+
+/// A timestamp as written out: a number in the schema's unit or RFC 3339 text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeText {
+    /// Seconds or milliseconds.
+    Number(f64),
+    /// RFC 3339 text.
+    Text(String),
 }
 
 /// The timestamp field of events.
@@ -82,6 +125,31 @@ impl Transform {
             Transform::Log1p => x.signum() * libm::log1p(x.abs()),
         }
     }
+
+    /// The value a transformed value came from, `t⁻¹`: for names, reports and the cluster
+    /// rules, which compare it with learned thresholds, so [`libm::expm1`] gives the same bits
+    /// natively and in wasm (see [`Transform::apply`]).
+    pub fn invert(self, t: f64) -> f64 {
+        match self {
+            Transform::Identity => t,
+            Transform::Log1p => t.signum() * libm::expm1(t.abs()),
+        }
+    }
+}
+
+/// How the models read a numeric field's value (after its [`Transform`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum NumericEncoding {
+    /// The papers' form: the field's one embedding row scaled by the standardised value,
+    /// `x·v` (NHFM §3.1, DIFM §3.2). Monotone in the value, so a model cannot learn "risky
+    /// above X, safe below" from one field alone.
+    #[default]
+    Scale,
+    /// Quantile buckets: the value's bucket among `bins` equal-frequency buckets of the
+    /// training values, read as a categorical value (its own embedding row, value 1), so
+    /// every range of the value has its own vector.
+    Quantile,
 }
 
 /// A categorical field: a string (numbers and booleans are read as their text).
@@ -110,6 +178,12 @@ pub struct NumericField {
     /// Transform before standardisation.
     #[serde(default)]
     pub transform: Transform,
+    /// How the models read it; the schema's `numeric_encoding` when absent.
+    #[serde(default)]
+    pub encoding: Option<NumericEncoding>,
+    /// Buckets of `encoding = "quantile"`; the schema's `bins` when absent.
+    #[serde(default)]
+    pub bins: Option<usize>,
 }
 
 /// A free-text field (merchant names, descriptions), used by the text-aware models.
@@ -228,6 +302,9 @@ fn default_true() -> bool {
 fn default_min_count() -> usize {
     1
 }
+fn default_bins() -> usize {
+    16
+}
 
 /// The whole schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -261,6 +338,13 @@ pub struct Schema {
     /// Values seen fewer times than this in training map to the OOV bucket.
     #[serde(default = "default_min_count")]
     pub min_count: usize,
+    /// How the models read numeric fields (event, profile and `log_gap`) that do not set
+    /// their own `encoding`.
+    #[serde(default)]
+    pub numeric_encoding: NumericEncoding,
+    /// Buckets of quantile-encoded fields that do not set their own `bins`.
+    #[serde(default = "default_bins")]
+    pub bins: usize,
     /// The session view (HUIHEN): how behaviors are split into sessions.
     #[serde(default)]
     pub sessions: SessionSplit,
@@ -269,6 +353,8 @@ pub struct Schema {
     pub merchants: MerchantFold,
 }
 
+/// Most quantile buckets a numeric field may have.
+pub const MAX_BINS: usize = 1024;
 /// Name of the derived hour-of-day field.
 pub const HOUR_OF_DAY: &str = "hour_of_day";
 /// Name of the derived inter-event gap field.
@@ -277,6 +363,8 @@ pub const LOG_GAP: &str = "log_gap";
 pub const SYNTHETIC_SCHEMA_TOML: &str = include_str!("synthetic.toml");
 /// The embedded schema of the synthetic credit scenario (HUIHEN's default data).
 pub const CREDIT_SCHEMA_TOML: &str = include_str!("credit.toml");
+/// The embedded schema of the card-transactions scenario (the fraud handbook's simulator).
+pub const TRANSACTIONS_SCHEMA_TOML: &str = include_str!("transactions.toml");
 /// The embedded schema of the synthetic payments scenario (LBSF's default data).
 pub const PAYMENTS_SCHEMA_TOML: &str = include_str!("payments.toml");
 
@@ -322,6 +410,11 @@ impl Schema {
     /// The schema of the synthetic payments scenario (`native gen --scenario payments`).
     pub fn payments_default() -> Self {
         Self::from_toml(PAYMENTS_SCHEMA_TOML).expect("embedded payments schema is valid")
+    }
+
+    /// The schema of the card-transactions scenario (`native gen --scenario transactions`).
+    pub fn transactions_default() -> Self {
+        Self::from_toml(TRANSACTIONS_SCHEMA_TOML).expect("embedded transactions schema is valid")
     }
 
     /// Check names are unique and non-empty and limits are sane.
@@ -375,6 +468,22 @@ impl Schema {
                 )));
             }
         }
+        let bins = std::iter::once(("bins".to_string(), Some(self.bins))).chain(
+            self.event
+                .numeric
+                .iter()
+                .chain(&self.profile.numeric)
+                .map(|f| (format!("numeric field `{}`: bins", f.name), f.bins)),
+        );
+        for (what, n) in bins {
+            if let Some(n) = n
+                && !(2..=MAX_BINS).contains(&n)
+            {
+                return Err(Error::Schema(format!(
+                    "{what} must be between 2 and {MAX_BINS}, got {n}"
+                )));
+            }
+        }
         self.sessions.validate(&self.profile)?;
         self.merchants.validate(&self.event)?;
         if self.event.categorical.is_empty() && self.event.numeric.is_empty() && !self.time_features
@@ -384,6 +493,16 @@ impl Schema {
             ));
         }
         Ok(())
+    }
+}
+
+impl NumericField {
+    /// Its encoding and bucket count, with the schema's defaults filled in.
+    pub fn encoding_in(&self, schema: &Schema) -> (NumericEncoding, usize) {
+        (
+            self.encoding.unwrap_or(schema.numeric_encoding),
+            self.bins.unwrap_or(schema.bins),
+        )
     }
 }
 

@@ -5,7 +5,7 @@
 //! Keys the schema does not declare are ignored, so producers can carry extra context.
 
 use super::limits::{Limits, Top, parse_bounded};
-use super::{FieldGroup, Schema, TimeUnit};
+use super::{FieldGroup, Schema, TimeText, TimeUnit};
 use crate::error::{DataError, DataProblem, Error, Location, Result};
 use serde_json::Value as Json;
 use std::io::{BufRead, Read};
@@ -193,19 +193,77 @@ fn label_from_json(v: Option<&Json>, loc: &Location, path: &str) -> Result<Optio
     }
 }
 
-/// Convert a timestamp number in the schema's unit to seconds, rejecting negative values.
-pub(crate) fn timestamp_seconds(x: f64, unit: TimeUnit, loc: &Location, path: &str) -> Result<f64> {
-    if x < 0.0 {
+/// A timestamp as seconds since the Unix epoch: a number in the schema's `unit`, or text that
+/// is such a number or an RFC 3339 / ISO 8601 date-time with `Z` or a UTC offset
+/// (`2026-12-06T02:30:00Z`, `2026-12-06 03:30:00.250+01:00`) or a date (`2026-12-06`, midnight
+/// UTC). Missing and negative (before 1970) timestamps are refused, as is a date-time with no
+/// offset: its instant would depend on the reader's time zone.
+pub(crate) fn timestamp_from_json(
+    v: Option<&Json>,
+    unit: TimeUnit,
+    loc: &Location,
+    path: &str,
+) -> Result<f64> {
+    let seconds = match v {
+        Some(Json::String(s)) => timestamp_from_str(s, unit, loc, path)?,
+        other => number_from_json(other, loc, path)?
+            .map(|x| unit.seconds(x))
+            .ok_or_else(|| data_err(loc, path, DataProblem::Missing))?,
+    };
+    not_before_1970(seconds, loc, path)
+}
+
+/// [`timestamp_from_json`] for text (CSV cells, Parquet's timestamp and date values).
+pub(crate) fn timestamp_from_text(
+    s: &str,
+    unit: TimeUnit,
+    loc: &Location,
+    path: &str,
+) -> Result<f64> {
+    not_before_1970(timestamp_from_str(s, unit, loc, path)?, loc, path)
+}
+
+fn timestamp_from_str(s: &str, unit: TimeUnit, loc: &Location, path: &str) -> Result<f64> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(data_err(loc, path, DataProblem::Missing));
+    }
+    if t.parse::<f64>().is_ok() {
+        return number_from_str(t, loc, path)?
+            .map(|x| unit.seconds(x))
+            .ok_or_else(|| data_err(loc, path, DataProblem::Missing));
+    }
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(t) {
+        // whole seconds and nanoseconds apart: an f64 of the whole instant in nanoseconds
+        // would lose the fraction's last digits
+        return Ok(at.timestamp() as f64 + f64::from(at.timestamp_subsec_nanos()) * 1e-9);
+    }
+    if let Ok(day) = t.parse::<chrono::NaiveDate>() {
+        return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp() as f64);
+    }
+    let hint = if t.parse::<chrono::NaiveDateTime>().is_ok() {
+        "a date-time with no UTC offset; add `Z` or an offset such as `+01:00`"
+    } else {
+        "a number or an RFC 3339 / ISO 8601 timestamp such as 2026-12-06T02:30:00Z"
+    };
+    Err(data_err(
+        loc,
+        path,
+        DataProblem::Invalid(format!("timestamp {t:?} is not readable: expected {hint}")),
+    ))
+}
+
+fn not_before_1970(seconds: f64, loc: &Location, path: &str) -> Result<f64> {
+    if seconds < 0.0 {
         return Err(data_err(
             loc,
             path,
-            DataProblem::Invalid(format!("timestamp must not be negative, found {x}")),
+            DataProblem::Invalid(format!(
+                "timestamp must not be before 1970 (negative), found {seconds} s"
+            )),
         ));
     }
-    Ok(match unit {
-        TimeUnit::Seconds => x,
-        TimeUnit::Milliseconds => x / 1000.0,
-    })
+    Ok(seconds)
 }
 
 /// Run `read` with an empty field path and put `path()` in its error only if it fails: paths are
@@ -332,11 +390,7 @@ pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Se
         let ts_field = &schema.timestamp.field;
         let ts = at(
             || format!("{}{ts_field}", prefix()),
-            |p| {
-                let ts = number_from_json(ev.get(ts_field), loc, p)?
-                    .ok_or_else(|| data_err(loc, p, DataProblem::Missing))?;
-                timestamp_seconds(ts, schema.timestamp.unit, loc, p)
-            },
+            |p| timestamp_from_json(ev.get(ts_field), schema.timestamp.unit, loc, p),
         )?;
         let planted = match &schema.planted {
             Some(key) => at(
@@ -399,12 +453,12 @@ pub fn session_to_json(session: &Session, schema: &Schema) -> Json {
         .iter()
         .map(|e| {
             let mut ev = serde_json::Map::new();
-            let ts = match schema.timestamp.unit {
-                TimeUnit::Seconds => e.ts,
-                TimeUnit::Milliseconds => e.ts * 1000.0,
+            let ts = match schema.timestamp.unit.write(e.ts) {
+                TimeText::Number(x) => serde_json::Number::from_f64(x).map(Json::Number),
+                TimeText::Text(t) => Some(Json::String(t)),
             };
-            if let Some(n) = serde_json::Number::from_f64(ts) {
-                ev.insert(schema.timestamp.field.clone(), Json::Number(n));
+            if let Some(ts) = ts {
+                ev.insert(schema.timestamp.field.clone(), ts);
             }
             group_to_json(&e.values, &schema.event, &mut ev);
             if let (Some(key), true) = (&schema.planted, e.planted) {
@@ -544,6 +598,127 @@ mod tests {
         let s = parse_session_json(line, &schema(), &loc, &Limits::default()).unwrap();
         let back = session_to_json(&s, &schema());
         assert_eq!(session_from_json(&back, &schema(), &loc).unwrap(), s);
+    }
+
+    fn timestamps(texts: &[&str], unit: TimeUnit) -> Vec<Result<f64>> {
+        let loc = Location::new("t.jsonl", 7);
+        texts
+            .iter()
+            .map(|t| {
+                let json = timestamp_from_json(
+                    Some(&Json::String(t.to_string())),
+                    unit,
+                    &loc,
+                    "events[0].ts",
+                );
+                let text = timestamp_from_text(t, unit, &loc, "ts");
+                // JSON strings and CSV cells read alike
+                assert_eq!(json.as_ref().ok(), text.as_ref().ok(), "{t}");
+                json
+            })
+            .collect()
+    }
+
+    /// RFC 3339 / ISO 8601 text: `Z`, offsets either way, fractional seconds, a space for `T`,
+    /// a bare date; numbers as text keep the schema's unit. 2026-12-06T02:30:00Z is
+    /// 1,796,524,200 s (20,793 days since 1970 × 86,400 + 9,000).
+    #[test]
+    fn iso_8601_timestamps_are_read_as_seconds() {
+        let t0 = 1_796_524_200.0;
+        let got: Vec<f64> = timestamps(
+            &[
+                "2026-12-06T02:30:00Z",
+                "2026-12-06T03:30:00+01:00",
+                "2026-12-05T21:00:00-05:30",
+                "2026-12-06 02:30:00.25Z",
+                "2026-12-06t02:30:00.000001z",
+                "2026-12-06",
+                "1796524200",
+            ],
+            TimeUnit::Seconds,
+        )
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+        assert_eq!(got, [t0, t0, t0, t0 + 0.25, t0 + 1e-6, t0 - 9000.0, t0]);
+        let ms = timestamps(
+            &["1796524200500", "2026-12-06T02:30:00.5Z"],
+            TimeUnit::Milliseconds,
+        );
+        assert_eq!(ms[0].as_ref().unwrap(), &(t0 + 0.5));
+        assert_eq!(ms[1].as_ref().unwrap(), &(t0 + 0.5));
+        // a JSON number keeps its unit too
+        let loc = Location::new("t", 1);
+        let n = Json::from(1_796_524_200_500u64);
+        assert_eq!(
+            timestamp_from_json(Some(&n), TimeUnit::Milliseconds, &loc, "ts").unwrap(),
+            t0 + 0.5
+        );
+    }
+
+    /// Text that is no timestamp is refused naming the file, line, field and text; a
+    /// date-time with no offset is told to add one; 1969 is refused as negative.
+    #[test]
+    fn unreadable_timestamps_name_the_field_and_the_text() {
+        let errs: Vec<String> = timestamps(
+            &[
+                "yesterday",
+                "2026-12-06T02:30:00",
+                "2026-13-01T00:00:00Z",
+                "1969-12-31T23:59:59Z",
+                " ",
+            ],
+            TimeUnit::Seconds,
+        )
+        .into_iter()
+        .map(|r| r.unwrap_err().to_string())
+        .collect();
+        assert!(
+            errs[0].starts_with("t.jsonl:7: field `events[0].ts`: timestamp \"yesterday\" is not readable: expected a number or an RFC 3339"),
+            "{}",
+            errs[0]
+        );
+        assert!(errs[1].contains("no UTC offset; add `Z`"), "{}", errs[1]);
+        assert!(
+            errs[2].contains("\"2026-13-01T00:00:00Z\" is not readable"),
+            "{}",
+            errs[2]
+        );
+        assert!(errs[3].contains("must not be before 1970"), "{}", errs[3]);
+        assert!(errs[4].contains("required field is missing"), "{}", errs[4]);
+    }
+
+    /// A whole session with string timestamps, in JSONL and in CSV, orders its events by
+    /// instant, not by text.
+    #[test]
+    fn sessions_read_iso_timestamps_in_jsonl_and_csv() {
+        let line = r#"{"id":"a","events":[{"ts":"2026-12-06T03:00:00+02:00","event_type":"pay"},{"ts":"2026-12-06T00:30:00Z","event_type":"login"}]}"#;
+        let s = parse_session_json(line, &schema(), &Location::new("t", 1), &Limits::default())
+            .unwrap();
+        assert_eq!(s.events[0].ts, 1_796_524_200.0 - 7200.0);
+        assert_eq!(s.events[0].values.categorical[0].as_deref(), Some("login"));
+        assert_eq!(s.events[1].ts, 1_796_524_200.0 - 5400.0);
+        let csv =
+            "id,ts,event_type\na,2026-12-06T00:30:00Z,login\na,2026-12-06T02:00:00+02:00,pay\n";
+        let small = Schema::from_toml(
+            "[timestamp]\nfield = 'ts'\n[[event.categorical]]\nname = 'event_type'\n",
+        )
+        .unwrap();
+        let rows = crate::schema::read_csv(csv.as_bytes(), "t.csv", &small).unwrap();
+        assert_eq!(rows[0].events[0].ts, 1_796_524_200.0 - 9000.0);
+        assert_eq!(rows[0].events[1].ts, 1_796_524_200.0 - 7200.0);
+        assert_eq!(
+            rows[0].events[1].values.categorical[0].as_deref(),
+            Some("login")
+        );
+        let bad = "id,ts,event_type\na,soon,login\n";
+        let e = crate::schema::read_csv(bad.as_bytes(), "t.csv", &small)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.csv:2: field `ts`: timestamp \"soon\""),
+            "{e}"
+        );
     }
 
     #[test]

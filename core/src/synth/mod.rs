@@ -16,6 +16,7 @@
 
 pub mod credit;
 pub mod payments;
+pub mod transactions;
 
 use crate::schema::{Event, FieldValues, Schema, Session, session_to_json};
 use rand::rngs::SmallRng;

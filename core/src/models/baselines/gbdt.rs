@@ -4,43 +4,122 @@
 //! (wasm included) with a few comparisons per tree and no training code shipped.
 //!
 //! The aggregates of a session ([`Aggregates::features`]) are read off its encoding, so they
-//! are the same wherever it is scored: the number of events; for every value of the
-//! dictionary, how many events carry it and whether the current event does; the profile's
-//! values; and the mean, minimum, maximum and current value of every numeric event field.
+//! are the same wherever it is scored, and their number is bounded whatever the vocabularies'
+//! sizes (a field of 10,000 merchants once made 30,000 columns and 10.8 GB of training
+//! memory): the number of events; for each event categorical field, how many events carry
+//! each of its [`TOP_VALUES`] most frequent training values (and the out-of-vocabulary bucket)
+//! and whether the current event does, then the current value's frequency rank, how many
+//! earlier events share it, and how many distinct values the session has; each profile field
+//! as one number (a categorical's frequency rank, a numeric value or bucket); and the mean,
+//! minimum, maximum and current value of every numeric event field.
 
-use crate::encode::{Batch, EncodedSession, Encoder};
+use crate::encode::{Batch, EncodedSession, Encoder, OOV};
 use crate::error::{self, Error};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
+
+/// Values of each event categorical field counted one by one (most frequent first, as the
+/// vocabulary orders them); rarer ones are read through their rank.
+pub const TOP_VALUES: usize = 32;
+
+/// How the aggregates read one profile slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProfileRead {
+    /// A categorical field: its value's frequency rank (the OOV bucket past every value).
+    Rank,
+    /// A scaled numeric field: its standardised value.
+    Value,
+    /// A quantile-encoded numeric field: its bucket number.
+    Bucket,
+}
 
 /// Which aggregate features the trees read, fixed by the encoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aggregates {
     /// `V`: size of the feature dictionary.
     pub num_features: usize,
-    /// `F`: field slots per event.
-    pub event_fields: usize,
-    /// How many of the `F` slots (the first ones) are categorical.
-    pub categorical_fields: usize,
+    /// For each event categorical slot (the first of the `F` slots per event), its first dictionary id and its number of ids
+    /// (padding and OOV included).
+    pub categorical_ids: Vec<(usize, usize)>,
+    /// For each numeric slot, the first dictionary id of its buckets when it is
+    /// quantile-encoded ([`Encoder::event_numeric_buckets`]): its aggregates then read the
+    /// bucket number (ordered as the values), not the value 1 every bucket carries.
+    pub numeric_buckets: Vec<Option<usize>>,
+    /// For each profile slot, its first dictionary id, its number of ids and how it is read.
+    pub profile_slots: Vec<(usize, usize, ProfileRead)>,
 }
 
 impl Aggregates {
     /// The aggregates of `encoder`'s sessions.
     pub fn of(encoder: &Encoder) -> Self {
+        let cats = encoder.event_categorical_fields();
+        let p = &encoder.schema.profile;
+        let reads = p.categorical.iter().map(|_| ProfileRead::Rank).chain(
+            encoder.profile_buckets.iter().map(|b| match b {
+                Some(_) => ProfileRead::Bucket,
+                None => ProfileRead::Value,
+            }),
+        );
         Self {
             num_features: encoder.num_features(),
-            event_fields: encoder.event_fields(),
-            categorical_fields: encoder.event_categorical_fields(),
+            categorical_ids: (0..cats)
+                .map(|j| {
+                    let ids = encoder.event_categorical_ids(j);
+                    (ids.start, ids.len())
+                })
+                .collect(),
+            numeric_buckets: encoder.event_numeric_buckets(),
+            profile_slots: encoder
+                .profile_slot_ids()
+                .into_iter()
+                .zip(reads)
+                .map(|(ids, read)| (ids.start, ids.len(), read))
+                .collect(),
         }
     }
 
     fn numeric_fields(&self) -> usize {
-        self.event_fields - self.categorical_fields
+        self.numeric_buckets.len()
     }
 
-    /// Number of aggregate features: `1 + 3V + 4·(numeric event fields)`.
+    fn categorical_fields(&self) -> usize {
+        self.categorical_ids.len()
+    }
+
+    /// How many ids of categorical slot `j` are counted one by one: the OOV bucket and the
+    /// [`TOP_VALUES`] most frequent values (fewer when the vocabulary is smaller).
+    fn counted(&self, j: usize) -> usize {
+        (self.categorical_ids[j].1 - 1).min(TOP_VALUES + 1)
+    }
+
+    /// The first column of categorical slot `j`'s block: `counted` counts, `counted`
+    /// current-value flags, then rank, seen-before and distinct.
+    fn block(&self, j: usize) -> usize {
+        1 + (0..j).map(|k| 2 * self.counted(k) + 3).sum::<usize>()
+    }
+
+    fn profile_start(&self) -> usize {
+        self.block(self.categorical_fields())
+    }
+
+    /// The first of the four columns (mean, min, max, current) of numeric event field `j`.
+    pub fn numeric_column(&self, j: usize) -> usize {
+        self.profile_start() + self.profile_slots.len() + 4 * j
+    }
+
+    /// The column counting the events with dictionary id `id` in categorical slot `j`, when
+    /// that value is counted one by one.
+    pub fn count_column(&self, j: usize, id: usize) -> Option<usize> {
+        let (first, _) = self.categorical_ids[j];
+        let k = id.checked_sub(first + OOV as usize)?;
+        (k < self.counted(j)).then(|| self.block(j) + k)
+    }
+
+    /// Number of aggregate features: `1 + Σ_fields (2·counted + 3) + profile slots +
+    /// 4·(numeric event fields)`, at most `1 + (2·(TOP_VALUES + 1) + 3)·categorical + …`
+    /// whatever the vocabularies' sizes.
     pub fn len(&self) -> usize {
-        1 + 3 * self.num_features + 4 * self.numeric_fields()
+        self.numeric_column(self.numeric_fields())
     }
 
     /// Whether there are none (never: the event count is always there).
@@ -48,64 +127,122 @@ impl Aggregates {
         false
     }
 
-    /// A readable name for each aggregate, in [`Aggregates::features`] order: `events`,
-    /// `count(field=value)`, `current(field=value)`, `profile(field=value)` over the feature
-    /// dictionary, then `mean(field)`, `min(field)`, `max(field)`, `current(field)` of each
-    /// numeric event field (normalised values). `encoder` must be the one these aggregates
-    /// were made for.
+    /// A readable name for each aggregate, in [`Aggregates::features`] order: `events`; per
+    /// event categorical field `count(field=value)` and `current(field=value)` of its counted
+    /// values, `rank(field)`, `seen_before(field)`, `distinct(field)`; per profile field
+    /// `rank(profile.field)`, `profile.field` or `bucket(profile.field)`; then `mean(field)`,
+    /// `min(field)`, `max(field)`, `current(field)` of each numeric event field (normalised
+    /// values, or bucket numbers). `encoder` must be the one these aggregates were made for.
     pub fn names(&self, encoder: &Encoder) -> Vec<String> {
         let dictionary = encoder.feature_names();
-        let numeric = &encoder.event_field_names()[self.categorical_fields..];
-        std::iter::once("events".to_string())
-            .chain(dictionary.iter().map(|d| format!("count({d})")))
-            .chain(dictionary.iter().map(|d| format!("current({d})")))
-            .chain(dictionary.iter().map(|d| format!("profile({d})")))
-            .chain(
-                numeric
-                    .iter()
-                    .flat_map(|f| ["mean", "min", "max", "current"].map(|s| format!("{s}({f})"))),
-            )
-            .collect()
+        let fields = encoder.event_field_names();
+        let mut names = vec!["events".to_string()];
+        for (j, &(first, _)) in self.categorical_ids.iter().enumerate() {
+            let values = &dictionary[first + OOV as usize..first + OOV as usize + self.counted(j)];
+            names.extend(values.iter().map(|d| format!("count({d})")));
+            names.extend(values.iter().map(|d| format!("current({d})")));
+            let f = &fields[j];
+            names.extend([
+                format!("rank({f})"),
+                format!("seen_before({f})"),
+                format!("distinct({f})"),
+            ]);
+        }
+        let profile = encoder.profile_field_names();
+        for (f, (_, _, read)) in profile.iter().zip(&self.profile_slots) {
+            names.push(match read {
+                ProfileRead::Rank => format!("rank(profile.{f})"),
+                ProfileRead::Value => format!("profile.{f}"),
+                ProfileRead::Bucket => format!("bucket(profile.{f})"),
+            });
+        }
+        for f in &fields[self.categorical_fields()..] {
+            names.extend(["mean", "min", "max", "current"].map(|s| format!("{s}({f})")));
+        }
+        names
     }
 
-    /// One session's aggregates (see the module documentation for the layout).
+    /// One session's aggregates (see the module documentation for the layout). A value the
+    /// session lacks (no current event, a missing profile field) is NaN, which the trees send
+    /// down their `missing` branch.
     pub fn features(&self, s: &EncodedSession) -> Vec<f64> {
-        let (v, f, c) = (
-            self.num_features,
-            self.event_fields,
-            self.categorical_fields,
-        );
+        let c = self.categorical_fields();
+        let f = c + self.numeric_fields();
         let mut out = vec![0.0; self.len()];
         let real: Vec<usize> = (0..s.event_mask.len())
             .filter(|&t| s.event_mask[t] != 0.0)
             .collect();
         out[0] = real.len() as f64;
-        let id = |i: i64| (i.max(0) as usize).min(v - 1);
-        for (k, &t) in real.iter().enumerate() {
-            let row = t * f;
-            let current = k + 1 == real.len();
-            for &i in &s.event_index[row..row + c] {
-                if i > 0 {
-                    out[1 + id(i)] += 1.0;
-                    if current {
-                        out[1 + v + id(i)] = 1.0;
+        for (j, &(first, ids)) in self.categorical_ids.iter().enumerate() {
+            let (block, counted) = (self.block(j), self.counted(j));
+            // the slot's ids over the events, 0 for missing, within the slot's range
+            let seq: Vec<usize> = real
+                .iter()
+                .map(|&t| s.event_index[t * f + j])
+                .map(|i| match usize::try_from(i) {
+                    Ok(i) if (first..first + ids).contains(&i) => i - first,
+                    _ => 0,
+                })
+                .collect();
+            for (k, &id) in seq.iter().enumerate() {
+                if id >= OOV as usize && id - (OOV as usize) < counted {
+                    out[block + id - OOV as usize] += 1.0;
+                    if k + 1 == seq.len() {
+                        out[block + counted + id - OOV as usize] = 1.0;
                     }
                 }
             }
+            let tail = block + 2 * counted;
+            out[tail] = match seq.last() {
+                None | Some(0) => f64::NAN,
+                Some(&id) if id == OOV as usize => ids as f64,
+                Some(&id) => id as f64,
+            };
+            out[tail + 1] = match seq.split_last() {
+                Some((&id, earlier)) if id != 0 => {
+                    earlier.iter().filter(|&&e| e == id).count() as f64
+                }
+                _ => 0.0,
+            };
+            let mut distinct: Vec<usize> = seq.iter().copied().filter(|&i| i != 0).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            out[tail + 2] = distinct.len() as f64;
         }
-        for (&i, &x) in s.profile_index.iter().zip(&s.profile_value) {
-            if i > 0 {
-                out[1 + 2 * v + id(i)] = f64::from(x);
-            }
+        let profile = self.profile_start();
+        for (p, &(first, ids, read)) in self.profile_slots.iter().enumerate() {
+            let (i, x) = (s.profile_index.get(p), s.profile_value.get(p));
+            let id = i
+                .and_then(|&i| usize::try_from(i).ok())
+                .filter(|i| (first..first + ids).contains(i))
+                .map(|i| i - first);
+            out[profile + p] = match (read, id) {
+                (_, None) => f64::NAN,
+                // a scaled field's one id is its first
+                (ProfileRead::Value, Some(_)) => x.map_or(f64::NAN, |&x| f64::from(x)),
+                (_, Some(0)) => f64::NAN,
+                (ProfileRead::Rank, Some(id)) if id == OOV as usize => ids as f64,
+                (_, Some(id)) => id as f64,
+            };
         }
-        let numeric = 1 + 3 * v;
         for j in 0..self.numeric_fields() {
-            let values: Vec<f64> = real
-                .iter()
-                .map(|&t| f64::from(s.event_value[t * f + c + j]))
-                .collect();
+            let slot = |t: usize| t * f + c + j;
+            let values: Vec<f64> = match self.numeric_buckets.get(j).copied().flatten() {
+                None => real
+                    .iter()
+                    .map(|&t| f64::from(s.event_value[slot(t)]))
+                    .collect(),
+                // bucket numbers of the events that carry the field (index 0: missing)
+                Some(offset) => real
+                    .iter()
+                    .map(|&t| s.event_index[slot(t)])
+                    .filter(|&i| i > 0)
+                    .map(|i| (i as usize).saturating_sub(offset) as f64)
+                    .collect(),
+            };
             if let Some(&last) = values.last() {
-                let stats = &mut out[numeric + 4 * j..numeric + 4 * j + 4];
+                let at = self.numeric_column(j);
+                let stats = &mut out[at..at + 4];
                 stats[0] = values.iter().sum::<f64>() / values.len() as f64;
                 stats[1] = values.iter().copied().fold(f64::INFINITY, f64::min);
                 stats[2] = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -246,30 +383,112 @@ mod tests {
     use super::super::fixture;
     use super::*;
 
+    /// The fixture read as one categorical slot (ids 0..4, so id 1 is its OOV bucket) and one
+    /// numeric: event 1 has id 1 and x = 2, event 2 id 3 and x missing; the profile a scaled
+    /// field (its one id 4, x = 1).
     fn aggregates() -> Aggregates {
         Aggregates {
             num_features: fixture::NUM_FEATURES,
-            event_fields: 2,
-            categorical_fields: 1,
+            categorical_ids: vec![(0, 4)],
+            numeric_buckets: vec![None],
+            profile_slots: vec![(4, 1, ProfileRead::Value)],
         }
     }
 
-    /// The fixture read as one categorical and one numeric field: event 1 has id 1 and
-    /// x = 2, event 2 id 3 and x = 0 (missing), the profile id 4 with x = 1.
     #[test]
     fn aggregates_by_hand() {
         let device = Device::flex();
         let a = aggregates();
-        assert_eq!(a.len(), 1 + 15 + 4);
+        // events, 3 counts + 3 current flags + rank, seen_before, distinct, profile, 4 stats
+        assert_eq!(a.len(), 1 + 9 + 1 + 4);
         let got = a.features(&fixture::batch(&device).host[0]);
-        let mut expected = vec![0.0; 20];
-        expected[0] = 2.0; // events
-        expected[1 + 1] = 1.0; // count(id 1)
-        expected[1 + 3] = 1.0; // count(id 3)
-        expected[6 + 3] = 1.0; // current(id 3)
-        expected[11 + 4] = 1.0; // profile id 4
-        expected[16..20].copy_from_slice(&[1.0, 0.0, 2.0, 0.0]); // mean, min, max, current
+        let expected = [
+            2.0, // events
+            1.0, 0.0, 1.0, // count(OOV), count(id 2), count(id 3)
+            0.0, 0.0, 1.0, // the current event has id 3
+            3.0, // rank(current)
+            0.0, // no earlier event has id 3
+            2.0, // distinct
+            1.0, // the profile's value
+            1.0, 0.0, 2.0, 0.0, // mean, min, max, current (missing reads 0, the mean)
+        ];
         assert_eq!(got, expected);
+        assert_eq!(a.count_column(0, 3), Some(3));
+        assert_eq!(a.count_column(0, 0), None, "padding is never counted");
+        assert_eq!(a.numeric_column(0), 11);
+    }
+
+    /// Ranks and repeats over a real encoder: a value seen before in the session counts its
+    /// earlier events, an unseen one ranks past every training value, a session without events
+    /// has no current value (NaN).
+    #[test]
+    fn current_value_rank_and_repeats() {
+        let (encoder, sessions) = crate::models::test_sessions::encoder(20);
+        let a = Aggregates::of(&encoder);
+        let names = a.names(&encoder);
+        let col = |n: &str| names.iter().position(|x| x == n).unwrap();
+        let mut s = sessions[0].clone();
+        let last = s.events.len() - 1;
+        let current = s.events[last].values.categorical[0].clone();
+        let kept = s.events.len().saturating_sub(encoder.max_events());
+        let repeats = s.events[kept..last]
+            .iter()
+            .filter(|e| e.values.categorical[0] == current)
+            .count();
+        let f = a.features(&encoder.encode(&s));
+        assert_eq!(f[col("seen_before(event_type)")], repeats as f64);
+        s.events[last].values.categorical[0] = Some("never-seen".into());
+        let f = a.features(&encoder.encode(&s));
+        assert_eq!(
+            f[col("rank(event_type)")],
+            encoder.event_vocabs[0].len() as f64
+        );
+        assert_eq!(f[col("seen_before(event_type)")], 0.0);
+        s.events.clear();
+        let f = a.features(&encoder.encode(&s));
+        assert!(f[col("rank(event_type)")].is_nan());
+        assert_eq!(f[0], 0.0);
+    }
+
+    /// The feature count does not grow with a field's vocabulary: 100,000 values of one field
+    /// give as many columns as 40.
+    #[test]
+    fn feature_count_is_bounded_for_a_100_000_value_field() {
+        let schema = crate::schema::Schema::from_toml(
+            "time_features = false\n[timestamp]\nfield = 'ts'\n[[event.categorical]]\nname = 'merchant'\n[[event.numeric]]\nname = 'amount'\n",
+        )
+        .unwrap();
+        let sessions = |values: usize| -> Vec<crate::schema::Session> {
+            (0..values)
+                .map(|i| crate::schema::Session {
+                    id: i.to_string(),
+                    label: Some(i % 2 == 0),
+                    profile: Default::default(),
+                    events: vec![crate::schema::Event {
+                        ts: i as f64,
+                        values: crate::schema::FieldValues {
+                            categorical: vec![Some(format!("m{i}"))],
+                            numeric: vec![Some(i as f64)],
+                            text: Vec::new(),
+                        },
+                        planted: false,
+                    }],
+                })
+                .collect()
+        };
+        let len = |values: usize| {
+            let s = sessions(values);
+            let refs: Vec<_> = s.iter().collect();
+            let encoder = Encoder::fit(&schema, &refs).unwrap();
+            assert_eq!(encoder.event_vocabs[0].len(), values + 2);
+            let a = Aggregates::of(&encoder);
+            assert_eq!(a.names(&encoder).len(), a.len());
+            (a.len(), a.features(&encoder.encode(&s[values - 1])).len())
+        };
+        let bound = 1 + (2 * (TOP_VALUES + 1) + 3) + 4;
+        assert_eq!(len(100_000), (bound, bound));
+        assert_eq!(len(40), (bound, bound));
+        assert_eq!(len(10).0, 1 + (2 * 11 + 3) + 4);
     }
 
     /// Names line up with the features: a real encoder's session, read by name.
@@ -328,20 +547,20 @@ mod tests {
                 vec![
                     split(0, 1.5, 1, 2),
                     leaf(-1.0),
-                    split(18, 1.0, 3, 4),
+                    split(13, 1.0, 3, 4),
                     leaf(0.5),
                     leaf(2.0),
                 ],
-                vec![split(4, 0.5, 1, 2), leaf(-3.0), leaf(3.0)],
+                vec![split(3, 0.5, 1, 2), leaf(-3.0), leaf(3.0)],
             ],
         };
-        ensemble.check(20).unwrap();
+        ensemble.check(15).unwrap();
         let model = GbdtConfig::new(aggregates()).with_ensemble(ensemble).init();
         assert_eq!(
             fixture::logit(model.forward(&fixture::batch(&device))),
             5.25
         );
-        let nan = vec![f64::NAN; 20];
+        let nan = vec![f64::NAN; 15];
         assert_eq!(model.ensemble.predict(&nan), 0.25 + 2.0 + 3.0);
     }
 

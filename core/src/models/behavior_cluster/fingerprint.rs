@@ -164,7 +164,7 @@ impl BehaviorClusterConfig {
                 encoder.num_features()
             ));
         }
-        if f.handcrafted.aggregates.as_ref() != Some(&Aggregates::of(encoder)) {
+        if f.handcrafted.aggregates.as_deref() != Some(&Aggregates::of(encoder)) {
             return bad("the handcrafted features were made for another encoder".into());
         }
         if f.center.len() != d || f.scale.len() != d {

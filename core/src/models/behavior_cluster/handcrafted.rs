@@ -33,19 +33,11 @@ pub struct HandcraftedColumn {
 /// The handcrafted features of an encoder's sessions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Handcrafted {
-    /// The aggregates they are read from.
-    pub aggregates: Option<Aggregates>,
+    /// The aggregates they are read from (boxed: the model configuration enum keeps its
+    /// variants of comparable size).
+    pub aggregates: Option<Box<Aggregates>>,
     /// The columns, in order.
     pub columns: Vec<HandcraftedColumn>,
-}
-
-/// `t⁻¹`, with [`libm::expm1`] for the same bits natively and in wasm (see
-/// [`Transform::apply`]): the rules compare these values with learned thresholds.
-fn invert(transform: Transform, t: f64) -> f64 {
-    match transform {
-        Transform::Identity => t,
-        Transform::Log1p => t.signum() * libm::expm1(t.abs()),
-    }
 }
 
 impl Handcrafted {
@@ -64,33 +56,41 @@ impl Handcrafted {
             }
             // the `<pad>` id is never written: skip it
             for id in encoder.event_categorical_ids(slot).skip(1) {
-                columns.push(HandcraftedColumn {
-                    name: names[1 + id].clone(),
-                    aggregate: 1 + id,
-                    unit: None,
-                });
+                if let Some(aggregate) = aggregates.count_column(slot, id) {
+                    columns.push(HandcraftedColumn {
+                        name: names[aggregate].clone(),
+                        aggregate,
+                        unit: None,
+                    });
+                }
             }
         }
-        let numeric = 1 + 3 * aggregates.num_features;
         for (j, stats) in encoder.event_stats.iter().enumerate() {
             let (name, transform) = match encoder.schema.event.numeric.get(j) {
                 Some(f) => (f.name.as_str(), f.transform),
                 None => ("gap_s", Transform::Log1p),
             };
-            let mean = match transform {
-                Transform::Identity => format!("mean({name})"),
-                Transform::Log1p => format!("geomean({name})"),
+            // a quantile-encoded field's aggregates are bucket numbers, read as such
+            let bucketed = encoder.event_buckets[j].is_some();
+            let mean = match (bucketed, transform) {
+                (true, _) => format!("mean(bucket({name}))"),
+                (false, Transform::Identity) => format!("mean({name})"),
+                (false, Transform::Log1p) => format!("geomean({name})"),
             };
-            for (k, label) in [(0, mean), (2, format!("max({name})"))] {
+            let max = match bucketed {
+                true => format!("max(bucket({name}))"),
+                false => format!("max({name})"),
+            };
+            for (k, label) in [(0, mean), (2, max)] {
                 columns.push(HandcraftedColumn {
                     name: label,
-                    aggregate: numeric + 4 * j + k,
-                    unit: Some((*stats, transform)),
+                    aggregate: aggregates.numeric_column(j) + k,
+                    unit: (!bucketed).then_some((*stats, transform)),
                 });
             }
         }
         Self {
-            aggregates: Some(aggregates),
+            aggregates: Some(Box::new(aggregates)),
             columns,
         }
     }
@@ -132,7 +132,7 @@ impl Handcrafted {
                 match &c.unit {
                     // sessions without events have every statistic 0 (the mean value)
                     Some((stats, transform)) if all[0] > 0.0 => {
-                        invert(*transform, v * stats.std + stats.mean)
+                        transform.invert(v * stats.std + stats.mean)
                     }
                     Some(_) => 0.0,
                     None => v,
