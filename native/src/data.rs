@@ -15,7 +15,7 @@ use seqrisk_core::schema::{
     ColumnKind, Limits, Schema, Session, long_rows, read_csv, read_jsonl, read_rows,
 };
 use seqrisk_core::{DataError, DataProblem, Error, Location};
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Arc;
@@ -54,24 +54,57 @@ pub struct Loaded {
     pub fingerprint: String,
 }
 
-/// Read a data file; a JSONL file's lines are held to `limits` (see [`Limits`]).
+/// A reader that hashes what passes through it: the data fingerprint of a file read once,
+/// without holding its bytes beside the sessions parsed from them.
+struct Fingerprinting<R> {
+    inner: R,
+    crc: crc32fast::Hasher,
+    len: u64,
+}
+
+impl<R: Read> Read for Fingerprinting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+}
+
+/// Read a data file; a JSONL file's lines are held to `limits` (see [`Limits`]). JSONL and CSV
+/// are parsed as they are read (a 570 MB file no longer sits in memory beside its sessions);
+/// Parquet, whose footer comes last, is read whole.
 pub fn read_sessions(path: &Path, schema: &Schema, limits: &Limits) -> Result<Loaded> {
     let format = Format::from_path(path)?;
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display().to_string();
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| name.clone());
-    let fingerprint = format!(
-        "{file_name}:{}:{:08x}",
-        bytes.len(),
-        crc32fast::hash(&bytes)
-    );
-    let sessions = match format {
-        Format::Jsonl => read_jsonl(BufReader::new(bytes.as_slice()), &name, schema, limits)?,
-        Format::Csv => read_csv(bytes.as_slice(), &name, schema)?,
-        Format::Parquet => read_parquet(bytes, &name, schema)?,
+    let fingerprint = |len: u64, crc: u32| format!("{file_name}:{len}:{crc:08x}");
+    let cannot = || format!("cannot read {}", path.display());
+    let (sessions, fingerprint) = match format {
+        Format::Jsonl | Format::Csv => {
+            let file = std::fs::File::open(path).with_context(cannot)?;
+            let mut reader = Fingerprinting {
+                inner: file,
+                crc: crc32fast::Hasher::new(),
+                len: 0,
+            };
+            let sessions = match format {
+                Format::Jsonl => read_jsonl(BufReader::new(&mut reader), &name, schema, limits)?,
+                _ => read_csv(BufReader::new(&mut reader), &name, schema)?,
+            };
+            // whatever a reader left unread still belongs to the file's fingerprint
+            std::io::copy(&mut reader, &mut std::io::sink()).with_context(cannot)?;
+            let Fingerprinting { crc, len, .. } = reader;
+            (sessions, fingerprint(len, crc.finalize()))
+        }
+        Format::Parquet => {
+            let bytes = std::fs::read(path).with_context(cannot)?;
+            let print = fingerprint(bytes.len() as u64, crc32fast::hash(&bytes));
+            (read_parquet(bytes, &name, schema)?, print)
+        }
     };
     Ok(Loaded {
         fingerprint,

@@ -27,7 +27,7 @@ pub enum Scenario {
     Payments,
     /// Card payments from the fraud handbook's simulator (Le Borgne et al. 2022): thousands of
     /// terminals, the handbook's three fraud scenarios, one session per payment to score with
-    /// the card's last 30 days, RFC 3339 timestamps. Not any model's default: the realistic
+    /// the card's last 14 days, RFC 3339 timestamps. Not any model's default: the realistic
     /// test every model and baseline is compared on.
     Transactions,
 }
