@@ -1207,11 +1207,17 @@ fn fit(
             "positive test sessions in the top 10% of scores"
         )
     );
-    let baselines = report::baseline_table(name, &outcome.metrics, outcome.single_feature.as_ref());
+    let baselines = report::baseline_table(
+        name,
+        &outcome.metrics,
+        outcome.single_feature.as_ref(),
+        outcome.gbdt.as_ref(),
+    );
     let json = serde_json::json!({
         "model": name,
         "test": outcome.metrics,
         "best_single_feature": outcome.single_feature,
+        "gbdt_on_aggregates": outcome.gbdt,
         "planted_top3": outcome.planted,
         "planted_top3_top_decile": outcome.planted_top_decile,
         "epochs": outcome.history,
@@ -1774,6 +1780,8 @@ fn bench_quality(a: &QualityArgs) -> Result<()> {
         patience: a.patience,
         split: a.split,
         old_sessions: old,
+        // the GBDT is a row of the benchmark of its own
+        gbdt_baseline: false,
         ..Default::default()
     };
     eprintln!(

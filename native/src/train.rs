@@ -106,6 +106,9 @@ pub struct TrainOptions {
     pub backend: Backend,
     /// Boosting settings of the GBDT baseline and of HUIHEN's teacher (seeded with `seed`).
     pub gbdt: GbdtOptions,
+    /// Also grow the GBDT on aggregates on the same split and report its test metrics beside
+    /// the model's (`bench quality` trains it as a model of its own instead).
+    pub gbdt_baseline: bool,
     /// HUIHEN's older, profile-only labelled sessions for pretraining the UPI layer (§4).
     pub old_sessions: Option<Arc<Vec<Session>>>,
     /// `α` of HUIHEN's Eq. (16), the weight of the teacher term.
@@ -145,6 +148,7 @@ impl Default for TrainOptions {
                 max_depth: 6,
                 early_stopping_rounds: 20,
             },
+            gbdt_baseline: true,
             old_sessions: None,
             teacher_alpha: 1.0,
             teacher_probs: None,
@@ -192,6 +196,9 @@ pub struct TrainOutcome {
     pub history: Vec<EpochLog>,
     /// The best single feature (chosen on validation) on the same test split.
     pub single_feature: Option<SingleFeature>,
+    /// The GBDT on aggregates' test metrics on the same split (unless the model is the GBDT
+    /// or `gbdt_baseline` is off).
+    pub gbdt: Option<Metrics>,
 }
 
 /// Now, in Unix seconds (0 if the clock is before 1970): an artifact's creation time.
@@ -1178,6 +1185,27 @@ pub fn train(
     let scored = score_encoded(&best_model, &field_names, &test_refs, &infer_device)?;
     let scores: Vec<f64> = scored.iter().map(|x| x.0).collect();
     let metrics = Metrics::compute(&scores, &test_labels);
+    let gbdt = if opts.gbdt_baseline && opts.model != ModelSpec::Gbdt {
+        // a baseline that cannot be grown (data too small for the trees, say) is reported,
+        // never the end of the model's training
+        let grown = fit_gbdt(&encoder, &split, opts, &infer_device).and_then(|baseline| {
+            Ok(
+                score_encoded(&baseline.model, &field_names, &test_refs, &infer_device)?
+                    .into_iter()
+                    .map(|x| x.0)
+                    .collect::<Vec<f64>>(),
+            )
+        });
+        match grown {
+            Ok(scores) => Some(Metrics::compute(&scores, &test_labels)),
+            Err(e) => {
+                eprintln!("warning: the GBDT baseline could not be grown: {e:#}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     // true positives: positives scored above the 99th percentile of negatives (FPR 1%)
     let test_threshold = flag_threshold(&scores, &test_labels);
     let true_positives: Vec<TruePositive> = test_idx
@@ -1242,6 +1270,7 @@ pub fn train(
         true_positives,
         history,
         single_feature,
+        gbdt,
     })
 }
 
