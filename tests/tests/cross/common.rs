@@ -4,7 +4,7 @@ use seqrisk_core::artifact::Artifact;
 use seqrisk_core::cluster::Hdbscan;
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::models::behavior_cluster::Representation;
-use seqrisk_core::schema::{Schema, Session};
+use seqrisk_core::schema::{NumericEncoding, Schema, Session};
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
 use seqrisk_core::synth::{SynthConfig, generate};
@@ -29,8 +29,12 @@ pub fn schema() -> Schema {
 /// The models the cross-crate tests train: NHFM (index 0), DIFM (1), the GBDT baseline (2,
 /// whose trees live in the artifact header rather than in the weights), HUIHEN (3, on the
 /// credit scenario, pretrained on its older population) and LBSF (4, on the payments
-/// scenario).
+/// scenario). NHFM reads the synthetic data's numbers scaled (the papers' `x·v`), DIFM
+/// quantile-encoded ([`QUANTILE`]), so every parity test of DIFM covers the bucketing as well.
 pub const MODELS: [&str; 5] = ["nhfm", "difm", "gbdt", "huihen", "lbsf"];
+
+/// The models of [`MODELS`] trained with `numeric_encoding = "quantile"`.
+pub const QUANTILE: [&str; 1] = ["difm"];
 
 /// The shared NHFM.
 pub fn trained() -> &'static Trained {
@@ -71,11 +75,11 @@ pub fn trained_model(i: usize) -> &'static Trained {
                 seed: 7,
                 ..Default::default()
             });
-            (
-                schema(),
-                data.into_iter().map(|d| d.session).collect(),
-                None,
-            )
+            let mut schema = schema();
+            if QUANTILE.contains(&MODELS[i]) {
+                schema.numeric_encoding = NumericEncoding::Quantile;
+            }
+            (schema, data.into_iter().map(|d| d.session).collect(), None)
         };
         let opts = TrainOptions {
             model,

@@ -21,12 +21,23 @@ fn native_and_wasm_scores_agree_on_200_sessions() {
     assert_eq!(report["sync"], report["results"][0], "scoreSync = score");
 }
 
-/// The same for DIFM, field importance included: a second model kind through the same package.
+/// The same for DIFM, field importance included: a second model kind through the same package,
+/// and the second numeric encoding (quantile buckets; NHFM's numbers are scaled).
 #[test]
 fn native_and_wasm_difm_scores_agree_on_200_sessions() {
     let report = js::model_node_report(1);
     assert_eq!(report["model"], "difm");
     let f = js::model_fixture(1);
+    // quantile-encoded numbers: bucket edges from the artifact, the same buckets in wasm
+    let encoder = &super::common::trained_model(1)
+        .outcome
+        .artifact
+        .header
+        .encoder;
+    assert!(
+        encoder.event_buckets.iter().all(Option::is_some),
+        "{encoder:?}"
+    );
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
     eprintln!("DIFM native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
     assert!(delta <= 1e-5, "max |Δscore| = {delta}");

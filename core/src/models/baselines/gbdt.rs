@@ -450,6 +450,63 @@ mod tests {
         assert_eq!(f[0], 0.0);
     }
 
+    /// A quantile-encoded field's statistics are bucket numbers (ordered as the values), not
+    /// the value 1 every bucket carries: trained on amounts 0..=9 in 4 buckets (edges 2, 4, 6,
+    /// as `quantile_edges_by_hand` has them), a session with amounts 0.5, missing, 5 and 9 reads
+    /// buckets 1, 3 and 4 (the missing one skipped): mean 8/3, min 1, max 4, current 4.
+    #[test]
+    fn bucketed_fields_read_bucket_numbers() {
+        let schema = crate::schema::Schema::from_toml(
+            "time_features = false\nnumeric_encoding = 'quantile'\nbins = 4\nmax_events = 4\n[timestamp]\nfield = 'ts'\n[[event.numeric]]\nname = 'amount'\n",
+        )
+        .unwrap();
+        let event = |ts: f64, amount: Option<f64>| crate::schema::Event {
+            ts,
+            values: crate::schema::FieldValues {
+                categorical: Vec::new(),
+                numeric: vec![amount],
+                text: Vec::new(),
+            },
+            planted: false,
+        };
+        let train = crate::schema::Session {
+            id: "a".into(),
+            label: Some(true),
+            profile: Default::default(),
+            events: (0..10)
+                .map(|i| event(f64::from(i), Some(f64::from(i))))
+                .collect(),
+        };
+        let encoder = Encoder::fit(&schema, &[&train]).unwrap();
+        assert_eq!(
+            encoder.event_buckets[0].as_deref(),
+            Some(&[2.0, 4.0, 6.0][..])
+        );
+        let a = Aggregates::of(&encoder);
+        assert_eq!(
+            a.names(&encoder),
+            [
+                "events",
+                "mean(amount)",
+                "min(amount)",
+                "max(amount)",
+                "current(amount)"
+            ]
+        );
+        let mut s = train.clone();
+        s.events = vec![
+            event(0.0, Some(0.5)),
+            event(1.0, None),
+            event(2.0, Some(5.0)),
+            event(3.0, Some(9.0)),
+        ];
+        // buckets 1, (missing), 3, 4
+        assert_eq!(
+            a.features(&encoder.encode(&s)),
+            [4.0, 8.0 / 3.0, 1.0, 4.0, 4.0]
+        );
+    }
+
     /// The feature count does not grow with a field's vocabulary: 100,000 values of one field
     /// give as many columns as 40.
     #[test]
