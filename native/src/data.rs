@@ -71,6 +71,25 @@ impl<R: Read> Read for Fingerprinting<R> {
     }
 }
 
+impl Fingerprinting<std::fs::File> {
+    /// What `read` makes of the file at `path`, with the file's length and crc32 (over all of
+    /// it: what `read` leaves unread is read through too).
+    fn read_file<T>(
+        path: &Path,
+        read: impl FnOnce(BufReader<&mut Self>) -> seqrisk_core::Result<T>,
+    ) -> Result<(T, u64, u32)> {
+        let cannot = || format!("cannot read {}", path.display());
+        let mut reader = Self {
+            inner: std::fs::File::open(path).with_context(cannot)?,
+            crc: crc32fast::Hasher::new(),
+            len: 0,
+        };
+        let made = read(BufReader::new(&mut reader))?;
+        std::io::copy(&mut reader, &mut std::io::sink()).with_context(cannot)?;
+        Ok((made, reader.len, reader.crc.finalize()))
+    }
+}
+
 /// Read a data file; a JSONL file's lines are held to `limits` (see [`Limits`]). JSONL and CSV
 /// are parsed as they are read (a 570 MB file no longer sits in memory beside its sessions);
 /// Parquet, whose footer comes last, is read whole.
@@ -81,33 +100,18 @@ pub fn read_sessions(path: &Path, schema: &Schema, limits: &Limits) -> Result<Lo
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| name.clone());
-    let fingerprint = |len: u64, crc: u32| format!("{file_name}:{len}:{crc:08x}");
-    let cannot = || format!("cannot read {}", path.display());
-    let (sessions, fingerprint) = match format {
-        Format::Jsonl | Format::Csv => {
-            let file = std::fs::File::open(path).with_context(cannot)?;
-            let mut reader = Fingerprinting {
-                inner: file,
-                crc: crc32fast::Hasher::new(),
-                len: 0,
-            };
-            let sessions = match format {
-                Format::Jsonl => read_jsonl(BufReader::new(&mut reader), &name, schema, limits)?,
-                _ => read_csv(BufReader::new(&mut reader), &name, schema)?,
-            };
-            // whatever a reader left unread still belongs to the file's fingerprint
-            std::io::copy(&mut reader, &mut std::io::sink()).with_context(cannot)?;
-            let Fingerprinting { crc, len, .. } = reader;
-            (sessions, fingerprint(len, crc.finalize()))
-        }
+    let (sessions, len, crc) = match format {
+        Format::Jsonl => Fingerprinting::read_file(path, |r| read_jsonl(r, &name, schema, limits))?,
+        Format::Csv => Fingerprinting::read_file(path, |r| read_csv(r, &name, schema))?,
         Format::Parquet => {
-            let bytes = std::fs::read(path).with_context(cannot)?;
-            let print = fingerprint(bytes.len() as u64, crc32fast::hash(&bytes));
-            (read_parquet(bytes, &name, schema)?, print)
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let (len, crc) = (bytes.len() as u64, crc32fast::hash(&bytes));
+            (read_parquet(bytes, &name, schema)?, len, crc)
         }
     };
     Ok(Loaded {
-        fingerprint,
+        fingerprint: format!("{file_name}:{len}:{crc:08x}"),
         sessions,
     })
 }

@@ -47,12 +47,7 @@ impl Scenario {
 
     /// The embedded schema of the scenario's data.
     pub fn schema(self) -> Schema {
-        match self {
-            Scenario::Fraud => Schema::synthetic_default(),
-            Scenario::Credit => Schema::credit_default(),
-            Scenario::Payments => Schema::payments_default(),
-            Scenario::Transactions => Schema::transactions_default(),
-        }
+        Schema::from_toml(self.schema_text()).expect("embedded schemas are valid")
     }
 
     /// The embedded schema's text (written beside generated data).

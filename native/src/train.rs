@@ -297,6 +297,20 @@ fn check_labels(sessions: &[Session], what: &str, parts: &[(&str, &[usize])]) ->
     Ok(())
 }
 
+/// The scores of encoded sessions, without their explanations (validation AUC, thresholds,
+/// baselines).
+fn scores_of(
+    model: &Model,
+    field_names: &[String],
+    items: &[&EncodedSession],
+    device: &Device,
+) -> Result<Vec<f64>> {
+    Ok(score_encoded(model, field_names, items, device)?
+        .into_iter()
+        .map(|x| x.0)
+        .collect())
+}
+
 fn labels(sessions: &[Session], idx: &[usize]) -> Vec<bool> {
     idx.iter()
         .map(|&i| sessions[i].label.unwrap_or(false))
@@ -469,10 +483,7 @@ fn fit_neural(
             bar.inc(1);
         }
         let snapshot = model.valid();
-        let scores: Vec<f64> = score_encoded(&snapshot, field_names, &split.valid, infer_device)?
-            .into_iter()
-            .map(|x| x.0)
-            .collect();
+        let scores = scores_of(&snapshot, field_names, &split.valid, infer_device)?;
         let valid_auc = auc(&scores, &split.valid_labels).unwrap_or(f64::NAN);
         let log = EpochLog {
             epoch,
@@ -688,12 +699,7 @@ fn fit_gbdt(
     let config = ModelConfig::Gbdt(GbdtConfig::new(aggregates).with_ensemble(ensemble));
     let model = config.init(infer_device);
     let field_names = encoder.event_field_names();
-    let score = |items: &[&EncodedSession]| -> Result<Vec<f64>> {
-        Ok(score_encoded(&model, &field_names, items, infer_device)?
-            .into_iter()
-            .map(|x| x.0)
-            .collect())
-    };
+    let score = |items: &[&EncodedSession]| scores_of(&model, &field_names, items, infer_device);
     let train_scores = score(&split.train)?;
     let loss = train_scores
         .iter()
@@ -887,10 +893,7 @@ pub fn teacher_experiment(
     let mut out = Vec::with_capacity(3);
     let mut evaluate =
         |name: &'static str, model: &Model, seconds: f64, epochs: usize| -> Result<()> {
-            let scores: Vec<f64> = score_encoded(model, &field_names, &test, &device)?
-                .into_iter()
-                .map(|x| x.0)
-                .collect();
+            let scores = scores_of(model, &field_names, &test, &device)?;
             out.push(TeacherResult {
                 name,
                 metrics: Metrics::compute(&scores, &test_labels),
@@ -1083,7 +1086,8 @@ pub fn train(
             ("test", &test_idx),
         ],
     )?;
-    let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
+    let of = |idx: &[usize]| -> Vec<&Session> { idx.iter().map(|&i| &sessions[i]).collect() };
+    let train_sessions = of(&train_idx);
     let old = pretraining_sessions(opts)?;
     let fit_on: Vec<&Session> = train_sessions
         .iter()
@@ -1175,11 +1179,7 @@ pub fn train(
         fit_neural(config, &field_names, &split, opts, &infer_device, step)?
     };
 
-    let valid_scores: Vec<f64> =
-        score_encoded(&best_model, &field_names, &split.valid, &infer_device)?
-            .into_iter()
-            .map(|x| x.0)
-            .collect();
+    let valid_scores = scores_of(&best_model, &field_names, &split.valid, &infer_device)?;
     let threshold = flag_threshold(&valid_scores, &split.valid_labels);
     let test_labels = labels(sessions, &test_idx);
     let scored = score_encoded(&best_model, &field_names, &test_refs, &infer_device)?;
@@ -1189,12 +1189,7 @@ pub fn train(
         // a baseline that cannot be grown (data too small for the trees, say) is reported,
         // never the end of the model's training
         let grown = fit_gbdt(&encoder, &split, opts, &infer_device).and_then(|baseline| {
-            Ok(
-                score_encoded(&baseline.model, &field_names, &test_refs, &infer_device)?
-                    .into_iter()
-                    .map(|x| x.0)
-                    .collect::<Vec<f64>>(),
-            )
+            scores_of(&baseline.model, &field_names, &test_refs, &infer_device)
         });
         match grown {
             Ok(scores) => Some(Metrics::compute(&scores, &test_labels)),
@@ -1235,7 +1230,6 @@ pub fn train(
         TOP_EVENTS,
     );
     let count = |idx: &[usize]| labels(sessions, idx).iter().filter(|&&l| l).count();
-    let of = |idx: &[usize]| -> Vec<&Session> { idx.iter().map(|&i| &sessions[i]).collect() };
     let numeric: Vec<String> = schema
         .event
         .numeric

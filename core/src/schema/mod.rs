@@ -412,11 +412,6 @@ impl Schema {
         Self::from_toml(PAYMENTS_SCHEMA_TOML).expect("embedded payments schema is valid")
     }
 
-    /// The schema of the card-transactions scenario (`native gen --scenario transactions`).
-    pub fn transactions_default() -> Self {
-        Self::from_toml(TRANSACTIONS_SCHEMA_TOML).expect("embedded transactions schema is valid")
-    }
-
     /// Check names are unique and non-empty and limits are sane.
     pub fn validate(&self) -> Result<()> {
         if self.max_events < 2 {
@@ -595,6 +590,8 @@ mod tests {
         assert_eq!(s.max_events, 20);
         assert_eq!(s.timestamp.unit, TimeUnit::Seconds);
         assert!(s.event.categorical.iter().any(|f| f.name == "event_type"));
+        let t = Schema::from_toml(TRANSACTIONS_SCHEMA_TOML).unwrap();
+        assert_eq!(t.timestamp.unit, TimeUnit::Rfc3339);
     }
 
     #[test]

@@ -227,7 +227,7 @@ impl Aggregates {
         }
         for j in 0..self.numeric_fields() {
             let slot = |t: usize| t * f + c + j;
-            let values: Vec<f64> = match self.numeric_buckets.get(j).copied().flatten() {
+            let values: Vec<f64> = match self.numeric_buckets[j] {
                 None => real
                     .iter()
                     .map(|&t| f64::from(s.event_value[slot(t)]))
