@@ -141,7 +141,7 @@ fn cli_gen_train_inspect_score_eval() {
         d,
     );
     assert!(ok, "{err}");
-    assert!(table.contains("| artifact | 30 |"), "{table}");
+    assert!(table.contains("| nhfm | 30 |"), "{table}");
 }
 
 #[test]
