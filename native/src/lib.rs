@@ -18,5 +18,7 @@ pub mod report;
 pub mod rules;
 pub mod scaling;
 pub mod scenario;
+pub mod settings;
 pub mod train;
+pub mod tune;
 pub mod web_demo;

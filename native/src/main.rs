@@ -38,6 +38,9 @@ enum Command {
     German(cli::german::GermanArgs),
     /// Train a model on a data file and write its artifact.
     Train(cli::train::TrainArgs),
+    /// Search a model's settings within a time budget (random search with successive halving
+    /// on validation AUC); writes every trial and the best settings for `train --config`.
+    Tune(cli::tune::TuneArgs),
     /// FinDeepBehaviorCluster: embed sessions without labels (time-attention Bi-LSTMs), join
     /// readable handcrafted features, cluster with HDBSCAN and mark the risky clusters.
     Cluster(cli::cluster::ClusterArgs),
@@ -65,6 +68,7 @@ fn main() -> Result<()> {
         Some(Command::Movielens(a)) => cli::movielens::run(&a),
         Some(Command::German(a)) => cli::german::run(&a),
         Some(Command::Train(a)) => cli::train::run(&a),
+        Some(Command::Tune(a)) => cli::tune::run(&a),
         Some(Command::Cluster(a)) => cli::cluster::run(&a),
         Some(Command::Eval(a)) => cli::eval::run(&a),
         Some(Command::Score(a)) => cli::score::run(&a),

@@ -189,6 +189,10 @@ pub struct QualityReport {
     pub patience: usize,
     /// Per model, in the order asked.
     pub models: Vec<ModelQuality>,
+    /// The best single feature on each seed's split (each numeric field of the last event in
+    /// its better direction, chosen on validation), the rule every model must beat.
+    #[serde(default)]
+    pub best_single_feature: Option<ModelQuality>,
     /// Wall time of the whole benchmark (summed over resumed parts).
     pub wall_seconds: f64,
 }
@@ -296,8 +300,11 @@ pub fn run(
         max_epochs: template.epochs,
         patience: template.patience,
         models: Vec::with_capacity(models.len()),
+        best_single_feature: resume.as_ref().and_then(|r| r.best_single_feature.clone()),
         wall_seconds: 0.0,
     };
+    let mut rule_runs: Vec<Run> = Vec::with_capacity(seeds.len());
+    let mut rule_fields: Vec<String> = Vec::new();
     // a hidden bar (no terminal, or --quiet) prints nothing: keep the log lines without a terminal
     let log = |line: String| {
         if bar.is_hidden() && progress {
@@ -347,6 +354,23 @@ pub fn run(
             if runs.is_empty() {
                 roc = outcome.artifact.header.test_roc.clone();
             }
+            // every model of a seed has the same split: the rule is read off the first
+            if report.best_single_feature.is_none()
+                && rule_runs.len() < seeds.len()
+                && let Some(f) = &outcome.single_feature
+            {
+                rule_runs.push(Run {
+                    seed,
+                    test: f.test,
+                    epochs: 0,
+                    seconds: 0.0,
+                    planted: None,
+                    planted_top_decile: None,
+                });
+                if !rule_fields.contains(&f.label()) {
+                    rule_fields.push(f.label());
+                }
+            }
             let run = Run {
                 seed,
                 test: outcome.metrics,
@@ -364,6 +388,13 @@ pub fn run(
             bar.inc(1);
         }
         report.models.push(ModelQuality::of(name, runs, roc));
+        if report.best_single_feature.is_none() && rule_runs.len() == seeds.len() {
+            report.best_single_feature = Some(ModelQuality::of(
+                format!("best single feature: {}", rule_fields.join(" / ")),
+                std::mem::take(&mut rule_runs),
+                vec![],
+            ));
+        }
         report.wall_seconds = earlier_wall + started.elapsed().as_secs_f64();
         bar.suspend(|| on_model(&report))?;
     }
@@ -433,6 +464,8 @@ pub fn run_teacher(
             .into_iter()
             .map(|(name, runs, roc)| ModelQuality::of(name.to_string(), runs, roc))
             .collect(),
+        // profile-only data: there is no event field to rank by
+        best_single_feature: None,
         wall_seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -500,6 +533,10 @@ pub fn markdown(r: &QualityReport) -> String {
             format!("{secs:.0}")
         };
         let _ = writeln!(s, "| {} | {} | {secs} |", m.model, cells.join(" | "));
+    }
+    if let Some(rule) = &r.best_single_feature {
+        let cells: Vec<String> = cols.iter().map(|(_, f)| cell(f(rule))).collect();
+        let _ = writeln!(s, "| *{}* | {} | – |", rule.model, cells.join(" | "));
     }
     let explained: Vec<&ModelQuality> = r
         .models

@@ -23,7 +23,7 @@ use seqrisk_core::metrics::{
 };
 use seqrisk_core::models::baselines::{Aggregates, GbdtConfig, TreeEnsemble};
 use seqrisk_core::models::huihen::HuihenVariant;
-use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
+use seqrisk_core::models::{Model, ModelConfig, ModelOverrides, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::scorer::score_encoded;
 use std::collections::HashMap;
@@ -122,6 +122,11 @@ pub struct TrainOptions {
     /// LBSF: the team's pretrained merchant vectors, added (projected) to the merchant name
     /// embeddings.
     pub merchant_vectors: Option<Arc<MerchantVectors>>,
+    /// Embedding size and dropout in place of the paper's (`seqrisk tune`, `train --config`).
+    pub overrides: ModelOverrides,
+    /// Stop after the epoch that ends past this instant, keeping the best epoch so far (the
+    /// time budget of `seqrisk tune`).
+    pub deadline: Option<Instant>,
 }
 
 impl Default for TrainOptions {
@@ -154,6 +159,8 @@ impl Default for TrainOptions {
             teacher_probs: None,
             resume: false,
             merchant_vectors: None,
+            overrides: ModelOverrides::default(),
+            deadline: None,
         }
     }
 }
@@ -512,6 +519,12 @@ fn fit_neural(
             say(format!(
                 "early stopping: no better validation AUC for {} epochs",
                 opts.patience
+            ));
+            stopped = true;
+        }
+        if !stopped && opts.deadline.is_some_and(|d| Instant::now() >= d) {
+            say(format!(
+                "time budget spent after epoch {epoch}: keeping the best epoch so far"
             ));
             stopped = true;
         }
@@ -1067,6 +1080,16 @@ pub fn train(
             opts.value_dropout
         );
     }
+    if !(opts.weight_decay.is_finite() && opts.weight_decay >= 0.0) {
+        bail!(
+            "the weight decay (L2) must be a finite number at least 0, got {}",
+            opts.weight_decay
+        );
+    }
+    opts.overrides.validate()?;
+    if opts.model == ModelSpec::Gbdt && opts.overrides != ModelOverrides::default() {
+        bail!("the GBDT has no embedding size or dropout to set");
+    }
     if opts.model.payment_view().is_some() && schema.merchants.merchant.is_none() {
         bail!(
             "{} folds payments by merchant: the schema needs `[merchants] merchant = \"<event field>\"` naming the merchant field (as `seqrisk gen --scenario payments` writes it)",
@@ -1143,7 +1166,8 @@ pub fn train(
     } = if opts.model == ModelSpec::Gbdt {
         fit_gbdt(&encoder, &split, opts, &infer_device)?
     } else {
-        let mut config = ModelConfig::default_for(opts.model, &encoder);
+        let mut config =
+            ModelConfig::default_for(opts.model, &encoder).with_overrides(&opts.overrides)?;
         if let (ModelConfig::Lbsf(c), Some(v)) = (&mut config, &opts.merchant_vectors) {
             c.merchant_vectors = Some([v.names().len() + 1, v.dim()]);
         }

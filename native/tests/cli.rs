@@ -210,6 +210,11 @@ fn bench_quality_writes_table_json_and_plot() {
     assert!(dir.path().join("q/quality-synthetic.md").exists());
     assert!(dir.path().join("q/quality-synthetic-roc.png").exists());
     assert!(json["models"][0]["roc"].as_array().unwrap().len() > 2);
+    // the rule every model must beat, on each seed's split, as a row of its own
+    let rule = &json["best_single_feature"];
+    assert!(rule["model"].as_str().unwrap().starts_with("best single feature: "));
+    assert_eq!(rule["runs"].as_array().unwrap().len(), 2);
+    assert!(stdout.contains("| *best single feature: "), "{stdout}");
 
     // --resume keeps the finished models' runs and adds the new one
     let mut more = args.to_vec();
@@ -231,6 +236,7 @@ fn bench_quality_writes_table_json_and_plot() {
     assert_eq!(models, ["lr", "dnn", "gbdt"]);
     assert_eq!(resumed["models"][0]["runs"], json["models"][0]["runs"]);
     assert_eq!(resumed["models"][2]["runs"], json["models"][1]["runs"]);
+    assert_eq!(resumed["best_single_feature"], json["best_single_feature"]);
     // … but not under another plan
     more[9] = "3";
     let (ok, _, stderr) = seqrisk(&more, dir.path());
@@ -1055,4 +1061,116 @@ fn killed_mid_export_leaves_the_previous_artifact_intact() {
         }
     }
     assert!(landed > 0, "no kill landed inside the export in 5 runs");
+}
+
+/// `tune` within a small budget: successive halving's rungs in the trials file, the budget
+/// kept, the best settings written; `--resume` replays the trials instead of rerunning them and
+/// refuses a file of another search; `train --config` trains with the tuned settings, a flag
+/// replacing the file's value.
+#[test]
+fn tune_searches_within_its_budget_and_train_reuses_the_best() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, _, err) = seqrisk(&["gen", "--sessions", "1200", "-o", "d.jsonl"], d);
+    assert!(ok, "{err}");
+    let tune = |extra: &[&str]| {
+        let mut args = vec![
+            "tune",
+            "--data",
+            "d.jsonl",
+            "--schema",
+            "schema.toml",
+            "--model",
+            "nhfm",
+            "--budget",
+            "10s",
+            "--min-epochs",
+            "1",
+            "--rungs",
+            "2",
+            "-o",
+            "t",
+        ];
+        args.extend_from_slice(extra);
+        seqrisk(&args, d)
+    };
+    let (ok, out, err) = tune(&[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("best: valid AUC"), "{out}");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("t/tune-nhfm.json")).unwrap()).unwrap();
+    let trials = state["trials"].as_array().unwrap();
+    assert!(trials.len() >= 4, "{err}");
+    // a bracket: 3 draws for 1 epoch, then the best one for 3
+    let rungs: Vec<u64> = trials[..4]
+        .iter()
+        .map(|t| t["rung"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rungs, [0, 0, 0, 1]);
+    let best_first = trials[..3]
+        .iter()
+        .max_by(|a, b| {
+            let auc = |t: &serde_json::Value| t["result"]["valid_auc"].as_f64().unwrap();
+            auc(a).total_cmp(&auc(b))
+        })
+        .unwrap();
+    assert_eq!(trials[3]["settings"], best_first["settings"]);
+    let seconds: Vec<f64> = trials
+        .iter()
+        .map(|t| t["result"]["seconds"].as_f64().unwrap())
+        .collect();
+    let before_last: f64 = seconds[..seconds.len() - 1].iter().sum();
+    assert!(
+        before_last < 10.0,
+        "a trial started after the budget: {seconds:?}"
+    );
+    assert!(
+        std::fs::read_to_string(d.join("t/tune-nhfm.md"))
+            .unwrap()
+            .contains("| valid AUC |")
+    );
+
+    // the budget is spent: a resumed search replays every trial and runs none
+    let (ok, _, err) = tune(&["--resume"]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains(&format!("resuming: {} trials", trials.len())),
+        "{err}"
+    );
+    let again: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("t/tune-nhfm.json")).unwrap()).unwrap();
+    assert_eq!(again["trials"], state["trials"]);
+    let (ok, _, err) = tune(&["--resume", "--seed", "9"]);
+    assert!(!ok && err.contains("another search"), "{err}");
+
+    let tuned = std::fs::read_to_string(d.join("t/nhfm-tuned.toml")).unwrap();
+    let k: usize = tuned
+        .lines()
+        .find_map(|l| l.strip_prefix("embedding_dim = "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let train = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "train",
+            "--data",
+            "d.jsonl",
+            "--epochs",
+            "1",
+            "--config",
+            "t/nhfm-tuned.toml",
+            "--quiet",
+            "-o",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        let (ok, _, err) = seqrisk(&args, d);
+        assert!(ok, "{err}");
+        let config: serde_json::Value =
+            serde_json::from_str(&artifact(&d.join(out)).header.model_config_json).unwrap();
+        config["Nhfm"]["embedding_dim"].as_u64().unwrap() as usize
+    };
+    assert_eq!(train(&[], "a"), k);
+    let other = if k == 8 { "16" } else { "8" };
+    assert_eq!(train(&["--embedding-dim", other], "b").to_string(), other);
 }

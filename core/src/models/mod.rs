@@ -9,6 +9,7 @@ pub mod huihen;
 pub mod layers;
 pub mod lbsf;
 pub mod nhfm;
+mod overrides;
 #[cfg(test)]
 mod test_sessions;
 
@@ -27,6 +28,7 @@ use difm::{Difm, DifmConfig, DifmVariant};
 use huihen::{Huihen, HuihenConfig, HuihenVariant};
 use lbsf::{Lbsf, LbsfConfig};
 use nhfm::{Nhfm, NhfmConfig, NhfmVariant};
+pub use overrides::{MAX_EMBEDDING_DIM, ModelOverrides, Overridable};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

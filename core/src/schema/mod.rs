@@ -152,6 +152,37 @@ pub enum NumericEncoding {
     Quantile,
 }
 
+impl NumericEncoding {
+    /// The name the schema and the CLI use.
+    pub fn name(self) -> &'static str {
+        match self {
+            NumericEncoding::Scale => "scale",
+            NumericEncoding::Quantile => "quantile",
+        }
+    }
+}
+
+impl std::fmt::Display for NumericEncoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for NumericEncoding {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        [NumericEncoding::Scale, NumericEncoding::Quantile]
+            .into_iter()
+            .find(|e| e.name() == s)
+            .ok_or_else(|| {
+                Error::Schema(format!(
+                    "unknown numeric encoding `{s}`; known: scale, quantile"
+                ))
+            })
+    }
+}
+
 /// A categorical field: a string (numbers and booleans are read as their text).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -11,4 +11,5 @@ pub(crate) mod inspect;
 pub(crate) mod movielens;
 pub(crate) mod score;
 pub(crate) mod train;
+pub(crate) mod tune;
 pub(crate) mod web_demo;

@@ -9,6 +9,7 @@ use seqrisk_core::synth::SynthConfig;
 use seqrisk_core::synth::credit::CreditConfig;
 use seqrisk_native::data::{read_merchant_vectors, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
+use seqrisk_native::settings::Settings;
 use seqrisk_native::train::{
     Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train,
 };
@@ -32,18 +33,12 @@ pub(crate) struct FitOpts {
     /// Early-stopping patience in epochs.
     #[arg(long, default_value_t = TrainOptions::default().patience)]
     pub(crate) patience: usize,
-    /// Mini-batch size.
-    #[arg(long, default_value_t = TrainOptions::default().batch_size)]
-    pub(crate) batch_size: usize,
-    /// Learning rate; default: the model's paper's (1e-3 for HUIHEN, 2e-4 for LBSF with AdamW,
-    /// 5e-4 for the others).
+    #[command(flatten)]
+    pub(crate) settings: Settings,
+    /// Settings file (TOML) as `seqrisk tune` writes it (`<model>-tuned.toml`): its values
+    /// replace the defaults; a flag given here replaces the file's.
     #[arg(long)]
-    pub(crate) learning_rate: Option<f64>,
-    /// Probability of replacing each categorical value by its field's out-of-vocabulary id
-    /// while training (value dropout: fields of thousands of values are not memorised; the
-    /// NHFM, DIFM and flat baselines' event and profile fields).
-    #[arg(long, default_value_t = TrainOptions::default().value_dropout)]
-    pub(crate) value_dropout: f64,
+    pub(crate) config: Option<PathBuf>,
     /// Seed of split, shuffling and initialisation.
     #[arg(long, default_value_t = TrainOptions::default().seed)]
     pub(crate) train_seed: u64,
@@ -172,19 +167,20 @@ pub(crate) fn fit(
     merchant_vectors: Option<Arc<MerchantVectors>>,
     out: &Path,
 ) -> Result<TrainOutcome> {
+    let settings = match &f.config {
+        Some(path) => f.settings.or(&Settings::read(path)?),
+        None => f.settings.clone(),
+    };
     let loaded = read_sessions(data, schema, &Limits::default())?;
     eprintln!(
         "read {} sessions from {}",
         loaded.sessions.len(),
         data.display()
     );
-    let opts = TrainOptions {
+    let mut opts = TrainOptions {
         model: f.model,
         epochs: f.epochs,
         patience: f.patience,
-        batch_size: f.batch_size,
-        learning_rate: f.learning_rate,
-        value_dropout: f.value_dropout,
         seed: f.train_seed,
         backend: f.backend,
         split: f.split,
@@ -197,7 +193,9 @@ pub(crate) fn fit(
         merchant_vectors,
         ..Default::default()
     };
-    let outcome = train(&loaded.sessions, schema, &opts, &loaded.fingerprint)?;
+    let mut schema = schema.clone();
+    settings.apply(&mut opts, &mut schema)?;
+    let outcome = train(&loaded.sessions, &schema, &opts, &loaded.fingerprint)?;
     let name = f.model.name();
     let artifact_path = out.join(format!("{name}.seqrisk"));
     write_atomic(&artifact_path, &outcome.artifact.to_bytes()?)?;

@@ -7,6 +7,7 @@ use seqrisk_core::schema::Limits;
 use seqrisk_native::data::{read_schema, read_sessions};
 use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::scenario::Generators;
+use seqrisk_native::settings::Settings;
 use seqrisk_native::train::{SplitMode, TrainOptions};
 
 use super::save_report;
@@ -60,6 +61,10 @@ pub(crate) struct QualityArgs {
     /// set's name gets a `-<days>d` suffix.
     #[arg(long)]
     pub(crate) window_days: Option<f64>,
+    /// Settings file (TOML) as `seqrisk tune` writes it, applied to every model listed: list the
+    /// model it was tuned for (the GBDT has no embedding size or dropout to set).
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -82,7 +87,8 @@ pub(crate) fn run(a: &QualityArgs) -> Result<()> {
         bail!("--seeds must be at least 1");
     }
     let seeds: Vec<u64> = (1..=a.seeds).collect();
-    let (schema, sessions, fingerprint, default_name, old) = match &a.data {
+    let settings = a.config.as_deref().map(Settings::read).transpose()?;
+    let (mut schema, sessions, fingerprint, default_name, old) = match &a.data {
         Some(path) => {
             let schema = read_schema(a.schema.as_deref())?;
             let loaded = read_sessions(path, &schema, &Limits::default())?;
@@ -146,7 +152,7 @@ pub(crate) fn run(a: &QualityArgs) -> Result<()> {
         None => (sessions, fingerprint, default_name),
     };
     let name = a.name.clone().unwrap_or(default_name);
-    let template = TrainOptions {
+    let mut template = TrainOptions {
         epochs: a.epochs,
         patience: a.patience,
         split: a.split,
@@ -155,6 +161,10 @@ pub(crate) fn run(a: &QualityArgs) -> Result<()> {
         gbdt_baseline: false,
         ..Default::default()
     };
+    if let Some(settings) = &settings {
+        settings.apply(&mut template, &mut schema)?;
+        eprintln!("settings: {}", settings.summary());
+    }
     eprintln!(
         "quality benchmark on {name}: {} sessions, {} models × {} seeds",
         sessions.len(),

@@ -1,0 +1,224 @@
+//! Size and regularisation set over a paper's defaults: what `seqrisk tune` searches and
+//! `seqrisk train --config` applies. The papers' own values stay the defaults; an override is
+//! validated (linfa's parameter-guard style) before any model is built from it.
+
+use super::{ModelConfig, ModelSpec};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Largest embedding dimension an override may set: far above what the papers use (k = 64),
+/// low enough that a typo cannot ask for gigabytes of embedding rows.
+pub const MAX_EMBEDDING_DIM: usize = 1024;
+
+/// Values that replace a model's defaults; `None` keeps the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelOverrides {
+    /// `k`, the dimension of the field embeddings (NHFM, DIFM, HUIHEN and the flat baselines).
+    pub embedding_dim: Option<usize>,
+    /// Dropout probability of the model's MLP or Transformer layers.
+    pub dropout: Option<f64>,
+}
+
+impl ModelOverrides {
+    /// Check each value is in range.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(k) = self.embedding_dim
+            && !(1..=MAX_EMBEDDING_DIM).contains(&k)
+        {
+            return Err(Error::Model(format!(
+                "embedding_dim must be between 1 and {MAX_EMBEDDING_DIM}, got {k}"
+            )));
+        }
+        if let Some(p) = self.dropout
+            && !(0.0..1.0).contains(&p)
+        {
+            return Err(Error::Model(format!(
+                "dropout must be at least 0 and below 1, got {p}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Which [`ModelOverrides`] a model has a place for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overridable {
+    /// It has field embeddings whose size can be set.
+    pub embedding_dim: bool,
+    /// It has a dropout probability to set.
+    pub dropout: bool,
+}
+
+impl ModelSpec {
+    /// What [`ModelConfig::with_overrides`] can set on this model.
+    pub fn overridable(self) -> Overridable {
+        let (embedding_dim, dropout) = match self {
+            ModelSpec::Nhfm(_)
+            | ModelSpec::Difm(_)
+            | ModelSpec::Huihen(_)
+            | ModelSpec::Lstm4Fd
+            | ModelSpec::Dnn
+            | ModelSpec::WideDeep
+            | ModelSpec::Nfm
+            | ModelSpec::DeepFm
+            | ModelSpec::XDeepFm => (true, true),
+            ModelSpec::Afm => (true, false),
+            ModelSpec::Lbsf | ModelSpec::FlatTransformer => (false, true),
+            ModelSpec::Lr | ModelSpec::Gbdt | ModelSpec::BehaviorCluster => (false, false),
+        };
+        Overridable {
+            embedding_dim,
+            dropout,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// This configuration with `o`'s values in place of its defaults. A value the model has no
+    /// place for (an embedding size for LBSF, whose width is `d_model`; anything for the GBDT
+    /// and the logistic regression) is an error rather than silently ignored.
+    pub fn with_overrides(mut self, o: &ModelOverrides) -> Result<Self> {
+        o.validate()?;
+        let spec = self.spec();
+        let (k, p): (Option<&mut usize>, Option<&mut f64>) = match &mut self {
+            ModelConfig::Nhfm(c) => (Some(&mut c.embedding_dim), Some(&mut c.dropout)),
+            ModelConfig::Difm(c) => (Some(&mut c.embedding_dim), Some(&mut c.dropout)),
+            ModelConfig::Huihen(c) => (Some(&mut c.embedding_dim), Some(&mut c.dropout)),
+            ModelConfig::Lstm4Fd(c) => (Some(&mut c.embedding_dim), Some(&mut c.dropout)),
+            ModelConfig::Dnn(c) => (Some(&mut c.embedding_dim), Some(&mut c.dropout)),
+            ModelConfig::WideDeep(c) => (Some(&mut c.embedding_dim), Some(&mut c.dropout)),
+            ModelConfig::Nfm(c) => (Some(&mut c.embedding_dim), Some(&mut c.dropout)),
+            ModelConfig::DeepFm(c) => (Some(&mut c.embedding_dim), Some(&mut c.dropout)),
+            ModelConfig::XDeepFm(c) => (Some(&mut c.embedding_dim), Some(&mut c.dropout)),
+            ModelConfig::Afm(c) => (Some(&mut c.embedding_dim), None),
+            ModelConfig::Lbsf(c) => (None, Some(&mut c.dropout)),
+            ModelConfig::FlatTransformer(c) => (None, Some(&mut c.dropout)),
+            ModelConfig::Lr(_) | ModelConfig::Gbdt(_) | ModelConfig::BehaviorCluster(_) => {
+                (None, None)
+            }
+        };
+        match (o.embedding_dim, k) {
+            (Some(v), Some(slot)) => *slot = v,
+            (Some(_), None) => {
+                return Err(Error::Model(format!(
+                    "{spec} has no embedding size to set (embedding_dim)"
+                )));
+            }
+            (None, _) => {}
+        }
+        match (o.dropout, p) {
+            (Some(v), Some(slot)) => *slot = v,
+            (Some(_), None) => {
+                return Err(Error::Model(format!("{spec} has no dropout to set")));
+            }
+            (None, _) => {}
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::baselines::{AfmConfig, LrConfig};
+    use crate::models::difm::DifmConfig;
+    use crate::models::nhfm::NhfmConfig;
+
+    #[test]
+    fn overrides_replace_only_what_they_set() {
+        let base = ModelConfig::Nhfm(NhfmConfig::new(50));
+        let ModelConfig::Nhfm(c) = base
+            .clone()
+            .with_overrides(&ModelOverrides {
+                embedding_dim: Some(16),
+                dropout: None,
+            })
+            .unwrap()
+        else {
+            panic!("the model changed")
+        };
+        assert_eq!((c.embedding_dim, c.dropout, c.lstm_hidden), (16, 0.2, 64));
+        let ModelConfig::Difm(c) = ModelConfig::Difm(DifmConfig::new(50))
+            .with_overrides(&ModelOverrides {
+                embedding_dim: None,
+                dropout: Some(0.5),
+            })
+            .unwrap()
+        else {
+            panic!("the model changed")
+        };
+        assert_eq!((c.embedding_dim, c.dropout), (64, 0.5));
+    }
+
+    #[test]
+    fn out_of_range_or_unplaceable_values_are_refused() {
+        let nhfm = ModelConfig::Nhfm(NhfmConfig::new(50));
+        for (o, says) in [
+            (
+                ModelOverrides {
+                    embedding_dim: Some(0),
+                    dropout: None,
+                },
+                "embedding_dim must be between 1",
+            ),
+            (
+                ModelOverrides {
+                    embedding_dim: None,
+                    dropout: Some(1.0),
+                },
+                "dropout must be at least 0 and below 1",
+            ),
+            (
+                ModelOverrides {
+                    embedding_dim: None,
+                    dropout: Some(f64::NAN),
+                },
+                "dropout must be",
+            ),
+        ] {
+            let e = nhfm.clone().with_overrides(&o).unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
+        let e = ModelConfig::Lr(LrConfig::new(5))
+            .with_overrides(&ModelOverrides {
+                embedding_dim: Some(8),
+                dropout: None,
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lr has no embedding size"), "{e}");
+        let e = ModelConfig::Afm(AfmConfig::new(5))
+            .with_overrides(&ModelOverrides {
+                embedding_dim: Some(8),
+                dropout: Some(0.1),
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("afm has no dropout"), "{e}");
+    }
+
+    /// `overridable` says exactly what `with_overrides` accepts, for every model.
+    #[test]
+    fn overridable_agrees_with_with_overrides() {
+        let (encoder, _) = crate::models::test_sessions::encoder(6);
+        for spec in ModelSpec::ALL {
+            let config = ModelConfig::default_for(spec, &encoder);
+            let can = spec.overridable();
+            let k = ModelOverrides {
+                embedding_dim: Some(8),
+                dropout: None,
+            };
+            let p = ModelOverrides {
+                embedding_dim: None,
+                dropout: Some(0.1),
+            };
+            assert_eq!(
+                config.clone().with_overrides(&k).is_ok(),
+                can.embedding_dim,
+                "{spec}"
+            );
+            assert_eq!(config.with_overrides(&p).is_ok(), can.dropout, "{spec}");
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! `seqrisk tune`: search a model's settings within a time budget (random search with
+//! successive halving on validation AUC) and write the best as a file `train --config` reads.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use seqrisk_core::models::ModelSpec;
+use seqrisk_core::schema::Limits;
+use seqrisk_native::data::{read_schema, read_sessions};
+use seqrisk_native::files::write_atomic;
+use seqrisk_native::train::{Backend, SplitMode, TrainOptions};
+use seqrisk_native::tune::{self, SearchSpace, TuneOptions, TuneState};
+
+use crate::cli::train::parse_kind;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args)]
+pub(crate) struct TuneArgs {
+    /// Training data (`.jsonl`, `.csv` or `.parquet`), labelled.
+    #[arg(long)]
+    data: PathBuf,
+    /// Schema file (TOML or JSON); default: the synthetic data's schema.
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    /// Model to tune (any supervised model but the GBDT, whose settings are fixed).
+    #[arg(long, default_value = "nhfm", value_parser = parse_kind)]
+    model: ModelSpec,
+    /// Wall-clock budget of the whole search, e.g. `30m`, `1h 30m`, `90s`.
+    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
+    budget: Duration,
+    /// Split: `random` (stratified, seeded) or `time` (most recent sessions for test); trials
+    /// are compared on the validation split only.
+    #[arg(long, value_enum, default_value_t = SplitMode::Random)]
+    split: SplitMode,
+    /// Seed of the settings drawn.
+    #[arg(long, default_value_t = TuneOptions::default().seed)]
+    seed: u64,
+    /// Seed of every trial's split, shuffling and initialisation.
+    #[arg(long, default_value_t = TrainOptions::default().seed)]
+    train_seed: u64,
+    /// Epochs of a bracket's first rung; rung r trains for `min_epochs · 3^r`.
+    #[arg(long, default_value_t = TuneOptions::default().min_epochs)]
+    min_epochs: usize,
+    /// Rungs per bracket: 3^(rungs−1) settings are drawn, a third goes on at each rung.
+    #[arg(long, default_value_t = TuneOptions::default().rungs)]
+    rungs: usize,
+    /// Early-stopping patience of each trial, in epochs.
+    #[arg(long, default_value_t = TrainOptions::default().patience)]
+    patience: usize,
+    /// Training backend.
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    backend: Backend,
+    /// Go on from the trials file an earlier run of the same search left
+    /// (`<out>/tune-<model>.json`): its trials are replayed, not rerun, and their time counts
+    /// against the budget.
+    #[arg(long)]
+    resume: bool,
+    /// Hide the per-trial lines.
+    #[arg(long)]
+    quiet: bool,
+    /// Output folder: `tune-<model>.{json,md}` (every trial) and `<model>-tuned.toml` (the best
+    /// settings, for `seqrisk train --config`).
+    #[arg(long, short, default_value = "seqrisk-out")]
+    out: PathBuf,
+}
+
+pub(crate) fn run(a: &TuneArgs) -> Result<()> {
+    if !a.model.supervised() || a.model == ModelSpec::Gbdt {
+        bail!(
+            "`{}` has no settings for tune to search; tune a neural model (nhfm, difm, lstm4fd, …)",
+            a.model
+        );
+    }
+    let schema = read_schema(a.schema.as_deref())?;
+    let loaded = read_sessions(&a.data, &schema, &Limits::default())?;
+    let opts = TuneOptions {
+        budget: a.budget,
+        seed: a.seed,
+        min_epochs: a.min_epochs,
+        rungs: a.rungs,
+        ..TuneOptions::default()
+    };
+    opts.validate()?;
+    let base = TrainOptions {
+        model: a.model,
+        seed: a.train_seed,
+        split: a.split,
+        patience: a.patience,
+        backend: a.backend,
+        ..TrainOptions::default()
+    };
+    let name = a.model.name();
+    let state_path = a.out.join(format!("tune-{name}.json"));
+    let fresh = TuneState {
+        model: name.to_string(),
+        data: loaded.fingerprint.clone(),
+        seed: a.seed,
+        eta: opts.eta,
+        min_epochs: opts.min_epochs,
+        rungs: opts.rungs,
+        trials: vec![],
+    };
+    let mut state = if a.resume && state_path.exists() {
+        let text = std::fs::read_to_string(&state_path)
+            .with_context(|| format!("cannot read {}", state_path.display()))?;
+        let old: TuneState = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a trials file", state_path.display()))?;
+        let TuneState { trials, .. } = old.clone();
+        if (TuneState {
+            trials,
+            ..fresh.clone()
+        }) != old
+        {
+            bail!(
+                "{} was written by another search (model, data, seed, --min-epochs or --rungs differ); start without --resume",
+                state_path.display()
+            );
+        }
+        eprintln!(
+            "resuming: {} trials ({:.0} s of the budget) in {}",
+            old.trials.len(),
+            old.seconds(),
+            state_path.display()
+        );
+        old
+    } else {
+        fresh
+    };
+    let space = SearchSpace::for_model(a.model, &schema);
+    eprintln!(
+        "tuning {name} on {} sessions from {} for {}: brackets of {} draws, epochs {}",
+        loaded.sessions.len(),
+        a.data.display(),
+        humantime::format_duration(a.budget),
+        opts.bracket_size(),
+        (0..opts.rungs)
+            .map(|r| opts.epochs(r).to_string())
+            .collect::<Vec<_>>()
+            .join(" → ")
+    );
+    let md_path = state_path.with_extension("md");
+    let quiet = a.quiet;
+    tune::search(
+        &space,
+        &opts,
+        &mut state,
+        |settings, epochs, deadline| {
+            tune::train_trial(
+                &loaded.sessions,
+                &schema,
+                &base,
+                &loaded.fingerprint,
+                settings,
+                epochs,
+                deadline,
+            )
+        },
+        |state| {
+            if let Some(t) = state.trials.last().filter(|_| !quiet) {
+                eprintln!(
+                    "trial {:>3} ({}.{} rung {}, ≤{} epochs): valid AUC {:.4} in {:.0} s{}  {}",
+                    state.trials.len(),
+                    t.bracket,
+                    t.draw,
+                    t.rung,
+                    t.max_epochs,
+                    t.result.valid_auc,
+                    t.result.seconds,
+                    if t.result.cut {
+                        " (cut by the budget)"
+                    } else {
+                        ""
+                    },
+                    t.settings.summary()
+                );
+            }
+            write_atomic(&state_path, serde_json::to_string_pretty(state)?.as_bytes())?;
+            write_atomic(&md_path, state.markdown().as_bytes())
+        },
+    )?;
+    let Some(best) = state.best() else {
+        bail!(
+            "no trial finished within {}; give a longer --budget",
+            humantime::format_duration(a.budget)
+        );
+    };
+    let config_path = a.out.join(format!("{name}-tuned.toml"));
+    let header = format!(
+        "# seqrisk tune --model {name}: the best of {} trials on validation AUC ({:.4}, trial {}.{} at rung {}, best epoch {} of {}).\n# seqrisk train --config {} reuses these settings.\n",
+        state.trials.len(),
+        best.result.valid_auc,
+        best.bracket,
+        best.draw,
+        best.rung,
+        best.result.best_epoch,
+        best.max_epochs,
+        config_path.display()
+    );
+    write_atomic(
+        &config_path,
+        format!("{header}{}", best.settings.to_toml()?).as_bytes(),
+    )?;
+    write_atomic(
+        &state_path,
+        serde_json::to_string_pretty(&state)?.as_bytes(),
+    )?;
+    write_atomic(&md_path, state.markdown().as_bytes())?;
+    let table = state.markdown();
+    println!("{}", table.lines().take(12).collect::<Vec<_>>().join("\n"));
+    println!(
+        "best: valid AUC {:.4} with {}",
+        best.result.valid_auc,
+        best.settings.summary()
+    );
+    println!("trials:   {}", state_path.display());
+    println!("settings: {}", config_path.display());
+    Ok(())
+}

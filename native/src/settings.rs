@@ -1,0 +1,237 @@
+//! The training settings that decide quality on real data, as one type: the flags of `seqrisk
+//! train`, the TOML file `train --config` reads and `seqrisk tune` writes, and a point of
+//! `tune`'s search. Every field is optional: unset keeps the paper's default (or the schema's).
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use seqrisk_core::models::ModelOverrides;
+use seqrisk_core::schema::{MAX_BINS, NumericEncoding, Schema};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::train::TrainOptions;
+
+/// Learning rate, batch, regularisation, model size and encodings over the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Args)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Learning rate; default: the model's paper's (1e-3 for HUIHEN, 2e-4 for LBSF with AdamW,
+    /// 5e-4 for the others).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learning_rate: Option<f64>,
+    /// Mini-batch size [default: 256].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// L2 penalty on the weights (Adam's weight decay) [default: 1e-6, the papers'].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_decay: Option<f64>,
+    /// Probability of replacing each categorical value by its field's out-of-vocabulary id
+    /// while training (value dropout: fields of thousands of values are not memorised)
+    /// [default: 0].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_dropout: Option<f64>,
+    /// Embedding size k of NHFM, DIFM, HUIHEN and the flat baselines [default: 64, the papers'].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding_dim: Option<usize>,
+    /// Dropout of the model's MLP or Transformer layers [default: the paper's, 0.2 for NHFM
+    /// and DIFM].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropout: Option<f64>,
+    /// Numeric encoding of the fields that do not set their own, in place of the schema's
+    /// `numeric_encoding`: `scale` (the papers' x·v) or `quantile` (buckets).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numeric_encoding: Option<NumericEncoding>,
+    /// Buckets of quantile-encoded fields that do not set their own, in place of the schema's
+    /// `bins`.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bins: Option<usize>,
+    /// Values seen fewer times than this in training map to their field's out-of-vocabulary
+    /// id, in place of the schema's `min_count`.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_count: Option<usize>,
+}
+
+impl Settings {
+    /// Read a settings file (TOML, as `seqrisk tune` writes it).
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let settings: Settings =
+            toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        settings
+            .validate()
+            .with_context(|| format!("{}", path.display()))?;
+        Ok(settings)
+    }
+
+    /// The TOML text of these settings.
+    pub fn to_toml(&self) -> Result<String> {
+        Ok(toml::to_string(self)?)
+    }
+
+    /// Each value set here, or else `fallback`'s.
+    pub fn or(&self, fallback: &Settings) -> Settings {
+        Settings {
+            learning_rate: self.learning_rate.or(fallback.learning_rate),
+            batch_size: self.batch_size.or(fallback.batch_size),
+            weight_decay: self.weight_decay.or(fallback.weight_decay),
+            value_dropout: self.value_dropout.or(fallback.value_dropout),
+            embedding_dim: self.embedding_dim.or(fallback.embedding_dim),
+            dropout: self.dropout.or(fallback.dropout),
+            numeric_encoding: self.numeric_encoding.or(fallback.numeric_encoding),
+            bins: self.bins.or(fallback.bins),
+            min_count: self.min_count.or(fallback.min_count),
+        }
+    }
+
+    /// Check every value set is in range, naming the setting.
+    pub fn validate(&self) -> Result<()> {
+        let positive = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v > 0.0);
+        if !positive(self.learning_rate) {
+            bail!("learning_rate must be a positive number");
+        }
+        if self.batch_size == Some(0) {
+            bail!("batch_size must be at least 1");
+        }
+        if self
+            .weight_decay
+            .is_some_and(|w| !(w.is_finite() && w >= 0.0))
+        {
+            bail!("weight_decay must be a finite number at least 0");
+        }
+        if self.value_dropout.is_some_and(|p| !(0.0..1.0).contains(&p)) {
+            bail!("value_dropout must be at least 0 and below 1");
+        }
+        ModelOverrides {
+            embedding_dim: self.embedding_dim,
+            dropout: self.dropout,
+        }
+        .validate()?;
+        if self.bins.is_some_and(|b| !(2..=MAX_BINS).contains(&b)) {
+            bail!("bins must be between 2 and {MAX_BINS}");
+        }
+        if self.min_count == Some(0) {
+            bail!("min_count must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Put these settings into `opts` and `schema` (what is unset stays as it is).
+    pub fn apply(&self, opts: &mut TrainOptions, schema: &mut Schema) -> Result<()> {
+        self.validate()?;
+        if let Some(v) = self.learning_rate {
+            opts.learning_rate = Some(v);
+        }
+        if let Some(v) = self.batch_size {
+            opts.batch_size = v;
+        }
+        if let Some(v) = self.weight_decay {
+            opts.weight_decay = v as f32;
+        }
+        if let Some(v) = self.value_dropout {
+            opts.value_dropout = v;
+        }
+        opts.overrides = ModelOverrides {
+            embedding_dim: self.embedding_dim.or(opts.overrides.embedding_dim),
+            dropout: self.dropout.or(opts.overrides.dropout),
+        };
+        if let Some(v) = self.numeric_encoding {
+            schema.numeric_encoding = v;
+        }
+        if let Some(v) = self.bins {
+            schema.bins = v;
+        }
+        if let Some(v) = self.min_count {
+            schema.min_count = v;
+        }
+        Ok(())
+    }
+
+    /// One line of what is set, `name=value` in the file's order.
+    pub fn summary(&self) -> String {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        let Some(map) = value.as_object() else {
+            return String::new();
+        };
+        map.iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                v => format!("{k}={v}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_through_toml_and_explicit_values_win() {
+        let tuned = Settings {
+            learning_rate: Some(1.5e-3),
+            batch_size: Some(128),
+            weight_decay: Some(1e-5),
+            value_dropout: Some(0.3),
+            embedding_dim: Some(16),
+            dropout: Some(0.1),
+            numeric_encoding: Some(NumericEncoding::Quantile),
+            bins: Some(32),
+            min_count: Some(5),
+        };
+        let text = tuned.to_toml().unwrap();
+        assert!(text.contains("numeric_encoding = \"quantile\""), "{text}");
+        let back: Settings = toml::from_str(&text).unwrap();
+        assert_eq!(back, tuned);
+        let flags = Settings {
+            batch_size: Some(512),
+            ..Settings::default()
+        };
+        let merged = flags.or(&back);
+        assert_eq!(merged.batch_size, Some(512));
+        assert_eq!(merged.learning_rate, Some(1.5e-3));
+
+        let mut opts = TrainOptions::default();
+        let mut schema = Schema::synthetic_default();
+        merged.apply(&mut opts, &mut schema).unwrap();
+        assert_eq!(
+            (opts.batch_size, opts.learning_rate, opts.value_dropout),
+            (512, Some(1.5e-3), 0.3)
+        );
+        assert_eq!(opts.weight_decay, 1e-5);
+        assert_eq!(opts.overrides.embedding_dim, Some(16));
+        assert_eq!(
+            (schema.numeric_encoding, schema.bins, schema.min_count),
+            (NumericEncoding::Quantile, 32, 5)
+        );
+    }
+
+    #[test]
+    fn bad_settings_name_the_setting() {
+        for (text, says) in [
+            ("learning_rate = -1.0", "learning_rate must be a positive"),
+            ("bins = 1", "bins must be between 2"),
+            ("value_dropout = 1.0", "value_dropout must be"),
+            ("embedding_dim = 0", "embedding_dim must be"),
+            ("min_count = 0", "min_count must be at least 1"),
+            ("numeric_encoding = \"log\"", "unknown variant `log`"),
+            ("epochs = 3", "unknown field `epochs`"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("s.toml");
+            std::fs::write(&p, text).unwrap();
+            let e = format!("{:#}", Settings::read(&p).unwrap_err());
+            assert!(e.contains("s.toml") && e.contains(says), "{text}: {e}");
+        }
+    }
+}
