@@ -44,12 +44,13 @@ pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropout: Option<f64>,
     /// Numeric encoding of the fields that do not set their own, in place of the schema's
-    /// `numeric_encoding`: `scale` (the papers' x·v) or `quantile` (buckets).
+    /// `numeric_encoding`: `scale` (the papers' x·v), `quantile` (buckets) or `ple`
+    /// (piecewise linear over bins).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub numeric_encoding: Option<NumericEncoding>,
-    /// Buckets of quantile-encoded fields that do not set their own, in place of the schema's
-    /// `bins`.
+    /// Buckets (quantile) or bins (PLE) of the fields that do not set their own, in place of
+    /// the schema's `bins`.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bins: Option<usize>,

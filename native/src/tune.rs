@@ -40,7 +40,7 @@ pub struct SearchSpace {
     pub dropout: Vec<f64>,
     /// Numeric encodings (empty: the data has no numeric field).
     pub numeric_encoding: Vec<NumericEncoding>,
-    /// Quantile buckets, drawn when the encoding is `quantile`.
+    /// Quantile buckets or PLE bins, drawn when the encoding is `quantile` or `ple`.
     pub bins: Vec<usize>,
     /// Frequency thresholds of categorical values.
     pub min_count: Vec<usize>,
@@ -75,7 +75,7 @@ impl SearchSpace {
                 vec![]
             },
             numeric_encoding: if numeric {
-                vec![NumericEncoding::Scale, NumericEncoding::Quantile]
+                NumericEncoding::ALL.to_vec()
             } else {
                 vec![]
             },
@@ -102,7 +102,9 @@ impl SearchSpace {
             dropout: self.dropout.choose(rng).copied(),
             numeric_encoding,
             bins: match numeric_encoding {
-                Some(NumericEncoding::Quantile) => self.bins.choose(rng).copied(),
+                Some(NumericEncoding::Quantile | NumericEncoding::Ple) => {
+                    self.bins.choose(rng).copied()
+                }
                 _ => None,
             },
             min_count: self.min_count.choose(rng).copied(),
@@ -495,7 +497,7 @@ mod tests {
             assert!(sp.embedding_dim.contains(&s.embedding_dim.unwrap()));
             assert_eq!(
                 s.bins.is_some(),
-                s.numeric_encoding == Some(NumericEncoding::Quantile)
+                s.numeric_encoding != Some(NumericEncoding::Scale)
             );
             s.validate().unwrap();
         }

@@ -212,7 +212,12 @@ fn bench_quality_writes_table_json_and_plot() {
     assert!(json["models"][0]["roc"].as_array().unwrap().len() > 2);
     // the rule every model must beat, on each seed's split, as a row of its own
     let rule = &json["best_single_feature"];
-    assert!(rule["model"].as_str().unwrap().starts_with("best single feature: "));
+    assert!(
+        rule["model"]
+            .as_str()
+            .unwrap()
+            .starts_with("best single feature: ")
+    );
     assert_eq!(rule["runs"].as_array().unwrap().len(), 2);
     assert!(stdout.contains("| *best single feature: "), "{stdout}");
 

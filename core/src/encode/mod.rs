@@ -99,27 +99,89 @@ pub fn bucket_id(edges: &[f64], t: f64) -> usize {
     1 + edges.partition_point(|&e| e < t)
 }
 
-/// How a numeric slot is encoded, fitted: standardised (`x·v`) or bucketed.
+/// The boundaries `b_0 < b_1 < … < b_T` of PLE's bins over transformed training values: the
+/// smallest value, the [`quantile_edges`] above it and the largest, so `T ≤ bins` (fewer when
+/// values repeat). A field with one distinct value (or none) gets the one bin `[v, v + 1]`.
+pub fn ple_boundaries(values: Vec<f64>, bins: usize) -> Vec<f64> {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !(lo.is_finite() && hi.is_finite()) || lo == hi {
+        let v = if lo.is_finite() { lo } else { 0.0 };
+        return vec![v, v + 1.0];
+    }
+    let mut b = vec![lo];
+    for e in quantile_edges(values, bins) {
+        if e > b[b.len() - 1] {
+            b.push(e);
+        }
+    }
+    b.push(hi);
+    b
+}
+
+/// PLE of transformed value `x` over bin boundaries `b` (Gorishniy et al. 2022, Eq. 1): for
+/// `t = 1..=T`, `e_t = 0` if `x < b_{t−1}` and `t > 1`; `1` if `x ≥ b_t` and `t < T`;
+/// `(x − b_{t−1}) / (b_t − b_{t−1})` otherwise. The first and last components extend linearly
+/// beyond the training range, clamped to `±CLAMP` as standardised values are.
+pub fn ple(b: &[f64], x: f64) -> Vec<f32> {
+    let t_n = b.len().saturating_sub(1);
+    (1..=t_n)
+        .map(|t| {
+            let (lo, hi) = (b[t - 1], b[t]);
+            let e = if t > 1 && x < lo {
+                0.0
+            } else if t < t_n && x >= hi {
+                1.0
+            } else {
+                (x - lo) / (hi - lo)
+            };
+            e.clamp(-CLAMP, CLAMP) as f32
+        })
+        .collect()
+}
+
+/// How a numeric field is encoded, fitted: standardised (`x·v`), bucketed, or piecewise
+/// linear over bins.
 #[derive(Debug, Clone, Copy)]
 enum NumericCode<'a> {
     Scale(&'a NumericStats),
     Buckets(&'a [f64]),
+    Ple(&'a [f64]),
 }
 
 impl NumericCode<'_> {
-    /// Dictionary ids the slot takes.
+    /// Dictionary ids the field takes.
     fn ids(self) -> usize {
         match self {
             Self::Scale(_) => 1,
             Self::Buckets(edges) => edges.len() + 2,
+            Self::Ple(b) => b.len() - 1,
         }
     }
 
-    /// The (index, value) pair of transformed value `t`, the slot's ids starting at `offset`.
-    fn feature(self, offset: usize, t: f64) -> (i64, f32) {
+    /// Feature slots the field takes: one, or one per PLE component.
+    fn width(self) -> usize {
         match self {
-            Self::Scale(stats) => (offset as i64, stats.normalise(t)),
-            Self::Buckets(edges) => ((offset + bucket_id(edges, t)) as i64, 1.0),
+            Self::Ple(b) => b.len() - 1,
+            _ => 1,
+        }
+    }
+
+    /// Write transformed value `t` into the field's [`width`](Self::width) slots, its ids
+    /// starting at `offset`. A PLE component of 0 is left empty (index 0, value 0), as padding.
+    fn write(self, offset: usize, t: f64, index: &mut [i64], value: &mut [f32]) {
+        match self {
+            Self::Scale(stats) => (index[0], value[0]) = (offset as i64, stats.normalise(t)),
+            Self::Buckets(edges) => {
+                (index[0], value[0]) = ((offset + bucket_id(edges, t)) as i64, 1.0);
+            }
+            Self::Ple(b) => {
+                for (k, e) in ple(b, t).into_iter().enumerate() {
+                    if e != 0.0 {
+                        (index[k], value[k]) = ((offset + k) as i64, e);
+                    }
+                }
+            }
         }
     }
 }
@@ -137,10 +199,11 @@ pub struct Encoder {
     pub profile_vocabs: Vec<Vocab>,
     /// Statistics of the profile numeric fields.
     pub profile_stats: Vec<NumericStats>,
-    /// Quantile bucket edges of each event numeric field (then `log_gap`) encoded so; `None`
-    /// for scaled ones. Transformed values, ascending.
+    /// Quantile bucket edges of each event numeric field (then `log_gap`) encoded so, PLE bin
+    /// boundaries of each field encoded so (the schema says which); `None` for scaled ones.
+    /// Transformed values, ascending.
     pub event_buckets: Vec<Option<Vec<f64>>>,
-    /// Quantile bucket edges of each profile numeric field encoded so.
+    /// The same for each profile numeric field.
     pub profile_buckets: Vec<Option<Vec<f64>>>,
     /// For each event categorical field, the event numeric field that scales its value
     /// (`scale_by` in the schema).
@@ -221,11 +284,19 @@ impl EventSlots<'_> {
                 value[j] = *scale;
             }
         }
+        let mut c = cats.len();
         for (j, v) in nums.iter().enumerate() {
+            let code = enc.event_code(j);
+            let w = code.width();
             if let Some(t) = v {
-                let c = cats.len() + j;
-                (index[c], value[c]) = enc.event_code(j).feature(self.numeric[j], *t);
+                code.write(
+                    self.numeric[j],
+                    *t,
+                    &mut index[c..c + w],
+                    &mut value[c..c + w],
+                );
             }
+            c += w;
         }
     }
 }
@@ -233,12 +304,7 @@ impl EventSlots<'_> {
 /// Names of a quantile-encoded field's ids: `<pad>`, then each bucket's range in the field's
 /// units (the edges mapped back through its transform).
 fn bucket_names(field: &str, edges: &[f64], transform: Transform) -> Vec<String> {
-    // four significant digits: names, not values
-    let x = |e: f64| {
-        let v = transform.invert(e);
-        let scale = 10f64.powi(3 - v.abs().max(1e-300).log10().floor() as i32);
-        format!("{}", (v * scale).round() / scale)
-    };
+    let x = |e: f64| readable(transform, e);
     let mut names = vec![format!("{field}=<pad>")];
     if edges.is_empty() {
         names.push(format!("{field}∈(−∞,∞)"));
@@ -252,6 +318,63 @@ fn bucket_names(field: &str, edges: &[f64], transform: Transform) -> Vec<String>
     );
     names.push(format!("{field}>{}", x(edges[edges.len() - 1])));
     names
+}
+
+/// Transformed value `e` in the field's own units, to four significant digits: names, not
+/// values.
+fn readable(transform: Transform, e: f64) -> String {
+    let v = transform.invert(e);
+    let scale = 10f64.powi(3 - v.abs().max(1e-300).log10().floor() as i32);
+    format!("{}", (v * scale).round() / scale)
+}
+
+/// The slot names of numeric field `name`: its name, or one `name:pleT` per PLE component.
+fn slot_names(name: &str, code: NumericCode<'_>) -> Vec<String> {
+    match code {
+        NumericCode::Ple(b) => (1..b.len()).map(|t| format!("{name}:ple{t}")).collect(),
+        _ => vec![name.to_string()],
+    }
+}
+
+/// The fitted code of a numeric field from its encoding, stored edges and statistics.
+fn code<'a>(
+    encoding: NumericEncoding,
+    edges: &'a Option<Vec<f64>>,
+    stats: &'a NumericStats,
+) -> NumericCode<'a> {
+    match (encoding, edges) {
+        (NumericEncoding::Ple, Some(b)) => NumericCode::Ple(b),
+        (_, Some(edges)) => NumericCode::Buckets(edges),
+        (_, None) => NumericCode::Scale(stats),
+    }
+}
+
+/// How the GBDT's aggregates read an event numeric field from its slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NumericRead {
+    /// One slot whose value is the standardised value.
+    Value,
+    /// One slot whose id is `first_id + bucket number` (value 1): the bucket number is read.
+    Bucket {
+        /// The id of bucket 0 (the unused padding id).
+        first_id: usize,
+    },
+    /// `width` PLE components; their sum (the bins below plus the position in the value's
+    /// bin) is read, a monotone function of the value.
+    Ple {
+        /// The components' slots.
+        width: usize,
+    },
+}
+
+impl NumericRead {
+    /// The slots the field takes.
+    pub fn width(&self) -> usize {
+        match self {
+            NumericRead::Ple { width } => *width,
+            _ => 1,
+        }
+    }
 }
 
 fn hour_of_day(ts: f64) -> String {
@@ -303,7 +426,8 @@ fn fit_group(
     (vocabs, stats, buckets)
 }
 
-/// Statistics and, for a quantile-encoded field, bucket edges of transformed training values.
+/// Statistics and, for a quantile-encoded field, bucket edges of transformed training values
+/// (for a PLE one, its bin boundaries).
 fn fit_numeric(
     values: Vec<f64>,
     (encoding, bins): (NumericEncoding, usize),
@@ -312,6 +436,7 @@ fn fit_numeric(
     let edges = match encoding {
         NumericEncoding::Scale => None,
         NumericEncoding::Quantile => Some(quantile_edges(values, bins)),
+        NumericEncoding::Ple => Some(ple_boundaries(values, bins)),
     };
     (stats, edges)
 }
@@ -374,28 +499,43 @@ impl Encoder {
         })
     }
 
+    /// The encoding of event numeric field `j` (`log_gap` after the schema's fields).
+    fn event_encoding(&self, j: usize) -> NumericEncoding {
+        let s = &self.schema;
+        s.event
+            .numeric
+            .get(j)
+            .map_or(s.numeric_encoding, |f| f.encoding_in(s).0)
+    }
+
     fn event_code(&self, j: usize) -> NumericCode<'_> {
-        match &self.event_buckets[j] {
-            Some(edges) => NumericCode::Buckets(edges),
-            None => NumericCode::Scale(&self.event_stats[j]),
-        }
+        code(
+            self.event_encoding(j),
+            &self.event_buckets[j],
+            &self.event_stats[j],
+        )
     }
 
     fn profile_code(&self, j: usize) -> NumericCode<'_> {
-        match &self.profile_buckets[j] {
-            Some(edges) => NumericCode::Buckets(edges),
-            None => NumericCode::Scale(&self.profile_stats[j]),
-        }
+        let s = &self.schema;
+        code(
+            s.profile.numeric[j].encoding_in(s).0,
+            &self.profile_buckets[j],
+            &self.profile_stats[j],
+        )
     }
 
-    /// For each event numeric slot (in slot order, after the categorical ones), the first
-    /// dictionary id of its buckets when it is quantile-encoded (its values are then `offset +
-    /// bucket id` with value 1), `None` when it is scaled (one id, the value carries it).
-    pub fn event_numeric_buckets(&self) -> Vec<Option<usize>> {
+    /// How each event numeric field (then `log_gap`) is read from its slots, in slot order
+    /// after the categorical ones: what the GBDT's aggregates need.
+    pub fn event_numeric_reads(&self) -> Vec<NumericRead> {
         let (_, en, _, _, _) = self.offsets();
         en.into_iter()
-            .zip(&self.event_buckets)
-            .map(|(o, b)| b.as_ref().map(|_| o))
+            .enumerate()
+            .map(|(j, o)| match self.event_code(j) {
+                NumericCode::Scale(_) => NumericRead::Value,
+                NumericCode::Buckets(_) => NumericRead::Bucket { first_id: o },
+                NumericCode::Ple(b) => NumericRead::Ple { width: b.len() - 1 },
+            })
             .collect()
     }
 
@@ -404,14 +544,22 @@ impl Encoder {
         self.schema.max_events
     }
 
-    /// `F`: feature slots per event.
+    /// `F`: feature slots per event: one per categorical field, one per numeric field (one
+    /// per component of a PLE-encoded one).
     pub fn event_fields(&self) -> usize {
-        self.event_vocabs.len() + self.event_stats.len()
+        self.event_vocabs.len()
+            + (0..self.event_stats.len())
+                .map(|j| self.event_code(j).width())
+                .sum::<usize>()
     }
 
     /// `P`: feature slots of the profile (at least 1, so tensors are never empty).
     pub fn profile_fields(&self) -> usize {
-        (self.profile_vocabs.len() + self.profile_stats.len()).max(1)
+        (self.profile_vocabs.len()
+            + (0..self.profile_stats.len())
+                .map(|j| self.profile_code(j).width())
+                .sum::<usize>())
+        .max(1)
     }
 
     /// `N = T·F + P`: feature slots per session, all events and the profile together (what
@@ -427,21 +575,23 @@ impl Encoder {
         if s.time_features {
             names.push(HOUR_OF_DAY.into());
         }
-        names.extend(s.event.numeric.iter().map(|f| f.name.clone()));
-        if s.time_features {
-            names.push(LOG_GAP.into());
+        let numeric = s.event.numeric.iter().map(|f| f.name.as_str());
+        let numeric = numeric.chain(s.time_features.then_some(LOG_GAP));
+        for (j, name) in numeric.enumerate() {
+            names.extend(slot_names(name, self.event_code(j)));
         }
         names
     }
 
-    /// Names of the profile slots, in slot order (categorical, then numeric).
+    /// Names of the profile slots, in slot order (categorical, then numeric; a PLE-encoded
+    /// field's components as `field:ple1`, `field:ple2`, …).
     pub fn profile_field_names(&self) -> Vec<String> {
         let p = &self.schema.profile;
-        p.categorical
-            .iter()
-            .map(|f| f.name.clone())
-            .chain(p.numeric.iter().map(|f| f.name.clone()))
-            .collect()
+        let mut names: Vec<String> = p.categorical.iter().map(|f| f.name.clone()).collect();
+        for (j, f) in p.numeric.iter().enumerate() {
+            names.extend(slot_names(&f.name, self.profile_code(j)));
+        }
+        names
     }
 
     /// How many of the event field slots (the first ones) are categorical; the rest are
@@ -480,7 +630,8 @@ impl Encoder {
     }
 
     /// The dictionary ids of each profile slot (categorical, then numeric): a vocabulary's, a
-    /// quantile-encoded field's buckets (with the unused id 0 of each), or a scaled field's one.
+    /// quantile-encoded field's buckets (with the unused id 0 of each), a scaled field's one,
+    /// or a PLE component's one.
     pub fn profile_slot_ids(&self) -> Vec<std::ops::Range<usize>> {
         let (_, _, pc, pn, _) = self.offsets();
         let cats = pc
@@ -490,7 +641,12 @@ impl Encoder {
         let nums = pn
             .iter()
             .enumerate()
-            .map(|(j, &o)| o..o + self.profile_code(j).ids());
+            .flat_map(|(j, &o)| {
+                // one range per slot: a PLE component's slot has one id
+                let code = self.profile_code(j);
+                let per_slot = code.ids() / code.width();
+                (0..code.width()).map(move |k| o + k * per_slot..o + (k + 1) * per_slot)
+            });
         cats.chain(nums).collect()
     }
 
@@ -502,59 +658,84 @@ impl Encoder {
     /// A readable name for every entry of the feature dictionary, in order: `<pad>`, then
     /// `field=value` for each value of each event categorical field (`<pad>` and `<oov>`
     /// included), each event numeric field's name (or, quantile-encoded, `field=<pad>` and a
-    /// `field∈(a,b]` per bucket, in the field's own units), then `profile.field=value` and
-    /// `profile.field` for the profile's.
+    /// `field∈(a,b]` per bucket; PLE-encoded, `field:pleT∈[a,b]` per component; in the field's
+    /// own units), then `profile.field=value` and `profile.field` for the profile's.
     pub fn feature_names(&self) -> Vec<String> {
-        let event = self.event_field_names();
-        let (cats, nums) = event.split_at(self.event_vocabs.len());
-        let profile = self.profile_field_names();
-        let (pcats, pnums) = profile.split_at(self.profile_vocabs.len());
-        let values = |vocabs: &[Vocab], fields: &[String], prefix: &str| -> Vec<String> {
+        let s = &self.schema;
+        let values = |vocabs: &[Vocab], names: Vec<&str>, prefix: &str| -> Vec<String> {
             vocabs
                 .iter()
-                .zip(fields)
+                .zip(names)
                 .flat_map(|(v, f)| {
                     (0..v.len() as u32).map(move |id| format!("{prefix}{f}={}", v.token(id)))
                 })
                 .collect()
         };
-        let s = &self.schema;
-        let transforms = |group: &FieldGroup, time: bool| -> Vec<Transform> {
-            let derived = time.then_some(Transform::Log1p);
-            group
-                .numeric
-                .iter()
-                .map(|f| f.transform)
-                .chain(derived)
-                .collect()
-        };
+        let mut event_cats: Vec<&str> = s
+            .event
+            .categorical
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        let mut event_nums: Vec<(&str, Transform)> = s
+            .event
+            .numeric
+            .iter()
+            .map(|f| (f.name.as_str(), f.transform))
+            .collect();
+        if s.time_features {
+            event_cats.push(HOUR_OF_DAY);
+            event_nums.push((LOG_GAP, Transform::Log1p));
+        }
         let numbers =
-            |buckets: &[Option<Vec<f64>>], fields: &[String], prefix: &str, t: Vec<Transform>| {
-                buckets
-                    .iter()
-                    .zip(fields)
-                    .zip(t)
-                    .flat_map(|((b, f), t)| match b {
-                        None => vec![format!("{prefix}{f}")],
-                        Some(edges) => bucket_names(&format!("{prefix}{f}"), edges, t),
+            |fields: Vec<(&str, Transform)>, codes: Vec<NumericCode<'_>>, prefix: &str| {
+                fields
+                    .into_iter()
+                    .zip(codes)
+                    .flat_map(|((f, t), code)| {
+                        let f = format!("{prefix}{f}");
+                        match code {
+                            NumericCode::Scale(_) => vec![f],
+                            NumericCode::Buckets(edges) => bucket_names(&f, edges, t),
+                            NumericCode::Ple(b) => b
+                                .windows(2)
+                                .enumerate()
+                                .map(|(k, w)| {
+                                    format!(
+                                        "{f}:ple{}∈[{},{}]",
+                                        k + 1,
+                                        readable(t, w[0]),
+                                        readable(t, w[1])
+                                    )
+                                })
+                                .collect(),
+                        }
                     })
                     .collect::<Vec<_>>()
             };
+        let profile_nums = s
+            .profile
+            .numeric
+            .iter()
+            .map(|f| (f.name.as_str(), f.transform))
+            .collect();
+        let profile_cats = s
+            .profile
+            .categorical
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        let event_codes = (0..self.event_stats.len())
+            .map(|j| self.event_code(j))
+            .collect();
+        let profile_codes = (0..self.profile_stats.len())
+            .map(|j| self.profile_code(j))
+            .collect();
         std::iter::once("<pad>".to_string())
-            .chain(values(&self.event_vocabs, cats, ""))
-            .chain(numbers(
-                &self.event_buckets,
-                nums,
-                "",
-                transforms(&s.event, s.time_features),
-            ))
-            .chain(values(&self.profile_vocabs, pcats, "profile."))
-            .chain(numbers(
-                &self.profile_buckets,
-                pnums,
-                "profile.",
-                transforms(&s.profile, false),
-            ))
+            .chain(values(&self.event_vocabs, event_cats, ""))
+            .chain(numbers(event_nums, event_codes, ""))
+            .chain(values(&self.profile_vocabs, profile_cats, "profile."))
+            .chain(numbers(profile_nums, profile_codes, "profile."))
             .collect()
     }
 
@@ -599,6 +780,7 @@ impl Encoder {
                 profile_value[j] = 1.0;
             }
         }
+        let mut c = self.profile_vocabs.len();
         for (j, (v, spec)) in session
             .profile
             .numeric
@@ -606,12 +788,17 @@ impl Encoder {
             .zip(&s.profile.numeric)
             .enumerate()
         {
+            let code = self.profile_code(j);
+            let w = code.width();
             if let Some(x) = v {
-                let c = self.profile_vocabs.len() + j;
-                (profile_index[c], profile_value[c]) = self
-                    .profile_code(j)
-                    .feature(pn[j], spec.transform.apply(*x));
+                code.write(
+                    pn[j],
+                    spec.transform.apply(*x),
+                    &mut profile_index[c..c + w],
+                    &mut profile_value[c..c + w],
+                );
             }
+            c += w;
         }
         EncodedSession {
             event_index,
@@ -697,7 +884,8 @@ impl Encoder {
             .chain(&self.profile_buckets)
             .flatten()
             .find(|e| {
-                e.len() > crate::schema::MAX_BINS
+                // PLE keeps both ends: `bins + 1` boundaries
+                e.len() > crate::schema::MAX_BINS + 1
                     || !e.windows(2).all(|w| w[0] < w[1])
                     || e.iter().any(|x| !x.is_finite())
             })
@@ -707,6 +895,28 @@ impl Encoder {
                 edges.len(),
                 crate::schema::MAX_BINS
             ));
+        }
+        let encodings = (0..self.event_buckets.len())
+            .map(|j| (self.event_encoding(j), &self.event_buckets[j]))
+            .chain(
+                s.profile
+                    .numeric
+                    .iter()
+                    .map(|f| f.encoding_in(s).0)
+                    .zip(&self.profile_buckets),
+            );
+        for (encoding, edges) in encodings {
+            let fits = match (encoding, edges) {
+                (NumericEncoding::Scale, None) | (NumericEncoding::Quantile, Some(_)) => true,
+                (NumericEncoding::Ple, Some(b)) => b.len() >= 2,
+                _ => false,
+            };
+            if !fits {
+                return bad(format!(
+                    "a {encoding}-encoded numeric field has {} edges",
+                    edges.as_ref().map_or(0, Vec::len)
+                ));
+            }
         }
         if let Some(j) = self
             .scale_by
@@ -908,7 +1118,10 @@ mod tests {
         assert_eq!(enc.profile_buckets[0].as_deref(), Some(&[30.0][..]));
         // dictionary: pad + kind (2+1) + amount (4 buckets + pad) + score + age (2 + pad)
         assert_eq!(enc.num_features(), 1 + 3 + 5 + 1 + 3);
-        assert_eq!(enc.event_numeric_buckets(), [Some(4), None]);
+        assert_eq!(
+            enc.event_numeric_reads(),
+            [NumericRead::Bucket { first_id: 4 }, NumericRead::Value]
+        );
         let e = enc.encode(&train);
         // the last two events (transformed 8 and 9) are in bucket 4: id 4 + 4 = 8, value 1
         assert_eq!(&e.event_index[1..3], &[8, 9]);
@@ -975,5 +1188,150 @@ mod tests {
         let e = enc.encode(&s);
         assert!((e.event_value[4 + 2] + 1.0).abs() < 1e-6);
         assert!((e.event_value[8 + 2] - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn ple_by_hand() {
+        // Gorishniy et al. 2022, Eq. 1, over the bins [0,1], [1,3], [3,7]
+        let b = [0.0, 1.0, 3.0, 7.0];
+        for (x, want) in [
+            (0.5, [0.5, 0.0, 0.0]),
+            (1.0, [1.0, 0.0, 0.0]),
+            (2.0, [1.0, 0.5, 0.0]),
+            (5.0, [1.0, 1.0, 0.5]),
+            (7.0, [1.0, 1.0, 1.0]),
+            // the first and last components extend beyond the training range…
+            (-1.0, [-1.0, 0.0, 0.0]),
+            (11.0, [1.0, 1.0, 2.0]),
+            // … clamped as standardised values are
+            (-100.0, [-8.0, 0.0, 0.0]),
+        ] {
+            assert_eq!(ple(&b, x), want, "x = {x}");
+        }
+        // one bin: min-max scaling
+        assert_eq!(ple(&[2.0, 4.0], 3.0), [0.5]);
+
+        let v: Vec<f64> = (1..=8).map(f64::from).collect();
+        // quantile edges of 1..=8 in 4 bins: ranks ⌊i·7/4⌋ = 1, 3, 5 → 2, 4, 6; then the ends
+        assert_eq!(ple_boundaries(v, 4), [1.0, 2.0, 4.0, 6.0, 8.0]);
+        // a point mass at the minimum: its edge is the minimum itself, kept once
+        let mass = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 9.0].to_vec();
+        assert_eq!(ple_boundaries(mass, 4), [1.0, 9.0]);
+        assert_eq!(ple_boundaries(vec![3.0; 4], 4), [3.0, 4.0]);
+        assert_eq!(ple_boundaries(vec![], 4), [0.0, 1.0]);
+    }
+
+    fn ple_schema() -> Schema {
+        Schema::from_toml(
+            r#"
+            max_events = 2
+            time_features = false
+            [timestamp]
+            field = "ts"
+            [[event.categorical]]
+            name = "kind"
+            [[event.numeric]]
+            name = "amount"
+            encoding = "ple"
+            bins = 4
+            [[event.numeric]]
+            name = "score"
+            [[profile.numeric]]
+            name = "age"
+            encoding = "ple"
+            bins = 2
+            "#,
+        )
+        .unwrap()
+    }
+
+    /// A PLE-encoded field takes one slot and one id per component; each component enters with
+    /// its value, zero components stay empty; names, GBDT reads and the profile follow.
+    #[test]
+    fn ple_encoding_writes_one_slot_per_component() {
+        let schema = ple_schema();
+        let loc = Location::new("t", 1);
+        let events: Vec<String> = (1..=8)
+            .map(|i| format!(r#"{{"ts":{i},"kind":"k","amount":{i},"score":{i}}}"#))
+            .collect();
+        let line = format!(
+            r#"{{"id":"a","profile":{{"age":20}},"events":[{}]}}"#,
+            events.join(",")
+        );
+        let train = parse_session_json(&line, &schema, &loc, &Limits::default()).unwrap();
+        let other = parse_session_json(
+            r#"{"id":"b","profile":{"age":40},"events":[{"ts":1,"kind":"k","amount":5,"score":0}]}"#,
+            &schema,
+            &loc,
+            &Limits::default(),
+        )
+        .unwrap();
+        let enc = Encoder::fit(&schema, &[&train]).unwrap();
+        enc.validate().unwrap();
+        assert_eq!(
+            enc.event_buckets[0].as_deref(),
+            Some(&[1.0, 2.0, 4.0, 6.0, 8.0][..])
+        );
+        assert_eq!(enc.profile_buckets[0].as_deref(), Some(&[20.0, 21.0][..]));
+        // slots: kind, amount's 4 components, score; the profile: age's one component
+        assert_eq!(enc.event_fields(), 1 + 4 + 1);
+        assert_eq!(enc.profile_fields(), 1);
+        assert_eq!(
+            enc.event_field_names(),
+            [
+                "kind",
+                "amount:ple1",
+                "amount:ple2",
+                "amount:ple3",
+                "amount:ple4",
+                "score"
+            ]
+        );
+        // dictionary: pad + kind (pad, oov, k) + amount (4) + score + age (1)
+        assert_eq!(enc.num_features(), 1 + 3 + 4 + 1 + 1);
+        assert_eq!(
+            enc.event_numeric_reads(),
+            [NumericRead::Ple { width: 4 }, NumericRead::Value]
+        );
+        let names = enc.feature_names();
+        assert_eq!(names.len(), enc.num_features());
+        assert_eq!(
+            &names[4..8],
+            [
+                "amount:ple1∈[1,2]",
+                "amount:ple2∈[2,4]",
+                "amount:ple3∈[4,6]",
+                "amount:ple4∈[6,8]"
+            ]
+        );
+        // amount 5 (session b's one event, right-aligned into slot 1 of 2): e = [1, 1, 0.5, 0]
+        let e = enc.encode(&other);
+        let slot = 6..12;
+        assert_eq!(&e.event_index[slot.clone()][1..5], &[4, 5, 6, 0]);
+        assert_eq!(&e.event_value[slot][1..5], &[1.0, 1.0, 0.5, 0.0]);
+        // age 40 over the one bin [20, 21]: 20, clamped to 8
+        assert_eq!(e.profile_index, [9]);
+        assert_eq!(e.profile_value, [8.0]);
+        // the GBDT reads the components' sum: 2.5 bins
+        let agg = crate::models::baselines::Aggregates::of(&enc);
+        let row = agg.features(&e);
+        assert_eq!(row[agg.numeric_column(0) + 3], 2.5);
+
+        // the boundaries survive serialisation; a PLE field without two boundaries is refused
+        let config = bincode::config::standard();
+        let bytes = bincode::serde::encode_to_vec(&enc, config).unwrap();
+        let (back, _): (Encoder, _) = bincode::serde::decode_from_slice(&bytes, config).unwrap();
+        assert_eq!(back, enc);
+        assert_eq!(back.encode(&other), e);
+        let mut bad = enc.clone();
+        bad.event_buckets[0] = Some(vec![1.0]);
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("a ple-encoded numeric field has 1 edges"),
+            "{err}"
+        );
+        let mut bad = enc;
+        bad.profile_buckets[0] = None;
+        assert!(bad.validate().is_err());
     }
 }

@@ -150,14 +150,28 @@ pub enum NumericEncoding {
     /// training values, read as a categorical value (its own embedding row, value 1), so
     /// every range of the value has its own vector.
     Quantile,
+    /// Piecewise-linear encoding (PLE; Gorishniy et al. 2022, "On Embeddings for Numerical
+    /// Features in Tabular Deep Learning", §3.2): over `bins` quantile bins `[b_{t−1}, b_t]`,
+    /// component `t` is 0 below its bin, 1 above it and the position within it in between,
+    /// each component a feature with its own embedding row, so the field's vector
+    /// `Σ_t e_t·v_t` is continuous and piecewise linear in the value.
+    Ple,
 }
 
 impl NumericEncoding {
+    /// Every encoding, in the order the schema documents them.
+    pub const ALL: [NumericEncoding; 3] = [
+        NumericEncoding::Scale,
+        NumericEncoding::Quantile,
+        NumericEncoding::Ple,
+    ];
+
     /// The name the schema and the CLI use.
     pub fn name(self) -> &'static str {
         match self {
             NumericEncoding::Scale => "scale",
             NumericEncoding::Quantile => "quantile",
+            NumericEncoding::Ple => "ple",
         }
     }
 }
@@ -172,12 +186,12 @@ impl std::str::FromStr for NumericEncoding {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        [NumericEncoding::Scale, NumericEncoding::Quantile]
+        NumericEncoding::ALL
             .into_iter()
             .find(|e| e.name() == s)
             .ok_or_else(|| {
                 Error::Schema(format!(
-                    "unknown numeric encoding `{s}`; known: scale, quantile"
+                    "unknown numeric encoding `{s}`; known: scale, quantile, ple"
                 ))
             })
     }

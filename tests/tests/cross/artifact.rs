@@ -6,7 +6,9 @@ use burn::module::Module;
 use burn::prelude::Device;
 use seqrisk_core::Error;
 use seqrisk_core::artifact::{Artifact, FORMAT_VERSION, Header, OLDEST_FORMAT_VERSION};
+use seqrisk_core::encode::NumericRead;
 use seqrisk_core::models::{ModelConfig, ModelSpec};
+use seqrisk_core::schema::NumericEncoding;
 use seqrisk_core::scorer::Scorer;
 
 fn load_err(bytes: &[u8]) -> String {
@@ -27,6 +29,20 @@ fn round_trip_keeps_weights_bitwise_and_scores_identical() {
 fn round_trip(i: usize) {
     let t = common::trained_model(i);
     let a = common::reload(&t.bytes);
+    // the fixture really is encoded as `common::encoding` says: each encoding is round-tripped
+    // (and, through the same fixtures, scored by wasm against native)
+    let encoder = &a.header.encoder;
+    let reads = encoder.event_numeric_reads();
+    let want = common::encoding(common::MODELS[i]);
+    assert_eq!(encoder.schema.numeric_encoding, want);
+    let has = |f: fn(&NumericRead) -> bool| reads.iter().any(f);
+    match want {
+        NumericEncoding::Scale => assert!(has(|r| *r == NumericRead::Value)),
+        NumericEncoding::Quantile => assert!(has(|r| matches!(r, NumericRead::Bucket { .. }))),
+        NumericEncoding::Ple => assert!(has(
+            |r| matches!(r, NumericRead::Ple { width } if *width > 1)
+        )),
+    }
     assert_eq!(
         a.header.model_config().unwrap().spec().name(),
         common::MODELS[i]

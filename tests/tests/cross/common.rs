@@ -29,12 +29,19 @@ pub fn schema() -> Schema {
 /// The models the cross-crate tests train: NHFM (index 0), DIFM (1), the GBDT baseline (2,
 /// whose trees live in the artifact header rather than in the weights), HUIHEN (3, on the
 /// credit scenario, pretrained on its older population) and LBSF (4, on the payments
-/// scenario). NHFM reads the synthetic data's numbers scaled (the papers' `x·v`), DIFM
-/// quantile-encoded ([`QUANTILE`]), so every parity test of DIFM covers the bucketing as well.
+/// scenario). Each numeric encoding is under every parity test through one of them
+/// ([`encoding`]): NHFM reads the numbers scaled (the papers' `x·v`), DIFM quantile-encoded,
+/// the GBDT and HUIHEN piecewise-linear (PLE).
 pub const MODELS: [&str; 5] = ["nhfm", "difm", "gbdt", "huihen", "lbsf"];
 
-/// The models of [`MODELS`] trained with `numeric_encoding = "quantile"`.
-pub const QUANTILE: [&str; 1] = ["difm"];
+/// The numeric encoding [`MODELS`]`[i]` is trained with.
+pub fn encoding(model: &str) -> NumericEncoding {
+    match model {
+        "difm" => NumericEncoding::Quantile,
+        "gbdt" | "huihen" => NumericEncoding::Ple,
+        _ => NumericEncoding::Scale,
+    }
+}
 
 /// The shared NHFM.
 pub fn trained() -> &'static Trained {
@@ -55,11 +62,9 @@ pub fn trained_model(i: usize) -> &'static Trained {
                 seed: 7,
                 ..Default::default()
             });
-            (
-                Schema::credit_default(),
-                data.users,
-                Some(Arc::new(data.old_users)),
-            )
+            let mut schema = Schema::credit_default();
+            schema.numeric_encoding = encoding(MODELS[i]);
+            (schema, data.users, Some(Arc::new(data.old_users)))
         } else if model.payment_view().is_some() {
             let users = generate_payments(PaymentsConfig {
                 users: 300,
@@ -76,9 +81,7 @@ pub fn trained_model(i: usize) -> &'static Trained {
                 ..Default::default()
             });
             let mut schema = schema();
-            if QUANTILE.contains(&MODELS[i]) {
-                schema.numeric_encoding = NumericEncoding::Quantile;
-            }
+            schema.numeric_encoding = encoding(MODELS[i]);
             (schema, data.into_iter().map(|d| d.session).collect(), None)
         };
         let opts = TrainOptions {

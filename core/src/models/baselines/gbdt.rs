@@ -13,7 +13,7 @@
 //! as one number (a categorical's frequency rank, a numeric value or bucket); and the mean,
 //! minimum, maximum and current value of every numeric event field.
 
-use crate::encode::{Batch, EncodedSession, Encoder, OOV};
+use crate::encode::{Batch, EncodedSession, Encoder, NumericRead, OOV};
 use crate::error::{self, Error};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,10 +41,10 @@ pub struct Aggregates {
     /// For each event categorical slot (the first of the `F` slots per event), its first dictionary id and its number of ids
     /// (padding and OOV included).
     pub categorical_ids: Vec<(usize, usize)>,
-    /// For each numeric slot, the first dictionary id of its buckets when it is
-    /// quantile-encoded ([`Encoder::event_numeric_buckets`]): its aggregates then read the
-    /// bucket number (ordered as the values), not the value 1 every bucket carries.
-    pub numeric_buckets: Vec<Option<usize>>,
+    /// How each numeric event field is read from its slots ([`Encoder::event_numeric_reads`]):
+    /// the value, the bucket number of a quantile-encoded field (ordered as the values, not the
+    /// value 1 every bucket carries), or the sum of a PLE-encoded field's components.
+    pub numeric: Vec<NumericRead>,
     /// For each profile slot, its first dictionary id, its number of ids and how it is read.
     pub profile_slots: Vec<(usize, usize, ProfileRead)>,
 }
@@ -68,7 +68,7 @@ impl Aggregates {
                     (ids.start, ids.len())
                 })
                 .collect(),
-            numeric_buckets: encoder.event_numeric_buckets(),
+            numeric: encoder.event_numeric_reads(),
             profile_slots: encoder
                 .profile_slot_ids()
                 .into_iter()
@@ -79,7 +79,7 @@ impl Aggregates {
     }
 
     fn numeric_fields(&self) -> usize {
-        self.numeric_buckets.len()
+        self.numeric.len()
     }
 
     fn categorical_fields(&self) -> usize {
@@ -167,7 +167,7 @@ impl Aggregates {
     /// down their `missing` branch.
     pub fn features(&self, s: &EncodedSession) -> Vec<f64> {
         let c = self.categorical_fields();
-        let f = c + self.numeric_fields();
+        let f = c + self.numeric.iter().map(NumericRead::width).sum::<usize>();
         let mut out = vec![0.0; self.len()];
         let real: Vec<usize> = (0..s.event_mask.len())
             .filter(|&t| s.event_mask[t] != 0.0)
@@ -225,21 +225,30 @@ impl Aggregates {
                 (_, Some(id)) => id as f64,
             };
         }
+        let mut first_slot = c;
         for j in 0..self.numeric_fields() {
-            let slot = |t: usize| t * f + c + j;
-            let values: Vec<f64> = match self.numeric_buckets[j] {
-                None => real
+            let slot = |t: usize| t * f + first_slot;
+            let values: Vec<f64> = match self.numeric[j] {
+                NumericRead::Value => real
                     .iter()
                     .map(|&t| f64::from(s.event_value[slot(t)]))
                     .collect(),
                 // bucket numbers of the events that carry the field (index 0: missing)
-                Some(offset) => real
+                NumericRead::Bucket { first_id } => real
                     .iter()
                     .map(|&t| s.event_index[slot(t)])
                     .filter(|&i| i > 0)
-                    .map(|i| (i as usize).saturating_sub(offset) as f64)
+                    .map(|i| (i as usize).saturating_sub(first_id) as f64)
+                    .collect(),
+                // the components' sum, of the events that carry the field
+                NumericRead::Ple { width } => real
+                    .iter()
+                    .map(|&t| slot(t)..slot(t) + width)
+                    .filter(|r| s.event_index[r.clone()].iter().any(|&i| i > 0))
+                    .map(|r| s.event_value[r].iter().map(|&e| f64::from(e)).sum())
                     .collect(),
             };
+            first_slot += self.numeric[j].width();
             if let Some(&last) = values.last() {
                 let at = self.numeric_column(j);
                 let stats = &mut out[at..at + 4];
@@ -390,7 +399,7 @@ mod tests {
         Aggregates {
             num_features: fixture::NUM_FEATURES,
             categorical_ids: vec![(0, 4)],
-            numeric_buckets: vec![None],
+            numeric: vec![NumericRead::Value],
             profile_slots: vec![(4, 1, ProfileRead::Value)],
         }
     }

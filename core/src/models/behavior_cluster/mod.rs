@@ -75,7 +75,12 @@ impl SequenceEmbeddingConfig {
             .position(|n| n == dwell)
             .map(|j| cats + j)
             .ok_or_else(|| {
-                crate::Error::Model(format!("`{dwell}` is not an event numeric field"))
+                let ple = format!("{dwell}:ple1");
+                crate::Error::Model(if names.contains(&ple) {
+                    format!("`{dwell}` is PLE-encoded; the sequence network reads it as one value: give it `encoding = \"scale\"` or `\"quantile\"`")
+                } else {
+                    format!("`{dwell}` is not an event numeric field")
+                })
             })?;
         let ids = encoder.event_categorical_ids(page_slot);
         Ok(Self::new(
