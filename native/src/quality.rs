@@ -343,13 +343,18 @@ pub fn run(
         for &seed in seeds {
             bar.set_message(format!("{model}, seed {seed}"));
             let run_started = Instant::now();
-            let opts = TrainOptions {
+            let mut opts = TrainOptions {
                 model,
                 seed,
                 progress: false,
                 checkpoint_dir: None,
                 ..template.clone()
             };
+            // tuned sizes go to the models that have them (the GBDT row keeps its own)
+            let can = model.overridable();
+            opts.overrides.embedding_dim =
+                opts.overrides.embedding_dim.filter(|_| can.embedding_dim);
+            opts.overrides.dropout = opts.overrides.dropout.filter(|_| can.dropout);
             let outcome = train(sessions, schema, &opts, fingerprint)?;
             if runs.is_empty() {
                 roc = outcome.artifact.header.test_roc.clone();

@@ -638,15 +638,12 @@ impl Encoder {
             .iter()
             .zip(&self.profile_vocabs)
             .map(|(&o, v)| o..o + v.len());
-        let nums = pn
-            .iter()
-            .enumerate()
-            .flat_map(|(j, &o)| {
-                // one range per slot: a PLE component's slot has one id
-                let code = self.profile_code(j);
-                let per_slot = code.ids() / code.width();
-                (0..code.width()).map(move |k| o + k * per_slot..o + (k + 1) * per_slot)
-            });
+        let nums = pn.iter().enumerate().flat_map(|(j, &o)| {
+            // one range per slot: a PLE component's slot has one id
+            let code = self.profile_code(j);
+            let per_slot = code.ids() / code.width();
+            (0..code.width()).map(move |k| o + k * per_slot..o + (k + 1) * per_slot)
+        });
         cats.chain(nums).collect()
     }
 

@@ -61,8 +61,9 @@ pub(crate) struct QualityArgs {
     /// set's name gets a `-<days>d` suffix.
     #[arg(long)]
     pub(crate) window_days: Option<f64>,
-    /// Settings file (TOML) as `seqrisk tune` writes it, applied to every model listed: list the
-    /// model it was tuned for (the GBDT has no embedding size or dropout to set).
+    /// Settings file (TOML) as `seqrisk tune` writes it, applied to every model listed (its
+    /// embedding size and dropout to those that have them: a GBDT row beside the tuned model
+    /// shares its encodings and split).
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
     /// Hide the progress bar.
