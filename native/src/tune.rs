@@ -134,6 +134,8 @@ pub struct TuneOptions {
     pub min_epochs: usize,
     /// Rungs per bracket (the last trains for `min_epochs · η^(rungs−1)` epochs).
     pub rungs: usize,
+    /// Stop after this many trials (replayed ones included), whatever the budget left.
+    pub max_trials: Option<usize>,
 }
 
 impl Default for TuneOptions {
@@ -144,6 +146,7 @@ impl Default for TuneOptions {
             eta: 3,
             min_epochs: 2,
             rungs: 3,
+            max_trials: None,
         }
     }
 }
@@ -346,7 +349,8 @@ pub fn search(
                         let spent = state
                             .seconds()
                             .max(spent_before + started.elapsed().as_secs_f64());
-                        if !fits(state, max_epochs, spent, budget) {
+                        let enough = opts.max_trials.is_some_and(|n| state.trials.len() >= n);
+                        if enough || !fits(state, max_epochs, spent, budget) {
                             return Ok(());
                         }
                         let deadline = Instant::now() + Duration::from_secs_f64(budget - spent);
@@ -567,6 +571,25 @@ mod tests {
                 .iter()
                 .all(|t| t.result.valid_auc <= best.result.valid_auc)
         );
+    }
+
+    #[test]
+    fn max_trials_stops_the_search() {
+        let opts = TuneOptions {
+            budget: Duration::from_secs(3600),
+            max_trials: Some(5),
+            ..TuneOptions::default()
+        };
+        let mut st = state();
+        search(
+            &space(),
+            &opts,
+            &mut st,
+            |s, e, _| Ok(objective(s, e)),
+            |_| Ok(()),
+        )
+        .unwrap();
+        assert_eq!(st.trials.len(), 5);
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub(crate) struct TuneArgs {
     /// Rungs per bracket: 3^(rungs−1) settings are drawn, a third goes on at each rung.
     #[arg(long, default_value_t = TuneOptions::default().rungs)]
     rungs: usize,
+    /// Stop after this many trials (those of a resumed search included), whatever the budget
+    /// left.
+    #[arg(long)]
+    max_trials: Option<usize>,
     /// Early-stopping patience of each trial, in epochs.
     #[arg(long, default_value_t = TrainOptions::default().patience)]
     patience: usize,
@@ -78,6 +82,7 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
         seed: a.seed,
         min_epochs: a.min_epochs,
         rungs: a.rungs,
+        max_trials: a.max_trials,
         ..TuneOptions::default()
     };
     opts.validate()?;
