@@ -467,7 +467,7 @@ function renderCard(card) {
     ],
   ];
   if (m) {
-    rows.push(["test AUC", m.auc.toFixed(4)], ["pAUC (FPR ≤ 1%)", m.pauc_1pct.toFixed(4)], ["KS", m.ks.toFixed(4)], ["Recall@10%", m.recall_at_10pct.toFixed(4)]);
+    rows.push(["test AUC", m.auc.toFixed(4)], ["pAUC (FPR ≤ 1%)", m.pauc_1pct.toFixed(4)], ["KS", m.ks.toFixed(4)], ["Recall@10%", m.recall_at_10pct.toFixed(4)], ["average precision", m.average_precision.toFixed(4)]);
   }
   const dl = document.createElement("dl");
   for (const [k, v] of rows) {

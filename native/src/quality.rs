@@ -26,6 +26,14 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// A metric a report written before it existed does not hold.
+    fn not_measured() -> Self {
+        Self {
+            mean: f64::NAN,
+            ci95: f64::NAN,
+        }
+    }
+
     /// From per-run values (NaN runs are dropped).
     pub fn of(values: &[f64]) -> Self {
         let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
@@ -95,6 +103,9 @@ pub struct ModelQuality {
     pub ks: Interval,
     /// Recall in the top 10% of scores.
     pub recall_at_10pct: Interval,
+    /// Average precision (NaN in reports written before it was measured).
+    #[serde(default = "Interval::not_measured")]
+    pub average_precision: Interval,
     /// Mean seconds per run.
     pub seconds_per_run: f64,
     /// The runs.
@@ -142,6 +153,7 @@ impl ModelQuality {
             pauc_1pct: col(|m| m.pauc_1pct),
             ks: col(|m| m.ks),
             recall_at_10pct: col(|m| m.recall_at_10pct),
+            average_precision: col(|m| m.average_precision),
             seconds_per_run: runs.iter().map(|r| r.seconds).sum::<f64>() / runs.len().max(1) as f64,
             runs,
             roc,
@@ -485,11 +497,12 @@ fn cell(i: Interval) -> String {
 
 /// The report as a Markdown table (the best mean of each column in bold).
 pub fn markdown(r: &QualityReport) -> String {
-    let cols: [Column; 4] = [
+    let cols: [Column; 5] = [
         ("AUC", |m| m.auc),
         ("pAUC (FPR ≤ 1%)", |m| m.pauc_1pct),
         ("KS", |m| m.ks),
         ("Recall@10%", |m| m.recall_at_10pct),
+        ("AP", |m| m.average_precision),
     ];
     let best: Vec<f64> = cols
         .iter()

@@ -12,10 +12,10 @@ use std::fmt::Write;
 /// A Markdown table of test metrics.
 pub fn metrics_table(model: &str, m: &Metrics) -> String {
     format!(
-        "| model | sessions | positives | AUC | pAUC (FPR ≤ 1%) | KS | Recall@10% |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n\
-         | {model} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
-        m.sessions, m.positives, m.auc, m.pauc_1pct, m.ks, m.recall_at_10pct
+        "| model | sessions | positives | AUC | pAUC (FPR ≤ 1%) | KS | Recall@10% | AP |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n\
+         | {model} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
+        m.sessions, m.positives, m.auc, m.pauc_1pct, m.ks, m.recall_at_10pct, m.average_precision
     )
 }
 
@@ -34,12 +34,12 @@ pub fn baseline_table(
 ) -> String {
     let row = |name: &str, m: &Metrics| {
         format!(
-            "| {name} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
-            m.auc, m.pauc_1pct, m.ks, m.recall_at_10pct
+            "| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
+            m.auc, m.pauc_1pct, m.ks, m.recall_at_10pct, m.average_precision
         )
     };
     let mut out = format!(
-        "| on the test split | AUC | pAUC (FPR ≤ 1%) | KS | Recall@10% |\n|---|---:|---:|---:|---:|\n{}",
+        "| on the test split | AUC | pAUC (FPR ≤ 1%) | KS | Recall@10% | AP |\n|---|---:|---:|---:|---:|---:|\n{}",
         row(model, m)
     );
     if let Some(b) = single {
@@ -379,6 +379,7 @@ mod tests {
             pauc_1pct: 0.5,
             ks: 0.1,
             recall_at_10pct: 0.2,
+            average_precision: 0.3,
         }
     }
 

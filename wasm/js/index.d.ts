@@ -208,6 +208,8 @@ export interface Metrics {
   ks: number;
   /** Share of positives among the 10% highest scores. */
   recall_at_10pct: number;
+  /** Average precision: the area under the precision-recall curve. */
+  average_precision: number;
 }
 
 /** The training run recorded in an artifact. */

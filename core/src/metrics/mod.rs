@@ -93,6 +93,32 @@ pub fn ks(scores: &[f64], labels: &[bool]) -> Option<f64> {
         .max_by(f64::total_cmp)
 }
 
+/// Average precision, `Σ_k (R_k − R_{k−1})·P_k` over the distinct scores taken as thresholds
+/// from the highest (precision and recall at each; tied scores enter together): the area under
+/// the precision-recall curve without interpolation, as scikit-learn's
+/// `average_precision_score` and the fraud handbook (Le Borgne et al. 2022, §4.2) report it.
+/// `None` without positives.
+pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
+    let pos = labels.iter().filter(|&&l| l).count();
+    if pos == 0 || scores.len() != labels.len() {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut seen, mut ap) = (0usize, 0usize, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let (start, s) = (tp, scores[order[i]]);
+        while i < order.len() && scores[order[i]].total_cmp(&s).is_eq() {
+            tp += usize::from(labels[order[i]]);
+            seen += 1;
+            i += 1;
+        }
+        ap += (tp - start) as f64 / pos as f64 * (tp as f64 / seen as f64);
+    }
+    Some(ap)
+}
+
 /// Share of all positives among the `ceil(fraction·n)` highest scores (ties broken by input
 /// order, the first scored sessions first).
 pub fn recall_at(scores: &[f64], labels: &[bool], fraction: f64) -> Option<f64> {
@@ -122,6 +148,14 @@ pub struct Metrics {
     pub ks: f64,
     /// Recall in the top 10% of scores.
     pub recall_at_10pct: f64,
+    /// Average precision (the area under the precision-recall curve).
+    #[serde(default = "not_measured")]
+    pub average_precision: f64,
+}
+
+/// A metric that reports written before it existed do not hold.
+fn not_measured() -> f64 {
+    f64::NAN
 }
 
 impl Metrics {
@@ -135,6 +169,7 @@ impl Metrics {
             pauc_1pct: partial_auc(scores, labels, 0.01).unwrap_or(nan),
             ks: ks(scores, labels).unwrap_or(nan),
             recall_at_10pct: recall_at(scores, labels, 0.10).unwrap_or(nan),
+            average_precision: average_precision(scores, labels).unwrap_or(nan),
         }
     }
 }
@@ -193,6 +228,10 @@ mod tests {
         // top 10% of 5 = 1 session (0.9, positive) -> 1 of 2 positives
         close(recall_at(&s, &l, 0.1).unwrap(), 0.5);
         close(recall_at(&s, &l, 0.6).unwrap(), 1.0);
+        // thresholds 0.9 (P 1, R .5), 0.8 (P .5, R .5), 0.4 (both: P .5, R 1), 0.1 (P .4, R 1)
+        close(average_precision(&s, &l).unwrap(), 0.5 * 1.0 + 0.5 * 0.5);
+        close(average_precision(&[0.3, 0.2], &[true, true]).unwrap(), 1.0);
+        assert!(average_precision(&s, &[false; 5]).is_none());
         // partial area up to FPR 0.5: 0.5·(1/3) + trapezoid (1/3→0.5) from 0.5 to 0.75
         let area = 0.5 / 3.0 + (0.5 - 1.0 / 3.0) * (0.5 + 0.75) / 2.0;
         let expected = 0.5 * (1.0 + (area - 0.125) / (0.5 - 0.125));
