@@ -37,6 +37,7 @@ fn write_png(
         draw(&root)?;
         root.present().map_err(|e| anyhow!("{e}"))?;
     }
+    crate::files::give_mode_of(tmp.as_file(), path)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)?;
     Ok(())

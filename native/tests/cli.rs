@@ -52,6 +52,14 @@ fn cli_gen_train_inspect_score_eval() {
     }
     let png = std::fs::read(d.join("run/nhfm-roc.png")).unwrap();
     assert_eq!(&png[..4], b"\x89PNG");
+    // the plot is readable by others, as every other file written (not a temporary's rw-------)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |f: &str| std::fs::metadata(d.join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("run/nhfm-roc.png"), 0o644);
+        assert_eq!(mode("run/nhfm-roc.png"), mode("run/nhfm.seqrisk"));
+    }
     let (ok, card, err) = seqrisk(&["inspect", "run/nhfm.seqrisk"], d);
     assert!(ok, "{err}");
     assert!(
