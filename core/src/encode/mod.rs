@@ -17,6 +17,7 @@ mod folds;
 mod merchant_vectors;
 mod sessions;
 mod text;
+pub(crate) use text::fnv1a;
 mod time;
 mod vocab;
 
@@ -262,23 +263,24 @@ impl EventSlots<'_> {
         let transformed =
             |k: usize| ev.values.numeric[k].map(|x| s.event.numeric[k].transform.apply(x));
         let hour = hour_of_day(ev.ts);
-        let mut cats: Vec<(Option<&str>, f32)> = ev
+        let mut cats: Vec<(Option<std::borrow::Cow<'_, str>>, f32)> = ev
             .values
             .categorical
             .iter()
             .zip(&enc.scale_by)
-            .map(|(v, by)| {
+            .zip(&s.event.categorical)
+            .map(|((v, by), f)| {
                 let scale = by.and_then(transformed).unwrap_or(1.0);
-                (v.as_deref(), scale as f32)
+                (v.as_deref().map(|v| f.key(v)), scale as f32)
             })
             .collect();
         let mut nums: Vec<Option<f64>> = (0..s.event.numeric.len()).map(transformed).collect();
         if s.time_features {
-            cats.push((Some(&hour), 1.0));
+            cats.push((Some(std::borrow::Cow::Borrowed(hour.as_str())), 1.0));
             nums.push(Some(Transform::Log1p.apply(self.gaps[i])));
         }
         for (j, (v, scale)) in cats.iter().enumerate() {
-            let id = enc.event_vocabs[j].id(*v);
+            let id = enc.event_vocabs[j].id(v.as_deref());
             if id != PAD {
                 index[j] = (self.categorical[j] + id as usize) as i64;
                 value[j] = *scale;
@@ -404,7 +406,7 @@ fn fit_group(
             let mut counts: HashMap<String, usize> = HashMap::new();
             for r in rows {
                 if let Some(v) = &r.categorical[j] {
-                    *counts.entry(v.clone()).or_default() += 1;
+                    *counts.entry(f.key(v).into_owned()).or_default() += 1;
                 }
             }
             Vocab::fit(counts, schema.min_count, f.max_vocab)
@@ -771,7 +773,10 @@ impl Encoder {
         let mut profile_index = vec![0i64; p];
         let mut profile_value = vec![0f32; p];
         for (j, v) in session.profile.categorical.iter().enumerate() {
-            let id = self.profile_vocabs[j].id(v.as_deref());
+            let id = self.profile_vocabs[j].id(v
+                .as_deref()
+                .map(|v| s.profile.categorical[j].key(v))
+                .as_deref());
             if id != PAD {
                 profile_index[j] = (pc[j] + id as usize) as i64;
                 profile_value[j] = 1.0;
@@ -1330,5 +1335,71 @@ mod tests {
         let mut bad = enc;
         bad.profile_buckets[0] = None;
         assert!(bad.validate().is_err());
+    }
+
+    /// A hashed field counts and looks up buckets: values of one bucket share its id, a value
+    /// unseen in training takes its bucket's id (not the OOV id), and the buckets are the
+    /// vocabulary's values, most frequent first.
+    #[test]
+    fn hashed_categorical_fields_read_buckets() {
+        let schema = Schema::from_toml(
+            r#"
+            max_events = 3
+            time_features = false
+            [timestamp]
+            field = "ts"
+            [[event.categorical]]
+            name = "terminal"
+            hash_buckets = 4
+            [[profile.categorical]]
+            name = "tier"
+            hash_buckets = 2
+            "#,
+        )
+        .unwrap();
+        let f = &schema.event.categorical[0];
+        // FNV-1a("a") = 0xaf63dc4c8601ec8c (text.rs's known value): bucket 0 of 4
+        assert_eq!(f.key("a"), "#0");
+        let bucket = |v: &str| (fnv1a(&[v.as_bytes()]) % 4) as usize;
+        // two training values in different buckets, the first seen twice
+        let (x, y) = (
+            "a",
+            (0..)
+                .map(|i| format!("v{i}"))
+                .find(|v| bucket(v) != 0)
+                .unwrap(),
+        );
+        let unseen = (0..)
+            .map(|i| format!("u{i}"))
+            .find(|v| bucket(v) == 0)
+            .unwrap();
+        let line = format!(
+            r#"{{"id":"s","profile":{{"tier":"gold"}},"events":[{{"ts":1,"terminal":"{x}"}},{{"ts":2,"terminal":"{x}"}},{{"ts":3,"terminal":"{y}"}}]}}"#
+        );
+        let s =
+            parse_session_json(&line, &schema, &Location::new("t", 1), &Limits::default()).unwrap();
+        let enc = Encoder::fit(&schema, &[&s]).unwrap();
+        assert_eq!(enc.event_vocabs[0].token(2), "#0");
+        assert_eq!(enc.event_vocabs[0].token(3), format!("#{}", bucket(&y)));
+        let other = line.replace(
+            &format!(r#""terminal":"{y}""#),
+            &format!(r#""terminal":"{unseen}""#),
+        );
+        let o = parse_session_json(&other, &schema, &Location::new("t", 2), &Limits::default())
+            .unwrap();
+        let (e, eo) = (enc.encode(&s), enc.encode(&o));
+        // ids: pad 0, then terminal's (pad, oov, #0, #b) from 1: #0 is 1 + 2
+        assert_eq!(e.event_index, [3, 3, 4]);
+        assert_eq!(
+            eo.event_index,
+            [3, 3, 3],
+            "an unseen value shares its bucket's row"
+        );
+        let err = Schema::from_toml(
+            "[timestamp]\nfield = \"ts\"\n[[event.categorical]]\nname = \"t\"\nhash_buckets = 0\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`t`: hash_buckets must be between 1"), "{err}");
     }
 }

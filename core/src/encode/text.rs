@@ -10,7 +10,7 @@
 
 /// FNV-1a, 64 bit: stable across platforms and releases (unlike `std`'s hasher), so native
 /// training and wasm scoring give the same ids.
-fn fnv1a(parts: &[&[u8]]) -> u64 {
+pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for &b in *part {

@@ -206,6 +206,12 @@ pub struct CategoricalField {
     /// Keep at most this many most frequent values; the rest map to the OOV bucket.
     #[serde(default)]
     pub max_vocab: Option<usize>,
+    /// Hash the values into this many buckets (64-bit FNV-1a of the value, modulo) before the
+    /// vocabulary, which then holds buckets (`#17`) instead of values: a field of millions of
+    /// values gets a fixed number of embedding rows, and a value unseen in training shares the
+    /// row of its bucket instead of the OOV row.
+    #[serde(default)]
+    pub hash_buckets: Option<usize>,
     /// An event numeric field whose transformed value (with `transform = "log1p"`: the log of
     /// the amount) becomes this field's feature value instead of 1, so its embedding is scaled
     /// by it: HUIHEN's transform operations, `E·log(amount)` (§3.2). Events without the amount
@@ -524,6 +530,21 @@ impl Schema {
                 )));
             }
         }
+        for f in self
+            .event
+            .categorical
+            .iter()
+            .chain(&self.profile.categorical)
+        {
+            if let Some(n) = f.hash_buckets
+                && !(1..=MAX_HASH_BUCKETS).contains(&n)
+            {
+                return Err(Error::Schema(format!(
+                    "categorical field `{}`: hash_buckets must be between 1 and {MAX_HASH_BUCKETS}, got {n}",
+                    f.name
+                )));
+            }
+        }
         self.sessions.validate(&self.profile)?;
         self.merchants.validate(&self.event)?;
         if self.event.categorical.is_empty() && self.event.numeric.is_empty() && !self.time_features
@@ -533,6 +554,24 @@ impl Schema {
             ));
         }
         Ok(())
+    }
+}
+
+/// Most buckets a hashed categorical field may have (embedding rows: 16 million × k floats is
+/// already gigabytes).
+pub const MAX_HASH_BUCKETS: usize = 1 << 24;
+
+impl CategoricalField {
+    /// The key value `v` is counted and looked up by: the value itself, or with `hash_buckets`
+    /// its bucket `#b`, `b = FNV-1a(v) mod hash_buckets` (the same bits in every runtime).
+    pub fn key<'a>(&self, v: &'a str) -> std::borrow::Cow<'a, str> {
+        match self.hash_buckets {
+            Some(n) => {
+                let b = crate::encode::fnv1a(&[v.as_bytes()]) % n.max(1) as u64;
+                std::borrow::Cow::Owned(format!("#{b}"))
+            }
+            None => std::borrow::Cow::Borrowed(v),
+        }
     }
 }
 
