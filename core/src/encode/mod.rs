@@ -1094,25 +1094,34 @@ mod tests {
     /// A quantile-encoded amount writes its bucket's dictionary id with value 1; a field set
     /// to `scale` keeps `x·v`; the profile's own `bins` wins over the schema's; names read as
     /// ranges in the field's units.
-    #[test]
-    fn quantile_encoding_writes_bucket_ids() {
-        let schema = quantile_schema();
+    /// Session `a` (profile `age`) with one event per amount (score = amount), and session `b`
+    /// with one event of amount `other.0` and age `other.1`.
+    fn amounts_and_one_more(
+        schema: &Schema,
+        amounts: std::ops::RangeInclusive<i32>,
+        age: i32,
+        other: (i32, i32),
+    ) -> (Session, Session) {
         let loc = Location::new("t", 1);
-        let events: Vec<String> = (0..10)
+        let events: Vec<String> = amounts
             .map(|i| format!(r#"{{"ts":{i},"kind":"k","amount":{i},"score":{i}}}"#))
             .collect();
         let line = format!(
-            r#"{{"id":"a","profile":{{"age":30}},"events":[{}]}}"#,
+            r#"{{"id":"a","profile":{{"age":{age}}},"events":[{}]}}"#,
             events.join(",")
         );
-        let train = parse_session_json(&line, &schema, &loc, &Limits::default()).unwrap();
-        let other = parse_session_json(
-            r#"{"id":"b","profile":{"age":50},"events":[{"ts":1,"kind":"k","amount":0,"score":0}]}"#,
-            &schema,
-            &loc,
-            &Limits::default(),
-        )
-        .unwrap();
+        let (amount, age) = other;
+        let b = format!(
+            r#"{{"id":"b","profile":{{"age":{age}}},"events":[{{"ts":1,"kind":"k","amount":{amount},"score":0}}]}}"#
+        );
+        let parse = |l: &str| parse_session_json(l, schema, &loc, &Limits::default()).unwrap();
+        (parse(&line), parse(&b))
+    }
+
+    #[test]
+    fn quantile_encoding_writes_bucket_ids() {
+        let schema = quantile_schema();
+        let (train, other) = amounts_and_one_more(&schema, 0..=9, 30, (0, 50));
         let enc = Encoder::fit(&schema, &[&train, &other]).unwrap();
         // amounts 0..=9 and 0; ranks ⌊i·10/4⌋ = 2, 5, 7 of the sorted eleven: 1, 4, 6
         assert_eq!(enc.event_buckets[0].as_deref(), Some(&[1.0, 4.0, 6.0][..]));
@@ -1252,22 +1261,7 @@ mod tests {
     #[test]
     fn ple_encoding_writes_one_slot_per_component() {
         let schema = ple_schema();
-        let loc = Location::new("t", 1);
-        let events: Vec<String> = (1..=8)
-            .map(|i| format!(r#"{{"ts":{i},"kind":"k","amount":{i},"score":{i}}}"#))
-            .collect();
-        let line = format!(
-            r#"{{"id":"a","profile":{{"age":20}},"events":[{}]}}"#,
-            events.join(",")
-        );
-        let train = parse_session_json(&line, &schema, &loc, &Limits::default()).unwrap();
-        let other = parse_session_json(
-            r#"{"id":"b","profile":{"age":40},"events":[{"ts":1,"kind":"k","amount":5,"score":0}]}"#,
-            &schema,
-            &loc,
-            &Limits::default(),
-        )
-        .unwrap();
+        let (train, other) = amounts_and_one_more(&schema, 1..=8, 20, (5, 40));
         let enc = Encoder::fit(&schema, &[&train]).unwrap();
         enc.validate().unwrap();
         assert_eq!(
