@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::models::ModelSpec;
-use seqrisk_core::schema::Limits;
+use seqrisk_core::schema::{Limits, Schema, Session};
 use seqrisk_native::data::{read_schema, read_sessions};
 use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::scenario::Generators;
@@ -73,56 +73,19 @@ pub(crate) struct QualityArgs {
 
 pub(crate) fn run(a: &QualityArgs) -> Result<()> {
     let all = a.models.trim().eq_ignore_ascii_case("all");
-    let mut models: Vec<ModelSpec> = if all {
-        ModelSpec::ALL
-            .into_iter()
-            .filter(|m| m.supervised())
-            .collect()
-    } else {
-        a.models
-            .split(',')
-            .map(|m| m.trim().parse::<ModelSpec>())
-            .collect::<Result<_, _>>()?
-    };
+    let mut models = model_list(&a.models)?;
     if a.seeds == 0 {
         bail!("--seeds must be at least 1");
     }
     let seeds: Vec<u64> = (1..=a.seeds).collect();
     let settings = a.config.as_deref().map(Settings::read).transpose()?;
-    let (mut schema, sessions, fingerprint, default_name, old) = match &a.data {
-        Some(path) => {
-            let schema = read_schema(a.schema.as_deref())?;
-            let loaded = read_sessions(path, &schema, &Limits::default())?;
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "data".into());
-            let old = match &a.pretrain_data {
-                Some(p) => Some(Arc::new(
-                    read_sessions(p, &schema, &Limits::default())?.sessions,
-                )),
-                None => None,
-            };
-            (schema, loaded.sessions, loaded.fingerprint, stem, old)
-        }
-        None => {
-            let scenario = a.gen_opts.scenario.unwrap_or_default();
-            let g = Generators {
-                fraud: a.gen_opts.config()?,
-                credit: a.gen_opts.credit(),
-                payments: a.gen_opts.payments(),
-                transactions: a.gen_opts.transactions(),
-            };
-            let data = scenario.generate(&g);
-            (
-                scenario.schema(),
-                data.sessions,
-                data.fingerprint,
-                scenario.stem().into(),
-                data.old,
-            )
-        }
-    };
+    let Data {
+        mut schema,
+        sessions,
+        fingerprint,
+        name: default_name,
+        old,
+    } = data(a)?;
     if all && schema.merchants.merchant.is_none() {
         // LBSF and its flat Transformer read payments with merchants
         models.retain(|m| m.payment_view().is_none());
@@ -135,23 +98,6 @@ pub(crate) fn run(a: &QualityArgs) -> Result<()> {
         models.retain(|m| !m.needs_session_view());
         eprintln!("`all` leaves out the HUIHEN models: no pretraining data (--pretrain-data)");
     }
-    let (sessions, fingerprint, default_name) = match a.window_days {
-        Some(days) if !(days.is_finite() && days > 0.0) => {
-            bail!("--window-days must be a positive number of days, got {days}")
-        }
-        Some(days) => {
-            let mut sessions = sessions;
-            for s in &mut sessions {
-                s.keep_window(days * 86_400.0);
-            }
-            (
-                sessions,
-                format!("{fingerprint}:window{days}d"),
-                format!("{default_name}-{days}d"),
-            )
-        }
-        None => (sessions, fingerprint, default_name),
-    };
     let name = a.name.clone().unwrap_or(default_name);
     let mut template = TrainOptions {
         epochs: a.epochs,
@@ -176,19 +122,7 @@ pub(crate) fn run(a: &QualityArgs) -> Result<()> {
     let roc = a.out.join(format!("quality-{name}-roc.png"));
     // written after every model, so a long run keeps what it has finished
     let json = base.with_extension("json");
-    let resume = if a.resume && json.exists() {
-        let text = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
-        let earlier: quality::QualityReport = serde_json::from_slice(&text)
-            .with_context(|| format!("{} is not a quality report to resume", json.display()))?;
-        eprintln!(
-            "resuming {}: {} models done",
-            json.display(),
-            earlier.models.len()
-        );
-        Some(earlier)
-    } else {
-        None
-    };
+    let resume = if a.resume { earlier(&json)? } else { None };
     let save = |report: &quality::QualityReport| save_report(report, &a.out, "quality");
     let report = quality::run(
         &QualityPlan {
@@ -212,4 +146,104 @@ pub(crate) fn run(a: &QualityArgs) -> Result<()> {
         roc.display()
     );
     Ok(())
+}
+
+/// The benchmark's sessions with what goes with them.
+struct Data {
+    schema: Schema,
+    sessions: Vec<Session>,
+    fingerprint: String,
+    /// The data set's default name: the file's stem or the scenario's.
+    name: String,
+    /// HUIHEN's older population to pretrain on, when there is one.
+    old: Option<Arc<Vec<Session>>>,
+}
+
+/// `--data` (with `--pretrain-data`) read, or the scenario generated; with `--window-days`,
+/// each session cut to its window (and the name and fingerprint saying so).
+fn data(a: &QualityArgs) -> Result<Data> {
+    let mut d = match &a.data {
+        Some(path) => {
+            let schema = read_schema(a.schema.as_deref())?;
+            let loaded = read_sessions(path, &schema, &Limits::default())?;
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "data".into());
+            let old = match &a.pretrain_data {
+                Some(p) => Some(Arc::new(
+                    read_sessions(p, &schema, &Limits::default())?.sessions,
+                )),
+                None => None,
+            };
+            Data {
+                schema,
+                sessions: loaded.sessions,
+                fingerprint: loaded.fingerprint,
+                name: stem,
+                old,
+            }
+        }
+        None => {
+            let scenario = a.gen_opts.scenario.unwrap_or_default();
+            let g = Generators {
+                fraud: a.gen_opts.config()?,
+                credit: a.gen_opts.credit(),
+                payments: a.gen_opts.payments(),
+                transactions: a.gen_opts.transactions(),
+            };
+            let data = scenario.generate(&g);
+            Data {
+                schema: scenario.schema(),
+                sessions: data.sessions,
+                fingerprint: data.fingerprint,
+                name: scenario.stem().into(),
+                old: data.old,
+            }
+        }
+    };
+    match a.window_days {
+        Some(days) if !(days.is_finite() && days > 0.0) => {
+            bail!("--window-days must be a positive number of days, got {days}")
+        }
+        Some(days) => {
+            for s in &mut d.sessions {
+                s.keep_window(days * 86_400.0);
+            }
+            d.fingerprint = format!("{}:window{days}d", d.fingerprint);
+            d.name = format!("{}-{days}d", d.name);
+        }
+        None => {}
+    }
+    Ok(d)
+}
+
+/// `--models`: a comma-separated list, or `all` (the supervised models).
+fn model_list(list: &str) -> Result<Vec<ModelSpec>> {
+    if list.trim().eq_ignore_ascii_case("all") {
+        return Ok(ModelSpec::ALL
+            .into_iter()
+            .filter(|m| m.supervised())
+            .collect());
+    }
+    Ok(list
+        .split(',')
+        .map(|m| m.trim().parse::<ModelSpec>())
+        .collect::<Result<_, _>>()?)
+}
+
+/// The report an interrupted run left at `json`, to resume.
+fn earlier(json: &std::path::Path) -> Result<Option<quality::QualityReport>> {
+    if !json.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read(json).with_context(|| format!("reading {}", json.display()))?;
+    let earlier: quality::QualityReport = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a quality report to resume", json.display()))?;
+    eprintln!(
+        "resuming {}: {} models done",
+        json.display(),
+        earlier.models.len()
+    );
+    Ok(Some(earlier))
 }
