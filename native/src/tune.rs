@@ -232,6 +232,19 @@ pub struct TuneState {
 }
 
 impl TuneState {
+    /// A search of `model` on data `data` with `opts`, no trial run yet.
+    pub fn new(model: &str, data: &str, opts: &TuneOptions) -> Self {
+        Self {
+            model: model.to_string(),
+            data: data.to_string(),
+            seed: opts.seed,
+            eta: opts.eta,
+            min_epochs: opts.min_epochs,
+            rungs: opts.rungs,
+            trials: vec![],
+        }
+    }
+
     /// The best trial on validation AUC (ties: the earlier), if any finished.
     pub fn best(&self) -> Option<&Trial> {
         self.trials

@@ -8,7 +8,7 @@ use seqrisk_core::schema::Limits;
 use seqrisk_native::data::{read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::train::{Backend, SplitMode, TrainOptions};
-use seqrisk_native::tune::{self, SearchSpace, TuneOptions, TuneState};
+use seqrisk_native::tune::{self, SearchSpace, Trial, TuneOptions, TuneState};
 
 use crate::cli::train::parse_kind;
 use std::path::PathBuf;
@@ -68,6 +68,30 @@ pub(crate) struct TuneArgs {
     out: PathBuf,
 }
 
+impl TuneArgs {
+    /// The search's options and every trial's training options.
+    fn options(&self) -> Result<(TuneOptions, TrainOptions)> {
+        let opts = TuneOptions {
+            budget: self.budget,
+            seed: self.seed,
+            min_epochs: self.min_epochs,
+            rungs: self.rungs,
+            max_trials: self.max_trials,
+            ..TuneOptions::default()
+        };
+        opts.validate()?;
+        let base = TrainOptions {
+            model: self.model,
+            seed: self.train_seed,
+            split: self.split,
+            patience: self.patience,
+            backend: self.backend,
+            ..TrainOptions::default()
+        };
+        Ok((opts, base))
+    }
+}
+
 pub(crate) fn run(a: &TuneArgs) -> Result<()> {
     if !a.model.supervised() || a.model == ModelSpec::Gbdt {
         bail!(
@@ -77,57 +101,12 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
     }
     let schema = read_schema(a.schema.as_deref())?;
     let loaded = read_sessions(&a.data, &schema, &Limits::default())?;
-    let opts = TuneOptions {
-        budget: a.budget,
-        seed: a.seed,
-        min_epochs: a.min_epochs,
-        rungs: a.rungs,
-        max_trials: a.max_trials,
-        ..TuneOptions::default()
-    };
-    opts.validate()?;
-    let base = TrainOptions {
-        model: a.model,
-        seed: a.train_seed,
-        split: a.split,
-        patience: a.patience,
-        backend: a.backend,
-        ..TrainOptions::default()
-    };
+    let (opts, base) = a.options()?;
     let name = a.model.name();
     let state_path = a.out.join(format!("tune-{name}.json"));
-    let fresh = TuneState {
-        model: name.to_string(),
-        data: loaded.fingerprint.clone(),
-        seed: a.seed,
-        eta: opts.eta,
-        min_epochs: opts.min_epochs,
-        rungs: opts.rungs,
-        trials: vec![],
-    };
+    let fresh = TuneState::new(name, &loaded.fingerprint, &opts);
     let mut state = if a.resume && state_path.exists() {
-        let text = std::fs::read_to_string(&state_path)
-            .with_context(|| format!("cannot read {}", state_path.display()))?;
-        let old: TuneState = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a trials file", state_path.display()))?;
-        let TuneState { trials, .. } = old.clone();
-        if (TuneState {
-            trials,
-            ..fresh.clone()
-        }) != old
-        {
-            bail!(
-                "{} was written by another search (model, data, seed, --min-epochs or --rungs differ); start without --resume",
-                state_path.display()
-            );
-        }
-        eprintln!(
-            "resuming: {} trials ({:.0} s of the budget) in {}",
-            old.trials.len(),
-            old.seconds(),
-            state_path.display()
-        );
-        old
+        resumed(&state_path, fresh)?
     } else {
         fresh
     };
@@ -143,7 +122,6 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join(" → ")
     );
-    let md_path = state_path.with_extension("md");
     let quiet = a.quiet;
     tune::search(
         &space,
@@ -161,26 +139,15 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
             )
         },
         |state| {
-            if let Some(t) = state.trials.last().filter(|_| !quiet) {
-                eprintln!(
-                    "trial {:>3} ({}.{} rung {}, ≤{} epochs): valid AUC {:.4} in {:.0} s{}  {}",
-                    state.trials.len(),
-                    t.bracket,
-                    t.draw,
-                    t.rung,
-                    t.max_epochs,
-                    t.result.valid_auc,
-                    t.result.seconds,
-                    if t.result.cut {
-                        " (cut by the budget)"
-                    } else {
-                        ""
-                    },
-                    t.settings.summary()
-                );
+            if let Some(line) = state
+                .trials
+                .last()
+                .filter(|_| !quiet)
+                .map(|t| trial_line(state.trials.len(), t))
+            {
+                eprintln!("{line}");
             }
-            write_atomic(&state_path, serde_json::to_string_pretty(state)?.as_bytes())?;
-            write_atomic(&md_path, state.markdown().as_bytes())
+            save(&state_path, state)
         },
     )?;
     let Some(best) = state.best() else {
@@ -190,26 +157,8 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
         );
     };
     let config_path = a.out.join(format!("{name}-tuned.toml"));
-    let header = format!(
-        "# seqrisk tune --model {name}: the best of {} trials on validation AUC ({:.4}, trial {}.{} at rung {}, best epoch {} of {}).\n# seqrisk train --config {} reuses these settings.\n",
-        state.trials.len(),
-        best.result.valid_auc,
-        best.bracket,
-        best.draw,
-        best.rung,
-        best.result.best_epoch,
-        best.max_epochs,
-        config_path.display()
-    );
-    write_atomic(
-        &config_path,
-        format!("{header}{}", best.settings.to_toml()?).as_bytes(),
-    )?;
-    write_atomic(
-        &state_path,
-        serde_json::to_string_pretty(&state)?.as_bytes(),
-    )?;
-    write_atomic(&md_path, state.markdown().as_bytes())?;
+    write_best(&config_path, name, state.trials.len(), best)?;
+    save(&state_path, &state)?;
     let table = state.markdown();
     println!("{}", table.lines().take(12).collect::<Vec<_>>().join("\n"));
     println!(
@@ -220,4 +169,70 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
     println!("trials:   {}", state_path.display());
     println!("settings: {}", config_path.display());
     Ok(())
+}
+
+/// The trials file of an interrupted search, checked to be `fresh`'s search.
+fn resumed(path: &std::path::Path, fresh: TuneState) -> Result<TuneState> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let old: TuneState = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a trials file", path.display()))?;
+    let TuneState { trials, .. } = old.clone();
+    if (TuneState { trials, ..fresh }) != old {
+        bail!(
+            "{} was written by another search (model, data, seed, --min-epochs or --rungs differ); start without --resume",
+            path.display()
+        );
+    }
+    eprintln!(
+        "resuming: {} trials ({:.0} s of the budget) in {}",
+        old.trials.len(),
+        old.seconds(),
+        path.display()
+    );
+    Ok(old)
+}
+
+/// Write the trials as JSON to `path` (what `--resume` reads) and as Markdown beside it.
+fn save(path: &std::path::Path, state: &TuneState) -> Result<()> {
+    write_atomic(path, serde_json::to_string_pretty(state)?.as_bytes())?;
+    write_atomic(&path.with_extension("md"), state.markdown().as_bytes())
+}
+
+/// The progress line of the `n`-th trial.
+fn trial_line(n: usize, t: &Trial) -> String {
+    format!(
+        "trial {n:>3} ({}.{} rung {}, ≤{} epochs): valid AUC {:.4} in {:.0} s{}  {}",
+        t.bracket,
+        t.draw,
+        t.rung,
+        t.max_epochs,
+        t.result.valid_auc,
+        t.result.seconds,
+        if t.result.cut {
+            " (cut by the budget)"
+        } else {
+            ""
+        },
+        t.settings.summary()
+    )
+}
+
+/// Write the best trial's settings to `path` as TOML, under a comment saying where they
+/// come from.
+fn write_best(path: &std::path::Path, name: &str, trials: usize, best: &Trial) -> Result<()> {
+    let header = format!(
+        "# seqrisk tune --model {name}: the best of {trials} trials on validation AUC ({:.4}, trial {}.{} at rung {}, best epoch {} of {}).\n# seqrisk train --config {} reuses these settings.\n",
+        best.result.valid_auc,
+        best.bracket,
+        best.draw,
+        best.rung,
+        best.result.best_epoch,
+        best.max_epochs,
+        path.display()
+    );
+    write_atomic(
+        path,
+        format!("{header}{}", best.settings.to_toml()?).as_bytes(),
+    )
 }
