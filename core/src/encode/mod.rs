@@ -124,21 +124,19 @@ pub fn ple_boundaries(values: Vec<f64>, bins: usize) -> Vec<f64> {
 /// `t = 1..=T`, `e_t = 0` if `x < b_{t−1}` and `t > 1`; `1` if `x ≥ b_t` and `t < T`;
 /// `(x − b_{t−1}) / (b_t − b_{t−1})` otherwise. The first and last components extend linearly
 /// beyond the training range, clamped to `±CLAMP` as standardised values are.
-pub fn ple(b: &[f64], x: f64) -> Vec<f32> {
+pub fn ple(b: &[f64], x: f64) -> impl Iterator<Item = f32> + '_ {
     let t_n = b.len().saturating_sub(1);
-    (1..=t_n)
-        .map(|t| {
-            let (lo, hi) = (b[t - 1], b[t]);
-            let e = if t > 1 && x < lo {
-                0.0
-            } else if t < t_n && x >= hi {
-                1.0
-            } else {
-                (x - lo) / (hi - lo)
-            };
-            e.clamp(-CLAMP, CLAMP) as f32
-        })
-        .collect()
+    (1..=t_n).map(move |t| {
+        let (lo, hi) = (b[t - 1], b[t]);
+        let e = if t > 1 && x < lo {
+            0.0
+        } else if t < t_n && x >= hi {
+            1.0
+        } else {
+            (x - lo) / (hi - lo)
+        };
+        e.clamp(-CLAMP, CLAMP) as f32
+    })
 }
 
 /// How a numeric field is encoded, fitted: standardised (`x·v`), bucketed, or piecewise
@@ -177,7 +175,7 @@ impl NumericCode<'_> {
                 (index[0], value[0]) = ((offset + bucket_id(edges, t)) as i64, 1.0);
             }
             Self::Ple(b) => {
-                for (k, e) in ple(b, t).into_iter().enumerate() {
+                for (k, e) in ple(b, t).enumerate() {
                     if e != 0.0 {
                         (index[k], value[k]) = ((offset + k) as i64, e);
                     }
@@ -336,6 +334,35 @@ fn slot_names(name: &str, code: NumericCode<'_>) -> Vec<String> {
         NumericCode::Ple(b) => (1..b.len()).map(|t| format!("{name}:ple{t}")).collect(),
         _ => vec![name.to_string()],
     }
+}
+
+/// Names of numeric fields' dictionary ids (`prefix` before each field's name): the field's
+/// name, its buckets' ranges, or its PLE components' bins, in the field's own units.
+fn numeric_names<'a>(
+    fields: impl Iterator<Item = ((&'a str, Transform), NumericCode<'a>)>,
+    prefix: &str,
+) -> Vec<String> {
+    fields
+        .flat_map(|((f, t), code)| {
+            let f = format!("{prefix}{f}");
+            match code {
+                NumericCode::Scale(_) => vec![f],
+                NumericCode::Buckets(edges) => bucket_names(&f, edges, t),
+                NumericCode::Ple(b) => b
+                    .windows(2)
+                    .enumerate()
+                    .map(|(k, w)| {
+                        format!(
+                            "{f}:ple{}∈[{},{}]",
+                            k + 1,
+                            readable(t, w[0]),
+                            readable(t, w[1])
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The fitted code of a numeric field from its encoding, stored edges and statistics.
@@ -577,12 +604,27 @@ impl Encoder {
         if s.time_features {
             names.push(HOUR_OF_DAY.into());
         }
-        let numeric = s.event.numeric.iter().map(|f| f.name.as_str());
-        let numeric = numeric.chain(s.time_features.then_some(LOG_GAP));
-        for (j, name) in numeric.enumerate() {
+        for (j, (name, _)) in self.event_numerics().enumerate() {
             names.extend(slot_names(name, self.event_code(j)));
         }
         names
+    }
+
+    /// The event numeric fields in slot order with their transforms: the schema's, then the
+    /// derived `log_gap`.
+    fn event_numerics(&self) -> impl Iterator<Item = (&str, Transform)> {
+        let s = &self.schema;
+        s.event
+            .numeric
+            .iter()
+            .map(|f| (f.name.as_str(), f.transform))
+            .chain(s.time_features.then_some((LOG_GAP, Transform::Log1p)))
+    }
+
+    /// The profile numeric fields with their transforms.
+    fn profile_numerics(&self) -> impl Iterator<Item = (&str, Transform)> {
+        let p = &self.schema.profile;
+        p.numeric.iter().map(|f| (f.name.as_str(), f.transform))
     }
 
     /// Names of the profile slots, in slot order (categorical, then numeric; a PLE-encoded
@@ -660,81 +702,28 @@ impl Encoder {
     /// `field∈(a,b]` per bucket; PLE-encoded, `field:pleT∈[a,b]` per component; in the field's
     /// own units), then `profile.field=value` and `profile.field` for the profile's.
     pub fn feature_names(&self) -> Vec<String> {
-        let s = &self.schema;
-        let values = |vocabs: &[Vocab], names: Vec<&str>, prefix: &str| -> Vec<String> {
+        let values = |vocabs: &[Vocab], fields: &[String], prefix: &str| -> Vec<String> {
             vocabs
                 .iter()
-                .zip(names)
+                .zip(fields)
                 .flat_map(|(v, f)| {
                     (0..v.len() as u32).map(move |id| format!("{prefix}{f}={}", v.token(id)))
                 })
                 .collect()
         };
-        let mut event_cats: Vec<&str> = s
-            .event
-            .categorical
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect();
-        let mut event_nums: Vec<(&str, Transform)> = s
-            .event
-            .numeric
-            .iter()
-            .map(|f| (f.name.as_str(), f.transform))
-            .collect();
-        if s.time_features {
-            event_cats.push(HOUR_OF_DAY);
-            event_nums.push((LOG_GAP, Transform::Log1p));
-        }
-        let numbers =
-            |fields: Vec<(&str, Transform)>, codes: Vec<NumericCode<'_>>, prefix: &str| {
-                fields
-                    .into_iter()
-                    .zip(codes)
-                    .flat_map(|((f, t), code)| {
-                        let f = format!("{prefix}{f}");
-                        match code {
-                            NumericCode::Scale(_) => vec![f],
-                            NumericCode::Buckets(edges) => bucket_names(&f, edges, t),
-                            NumericCode::Ple(b) => b
-                                .windows(2)
-                                .enumerate()
-                                .map(|(k, w)| {
-                                    format!(
-                                        "{f}:ple{}∈[{},{}]",
-                                        k + 1,
-                                        readable(t, w[0]),
-                                        readable(t, w[1])
-                                    )
-                                })
-                                .collect(),
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            };
-        let profile_nums = s
-            .profile
-            .numeric
-            .iter()
-            .map(|f| (f.name.as_str(), f.transform))
-            .collect();
-        let profile_cats = s
-            .profile
-            .categorical
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect();
-        let event_codes = (0..self.event_stats.len())
-            .map(|j| self.event_code(j))
-            .collect();
-        let profile_codes = (0..self.profile_stats.len())
-            .map(|j| self.profile_code(j))
-            .collect();
+        // categorical fields take one slot each, first: their slot names are their names
+        let event = self.event_field_names();
+        let profile = self.profile_field_names();
+        let event_codes = (0..self.event_stats.len()).map(|j| self.event_code(j));
+        let profile_codes = (0..self.profile_stats.len()).map(|j| self.profile_code(j));
         std::iter::once("<pad>".to_string())
-            .chain(values(&self.event_vocabs, event_cats, ""))
-            .chain(numbers(event_nums, event_codes, ""))
-            .chain(values(&self.profile_vocabs, profile_cats, "profile."))
-            .chain(numbers(profile_nums, profile_codes, "profile."))
+            .chain(values(&self.event_vocabs, &event, ""))
+            .chain(numeric_names(self.event_numerics().zip(event_codes), ""))
+            .chain(values(&self.profile_vocabs, &profile, "profile."))
+            .chain(numeric_names(
+                self.profile_numerics().zip(profile_codes),
+                "profile.",
+            ))
             .collect()
     }
 
@@ -1217,10 +1206,10 @@ mod tests {
             // … clamped as standardised values are
             (-100.0, [-8.0, 0.0, 0.0]),
         ] {
-            assert_eq!(ple(&b, x), want, "x = {x}");
+            assert_eq!(ple(&b, x).collect::<Vec<_>>(), want, "x = {x}");
         }
         // one bin: min-max scaling
-        assert_eq!(ple(&[2.0, 4.0], 3.0), [0.5]);
+        assert_eq!(ple(&[2.0, 4.0], 3.0).collect::<Vec<_>>(), [0.5]);
 
         let v: Vec<f64> = (1..=8).map(f64::from).collect();
         // quantile edges of 1..=8 in 4 bins: ranks ⌊i·7/4⌋ = 1, 3, 5 → 2, 4, 6; then the ends
