@@ -26,12 +26,9 @@ pub struct Interval {
 }
 
 impl Interval {
-    /// A metric a report written before it existed does not hold.
+    /// A metric a report written before it existed does not hold: the interval of no runs.
     fn not_measured() -> Self {
-        Self {
-            mean: f64::NAN,
-            ci95: f64::NAN,
-        }
+        Self::of(&[])
     }
 
     /// From per-run values (NaN runs are dropped).
@@ -355,18 +352,15 @@ pub fn run(
         for &seed in seeds {
             bar.set_message(format!("{model}, seed {seed}"));
             let run_started = Instant::now();
-            let mut opts = TrainOptions {
+            let opts = TrainOptions {
                 model,
                 seed,
                 progress: false,
                 checkpoint_dir: None,
+                // tuned sizes go to the models that have them (the GBDT row keeps its own)
+                overrides: template.overrides.for_model(model),
                 ..template.clone()
             };
-            // tuned sizes go to the models that have them (the GBDT row keeps its own)
-            let can = model.overridable();
-            opts.overrides.embedding_dim =
-                opts.overrides.embedding_dim.filter(|_| can.embedding_dim);
-            opts.overrides.dropout = opts.overrides.dropout.filter(|_| can.dropout);
             let outcome = train(sessions, schema, &opts, fingerprint)?;
             if runs.is_empty() {
                 roc = outcome.artifact.header.test_roc.clone();

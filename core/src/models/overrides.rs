@@ -39,6 +39,16 @@ impl ModelOverrides {
         }
         Ok(())
     }
+
+    /// These overrides less what `spec` has no place for ([`ModelSpec::overridable`]), for
+    /// settings shared by several models.
+    pub fn for_model(self, spec: ModelSpec) -> Self {
+        let can = spec.overridable();
+        Self {
+            embedding_dim: self.embedding_dim.filter(|_| can.embedding_dim),
+            dropout: self.dropout.filter(|_| can.dropout),
+        }
+    }
 }
 
 /// Which [`ModelOverrides`] a model has a place for.
@@ -218,7 +228,22 @@ mod tests {
                 can.embedding_dim,
                 "{spec}"
             );
-            assert_eq!(config.with_overrides(&p).is_ok(), can.dropout, "{spec}");
+            assert_eq!(
+                config.clone().with_overrides(&p).is_ok(),
+                can.dropout,
+                "{spec}"
+            );
+            // what for_model keeps, the model takes
+            let both = ModelOverrides {
+                embedding_dim: Some(8),
+                dropout: Some(0.1),
+            };
+            let kept = both.for_model(spec);
+            assert_eq!(
+                (kept.embedding_dim.is_some(), kept.dropout.is_some()),
+                (can.embedding_dim, can.dropout)
+            );
+            assert!(config.with_overrides(&kept).is_ok(), "{spec}");
         }
     }
 }

@@ -11,6 +11,7 @@ use seqrisk_native::train::{Backend, SplitMode, TrainOptions};
 use seqrisk_native::tune::{self, SearchSpace, Trial, TuneOptions, TuneState};
 
 use crate::cli::train::parse_kind;
+use crate::cli::write_md_json;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -195,8 +196,7 @@ fn resumed(path: &std::path::Path, fresh: TuneState) -> Result<TuneState> {
 
 /// Write the trials as JSON to `path` (what `--resume` reads) and as Markdown beside it.
 fn save(path: &std::path::Path, state: &TuneState) -> Result<()> {
-    write_atomic(path, serde_json::to_string_pretty(state)?.as_bytes())?;
-    write_atomic(&path.with_extension("md"), state.markdown().as_bytes())
+    write_md_json(&path.with_extension(""), &state.markdown(), state)
 }
 
 /// The progress line of the `n`-th trial.

@@ -1,8 +1,8 @@
 //! `seqrisk bench`: benchmarks that write JSON (and Markdown, plots).
 
+use super::write_md_json;
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use seqrisk_native::files::write_atomic;
 use seqrisk_native::plot;
 use seqrisk_native::quality as quality_report;
 
@@ -64,15 +64,6 @@ pub(crate) fn counts(list: &str, flag: &str, what: &str) -> Result<Vec<usize>> {
                 .with_context(|| format!("{flag}: `{l}` is not a number of {what}"))
         })
         .collect()
-}
-
-/// Write `<base>.md` and `<base>` as pretty JSON in `<base>.json`, each atomically.
-pub(crate) fn write_md_json(base: &Path, md: &str, json: &impl serde::Serialize) -> Result<()> {
-    write_atomic(&base.with_extension("md"), md.as_bytes())?;
-    write_atomic(
-        &base.with_extension("json"),
-        serde_json::to_string_pretty(json)?.as_bytes(),
-    )
 }
 
 /// Write a report as `<out>/<kind>-<dataset>.{md,json}` and its overlaid ROC curves as
