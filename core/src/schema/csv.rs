@@ -245,6 +245,7 @@ pub fn read_rows(
     }
     for s in &mut sessions {
         s.events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+        s.shrink_to_fit();
     }
     Ok(sessions)
 }
