@@ -5,15 +5,18 @@
 # and an overlaid ROC plot to seqrisk-out/bench/quality-<data>.{md,json} and -roc.png.
 # Hours on 2 cores; pass model names to run fewer: scripts/bench-quality.sh nhfm,difm,deepfm.
 # Resumable: a rerun keeps the models an interrupted run finished (--resume).
+# These are the fidelity tables: every model at its paper's settings (--preset paper); pass
+# PRESET=realistic to run the defaults instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 models="${1:-all}"
+preset="${PRESET:-paper}"
 cargo build --release -p native
 seqrisk=target/release/seqrisk
 out=seqrisk-out/bench
-"$seqrisk" bench quality --models "$models" --seeds 5 --resume --out "$out"
+"$seqrisk" bench quality --models "$models" --seeds 5 --preset "$preset" --resume --out "$out"
 scripts/fetch-movielens.sh seqrisk-out/data/ml-100k
 "$seqrisk" movielens --dir seqrisk-out/data/ml-100k --out seqrisk-out/data/ml-100k.jsonl
 "$seqrisk" bench quality --data seqrisk-out/data/ml-100k.jsonl \
   --schema seqrisk-out/data/ml-100k.schema.toml --split time --name movielens-100k \
-  --models "$models" --seeds 5 --resume --out "$out"
+  --models "$models" --seeds 5 --preset "$preset" --resume --out "$out"

@@ -4,6 +4,7 @@
 //! overlaid ROC plot. Each seed re-draws the shuffling and the initialisation, and the split
 //! when it is random.
 
+use crate::settings::Settings;
 use crate::train::{SplitMode, TrainOptions, teacher_experiment, train};
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -259,6 +260,8 @@ pub struct QualityPlan<'a> {
     pub seeds: &'a [u64],
     /// Training settings other than model and seed.
     pub template: &'a TrainOptions,
+    /// Settings given (flags, `--config`), resolved per model over its preset's defaults.
+    pub settings: &'a Settings,
     /// Show a progress bar.
     pub progress: bool,
     /// An earlier, interrupted run of the same plan: its finished models are kept, not re-run.
@@ -279,6 +282,7 @@ pub fn run(
         models,
         seeds,
         template,
+        settings,
         progress,
         ref resume,
     } = *plan;
@@ -349,6 +353,10 @@ pub fn run(
         }
         let mut runs = Vec::with_capacity(seeds.len());
         let mut roc = Vec::new();
+        let (mut base, mut model_schema) = (template.clone(), schema.clone());
+        let resolved = settings.resolve(model, schema);
+        resolved.apply(&mut base, &mut model_schema)?;
+        log(format!("{name:>11}: {}", resolved.summary()));
         for &seed in seeds {
             bar.set_message(format!("{model}, seed {seed}"));
             let run_started = Instant::now();
@@ -358,10 +366,10 @@ pub fn run(
                 progress: false,
                 checkpoint_dir: None,
                 // tuned sizes go to the models that have them (the GBDT row keeps its own)
-                overrides: template.overrides.for_model(model),
-                ..template.clone()
+                overrides: base.overrides.for_model(model),
+                ..base.clone()
             };
-            let outcome = train(sessions, schema, &opts, fingerprint)?;
+            let outcome = train(sessions, &model_schema, &opts, fingerprint)?;
             if runs.is_empty() {
                 roc = outcome.artifact.header.test_roc.clone();
             }

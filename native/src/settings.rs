@@ -1,10 +1,12 @@
 //! The training settings that decide quality on real data, as one type: the flags of `seqrisk
 //! train`, the TOML file `train --config` reads and `seqrisk tune` writes, and a point of
-//! `tune`'s search. Every field is optional: unset keeps the paper's default (or the schema's).
+//! `tune`'s search. Every field is optional: [`Settings::resolve`] fills what is unset from the
+//! preset's defaults for the model ([`Preset`]: `realistic` unless `--preset paper`), leaving a
+//! numeric encoding to the schema where the schema sets one.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use seqrisk_core::models::ModelOverrides;
+use seqrisk_core::models::{ModelOverrides, ModelSpec, Preset};
 use seqrisk_core::schema::{MAX_BINS, NumericEncoding, Schema};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -15,31 +17,37 @@ use crate::train::TrainOptions;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Args)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// Learning rate; default: the model's paper's (1e-3 for HUIHEN, 2e-4 for LBSF with AdamW,
-    /// 5e-4 for the others).
+    /// Where unset values come from: `realistic` (the default: for NHFM, DIFM and LSTM4FD the
+    /// settings `seqrisk tune` found on realistic transaction data; the paper's for the other
+    /// models) or `paper` (each paper's exact settings, scaled numeric embeddings included).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+    /// Learning rate; paper preset: the model's paper's (1e-3 for HUIHEN, 2e-4 for LBSF with
+    /// AdamW, 5e-4 for the others).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learning_rate: Option<f64>,
-    /// Mini-batch size [default: 256].
+    /// Mini-batch size [paper preset: 256].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
-    /// L2 penalty on the weights (Adam's weight decay) [default: 1e-6, the papers'].
+    /// L2 penalty on the weights (Adam's weight decay) [paper preset: 1e-6].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight_decay: Option<f64>,
     /// Probability of replacing each categorical value by its field's out-of-vocabulary id
     /// while training (value dropout: fields of thousands of values are not memorised)
-    /// [default: 0].
+    /// [paper preset: 0].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_dropout: Option<f64>,
-    /// Embedding size k of NHFM, DIFM, HUIHEN and the flat baselines [default: 64, the papers'].
+    /// Embedding size k of NHFM, DIFM, HUIHEN and the flat baselines [paper preset: 64].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embedding_dim: Option<usize>,
-    /// Dropout of the model's MLP or Transformer layers [default: the paper's, 0.2 for NHFM
-    /// and DIFM].
+    /// Dropout of the model's MLP or Transformer layers [paper preset: the paper's, 0.2 for
+    /// NHFM and DIFM].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropout: Option<f64>,
@@ -82,6 +90,7 @@ impl Settings {
     /// Each value set here, or else `fallback`'s.
     pub fn or(&self, fallback: &Settings) -> Settings {
         Settings {
+            preset: self.preset.or(fallback.preset),
             learning_rate: self.learning_rate.or(fallback.learning_rate),
             batch_size: self.batch_size.or(fallback.batch_size),
             weight_decay: self.weight_decay.or(fallback.weight_decay),
@@ -126,6 +135,27 @@ impl Settings {
         Ok(())
     }
 
+    /// The settings a run of `model` uses: each value set here, else the preset's default for
+    /// `model` ([`ModelSpec::defaults`]). The preset's numeric encoding and bins apply only
+    /// where `schema` sets neither, its `min_count` only where `schema` sets none: a schema
+    /// that states them is the user's choice.
+    pub fn resolve(&self, model: ModelSpec, schema: &Schema) -> Settings {
+        let d = model.defaults(self.preset.unwrap_or_default());
+        let encoding_free = schema.numeric_encoding.is_none() && schema.bins.is_none();
+        self.or(&Settings {
+            preset: Some(self.preset.unwrap_or_default()),
+            learning_rate: Some(d.learning_rate),
+            batch_size: Some(d.batch_size),
+            weight_decay: Some(d.weight_decay),
+            value_dropout: Some(d.value_dropout),
+            embedding_dim: d.overrides.embedding_dim,
+            dropout: d.overrides.dropout,
+            numeric_encoding: d.numeric_encoding.filter(|_| encoding_free),
+            bins: d.bins.filter(|_| encoding_free),
+            min_count: d.min_count.filter(|_| schema.min_count.is_none()),
+        })
+    }
+
     /// Put these settings into `opts` and `schema` (what is unset stays as it is).
     pub fn apply(&self, opts: &mut TrainOptions, schema: &mut Schema) -> Result<()> {
         self.validate()?;
@@ -146,13 +176,13 @@ impl Settings {
             dropout: self.dropout.or(opts.overrides.dropout),
         };
         if let Some(v) = self.numeric_encoding {
-            schema.numeric_encoding = v;
+            schema.numeric_encoding = Some(v);
         }
         if let Some(v) = self.bins {
-            schema.bins = v;
+            schema.bins = Some(v);
         }
         if let Some(v) = self.min_count {
-            schema.min_count = v;
+            schema.min_count = Some(v);
         }
         Ok(())
     }
@@ -180,6 +210,7 @@ mod tests {
     #[test]
     fn settings_round_trip_through_toml_and_explicit_values_win() {
         let tuned = Settings {
+            preset: None,
             learning_rate: Some(1.5e-3),
             batch_size: Some(128),
             weight_decay: Some(1e-5),
@@ -213,8 +244,49 @@ mod tests {
         assert_eq!(opts.overrides.embedding_dim, Some(16));
         assert_eq!(
             (schema.numeric_encoding, schema.bins, schema.min_count),
-            (NumericEncoding::Quantile, 32, 5)
+            (Some(NumericEncoding::Quantile), Some(32), Some(5))
         );
+    }
+
+    #[test]
+    fn resolve_fills_the_presets_defaults_under_explicit_values_and_the_schemas() {
+        let nhfm = ModelSpec::Nhfm(Default::default());
+        let schema = Schema::synthetic_default();
+        assert_eq!(schema.numeric_encoding, None);
+        let realistic = Settings::default().resolve(nhfm, &schema);
+        assert_eq!(realistic.preset, Some(Preset::Realistic));
+        assert_eq!(realistic.numeric_encoding, Some(NumericEncoding::Quantile));
+        assert_eq!(
+            (realistic.embedding_dim, realistic.batch_size),
+            (Some(32), Some(128))
+        );
+        // a value set explicitly wins over the preset
+        let flags = Settings {
+            batch_size: Some(64),
+            ..Settings::default()
+        };
+        assert_eq!(flags.resolve(nhfm, &schema).batch_size, Some(64));
+        // the paper's form: its learning rate, L2 and the schema's (scaled) numeric encoding
+        let paper = Settings {
+            preset: Some(Preset::Paper),
+            ..Settings::default()
+        }
+        .resolve(nhfm, &schema);
+        assert_eq!(
+            (paper.learning_rate, paper.weight_decay, paper.batch_size),
+            (Some(5e-4), Some(1e-6), Some(256))
+        );
+        assert_eq!((paper.numeric_encoding, paper.embedding_dim), (None, None));
+        let mut opts = TrainOptions::default();
+        let mut applied = schema.clone();
+        paper.apply(&mut opts, &mut applied).unwrap();
+        assert_eq!(applied.numeric_encoding(), NumericEncoding::Scale);
+        // a schema that states its encoding keeps it under the realistic preset
+        let mut stated = schema.clone();
+        stated.numeric_encoding = Some(NumericEncoding::Ple);
+        let kept = Settings::default().resolve(nhfm, &stated);
+        assert_eq!((kept.numeric_encoding, kept.bins), (None, None));
+        assert_eq!(kept.min_count, Some(2));
     }
 
     #[test]
@@ -227,6 +299,7 @@ mod tests {
             ("min_count = 0", "min_count must be at least 1"),
             ("numeric_encoding = \"log\"", "unknown variant `log`"),
             ("epochs = 3", "unknown field `epochs`"),
+            ("preset = \"tuned\"", "unknown variant `tuned`"),
         ] {
             let dir = tempfile::tempdir().unwrap();
             let p = dir.path().join("s.toml");

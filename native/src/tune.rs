@@ -94,6 +94,7 @@ impl SearchSpace {
         let weight_decay = Some(round3(log_uniform(rng, self.weight_decay)));
         let numeric_encoding = self.numeric_encoding.choose(rng).copied();
         Settings {
+            preset: None,
             learning_rate,
             batch_size: self.batch_size.choose(rng).copied(),
             weight_decay,
@@ -430,7 +431,9 @@ pub fn train_trial(
         ..base.clone()
     };
     let mut schema = schema.clone();
-    settings.apply(&mut opts, &mut schema)?;
+    settings
+        .resolve(opts.model, &schema)
+        .apply(&mut opts, &mut schema)?;
     let started = Instant::now();
     let outcome = match train(sessions, &schema, &opts, data_fingerprint) {
         Ok(o) => o,

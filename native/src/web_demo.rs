@@ -15,10 +15,11 @@
 use crate::cluster::{ClusterOptions, cluster};
 use crate::files::write_atomic;
 use crate::scenario::{Generators, Scenario, ScenarioData};
+use crate::settings::Settings;
 use crate::train::{TrainOptions, train};
 use anyhow::{Result, bail};
 use seqrisk_core::artifact::Artifact;
-use seqrisk_core::models::ModelSpec;
+use seqrisk_core::models::{ModelSpec, Preset};
 use seqrisk_core::schema::{Schema, Session, session_to_json};
 use seqrisk_core::scorer::Scorer;
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
@@ -116,19 +117,24 @@ pub fn build(opts: &WebDemoOptions) -> Result<Vec<Replay>> {
             let d = data
                 .entry(scenario)
                 .or_insert_with(|| scenario.generate(&generators));
-            let outcome = train(
-                &d.sessions,
-                &scenario.schema(),
-                &TrainOptions {
-                    model,
-                    epochs: opts.epochs,
-                    seed: opts.seed,
-                    progress: opts.progress,
-                    old_sessions: d.old.clone(),
-                    ..TrainOptions::default()
-                },
-                &d.fingerprint,
-            )?;
+            let mut train_opts = TrainOptions {
+                model,
+                epochs: opts.epochs,
+                seed: opts.seed,
+                progress: opts.progress,
+                old_sessions: d.old.clone(),
+                ..TrainOptions::default()
+            };
+            // the papers' settings: the demo's replays and explanations are read against the
+            // planted patterns of the synthetic scenarios, where those settings hold up
+            let mut schema = scenario.schema();
+            Settings {
+                preset: Some(Preset::Paper),
+                ..Settings::default()
+            }
+            .resolve(model, &schema)
+            .apply(&mut train_opts, &mut schema)?;
+            let outcome = train(&d.sessions, &schema, &train_opts, &d.fingerprint)?;
             (model.name().to_uppercase(), outcome.artifact)
         } else {
             ("FinDeepBehaviorCluster".to_string(), cluster_model(opts)?)

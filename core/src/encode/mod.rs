@@ -436,7 +436,7 @@ fn fit_group(
                     *counts.entry(f.key(v).into_owned()).or_default() += 1;
                 }
             }
-            Vocab::fit(counts, schema.min_count, f.max_vocab)
+            Vocab::fit(counts, schema.min_count(), f.max_vocab)
         })
         .collect();
     let (stats, buckets) = group
@@ -492,12 +492,12 @@ impl Encoder {
                     *counts.entry(hour_of_day(e.ts)).or_default() += 1;
                 }
             }
-            event_vocabs.push(Vocab::fit(counts, schema.min_count, None));
+            event_vocabs.push(Vocab::fit(counts, schema.min_count(), None));
             let g: Vec<f64> = sessions
                 .iter()
                 .flat_map(|s| gaps(s).map(|g| Transform::Log1p.apply(g)))
                 .collect();
-            let (stats, buckets) = fit_numeric(g, (schema.numeric_encoding, schema.bins));
+            let (stats, buckets) = fit_numeric(g, (schema.numeric_encoding(), schema.bins()));
             event_stats.push(stats);
             event_buckets.push(buckets);
         }
@@ -534,7 +534,7 @@ impl Encoder {
         s.event
             .numeric
             .get(j)
-            .map_or(s.numeric_encoding, |f| f.encoding_in(s).0)
+            .map_or(s.numeric_encoding(), |f| f.encoding_in(s).0)
     }
 
     fn event_code(&self, j: usize) -> NumericCode<'_> {

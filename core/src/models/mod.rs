@@ -4,6 +4,7 @@
 
 pub mod baselines;
 pub mod behavior_cluster;
+mod defaults;
 pub mod difm;
 pub mod huihen;
 pub mod layers;
@@ -24,6 +25,7 @@ use behavior_cluster::{
     BehaviorCluster, BehaviorClusterConfig, Fingerprints, Handcrafted, SequenceEmbeddingConfig,
 };
 use burn::prelude::*;
+pub use defaults::{Preset, TrainingDefaults};
 use difm::{Difm, DifmConfig, DifmVariant};
 use huihen::{Huihen, HuihenConfig, HuihenVariant};
 use lbsf::{Lbsf, LbsfConfig};

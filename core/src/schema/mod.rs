@@ -350,12 +350,10 @@ fn default_max_events() -> usize {
 fn default_true() -> bool {
     true
 }
-fn default_min_count() -> usize {
-    1
-}
-fn default_bins() -> usize {
-    16
-}
+/// `min_count` of a schema that sets none and is trained without a preset that does.
+pub const DEFAULT_MIN_COUNT: usize = 1;
+/// `bins` of a schema that sets none and is trained without a preset that does.
+pub const DEFAULT_BINS: usize = 16;
 
 /// The whole schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -386,16 +384,19 @@ pub struct Schema {
     /// since the previous event, numeric).
     #[serde(default = "default_true")]
     pub time_features: bool,
-    /// Values seen fewer times than this in training map to the OOV bucket.
-    #[serde(default = "default_min_count")]
-    pub min_count: usize,
-    /// How the models read numeric fields (event, profile and `log_gap`) that do not set
-    /// their own `encoding`.
+    /// Values seen fewer times than this in training map to the OOV bucket; when absent, the
+    /// training preset's (`seqrisk train --preset`), else [`DEFAULT_MIN_COUNT`].
+    // no `skip_serializing_if`: the artifact's bincode is not self-describing
     #[serde(default)]
-    pub numeric_encoding: NumericEncoding,
-    /// Buckets of quantile-encoded fields that do not set their own `bins`.
-    #[serde(default = "default_bins")]
-    pub bins: usize,
+    pub min_count: Option<usize>,
+    /// How the models read numeric fields (event, profile and `log_gap`) that do not set
+    /// their own `encoding`; when absent, the training preset's, else `scale`.
+    #[serde(default)]
+    pub numeric_encoding: Option<NumericEncoding>,
+    /// Buckets of quantile-encoded fields that do not set their own `bins`; when absent, the
+    /// training preset's, else [`DEFAULT_BINS`].
+    #[serde(default)]
+    pub bins: Option<usize>,
     /// The session view (HUIHEN): how behaviors are split into sessions.
     #[serde(default)]
     pub sessions: SessionSplit,
@@ -420,6 +421,21 @@ pub const TRANSACTIONS_SCHEMA_TOML: &str = include_str!("transactions.toml");
 pub const PAYMENTS_SCHEMA_TOML: &str = include_str!("payments.toml");
 
 impl Schema {
+    /// `min_count`, or [`DEFAULT_MIN_COUNT`] when the schema sets none.
+    pub fn min_count(&self) -> usize {
+        self.min_count.unwrap_or(DEFAULT_MIN_COUNT)
+    }
+
+    /// `numeric_encoding`, or `scale` (the papers') when the schema sets none.
+    pub fn numeric_encoding(&self) -> NumericEncoding {
+        self.numeric_encoding.unwrap_or_default()
+    }
+
+    /// `bins`, or [`DEFAULT_BINS`] when the schema sets none.
+    pub fn bins(&self) -> usize {
+        self.bins.unwrap_or(DEFAULT_BINS)
+    }
+
     /// Parse a schema from TOML text and validate it.
     pub fn from_toml(text: &str) -> Result<Self> {
         let schema: Schema = toml::from_str(text).map_err(|e| Error::Schema(e.to_string()))?;
@@ -514,7 +530,10 @@ impl Schema {
                 )));
             }
         }
-        let bins = std::iter::once(("bins".to_string(), Some(self.bins))).chain(
+        if self.min_count == Some(0) {
+            return Err(Error::Schema("min_count must be at least 1".into()));
+        }
+        let bins = std::iter::once(("bins".to_string(), self.bins)).chain(
             self.event
                 .numeric
                 .iter()
@@ -579,8 +598,8 @@ impl NumericField {
     /// Its encoding and bucket count, with the schema's defaults filled in.
     pub fn encoding_in(&self, schema: &Schema) -> (NumericEncoding, usize) {
         (
-            self.encoding.unwrap_or(schema.numeric_encoding),
-            self.bins.unwrap_or(schema.bins),
+            self.encoding.unwrap_or(schema.numeric_encoding()),
+            self.bins.unwrap_or(schema.bins()),
         )
     }
 }

@@ -194,7 +194,9 @@ pub(crate) fn fit(
         ..Default::default()
     };
     let mut schema = schema.clone();
+    let settings = settings.resolve(f.model, &schema);
     settings.apply(&mut opts, &mut schema)?;
+    eprintln!("settings: {}", settings.summary());
     let outcome = train(&loaded.sessions, &schema, &opts, &loaded.fingerprint)?;
     let name = f.model.name();
     let artifact_path = out.join(format!("{name}.seqrisk"));

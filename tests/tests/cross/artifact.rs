@@ -34,7 +34,7 @@ fn round_trip(i: usize) {
     let encoder = &a.header.encoder;
     let reads = encoder.event_numeric_reads();
     let want = common::encoding(common::MODELS[i]);
-    assert_eq!(encoder.schema.numeric_encoding, want);
+    assert_eq!(encoder.schema.numeric_encoding(), want);
     let has = |f: fn(&NumericRead) -> bool| reads.iter().any(f);
     match want {
         NumericEncoding::Scale => assert!(has(|r| *r == NumericRead::Value)),

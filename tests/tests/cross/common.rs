@@ -63,7 +63,7 @@ pub fn trained_model(i: usize) -> &'static Trained {
                 ..Default::default()
             });
             let mut schema = Schema::credit_default();
-            schema.numeric_encoding = encoding(MODELS[i]);
+            schema.numeric_encoding = Some(encoding(MODELS[i]));
             (schema, data.users, Some(Arc::new(data.old_users)))
         } else if model.payment_view().is_some() {
             let users = generate_payments(PaymentsConfig {
@@ -81,7 +81,7 @@ pub fn trained_model(i: usize) -> &'static Trained {
                 ..Default::default()
             });
             let mut schema = schema();
-            schema.numeric_encoding = encoding(MODELS[i]);
+            schema.numeric_encoding = Some(encoding(MODELS[i]));
             (schema, data.into_iter().map(|d| d.session).collect(), None)
         };
         let opts = TrainOptions {

@@ -3,6 +3,7 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::models::ModelSpec;
+use seqrisk_core::models::Preset;
 use seqrisk_core::schema::{Limits, Schema, Session};
 use seqrisk_native::data::{read_schema, read_sessions};
 use seqrisk_native::quality::{self, QualityPlan};
@@ -66,6 +67,10 @@ pub(crate) struct QualityArgs {
     /// shares its encodings and split).
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
+    /// Defaults of what neither `--config` nor the schema sets: `realistic` (the default) or
+    /// `paper` (each paper's exact settings, for the fidelity tables).
+    #[arg(long)]
+    pub(crate) preset: Option<Preset>,
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -78,9 +83,14 @@ pub(crate) fn run(a: &QualityArgs) -> Result<()> {
         bail!("--seeds must be at least 1");
     }
     let seeds: Vec<u64> = (1..=a.seeds).collect();
-    let settings = a.config.as_deref().map(Settings::read).transpose()?;
+    let file = a.config.as_deref().map(Settings::read).transpose()?;
+    let settings = Settings {
+        preset: a.preset,
+        ..Settings::default()
+    }
+    .or(&file.unwrap_or_default());
     let Data {
-        mut schema,
+        schema,
         sessions,
         fingerprint,
         name: default_name,
@@ -99,7 +109,7 @@ pub(crate) fn run(a: &QualityArgs) -> Result<()> {
         eprintln!("`all` leaves out the HUIHEN models: no pretraining data (--pretrain-data)");
     }
     let name = a.name.clone().unwrap_or(default_name);
-    let mut template = TrainOptions {
+    let template = TrainOptions {
         epochs: a.epochs,
         patience: a.patience,
         split: a.split,
@@ -108,10 +118,6 @@ pub(crate) fn run(a: &QualityArgs) -> Result<()> {
         gbdt_baseline: false,
         ..Default::default()
     };
-    if let Some(settings) = &settings {
-        settings.apply(&mut template, &mut schema)?;
-        eprintln!("settings: {}", settings.summary());
-    }
     eprintln!(
         "quality benchmark on {name}: {} sessions, {} models × {} seeds",
         sessions.len(),
@@ -133,6 +139,7 @@ pub(crate) fn run(a: &QualityArgs) -> Result<()> {
             models: &models,
             seeds: &seeds,
             template: &template,
+            settings: &settings,
             progress: !a.quiet,
             resume,
         },
