@@ -73,6 +73,7 @@ pub fn read(text: &[u8], name: &str) -> Result<Vec<Session>> {
             })
             .collect::<Result<_>>()?;
         sessions.push(Session {
+            entity: None,
             id: format!("g{:04}", i + 1),
             label: Some(label),
             profile: FieldValues {

@@ -243,6 +243,7 @@ pub fn read(dir: &Path, targets_per_user: usize) -> Result<Vec<Session>> {
                 .collect::<Result<Vec<_>>>()?;
             events.push(event(&list[t], false)?);
             sessions.push(Session {
+                entity: None,
                 id: format!("u{u}-r{t}"),
                 label: Some(list[t].rating >= 4),
                 profile: profile.clone(),

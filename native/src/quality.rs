@@ -73,6 +73,10 @@ pub struct Run {
     /// The same on the positive sessions among the top 10% of test scores.
     #[serde(default)]
     pub planted_top_decile: Option<PlantedHitRate>,
+    /// The fraud handbook's card precision@100 per day, when the data names each session's
+    /// card.
+    #[serde(default)]
+    pub card_precision: Option<f64>,
 }
 
 /// The explanation check over the seeds.
@@ -116,6 +120,9 @@ pub struct ModelQuality {
     /// The same on the positives among the top 10% of scores.
     #[serde(default)]
     pub explanations_top_decile: Option<ExplanationQuality>,
+    /// Card precision@100 per day, when every run has it.
+    #[serde(default)]
+    pub card_precision: Option<Interval>,
 }
 
 impl ExplanationQuality {
@@ -143,9 +150,16 @@ impl ModelQuality {
             ExplanationQuality::of(runs.iter().map(|r| r.planted.as_ref()).collect());
         let explanations_top_decile =
             ExplanationQuality::of(runs.iter().map(|r| r.planted_top_decile.as_ref()).collect());
+        let card_precision = runs
+            .iter()
+            .map(|r| r.card_precision)
+            .collect::<Option<Vec<f64>>>()
+            .filter(|c| !c.is_empty())
+            .map(|c| Interval::of(&c));
         Self {
             explanations,
             explanations_top_decile,
+            card_precision,
             model,
             auc: col(|m| m.auc),
             pauc_1pct: col(|m| m.pauc_1pct),
@@ -385,6 +399,11 @@ pub fn run(
                     seconds: 0.0,
                     planted: None,
                     planted_top_decile: None,
+                    card_precision: outcome
+                        .card_precision
+                        .as_ref()
+                        .and_then(|c| c.single_feature.as_ref())
+                        .map(|c| c.mean),
                 });
                 if !rule_fields.contains(&f.label()) {
                     rule_fields.push(f.label());
@@ -397,6 +416,7 @@ pub fn run(
                 seconds: run_started.elapsed().as_secs_f64(),
                 planted: outcome.planted,
                 planted_top_decile: outcome.planted_top_decile,
+                card_precision: outcome.card_precision.as_ref().map(|c| c.model.mean),
             };
             let line = format!(
                 "{model:>11} seed {seed}: AUC {:.4}  pAUC {:.4}  ({} epochs, {:.0}s)",
@@ -461,6 +481,7 @@ pub fn run_teacher(
                 seconds: r.seconds,
                 planted: None,
                 planted_top_decile: None,
+                card_precision: None,
             };
             match rows.iter_mut().find(|(n, _, _)| *n == r.name) {
                 Some((_, runs, _)) => runs.push(run),
@@ -557,6 +578,19 @@ pub fn markdown(r: &QualityReport) -> String {
     if let Some(rule) = &r.best_single_feature {
         let cells: Vec<String> = cols.iter().map(|(_, f)| cell(f(rule))).collect();
         let _ = writeln!(s, "| *{}* | {} | – |", rule.model, cells.join(" | "));
+    }
+    let card_precision: Vec<String> = r
+        .models
+        .iter()
+        .chain(&r.best_single_feature)
+        .filter_map(|m| Some(format!("{} {}", m.model, cell(m.card_precision?))))
+        .collect();
+    if !card_precision.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nCard precision@100 per day (the fraud handbook's metric; mean ± 95% CI over the seeds): {}.",
+            card_precision.join(", ")
+        );
     }
     let explained: Vec<&ModelQuality> = r
         .models

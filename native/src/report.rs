@@ -1,6 +1,6 @@
 //! Text reports: the metric table and the model card.
 
-use crate::train::TruePositive;
+use crate::train::{CardPrecisions, TruePositive};
 use seqrisk_core::artifact::Header;
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Metrics, SingleFeature};
@@ -8,6 +8,24 @@ use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::scorer::SessionScore;
 use seqrisk_core::synth::{Pattern, SyntheticSession};
 use std::fmt::Write;
+
+/// The fraud handbook's card precision@k per day of the model and its baselines, one line.
+pub fn card_precision_line(model: &str, cp: &CardPrecisions) -> String {
+    let mut parts = vec![format!("{model} {:.3}", cp.model.mean)];
+    if let Some(c) = &cp.single_feature {
+        parts.push(format!("best single feature {:.3}", c.mean));
+    }
+    if let Some(c) = &cp.gbdt {
+        parts.push(format!("GBDT on aggregates {:.3}", c.mean));
+    }
+    format!(
+        "card precision@{} per day (the fraud handbook's metric, over {} test days; a perfect ranking: {:.3}): {}",
+        cp.model.k,
+        cp.model.days,
+        cp.model.best_possible,
+        parts.join(", ")
+    )
+}
 
 /// A Markdown table of test metrics.
 pub fn metrics_table(model: &str, m: &Metrics) -> String {
@@ -416,5 +434,27 @@ mod tests {
         assert!(nan.contains("does not beat"), "{nan}");
         let none = baseline_table("gbdt", &metrics(0.8), None, None);
         assert!(none.contains("No baseline"), "{none}");
+    }
+
+    #[test]
+    fn card_precision_line_names_each_ranking() {
+        let cp = |mean| seqrisk_core::metrics::CardPrecision {
+            k: 100,
+            mean,
+            best_possible: 0.09,
+            days: 27,
+        };
+        let line = card_precision_line(
+            "nhfm",
+            &CardPrecisions {
+                model: cp(0.031),
+                single_feature: Some(cp(0.052)),
+                gbdt: None,
+            },
+        );
+        assert_eq!(
+            line,
+            "card precision@100 per day (the fraud handbook's metric, over 27 test days; a perfect ranking: 0.090): nhfm 0.031, best single feature 0.052"
+        );
     }
 }

@@ -19,13 +19,15 @@ use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder, MerchantVectors, ValueDropout};
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{
-    Metrics, RocPoint, SingleFeature, auc, best_single_feature, roc_curve,
+    CardPrecision, CardScore, Metrics, RocPoint, SingleFeature, auc, best_single_feature,
+    card_precision_at_k, roc_curve,
 };
 use seqrisk_core::models::baselines::{Aggregates, GbdtConfig, TreeEnsemble};
 use seqrisk_core::models::huihen::HuihenVariant;
 use seqrisk_core::models::{Model, ModelConfig, ModelOverrides, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::scorer::score_encoded;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -186,6 +188,40 @@ pub struct TruePositive {
     pub explanation: Explanation,
 }
 
+/// Cards alerted per day by the fraud handbook's card precision@k ([`card_precision_at_k`]).
+pub const CARD_PRECISION_K: usize = 100;
+
+/// The fraud handbook's card precision@[`CARD_PRECISION_K`] per day on the test split, for the
+/// model and the baselines beside it (when the schema names each session's card, `entity`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CardPrecisions {
+    /// The model's.
+    pub model: CardPrecision,
+    /// The best single feature's.
+    pub single_feature: Option<CardPrecision>,
+    /// The GBDT on aggregates'.
+    pub gbdt: Option<CardPrecision>,
+}
+
+/// Card precision@[`CARD_PRECISION_K`] of `scores` (in the order of `idx`), over the sessions
+/// that name their card and carry a label; a session's day is its last event's.
+fn card_precision(sessions: &[Session], idx: &[usize], scores: &[f64]) -> Option<CardPrecision> {
+    let rows: Vec<CardScore> = idx
+        .iter()
+        .zip(scores)
+        .filter_map(|(&i, &score)| {
+            let s = &sessions[i];
+            Some(CardScore {
+                card: s.entity.as_deref()?,
+                ts: s.events.last()?.ts,
+                score,
+                fraud: s.label?,
+            })
+        })
+        .collect();
+    card_precision_at_k(&rows, CARD_PRECISION_K)
+}
+
 /// What training produced.
 pub struct TrainOutcome {
     /// The packaged model.
@@ -206,6 +242,9 @@ pub struct TrainOutcome {
     /// The GBDT on aggregates' test metrics on the same split (unless the model is the GBDT
     /// or `gbdt_baseline` is off).
     pub gbdt: Option<Metrics>,
+    /// Card precision@100 per day of the model and its baselines, when the schema names an
+    /// `entity`.
+    pub card_precision: Option<CardPrecisions>,
 }
 
 /// Now, in Unix seconds (0 if the clock is before 1970): an artifact's creation time.
@@ -1209,14 +1248,14 @@ pub fn train(
     let scored = score_encoded(&best_model, &field_names, &test_refs, &infer_device)?;
     let scores: Vec<f64> = scored.iter().map(|x| x.0).collect();
     let metrics = Metrics::compute(&scores, &test_labels);
-    let gbdt = if opts.gbdt_baseline && opts.model != ModelSpec::Gbdt {
+    let gbdt_scores = if opts.gbdt_baseline && opts.model != ModelSpec::Gbdt {
         // a baseline that cannot be grown (data too small for the trees, say) is reported,
         // never the end of the model's training
         let grown = fit_gbdt(&encoder, &split, opts, &infer_device).and_then(|baseline| {
             scores_of(&baseline.model, &field_names, &test_refs, &infer_device)
         });
         match grown {
-            Ok(scores) => Some(Metrics::compute(&scores, &test_labels)),
+            Ok(scores) => Some(scores),
             Err(e) => {
                 eprintln!("warning: the GBDT baseline could not be grown: {e:#}");
                 None
@@ -1225,6 +1264,9 @@ pub fn train(
     } else {
         None
     };
+    let gbdt = gbdt_scores
+        .as_ref()
+        .map(|scores| Metrics::compute(scores, &test_labels));
     // true positives: positives scored above the 99th percentile of negatives (FPR 1%)
     let test_threshold = flag_threshold(&scores, &test_labels);
     let true_positives: Vec<TruePositive> = test_idx
@@ -1261,6 +1303,16 @@ pub fn train(
         .map(|f| f.name.clone())
         .collect();
     let single_feature = best_single_feature(&numeric, &of(&valid_idx), &of(&test_idx));
+    let card_precision = card_precision(sessions, &test_idx, &scores).map(|model| {
+        let baseline = |scores: &[f64]| card_precision(sessions, &test_idx, scores);
+        CardPrecisions {
+            model,
+            single_feature: single_feature
+                .as_ref()
+                .and_then(|f| baseline(&f.scores(&numeric, &of(&test_idx)))),
+            gbdt: gbdt_scores.as_deref().and_then(baseline),
+        }
+    });
     let header = Header {
         seqrisk_version: env!("CARGO_PKG_VERSION").to_string(),
         created_unix: created_unix(),
@@ -1289,6 +1341,7 @@ pub fn train(
         history,
         single_feature,
         gbdt,
+        card_precision,
     })
 }
 

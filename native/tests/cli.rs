@@ -1182,3 +1182,53 @@ fn tune_searches_within_its_budget_and_train_reuses_the_best() {
     let other = if k == 8 { "16" } else { "8" };
     assert_eq!(train(&["--embedding-dim", other], "b").to_string(), other);
 }
+
+/// On the transactions scenario (which names each session's card) `train` reports the fraud
+/// handbook's card precision@100 per day for the model and its baselines, within what a
+/// perfect ranking reaches.
+#[test]
+fn train_reports_card_precision_per_day_on_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, _, err) = seqrisk(
+        &[
+            "gen",
+            "--scenario",
+            "transactions",
+            "--sessions",
+            "3000",
+            "-o",
+            "tx.jsonl",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    let (ok, out, err) = seqrisk(
+        &[
+            "train",
+            "--data",
+            "tx.jsonl",
+            "--schema",
+            "tx.schema.toml",
+            "--model",
+            "gbdt",
+            "--split",
+            "time",
+            "-o",
+            "out",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("card precision@100 per day"), "{out}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("out/gbdt-metrics.json")).unwrap()).unwrap();
+    let cp = &json["card_precision_at_100"];
+    let (mean, best) = (
+        cp["model"]["mean"].as_f64().unwrap(),
+        cp["model"]["best_possible"].as_f64().unwrap(),
+    );
+    assert!((0.0..=best).contains(&mean) && best > 0.0, "{cp}");
+    assert!(cp["model"]["days"].as_u64().unwrap() >= 2, "{cp}");
+    assert!(cp["single_feature"]["mean"].as_f64().is_some(), "{cp}");
+}

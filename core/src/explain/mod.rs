@@ -403,6 +403,7 @@ mod tests {
             planted,
         };
         let s = Session {
+            entity: None,
             id: "a".into(),
             label: Some(true),
             profile: FieldValues::default(),

@@ -1,10 +1,13 @@
-//! Ranking metrics for risk scores: AUC, standardized partial AUC, KS, recall at the top k%.
+//! Ranking metrics for risk scores: AUC, standardized partial AUC, KS, recall at the top k%,
+//! average precision, and the fraud handbook's card precision@k per day.
 //!
 //! Every function takes scores and labels of equal length and returns `None` when the metric
 //! is undefined (no positives or no negatives).
 
+mod card_precision;
 mod single_feature;
 
+pub use card_precision::{CardPrecision, CardScore, card_precision_at_k};
 pub use single_feature::{SingleFeature, best_single_feature};
 
 use serde::{Deserialize, Serialize};

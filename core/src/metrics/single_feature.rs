@@ -23,6 +23,16 @@ pub struct SingleFeature {
 }
 
 impl SingleFeature {
+    /// Its scores of `sessions` (the field's value in the last event, negated when lower is
+    /// riskier); `names` are the event numeric fields as given to [`best_single_feature`].
+    pub fn scores(&self, names: &[String], sessions: &[&Session]) -> Vec<f64> {
+        let sign = if self.higher_is_riskier { 1.0 } else { -1.0 };
+        match names.iter().position(|n| *n == self.field) {
+            Some(j) => scores(sessions, j, sign),
+            None => vec![f64::NEG_INFINITY; sessions.len()],
+        }
+    }
+
     /// `field` (descending) or `−field` (ascending), e.g. `amount` or `−log_gap`.
     pub fn label(&self) -> String {
         let sign = if self.higher_is_riskier { "" } else { "−" };
@@ -82,6 +92,7 @@ mod tests {
 
     fn session(label: bool, last: [Option<f64>; 2]) -> Session {
         Session {
+            entity: None,
             id: String::new(),
             label: Some(label),
             profile: FieldValues::default(),

@@ -19,6 +19,7 @@ struct Columns {
     id: usize,
     ts: usize,
     label: Option<usize>,
+    entity: Option<usize>,
     planted: Option<usize>,
     event: [Vec<usize>; 3],
     profile: [Vec<Option<usize>>; 3],
@@ -39,6 +40,7 @@ fn columns(headers: &[String], schema: &Schema, source: &str) -> Result<Columns>
         id: need(&schema.session_id)?,
         ts: need(&schema.timestamp.field)?,
         label: schema.label.as_deref().and_then(|l| find(headers, l)),
+        entity: schema.entity.as_deref().and_then(|e| find(headers, e)),
         planted: schema.planted.as_deref().and_then(|p| find(headers, p)),
         event: [
             ev.categorical
@@ -193,6 +195,7 @@ pub fn read_rows(
         };
         let k = *index.entry(id.clone()).or_insert_with(|| {
             sessions.push(Session {
+                entity: None,
                 id,
                 label: None,
                 profile: FieldValues {
@@ -211,6 +214,9 @@ pub fn read_rows(
             &loc,
             schema.label.as_deref().unwrap_or("label"),
         )?;
+        if let (Some(c), Some(name)) = (cols.entity, &schema.entity) {
+            merge(&mut s.entity, cell(&row, c).map(String::from), &loc, name)?;
+        }
         let text_cells = |cols: &[Option<usize>]| -> Vec<Option<String>> {
             cols.iter()
                 .map(|c| c.and_then(|c| cell(&row, c)).map(String::from))
@@ -280,6 +286,7 @@ pub fn long_rows(sessions: &[Session], schema: &Schema) -> Result<LongTable> {
         ),
     ];
     columns.extend(schema.label.iter().map(|l| (l.clone(), ColumnKind::Flag)));
+    columns.extend(schema.entity.iter().map(|e| (e.clone(), ColumnKind::Text)));
     columns.extend(schema.planted.iter().map(|p| (p.clone(), ColumnKind::Flag)));
     for g in [ev, pr] {
         columns.extend(
@@ -312,6 +319,9 @@ pub fn long_rows(sessions: &[Session], schema: &Schema) -> Result<LongTable> {
             let mut row: Vec<String> = vec![s.id.clone(), ts];
             if schema.label.is_some() {
                 row.push(s.label.map(|l| u8::from(l).to_string()).unwrap_or_default());
+            }
+            if schema.entity.is_some() {
+                row.push(txt(&s.entity));
             }
             if schema.planted.is_some() {
                 row.push(if e.planted { "1" } else { "" }.to_string());
@@ -407,6 +417,55 @@ mod tests {
         write_csv(&sessions, &schema, &mut buf).unwrap();
         let back = read_csv(buf.as_slice(), "rt.csv", &schema).unwrap();
         assert_eq!(back, sessions);
+    }
+
+    /// The transactions scenario names each session's card (`entity`): it survives CSV and
+    /// JSON, and a session whose rows disagree on it is refused naming the line.
+    #[test]
+    fn the_entity_survives_csv_and_json_and_must_not_change_within_a_session() {
+        use crate::synth::transactions::{TransactionsConfig, generate_transactions};
+        let schema = Schema::from_toml(crate::schema::TRANSACTIONS_SCHEMA_TOML).unwrap();
+        let sessions = generate_transactions(TransactionsConfig {
+            customers: 40,
+            terminals: 200,
+            days: 20,
+            sessions: 30,
+            ..Default::default()
+        });
+        assert!(
+            sessions
+                .iter()
+                .all(|s| s.entity.as_deref() == s.id.split('-').next())
+        );
+        let mut buf = Vec::new();
+        write_csv(&sessions, &schema, &mut buf).unwrap();
+        let back = read_csv(buf.as_slice(), "rt.csv", &schema).unwrap();
+        assert_eq!(back, sessions);
+        for s in &sessions {
+            let json = crate::schema::session_to_json(s, &schema);
+            assert_eq!(json["card"].as_str(), s.entity.as_deref());
+            let loc = Location::new("rt.jsonl", 1);
+            assert_eq!(
+                &crate::schema::session_from_json(&json, &schema, &loc).unwrap(),
+                s
+            );
+        }
+        let text = String::from_utf8(buf).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        let card = header.split(',').position(|h| h == "card").unwrap();
+        let second: Vec<&str> = lines.nth(1).unwrap().split(',').collect();
+        let mut changed = second.clone();
+        changed[card] = "c99999";
+        let edited = format!(
+            "{header}\n{}\n{}\n",
+            text.lines().nth(1).unwrap(),
+            changed.join(",")
+        );
+        let e = read_csv(edited.as_bytes(), "e.csv", &schema)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("e.csv:3") && e.contains("card"), "{e}");
     }
 
     #[test]

@@ -369,6 +369,11 @@ pub struct Schema {
     /// evaluate explanations, never as a model input.
     #[serde(default)]
     pub planted: Option<String>,
+    /// Optional key/column naming the card, account or customer a session belongs to. Read
+    /// only for per-entity evaluation (the fraud handbook's card precision@k per day), never a
+    /// model input.
+    #[serde(default)]
+    pub entity: Option<String>,
     /// The timestamp field of events.
     pub timestamp: TimestampSpec,
     /// Event fields.

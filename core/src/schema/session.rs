@@ -49,6 +49,8 @@ pub struct Event {
 pub struct Session {
     /// Session id.
     pub id: String,
+    /// The card, account or customer it belongs to, when the schema names an `entity` key.
+    pub entity: Option<String>,
     /// Fraud / risk label when known.
     pub label: Option<bool>,
     /// Session-level profile values.
@@ -381,6 +383,24 @@ pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Se
         Some(key) => label_from_json(obj.get(key), loc, key)?,
         None => None,
     };
+    let entity = match &schema.entity {
+        Some(key) => match obj.get(key) {
+            Some(Json::String(s)) => Some(s.clone()),
+            Some(Json::Number(n)) => Some(n.to_string()),
+            None | Some(Json::Null) => None,
+            Some(other) => {
+                return Err(data_err(
+                    loc,
+                    key,
+                    DataProblem::WrongType {
+                        expected: "a string or number",
+                        found: type_name(other),
+                    },
+                ));
+            }
+        },
+        None => None,
+    };
     let profile = match obj.get("profile") {
         None | Some(Json::Null) => {
             group_from_json(&Default::default(), &schema.profile, loc, &|| {
@@ -430,6 +450,7 @@ pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Se
     }
     events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
     let mut session = Session {
+        entity,
         id,
         label,
         profile,
@@ -468,6 +489,9 @@ pub fn session_to_json(session: &Session, schema: &Schema) -> Json {
     obj.insert(schema.session_id.clone(), Json::String(session.id.clone()));
     if let (Some(key), Some(label)) = (&schema.label, session.label) {
         obj.insert(key.clone(), Json::from(u8::from(label)));
+    }
+    if let (Some(key), Some(entity)) = (&schema.entity, &session.entity) {
+        obj.insert(key.clone(), Json::String(entity.clone()));
     }
     let mut profile = serde_json::Map::new();
     group_to_json(&session.profile, &schema.profile, &mut profile);

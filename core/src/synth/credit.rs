@@ -375,6 +375,7 @@ pub fn generate_credit(cfg: CreditConfig) -> CreditData {
             let events = g.behaviors(&habits, application);
             let label = g.label(BASE_RISK + profile_risk + Gen::habit_risk(&habits));
             Session {
+                entity: None,
                 id: format!("u{i:06}"),
                 label: Some(label),
                 profile,
@@ -388,6 +389,7 @@ pub fn generate_credit(cfg: CreditConfig) -> CreditData {
             let habits = g.habits();
             let label = g.label(BASE_RISK + profile_risk + Gen::habit_risk(&habits));
             Session {
+                entity: None,
                 id: format!("old{i:06}"),
                 label: Some(label),
                 profile,

@@ -589,6 +589,7 @@ pub fn generate(cfg: SynthConfig) -> Vec<SyntheticSession> {
             events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
             SyntheticSession {
                 session: Session {
+                    entity: None,
                     id: format!("s{i:07}"),
                     label: Some(pattern != Pattern::Legit),
                     profile: user.profile,

@@ -388,6 +388,7 @@ impl Gen {
         let logit = BASE_RISK + STRAIN_RISK * strains.len() as f64 + noise;
         let label = self.rng.random::<f64>() < 1.0 / (1.0 + (-logit).exp());
         Session {
+            entity: None,
             id: format!("p{i:06}"),
             label: Some(label),
             profile: FieldValues::default(),

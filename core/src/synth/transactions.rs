@@ -309,6 +309,7 @@ impl Simulation {
                     })
                     .collect();
                 sessions.push(Session {
+                    entity: Some(format!("c{c:05}")),
                     id: format!("c{c:05}-{i:05}"),
                     label: Some(p.fraud.is_some()),
                     profile: FieldValues {

@@ -219,17 +219,21 @@ pub(crate) fn fit(
             "positive test sessions in the top 10% of scores"
         )
     );
-    let baselines = report::baseline_table(
+    let mut baselines = report::baseline_table(
         name,
         &outcome.metrics,
         outcome.single_feature.as_ref(),
         outcome.gbdt.as_ref(),
     );
+    if let Some(cp) = &outcome.card_precision {
+        baselines.push_str(&format!("\n{}\n", report::card_precision_line(name, cp)));
+    }
     let json = serde_json::json!({
         "model": name,
         "test": outcome.metrics,
         "best_single_feature": outcome.single_feature,
         "gbdt_on_aggregates": outcome.gbdt,
+        "card_precision_at_100": outcome.card_precision,
         "planted_top3": outcome.planted,
         "planted_top3_top_decile": outcome.planted_top_decile,
         "epochs": outcome.history,

@@ -479,6 +479,7 @@ mod tests {
             planted: false,
         };
         let train = crate::schema::Session {
+            entity: None,
             id: "a".into(),
             label: Some(true),
             profile: Default::default(),
@@ -527,6 +528,7 @@ mod tests {
         let sessions = |values: usize| -> Vec<crate::schema::Session> {
             (0..values)
                 .map(|i| crate::schema::Session {
+                    entity: None,
                     id: i.to_string(),
                     label: Some(i % 2 == 0),
                     profile: Default::default(),
