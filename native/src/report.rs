@@ -226,6 +226,18 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
                 }
             }
         }
+        Ok(ModelConfig::Gbdt(g)) => {
+            // its configuration holds every tree: hundreds of kilobytes of JSON
+            let _ = writeln!(s, "model: gbdt");
+            let _ = writeln!(
+                s,
+                "config: {} trees ({} nodes, base score {:.4}) over {} aggregates",
+                g.ensemble.trees.len(),
+                g.ensemble.trees.iter().map(Vec::len).sum::<usize>(),
+                g.ensemble.base_score,
+                g.aggregates.len()
+            );
+        }
         Ok(c) => {
             let _ = writeln!(s, "model: {}", c.spec());
             let _ = writeln!(s, "config: {}", h.model_config_json);

@@ -95,6 +95,12 @@ fn cli_gen_train_inspect_score_eval() {
     assert!(ok, "{err}");
     let (ok, card, err) = seqrisk(&["inspect", "run/gbdt.seqrisk"], d);
     assert!(ok, "{err}");
+    // the trees are summed up, not printed as JSON (hundreds of kilobytes on real data)
+    assert!(
+        card.lines()
+            .any(|l| l.starts_with("config: ") && l.contains(" trees (") && l.len() < 200),
+        "{card}"
+    );
     let line = card
         .lines()
         .find(|l| l.contains("features most split on: "))
