@@ -1092,13 +1092,8 @@ fn pretrain_upi(
     Ok(fitted.model)
 }
 
-/// Train a model on labelled sessions.
-pub fn train(
-    sessions: &[Session],
-    schema: &Schema,
-    opts: &TrainOptions,
-    data_fingerprint: &str,
-) -> Result<TrainOutcome> {
+/// Refuse options no run can use, naming the setting.
+fn check_options(schema: &Schema, opts: &TrainOptions) -> Result<()> {
     if !opts.model.supervised() {
         bail!(
             "`{}` is built without labels by `seqrisk cluster`, not by `seqrisk train`",
@@ -1135,22 +1130,17 @@ pub fn train(
             opts.model
         );
     }
-    let [train_idx, valid_idx, test_idx] = match opts.split {
-        SplitMode::Random => split(sessions, opts.valid_share, opts.test_share, opts.seed),
-        SplitMode::Time => split_by_time(sessions, opts.valid_share, opts.test_share),
-    };
-    check_labels(
-        sessions,
-        "training",
-        &[
-            ("train", &train_idx),
-            ("validation", &valid_idx),
-            ("test", &test_idx),
-        ],
-    )?;
-    let of = |idx: &[usize]| -> Vec<&Session> { idx.iter().map(|&i| &sessions[i]).collect() };
-    let train_sessions = of(&train_idx);
-    let old = pretraining_sessions(opts)?;
+    Ok(())
+}
+
+/// The encoder, fitted on the training sessions (and HUIHEN's older ones), with the views the
+/// model reads and LBSF's merchant vectors joined.
+fn fit_encoder(
+    schema: &Schema,
+    opts: &TrainOptions,
+    train_sessions: &[&Session],
+    old: Option<&Arc<Vec<Session>>>,
+) -> Result<Encoder> {
     let fit_on: Vec<&Session> = train_sessions
         .iter()
         .copied()
@@ -1180,80 +1170,101 @@ pub fn train(
             100.0 * payments.iter().filter(|&&x| x).count() as f64 / payments.len().max(1) as f64
         );
     }
-    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
-    let refs =
-        |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
-    let (valid_refs, test_refs) = (refs(&valid_idx), refs(&test_idx));
-    let valid_labels = labels(sessions, &valid_idx);
+    Ok(encoder)
+}
 
-    let field_names = encoder.event_field_names();
-    let infer_device = opts.backend.device()?;
-    let value_dropout =
-        (opts.value_dropout > 0.0).then(|| ValueDropout::new(&encoder, opts.value_dropout));
-    let split = Split {
-        train: refs(&train_idx),
-        train_labels: labels(sessions, &train_idx),
-        valid: valid_refs,
-        valid_labels,
-    };
-    let Fitted {
-        config,
-        model: best_model,
-        valid_auc,
-        best_epoch,
-        history,
-    } = if opts.model == ModelSpec::Gbdt {
-        fit_gbdt(&encoder, &split, opts, &infer_device)?
-    } else {
-        let mut config =
-            ModelConfig::default_for(opts.model, &encoder).with_overrides(&opts.overrides)?;
-        if let (ModelConfig::Lbsf(c), Some(v)) = (&mut config, &opts.merchant_vectors) {
-            c.merchant_vectors = Some([v.names().len() + 1, v.dim()]);
+/// What a model is trained with besides its split: the encoder, HUIHEN's older sessions, the
+/// device, value dropout and the event field names (for explanations).
+struct FitInputs<'a> {
+    encoder: &'a Encoder,
+    old: Option<&'a Arc<Vec<Session>>>,
+    device: &'a Device,
+    value_dropout: Option<&'a ValueDropout>,
+    field_names: &'a [String],
+    data_fingerprint: &'a str,
+}
+
+/// The GBDT's trees, or a neural model (after HUIHEN's pretraining step, with LBSF's merchant
+/// vectors) trained with early stopping.
+fn fit_model(split: &Split, opts: &TrainOptions, inputs: &FitInputs) -> Result<Fitted> {
+    let FitInputs {
+        encoder,
+        old,
+        device,
+        value_dropout,
+        field_names,
+        data_fingerprint,
+    } = *inputs;
+    if opts.model == ModelSpec::Gbdt {
+        return fit_gbdt(encoder, split, opts, device);
+    }
+    let mut config =
+        ModelConfig::default_for(opts.model, encoder).with_overrides(&opts.overrides)?;
+    if let (ModelConfig::Lbsf(c), Some(v)) = (&mut config, &opts.merchant_vectors) {
+        c.merchant_vectors = Some([v.names().len() + 1, v.dim()]);
+    }
+    let (init, steps) = match old {
+        Some(old) => {
+            let pretrained = pretrained_upi(encoder, old, &config, opts, device, data_fingerprint)?;
+            device.seed(opts.seed);
+            let fresh = config.init(device);
+            (Some(fresh.with_pretrained_upi(pretrained)), " (step 2/2)")
         }
-        let (init, steps) = match &old {
-            Some(old) => {
-                let pretrained = pretrained_upi(
-                    &encoder,
-                    old,
-                    &config,
-                    opts,
-                    &infer_device,
-                    data_fingerprint,
-                )?;
-                infer_device.seed(opts.seed);
-                let fresh = config.init(&infer_device);
-                (Some(fresh.with_pretrained_upi(pretrained)), " (step 2/2)")
-            }
-            None => (
-                opts.merchant_vectors.as_ref().map(|v| {
-                    infer_device.seed(opts.seed);
-                    config.init(&infer_device).with_merchant_vectors(v)
-                }),
-                "",
-            ),
-        };
-        let step = Step {
-            name: format!("training {}{steps}", opts.model),
-            checkpoint: opts.model.to_string(),
-            init,
-            teacher: None,
-            value_dropout: value_dropout.as_ref(),
-        };
-        fit_neural(config, &field_names, &split, opts, &infer_device, step)?
+        None => (
+            opts.merchant_vectors.as_ref().map(|v| {
+                device.seed(opts.seed);
+                config.init(device).with_merchant_vectors(v)
+            }),
+            "",
+        ),
     };
+    let step = Step {
+        name: format!("training {}{steps}", opts.model),
+        checkpoint: opts.model.to_string(),
+        init,
+        teacher: None,
+        value_dropout,
+    };
+    fit_neural(config, field_names, split, opts, device, step)
+}
 
-    let valid_scores = scores_of(&best_model, &field_names, &split.valid, &infer_device)?;
-    let threshold = flag_threshold(&valid_scores, &split.valid_labels);
-    let test_labels = labels(sessions, &test_idx);
-    let scored = score_encoded(&best_model, &field_names, &test_refs, &infer_device)?;
+/// The test split's results: the model's metrics and explanations, and the baselines' on the
+/// same sessions.
+struct Tested {
+    metrics: Metrics,
+    roc: Vec<RocPoint>,
+    planted: Option<PlantedHitRate>,
+    planted_top_decile: Option<PlantedHitRate>,
+    true_positives: Vec<TruePositive>,
+    single_feature: Option<SingleFeature>,
+    gbdt: Option<Metrics>,
+    card_precision: Option<CardPrecisions>,
+}
+
+/// Score the test sessions (`test_idx`, encoded as `test`) with `model`, check its
+/// explanations against planted events, and put the baselines beside it: the best single
+/// feature chosen on the validation sessions, the GBDT grown on `split` (when
+/// `gbdt_baseline`), and card precision@100 per day where sessions name their card.
+fn test_model(
+    model: &Model,
+    sessions: &[Session],
+    [valid_idx, test_idx]: [&[usize]; 2],
+    test: &[&EncodedSession],
+    split: &Split,
+    opts: &TrainOptions,
+    inputs: &FitInputs,
+) -> Result<Tested> {
+    let (encoder, device, field_names) = (inputs.encoder, inputs.device, inputs.field_names);
+    let of = |idx: &[usize]| -> Vec<&Session> { idx.iter().map(|&i| &sessions[i]).collect() };
+    let test_labels = labels(sessions, test_idx);
+    let scored = score_encoded(model, field_names, test, device)?;
     let scores: Vec<f64> = scored.iter().map(|x| x.0).collect();
     let metrics = Metrics::compute(&scores, &test_labels);
     let gbdt_scores = if opts.gbdt_baseline && opts.model != ModelSpec::Gbdt {
         // a baseline that cannot be grown (data too small for the trees, say) is reported,
         // never the end of the model's training
-        let grown = fit_gbdt(&encoder, &split, opts, &infer_device).and_then(|baseline| {
-            scores_of(&baseline.model, &field_names, &test_refs, &infer_device)
-        });
+        let grown = fit_gbdt(encoder, split, opts, device)
+            .and_then(|baseline| scores_of(&baseline.model, field_names, test, device));
         match grown {
             Ok(scores) => Some(scores),
             Err(e) => {
@@ -1264,9 +1275,6 @@ pub fn train(
     } else {
         None
     };
-    let gbdt = gbdt_scores
-        .as_ref()
-        .map(|scores| Metrics::compute(scores, &test_labels));
     // true positives: positives scored above the 99th percentile of negatives (FPR 1%)
     let test_threshold = flag_threshold(&scores, &test_labels);
     let true_positives: Vec<TruePositive> = test_idx
@@ -1295,31 +1303,107 @@ pub fn train(
             .map(|(&i, (_, explanation))| (&sessions[i], explanation)),
         TOP_EVENTS,
     );
-    let count = |idx: &[usize]| labels(sessions, idx).iter().filter(|&&l| l).count();
-    let numeric: Vec<String> = schema
+    let numeric: Vec<String> = encoder
+        .schema
         .event
         .numeric
         .iter()
         .map(|f| f.name.clone())
         .collect();
-    let single_feature = best_single_feature(&numeric, &of(&valid_idx), &of(&test_idx));
-    let card_precision = card_precision(sessions, &test_idx, &scores).map(|model| {
-        let baseline = |scores: &[f64]| card_precision(sessions, &test_idx, scores);
+    let single_feature = best_single_feature(&numeric, &of(valid_idx), &of(test_idx));
+    let card_precision = card_precision(sessions, test_idx, &scores).map(|model| {
+        let baseline = |scores: &[f64]| card_precision(sessions, test_idx, scores);
         CardPrecisions {
             model,
             single_feature: single_feature
                 .as_ref()
-                .and_then(|f| baseline(&f.scores(&numeric, &of(&test_idx)))),
+                .and_then(|f| baseline(&f.scores(&numeric, &of(test_idx)))),
             gbdt: gbdt_scores.as_deref().and_then(baseline),
         }
     });
+    Ok(Tested {
+        metrics,
+        roc: roc_curve(&scores, &test_labels).unwrap_or_default(),
+        planted,
+        planted_top_decile,
+        true_positives,
+        single_feature,
+        gbdt: gbdt_scores.map(|scores| Metrics::compute(&scores, &test_labels)),
+        card_precision,
+    })
+}
+
+/// Train a model on labelled sessions.
+pub fn train(
+    sessions: &[Session],
+    schema: &Schema,
+    opts: &TrainOptions,
+    data_fingerprint: &str,
+) -> Result<TrainOutcome> {
+    check_options(schema, opts)?;
+    let [train_idx, valid_idx, test_idx] = match opts.split {
+        SplitMode::Random => split(sessions, opts.valid_share, opts.test_share, opts.seed),
+        SplitMode::Time => split_by_time(sessions, opts.valid_share, opts.test_share),
+    };
+    check_labels(
+        sessions,
+        "training",
+        &[
+            ("train", &train_idx),
+            ("validation", &valid_idx),
+            ("test", &test_idx),
+        ],
+    )?;
+    let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
+    let old = pretraining_sessions(opts)?;
+    let encoder = fit_encoder(schema, opts, &train_sessions, old.as_ref())?;
+    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
+    let refs =
+        |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
+    let split = Split {
+        train: refs(&train_idx),
+        train_labels: labels(sessions, &train_idx),
+        valid: refs(&valid_idx),
+        valid_labels: labels(sessions, &valid_idx),
+    };
+    let field_names = encoder.event_field_names();
+    let infer_device = opts.backend.device()?;
+    let value_dropout =
+        (opts.value_dropout > 0.0).then(|| ValueDropout::new(&encoder, opts.value_dropout));
+    let inputs = FitInputs {
+        encoder: &encoder,
+        old: old.as_ref(),
+        device: &infer_device,
+        value_dropout: value_dropout.as_ref(),
+        field_names: &field_names,
+        data_fingerprint,
+    };
+    let Fitted {
+        config,
+        model: best_model,
+        valid_auc,
+        best_epoch,
+        history,
+    } = fit_model(&split, opts, &inputs)?;
+    let valid_scores = scores_of(&best_model, &field_names, &split.valid, &infer_device)?;
+    let threshold = flag_threshold(&valid_scores, &split.valid_labels);
+    let tested = test_model(
+        &best_model,
+        sessions,
+        [&valid_idx, &test_idx],
+        &refs(&test_idx),
+        &split,
+        opts,
+        &inputs,
+    )?;
+    let count = |idx: &[usize]| labels(sessions, idx).iter().filter(|&&l| l).count();
     let header = Header {
         seqrisk_version: env!("CARGO_PKG_VERSION").to_string(),
         created_unix: created_unix(),
         model_config_json: serde_json::to_string(&config)?,
         encoder,
-        test_metrics: Some(metrics),
-        test_roc: roc_curve(&scores, &test_labels).unwrap_or_default(),
+        test_metrics: Some(tested.metrics),
+        test_roc: tested.roc,
         data_fingerprint: data_fingerprint.to_string(),
         training: TrainingSummary {
             split_sessions: [train_idx.len(), valid_idx.len(), test_idx.len()],
@@ -1329,19 +1413,19 @@ pub fn train(
             seed: opts.seed,
             valid_auc,
             threshold,
-            planted_top3: planted.as_ref().map(|p| (p.hit_rate, p.random_rate)),
+            planted_top3: tested.planted.as_ref().map(|p| (p.hit_rate, p.random_rate)),
         },
     };
     Ok(TrainOutcome {
         artifact: Artifact::new(header, best_model)?,
-        metrics,
-        planted,
-        planted_top_decile,
-        true_positives,
+        metrics: tested.metrics,
+        planted: tested.planted,
+        planted_top_decile: tested.planted_top_decile,
+        true_positives: tested.true_positives,
         history,
-        single_feature,
-        gbdt,
-        card_precision,
+        single_feature: tested.single_feature,
+        gbdt: tested.gbdt,
+        card_precision: tested.card_precision,
     })
 }
 
