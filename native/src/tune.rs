@@ -411,7 +411,7 @@ fn fits(state: &TuneState, max_epochs: usize, spent: f64, budget: f64) -> bool {
 }
 
 /// One trial through [`train`]: `base`'s options with `settings` applied and `max_epochs`,
-/// validation AUC from its epoch log.
+/// the validation AUC and epoch of the weights early stopping kept.
 pub fn train_trial(
     sessions: &[Session],
     schema: &Schema,
@@ -450,18 +450,13 @@ pub fn train_trial(
         Err(e) => return Err(e),
     };
     let seconds = started.elapsed().as_secs_f64();
-    let best = outcome
-        .history
-        .iter()
-        .filter(|e| e.valid_auc.is_finite())
-        .fold(None, |b: Option<&crate::train::EpochLog>, e| match b {
-            Some(b) if b.valid_auc >= e.valid_auc => Some(b),
-            _ => Some(e),
-        });
+    // the epoch whose weights early stopping kept, as the artifact records it (a later epoch
+    // within `min_delta` of it is not "better", so the maximum over the log can differ)
+    let kept = &outcome.artifact.header.training;
     let epochs_run = outcome.history.len();
     Ok(TrialResult {
-        valid_auc: best.map_or(f64::NAN, |e| e.valid_auc),
-        best_epoch: best.map_or(0, |e| e.epoch),
+        valid_auc: kept.valid_auc,
+        best_epoch: kept.best_epoch,
         epochs_run,
         seconds,
         cut: epochs_run < max_epochs && Instant::now() >= deadline,
