@@ -280,14 +280,7 @@ pub fn split(sessions: &[Session], valid: f64, test: f64, seed: u64) -> [Vec<usi
 /// Split indices by time: ordered by each session's last timestamp (then index), the last
 /// `test` share is the test split, the `valid` share before it the validation split.
 pub fn split_by_time(sessions: &[Session], valid: f64, test: f64) -> [Vec<usize>; 3] {
-    let last = |i: usize| {
-        sessions[i]
-            .events
-            .last()
-            .map_or(f64::NEG_INFINITY, |e| e.ts)
-    };
-    let mut idx: Vec<usize> = (0..sessions.len()).collect();
-    idx.sort_by(|&a, &b| last(a).total_cmp(&last(b)).then(a.cmp(&b)));
+    let idx = time_order(sessions);
     let n = idx.len();
     let n_test = (n as f64 * test).round() as usize;
     let n_valid = (n as f64 * valid).round() as usize;
@@ -732,6 +725,20 @@ fn flag_threshold(scores: &[f64], labels: &[bool]) -> f64 {
     neg.get(((neg.len() as f64 * 0.99) as usize).min(neg.len().saturating_sub(1)))
         .copied()
         .unwrap_or(0.5)
+}
+
+/// Session indices oldest first by their last event (a session without events first; ties
+/// in input order): the order every split by time cuts.
+pub fn time_order(sessions: &[Session]) -> Vec<usize> {
+    let last = |i: usize| {
+        sessions[i]
+            .events
+            .last()
+            .map_or(f64::NEG_INFINITY, |e| e.ts)
+    };
+    let mut idx: Vec<usize> = (0..sessions.len()).collect();
+    idx.sort_by(|&a, &b| last(a).total_cmp(&last(b)).then(a.cmp(&b)));
+    idx
 }
 
 /// The GBDT baseline: forust grows trees on the training sessions' aggregates, stopping early

@@ -12,7 +12,8 @@ use seqrisk_native::files::write_atomic;
 use seqrisk_native::plot;
 use seqrisk_native::rules::RuleOptions;
 
-use std::path::PathBuf;
+use seqrisk_native::train::time_order;
+use std::path::{Path, PathBuf};
 
 /// HDBSCAN's cluster selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -127,15 +128,12 @@ pub(crate) struct ClusterArgs {
     pub(crate) out: PathBuf,
 }
 
-pub(crate) fn run(a: &ClusterArgs) -> Result<()> {
-    if a.min_samples > a.neighbours {
-        bail!(
-            "--neighbours ({}) must be at least --min-samples ({})",
-            a.neighbours,
-            a.min_samples
-        );
-    }
-    let (sessions, schema, patterns, fingerprint) = match &a.data {
+/// The sessions to cluster, their schema, the planted pattern of each (synthetic data only)
+/// and the data's fingerprint.
+type ClusterData = (Vec<Session>, Schema, Option<Vec<&'static str>>, String);
+
+fn data(a: &ClusterArgs) -> Result<ClusterData> {
+    Ok(match &a.data {
         Some(path) => {
             let schema = read_schema(a.schema.as_deref())?;
             let loaded = read_sessions(path, &schema, &Limits::default())?;
@@ -157,101 +155,150 @@ pub(crate) fn run(a: &ClusterArgs) -> Result<()> {
                 fingerprint,
             )
         }
-    };
-    if !(a.train_share > 0.0 && a.train_share <= 1.0) {
-        bail!("--train-share must be in (0, 1], got {}", a.train_share);
-    }
-    let defaults = RuleOptions::default();
-    let opts = ClusterOptions {
-        page: a.page.clone(),
-        dwell: a.dwell.clone(),
-        representation: match a.representation {
-            RepresentationArg::Hybrid => Representation::Hybrid,
-            RepresentationArg::Embedding => Representation::Embedding,
-            RepresentationArg::Handcrafted => Representation::Handcrafted,
-        },
-        epochs: a.epochs,
-        hdbscan: seqrisk_core::cluster::Hdbscan {
-            min_cluster_size: a.min_cluster_size,
-            min_samples: Some(a.min_samples),
-            selection: match a.selection {
-                Selection::Eom => ClusterSelection::ExcessOfMass,
-                Selection::Leaf => ClusterSelection::Leaf,
+    })
+}
+
+impl ClusterArgs {
+    /// The flags checked and converted to the library's options.
+    fn options(&self) -> Result<ClusterOptions> {
+        let a = self;
+        if a.min_samples > a.neighbours {
+            bail!(
+                "--neighbours ({}) must be at least --min-samples ({})",
+                a.neighbours,
+                a.min_samples
+            );
+        }
+        if !(a.train_share > 0.0 && a.train_share <= 1.0) {
+            bail!("--train-share must be in (0, 1], got {}", a.train_share);
+        }
+        if !(0.0..1.0).contains(&a.fraud_share) {
+            bail!("--fraud-share must be in [0, 1), got {}", a.fraud_share);
+        }
+        Ok(ClusterOptions {
+            page: a.page.clone(),
+            dwell: a.dwell.clone(),
+            representation: match a.representation {
+                RepresentationArg::Hybrid => Representation::Hybrid,
+                RepresentationArg::Embedding => Representation::Embedding,
+                RepresentationArg::Handcrafted => Representation::Handcrafted,
             },
-            ..Default::default()
-        },
-        neighbours: a.neighbours,
-        risky_density: a.risky_density,
-        risky_min_size: a.risky_min_size,
-        exemplars: a.exemplars,
-        rules: RuleOptions {
-            bags: a.rule_bags,
-            settings: seqrisk_core::cluster::RuleSettings {
-                min_precision: a.rule_precision,
-                min_recall: a.rule_recall,
-                max_rules: a.max_rules,
+            epochs: a.epochs,
+            hdbscan: seqrisk_core::cluster::Hdbscan {
+                min_cluster_size: a.min_cluster_size,
+                min_samples: Some(a.min_samples),
+                selection: match a.selection {
+                    Selection::Eom => ClusterSelection::ExcessOfMass,
+                    Selection::Leaf => ClusterSelection::Leaf,
+                },
+                ..Default::default()
+            },
+            neighbours: a.neighbours,
+            risky_density: a.risky_density,
+            risky_min_size: a.risky_min_size,
+            exemplars: a.exemplars,
+            rules: RuleOptions {
+                bags: a.rule_bags,
+                settings: seqrisk_core::cluster::RuleSettings {
+                    min_precision: a.rule_precision,
+                    min_recall: a.rule_recall,
+                    max_rules: a.max_rules,
+                },
+                seed: a.seed,
+                ..RuleOptions::default()
             },
             seed: a.seed,
-            ..defaults
-        },
-        seed: a.seed,
-        progress: !a.quiet,
-        ..ClusterOptions::default()
-    };
-    // the earlier sessions are clustered, the later ones assigned (§4, Figure 8)
-    let mut order: Vec<usize> = (0..sessions.len()).collect();
-    let last = |i: usize| {
-        sessions[i]
-            .events
-            .last()
-            .map_or(f64::NEG_INFINITY, |e| e.ts)
-    };
-    order.sort_by(|&x, &y| last(x).total_cmp(&last(y)).then(x.cmp(&y)));
-    let cut = ((sessions.len() as f64 * a.train_share).round() as usize).clamp(1, sessions.len());
-    if !(0.0..1.0).contains(&a.fraud_share) {
-        bail!("--fraud-share must be in [0, 1), got {}", a.fraud_share);
+            progress: !a.quiet,
+            ..ClusterOptions::default()
+        })
     }
+}
+
+/// The planted pattern behind each cluster's sessions (noise first, as -1), as JSON rows and
+/// a Markdown table; `clustered[k]` is the index into `patterns` of clustered session `k`.
+fn planted_table(
+    patterns: &[&str],
+    clustered: &[usize],
+    labels: &[i32],
+    clusters: usize,
+) -> (Vec<serde_json::Value>, String) {
+    let rows: Vec<serde_json::Value> = (-1..clusters as i32)
+        .map(|label| {
+            let mut row = serde_json::Map::new();
+            row.insert("cluster".into(), label.into());
+            for name in Pattern::ALL.map(Pattern::name) {
+                let n = (0..clustered.len())
+                    .filter(|&k| labels[k] == label && patterns[clustered[k]] == name)
+                    .count();
+                row.insert(name.into(), n.into());
+            }
+            serde_json::Value::Object(row)
+        })
+        .collect();
+    let mut md = format!(
+        "\n| cluster | {} |\n|---:|{}\n",
+        Pattern::ALL.map(Pattern::name).join(" | "),
+        "---:|".repeat(Pattern::ALL.len())
+    );
+    for row in rows.iter().rev() {
+        let name = match row["cluster"].as_i64() {
+            Some(label) if label >= 0 => label.to_string(),
+            _ => "noise".to_string(),
+        };
+        let counts: Vec<String> = Pattern::ALL
+            .iter()
+            .map(|p| row[p.name()].to_string())
+            .collect();
+        md.push_str(&format!("| {name} | {} |\n", counts.join(" | ")));
+    }
+    (rows, md)
+}
+
+/// The two plots of a clustering: its sessions on the first two principal components, and
+/// the condensed tree.
+fn plots(fitted: &seqrisk_native::cluster::Fitted, out: &Path) -> Result<()> {
+    let risky: Vec<bool> = fitted.report.clusters.iter().map(|c| c.risky).collect();
+    plot::clusters_png(
+        &out.join("clusters.png"),
+        &format!(
+            "{} sessions, {} clusters ({} risky), first two principal components",
+            fitted.report.sessions,
+            risky.len(),
+            risky.iter().filter(|&&r| r).count()
+        ),
+        &seqrisk_native::cluster::on_plane(&fitted.model.fingerprints.map.axes, &fitted.points),
+        &fitted.clustering.labels,
+        &risky,
+    )?;
+    plot::condensed_tree_png(
+        &out.join("condensed-tree.png"),
+        "HDBSCAN condensed tree (selected clusters outlined)",
+        &fitted.clustering.tree,
+        &fitted.clustering.clusters,
+    )
+}
+
+pub(crate) fn run(a: &ClusterArgs) -> Result<()> {
+    let opts = a.options()?;
+    let (sessions, schema, patterns, fingerprint) = data(a)?;
+    // the earlier sessions are clustered, the later ones assigned (§4, Figure 8)
+    let order = time_order(&sessions);
+    let cut = ((sessions.len() as f64 * a.train_share).round() as usize).clamp(1, sessions.len());
     let clustered = stratified(&sessions, &order[..cut], a.fraud_share, a.seed);
     let pick = |idx: &[usize]| idx.iter().map(|&i| sessions[i].clone()).collect::<Vec<_>>();
     let (train, test) = (pick(&clustered), pick(&order[cut..]));
     let fitted = seqrisk_native::cluster::cluster(&train, &schema, &opts)?;
     let mut md = seqrisk_native::cluster::report_markdown(&fitted.report);
-    // the planted pattern behind each cluster's sessions (noise first, as -1)
-    let planted: Option<Vec<serde_json::Value>> = patterns.as_ref().map(|patterns| {
-        (-1..fitted.report.clusters.len() as i32)
-            .map(|label| {
-                let mut row = serde_json::Map::new();
-                row.insert("cluster".into(), label.into());
-                for name in Pattern::ALL.map(Pattern::name) {
-                    let n = (0..clustered.len())
-                        .filter(|&k| {
-                            fitted.clustering.labels[k] == label && patterns[clustered[k]] == name
-                        })
-                        .count();
-                    row.insert(name.into(), n.into());
-                }
-                serde_json::Value::Object(row)
-            })
-            .collect()
+    let planted = patterns.as_ref().map(|patterns| {
+        let (rows, table) = planted_table(
+            patterns,
+            &clustered,
+            &fitted.clustering.labels,
+            fitted.report.clusters.len(),
+        );
+        md.push_str(&table);
+        rows
     });
-    if let Some(rows) = &planted {
-        md.push_str(&format!(
-            "\n| cluster | {} |\n|---:|{}\n",
-            Pattern::ALL.map(Pattern::name).join(" | "),
-            "---:|".repeat(Pattern::ALL.len())
-        ));
-        for row in rows.iter().rev() {
-            let name = match row["cluster"].as_i64() {
-                Some(label) if label >= 0 => label.to_string(),
-                _ => "noise".to_string(),
-            };
-            let counts: Vec<String> = Pattern::ALL
-                .iter()
-                .map(|p| row[p.name()].to_string())
-                .collect();
-            md.push_str(&format!("| {name} | {} |\n", counts.join(" | ")));
-        }
-    }
     let induction = if test.is_empty() {
         None
     } else {
@@ -275,25 +322,7 @@ pub(crate) fn run(a: &ClusterArgs) -> Result<()> {
         .with_context(|| format!("cannot create {}", a.out.display()))?;
     let artifact_path = a.out.join("cluster.seqrisk");
     write_atomic(&artifact_path, &artifact.to_bytes()?)?;
-    let risky: Vec<bool> = fitted.report.clusters.iter().map(|c| c.risky).collect();
-    plot::clusters_png(
-        &a.out.join("clusters.png"),
-        &format!(
-            "{} sessions, {} clusters ({} risky), first two principal components",
-            fitted.report.sessions,
-            risky.len(),
-            risky.iter().filter(|&&r| r).count()
-        ),
-        &seqrisk_native::cluster::on_plane(&fitted.model.fingerprints.map.axes, &fitted.points),
-        &fitted.clustering.labels,
-        &risky,
-    )?;
-    plot::condensed_tree_png(
-        &a.out.join("condensed-tree.png"),
-        "HDBSCAN condensed tree (selected clusters outlined)",
-        &fitted.clustering.tree,
-        &fitted.clustering.clusters,
-    )?;
+    plots(&fitted, &a.out)?;
     md.push_str("\n![clusters](clusters.png)\n\n![condensed tree](condensed-tree.png)\n");
     write_atomic(&a.out.join("cluster.md"), md.as_bytes())?;
     write_atomic(
