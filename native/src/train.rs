@@ -3,6 +3,7 @@
 
 use crate::files::write_atomic;
 use crate::gbdt::{self, GbdtOptions};
+use crate::settings::Settings;
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
@@ -1107,27 +1108,20 @@ fn check_options(schema: &Schema, opts: &TrainOptions) -> Result<()> {
             opts.model
         );
     }
-    if opts.batch_size == 0 || opts.epochs == 0 {
-        bail!("--batch-size and --epochs must be at least 1");
+    if opts.epochs == 0 {
+        bail!("epochs must be at least 1");
     }
-    if let Some(lr) = opts.learning_rate
-        && !(lr.is_finite() && lr > 0.0)
-    {
-        bail!("--learning-rate must be a positive number, got {lr}");
+    // the same ranges a settings file or the flags are held to, one check for both
+    Settings {
+        learning_rate: opts.learning_rate,
+        batch_size: Some(opts.batch_size),
+        weight_decay: Some(f64::from(opts.weight_decay)),
+        value_dropout: Some(opts.value_dropout),
+        embedding_dim: opts.overrides.embedding_dim,
+        dropout: opts.overrides.dropout,
+        ..Settings::default()
     }
-    if !(0.0..1.0).contains(&opts.value_dropout) {
-        bail!(
-            "--value-dropout must be at least 0 and below 1, got {}",
-            opts.value_dropout
-        );
-    }
-    if !(opts.weight_decay.is_finite() && opts.weight_decay >= 0.0) {
-        bail!(
-            "the weight decay (L2) must be a finite number at least 0, got {}",
-            opts.weight_decay
-        );
-    }
-    opts.overrides.validate()?;
+    .validate()?;
     if opts.model == ModelSpec::Gbdt && opts.overrides != ModelOverrides::default() {
         bail!("the GBDT has no embedding size or dropout to set");
     }
