@@ -77,7 +77,7 @@ pub fn baseline_table(
     let above = |bar: f64| m.auc.partial_cmp(&bar) == Some(std::cmp::Ordering::Greater);
     if let Some(b) = single.filter(|b| !above(b.test.auc)) {
         out.push_str(&format!(
-            "\nwarning: {model} (test AUC {:.4}) does not beat ranking sessions by {} of the last event alone ({:.4}); see README, \"Reading the baseline comparison\"\n",
+            "\nwarning: {model} (test AUC {:.4}) does not beat ranking sessions by {} of the last event alone ({:.4}); see docs/quality.md, \"Reading the baseline comparison\"\n",
             m.auc,
             b.label(),
             b.test.auc
@@ -85,7 +85,7 @@ pub fn baseline_table(
     }
     if let Some(g) = gbdt.filter(|g| !above(g.auc - GBDT_MARGIN)) {
         out.push_str(&format!(
-            "\nwarning: {model} (test AUC {:.4}) loses to the GBDT on aggregates ({:.4}) by more than {GBDT_MARGIN}; see README, \"Reading the baseline comparison\"\n",
+            "\nwarning: {model} (test AUC {:.4}) loses to the GBDT on aggregates ({:.4}) by more than {GBDT_MARGIN}; see docs/quality.md, \"Reading the baseline comparison\"\n",
             m.auc, g.auc
         ));
     }
