@@ -1242,6 +1242,48 @@ struct Tested {
     card_precision: Option<CardPrecisions>,
 }
 
+/// The test positives flagged at a 1% false-positive rate (scored above the 99th percentile
+/// of negatives) with their explanations, and how often an explanation's top events hold a
+/// planted one: on those, and on the positives among the top 10% of scores.
+fn explanations_checked(
+    sessions: &[Session],
+    test_idx: &[usize],
+    scored: &[(f64, Explanation)],
+    test_labels: &[bool],
+) -> (
+    Vec<TruePositive>,
+    Option<PlantedHitRate>,
+    Option<PlantedHitRate>,
+) {
+    let scores: Vec<f64> = scored.iter().map(|x| x.0).collect();
+    let positive_above = |bar: f64, inclusive: bool| {
+        test_idx.iter().zip(scored).filter(move |(i, (s, _))| {
+            sessions[**i].label == Some(true) && (*s > bar || (inclusive && *s == bar))
+        })
+    };
+    let true_positives: Vec<TruePositive> =
+        positive_above(flag_threshold(&scores, test_labels), false)
+            .map(|(&session, (_, explanation))| TruePositive {
+                session,
+                explanation: explanation.clone(),
+            })
+            .collect();
+    let planted = planted_hit_rate(
+        true_positives
+            .iter()
+            .map(|tp| (&sessions[tp.session], &tp.explanation)),
+        TOP_EVENTS,
+    );
+    let mut ranked = scores;
+    ranked.sort_by(|a, b| b.total_cmp(a));
+    let decile = ranked[(ranked.len() / 10).min(ranked.len() - 1)];
+    let planted_top_decile = planted_hit_rate(
+        positive_above(decile, true).map(|(&i, (_, explanation))| (&sessions[i], explanation)),
+        TOP_EVENTS,
+    );
+    (true_positives, planted, planted_top_decile)
+}
+
 /// Score the test sessions (`test_idx`, encoded as `test`) with `model`, check its
 /// explanations against planted events, and put the baselines beside it: the best single
 /// feature chosen on the validation sessions, the GBDT grown on `split` (when
@@ -1276,34 +1318,8 @@ fn test_model(
     } else {
         None
     };
-    // true positives: positives scored above the 99th percentile of negatives (FPR 1%)
-    let test_threshold = flag_threshold(&scores, &test_labels);
-    let true_positives: Vec<TruePositive> = test_idx
-        .iter()
-        .zip(&scored)
-        .filter(|(i, (s, _))| sessions[**i].label == Some(true) && *s > test_threshold)
-        .map(|(&session, (_, explanation))| TruePositive {
-            session,
-            explanation: explanation.clone(),
-        })
-        .collect();
-    let planted = planted_hit_rate(
-        true_positives
-            .iter()
-            .map(|tp| (&sessions[tp.session], &tp.explanation)),
-        TOP_EVENTS,
-    );
-    let mut ranked: Vec<f64> = scores.clone();
-    ranked.sort_by(|a, b| b.total_cmp(a));
-    let decile = ranked[(ranked.len() / 10).min(ranked.len() - 1)];
-    let planted_top_decile = planted_hit_rate(
-        test_idx
-            .iter()
-            .zip(&scored)
-            .filter(|(i, (s, _))| sessions[**i].label == Some(true) && *s >= decile)
-            .map(|(&i, (_, explanation))| (&sessions[i], explanation)),
-        TOP_EVENTS,
-    );
+    let (true_positives, planted, planted_top_decile) =
+        explanations_checked(sessions, test_idx, &scored, &test_labels);
     let numeric: Vec<String> = encoder
         .schema
         .event
