@@ -365,6 +365,28 @@ struct Split<'a> {
     valid_labels: Vec<bool>,
 }
 
+/// `encoded[i]` for each index.
+fn refs<'a>(encoded: &'a [EncodedSession], idx: &[usize]) -> Vec<&'a EncodedSession> {
+    idx.iter().map(|&i| &encoded[i]).collect()
+}
+
+impl<'a> Split<'a> {
+    /// The `train` and `valid` sessions of `encoded` (every session, in input order) with
+    /// their labels.
+    fn of(
+        encoded: &'a [EncodedSession],
+        sessions: &[Session],
+        [train, valid]: [&[usize]; 2],
+    ) -> Self {
+        Split {
+            train: refs(encoded, train),
+            train_labels: labels(sessions, train),
+            valid: refs(encoded, valid),
+            valid_labels: labels(sessions, valid),
+        }
+    }
+}
+
 /// A trained model and how its training went.
 struct Fitted {
     config: ModelConfig,
@@ -931,15 +953,8 @@ pub fn teacher_experiment(
     let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
     let encoder = Encoder::fit(schema, &train_sessions)?;
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
-    let refs =
-        |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
-    let split = Split {
-        train: refs(&train_idx),
-        train_labels: labels(sessions, &train_idx),
-        valid: refs(&valid_idx),
-        valid_labels: labels(sessions, &valid_idx),
-    };
-    let (test, test_labels) = (refs(&test_idx), labels(sessions, &test_idx));
+    let split = Split::of(&encoded, sessions, [&train_idx, &valid_idx]);
+    let (test, test_labels) = (refs(&encoded, &test_idx), labels(sessions, &test_idx));
     let device = opts.backend.device()?;
     let field_names = encoder.event_field_names();
     let started = Instant::now();
@@ -1375,14 +1390,7 @@ pub fn train(
     let old = pretraining_sessions(opts)?;
     let encoder = fit_encoder(schema, opts, &train_sessions, old.as_ref())?;
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
-    let refs =
-        |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
-    let split = Split {
-        train: refs(&train_idx),
-        train_labels: labels(sessions, &train_idx),
-        valid: refs(&valid_idx),
-        valid_labels: labels(sessions, &valid_idx),
-    };
+    let split = Split::of(&encoded, sessions, [&train_idx, &valid_idx]);
     let field_names = encoder.event_field_names();
     let infer_device = opts.backend.device()?;
     let value_dropout =
@@ -1408,7 +1416,7 @@ pub fn train(
         &best_model,
         sessions,
         [&valid_idx, &test_idx],
-        &refs(&test_idx),
+        &refs(&encoded, &test_idx),
         &split,
         opts,
         &inputs,
