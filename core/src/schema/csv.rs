@@ -9,7 +9,8 @@
 
 use super::Schema;
 use super::session::{
-    Event, FieldValues, Session, data_err, label_from_str, number_from_str, timestamp_from_text,
+    Event, FieldValues, Session, collect_exact, data_err, label_from_str, number_from_str,
+    timestamp_from_text,
 };
 use crate::error::{DataProblem, Error, Location, Result};
 use std::collections::HashMap;
@@ -173,11 +174,12 @@ pub fn read_rows(
                 .iter()
                 .map(|&c| cell(&row, c).map(String::from))
                 .collect(),
-            numeric: cols.event[1]
-                .iter()
-                .zip(&ev.numeric)
-                .map(|(&c, f)| number_from_str(cell(&row, c).unwrap_or(""), &loc, &f.name))
-                .collect::<Result<_>>()?,
+            numeric: collect_exact(
+                cols.event[1]
+                    .iter()
+                    .zip(&ev.numeric)
+                    .map(|(&c, f)| number_from_str(cell(&row, c).unwrap_or(""), &loc, &f.name)),
+            )?,
             text: cols.event[2]
                 .iter()
                 .map(|&c| cell(&row, c).map(String::from))
@@ -251,7 +253,8 @@ pub fn read_rows(
     }
     for s in &mut sessions {
         s.events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
-        s.shrink_to_fit();
+        // rows were pushed one by one: give back the list's spare capacity
+        s.events.shrink_to_fit();
     }
     Ok(sessions)
 }
@@ -417,6 +420,14 @@ mod tests {
         write_csv(&sessions, &schema, &mut buf).unwrap();
         let back = read_csv(buf.as_slice(), "rt.csv", &schema).unwrap();
         assert_eq!(back, sessions);
+        // no spare capacity is kept per session or event
+        for s in &back {
+            assert_eq!(s.events.capacity(), s.events.len());
+            for v in s.events.iter().map(|e| &e.values) {
+                assert_eq!(v.categorical.capacity(), v.categorical.len());
+                assert_eq!(v.numeric.capacity(), v.numeric.len());
+            }
+        }
     }
 
     /// The transactions scenario names each session's card (`entity`): it survives CSV and

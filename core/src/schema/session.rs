@@ -21,16 +21,16 @@ pub struct FieldValues {
     pub text: Vec<Option<String>>,
 }
 
-impl FieldValues {
-    /// Give back the spare capacity of the value lists. Collected through a `Result`, a list
-    /// starts at capacity 4 whatever its length: for the transactions scenario's two
-    /// categorical and one numeric event field that was 96 spare bytes an event, a third of
-    /// the memory of 100,000 parsed sessions (issue 27's GBDT memory benchmark).
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.categorical.shrink_to_fit();
-        self.numeric.shrink_to_fit();
-        self.text.shrink_to_fit();
+/// Values collected into a list of exactly their number. Collected through a `Result`, a
+/// list starts at capacity 4 whatever its length: for the transactions scenario's two
+/// categorical and one numeric event field that was 96 spare bytes an event, a third of the
+/// memory of 100,000 parsed sessions (issue 27's GBDT memory benchmark).
+pub(crate) fn collect_exact<T>(values: impl ExactSizeIterator<Item = Result<T>>) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        out.push(v?);
     }
+    Ok(out)
 }
 
 /// One event.
@@ -60,16 +60,6 @@ pub struct Session {
 }
 
 impl Session {
-    /// Give back the spare capacity of the event list and of every value list, once a reader
-    /// has built the session (see [`FieldValues::shrink_to_fit`]).
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.events.shrink_to_fit();
-        self.profile.shrink_to_fit();
-        for e in &mut self.events {
-            e.values.shrink_to_fit();
-        }
-    }
-
     /// Keep only the events of the last `seconds` before the session's last event (that one
     /// included): the same users seen through a shorter history window, as LBSF's 45-, 90- and
     /// 180-day subsets (Table II).
@@ -312,33 +302,21 @@ fn group_from_json(
         move || format!("{}{name}", prefix())
     }
     Ok(FieldValues {
-        categorical: group
-            .categorical
-            .iter()
-            .map(|f| {
-                at(path(prefix, &f.name), |p| {
-                    categorical_from_json(obj.get(&f.name), loc, p)
-                })
+        categorical: collect_exact(group.categorical.iter().map(|f| {
+            at(path(prefix, &f.name), |p| {
+                categorical_from_json(obj.get(&f.name), loc, p)
             })
-            .collect::<Result<_>>()?,
-        numeric: group
-            .numeric
-            .iter()
-            .map(|f| {
-                at(path(prefix, &f.name), |p| {
-                    number_from_json(obj.get(&f.name), loc, p)
-                })
+        }))?,
+        numeric: collect_exact(group.numeric.iter().map(|f| {
+            at(path(prefix, &f.name), |p| {
+                number_from_json(obj.get(&f.name), loc, p)
             })
-            .collect::<Result<_>>()?,
-        text: group
-            .text
-            .iter()
-            .map(|f| {
-                at(path(prefix, &f.name), |p| {
-                    text_from_json(obj.get(&f.name), loc, p)
-                })
+        }))?,
+        text: collect_exact(group.text.iter().map(|f| {
+            at(path(prefix, &f.name), |p| {
+                text_from_json(obj.get(&f.name), loc, p)
             })
-            .collect::<Result<_>>()?,
+        }))?,
     })
 }
 
@@ -359,46 +337,35 @@ fn as_object<'a>(
     })
 }
 
+/// A key whose value is text or a number (the session id, the entity), as text; `None` when
+/// it is absent or null.
+fn text_or_number(v: Option<&Json>, loc: &Location, key: &str) -> Result<Option<String>> {
+    match v {
+        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(Json::Number(n)) => Ok(Some(n.to_string())),
+        None | Some(Json::Null) => Ok(None),
+        Some(other) => Err(data_err(
+            loc,
+            key,
+            DataProblem::WrongType {
+                expected: "a string or number",
+                found: type_name(other),
+            },
+        )),
+    }
+}
+
 /// Build a session from an already parsed JSON value.
 pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Session> {
     let obj = as_object(v, loc, "<session>")?;
-    let id = match obj.get(&schema.session_id) {
-        Some(Json::String(s)) => s.clone(),
-        Some(Json::Number(n)) => n.to_string(),
-        None | Some(Json::Null) => {
-            return Err(data_err(loc, &schema.session_id, DataProblem::Missing));
-        }
-        Some(other) => {
-            return Err(data_err(
-                loc,
-                &schema.session_id,
-                DataProblem::WrongType {
-                    expected: "a string or number",
-                    found: type_name(other),
-                },
-            ));
-        }
-    };
+    let id = text_or_number(obj.get(&schema.session_id), loc, &schema.session_id)?
+        .ok_or_else(|| data_err(loc, &schema.session_id, DataProblem::Missing))?;
     let label = match &schema.label {
         Some(key) => label_from_json(obj.get(key), loc, key)?,
         None => None,
     };
     let entity = match &schema.entity {
-        Some(key) => match obj.get(key) {
-            Some(Json::String(s)) => Some(s.clone()),
-            Some(Json::Number(n)) => Some(n.to_string()),
-            None | Some(Json::Null) => None,
-            Some(other) => {
-                return Err(data_err(
-                    loc,
-                    key,
-                    DataProblem::WrongType {
-                        expected: "a string or number",
-                        found: type_name(other),
-                    },
-                ));
-            }
-        },
+        Some(key) => text_or_number(obj.get(key), loc, key)?,
         None => None,
     };
     let profile = match obj.get("profile") {
@@ -449,15 +416,13 @@ pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Se
         });
     }
     events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
-    let mut session = Session {
+    Ok(Session {
         entity,
         id,
         label,
         profile,
         events,
-    };
-    session.shrink_to_fit();
-    Ok(session)
+    })
 }
 
 fn group_to_json(
