@@ -1271,18 +1271,22 @@ fn explanations_checked(
     Option<PlantedHitRate>,
 ) {
     let scores: Vec<f64> = scored.iter().map(|x| x.0).collect();
-    let positive_above = |bar: f64, inclusive: bool| {
-        test_idx.iter().zip(scored).filter(move |(i, (s, _))| {
-            sessions[**i].label == Some(true) && (*s > bar || (inclusive && *s == bar))
-        })
+    // the positive test sessions whose score passes `keep`
+    let positives = |keep: &dyn Fn(f64) -> bool| {
+        test_idx
+            .iter()
+            .zip(scored)
+            .filter(|(i, (s, _))| sessions[**i].label == Some(true) && keep(*s))
+            .collect::<Vec<_>>()
     };
-    let true_positives: Vec<TruePositive> =
-        positive_above(flag_threshold(&scores, test_labels), false)
-            .map(|(&session, (_, explanation))| TruePositive {
-                session,
-                explanation: explanation.clone(),
-            })
-            .collect();
+    let threshold = flag_threshold(&scores, test_labels);
+    let true_positives: Vec<TruePositive> = positives(&|s| s > threshold)
+        .into_iter()
+        .map(|(&session, (_, explanation))| TruePositive {
+            session,
+            explanation: explanation.clone(),
+        })
+        .collect();
     let planted = planted_hit_rate(
         true_positives
             .iter()
@@ -1293,7 +1297,9 @@ fn explanations_checked(
     ranked.sort_by(|a, b| b.total_cmp(a));
     let decile = ranked[(ranked.len() / 10).min(ranked.len() - 1)];
     let planted_top_decile = planted_hit_rate(
-        positive_above(decile, true).map(|(&i, (_, explanation))| (&sessions[i], explanation)),
+        positives(&|s| s >= decile)
+            .into_iter()
+            .map(|(&i, (_, explanation))| (&sessions[i], explanation)),
         TOP_EVENTS,
     );
     (true_positives, planted, planted_top_decile)
@@ -1342,14 +1348,15 @@ fn test_model(
         .iter()
         .map(|f| f.name.clone())
         .collect();
-    let single_feature = best_single_feature(&numeric, &of(valid_idx), &of(test_idx));
+    let test_sessions = of(test_idx);
+    let single_feature = best_single_feature(&numeric, &of(valid_idx), &test_sessions);
     let card_precision = card_precision(sessions, test_idx, &scores).map(|model| {
         let baseline = |scores: &[f64]| card_precision(sessions, test_idx, scores);
         CardPrecisions {
             model,
             single_feature: single_feature
                 .as_ref()
-                .and_then(|f| baseline(&f.scores(&numeric, &of(test_idx)))),
+                .and_then(|f| baseline(&f.scores(&numeric, &test_sessions))),
             gbdt: gbdt_scores.as_deref().and_then(baseline),
         }
     });
