@@ -441,7 +441,7 @@ mod tests {
         .map(|s| {
             let mut s = s.session;
             for e in &mut s.events {
-                e.values.numeric.remove(0);
+                e.values.numeric = e.values.numeric[1..].into();
             }
             s
         })

@@ -5,7 +5,7 @@
 //! MLP with and without a GBDT teacher.
 
 use anyhow::{Context, Result, bail};
-use seqrisk_core::schema::{FieldValues, Schema, Session};
+use seqrisk_core::schema::{Category, FieldValues, Schema, Session};
 use std::collections::HashMap;
 
 /// The schema of the sessions [`read`] builds.
@@ -60,7 +60,7 @@ pub fn read(text: &[u8], name: &str) -> Result<Vec<Session>> {
             "good" => false,
             other => bail!("{name}:{line}: column `{LABEL}` is `{other}`, expected good or bad"),
         };
-        let numbers = numeric
+        let numbers: Vec<Option<f64>> = numeric
             .iter()
             .zip(&schema.profile.numeric)
             .map(|(&c, f)| match cell(c).parse::<f64>() {
@@ -79,10 +79,10 @@ pub fn read(text: &[u8], name: &str) -> Result<Vec<Session>> {
             profile: FieldValues {
                 categorical: categorical
                     .iter()
-                    .map(|&c| Some(cell(c).to_string()).filter(|v| !v.is_empty()))
+                    .map(|&c| Some(cell(c).into()).filter(|v: &Category| !v.is_empty()))
                     .collect(),
-                numeric: numbers,
-                text: vec![],
+                numeric: numbers.into(),
+                text: Box::default(),
             },
             events: vec![],
         });

@@ -27,7 +27,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
-use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
+use seqrisk_core::encode::{Batch, EncodedSession, Encoder, FeatureId};
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::synth::{SynthConfig, generate_sessions};
@@ -641,8 +641,10 @@ fn sessions_safetensors(encoded: &[EncodedSession]) -> Result<Vec<u8>> {
     let t = encoded[0].event_mask.len();
     let f = encoded[0].event_index.len() / t.max(1);
     let p = encoded[0].profile_index.len();
-    let cat_i = |get: fn(&EncodedSession) -> &Vec<i64>| {
-        encoded.iter().flat_map(move |s| get(s).iter().copied())
+    let cat_i = |get: fn(&EncodedSession) -> &Vec<FeatureId>| {
+        encoded
+            .iter()
+            .flat_map(move |s| get(s).iter().map(|&i| i64::from(i)))
     };
     let cat_f = |get: fn(&EncodedSession) -> &Vec<f32>| {
         encoded.iter().flat_map(move |s| get(s).iter().copied())

@@ -12,7 +12,7 @@
 //!   recent are the test split, the next most recent the validation split.
 
 use anyhow::{Context, Result, bail};
-use seqrisk_core::schema::{Event, FieldValues, Schema, Session};
+use seqrisk_core::schema::{Category, Event, FieldValues, Schema, Session};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -218,21 +218,24 @@ pub fn read(dir: &Path, targets_per_user: usize) -> Result<Vec<Session>> {
             Ok(Event {
                 ts: r.ts,
                 values: FieldValues {
-                    categorical: vec![Some(r.movie.to_string()), m.genre.clone()],
-                    numeric: vec![m.year, with_rating.then_some(f64::from(r.rating))],
-                    text: vec![],
+                    categorical: Box::new([
+                        Some(r.movie.to_string().into()),
+                        m.genre.as_deref().map(Category::from),
+                    ]),
+                    numeric: Box::new([m.year, with_rating.then_some(f64::from(r.rating))]),
+                    text: Box::default(),
                 },
                 planted: false,
             })
         };
         let profile = FieldValues {
-            categorical: vec![
-                Some(user.gender.clone()),
-                Some(user.occupation.clone()),
-                Some(user.zip_region.clone()),
-            ],
-            numeric: vec![Some(user.age)],
-            text: vec![],
+            categorical: Box::new([
+                Some(user.gender.as_str().into()),
+                Some(user.occupation.as_str().into()),
+                Some(user.zip_region.as_str().into()),
+            ]),
+            numeric: Box::new([Some(user.age)]),
+            text: Box::default(),
         };
         let first_target = list.len().saturating_sub(targets_per_user).max(1);
         for t in first_target..list.len() {

@@ -7,7 +7,7 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::models::{ModelOverrides, ModelSpec, Preset};
-use seqrisk_core::schema::{MAX_BINS, NumericEncoding, Schema};
+use seqrisk_core::schema::{Binning, MAX_BINS, NumericEncoding, Schema};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -62,6 +62,12 @@ pub struct Settings {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bins: Option<usize>,
+    /// Where the bin edges of those fields fall, in place of the schema's `binning`:
+    /// `quantile` (equal-frequency) or `target` (where the label changes: a one-field decision
+    /// tree on the training split).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binning: Option<Binning>,
     /// Values seen fewer times than this in training map to their field's out-of-vocabulary
     /// id, in place of the schema's `min_count`.
     #[arg(long)]
@@ -99,6 +105,7 @@ impl Settings {
             dropout: self.dropout.or(fallback.dropout),
             numeric_encoding: self.numeric_encoding.or(fallback.numeric_encoding),
             bins: self.bins.or(fallback.bins),
+            binning: self.binning.or(fallback.binning),
             min_count: self.min_count.or(fallback.min_count),
         }
     }
@@ -136,12 +143,13 @@ impl Settings {
     }
 
     /// The settings a run of `model` uses: each value set here, else the preset's default for
-    /// `model` ([`ModelSpec::defaults`]). The preset's numeric encoding and bins apply only
-    /// where `schema` sets neither, its `min_count` only where `schema` sets none: a schema
-    /// that states them is the user's choice.
+    /// `model` ([`ModelSpec::defaults`]). The preset's numeric encoding, bins and binning
+    /// apply only where `schema` sets none of them, its `min_count` only where `schema` sets
+    /// none: a schema that states them is the user's choice.
     pub fn resolve(&self, model: ModelSpec, schema: &Schema) -> Settings {
         let d = model.defaults(self.preset.unwrap_or_default());
-        let encoding_free = schema.numeric_encoding.is_none() && schema.bins.is_none();
+        let encoding_free =
+            schema.numeric_encoding.is_none() && schema.bins.is_none() && schema.binning.is_none();
         self.or(&Settings {
             preset: Some(self.preset.unwrap_or_default()),
             learning_rate: Some(d.learning_rate),
@@ -152,6 +160,7 @@ impl Settings {
             dropout: d.overrides.dropout,
             numeric_encoding: d.numeric_encoding.filter(|_| encoding_free),
             bins: d.bins.filter(|_| encoding_free),
+            binning: d.binning.filter(|_| encoding_free),
             min_count: d.min_count.filter(|_| schema.min_count.is_none()),
         })
     }
@@ -180,6 +189,9 @@ impl Settings {
         }
         if let Some(v) = self.bins {
             schema.bins = Some(v);
+        }
+        if let Some(v) = self.binning {
+            schema.binning = Some(v);
         }
         if let Some(v) = self.min_count {
             schema.min_count = Some(v);
@@ -219,10 +231,12 @@ mod tests {
             dropout: Some(0.1),
             numeric_encoding: Some(NumericEncoding::Quantile),
             bins: Some(32),
+            binning: Some(Binning::Target),
             min_count: Some(5),
         };
         let text = tuned.to_toml().unwrap();
         assert!(text.contains("numeric_encoding = \"quantile\""), "{text}");
+        assert!(text.contains("binning = \"target\""), "{text}");
         let back: Settings = toml::from_str(&text).unwrap();
         assert_eq!(back, tuned);
         let flags = Settings {
@@ -246,6 +260,7 @@ mod tests {
             (schema.numeric_encoding, schema.bins, schema.min_count),
             (Some(NumericEncoding::Quantile), Some(32), Some(5))
         );
+        assert_eq!(schema.binning, Some(Binning::Target));
     }
 
     #[test]

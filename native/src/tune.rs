@@ -16,7 +16,7 @@ use rand::rngs::SmallRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use seqrisk_core::models::ModelSpec;
-use seqrisk_core::schema::{NumericEncoding, Schema, Session};
+use seqrisk_core::schema::{Binning, NumericEncoding, Schema, Session};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -42,6 +42,8 @@ pub struct SearchSpace {
     pub numeric_encoding: Vec<NumericEncoding>,
     /// Quantile buckets or PLE bins, drawn when the encoding is `quantile` or `ple`.
     pub bins: Vec<usize>,
+    /// Where their edges fall, drawn with `bins`.
+    pub binning: Vec<Binning>,
     /// Frequency thresholds of categorical values.
     pub min_count: Vec<usize>,
 }
@@ -80,6 +82,7 @@ impl SearchSpace {
                 vec![]
             },
             bins: vec![8, 16, 32, 64],
+            binning: Binning::ALL.to_vec(),
             min_count: vec![1, 2, 5, 10, 20],
         }
     }
@@ -93,6 +96,10 @@ impl SearchSpace {
         let learning_rate = Some(round3(log_uniform(rng, self.learning_rate)));
         let weight_decay = Some(round3(log_uniform(rng, self.weight_decay)));
         let numeric_encoding = self.numeric_encoding.choose(rng).copied();
+        let binned = matches!(
+            numeric_encoding,
+            Some(NumericEncoding::Quantile | NumericEncoding::Ple)
+        );
         Settings {
             preset: None,
             learning_rate,
@@ -102,12 +109,8 @@ impl SearchSpace {
             embedding_dim: self.embedding_dim.choose(rng).copied(),
             dropout: self.dropout.choose(rng).copied(),
             numeric_encoding,
-            bins: match numeric_encoding {
-                Some(NumericEncoding::Quantile | NumericEncoding::Ple) => {
-                    self.bins.choose(rng).copied()
-                }
-                _ => None,
-            },
+            bins: binned.then(|| self.bins.choose(rng).copied()).flatten(),
+            binning: binned.then(|| self.binning.choose(rng).copied()).flatten(),
             min_count: self.min_count.choose(rng).copied(),
         }
     }
@@ -289,9 +292,10 @@ impl TuneState {
                 opt(c.value_dropout.map(|v| v.to_string())),
                 opt(c.embedding_dim.map(|v| v.to_string())),
                 opt(c.dropout.map(|v| v.to_string())),
-                opt(c.numeric_encoding.map(|e| match c.bins {
-                    Some(b) => format!("{e} {b}"),
-                    None => e.to_string(),
+                opt(c.numeric_encoding.map(|e| match (c.bins, c.binning) {
+                    (Some(b), Some(by)) => format!("{e} {b} ({by})"),
+                    (Some(b), None) => format!("{e} {b}"),
+                    _ => e.to_string(),
                 })),
                 opt(c.min_count.map(|v| v.to_string())),
                 r.seconds,
@@ -510,11 +514,13 @@ mod tests {
             let lr = s.learning_rate.unwrap();
             assert!((1e-4..=3e-3).contains(&lr), "{lr}");
             assert!(sp.embedding_dim.contains(&s.embedding_dim.unwrap()));
-            assert_eq!(
-                s.bins.is_some(),
-                s.numeric_encoding != Some(NumericEncoding::Scale)
-            );
+            let binned = s.numeric_encoding != Some(NumericEncoding::Scale);
+            assert_eq!((s.bins.is_some(), s.binning.is_some()), (binned, binned));
             s.validate().unwrap();
+        }
+        // both binnings are drawn
+        for b in Binning::ALL {
+            assert!(a.iter().any(|s| s.binning == Some(b)), "{b}");
         }
         // the GBDT-free logistic regression has neither an embedding size nor a dropout
         let lr = SearchSpace::for_model(ModelSpec::Lr, &Schema::synthetic_default());

@@ -1,6 +1,6 @@
 //! Stacking encoded sessions into tensors on a device.
 
-use super::{EncodedSession, FoldView, PAYMENT_NUMERIC, SessionView};
+use super::{EncodedSession, FeatureId, FoldView, PAYMENT_NUMERIC, SessionView};
 use burn::prelude::*;
 use std::collections::HashMap;
 
@@ -263,6 +263,10 @@ impl SessionBatch {
         let ints = |get: fn(&SessionView) -> &Vec<i64>| -> Vec<i64> {
             views.iter().flat_map(|v| get(v).iter().copied()).collect()
         };
+        let ids: Vec<i64> = views
+            .iter()
+            .flat_map(|v| v.behavior_index.iter().map(|&i| i64::from(i)))
+            .collect();
         let floats = |get: fn(&SessionView) -> &Vec<f32>| -> Vec<f32> {
             views.iter().flat_map(|v| get(v).iter().copied()).collect()
         };
@@ -287,10 +291,7 @@ impl SessionBatch {
             num_real,
             lead_behaviors,
             lead_sessions,
-            behavior_index: Tensor::from_data(
-                TensorData::new(ints(|v| &v.behavior_index), [b, s, l, f]),
-                device,
-            ),
+            behavior_index: Tensor::from_data(TensorData::new(ids, [b, s, l, f]), device),
             behavior_value: Tensor::from_data(
                 TensorData::new(floats(|v| &v.behavior_value), [b, s, l, f]),
                 device,
@@ -317,8 +318,12 @@ impl Batch {
         let t = items[0].event_mask.len();
         let f = items[0].event_index.len() / t.max(1);
         let p = items[0].profile_index.len();
-        let cat_i = |get: fn(&EncodedSession) -> &Vec<i64>| -> Vec<i64> {
-            items.iter().flat_map(|s| get(s).iter().copied()).collect()
+        // widened to the tensors' integers
+        let cat_i = |get: fn(&EncodedSession) -> &Vec<FeatureId>| -> Vec<i64> {
+            items
+                .iter()
+                .flat_map(|s| get(s).iter().map(|&i| i64::from(i)))
+                .collect()
         };
         let cat_f = |get: fn(&EncodedSession) -> &Vec<f32>| -> Vec<f32> {
             items.iter().flat_map(|s| get(s).iter().copied()).collect()

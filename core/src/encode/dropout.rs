@@ -10,7 +10,7 @@
 //! language models (Gal & Ghahramani 2016, "A Theoretically Grounded Application of Dropout in
 //! Recurrent Neural Networks", §4: dropping word types). Scoring never drops anything.
 
-use super::{EncodedSession, Encoder, OOV};
+use super::{EncodedSession, Encoder, FeatureId, OOV};
 use rand::Rng;
 
 /// The dictionary ids value dropout may replace, and by what.
@@ -26,11 +26,11 @@ pub struct ValueDropout {
 
 /// The OOV id of the field with ids `first..first + len` for `index`, when `index` is one of
 /// its values (neither padding nor OOV already).
-fn oov(index: i64, (first, len): (usize, usize)) -> Option<i64> {
+fn oov(index: FeatureId, (first, len): (usize, usize)) -> Option<FeatureId> {
     let i = usize::try_from(index).ok()?;
     (first + OOV as usize + 1..first + len)
         .contains(&i)
-        .then_some((first + OOV as usize) as i64)
+        .then_some((first + OOV as usize) as FeatureId)
 }
 
 impl ValueDropout {
@@ -112,7 +112,7 @@ mod tests {
         let mut rng = SmallRng::seed_from_u64(1);
         let all = ValueDropout::new(&enc, 1.0).apply(&e, &mut rng);
         // fields: kind, hour_of_day, amount, log_gap; kind's ids start at 1 (OOV id 2)
-        let kind_oov = enc.event_categorical_ids(0).start as i64 + 1;
+        let kind_oov = enc.event_categorical_ids(0).start as FeatureId + 1;
         for t in 1..3 {
             assert_eq!(all.event_index[t * 4], kind_oov, "slot {t}");
             assert_eq!(
@@ -122,7 +122,7 @@ mod tests {
         }
         assert_eq!(all.event_index[..4], [0; 4], "padding stays");
         assert_eq!(all.event_value, e.event_value);
-        let tier_oov = enc.profile_slot_ids()[0].start as i64 + 1;
+        let tier_oov = enc.profile_slot_ids()[0].start as FeatureId + 1;
         assert_eq!(all.profile_index, [tier_oov]);
         assert_eq!(ValueDropout::new(&enc, 0.0).apply(&e, &mut rng), e);
         // half of 2,000 draws, within 5 standard deviations (±112)

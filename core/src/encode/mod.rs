@@ -16,6 +16,7 @@ mod dropout;
 mod folds;
 mod merchant_vectors;
 mod sessions;
+mod target_bins;
 mod text;
 pub(crate) use text::fnv1a;
 mod time;
@@ -27,16 +28,31 @@ pub use folds::{FoldView, FoldedMerchant, PAYMENT_NUMERIC, PaymentView};
 pub use merchant_vectors::{MerchantVectors, vector_row};
 pub(crate) use sessions::week_and_month_day;
 pub use sessions::{SessionView, split_sessions};
+pub use target_bins::target_edges;
 pub use text::text_token_ids;
 pub use time::{TIME_FEATURES, periodic_time};
 pub use vocab::{OOV, PAD, Vocab};
 
 use crate::error::{Error, Result};
 use crate::schema::{
-    FieldGroup, HOUR_OF_DAY, LOG_GAP, NumericEncoding, Schema, Session, Transform,
+    Binning, FieldEncoding, FieldGroup, HOUR_OF_DAY, LOG_GAP, NumericEncoding, Schema, Session,
+    Transform,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// A global feature id as host-side encodings store it. A dictionary has far fewer than 2³¹
+/// ids (categorical fields are capped by `max_vocab` or hashing, numeric ones take at most
+/// [`crate::schema::MAX_BINS`] + 2), and half the width of `i64` is 640 bytes a session of
+/// the transactions scenario, 64 MB over 100,000 of them; [`Batch`] widens ids to the
+/// tensors' integers.
+pub type FeatureId = i32;
+
+/// `id` as a [`FeatureId`]. The dictionary's size is checked when the encoder is fitted or
+/// read ([`Encoder::validate`]), so every id fits.
+fn feature_id(id: usize) -> FeatureId {
+    id as FeatureId
+}
 
 /// Normalised values are clamped to ±this many standard deviations.
 pub const CLAMP: f64 = 8.0;
@@ -101,9 +117,10 @@ pub fn bucket_id(edges: &[f64], t: f64) -> usize {
 }
 
 /// The boundaries `b_0 < b_1 < … < b_T` of PLE's bins over transformed training values: the
-/// smallest value, the [`quantile_edges`] above it and the largest, so `T ≤ bins` (fewer when
-/// values repeat). A field with one distinct value (or none) gets the one bin `[v, v + 1]`.
-pub fn ple_boundaries(values: Vec<f64>, bins: usize) -> Vec<f64> {
+/// smallest value, the bucket `edges` above it (quantile or target-aware) and the largest, so
+/// `T ≤ bins` (fewer when values repeat). A field with one distinct value (or none) gets the
+/// one bin `[v, v + 1]`.
+pub fn ple_boundaries(values: &[f64], edges: Vec<f64>) -> Vec<f64> {
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !(lo.is_finite() && hi.is_finite()) || lo == hi {
@@ -111,8 +128,8 @@ pub fn ple_boundaries(values: Vec<f64>, bins: usize) -> Vec<f64> {
         return vec![v, v + 1.0];
     }
     let mut b = vec![lo];
-    for e in quantile_edges(values, bins) {
-        if e > b[b.len() - 1] {
+    for e in edges {
+        if e > b[b.len() - 1] && e < hi {
             b.push(e);
         }
     }
@@ -168,16 +185,16 @@ impl NumericCode<'_> {
 
     /// Write transformed value `t` into the field's [`width`](Self::width) slots, its ids
     /// starting at `offset`. A PLE component of 0 is left empty (index 0, value 0), as padding.
-    fn write(self, offset: usize, t: f64, index: &mut [i64], value: &mut [f32]) {
+    fn write(self, offset: usize, t: f64, index: &mut [FeatureId], value: &mut [f32]) {
         match self {
-            Self::Scale(stats) => (index[0], value[0]) = (offset as i64, stats.normalise(t)),
+            Self::Scale(stats) => (index[0], value[0]) = (feature_id(offset), stats.normalise(t)),
             Self::Buckets(edges) => {
-                (index[0], value[0]) = ((offset + bucket_id(edges, t)) as i64, 1.0);
+                (index[0], value[0]) = (feature_id(offset + bucket_id(edges, t)), 1.0);
             }
             Self::Ple(b) => {
                 for (k, e) in ple(b, t).enumerate() {
                     if e != 0.0 {
-                        (index[k], value[k]) = ((offset + k) as i64, e);
+                        (index[k], value[k]) = (feature_id(offset + k), e);
                     }
                 }
             }
@@ -220,23 +237,36 @@ pub struct Encoder {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncodedSession {
     /// `[T·F]` global feature indices.
-    pub event_index: Vec<i64>,
+    pub event_index: Vec<FeatureId>,
     /// `[T·F]` feature values.
     pub event_value: Vec<f32>,
     /// `[T]` 1 for a real event, 0 for padding.
     pub event_mask: Vec<f32>,
     /// `[P]` profile feature indices.
-    pub profile_index: Vec<i64>,
+    pub profile_index: Vec<FeatureId>,
     /// `[P]` profile feature values.
     pub profile_value: Vec<f32>,
     /// The label, when known.
     pub label: Option<bool>,
-    /// `[T]` for each slot, the index of the session event it holds.
-    pub slot_event: Vec<Option<usize>>,
+    /// Events of the session before the first slot's (those beyond the most recent `T`): the
+    /// event a slot holds follows from it and the mask ([`EncodedSession::slot_event`]).
+    pub events_before: usize,
     /// The session view (HUIHEN), when the encoder makes it.
     pub sessions: Option<SessionView>,
     /// The fold view (LBSF), when the encoder makes it.
     pub folds: Option<FoldView>,
+}
+
+impl EncodedSession {
+    /// The index of the session event that `slot` holds, `None` for padding: the real slots
+    /// are the last ones, holding the session's most recent events in order.
+    pub fn slot_event(&self, slot: usize) -> Option<usize> {
+        let t = self.event_mask.len();
+        let kept = self.event_mask.iter().filter(|&&m| m != 0.0).count();
+        (t - kept..t)
+            .contains(&slot)
+            .then(|| self.events_before + slot - (t - kept))
+    }
 }
 
 /// Writes one event's `F` feature slots: what every view of a session shares.
@@ -254,7 +284,13 @@ impl EventSlots<'_> {
     }
 
     /// Write event `i` of `session` into `index`/`value` (`F` slots each, zero-filled).
-    pub(crate) fn write(&self, session: &Session, i: usize, index: &mut [i64], value: &mut [f32]) {
+    pub(crate) fn write(
+        &self,
+        session: &Session,
+        i: usize,
+        index: &mut [FeatureId],
+        value: &mut [f32],
+    ) {
         let enc = self.encoder;
         let s = &enc.schema;
         let ev = &session.events[i];
@@ -280,7 +316,7 @@ impl EventSlots<'_> {
         for (j, (v, scale)) in cats.iter().enumerate() {
             let id = enc.event_vocabs[j].id(v.as_deref());
             if id != PAD {
-                index[j] = (self.categorical[j] + id as usize) as i64;
+                index[j] = feature_id(self.categorical[j] + id as usize);
                 value[j] = *scale;
             }
         }
@@ -420,18 +456,27 @@ fn gaps(session: &Session) -> impl Iterator<Item = f64> + '_ {
     })
 }
 
+/// A field group's fitted vocabularies, numeric statistics and bucket edges (or PLE bins).
+struct FittedGroup {
+    vocabs: Vec<Vocab>,
+    stats: Vec<NumericStats>,
+    buckets: Vec<Option<Vec<f64>>>,
+}
+
+/// Fit a field group's vocabularies, statistics and bin edges on `rows`, each with the label
+/// of the session it comes from (target-aware bins read it).
 fn fit_group(
     schema: &Schema,
     group: &FieldGroup,
-    rows: &[&crate::schema::FieldValues],
-) -> (Vec<Vocab>, Vec<NumericStats>, Vec<Option<Vec<f64>>>) {
+    rows: &[(&crate::schema::FieldValues, Option<bool>)],
+) -> Result<FittedGroup> {
     let vocabs = group
         .categorical
         .iter()
         .enumerate()
         .map(|(j, f)| {
             let mut counts: HashMap<String, usize> = HashMap::new();
-            for r in rows {
+            for (r, _) in rows {
                 if let Some(v) = &r.categorical[j] {
                     *counts.entry(f.key(v).into_owned()).or_default() += 1;
                 }
@@ -439,35 +484,56 @@ fn fit_group(
             Vocab::fit(counts, schema.min_count(), f.max_vocab)
         })
         .collect();
-    let (stats, buckets) = group
-        .numeric
-        .iter()
-        .enumerate()
-        .map(|(j, f)| {
-            let vals: Vec<f64> = rows
-                .iter()
-                .filter_map(|r| r.numeric[j])
-                .map(|x| f.transform.apply(x))
-                .collect();
-            fit_numeric(vals, f.encoding_in(schema))
-        })
-        .unzip();
-    (vocabs, stats, buckets)
+    let mut stats = Vec::with_capacity(group.numeric.len());
+    let mut buckets = Vec::with_capacity(group.numeric.len());
+    for (j, f) in group.numeric.iter().enumerate() {
+        let vals = rows
+            .iter()
+            .filter_map(|(r, y)| Some((f.transform.apply(r.numeric[j]?), *y)));
+        let (s, b) = fit_numeric(&f.name, vals.collect(), f.encoding_in(schema))?;
+        stats.push(s);
+        buckets.push(b);
+    }
+    Ok(FittedGroup {
+        vocabs,
+        stats,
+        buckets,
+    })
 }
 
-/// Statistics and, for a quantile-encoded field, bucket edges of transformed training values
-/// (for a PLE one, its bin boundaries).
+/// Statistics and, for a bucketed field, bucket edges of transformed training values (for a
+/// PLE one, its bin boundaries), placed as `how.binning` says; each value comes with its
+/// session's label.
 fn fit_numeric(
-    values: Vec<f64>,
-    (encoding, bins): (NumericEncoding, usize),
-) -> (NumericStats, Option<Vec<f64>>) {
-    let stats = NumericStats::fit(&values);
-    let edges = match encoding {
-        NumericEncoding::Scale => None,
-        NumericEncoding::Quantile => Some(quantile_edges(values, bins)),
-        NumericEncoding::Ple => Some(ple_boundaries(values, bins)),
+    name: &str,
+    values: Vec<(f64, Option<bool>)>,
+    how: FieldEncoding,
+) -> Result<(NumericStats, Option<Vec<f64>>)> {
+    let plain: Vec<f64> = values.iter().map(|v| v.0).collect();
+    let stats = NumericStats::fit(&plain);
+    if how.encoding == NumericEncoding::Scale {
+        return Ok((stats, None));
+    }
+    let edges = match how.binning {
+        Binning::Quantile => quantile_edges(plain.clone(), how.bins),
+        Binning::Target => {
+            let labelled: Vec<(f64, bool)> = values
+                .into_iter()
+                .filter_map(|(v, y)| Some((v, y?)))
+                .collect();
+            if labelled.is_empty() {
+                return Err(Error::Schema(format!(
+                    "numeric field `{name}`: binning = \"target\" needs labelled training sessions"
+                )));
+            }
+            target_edges(labelled, how.bins)
+        }
     };
-    (stats, edges)
+    let edges = match how.encoding {
+        NumericEncoding::Ple => ple_boundaries(&plain, edges),
+        _ => edges,
+    };
+    Ok((stats, Some(edges)))
 }
 
 impl Encoder {
@@ -481,10 +547,13 @@ impl Encoder {
         }
         let events: Vec<_> = sessions
             .iter()
-            .flat_map(|s| s.events.iter().map(|e| &e.values))
+            .flat_map(|s| s.events.iter().map(|e| (&e.values, s.label)))
             .collect();
-        let (mut event_vocabs, mut event_stats, mut event_buckets) =
-            fit_group(schema, &schema.event, &events);
+        let FittedGroup {
+            vocabs: mut event_vocabs,
+            stats: mut event_stats,
+            buckets: mut event_buckets,
+        } = fit_group(schema, &schema.event, &events)?;
         if schema.time_features {
             let mut counts: HashMap<String, usize> = HashMap::new();
             for s in sessions {
@@ -493,17 +562,20 @@ impl Encoder {
                 }
             }
             event_vocabs.push(Vocab::fit(counts, schema.min_count(), None));
-            let g: Vec<f64> = sessions
+            let g: Vec<(f64, Option<bool>)> = sessions
                 .iter()
-                .flat_map(|s| gaps(s).map(|g| Transform::Log1p.apply(g)))
+                .flat_map(|s| gaps(s).map(|g| (Transform::Log1p.apply(g), s.label)))
                 .collect();
-            let (stats, buckets) = fit_numeric(g, (schema.numeric_encoding(), schema.bins()));
+            let (stats, buckets) = fit_numeric(LOG_GAP, g, schema.default_encoding())?;
             event_stats.push(stats);
             event_buckets.push(buckets);
         }
-        let profiles: Vec<_> = sessions.iter().map(|s| &s.profile).collect();
-        let (profile_vocabs, profile_stats, profile_buckets) =
-            fit_group(schema, &schema.profile, &profiles);
+        let profiles: Vec<_> = sessions.iter().map(|s| (&s.profile, s.label)).collect();
+        let FittedGroup {
+            vocabs: profile_vocabs,
+            stats: profile_stats,
+            buckets: profile_buckets,
+        } = fit_group(schema, &schema.profile, &profiles)?;
         let scale_by = schema
             .event
             .categorical
@@ -513,7 +585,7 @@ impl Encoder {
                 schema.event.numeric.iter().position(|n| &n.name == by)
             })
             .collect();
-        Ok(Self {
+        let encoder = Self {
             schema: schema.clone(),
             event_vocabs,
             event_stats,
@@ -525,7 +597,9 @@ impl Encoder {
             session_view: false,
             payment_view: None,
             merchant_vector_keys: Vec::new(),
-        })
+        };
+        encoder.check_feature_ids()?;
+        Ok(encoder)
     }
 
     /// The encoding of event numeric field `j` (`log_gap` after the schema's fields).
@@ -534,7 +608,7 @@ impl Encoder {
         s.event
             .numeric
             .get(j)
-            .map_or(s.numeric_encoding(), |f| f.encoding_in(s).0)
+            .map_or(s.numeric_encoding(), |f| f.encoding_in(s).encoding)
     }
 
     fn event_code(&self, j: usize) -> NumericCode<'_> {
@@ -548,7 +622,7 @@ impl Encoder {
     fn profile_code(&self, j: usize) -> NumericCode<'_> {
         let s = &self.schema;
         code(
-            s.profile.numeric[j].encoding_in(s).0,
+            s.profile.numeric[j].encoding_in(s).encoding,
             &self.profile_buckets[j],
             &self.profile_stats[j],
         )
@@ -733,10 +807,9 @@ impl Encoder {
         let f = self.event_fields();
         let (ec, en, pc, pn, _) = self.offsets();
         let s = &self.schema;
-        let mut event_index = vec![0i64; t_max * f];
+        let mut event_index = vec![0; t_max * f];
         let mut event_value = vec![0f32; t_max * f];
         let mut event_mask = vec![0f32; t_max];
-        let mut slot_event = vec![None; t_max];
         let n = session.events.len();
         let kept = n.min(t_max);
         let gaps: Vec<f64> = gaps(session).collect();
@@ -749,7 +822,6 @@ impl Encoder {
         for (k, ev_i) in (n - kept..n).enumerate() {
             let slot = t_max - kept + k;
             event_mask[slot] = 1.0;
-            slot_event[slot] = Some(ev_i);
             let range = slot * f..(slot + 1) * f;
             slots.write(
                 session,
@@ -759,7 +831,7 @@ impl Encoder {
             );
         }
         let p = self.profile_fields();
-        let mut profile_index = vec![0i64; p];
+        let mut profile_index = vec![0; p];
         let mut profile_value = vec![0f32; p];
         for (j, v) in session.profile.categorical.iter().enumerate() {
             let id = self.profile_vocabs[j].id(v
@@ -767,7 +839,7 @@ impl Encoder {
                 .map(|v| s.profile.categorical[j].key(v))
                 .as_deref());
             if id != PAD {
-                profile_index[j] = (pc[j] + id as usize) as i64;
+                profile_index[j] = feature_id(pc[j] + id as usize);
                 profile_value[j] = 1.0;
             }
         }
@@ -798,7 +870,7 @@ impl Encoder {
             profile_index,
             profile_value,
             label: session.label,
-            slot_event,
+            events_before: n - kept,
             sessions: self
                 .session_view
                 .then(|| SessionView::of(session, &self.schema.sessions, &slots)),
@@ -893,7 +965,7 @@ impl Encoder {
                 s.profile
                     .numeric
                     .iter()
-                    .map(|f| f.encoding_in(s).0)
+                    .map(|f| f.encoding_in(s).encoding)
                     .zip(&self.profile_buckets),
             );
         for (encoding, edges) in encodings {
@@ -919,6 +991,18 @@ impl Encoder {
                 "scale_by names numeric field {j} of {}",
                 s.event.numeric.len()
             ));
+        }
+        self.check_feature_ids()
+    }
+
+    /// Every dictionary id fits a [`FeatureId`].
+    fn check_feature_ids(&self) -> Result<()> {
+        let n = self.num_features();
+        if n > FeatureId::MAX as usize {
+            return Err(Error::Schema(format!(
+                "the feature dictionary has {n} ids, more than the {} an encoding holds; cap the largest categorical fields with `max_vocab` or `hash_buckets`",
+                FeatureId::MAX
+            )));
         }
         Ok(())
     }
@@ -992,12 +1076,15 @@ mod tests {
         );
         let e = enc.encode(&s);
         assert_eq!(e.event_mask, [0.0, 0.0, 1.0]);
-        assert_eq!(e.slot_event, [None, None, Some(0)]);
+        assert_eq!(
+            (0..3).map(|t| e.slot_event(t)).collect::<Vec<_>>(),
+            [None, None, Some(0)]
+        );
         // slots 0 and 1 are padding: index 0 value 0
         assert!(e.event_index[..8].iter().all(|&i| i == 0));
         assert!(e.event_value[..8].iter().all(|&v| v == 0.0));
         // kind "refund" unseen -> OOV id 1 at offset 1
-        assert_eq!(e.event_index[8], 1 + OOV as i64);
+        assert_eq!(e.event_index[8], 1 + OOV as FeatureId);
         // hour "1": counts 0:1, 1:1, 2:1 -> sorted by value: "0","1","2" -> id 3
         assert_eq!(e.event_index[9], 5 + 3);
         // amount missing -> dropped
@@ -1008,7 +1095,7 @@ mod tests {
         let std = (g.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
         assert!((e.event_value[11] as f64 - (0.0 - mean) / std).abs() < 1e-6);
         // profile tier "new" is OOV
-        assert_eq!(e.profile_index, [12 + OOV as i64]);
+        assert_eq!(e.profile_index, [12 + OOV as FeatureId]);
         // every dictionary entry has a readable name at its index
         let names = enc.feature_names();
         assert_eq!(names.len(), enc.num_features());
@@ -1026,7 +1113,11 @@ mod tests {
         );
         let enc = Encoder::fit(&schema(), &[&s]).unwrap();
         let e = enc.encode(&s);
-        assert_eq!(e.slot_event, [Some(2), Some(3), Some(4)]);
+        assert_eq!(
+            (0..3).map(|t| e.slot_event(t)).collect::<Vec<_>>(),
+            [Some(2), Some(3), Some(4)]
+        );
+        assert_eq!(e.slot_event(3), None);
         let empty = session(r#"{"id":"z","events":[]}"#);
         assert_eq!(enc.encode(&empty).event_mask, [0.0; 3]);
     }
@@ -1105,6 +1196,63 @@ mod tests {
         );
         let parse = |l: &str| parse_session_json(l, schema, &loc, &Limits::default()).unwrap();
         (parse(&line), parse(&b))
+    }
+
+    /// `binning = "target"`: 60 one-event sessions with amounts 0..60, fraud from 45 on. The
+    /// bucket edge falls at the step (44), for buckets and for PLE alike (the field's own
+    /// `binning` wins over the schema's); without labels the fit names the field.
+    #[test]
+    fn target_binning_puts_the_edge_at_the_label_s_step() {
+        let schema = |extra: &str| {
+            Schema::from_toml(&format!(
+                r#"
+                label = "y"
+                time_features = false
+                numeric_encoding = "quantile"
+                binning = "quantile"
+                bins = 8
+                [timestamp]
+                field = "ts"
+                [[event.numeric]]
+                name = "amount"
+                {extra}
+                "#
+            ))
+            .unwrap()
+        };
+        let loc = Location::new("t", 1);
+        let sessions = |schema: &Schema, labelled: bool| -> Vec<Session> {
+            (0..60)
+                .map(|i| {
+                    let y = if labelled {
+                        format!(r#","y":{}"#, i >= 45)
+                    } else {
+                        String::new()
+                    };
+                    let line = format!(r#"{{"id":"s{i}"{y},"events":[{{"ts":1,"amount":{i}}}]}}"#);
+                    parse_session_json(&line, schema, &loc, &Limits::default()).unwrap()
+                })
+                .collect()
+        };
+        let fit = |schema: &Schema, labelled| {
+            let s = sessions(schema, labelled);
+            Encoder::fit(schema, &s.iter().collect::<Vec<_>>())
+        };
+        let quantile = fit(&schema(""), true).unwrap();
+        assert_eq!(quantile.event_buckets[0].as_ref().map(Vec::len), Some(7));
+        let target = fit(&schema(r#"binning = "target""#), true).unwrap();
+        assert_eq!(target.event_buckets[0].as_deref(), Some(&[44.0][..]));
+        let ple = fit(&schema("binning = \"target\"\nencoding = \"ple\""), true).unwrap();
+        assert_eq!(
+            ple.event_buckets[0].as_deref(),
+            Some(&[0.0, 44.0, 59.0][..])
+        );
+        let err = fit(&schema(r#"binning = "target""#), false).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`amount`: binning = \"target\" needs labelled"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -1213,12 +1361,15 @@ mod tests {
 
         let v: Vec<f64> = (1..=8).map(f64::from).collect();
         // quantile edges of 1..=8 in 4 bins: ranks ⌊i·7/4⌋ = 1, 3, 5 → 2, 4, 6; then the ends
-        assert_eq!(ple_boundaries(v, 4), [1.0, 2.0, 4.0, 6.0, 8.0]);
+        let pb = |v: Vec<f64>, bins| ple_boundaries(&v, quantile_edges(v.clone(), bins));
+        assert_eq!(pb(v, 4), [1.0, 2.0, 4.0, 6.0, 8.0]);
         // a point mass at the minimum: its edge is the minimum itself, kept once
         let mass = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 9.0].to_vec();
-        assert_eq!(ple_boundaries(mass, 4), [1.0, 9.0]);
-        assert_eq!(ple_boundaries(vec![3.0; 4], 4), [3.0, 4.0]);
-        assert_eq!(ple_boundaries(vec![], 4), [0.0, 1.0]);
+        assert_eq!(pb(mass, 4), [1.0, 9.0]);
+        assert_eq!(pb(vec![3.0; 4], 4), [3.0, 4.0]);
+        assert_eq!(pb(vec![], 4), [0.0, 1.0]);
+        // target-aware edges in place of quantile ones: the bins end at the label's step
+        assert_eq!(ple_boundaries(&[0.0, 5.0, 9.0], vec![5.0]), [0.0, 5.0, 9.0]);
     }
 
     fn ple_schema() -> Schema {

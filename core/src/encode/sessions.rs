@@ -10,8 +10,8 @@
 //! first), and the time period of HUIHEN's Eq. (2)–(4): the weekday (1 = Monday … 7) and the
 //! day of the month (1 … 31), in UTC; 0 marks padding.
 
-use super::EventSlots;
 use super::time::Civil;
+use super::{EventSlots, FeatureId};
 use crate::schema::{Session, SessionSplit};
 use std::ops::Range;
 
@@ -19,7 +19,7 @@ use std::ops::Range;
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionView {
     /// `[S·L·F]` feature indices of each behavior slot.
-    pub behavior_index: Vec<i64>,
+    pub behavior_index: Vec<FeatureId>,
     /// `[S·L·F]` feature values.
     pub behavior_value: Vec<f32>,
     /// `[S·L]` 1 for a real behavior, 0 for padding.

@@ -94,14 +94,12 @@ impl Explanation {
     /// Build from one session's row of each named `[B, T−1]` weight matrix; without any, no
     /// event carries a weight and `events` stays empty.
     pub fn from_slots(encoded: &EncodedSession, named_rows: &[(&str, &[f32])]) -> Self {
-        let t = encoded.slot_event.len();
+        let t = encoded.event_mask.len();
         let history: Vec<(usize, usize)> = if named_rows.is_empty() {
             Vec::new()
         } else {
-            encoded.slot_event[..t.saturating_sub(1)]
-                .iter()
-                .enumerate()
-                .filter_map(|(slot, ev)| ev.map(|e| (slot, e)))
+            (0..t.saturating_sub(1))
+                .filter_map(|slot| encoded.slot_event(slot).map(|e| (slot, e)))
                 .collect()
         };
         let weights: BTreeMap<String, Vec<f32>> = named_rows
@@ -122,7 +120,7 @@ impl Explanation {
             })
             .collect();
         Self {
-            current_event: encoded.slot_event.last().copied().flatten(),
+            current_event: t.checked_sub(1).and_then(|slot| encoded.slot_event(slot)),
             events: history.iter().map(|&(_, e)| e).collect(),
             weights,
             top_events: top(combined),
@@ -351,15 +349,19 @@ mod tests {
     use super::*;
     use crate::schema::{Event, FieldValues};
 
+    /// A session whose `T` slots hold `slots`' events: padding, then consecutive events.
     fn encoded(slots: Vec<Option<usize>>) -> EncodedSession {
         EncodedSession {
             event_index: vec![],
             event_value: vec![],
-            event_mask: vec![],
+            event_mask: slots
+                .iter()
+                .map(|s| f32::from(u8::from(s.is_some())))
+                .collect(),
             profile_index: vec![],
             profile_value: vec![],
             label: None,
-            slot_event: slots,
+            events_before: slots.iter().flatten().next().copied().unwrap_or(0),
             sessions: None,
             folds: None,
         }

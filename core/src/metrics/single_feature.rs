@@ -99,9 +99,9 @@ mod tests {
             events: vec![Event {
                 ts: 0.0,
                 values: FieldValues {
-                    categorical: Vec::new(),
-                    numeric: last.to_vec(),
-                    text: Vec::new(),
+                    categorical: Box::default(),
+                    numeric: last.into(),
+                    text: Box::default(),
                 },
                 planted: false,
             }],

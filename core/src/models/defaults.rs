@@ -12,7 +12,7 @@
 use super::ModelSpec;
 use super::overrides::ModelOverrides;
 use crate::error::{Error, Result};
-use crate::schema::NumericEncoding;
+use crate::schema::{Binning, NumericEncoding};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -77,6 +77,8 @@ pub struct TrainingDefaults {
     pub numeric_encoding: Option<NumericEncoding>,
     /// Buckets or bins of those fields.
     pub bins: Option<usize>,
+    /// Where their bin edges fall.
+    pub binning: Option<Binning>,
     /// Frequency threshold of categorical values, where the schema sets none.
     pub min_count: Option<usize>,
 }
@@ -92,6 +94,7 @@ impl ModelSpec {
             overrides: ModelOverrides::default(),
             numeric_encoding: None,
             bins: None,
+            binning: None,
             min_count: None,
         };
         if preset == Preset::Paper {
@@ -149,8 +152,8 @@ mod tests {
             );
             assert_eq!(d.overrides, ModelOverrides::default());
             assert_eq!(
-                (d.numeric_encoding, d.bins, d.min_count),
-                (None, None, None)
+                (d.numeric_encoding, d.bins, d.binning, d.min_count),
+                (None, None, None, None)
             );
         }
         for p in Preset::ALL {

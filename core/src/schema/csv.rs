@@ -9,8 +9,8 @@
 
 use super::Schema;
 use super::session::{
-    Event, FieldValues, Session, collect_exact, data_err, label_from_str, number_from_str,
-    timestamp_from_text,
+    Category, Event, FieldValues, Session, collect_exact, data_err, label_from_str,
+    number_from_str, timestamp_from_text,
 };
 use crate::error::{DataProblem, Error, Location, Result};
 use std::collections::HashMap;
@@ -172,7 +172,7 @@ pub fn read_rows(
         let values = FieldValues {
             categorical: cols.event[0]
                 .iter()
-                .map(|&c| cell(&row, c).map(String::from))
+                .map(|&c| cell(&row, c).map(Category::from))
                 .collect(),
             numeric: collect_exact(
                 cols.event[1]
@@ -201,9 +201,9 @@ pub fn read_rows(
                 id,
                 label: None,
                 profile: FieldValues {
-                    categorical: vec![None; pr.categorical.len()],
-                    numeric: vec![None; pr.numeric.len()],
-                    text: vec![None; pr.text.len()],
+                    categorical: vec![None; pr.categorical.len()].into(),
+                    numeric: vec![None; pr.numeric.len()].into(),
+                    text: vec![None; pr.text.len()].into(),
                 },
                 events: Vec::new(),
             });
@@ -219,10 +219,11 @@ pub fn read_rows(
         if let (Some(c), Some(name)) = (cols.entity, &schema.entity) {
             merge(&mut s.entity, cell(&row, c).map(String::from), &loc, name)?;
         }
-        let text_cells = |cols: &[Option<usize>]| -> Vec<Option<String>> {
-            cols.iter()
-                .map(|c| c.and_then(|c| cell(&row, c)).map(String::from))
-                .collect()
+        let cells = |cols: &[Option<usize>]| -> Vec<Option<&str>> {
+            cols.iter().map(|c| c.and_then(|c| cell(&row, c))).collect()
+        };
+        let owned = |cells: Vec<Option<&str>>| -> Vec<Option<String>> {
+            cells.into_iter().map(|c| c.map(String::from)).collect()
         };
         let numbers = cols.profile[1]
             .iter()
@@ -234,14 +235,17 @@ pub fn read_rows(
         let p = &mut s.profile;
         merge_all(
             &mut p.categorical,
-            text_cells(&cols.profile[0]),
+            cells(&cols.profile[0])
+                .into_iter()
+                .map(|c| c.map(Category::from))
+                .collect(),
             &profile_names[0],
             &loc,
         )?;
         merge_all(&mut p.numeric, numbers, &profile_names[1], &loc)?;
         merge_all(
             &mut p.text,
-            text_cells(&cols.profile[2]),
+            owned(cells(&cols.profile[2])),
             &profile_names[2],
             &loc,
         )?;
@@ -306,6 +310,7 @@ pub fn long_rows(sessions: &[Session], schema: &Schema) -> Result<LongTable> {
     }
     let num = |v: &Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     let txt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let cat = |v: &Option<Category>| v.as_deref().unwrap_or_default().to_string();
     let mut rows = Vec::new();
     for s in sessions {
         if s.events.is_empty() {
@@ -330,7 +335,7 @@ pub fn long_rows(sessions: &[Session], schema: &Schema) -> Result<LongTable> {
                 row.push(if e.planted { "1" } else { "" }.to_string());
             }
             for v in [&e.values, &s.profile] {
-                row.extend(v.categorical.iter().map(txt));
+                row.extend(v.categorical.iter().map(cat));
                 row.extend(v.numeric.iter().map(num));
                 row.extend(v.text.iter().map(txt));
             }
@@ -420,13 +425,9 @@ mod tests {
         write_csv(&sessions, &schema, &mut buf).unwrap();
         let back = read_csv(buf.as_slice(), "rt.csv", &schema).unwrap();
         assert_eq!(back, sessions);
-        // no spare capacity is kept per session or event
+        // no spare capacity is kept per session
         for s in &back {
             assert_eq!(s.events.capacity(), s.events.len());
-            for v in s.events.iter().map(|e| &e.values) {
-                assert_eq!(v.categorical.capacity(), v.categorical.len());
-                assert_eq!(v.numeric.capacity(), v.numeric.len());
-            }
         }
     }
 

@@ -29,7 +29,7 @@ mod session;
 pub use csv::{ColumnKind, LongTable, long_rows, read_csv, read_rows, write_csv};
 pub use limits::{Limits, Top, parse_bounded};
 pub use session::{
-    Event, FieldValues, Session, parse_session_json, parse_sessions_json, read_jsonl,
+    Category, Event, FieldValues, Session, parse_session_json, parse_sessions_json, read_jsonl,
     session_from_json, session_to_json,
 };
 
@@ -197,6 +197,61 @@ impl std::str::FromStr for NumericEncoding {
     }
 }
 
+/// Where a bucketed or PLE-encoded numeric field's bin edges fall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Binning {
+    /// At the training values' quantiles: equal-frequency bins.
+    #[default]
+    Quantile,
+    /// Where the training label changes: the leaves of a one-field decision tree
+    /// (Gorishniy et al. 2022, §3.2, "target-aware bins"; see
+    /// [`crate::encode::target_edges`]). Every event of a training session carries the
+    /// session's label.
+    Target,
+}
+
+impl Binning {
+    /// Every binning, in the order the schema documents them.
+    pub const ALL: [Binning; 2] = [Binning::Quantile, Binning::Target];
+
+    /// The name the schema and the CLI use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Binning::Quantile => "quantile",
+            Binning::Target => "target",
+        }
+    }
+}
+
+impl std::fmt::Display for Binning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Binning {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Binning::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| Error::Schema(format!("unknown binning `{s}`; known: quantile, target")))
+    }
+}
+
+/// A numeric field's encoding with the schema's defaults filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldEncoding {
+    /// How the models read the value.
+    pub encoding: NumericEncoding,
+    /// Buckets or PLE bins (at most).
+    pub bins: usize,
+    /// Where the bin edges fall.
+    pub binning: Binning,
+}
+
 /// A categorical field: a string (numbers and booleans are read as their text).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -235,6 +290,9 @@ pub struct NumericField {
     /// Buckets of `encoding = "quantile"`; the schema's `bins` when absent.
     #[serde(default)]
     pub bins: Option<usize>,
+    /// Where its bin edges fall; the schema's `binning` when absent.
+    #[serde(default)]
+    pub binning: Option<Binning>,
 }
 
 /// A free-text field (merchant names, descriptions), used by the text-aware models.
@@ -402,6 +460,10 @@ pub struct Schema {
     /// training preset's, else [`DEFAULT_BINS`].
     #[serde(default)]
     pub bins: Option<usize>,
+    /// Where the bin edges of bucketed and PLE-encoded fields that do not set their own
+    /// `binning` fall; when absent, the training preset's, else `quantile`.
+    #[serde(default)]
+    pub binning: Option<Binning>,
     /// The session view (HUIHEN): how behaviors are split into sessions.
     #[serde(default)]
     pub sessions: SessionSplit,
@@ -439,6 +501,20 @@ impl Schema {
     /// `bins`, or [`DEFAULT_BINS`] when the schema sets none.
     pub fn bins(&self) -> usize {
         self.bins.unwrap_or(DEFAULT_BINS)
+    }
+
+    /// `binning`, or `quantile` when the schema sets none.
+    pub fn binning(&self) -> Binning {
+        self.binning.unwrap_or_default()
+    }
+
+    /// The encoding of numeric fields that set none of their own (and of `log_gap`).
+    pub fn default_encoding(&self) -> FieldEncoding {
+        FieldEncoding {
+            encoding: self.numeric_encoding(),
+            bins: self.bins(),
+            binning: self.binning(),
+        }
     }
 
     /// Parse a schema from TOML text and validate it.
@@ -600,12 +676,14 @@ impl CategoricalField {
 }
 
 impl NumericField {
-    /// Its encoding and bucket count, with the schema's defaults filled in.
-    pub fn encoding_in(&self, schema: &Schema) -> (NumericEncoding, usize) {
-        (
-            self.encoding.unwrap_or(schema.numeric_encoding()),
-            self.bins.unwrap_or(schema.bins()),
-        )
+    /// Its encoding, with the schema's defaults filled in.
+    pub fn encoding_in(&self, schema: &Schema) -> FieldEncoding {
+        let d = schema.default_encoding();
+        FieldEncoding {
+            encoding: self.encoding.unwrap_or(d.encoding),
+            bins: self.bins.unwrap_or(d.bins),
+            binning: self.binning.unwrap_or(d.binning),
+        }
     }
 }
 

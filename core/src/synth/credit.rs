@@ -18,7 +18,7 @@
 //! Field order follows `schema/credit.toml`. Timestamps are UTC.
 
 use super::weighted;
-use crate::schema::{Event, FieldValues, Session};
+use crate::schema::{Category, Event, FieldValues, Session};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal, Normal};
@@ -143,14 +143,14 @@ impl Gen {
         risk -= 0.25 * (tenure / 30.0).ln();
         risk += 0.3 * (amount / median_amount).ln();
         let values = FieldValues {
-            categorical: vec![
+            categorical: Box::new([
                 Some(age.into()),
                 Some(income.into()),
                 Some(os.into()),
                 Some(product.into()),
-            ],
-            numeric: vec![Some(tenure), Some(amount)],
-            text: vec![],
+            ]),
+            numeric: Box::new([Some(tenure), Some(amount)]),
+            text: Box::default(),
         };
         (values, risk)
     }
@@ -347,13 +347,13 @@ fn event(ts: f64, b: Behavior) -> Event {
     Event {
         ts,
         values: FieldValues {
-            categorical: vec![
-                item.map(String::from),
-                op.map(String::from),
-                widget.map(String::from),
-            ],
-            numeric: vec![amount],
-            text: vec![],
+            categorical: Box::new([
+                item.map(Category::from),
+                op.map(Category::from),
+                widget.map(Category::from),
+            ]),
+            numeric: Box::new([amount]),
+            text: Box::default(),
         },
         planted: false,
     }

@@ -18,7 +18,7 @@ pub mod credit;
 pub mod payments;
 pub mod transactions;
 
-use crate::schema::{Event, FieldValues, Schema, Session, session_to_json};
+use crate::schema::{Category, Event, FieldValues, Schema, Session, session_to_json};
 use rand::rngs::SmallRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -169,20 +169,20 @@ impl Ev {
         Event {
             ts: self.ts,
             values: FieldValues {
-                categorical: vec![
-                    Some(self.event_type.to_string()),
-                    Some(self.page.to_string()),
-                    Some(self.device_status.to_string()),
-                    Some(self.ip_country),
-                    merchant,
-                    category,
-                    self.result.map(String::from),
-                ],
-                numeric: vec![
+                categorical: Box::new([
+                    Some(self.event_type.into()),
+                    Some(self.page.into()),
+                    Some(self.device_status.into()),
+                    Some(self.ip_country.into()),
+                    merchant.map(Category::from),
+                    category.map(Category::from),
+                    self.result.map(Category::from),
+                ]),
+                numeric: Box::new([
                     self.amount.map(|a| (a * 100.0).round() / 100.0),
                     Some(self.dwell_ms.round()),
-                ],
-                text: vec![self.description],
+                ]),
+                text: Box::new([self.description]),
             },
             planted: self.planted,
         }
@@ -255,9 +255,13 @@ impl Gen {
             country,
             favourites,
             profile: FieldValues {
-                categorical: vec![Some(kyc.into()), Some(country.into()), Some(channel.into())],
-                numeric: vec![Some(age_days), Some(limit)],
-                text: vec![],
+                categorical: Box::new([
+                    Some(kyc.into()),
+                    Some(country.into()),
+                    Some(channel.into()),
+                ]),
+                numeric: Box::new([Some(age_days), Some(limit)]),
+                text: Box::default(),
             },
         }
     }

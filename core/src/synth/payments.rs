@@ -275,9 +275,9 @@ impl Gen {
         Event {
             ts,
             values: FieldValues {
-                categorical: vec![Some(merchant.to_string()), Some(description.to_string())],
-                numeric: vec![Some(amount)],
-                text: vec![],
+                categorical: Box::new([Some(merchant.into()), Some(description.into())]),
+                numeric: Box::new([Some(amount)]),
+                text: Box::default(),
             },
             planted,
         }

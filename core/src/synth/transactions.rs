@@ -28,7 +28,8 @@
 //! [`TransactionsConfig::sessions`]. Fraudulent payments are marked `planted`. Field order
 //! follows `schema/transactions.toml`.
 
-use crate::schema::{Event, FieldValues, Session};
+use crate::schema::{Category, Event, FieldValues, Session};
+use compact_str::format_compact;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal, Poisson};
@@ -115,9 +116,9 @@ pub struct Simulation {
     payments: Vec<Vec<Payment>>,
 }
 
-fn city(x: f64, y: f64) -> String {
+fn city(x: f64, y: f64) -> Category {
     let cell = |v: f64| ((v / 100.0 * CITY_GRID) as i64).clamp(0, CITY_GRID as i64 - 1);
-    format!("city-{:02}-{:02}", cell(x), cell(y))
+    format_compact!("city-{:02}-{:02}", cell(x), cell(y))
 }
 
 /// Simulate customers, terminals and payments with the three fraud scenarios.
@@ -297,12 +298,12 @@ impl Simulation {
                         Event {
                             ts: cfg.start_unix + q.t,
                             values: FieldValues {
-                                categorical: vec![
-                                    Some(format!("T{:05}", q.terminal)),
+                                categorical: Box::new([
+                                    Some(format_compact!("T{:05}", q.terminal)),
                                     Some(city(tx, ty)),
-                                ],
-                                numeric: vec![Some(q.amount)],
-                                text: Vec::new(),
+                                ]),
+                                numeric: Box::new([Some(q.amount)]),
+                                text: Box::default(),
                             },
                             planted: q.fraud.is_some(),
                         }
@@ -313,12 +314,12 @@ impl Simulation {
                     id: format!("c{c:05}-{i:05}"),
                     label: Some(p.fraud.is_some()),
                     profile: FieldValues {
-                        categorical: vec![
-                            Some(card.to_string()),
+                        categorical: Box::new([
+                            Some(card.into()),
                             Some(city(customer.x, customer.y)),
-                        ],
-                        numeric: Vec::new(),
-                        text: Vec::new(),
+                        ]),
+                        numeric: Box::default(),
+                        text: Box::default(),
                     },
                     events,
                 });

@@ -472,9 +472,9 @@ mod tests {
         let event = |ts: f64, amount: Option<f64>| crate::schema::Event {
             ts,
             values: crate::schema::FieldValues {
-                categorical: Vec::new(),
-                numeric: vec![amount],
-                text: Vec::new(),
+                categorical: Box::default(),
+                numeric: Box::new([amount]),
+                text: Box::default(),
             },
             planted: false,
         };
@@ -535,9 +535,9 @@ mod tests {
                     events: vec![crate::schema::Event {
                         ts: i as f64,
                         values: crate::schema::FieldValues {
-                            categorical: vec![Some(format!("m{i}"))],
-                            numeric: vec![Some(i as f64)],
-                            text: Vec::new(),
+                            categorical: Box::new([Some(compact_str::format_compact!("m{i}"))]),
+                            numeric: Box::new([Some(i as f64)]),
+                            text: Box::default(),
                         },
                         planted: false,
                     }],

@@ -57,7 +57,7 @@ pub(crate) mod fixture {
             profile_index: vec![4],
             profile_value: vec![1.0],
             label: None,
-            slot_event: vec![Some(0), Some(1)],
+            events_before: 0,
             sessions: None,
             folds: None,
         };

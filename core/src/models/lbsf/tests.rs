@@ -56,12 +56,17 @@ fn padded_merchants_and_payments_change_no_score() {
     few.events.retain(|e| {
         e.values.categorical[0]
             .as_ref()
-            .is_some_and(|m| keep.contains(m))
+            .is_some_and(|m| keep.iter().any(|k| k == m))
     });
     let mut seen = std::collections::HashMap::<String, usize>::new();
     few.events.retain(|e| {
         let n = seen
-            .entry(e.values.categorical[0].clone().unwrap())
+            .entry(
+                e.values.categorical[0]
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
             .or_default();
         *n += 1;
         *n <= 2
