@@ -1,17 +1,20 @@
 //! The training loop: split, fit the encoder, train with Adam and early stopping on validation
 //! AUC, evaluate on the test split, and package the artifact.
 
+mod early_stopping;
+
 use crate::files::write_atomic;
 use crate::gbdt::{self, GbdtOptions};
 use crate::settings::Settings;
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use burn::tensor::activation::{log_sigmoid, sigmoid};
+use early_stopping::{EarlyStopping, Verdict};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -426,7 +429,7 @@ fn fit_neural(
     split: &Split,
     opts: &TrainOptions,
     infer_device: &Device,
-    step: Step,
+    mut step: Step,
 ) -> Result<Fitted> {
     let learning_rate = opts
         .learning_rate
@@ -438,11 +441,177 @@ fn fit_neural(
         .as_ref()
         .map(|dir| dir.join(format!("{}-progress.bin", step.checkpoint)));
     let run = run_fingerprint(&config, &step, split, opts, learning_rate)?;
-    let mut model = match step.init {
+    let model = match step.init.take() {
         Some(m) => m.fork(&device).train(),
         None => config.init(&device),
     };
-    let mut optim = if opts.model.decoupled_weight_decay() {
+    let mut state = RunState::new(model, optimizer(opts), opts);
+    let batches_per_epoch = split.train.len().div_ceil(opts.batch_size);
+    let report = Reporter::new(opts, &step.name, opts.epochs * batches_per_epoch)?;
+    if let Some(path) = progress_path.as_ref().filter(|p| opts.resume && p.exists()) {
+        state = state.resume(path, &run, &config, [&device, infer_device], opts)?;
+        let done = state.history.len();
+        report.say(format!(
+            "resumed after epoch {done} from {}",
+            path.display()
+        ));
+        report.bar.inc((done * batches_per_epoch) as u64);
+    }
+    let pass = EpochPass {
+        split,
+        step: &step,
+        opts,
+        device: &device,
+        learning_rate,
+        bar: &report.bar,
+    };
+    for epoch in state.history.len() + 1..=opts.epochs {
+        if state.stopped {
+            break;
+        }
+        let started = Instant::now();
+        let loss_sum;
+        (state.model, loss_sum) = pass.run(state.model, &mut state.optim, epoch)?;
+        let snapshot = state.model.valid();
+        let scores = scores_of(&snapshot, field_names, &split.valid, infer_device)?;
+        let log = EpochLog {
+            epoch,
+            loss: loss_sum / split.train.len() as f64,
+            valid_auc: auc(&scores, &split.valid_labels).unwrap_or(f64::NAN),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        report.epoch(&log);
+        if let Some(why) = state.record(log, snapshot, opts) {
+            report.say(why);
+        }
+        if let Some(path) = &progress_path {
+            state.save(path, &run)?;
+        }
+    }
+    report.bar.finish_and_clear();
+    state.finish(config)
+}
+
+/// Where a neural run stands between epochs: what its checkpoint ([`Progress`]) keeps.
+struct RunState {
+    model: Model,
+    optim: ModuleOptimizer,
+    history: Vec<EpochLog>,
+    stopping: EarlyStopping,
+    /// The best epoch's model (on the inference device).
+    best: Option<Model>,
+    stopped: bool,
+}
+
+impl RunState {
+    fn new(model: Model, optim: ModuleOptimizer, opts: &TrainOptions) -> Self {
+        Self {
+            model,
+            optim,
+            history: Vec::new(),
+            stopping: EarlyStopping::new(opts.patience, opts.min_delta),
+            best: None,
+            stopped: false,
+        }
+    }
+
+    /// Go on from the progress file at `path` (refused if another run wrote it); the model
+    /// and optimiser on the training device, the best model on the inference device.
+    fn resume(
+        self,
+        path: &Path,
+        run: &str,
+        config: &ModelConfig,
+        [device, infer_device]: [&Device; 2],
+        opts: &TrainOptions,
+    ) -> Result<Self> {
+        let p = Progress::read(path, run)?;
+        let optim = self
+            .optim
+            .from_bytes(Bytes::from_bytes_vec(p.optimizer))
+            .map_err(|e| {
+                anyhow::anyhow!("{}: optimiser state does not decode: {e}", path.display())
+            })?;
+        Ok(Self {
+            model: load_weights(config, p.model, device, path)?,
+            optim,
+            history: p.history,
+            stopping: EarlyStopping::resumed(
+                opts.patience,
+                opts.min_delta,
+                p.best_auc,
+                p.best_epoch,
+            ),
+            best: Some(load_weights(config, p.best, infer_device, path)?),
+            stopped: p.stopped,
+        })
+    }
+
+    /// Log an epoch, keep `snapshot` if it is the best so far, and stop on patience or the
+    /// deadline; why it stops, if it does.
+    fn record(&mut self, log: EpochLog, snapshot: Model, opts: &TrainOptions) -> Option<String> {
+        let (epoch, valid_auc) = (log.epoch, log.valid_auc);
+        self.history.push(log);
+        let mut why = None;
+        match self.stopping.observe(epoch, valid_auc) {
+            Verdict::Improved => self.best = Some(snapshot),
+            Verdict::Wait => {}
+            Verdict::Stop => {
+                why = Some(format!(
+                    "early stopping: no better validation AUC for {} epochs",
+                    opts.patience
+                ));
+            }
+        }
+        if why.is_none() && opts.deadline.is_some_and(|d| Instant::now() >= d) {
+            why = Some(format!(
+                "time budget spent after epoch {epoch}: keeping the best epoch so far"
+            ));
+        }
+        self.stopped = why.is_some();
+        why
+    }
+
+    /// Write the progress file (atomically), once there is a best epoch.
+    fn save(&self, path: &Path, run: &str) -> Result<()> {
+        let (Some((best_auc, best_epoch)), Some(best)) = (self.stopping.best(), &self.best) else {
+            return Ok(());
+        };
+        Progress {
+            run: run.to_string(),
+            history: self.history.clone(),
+            best_auc,
+            best_epoch,
+            stopped: self.stopped,
+            model: record_bytes(self.model.valid())?,
+            best: record_bytes(best.clone())?,
+            optimizer: self
+                .optim
+                .into_bytes()
+                .map_err(|e| anyhow::anyhow!("optimiser state: {e}"))?
+                .to_vec(),
+        }
+        .write(path)
+    }
+
+    /// The best epoch's model and how training went.
+    fn finish(self, config: ModelConfig) -> Result<Fitted> {
+        let (Some((valid_auc, best_epoch)), Some(model)) = (self.stopping.best(), self.best) else {
+            bail!("no epoch was run (epochs = 0)");
+        };
+        Ok(Fitted {
+            config,
+            model,
+            valid_auc,
+            best_epoch,
+            history: self.history,
+        })
+    }
+}
+
+/// Adam with the L2 penalty, or AdamW for the models whose papers decouple weight decay.
+fn optimizer(opts: &TrainOptions) -> ModuleOptimizer {
+    if opts.model.decoupled_weight_decay() {
         AdamWConfig::new()
             .with_weight_decay(ADAMW_WEIGHT_DECAY)
             .init()
@@ -450,64 +619,85 @@ fn fit_neural(
         AdamConfig::new()
             .with_weight_decay(Some(WeightDecayConfig::new(opts.weight_decay)))
             .init()
-    };
-    let batches_per_epoch = split.train.len().div_ceil(opts.batch_size);
-    let bar = if opts.progress {
-        ProgressBar::new((opts.epochs * batches_per_epoch) as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {prefix} [{bar:30}] {pos}/{len} batches, {elapsed} (eta {eta}) {msg}",
-        )
-        .context("progress template")?
-        .progress_chars("=> "),
-    );
-    bar.set_prefix(step.name.clone());
-    // a hidden bar (no terminal) prints nothing: keep the epoch lines in logs
-    let say = |line: String| {
-        if bar.is_hidden() && opts.progress {
-            eprintln!("{}: {line}", step.name);
-        } else {
-            bar.println(line);
-        }
-    };
-    let mut history = Vec::new();
-    let mut best: Option<(f64, usize, Model)> = None;
-    let mut stopped = false;
-    if let Some(path) = progress_path.as_ref().filter(|p| opts.resume && p.exists()) {
-        let p = Progress::read(path, &run)?;
-        model = load_weights(&config, p.model, &device, path)?;
-        optim = optim
-            .from_bytes(Bytes::from_bytes_vec(p.optimizer))
-            .map_err(|e| {
-                anyhow::anyhow!("{}: optimiser state does not decode: {e}", path.display())
-            })?;
-        best = Some((
-            p.best_auc,
-            p.best_epoch,
-            load_weights(&config, p.best, infer_device, path)?,
-        ));
-        stopped = p.stopped;
-        say(format!(
-            "resumed after epoch {} from {}",
-            p.history.len(),
-            path.display()
-        ));
-        bar.inc((p.history.len() * batches_per_epoch) as u64);
-        history = p.history;
     }
-    let n = split.train.len();
-    for epoch in history.len() + 1..=opts.epochs {
-        if stopped {
-            break;
+}
+
+/// A step's progress bar over every batch of every epoch, and its lines.
+struct Reporter<'a> {
+    bar: ProgressBar,
+    name: &'a str,
+    progress: bool,
+}
+
+impl<'a> Reporter<'a> {
+    /// A bar of `batches` (hidden without `--progress`) prefixed with the step's name.
+    fn new(opts: &TrainOptions, name: &'a str, batches: usize) -> Result<Self> {
+        let bar = if opts.progress {
+            ProgressBar::new(batches as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {prefix} [{bar:30}] {pos}/{len} batches, {elapsed} (eta {eta}) {msg}",
+            )
+            .context("progress template")?
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(name.to_string());
+        Ok(Self {
+            bar,
+            name,
+            progress: opts.progress,
+        })
+    }
+
+    /// Print a line above the bar; a hidden bar (no terminal) prints nothing, so then to
+    /// standard error, to keep the epoch lines in logs.
+    fn say(&self, line: String) {
+        if self.bar.is_hidden() && self.progress {
+            eprintln!("{}: {line}", self.name);
+        } else {
+            self.bar.println(line);
         }
-        let started = Instant::now();
-        // every epoch draws its order and dropout from the seed and its number, so a resumed
-        // run goes on exactly as an uninterrupted one would
+    }
+
+    /// An epoch's loss and validation AUC, on the bar and as a line.
+    fn epoch(&self, log: &EpochLog) {
+        self.bar.set_message(format!(
+            "epoch {}: loss {:.4}, valid AUC {:.4}",
+            log.epoch, log.loss, log.valid_auc
+        ));
+        self.say(format!(
+            "epoch {:>2}: loss {:.4}  valid AUC {:.4}  ({:.1}s)",
+            log.epoch, log.loss, log.valid_auc, log.seconds
+        ));
+    }
+}
+
+/// One pass over the training split: what it reads.
+struct EpochPass<'a, 's> {
+    split: &'a Split<'s>,
+    step: &'a Step<'a>,
+    opts: &'a TrainOptions,
+    device: &'a Device,
+    learning_rate: f64,
+    bar: &'a ProgressBar,
+}
+
+impl EpochPass<'_, '_> {
+    /// Train `model` on every training session once, in mini-batches; the model after the
+    /// pass and the summed loss. Every epoch draws its order and dropout from the seed and its
+    /// number, so a resumed run goes on exactly as an uninterrupted one would.
+    fn run(
+        &self,
+        mut model: Model,
+        optim: &mut ModuleOptimizer,
+        epoch: usize,
+    ) -> Result<(Model, f64)> {
+        let (split, step, opts, device) = (self.split, self.step, self.opts, self.device);
         device.seed(epoch_seed(opts.seed, epoch));
-        let mut order: Vec<usize> = (0..n).collect();
+        let mut order: Vec<usize> = (0..split.train.len()).collect();
         order.shuffle(&mut SmallRng::seed_from_u64(epoch_seed(
             opts.seed ^ 0x5eed,
             epoch,
@@ -520,15 +710,15 @@ fn fit_neural(
                 Some(d) => {
                     let dropped: Vec<EncodedSession> =
                         items.iter().map(|s| d.apply(s, &mut drop_rng)).collect();
-                    Batch::new(&dropped.iter().collect::<Vec<_>>(), &device)
+                    Batch::new(&dropped.iter().collect::<Vec<_>>(), device)
                 }
-                None => Batch::new(&items, &device),
+                None => Batch::new(&items, device),
             };
             let out = model.forward(&batch);
             let loss = match step.teacher {
                 Some(t) => {
                     let q: Vec<f32> = chunk.iter().map(|&i| t.probs[i]).collect();
-                    let q = Tensor::from_data(TensorData::new(q, [chunk.len()]), &device);
+                    let q = Tensor::from_data(TensorData::new(q, [chunk.len()]), device);
                     teacher_loss(out.logits, batch.labels, q, t.alpha)
                 }
                 None => bce_with_logits(out.logits, batch.labels),
@@ -541,76 +731,11 @@ fn fit_neural(
             }
             loss_sum += loss_value * chunk.len() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(learning_rate, model, grads);
-            bar.inc(1);
+            model = optim.step(self.learning_rate, model, grads);
+            self.bar.inc(1);
         }
-        let snapshot = model.valid();
-        let scores = scores_of(&snapshot, field_names, &split.valid, infer_device)?;
-        let valid_auc = auc(&scores, &split.valid_labels).unwrap_or(f64::NAN);
-        let log = EpochLog {
-            epoch,
-            loss: loss_sum / n as f64,
-            valid_auc,
-            seconds: started.elapsed().as_secs_f64(),
-        };
-        bar.set_message(format!(
-            "epoch {epoch}: loss {:.4}, valid AUC {:.4}",
-            log.loss, valid_auc
-        ));
-        say(format!(
-            "epoch {epoch:>2}: loss {:.4}  valid AUC {:.4}  ({:.1}s)",
-            log.loss, valid_auc, log.seconds
-        ));
-        history.push(log);
-        let improved = best
-            .as_ref()
-            .is_none_or(|(b, _, _)| valid_auc > *b + opts.min_delta);
-        if improved {
-            best = Some((valid_auc, epoch, snapshot));
-        } else if best
-            .as_ref()
-            .is_some_and(|(_, e, _)| epoch - e >= opts.patience)
-        {
-            say(format!(
-                "early stopping: no better validation AUC for {} epochs",
-                opts.patience
-            ));
-            stopped = true;
-        }
-        if !stopped && opts.deadline.is_some_and(|d| Instant::now() >= d) {
-            say(format!(
-                "time budget spent after epoch {epoch}: keeping the best epoch so far"
-            ));
-            stopped = true;
-        }
-        if let (Some(path), Some((best_auc, best_epoch, best_model))) = (&progress_path, &best) {
-            Progress {
-                run: run.clone(),
-                history: history.clone(),
-                best_auc: *best_auc,
-                best_epoch: *best_epoch,
-                stopped,
-                model: record_bytes(model.valid())?,
-                best: record_bytes(best_model.clone())?,
-                optimizer: optim
-                    .into_bytes()
-                    .map_err(|e| anyhow::anyhow!("optimiser state: {e}"))?
-                    .to_vec(),
-            }
-            .write(path)?;
-        }
+        Ok((model, loss_sum))
     }
-    bar.finish_and_clear();
-    let Some((valid_auc, best_epoch, model)) = best else {
-        bail!("no epoch was run (epochs = 0)");
-    };
-    Ok(Fitted {
-        config,
-        model,
-        valid_auc,
-        best_epoch,
-        history,
-    })
 }
 
 /// What a neural training run has done, saved after every epoch as
@@ -1373,6 +1498,22 @@ fn test_model(
 }
 
 /// Train a model on labelled sessions.
+/// The train, validation and test indices of `sessions` as `opts.split` says, each part
+/// checked to hold both labels.
+fn split_checked(sessions: &[Session], opts: &TrainOptions) -> Result<[Vec<usize>; 3]> {
+    let parts = match opts.split {
+        SplitMode::Random => split(sessions, opts.valid_share, opts.test_share, opts.seed),
+        SplitMode::Time => split_by_time(sessions, opts.valid_share, opts.test_share),
+    };
+    let [train, valid, test] = &parts;
+    check_labels(
+        sessions,
+        "training",
+        &[("train", train), ("validation", valid), ("test", test)],
+    )?;
+    Ok(parts)
+}
+
 pub fn train(
     sessions: &[Session],
     schema: &Schema,
@@ -1380,19 +1521,7 @@ pub fn train(
     data_fingerprint: &str,
 ) -> Result<TrainOutcome> {
     check_options(schema, opts)?;
-    let [train_idx, valid_idx, test_idx] = match opts.split {
-        SplitMode::Random => split(sessions, opts.valid_share, opts.test_share, opts.seed),
-        SplitMode::Time => split_by_time(sessions, opts.valid_share, opts.test_share),
-    };
-    check_labels(
-        sessions,
-        "training",
-        &[
-            ("train", &train_idx),
-            ("validation", &valid_idx),
-            ("test", &test_idx),
-        ],
-    )?;
+    let [train_idx, valid_idx, test_idx] = split_checked(sessions, opts)?;
     let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
     let old = pretraining_sessions(opts)?;
     let encoder = fit_encoder(schema, opts, &train_sessions, old.as_ref())?;
@@ -1429,6 +1558,16 @@ pub fn train(
         &inputs,
     )?;
     let count = |idx: &[usize]| labels(sessions, idx).iter().filter(|&&l| l).count();
+    let training = TrainingSummary {
+        split_sessions: [train_idx.len(), valid_idx.len(), test_idx.len()],
+        split_positives: [count(&train_idx), count(&valid_idx), count(&test_idx)],
+        epochs: history.len(),
+        best_epoch,
+        seed: opts.seed,
+        valid_auc,
+        threshold,
+        planted_top3: tested.planted.as_ref().map(|p| (p.hit_rate, p.random_rate)),
+    };
     let header = Header {
         seqrisk_version: env!("CARGO_PKG_VERSION").to_string(),
         created_unix: created_unix(),
@@ -1437,16 +1576,7 @@ pub fn train(
         test_metrics: Some(tested.metrics),
         test_roc: tested.roc,
         data_fingerprint: data_fingerprint.to_string(),
-        training: TrainingSummary {
-            split_sessions: [train_idx.len(), valid_idx.len(), test_idx.len()],
-            split_positives: [count(&train_idx), count(&valid_idx), count(&test_idx)],
-            epochs: history.len(),
-            best_epoch,
-            seed: opts.seed,
-            valid_auc,
-            threshold,
-            planted_top3: tested.planted.as_ref().map(|p| (p.hit_rate, p.random_rate)),
-        },
+        training,
     };
     Ok(TrainOutcome {
         artifact: Artifact::new(header, best_model)?,
