@@ -91,6 +91,22 @@ impl Default for ClusterOptions {
     }
 }
 
+impl ClusterOptions {
+    /// Check the counts a run divides by or samples are at least 1, naming the setting.
+    pub fn validate(&self) -> Result<()> {
+        for (name, value) in [
+            ("epochs", self.epochs),
+            ("batch_size", self.batch_size),
+            ("exemplars", self.exemplars),
+        ] {
+            if value == 0 {
+                bail!("{name} must be at least 1");
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One cluster.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterSummary {
@@ -397,29 +413,21 @@ fn cluster_map(points: &Points, labels: &[i32], risky: &[bool]) -> ClusterMap {
 
 /// Run the whole pipeline on labelled (or unlabelled) sessions.
 pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> Result<Fitted> {
-    if sessions.is_empty() {
-        bail!("no sessions to cluster");
-    }
-    if opts.epochs == 0 || opts.batch_size == 0 || opts.exemplars == 0 {
-        bail!("--epochs, --batch-size and --exemplars must be at least 1");
-    }
-    let refs: Vec<&Session> = sessions.iter().collect();
-    let encoder = Encoder::fit(schema, &refs)?;
+    anyhow::ensure!(!sessions.is_empty(), "no sessions to cluster");
+    opts.validate()?;
+    let encoder = Encoder::fit(schema, &sessions.iter().collect::<Vec<_>>())?;
     let network_config = SequenceEmbeddingConfig::for_encoder(&encoder, &opts.page, &opts.dwell)?;
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
     let mut seconds = [0.0; 5];
-    let started = Instant::now();
-    let (network, epoch_losses) = train_network(&network_config, &encoded, opts)?;
-    seconds[0] = started.elapsed().as_secs_f64();
-
-    // the hybrid representation (§3.3), every column standardised so that neither block
-    // outweighs the other by its scale
+    let (network, epoch_losses) = timed(&mut seconds[0], || {
+        train_network(&network_config, &encoded, opts)
+    })?;
+    // the hybrid representation (§3.3)
     let started = Instant::now();
     let device = Device::flex();
-    let handcrafted = Handcrafted::for_encoder(&encoder);
     let mut fingerprints = Fingerprints {
         representation: opts.representation,
-        handcrafted,
+        handcrafted: Handcrafted::for_encoder(&encoder),
         ..Fingerprints::default()
     };
     let mut config =
@@ -429,141 +437,37 @@ pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> 
         network,
         fingerprints: fingerprints.clone(),
     };
-    let mut rows = raw_vectors(&model, &encoded, opts.batch_size, &device)?;
     let n = sessions.len();
-    let column = |c: usize| rows.iter().skip(c).step_by(width).copied();
-    fingerprints.center = (0..width)
-        .map(|c| column(c).sum::<f64>() / n as f64)
-        .collect();
-    fingerprints.scale = (0..width)
-        .map(|c| {
-            let m = fingerprints.center[c];
-            (column(c).map(|x| (x - m).powi(2)).sum::<f64>() / n as f64)
-                .sqrt()
-                .max(1e-9)
-        })
-        .collect();
-    standardise(&mut rows, &fingerprints.center, &fingerprints.scale);
-    let points = Points::new(rows, width)?;
+    let points = hybrid_points(&model, &encoded, &mut fingerprints, width, opts, &device)?;
     let handcrafted_values: Vec<Vec<f64>> = encoded
         .iter()
         .map(|s| fingerprints.handcrafted.values(s))
         .collect();
     seconds[1] = started.elapsed().as_secs_f64();
-
-    let started = Instant::now();
     let k = opts.neighbours.min(n);
-    let nn = knn(&points, &points, k, &device, 1 << 24)?;
-    seconds[2] = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    let clustering = opts.hdbscan.fit_neighbours(&points, &nn, &device)?;
-    seconds[3] = started.elapsed().as_secs_f64();
-
+    let nn = timed(&mut seconds[2], || {
+        Ok(knn(&points, &points, k, &device, 1 << 24)?)
+    })?;
+    let clustering = timed(&mut seconds[3], || {
+        Ok(opts.hdbscan.fit_neighbours(&points, &nn, &device)?)
+    })?;
     // risky clusters (§4's heuristics), their rules (§3.5) and fingerprints
     let started = Instant::now();
     let (names, integer) = fingerprints.handcrafted.describe_columns();
-    let label_count = clustering.clusters.len() as i32;
-    let progress = bar(
-        label_count as usize,
-        "risky clusters and rules",
-        opts.progress,
-    )?;
-    let mut clusters = Vec::with_capacity(label_count as usize);
-    for label in 0..label_count {
-        let members: Vec<usize> = (0..n).filter(|&i| clustering.labels[i] == label).collect();
-        let positives = members
-            .iter()
-            .filter(|&&i| sessions[i].label == Some(true))
-            .count();
-        let size = members.len();
-        let fraud_density = positives as f64 / size.max(1) as f64;
-        let id = clustering.clusters[label as usize];
-        let risky = size >= opts.risky_min_size && fraud_density >= opts.risky_density;
-        let mut rules = vec![];
-        if risky {
-            let target: Vec<bool> = clustering.labels.iter().map(|&l| l == label).collect();
-            let found = rules::extract(
-                &handcrafted_values,
-                &target,
-                &RuleOptions {
-                    seed: opts.seed ^ label as u64,
-                    ..opts.rules
-                },
-            )?;
-            for rule in &found {
-                let matched: Vec<usize> = (0..n)
-                    .filter(|&i| rule.matches(&handcrafted_values[i]))
-                    .collect();
-                rules.push(RuleReport {
-                    text: rule.describe(&names, &integer),
-                    precision: rule.precision,
-                    recall: rule.recall,
-                    support: rule.support,
-                    fraud_share: matched
-                        .iter()
-                        .filter(|&&i| sessions[i].label == Some(true))
-                        .count() as f64
-                        / matched.len().max(1) as f64,
-                });
-            }
-            let picked = exemplars(&clustering, label, opts.exemplars);
-            fingerprints.clusters.push(RiskyCluster {
-                label,
-                size,
-                fraud_density,
-                birth: clustering.tree.birth(id),
-                exemplars: picked
-                    .iter()
-                    .flat_map(|&i| points.row(i).iter().map(|&x| x as f32))
-                    .collect(),
-                core_distances: picked
-                    .iter()
-                    .map(|&i| clustering.core_distances[i] as f32)
-                    .collect(),
-                rules: found,
-            });
-        }
-        clusters.push(ClusterSummary {
-            label,
-            size,
-            positives,
-            fraud_density,
-            stability: clustering.stabilities[id - n],
-            risky,
-            feature_means: (0..names.len())
-                .map(|j| {
-                    members
-                        .iter()
-                        .map(|&i| handcrafted_values[i][j])
-                        .sum::<f64>()
-                        / size.max(1) as f64
-                })
-                .collect(),
-            rules,
-        });
-        progress.inc(1);
-    }
-    progress.finish_and_clear();
-    let outside: Vec<usize> = (0..n)
-        .filter(|&i| {
-            let l = clustering.labels[i];
-            l < 0 || !clusters[l as usize].risky
-        })
-        .collect();
-    let labelled = outside
-        .iter()
-        .filter(|&&i| sessions[i].label.is_some())
-        .count();
-    fingerprints.background_density = outside
-        .iter()
-        .filter(|&&i| sessions[i].label == Some(true))
-        .count() as f64
-        / labelled.max(1) as f64;
-    seconds[4] = started.elapsed().as_secs_f64();
-
+    let found = Found {
+        sessions,
+        clustering: &clustering,
+        points: &points,
+        handcrafted: &handcrafted_values,
+        names: &names,
+        integer: &integer,
+    };
+    let clusters;
+    (clusters, fingerprints.clusters) = found.summarise_all(opts)?;
     let risky: Vec<bool> = clusters.iter().map(|c| c.risky).collect();
+    fingerprints.background_density = found.background_density(&risky);
+    seconds[4] = started.elapsed().as_secs_f64();
     fingerprints.map = cluster_map(&points, &clustering.labels, &risky);
-
     config = config.with_fingerprints(fingerprints.clone());
     config.check(&encoder)?;
     model.fingerprints = fingerprints;
@@ -587,6 +491,179 @@ pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> 
         config,
         model,
     })
+}
+
+/// `stage()`'s result, its wall seconds in `seconds`.
+fn timed<T>(seconds: &mut f64, stage: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let out = stage();
+    *seconds = started.elapsed().as_secs_f64();
+    out
+}
+
+/// The sessions' hybrid representations (§3.3) as points, every column standardised so that
+/// neither block outweighs the other by its scale; the columns' means and scales go into
+/// `fingerprints`, to standardise sessions scored later alike.
+fn hybrid_points(
+    model: &BehaviorCluster,
+    encoded: &[EncodedSession],
+    fingerprints: &mut Fingerprints,
+    width: usize,
+    opts: &ClusterOptions,
+    device: &Device,
+) -> Result<Points> {
+    let mut rows = raw_vectors(model, encoded, opts.batch_size, device)?;
+    (fingerprints.center, fingerprints.scale) = column_moments(&rows, width, encoded.len());
+    standardise(&mut rows, &fingerprints.center, &fingerprints.scale);
+    Ok(Points::new(rows, width)?)
+}
+
+/// Each column's mean and standard deviation (at least 1e-9) over `n` rows of `width` values.
+fn column_moments(rows: &[f64], width: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
+    let column = |c: usize| rows.iter().skip(c).step_by(width).copied();
+    let center: Vec<f64> = (0..width)
+        .map(|c| column(c).sum::<f64>() / n as f64)
+        .collect();
+    let scale = (0..width)
+        .map(|c| {
+            let m = center[c];
+            (column(c).map(|x| (x - m).powi(2)).sum::<f64>() / n as f64)
+                .sqrt()
+                .max(1e-9)
+        })
+        .collect();
+    (center, scale)
+}
+
+/// What HDBSCAN found, with what describes each session: the clusters are summed up from it.
+struct Found<'a> {
+    sessions: &'a [Session],
+    clustering: &'a Clustering,
+    points: &'a Points,
+    /// Each session's handcrafted features.
+    handcrafted: &'a [Vec<f64>],
+    names: &'a [String],
+    integer: &'a [bool],
+}
+
+impl Found<'_> {
+    /// Every cluster summed up, and the risky ones' fingerprints, in label order.
+    fn summarise_all(
+        &self,
+        opts: &ClusterOptions,
+    ) -> Result<(Vec<ClusterSummary>, Vec<RiskyCluster>)> {
+        let count = self.clustering.clusters.len();
+        let progress = bar(count, "risky clusters and rules", opts.progress)?;
+        let (mut clusters, mut risky) = (Vec::with_capacity(count), Vec::new());
+        for label in 0..count as i32 {
+            let (summary, fingerprint) = self.summarise(label, opts)?;
+            clusters.push(summary);
+            risky.extend(fingerprint);
+            progress.inc(1);
+        }
+        progress.finish_and_clear();
+        Ok((clusters, risky))
+    }
+
+    /// Cluster `label` summed up, and, when it is risky (§4's heuristics: at least
+    /// `risky_min_size` sessions, fraud density at least `risky_density`), its fingerprint
+    /// with the rules that describe it (§3.5).
+    fn summarise(
+        &self,
+        label: i32,
+        opts: &ClusterOptions,
+    ) -> Result<(ClusterSummary, Option<RiskyCluster>)> {
+        let (sessions, clustering) = (self.sessions, self.clustering);
+        let n = sessions.len();
+        let members: Vec<usize> = (0..n).filter(|&i| clustering.labels[i] == label).collect();
+        let fraud = |of: &[usize]| {
+            of.iter()
+                .filter(|&&i| sessions[i].label == Some(true))
+                .count()
+        };
+        let (size, positives) = (members.len(), fraud(&members));
+        let fraud_density = positives as f64 / size.max(1) as f64;
+        let id = clustering.clusters[label as usize];
+        let risky = size >= opts.risky_min_size && fraud_density >= opts.risky_density;
+        let mut rules = vec![];
+        let mut fingerprint = None;
+        if risky {
+            let target: Vec<bool> = clustering.labels.iter().map(|&l| l == label).collect();
+            let found = rules::extract(
+                self.handcrafted,
+                &target,
+                &RuleOptions {
+                    seed: opts.seed ^ label as u64,
+                    ..opts.rules
+                },
+            )?;
+            for rule in &found {
+                let matched: Vec<usize> = (0..n)
+                    .filter(|&i| rule.matches(&self.handcrafted[i]))
+                    .collect();
+                rules.push(RuleReport {
+                    text: rule.describe(self.names, self.integer),
+                    precision: rule.precision,
+                    recall: rule.recall,
+                    support: rule.support,
+                    fraud_share: fraud(&matched) as f64 / matched.len().max(1) as f64,
+                });
+            }
+            let picked = exemplars(clustering, label, opts.exemplars);
+            fingerprint = Some(RiskyCluster {
+                label,
+                size,
+                fraud_density,
+                birth: clustering.tree.birth(id),
+                exemplars: picked
+                    .iter()
+                    .flat_map(|&i| self.points.row(i).iter().map(|&x| x as f32))
+                    .collect(),
+                core_distances: picked
+                    .iter()
+                    .map(|&i| clustering.core_distances[i] as f32)
+                    .collect(),
+                rules: found,
+            });
+        }
+        let summary = ClusterSummary {
+            label,
+            size,
+            positives,
+            fraud_density,
+            stability: clustering.stabilities[id - n],
+            risky,
+            feature_means: (0..self.names.len())
+                .map(|j| {
+                    members.iter().map(|&i| self.handcrafted[i][j]).sum::<f64>()
+                        / size.max(1) as f64
+                })
+                .collect(),
+            rules,
+        };
+        Ok((summary, fingerprint))
+    }
+
+    /// The fraud rate of the labelled sessions outside every risky cluster (noise included):
+    /// what a session that matches no risky cluster scores.
+    fn background_density(&self, risky: &[bool]) -> f64 {
+        let sessions = self.sessions;
+        let outside: Vec<usize> = (0..sessions.len())
+            .filter(|&i| {
+                let l = self.clustering.labels[i];
+                l < 0 || !risky[l as usize]
+            })
+            .collect();
+        let labelled = outside
+            .iter()
+            .filter(|&&i| sessions[i].label.is_some())
+            .count();
+        outside
+            .iter()
+            .filter(|&&i| sessions[i].label == Some(true))
+            .count() as f64
+            / labelled.max(1) as f64
+    }
 }
 
 /// The report as Markdown: the clusters, risky ones marked, each with its most distinctive

@@ -198,7 +198,13 @@ pub(crate) fn fit(
     settings.apply(&mut opts, &mut schema)?;
     eprintln!("settings: {}", settings.summary());
     let outcome = train(&loaded.sessions, &schema, &opts, &loaded.fingerprint)?;
-    let name = f.model.name();
+    write_outcome(&outcome, f.model.name(), out)?;
+    Ok(outcome)
+}
+
+/// A training run's files in `out` — the artifact, the ROC plot, the metrics as JSON and
+/// Markdown — and its summary on standard output.
+fn write_outcome(outcome: &TrainOutcome, name: &str, out: &Path) -> Result<()> {
     let artifact_path = out.join(format!("{name}.seqrisk"));
     write_atomic(&artifact_path, &outcome.artifact.to_bytes()?)?;
     let roc_path = out.join(format!("{name}-roc.png"));
@@ -253,5 +259,5 @@ pub(crate) fn fit(
         "metrics:   {}",
         out.join(format!("{name}-metrics.json")).display()
     );
-    Ok(outcome)
+    Ok(())
 }
