@@ -237,6 +237,65 @@ pub fn clusters_png(
     })
 }
 
+/// Where the condensed tree's clusters are drawn: each cluster's birth and death λ (capped at
+/// the largest finite λ), its children, and its horizontal span (its children share it by
+/// size).
+struct TreeLayout {
+    birth: Vec<f64>,
+    death: Vec<f64>,
+    children: Vec<Vec<usize>>,
+    span: Vec<(f64, f64)>,
+    finite_max: f64,
+}
+
+impl TreeLayout {
+    fn of(tree: &seqrisk_core::cluster::CondensedTree) -> Self {
+        let n = tree.num_points;
+        let end = tree.cluster_end();
+        let mut birth = vec![0.0f64; end - n];
+        let mut death = vec![0.0f64; end - n];
+        let mut size = vec![0usize; end - n];
+        let mut children: Vec<Vec<usize>> = vec![vec![]; end - n];
+        size[0] = n;
+        let finite_max = tree
+            .rows
+            .iter()
+            .map(|r| r.lambda)
+            .filter(|l| l.is_finite())
+            .fold(0.0f64, f64::max)
+            .max(1e-9);
+        for r in &tree.rows {
+            let lambda = r.lambda.min(finite_max);
+            death[r.parent - n] = death[r.parent - n].max(lambda);
+            if r.child >= n {
+                birth[r.child - n] = lambda;
+                size[r.child - n] = r.size;
+                children[r.parent - n].push(r.child);
+            }
+        }
+        // lay out by an explicit stack: a cluster's children share its span by size
+        let mut span = vec![(0.0f64, n as f64); end - n];
+        let mut stack = vec![n];
+        while let Some(c) = stack.pop() {
+            let (lo, hi) = span[c - n];
+            let total: usize = children[c - n].iter().map(|&k| size[k - n]).sum();
+            let mut at = lo + ((hi - lo) - total as f64).max(0.0) / 2.0;
+            for &k in &children[c - n] {
+                span[k - n] = (at, at + size[k - n] as f64);
+                at += size[k - n] as f64;
+                stack.push(k);
+            }
+        }
+        Self {
+            birth,
+            death,
+            children,
+            span,
+            finite_max,
+        }
+    }
+}
+
 /// HDBSCAN's condensed tree as an icicle plot: each cluster a bar from the `λ` it appears at
 /// (top) to the largest `λ` of its points (bottom), as wide as its size, its children side by
 /// side beneath it; the `selected` clusters outlined in red. `λ` grows downwards, as in the
@@ -249,40 +308,13 @@ pub fn condensed_tree_png(
 ) -> Result<()> {
     let n = tree.num_points;
     let end = tree.cluster_end();
-    let mut birth = vec![0.0f64; end - n];
-    let mut death = vec![0.0f64; end - n];
-    let mut size = vec![0usize; end - n];
-    let mut children: Vec<Vec<usize>> = vec![vec![]; end - n];
-    size[0] = n;
-    let finite_max = tree
-        .rows
-        .iter()
-        .map(|r| r.lambda)
-        .filter(|l| l.is_finite())
-        .fold(0.0f64, f64::max)
-        .max(1e-9);
-    for r in &tree.rows {
-        let lambda = r.lambda.min(finite_max);
-        death[r.parent - n] = death[r.parent - n].max(lambda);
-        if r.child >= n {
-            birth[r.child - n] = lambda;
-            size[r.child - n] = r.size;
-            children[r.parent - n].push(r.child);
-        }
-    }
-    // lay out by an explicit stack: a cluster's children share its span by size
-    let mut span = vec![(0.0f64, n as f64); end - n];
-    let mut stack = vec![n];
-    while let Some(c) = stack.pop() {
-        let (lo, hi) = span[c - n];
-        let total: usize = children[c - n].iter().map(|&k| size[k - n]).sum();
-        let mut at = lo + ((hi - lo) - total as f64).max(0.0) / 2.0;
-        for &k in &children[c - n] {
-            span[k - n] = (at, at + size[k - n] as f64);
-            at += size[k - n] as f64;
-            stack.push(k);
-        }
-    }
+    let TreeLayout {
+        birth,
+        death,
+        children,
+        span,
+        finite_max,
+    } = TreeLayout::of(tree);
     write_png(path, (900, 700), |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
