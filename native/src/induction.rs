@@ -150,21 +150,60 @@ pub fn evaluate(
         .collect();
     let nn = knn(&fitted.points, &queries, 5, &device, 1 << 22)?;
     let voted: Vec<bool> = (0..test.len())
-        .map(|q| {
-            let mut votes: BTreeMap<i32, f64> = BTreeMap::new();
-            for (j, d) in nn.of(q) {
-                // scikit-learn: an exact match outvotes everything else
-                let w = if d > 0.0 { 1.0 / d } else { 1e12 };
-                *votes.entry(fitted.clustering.labels[j]).or_default() += w;
-            }
-            votes
-                .into_iter()
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-                .is_some_and(|(label, _)| is_risky(label))
-        })
+        .map(|q| vote(fitted, nn.of(q)).is_some_and(is_risky))
         .collect();
 
     // supervised, at the fingerprints' alert volume
+    let volume = fingerprint.iter().filter(|&&f| f).count().max(1);
+    let supervised = gbdt_at_volume(fitted, train, &encoded, volume, seed)?;
+
+    let agree = fingerprint
+        .iter()
+        .zip(&predicted)
+        .filter(|(a, b)| a == b)
+        .count();
+    Ok(Induction {
+        train_sessions: train.len(),
+        test_sessions: test.len(),
+        test_positives: test.iter().filter(|s| s.label == Some(true)).count(),
+        amount_field: amount_field.map(|j| schema.event.numeric[j].name.clone()),
+        methods: vec![
+            flagging("fingerprints (artifact)", &fingerprint, test, amount_field),
+            flagging("approximate predict", &predicted, test, amount_field),
+            flagging("kNN vote (k = 5, distance)", &voted, test, amount_field),
+            flagging("GBDT, same alert volume", &supervised, test, amount_field),
+        ],
+        fingerprint_agreement: agree as f64 / test.len().max(1) as f64,
+        scores,
+    })
+}
+
+/// The training cluster that a query's neighbours `(point, distance)` vote for, weighted by
+/// inverse distance as scikit-learn's `KNeighborsClassifier(weights="distance")`; ties go to
+/// the lower label.
+fn vote(fitted: &Fitted, neighbours: impl Iterator<Item = (usize, f64)>) -> Option<i32> {
+    let mut votes: BTreeMap<i32, f64> = BTreeMap::new();
+    for (j, d) in neighbours {
+        // scikit-learn: an exact match outvotes everything else
+        let w = if d > 0.0 { 1.0 / d } else { 1e12 };
+        *votes.entry(fitted.clustering.labels[j]).or_default() += w;
+    }
+    votes
+        .into_iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(label, _)| label)
+}
+
+/// A GBDT on aggregates grown on the labelled training sessions (the last fifth for early
+/// stopping), flagging the `volume` test sessions it scores highest: the supervised
+/// comparison at the fingerprints' alert volume.
+fn gbdt_at_volume(
+    fitted: &Fitted,
+    train: &[Session],
+    encoded: &[EncodedSession],
+    volume: usize,
+    seed: u64,
+) -> Result<Vec<bool>> {
     let aggregates = Aggregates::of(&fitted.encoder);
     let train_encoded: Vec<EncodedSession> =
         train.iter().map(|s| fitted.encoder.encode(s)).collect();
@@ -187,33 +226,13 @@ pub fn evaluate(
         .iter()
         .map(|s| ensemble.predict(&aggregates.features(s)))
         .collect();
-    let volume = fingerprint.iter().filter(|&&f| f).count().max(1);
-    let mut order: Vec<usize> = (0..test.len()).collect();
+    let mut order: Vec<usize> = (0..encoded.len()).collect();
     order.sort_by(|&a, &b| gbdt_scores[b].total_cmp(&gbdt_scores[a]).then(a.cmp(&b)));
-    let mut supervised = vec![false; test.len()];
+    let mut supervised = vec![false; encoded.len()];
     for &i in order.iter().take(volume) {
         supervised[i] = true;
     }
-
-    let agree = fingerprint
-        .iter()
-        .zip(&predicted)
-        .filter(|(a, b)| a == b)
-        .count();
-    Ok(Induction {
-        train_sessions: train.len(),
-        test_sessions: test.len(),
-        test_positives: test.iter().filter(|s| s.label == Some(true)).count(),
-        amount_field: amount_field.map(|j| schema.event.numeric[j].name.clone()),
-        methods: vec![
-            flagging("fingerprints (artifact)", &fingerprint, test, amount_field),
-            flagging("approximate predict", &predicted, test, amount_field),
-            flagging("kNN vote (k = 5, distance)", &voted, test, amount_field),
-            flagging("GBDT, same alert volume", &supervised, test, amount_field),
-        ],
-        fingerprint_agreement: agree as f64 / test.len().max(1) as f64,
-        scores,
-    })
+    Ok(supervised)
 }
 
 /// The evaluation as Markdown.

@@ -2,8 +2,11 @@
 
 use crate::train::{CardPrecisions, TruePositive};
 use seqrisk_core::artifact::Header;
+use seqrisk_core::encode::Encoder;
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Metrics, SingleFeature};
+use seqrisk_core::models::baselines::GbdtConfig;
+use seqrisk_core::models::behavior_cluster::BehaviorClusterConfig;
 use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::scorer::SessionScore;
 use seqrisk_core::synth::{Pattern, SyntheticSession};
@@ -188,44 +191,7 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
     );
     let _ = writeln!(s, "created (unix seconds): {}", h.created_unix);
     match h.model_config() {
-        Ok(ModelConfig::BehaviorCluster(c)) => {
-            // the fingerprints' exemplars would fill the screen: their summary instead
-            let f = &c.fingerprints;
-            let (names, integer) = f.handcrafted.describe_columns();
-            let _ = writeln!(s, "model: {}", ModelSpec::BehaviorCluster);
-            let _ = writeln!(
-                s,
-                "sequence network: {}",
-                serde_json::to_string(&c.network).unwrap_or_default()
-            );
-            let _ = writeln!(
-                s,
-                "fingerprints: {:?} vectors of {} columns, {} risky clusters, background fraud density {:.4}",
-                f.representation,
-                f.center.len(),
-                f.clusters.len(),
-                f.background_density
-            );
-            for k in &f.clusters {
-                let _ = writeln!(
-                    s,
-                    "  risky cluster {}: {} sessions, fraud density {:.3}, {} exemplars",
-                    k.label,
-                    k.size,
-                    k.fraud_density,
-                    k.core_distances.len()
-                );
-                for rule in &k.rules {
-                    let _ = writeln!(
-                        s,
-                        "    rule: {} (precision {:.3}, recall {:.3})",
-                        rule.describe(&names, &integer),
-                        rule.precision,
-                        rule.recall
-                    );
-                }
-            }
-        }
+        Ok(ModelConfig::BehaviorCluster(c)) => cluster_card(&mut s, &c),
         Ok(ModelConfig::Gbdt(g)) => {
             // its configuration holds every tree: hundreds of kilobytes of JSON
             let _ = writeln!(s, "model: gbdt");
@@ -246,28 +212,7 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
             let _ = writeln!(s, "model: configuration unreadable ({err})");
         }
     }
-    let _ = writeln!(
-        s,
-        "inputs: T = {} events x {} fields ({}), {} profile slots, {} features in the dictionary",
-        e.max_events(),
-        e.event_fields(),
-        e.event_field_names().join(", "),
-        e.profile_fields(),
-        e.num_features()
-    );
-    let names = e.event_field_names();
-    for (name, vocab) in names.iter().zip(&e.event_vocabs) {
-        let shown: Vec<&str> = (2..vocab.len().min(7) as u32)
-            .map(|id| vocab.token(id))
-            .collect();
-        let more = if vocab.len() > 7 { ", …" } else { "" };
-        let _ = writeln!(
-            s,
-            "  {name}: {} values ({}{more}) + <pad>, <oov>",
-            vocab.len() - 2,
-            shown.join(", ")
-        );
-    }
+    inputs_card(&mut s, e);
     let _ = writeln!(s, "training data: {}", h.data_fingerprint);
     let t = &h.training;
     let valid = if t.valid_auc.is_finite() {
@@ -302,32 +247,102 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
         );
     }
     if let Ok(ModelConfig::Gbdt(c)) = h.model_config() {
-        let names = c.aggregates.names(e);
-        let mut splits = vec![0usize; names.len()];
-        for node in c.ensemble.trees.iter().flatten().filter(|n| !n.leaf) {
-            if let Some(x) = splits.get_mut(node.feature) {
-                *x += 1;
-            }
-        }
-        let mut used: Vec<(usize, usize)> = splits
-            .into_iter()
-            .enumerate()
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        used.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let top: Vec<String> = used
-            .iter()
-            .take(8)
-            .map(|&(f, n)| format!("{} ({n})", names[f]))
-            .collect();
-        let _ = writeln!(
-            s,
-            "trees: {}; features most split on: {}",
-            c.ensemble.trees.len(),
-            top.join(", ")
-        );
+        gbdt_splits(&mut s, &c, e);
     }
     s
+}
+
+/// The encoder's inputs: the slots, and each event vocabulary's size with its first values.
+fn inputs_card(s: &mut String, e: &Encoder) {
+    let _ = writeln!(
+        s,
+        "inputs: T = {} events x {} fields ({}), {} profile slots, {} features in the dictionary",
+        e.max_events(),
+        e.event_fields(),
+        e.event_field_names().join(", "),
+        e.profile_fields(),
+        e.num_features()
+    );
+    let names = e.event_field_names();
+    for (name, vocab) in names.iter().zip(&e.event_vocabs) {
+        let shown: Vec<&str> = (2..vocab.len().min(7) as u32)
+            .map(|id| vocab.token(id))
+            .collect();
+        let more = if vocab.len() > 7 { ", …" } else { "" };
+        let _ = writeln!(
+            s,
+            "  {name}: {} values ({}{more}) + <pad>, <oov>",
+            vocab.len() - 2,
+            shown.join(", ")
+        );
+    }
+}
+
+/// The GBDT's trees and the aggregates they split on most.
+fn gbdt_splits(s: &mut String, c: &GbdtConfig, e: &Encoder) {
+    let names = c.aggregates.names(e);
+    let mut splits = vec![0usize; names.len()];
+    for node in c.ensemble.trees.iter().flatten().filter(|n| !n.leaf) {
+        if let Some(x) = splits.get_mut(node.feature) {
+            *x += 1;
+        }
+    }
+    let mut used: Vec<(usize, usize)> = splits
+        .into_iter()
+        .enumerate()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    used.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top: Vec<String> = used
+        .iter()
+        .take(8)
+        .map(|&(f, n)| format!("{} ({n})", names[f]))
+        .collect();
+    let _ = writeln!(
+        s,
+        "trees: {}; features most split on: {}",
+        c.ensemble.trees.len(),
+        top.join(", ")
+    );
+}
+
+/// A FinDeepBehaviorCluster model's summary: its exemplars would fill the screen.
+fn cluster_card(s: &mut String, c: &BehaviorClusterConfig) {
+    let f = &c.fingerprints;
+    let (names, integer) = f.handcrafted.describe_columns();
+    let _ = writeln!(s, "model: {}", ModelSpec::BehaviorCluster);
+    let _ = writeln!(
+        s,
+        "sequence network: {}",
+        serde_json::to_string(&c.network).unwrap_or_default()
+    );
+    let _ = writeln!(
+        s,
+        "fingerprints: {:?} vectors of {} columns, {} risky clusters, background fraud density {:.4}",
+        f.representation,
+        f.center.len(),
+        f.clusters.len(),
+        f.background_density
+    );
+    for k in &f.clusters {
+        let _ = writeln!(
+            s,
+            "  risky cluster {}: {} sessions, fraud density {:.3}, {} exemplars",
+            k.label,
+            k.size,
+            k.fraud_density,
+            k.core_distances.len()
+        );
+        for rule in &k.rules {
+            let _ = writeln!(
+                s,
+                "    rule: {} (precision {:.3}, recall {:.3})",
+                rule.describe(&names, &integer),
+                rule.precision,
+                rule.recall
+            );
+        }
+    }
 }
 
 /// A Markdown table: per planted pattern, how often a planted event is among the top-3 events

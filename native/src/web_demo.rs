@@ -267,99 +267,110 @@ fn fraud_kind(p: Pattern) -> (&'static str, &'static str) {
 
 /// Fresh sessions of the scenario (seed `seed`), grouped by the kinds the demo replays.
 fn held_out(scenario: Scenario, seed: u64) -> Vec<Kind> {
-    let by_label = |sessions: &[Session], label: bool| -> Vec<Session> {
-        sessions
-            .iter()
-            .filter(|s| s.label == Some(label))
-            .cloned()
-            .collect()
-    };
     match scenario {
-        Scenario::Fraud => {
-            let sessions = generate(SynthConfig {
-                sessions: 2000,
-                seed,
-                ..SynthConfig::default()
-            });
-            [
-                Pattern::Legit,
-                Pattern::AccountTakeover,
-                Pattern::CardTesting,
-                Pattern::ScriptedBot,
-            ]
-            .into_iter()
-            .map(|p| {
-                let (title, about) = fraud_kind(p);
-                Kind {
-                    pattern: p.name(),
-                    risky: p != Pattern::Legit,
-                    title,
-                    about,
-                    sessions: sessions
-                        .iter()
-                        .filter(|s| s.pattern == p)
-                        .map(|s| s.session.clone())
-                        .collect(),
-                }
-            })
-            .collect()
-        }
-        Scenario::Credit => {
-            let users = generate_credit(CreditConfig {
-                users: 400,
-                old_users: 0,
-                seed,
-                ..CreditConfig::default()
-            })
-            .users;
-            vec![
-                Kind {
-                    pattern: "applicant_overdue",
-                    risky: true,
-                    title: "Applicant who went overdue",
-                    about: "A loan applicant's app behaviors over the 120 days before applying; this one went overdue. Some habits raise the risk: a rushed last session, loan pages at month end, cash out right after reading a loan page, long pauses before confirming.",
-                    sessions: by_label(&users, true),
-                },
-                Kind {
-                    pattern: "applicant_repaid",
-                    risky: false,
-                    title: "Applicant who repaid",
-                    about: "A loan applicant's app behaviors over the 120 days before applying; this one repaid on time.",
-                    sessions: by_label(&users, false),
-                },
-            ]
-        }
+        Scenario::Fraud => fraud_kinds(seed),
+        Scenario::Credit => credit_kinds(seed),
         // no demo model trains on it (Scenario::of never picks it): nothing to replay
         Scenario::Transactions => Vec::new(),
-        Scenario::Payments => {
-            let users = generate_payments(PaymentsConfig {
-                users: 300,
-                seed,
-                ..PaymentsConfig::default()
-            });
-            let planted: Vec<Session> = users
-                .iter()
-                .filter(|s| s.label == Some(true) && s.events.iter().any(|e| e.planted))
-                .cloned()
-                .collect();
-            vec![
-                Kind {
-                    pattern: "user_defaulted",
-                    risky: true,
-                    title: "User who defaulted",
-                    about: "Six months of payments before a consumer loan; this user defaulted, and a planted strain (⚑) runs through the payments: gambling that grows, a payday-loan app taken up late, tips to streamers that surge, or fine dining given up for buy-now-pay-later.",
-                    sessions: planted,
-                },
-                Kind {
-                    pattern: "user_repaid",
-                    risky: false,
-                    title: "User who repaid",
-                    about: "Six months of payments before a consumer loan; this user repaid.",
-                    sessions: by_label(&users, false),
-                },
-            ]
-        }
+        Scenario::Payments => payments_kinds(seed),
     }
+}
+
+/// The sessions with `label`.
+fn by_label(sessions: &[Session], label: bool) -> Vec<Session> {
+    sessions
+        .iter()
+        .filter(|s| s.label == Some(label))
+        .cloned()
+        .collect()
+}
+
+/// The fraud scenario's kinds: legitimate sessions and each planted pattern.
+fn fraud_kinds(seed: u64) -> Vec<Kind> {
+    let sessions = generate(SynthConfig {
+        sessions: 2000,
+        seed,
+        ..SynthConfig::default()
+    });
+    [
+        Pattern::Legit,
+        Pattern::AccountTakeover,
+        Pattern::CardTesting,
+        Pattern::ScriptedBot,
+    ]
+    .into_iter()
+    .map(|p| {
+        let (title, about) = fraud_kind(p);
+        Kind {
+            pattern: p.name(),
+            risky: p != Pattern::Legit,
+            title,
+            about,
+            sessions: sessions
+                .iter()
+                .filter(|s| s.pattern == p)
+                .map(|s| s.session.clone())
+                .collect(),
+        }
+    })
+    .collect()
+}
+
+/// The credit scenario's kinds: applicants who went overdue and who repaid.
+fn credit_kinds(seed: u64) -> Vec<Kind> {
+    let users = generate_credit(CreditConfig {
+        users: 400,
+        old_users: 0,
+        seed,
+        ..CreditConfig::default()
+    })
+    .users;
+    vec![
+        Kind {
+            pattern: "applicant_overdue",
+            risky: true,
+            title: "Applicant who went overdue",
+            about: "A loan applicant's app behaviors over the 120 days before applying; this one went overdue. Some habits raise the risk: a rushed last session, loan pages at month end, cash out right after reading a loan page, long pauses before confirming.",
+            sessions: by_label(&users, true),
+        },
+        Kind {
+            pattern: "applicant_repaid",
+            risky: false,
+            title: "Applicant who repaid",
+            about: "A loan applicant's app behaviors over the 120 days before applying; this one repaid on time.",
+            sessions: by_label(&users, false),
+        },
+    ]
+}
+
+/// The payments scenario's kinds: users who defaulted (with a planted strain) and who repaid.
+fn payments_kinds(seed: u64) -> Vec<Kind> {
+    let users = generate_payments(PaymentsConfig {
+        users: 300,
+        seed,
+        ..PaymentsConfig::default()
+    });
+    let planted: Vec<Session> = users
+        .iter()
+        .filter(|s| s.label == Some(true) && s.events.iter().any(|e| e.planted))
+        .cloned()
+        .collect();
+    vec![
+        Kind {
+            pattern: "user_defaulted",
+            risky: true,
+            title: "User who defaulted",
+            about: "Six months of payments before a consumer loan; this user defaulted, and a planted strain (⚑) runs through the payments: gambling that grows, a payday-loan app taken up late, tips to streamers that surge, or fine dining given up for buy-now-pay-later.",
+            sessions: planted,
+        },
+        Kind {
+            pattern: "user_repaid",
+            risky: false,
+            title: "User who repaid",
+            about: "Six months of payments before a consumer loan; this user repaid.",
+            sessions: by_label(&users, false),
+        },
+    ]
 }
 
 /// The replays of one scenario: for each kind, its session with the median score under the
