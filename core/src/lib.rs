@@ -7,6 +7,9 @@
 //!
 //! Native training (`native`) and browser / edge scoring (`seqrisk-wasm`) both call this crate,
 //! so a session encodes and scores the same way everywhere.
+// user data never reaches an `unwrap()`: errors are typed (`Error`); tests may unwrap
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod artifact;
 pub mod cluster;

@@ -12,9 +12,13 @@ use std::time::Instant;
 /// Per-call latency percentiles, in milliseconds.
 #[derive(Debug, Serialize)]
 pub struct Latency {
+    /// Calls timed.
     pub calls: usize,
+    /// Median.
     pub p50_ms: f64,
+    /// 99th percentile.
     pub p99_ms: f64,
+    /// Mean.
     pub mean_ms: f64,
 }
 
@@ -35,18 +39,26 @@ impl Latency {
 /// Batched throughput.
 #[derive(Debug, Serialize)]
 pub struct Throughput {
+    /// Sessions per call.
     pub batch: usize,
+    /// Calls timed.
     pub batches: usize,
+    /// Sessions scored per second.
     pub sessions_per_s: f64,
 }
 
 /// What `seqrisk bench latency` writes.
 #[derive(Debug, Serialize)]
 pub struct LatencyReport {
+    /// What scored them (`native`).
     pub runtime: &'static str,
+    /// Sessions in the input.
     pub sessions: usize,
+    /// Their mean number of events.
     pub mean_events: f64,
+    /// One session per call.
     pub single: Latency,
+    /// Sessions in batches.
     pub batched: Throughput,
 }
 

@@ -104,6 +104,7 @@ pub enum Sweep {
 /// One model at one sequence length and batch size.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScalingPoint {
+    /// The model timed.
     pub model: String,
     /// Which sweep the point belongs to.
     pub sweep: Sweep,
@@ -217,12 +218,15 @@ pub fn median_points(rounds: &[Vec<SpeedPoint>]) -> Vec<SpeedPoint> {
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelBenchReport {
-    /// Sessions, events per session and feature slots per event of the data.
+    /// Sessions in the data.
     pub sessions: usize,
+    /// Events per session.
     pub events: usize,
+    /// Feature slots per event.
     pub fields: usize,
     /// Threads of the CPU (`available_parallelism`).
     pub cpu_threads: usize,
+    /// Each model's timings.
     pub runs: Vec<ModelRun>,
 }
 

@@ -1497,7 +1497,6 @@ fn test_model(
     })
 }
 
-/// Train a model on labelled sessions.
 /// The train, validation and test indices of `sessions` as `opts.split` says, each part
 /// checked to hold both labels.
 fn split_checked(sessions: &[Session], opts: &TrainOptions) -> Result<[Vec<usize>; 3]> {
@@ -1514,6 +1513,7 @@ fn split_checked(sessions: &[Session], opts: &TrainOptions) -> Result<[Vec<usize
     Ok(parts)
 }
 
+/// Train a model on labelled sessions.
 pub fn train(
     sessions: &[Session],
     schema: &Schema,
