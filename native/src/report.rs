@@ -1,7 +1,9 @@
 //! Text reports: the metric table and the model card.
 
 use crate::train::{CardPrecisions, TruePositive};
-use seqrisk_core::artifact::Header;
+use anyhow::Result;
+use burn::prelude::Device;
+use seqrisk_core::artifact::{Artifact, Header};
 use seqrisk_core::encode::Encoder;
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Metrics, SingleFeature};
@@ -250,6 +252,29 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
         gbdt_splits(&mut s, &c, e);
     }
     s
+}
+
+/// For NHFM and DIFM, their wide part read as their Table 3 reads it: the `k` features it
+/// weighs most for risk and the `k` most against, with their weights `w_i`; empty for the
+/// other models.
+pub fn wide_card(artifact: &Artifact, k: usize) -> Result<String> {
+    let model = artifact.model(&Device::flex())?;
+    let Some(wide) = model.wide() else {
+        return Ok(String::new());
+    };
+    let names = artifact.header.encoder.feature_names();
+    let e = wide.extremes(&names, k);
+    let list = |v: &[(String, f32)]| {
+        v.iter()
+            .map(|(n, w)| format!("{n} ({w:+.3})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Ok(format!(
+        "wide part, highest-risk features: {}\nwide part, lowest-risk features: {}\n",
+        list(&e.high),
+        list(&e.low)
+    ))
 }
 
 /// The encoder's inputs: the slots, and each event vocabulary's size with its first values.

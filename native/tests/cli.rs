@@ -66,6 +66,16 @@ fn cli_gen_train_inspect_score_eval() {
         card.contains("model: nhfm") && card.contains("T = 20 events"),
         "{card}"
     );
+    // the wide part read as NHFM's Table 3: eight named features each way, with weights
+    let high = card
+        .lines()
+        .find_map(|l| l.strip_prefix("wide part, highest-risk features: "))
+        .unwrap_or_else(|| panic!("{card}"));
+    assert_eq!(
+        high.matches(" (+").count() + high.matches(" (-").count(),
+        8,
+        "{high}"
+    );
     // the JSON card (what the JS `Scorer.card` holds) carries the threshold the text shows
     let (ok, json, err) = seqrisk(&["inspect", "--json", "run/nhfm.seqrisk"], d);
     assert!(ok, "{err}");

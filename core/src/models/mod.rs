@@ -28,6 +28,7 @@ use burn::prelude::*;
 pub use defaults::{Preset, TrainingDefaults};
 use difm::{Difm, DifmConfig, DifmVariant};
 use huihen::{Huihen, HuihenConfig, HuihenVariant};
+use layers::Wide;
 use lbsf::{Lbsf, LbsfConfig};
 use nhfm::{Nhfm, NhfmConfig, NhfmVariant};
 pub use overrides::{MAX_EMBEDDING_DIM, ModelOverrides, Overridable};
@@ -571,6 +572,16 @@ impl ModelOutput {
 }
 
 impl Model {
+    /// The wide part `f(x)` of NHFM (Eq. 5) and DIFM (Eq. 12), whose weights their Table 3
+    /// reads as high- and low-risk features ([`Wide::extremes`]).
+    pub fn wide(&self) -> Option<&Wide> {
+        match self {
+            Model::Nhfm(m) => Some(&m.wide),
+            Model::Difm(m) => Some(&m.wide),
+            _ => None,
+        }
+    }
+
     /// The cluster model's fingerprints.
     pub fn fingerprints(&self) -> Option<&Fingerprints> {
         match self {

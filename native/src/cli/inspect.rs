@@ -27,6 +27,7 @@ pub(crate) fn run(a: &InspectArgs) -> Result<()> {
         );
     } else {
         print!("{}", report::model_card(&artifact.header, bytes.len()));
+        print!("{}", report::wide_card(&artifact, 8)?);
     }
     Ok(())
 }

@@ -23,4 +23,4 @@ pub use mlp::{Mlp, MlpConfig};
 pub use payment_sequence::{PaymentSequence, PaymentSequenceConfig, PaymentSequenceOutput};
 pub use text_encoder::{TextEncoder, TextEncoderConfig};
 pub use transformer::{TransformerBlock, TransformerBlockConfig, TransformerBlockOutput};
-pub use wide::{Wide, WideConfig};
+pub use wide::{Wide, WideConfig, WideExtremes};

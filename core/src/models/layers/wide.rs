@@ -46,6 +46,40 @@ impl Wide {
         let (index, value) = batch.flat_features();
         self.forward(index, value)
     }
+
+    /// The wide part read as NHFM's and DIFM's Table 3 reads it: the `k` features with the
+    /// largest weights `w_i` (high risk: each raises the logit whenever it is present) and the
+    /// `k` with the smallest (low risk), each named from `names` (the encoder's
+    /// [`feature_names`](crate::encode::Encoder::feature_names)). Features that training never
+    /// moved from 0 (padding, values never seen) are left out.
+    pub fn extremes(&self, names: &[String], k: usize) -> WideExtremes {
+        let weights = self
+            .weights
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        let mut named: Vec<(String, f32)> = weights
+            .into_iter()
+            .zip(names)
+            .filter(|(w, _)| *w != 0.0 && w.is_finite())
+            .map(|(w, n)| (n.clone(), w))
+            .collect();
+        named.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let low = named.iter().rev().take(k).cloned().collect();
+        named.truncate(k);
+        WideExtremes { high: named, low }
+    }
+}
+
+/// The features a wide part weighs most for and against risk ([`Wide::extremes`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WideExtremes {
+    /// The largest weights, largest first.
+    pub high: Vec<(String, f32)>,
+    /// The smallest weights, smallest first.
+    pub low: Vec<(String, f32)>,
 }
 
 #[cfg(test)]
@@ -67,5 +101,27 @@ mod tests {
             .try_to_vec::<f32>()
             .unwrap();
         assert_eq!(out, vec![2.0 - 3.0 + 0.5, -2.0 + 0.5 + 0.5]);
+    }
+
+    /// Weights 0 (padding), 2, −1, 0.5, 0 (never trained), 3: the two highest are 3 and 2,
+    /// the two lowest −1 and 0.5; the untrained ones are in neither list.
+    #[test]
+    fn extremes_name_the_highest_and_lowest_weights() {
+        let device = Device::flex();
+        let mut wide = WideConfig::new(6).init(&device);
+        wide.weights.weight = Param::from_tensor(Tensor::from_data(
+            [[0.0], [2.0], [-1.0], [0.5], [0.0], [3.0]],
+            &device,
+        ));
+        let names: Vec<String> = ["<pad>", "a=x", "a=y", "b", "a=<pad>", "c=z"]
+            .map(String::from)
+            .to_vec();
+        let e = wide.extremes(&names, 2);
+        fn pairs(v: &[(String, f32)]) -> Vec<(&str, f32)> {
+            v.iter().map(|(n, w)| (n.as_str(), *w)).collect()
+        }
+        assert_eq!(pairs(&e.high), [("c=z", 3.0), ("a=x", 2.0)]);
+        assert_eq!(pairs(&e.low), [("a=y", -1.0), ("b", 0.5)]);
+        assert_eq!(wide.extremes(&names, 9).high.len(), 4);
     }
 }
