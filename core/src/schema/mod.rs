@@ -186,14 +186,12 @@ impl std::str::FromStr for NumericEncoding {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        NumericEncoding::ALL
-            .into_iter()
-            .find(|e| e.name() == s)
-            .ok_or_else(|| {
-                Error::Schema(format!(
-                    "unknown numeric encoding `{s}`; known: scale, quantile, ple"
-                ))
-            })
+        by_name(
+            &NumericEncoding::ALL,
+            NumericEncoding::name,
+            "numeric encoding",
+            s,
+        )
     }
 }
 
@@ -234,11 +232,17 @@ impl std::str::FromStr for Binning {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        Binning::ALL
-            .into_iter()
-            .find(|b| b.name() == s)
-            .ok_or_else(|| Error::Schema(format!("unknown binning `{s}`; known: quantile, target")))
+        by_name(&Binning::ALL, Binning::name, "binning", s)
     }
+}
+
+/// The one of `all` that `name` calls `s`, or a schema error naming what was asked for
+/// (`what`) and listing the known names.
+fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, what: &str, s: &str) -> Result<T> {
+    all.iter().copied().find(|&v| name(v) == s).ok_or_else(|| {
+        let known: Vec<&str> = all.iter().map(|&v| name(v)).collect();
+        Error::Schema(format!("unknown {what} `{s}`; known: {}", known.join(", ")))
+    })
 }
 
 /// A numeric field's encoding with the schema's defaults filled in.
@@ -769,6 +773,29 @@ impl MerchantFold {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The CLI's `--numeric-encoding` and `--binning` read every name the schema writes, and
+    /// an unknown one lists the known ones.
+    #[test]
+    fn encodings_and_binnings_by_name() {
+        for e in NumericEncoding::ALL {
+            assert_eq!(e.to_string().parse::<NumericEncoding>().unwrap(), e);
+        }
+        for b in Binning::ALL {
+            assert_eq!(b.to_string().parse::<Binning>().unwrap(), b);
+        }
+        assert_eq!(
+            "log".parse::<NumericEncoding>().unwrap_err().to_string(),
+            "schema: unknown numeric encoding `log`; known: scale, quantile, ple"
+        );
+        assert!(
+            "tree"
+                .parse::<Binning>()
+                .unwrap_err()
+                .to_string()
+                .ends_with("unknown binning `tree`; known: quantile, target")
+        );
+    }
 
     #[test]
     fn default_schema_parses() {
