@@ -4,12 +4,12 @@
 //! and mark the risky clusters by their fraud density (§4, "heuristic rules").
 
 use crate::rules::{self, RuleOptions};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
@@ -170,18 +170,12 @@ pub struct ClusterReport {
 }
 
 fn bar(len: usize, prefix: &str, progress: bool) -> Result<ProgressBar> {
-    let bar = if progress {
-        ProgressBar::new(len as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {prefix} [{bar:30}] {pos}/{len} {msg}")
-            .context("progress template")?
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(prefix.to_string());
-    Ok(bar)
+    crate::progress::bar(
+        len,
+        prefix,
+        "{spinner} {prefix} [{bar:30}] {pos}/{len} {msg}",
+        progress,
+    )
 }
 
 /// Train the sequence network on `encoded` (next-event cross-entropy, Adam).

@@ -13,6 +13,7 @@ pub mod induction;
 pub mod model_bench;
 pub mod movielens;
 pub mod plot;
+pub mod progress;
 pub mod quality;
 pub mod report;
 pub mod rules;

@@ -7,7 +7,6 @@
 use crate::settings::Settings;
 use crate::train::{SplitMode, TrainOptions, teacher_experiment, train};
 use anyhow::{Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use seqrisk_core::explain::PlantedHitRate;
 use seqrisk_core::metrics::{Metrics, RocPoint};
 use seqrisk_core::models::ModelSpec;
@@ -301,17 +300,12 @@ pub fn run(
         ref resume,
     } = *plan;
     let started = Instant::now();
-    let bar = if progress {
-        ProgressBar::new((models.len() * seeds.len()) as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} quality [{bar:30}] {pos}/{len} runs, {elapsed} (eta {eta}) {msg}",
-        )?
-        .progress_chars("=> "),
-    );
+    let bar = crate::progress::bar(
+        models.len() * seeds.len(),
+        "quality",
+        "{spinner} {prefix} [{bar:30}] {pos}/{len} runs, {elapsed} (eta {eta}) {msg}",
+        progress,
+    )?;
     let mut report = QualityReport {
         dataset: dataset.to_string(),
         fingerprint: fingerprint.to_string(),
@@ -453,17 +447,12 @@ pub fn run_teacher(
     progress: bool,
 ) -> Result<QualityReport> {
     let started = Instant::now();
-    let bar = if progress {
-        ProgressBar::new(seeds.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} teacher [{bar:30}] {pos}/{len} seeds, {elapsed} {msg}",
-        )?
-        .progress_chars("=> "),
-    );
+    let bar = crate::progress::bar(
+        seeds.len(),
+        "teacher",
+        "{spinner} {prefix} [{bar:30}] {pos}/{len} seeds, {elapsed} {msg}",
+        progress,
+    )?;
     let mut rows: Vec<(&'static str, Vec<Run>, Vec<RocPoint>)> = Vec::new();
     for &seed in seeds {
         bar.set_message(format!("seed {seed}"));

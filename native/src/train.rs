@@ -15,7 +15,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use burn::tensor::activation::{log_sigmoid, sigmoid};
 use early_stopping::{EarlyStopping, Verdict};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
@@ -632,19 +632,12 @@ struct Reporter<'a> {
 impl<'a> Reporter<'a> {
     /// A bar of `batches` (hidden without `--progress`) prefixed with the step's name.
     fn new(opts: &TrainOptions, name: &'a str, batches: usize) -> Result<Self> {
-        let bar = if opts.progress {
-            ProgressBar::new(batches as u64)
-        } else {
-            ProgressBar::hidden()
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {prefix} [{bar:30}] {pos}/{len} batches, {elapsed} (eta {eta}) {msg}",
-            )
-            .context("progress template")?
-            .progress_chars("=> "),
-        );
-        bar.set_prefix(name.to_string());
+        let bar = crate::progress::bar(
+            batches,
+            name,
+            "{spinner} {prefix} [{bar:30}] {pos}/{len} batches, {elapsed} (eta {eta}) {msg}",
+            opts.progress,
+        )?;
         Ok(Self {
             bar,
             name,
