@@ -69,6 +69,14 @@ fn cell(row: &[String], col: usize) -> Option<&str> {
     row.get(col).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
+/// The row's cells of `cols` as values (a column the file lacks, or an empty cell: `None`):
+/// categorical values and text alike.
+fn cells<T: for<'a> From<&'a str>>(row: &[String], cols: &[Option<usize>]) -> Vec<Option<T>> {
+    cols.iter()
+        .map(|c| c.and_then(|c| cell(row, c)).map(T::from))
+        .collect()
+}
+
 /// Keep the first non-empty value of a session-level cell; a different later value is an error.
 fn merge<T: PartialEq + std::fmt::Debug>(
     slot: &mut Option<T>,
@@ -219,12 +227,6 @@ pub fn read_rows(
         if let (Some(c), Some(name)) = (cols.entity, &schema.entity) {
             merge(&mut s.entity, cell(&row, c).map(String::from), &loc, name)?;
         }
-        let cells = |cols: &[Option<usize>]| -> Vec<Option<&str>> {
-            cols.iter().map(|c| c.and_then(|c| cell(&row, c))).collect()
-        };
-        let owned = |cells: Vec<Option<&str>>| -> Vec<Option<String>> {
-            cells.into_iter().map(|c| c.map(String::from)).collect()
-        };
         let numbers = cols.profile[1]
             .iter()
             .zip(&profile_names[1])
@@ -235,17 +237,14 @@ pub fn read_rows(
         let p = &mut s.profile;
         merge_all(
             &mut p.categorical,
-            cells(&cols.profile[0])
-                .into_iter()
-                .map(|c| c.map(Category::from))
-                .collect(),
+            cells(&row, &cols.profile[0]),
             &profile_names[0],
             &loc,
         )?;
         merge_all(&mut p.numeric, numbers, &profile_names[1], &loc)?;
         merge_all(
             &mut p.text,
-            owned(cells(&cols.profile[2])),
+            cells(&row, &cols.profile[2]),
             &profile_names[2],
             &loc,
         )?;
