@@ -11,12 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 models="${1:-all}"
 preset="${PRESET:-paper}"
-cargo build --release -p native
+cargo build --release -p native -p seqrisk-bench
 seqrisk=target/release/seqrisk
 out=seqrisk-out/bench
-"$seqrisk" bench quality --models "$models" --seeds 5 --preset "$preset" --resume --out "$out"
+target/release/seqrisk-bench quality --models "$models" --seeds 5 --preset "$preset" --resume --out "$out"
 scripts/fetch-movielens.sh seqrisk-out/data/ml-100k
 "$seqrisk" movielens --dir seqrisk-out/data/ml-100k --out seqrisk-out/data/ml-100k.jsonl
-"$seqrisk" bench quality --data seqrisk-out/data/ml-100k.jsonl \
+target/release/seqrisk-bench quality --data seqrisk-out/data/ml-100k.jsonl \
   --schema seqrisk-out/data/ml-100k.schema.toml --split time --name movielens-100k \
   --models "$models" --seeds 5 --preset "$preset" --resume --out "$out"

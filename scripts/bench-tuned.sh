@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 27's acceptance run on one data set: each model tuned by `seqrisk tune` within a budget
 # (random search + successive halving on validation AUC), then its tuned settings over five
-# seeds with `seqrisk bench quality --config`, beside the GBDT on aggregates (under the same
+# seeds with `seqrisk-bench quality --config`, beside the GBDT on aggregates (under the same
 # encodings) and the best single feature, split by time. Tuning is wall-clock bound: run it
 # on an otherwise idle machine.
 #   scripts/bench-tuned.sh [DATA SCHEMA NAME] [MODELS] [BUDGET]
@@ -10,7 +10,7 @@
 # docs/benchmarks/quality-<name>-<model>-tuned.{md,json} and its ROC plot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p native
+cargo build --release -p native -p seqrisk-bench
 seqrisk=target/release/seqrisk
 work=seqrisk-out/bench/tuned
 mkdir -p "$work"
@@ -27,7 +27,7 @@ mkdir -p "$out/tune-$name"
 for m in ${models//,/ }; do
   "$seqrisk" tune --data "$data" --schema "$schema" --model "$m" --split time \
     --budget "$budget" --quiet -o "$out/tune-$name"
-  "$seqrisk" bench quality --data "$data" --schema "$schema" --split time --seeds 5 \
+  target/release/seqrisk-bench quality --data "$data" --schema "$schema" --split time --seeds 5 \
     --models "$m,gbdt" --config "$out/tune-$name/$m-tuned.toml" --name "$name-$m-tuned" \
     --quiet -o "$out"
 done

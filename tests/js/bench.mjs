@@ -6,7 +6,7 @@
 // `run` measures bundle sizes (raw and gzip, each build), single-session latency p50/p99 and
 // batched throughput on the CPU build in Node and in headless Chromium, and the WebGPU build in
 // Chromium (SwiftShader here: a functional figure, not a speed claim), and writes them with the
-// native figures (`seqrisk bench latency`) and wasm/native ratios into one JSON file. Each call is
+// native figures (`seqrisk-bench latency`) and wasm/native ratios into one JSON file. Each call is
 // timed from a session's JSON text to its score and explanation, as natively.
 import { readFile, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";

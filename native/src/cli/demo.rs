@@ -5,14 +5,15 @@ use clap::Parser;
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::report;
 
-use crate::cli::generate::GenOpts;
+use crate::cli::generate::generate_into;
 use crate::cli::train::{FitOpts, fit};
+use seqrisk_native::scenario::ScenarioArgs;
 use std::path::PathBuf;
 
 #[derive(Parser)]
 pub(crate) struct DemoArgs {
     #[command(flatten)]
-    pub(crate) gen_opts: GenOpts,
+    pub(crate) scenario: ScenarioArgs,
     #[command(flatten)]
     pub(crate) fit: FitOpts,
     /// Output folder.
@@ -25,7 +26,7 @@ pub(crate) fn run(a: DemoArgs) -> Result<()> {
         "seqrisk default job: synthetic data → {} → metrics, artifact, ROC plot",
         a.fit.model
     );
-    let generated = a.gen_opts.generate_into(&a.out.join("data"), a.fit.model)?;
+    let generated = generate_into(&a.scenario, &a.out.join("data"), a.fit.model)?;
     let outcome = fit(
         &generated.data,
         &generated.schema,

@@ -2,14 +2,13 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use seqrisk_core::artifact::Artifact;
 use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::schema::Limits;
 use seqrisk_core::scorer::Scorer;
-use seqrisk_native::data::read_sessions;
+use seqrisk_native::data::{load_artifact, read_sessions};
 use seqrisk_native::report;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Args)]
 pub(crate) struct EvalArgs {
@@ -42,18 +41,4 @@ pub(crate) fn run(a: &EvalArgs) -> Result<()> {
         eprintln!("note: the data needs positive and negative sessions for AUC, KS and pAUC");
     }
     Ok(())
-}
-
-/// The artifact at `path`, read and checked.
-fn load_artifact(path: &Path) -> Result<Artifact> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Artifact::from_bytes(&bytes).with_context(|| path.display().to_string())
-}
-
-/// The artifact at `path`, ready to score on the CPU.
-pub(crate) fn load_scorer(path: &Path) -> Result<Scorer> {
-    Ok(Scorer::from_artifact(
-        &load_artifact(path)?,
-        burn::prelude::Device::flex(),
-    )?)
 }

@@ -1,121 +1,58 @@
 //! `seqrisk gen`: synthetic sessions of a scenario, with their schema.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session, session_to_json, write_csv};
-use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
-use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
-use seqrisk_core::synth::transactions::{TransactionsConfig, generate_transactions};
-use seqrisk_core::synth::{SynthConfig, SyntheticSession, generate};
+use seqrisk_core::synth::credit::generate_credit;
+use seqrisk_core::synth::payments::generate_payments;
+use seqrisk_core::synth::transactions::generate_transactions;
+use seqrisk_core::synth::{SyntheticSession, generate};
 use seqrisk_native::data::{Format, parquet_bytes};
 use seqrisk_native::files::write_atomic;
-use seqrisk_native::scenario::Scenario;
+use seqrisk_native::scenario::{Scenario, ScenarioArgs};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-#[derive(Args, Clone)]
-pub(crate) struct GenOpts {
-    /// Scenario: `fraud` (planted fraud patterns), `credit` (HUIHEN's loan applicants),
-    /// `payments` (LBSF's long payment histories) or `transactions` (card payments from the
-    /// fraud handbook's simulator, thousands of terminals).
-    #[arg(long, value_enum)]
-    pub(crate) scenario: Option<Scenario>,
-    /// Number of sessions (credit: applicants with behaviors; payments: users); default 20,000
-    /// (fraud), 8,000 (credit), 4,000 (payments) or 60,000 (transactions, about).
-    #[arg(long)]
-    pub(crate) sessions: Option<usize>,
-    /// Credit: applicants in the older, profile-only population.
-    #[arg(long, default_value_t = CreditConfig::default().old_users)]
-    pub(crate) old_sessions: usize,
-    /// Fraud and transactions: share of fraudulent sessions.
-    #[arg(long, default_value_t = SynthConfig::default().fraud_rate)]
-    pub(crate) fraud_rate: f64,
-    /// Seed.
-    #[arg(long, default_value_t = SynthConfig::default().seed)]
-    pub(crate) seed: u64,
-}
-
-impl GenOpts {
-    pub(crate) fn config(&self) -> Result<SynthConfig> {
-        if !(0.0..=0.5).contains(&self.fraud_rate) {
-            bail!(
-                "--fraud-rate must be between 0 and 0.5, got {}",
-                self.fraud_rate
-            );
+/// Generate the scenario (`model`'s unless `--scenario` says) into `dir`.
+pub(crate) fn generate_into(
+    opts: &ScenarioArgs,
+    dir: &Path,
+    model: ModelSpec,
+) -> Result<Generated> {
+    let scenario = opts.scenario.unwrap_or(Scenario::of(model));
+    let schema = scenario.schema();
+    match scenario {
+        Scenario::Fraud => {
+            let data = dir.join("synthetic.jsonl");
+            let sessions = gen_fraud(opts, &data)?;
+            Ok(Generated {
+                data,
+                schema,
+                fraud: sessions,
+                old: None,
+            })
         }
-        Ok(SynthConfig {
-            sessions: self.sessions.unwrap_or(SynthConfig::default().sessions),
-            fraud_rate: self.fraud_rate,
-            seed: self.seed,
-            ..Default::default()
-        })
-    }
-
-    pub(crate) fn credit(&self) -> CreditConfig {
-        CreditConfig {
-            users: self.sessions.unwrap_or(CreditConfig::default().users),
-            old_users: self.old_sessions,
-            seed: self.seed,
-            ..Default::default()
+        Scenario::Credit => {
+            let data = dir.join("credit.jsonl");
+            let (old, _) = gen_credit(opts, &data)?;
+            Ok(Generated {
+                data,
+                schema,
+                fraud: vec![],
+                old: Some(Arc::new(old)),
+            })
         }
-    }
-
-    pub(crate) fn payments(&self) -> PaymentsConfig {
-        PaymentsConfig {
-            users: self.sessions.unwrap_or(PaymentsConfig::default().users),
-            seed: self.seed,
-            ..Default::default()
-        }
-    }
-
-    pub(crate) fn transactions(&self) -> TransactionsConfig {
-        TransactionsConfig {
-            sessions: self
-                .sessions
-                .unwrap_or(TransactionsConfig::default().sessions),
-            fraud_rate: self.fraud_rate,
-            seed: self.seed,
-            ..Default::default()
-        }
-    }
-
-    /// Generate the scenario (`model`'s unless `--scenario` says) into `dir`.
-    pub(crate) fn generate_into(&self, dir: &Path, model: ModelSpec) -> Result<Generated> {
-        let scenario = self.scenario.unwrap_or(Scenario::of(model));
-        let schema = scenario.schema();
-        match scenario {
-            Scenario::Fraud => {
-                let data = dir.join("synthetic.jsonl");
-                let sessions = gen_fraud(self, &data)?;
-                Ok(Generated {
-                    data,
-                    schema,
-                    fraud: sessions,
-                    old: None,
-                })
-            }
-            Scenario::Credit => {
-                let data = dir.join("credit.jsonl");
-                let (old, _) = gen_credit(self, &data)?;
-                Ok(Generated {
-                    data,
-                    schema,
-                    fraud: vec![],
-                    old: Some(Arc::new(old)),
-                })
-            }
-            Scenario::Payments | Scenario::Transactions => {
-                let data = dir.join(format!("{}.jsonl", scenario.stem()));
-                gen_plain(self, scenario, &data)?;
-                Ok(Generated {
-                    data,
-                    schema,
-                    fraud: vec![],
-                    old: None,
-                })
-            }
+        Scenario::Payments | Scenario::Transactions => {
+            let data = dir.join(format!("{}.jsonl", scenario.stem()));
+            gen_plain(opts, scenario, &data)?;
+            Ok(Generated {
+                data,
+                schema,
+                fraud: vec![],
+                old: None,
+            })
         }
     }
 }
@@ -135,7 +72,7 @@ pub(crate) struct Generated {
 #[derive(Args)]
 pub(crate) struct GenArgs {
     #[command(flatten)]
-    pub(crate) gen_opts: GenOpts,
+    pub(crate) scenario_args: ScenarioArgs,
     /// Output file: `.jsonl`, `.csv` or `.parquet`; default
     /// `seqrisk-out/data/{synthetic,credit,payments}.jsonl`. The credit scenario writes its older
     /// profile-only population next to it as `<stem>-old.<ext>`, and each scenario its schema.
@@ -144,15 +81,15 @@ pub(crate) struct GenArgs {
 }
 
 pub(crate) fn run(a: &GenArgs) -> Result<()> {
-    let scenario = a.gen_opts.scenario.unwrap_or_default();
+    let scenario = a.scenario_args.scenario.unwrap_or_default();
     let out = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("seqrisk-out/data/{}.jsonl", scenario.stem())));
     match scenario {
-        Scenario::Fraud => gen_fraud(&a.gen_opts, &out).map(|_| ()),
-        Scenario::Credit => gen_credit(&a.gen_opts, &out).map(|_| ()),
-        Scenario::Payments | Scenario::Transactions => gen_plain(&a.gen_opts, scenario, &out),
+        Scenario::Fraud => gen_fraud(&a.scenario_args, &out).map(|_| ()),
+        Scenario::Credit => gen_credit(&a.scenario_args, &out).map(|_| ()),
+        Scenario::Payments | Scenario::Transactions => gen_plain(&a.scenario_args, scenario, &out),
     }
 }
 
@@ -178,7 +115,7 @@ pub(crate) fn write_sessions(out: &Path, sessions: &[Session], schema: &Schema) 
 }
 
 /// The payments or transactions scenario to `out`, its schema to `<stem>.schema.toml`.
-pub(crate) fn gen_plain(opts: &GenOpts, scenario: Scenario, out: &Path) -> Result<()> {
+pub(crate) fn gen_plain(opts: &ScenarioArgs, scenario: Scenario, out: &Path) -> Result<()> {
     let (sessions, what, label) = match scenario {
         Scenario::Transactions => (
             generate_transactions(opts.transactions()),
@@ -220,7 +157,7 @@ pub(crate) fn old_path(out: &Path) -> PathBuf {
 
 /// The credit scenario: applicants to `out`, the older population to [`old_path`], the schema
 /// to `<stem>.schema.toml`. Returns the older population and its path.
-pub(crate) fn gen_credit(opts: &GenOpts, out: &Path) -> Result<(Vec<Session>, PathBuf)> {
+pub(crate) fn gen_credit(opts: &ScenarioArgs, out: &Path) -> Result<(Vec<Session>, PathBuf)> {
     let data = generate_credit(opts.credit());
     let schema = Schema::credit_default();
     let old = old_path(out);
@@ -248,7 +185,7 @@ pub(crate) fn gen_credit(opts: &GenOpts, out: &Path) -> Result<(Vec<Session>, Pa
 }
 
 /// The fraud scenario to `out`, its schema to `schema.toml` beside it.
-pub(crate) fn gen_fraud(opts: &GenOpts, out: &Path) -> Result<Vec<SyntheticSession>> {
+pub(crate) fn gen_fraud(opts: &ScenarioArgs, out: &Path) -> Result<Vec<SyntheticSession>> {
     let cfg = opts.config()?;
     let schema = Schema::synthetic_default();
     let data = generate(cfg);

@@ -7,7 +7,7 @@ use seqrisk_native::data::read_sessions;
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::report;
 
-use crate::cli::eval::load_scorer;
+use seqrisk_native::data::load_scorer;
 use std::io::{BufReader, Write};
 use std::path::PathBuf;
 

@@ -9,13 +9,14 @@ use seqrisk_core::synth::SynthConfig;
 use seqrisk_core::synth::credit::CreditConfig;
 use seqrisk_native::data::{read_merchant_vectors, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
-use seqrisk_native::settings::Settings;
+use seqrisk_native::settings::{Settings, parse_model};
 use seqrisk_native::train::{
     Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train,
 };
 use seqrisk_native::{plot, report};
 
-use crate::cli::generate::GenOpts;
+use crate::cli::generate::generate_into;
+use seqrisk_native::scenario::ScenarioArgs;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,7 +26,7 @@ pub(crate) struct FitOpts {
     /// Model to train: nhfm, difm, huihen, lbsf, an ablation (nhfm-alpha, nhfm-beta, difm-alpha,
     /// difm-beta, difm-same, huihen-no-pretrain, huihen-no-time-gate, huihen-gru) or a baseline
     /// (lr, dnn, wide-deep, nfm, deepfm, afm, xdeepfm, lstm4fd, gbdt, flat-transformer).
-    #[arg(long, default_value = "nhfm", value_parser = parse_kind)]
+    #[arg(long, default_value = "nhfm", value_parser = parse_model)]
     pub(crate) model: ModelSpec,
     /// Maximum epochs.
     #[arg(long, default_value_t = TrainOptions::default().epochs)]
@@ -59,10 +60,6 @@ pub(crate) struct FitOpts {
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
-}
-
-pub(crate) fn parse_kind(s: &str) -> Result<ModelSpec, String> {
-    s.parse().map_err(|e: seqrisk_core::Error| e.to_string())
 }
 
 #[derive(Args)]
@@ -119,14 +116,14 @@ pub(crate) fn run(a: &TrainArgs) -> Result<()> {
             if a.schema.is_some() || a.pretrain_data.is_some() {
                 bail!("--schema and --pretrain-data describe --data; give --data too");
             }
-            let g = GenOpts {
+            let defaults = ScenarioArgs {
                 scenario: None,
                 sessions: None,
                 old_sessions: CreditConfig::default().old_users,
                 fraud_rate: SynthConfig::default().fraud_rate,
                 seed: SynthConfig::default().seed,
-            }
-            .generate_into(&a.out.join("data"), a.fit.model)?;
+            };
+            let g = generate_into(&defaults, &a.out.join("data"), a.fit.model)?;
             (g.data, g.schema, g.old)
         }
     };

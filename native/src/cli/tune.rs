@@ -10,8 +10,8 @@ use seqrisk_native::files::write_atomic;
 use seqrisk_native::train::{Backend, SplitMode, TrainOptions};
 use seqrisk_native::tune::{self, SearchSpace, Trial, TuneOptions, TuneState};
 
-use crate::cli::train::parse_kind;
-use crate::cli::write_md_json;
+use seqrisk_native::files::write_md_json;
+use seqrisk_native::settings::parse_model;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ pub(crate) struct TuneArgs {
     #[arg(long)]
     schema: Option<PathBuf>,
     /// Model to tune (any supervised model but the GBDT, whose settings are fixed).
-    #[arg(long, default_value = "nhfm", value_parser = parse_kind)]
+    #[arg(long, default_value = "nhfm", value_parser = parse_model)]
     model: ModelSpec,
     /// Wall-clock budget of the whole search, e.g. `30m`, `1h 30m`, `90s`.
     #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]

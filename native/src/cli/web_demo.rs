@@ -7,7 +7,7 @@ use seqrisk_core::synth::SynthConfig;
 use seqrisk_native::train::TrainOptions;
 use seqrisk_native::web_demo::{self, DemoSizes, WebDemoOptions};
 
-use crate::cli::train::parse_kind;
+use seqrisk_native::settings::parse_model;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -16,7 +16,7 @@ pub(crate) struct WebDemoArgs {
     /// ones are trained on the synthetic data of their scenario (credit for HUIHEN, payments for
     /// LBSF, fraud for the others), `behavior-cluster` clusters the fraud data as `seqrisk
     /// cluster` does.
-    #[arg(long, default_value = "nhfm,difm,behavior-cluster,huihen,lbsf", value_delimiter = ',', value_parser = parse_kind)]
+    #[arg(long, default_value = "nhfm,difm,behavior-cluster,huihen,lbsf", value_delimiter = ',', value_parser = parse_model)]
     pub(crate) models: Vec<ModelSpec>,
     /// Fraud scenario: sessions to train on.
     #[arg(long, default_value_t = DemoSizes::default().fraud_sessions)]

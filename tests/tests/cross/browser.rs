@@ -22,6 +22,7 @@ fn nogpu() -> &'static Value {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn webgpu_scores_match_native_within_1e_4() {
     let created = &gpu()["created"];
     assert_eq!(created["explicit"], "webgpu", "{created}");
@@ -36,6 +37,7 @@ fn webgpu_scores_match_native_within_1e_4() {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn without_webgpu_auto_falls_back_to_cpu_and_says_why() {
     let created = &nogpu()["created"];
     assert_eq!(created["backend"], "cpu", "{created}");
@@ -57,6 +59,7 @@ fn without_webgpu_auto_falls_back_to_cpu_and_says_why() {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn web_worker_scores_match_native() {
     let backend = gpu()["created"]["worker"].as_str().unwrap();
     let delta = js::max_delta(&gpu()["worker"]["value"], 1e-4);
@@ -65,6 +68,7 @@ fn web_worker_scores_match_native() {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn scoring_makes_no_network_request() {
     for (what, requests) in [
         ("WebGPU scoring", &gpu()["webgpu"]["requests"]),
@@ -79,6 +83,7 @@ fn scoring_makes_no_network_request() {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn errors_in_the_browser_are_js_errors() {
     let bad = &gpu()["badInput"];
     assert_eq!(bad["isError"], true, "{bad}");
@@ -98,6 +103,7 @@ fn errors_in_the_browser_are_js_errors() {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn capture_helper_records_clicks_submits_and_dwell_and_scores_it() {
     let c = &gpu()["capture"];
     let events = c["session"]["events"].as_array().unwrap();
@@ -136,6 +142,7 @@ fn capture_helper_records_clicks_submits_and_dwell_and_scores_it() {
 /// The cluster model in Chromium: WebGPU (SwiftShader) and the CPU build place the fixture
 /// sessions in the same risky clusters as native, with the same matched rules.
 #[test]
+#[ignore = "needs Chromium, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn browser_assigns_sessions_to_the_same_risky_clusters_as_native() {
     let report = js::cluster_browser_report();
     let f = js::cluster_fixture();
@@ -158,6 +165,7 @@ fn browser_assigns_sessions_to_the_same_risky_clusters_as_native() {
 /// WebGPU, the CPU backend and a Web Worker score, all match native, and the page reports no
 /// policy violation.
 #[test]
+#[ignore = "needs Chromium, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn works_under_a_strict_content_security_policy() {
     let csp = &js::report(Runtime::Browser)["csp"];
     assert!(csp["error"].is_null(), "{csp}");

@@ -106,6 +106,7 @@ fn num(v: &Value) -> f64 {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built web demo: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn the_built_page_loads_and_runs_without_console_errors() {
     let r = &demo().report;
     for run in [&r["normal"], &r["cpu"], &r["gpu"]] {
@@ -117,6 +118,7 @@ fn the_built_page_loads_and_runs_without_console_errors() {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built web demo: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn account_takeover_replay_is_flagged_and_the_normal_flow_is_not() {
     let r = &demo().report;
     let ato = &r["cpu"]["account_takeover"];
@@ -141,6 +143,7 @@ fn account_takeover_replay_is_flagged_and_the_normal_flow_is_not() {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built web demo: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn per_event_weights_render_for_the_events_native_explains() {
     let d = demo();
     let bytes = std::fs::read(d.models.join("nhfm.seqrisk")).unwrap();
@@ -188,6 +191,7 @@ fn per_event_weights_render_for_the_events_native_explains() {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built web demo: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn webgpu_when_enabled_cpu_when_not_with_equal_scores() {
     let r = &demo().report;
     assert_eq!(
@@ -214,6 +218,7 @@ fn webgpu_when_enabled_cpu_when_not_with_equal_scores() {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built web demo: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn no_request_leaves_the_page_while_scoring() {
     let r = &demo().report;
     for run in [
@@ -229,6 +234,7 @@ fn no_request_leaves_the_page_while_scoring() {
 }
 
 #[test]
+#[ignore = "needs Chromium, Node.js and the built web demo: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn model_picker_keyboard_and_phone_width() {
     let r = &demo().report;
     let difm = &r["cpu"]["models"]["difm.seqrisk"];
@@ -254,6 +260,7 @@ fn model_picker_keyboard_and_phone_width() {
 /// and the visitor's point where native scoring puts the account-takeover replay, inside a
 /// risky cluster whose matched rules are listed as native explains them.
 #[test]
+#[ignore = "needs Chromium, Node.js and the built web demo: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn cluster_map_shows_the_visitor_among_the_clusters() {
     let d = demo();
     let shown = &d.report["cpu"]["models"]["behavior-cluster.seqrisk"];
@@ -355,6 +362,7 @@ fn check_history_model(shown: &Value, native: &SessionScore, pattern: &str, othe
 /// one column per behavior session native scoring explains, the three that moved the habits
 /// most (`update_gate`) highlighted and listed.
 #[test]
+#[ignore = "needs Chromium, Node.js and the built web demo: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn huihen_shows_the_sessions_native_explains() {
     let shown = &demo().report["cpu"]["models"]["huihen.seqrisk"];
     let native = native(
@@ -408,6 +416,7 @@ fn huihen_shows_the_sessions_native_explains() {
 /// scenario), and shows the merchants the CLS token attends to most, as native scoring explains
 /// them, the top merchants highlighted and the first one's payments with their attention.
 #[test]
+#[ignore = "needs Chromium, Node.js and the built web demo: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn lbsf_shows_the_merchants_native_explains() {
     let shown = &demo().report["cpu"]["models"]["lbsf.seqrisk"];
     let native = native(

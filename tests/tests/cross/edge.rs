@@ -10,6 +10,7 @@ fn edge() -> &'static Value {
 }
 
 #[test]
+#[ignore = "needs workerd, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn edge_worker_answers_a_post_with_the_native_score() {
     let results: Vec<Value> = edge()["results"]
         .as_array()
@@ -27,6 +28,7 @@ fn edge_worker_answers_a_post_with_the_native_score() {
 }
 
 #[test]
+#[ignore = "needs workerd, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn edge_worker_rejects_bad_requests_with_a_4xx_and_a_message() {
     let r = &edge()["rejected"];
     for (case, status, says) in [
@@ -57,6 +59,7 @@ fn edge_worker_rejects_bad_requests_with_a_4xx_and_a_message() {
 /// an edge isolate gets (the rest of the isolate, its JS heap, holds the 256 KB body and the
 /// result).
 #[test]
+#[ignore = "needs workerd, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn edge_worker_stays_within_its_memory_for_the_largest_accepted_requests() {
     let e = edge();
     for case in ["events", "strings"] {

@@ -6,6 +6,7 @@
 use super::js::{self, Runtime};
 
 #[test]
+#[ignore = "needs Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn native_and_wasm_scores_agree_on_200_sessions() {
     let report = js::report(Runtime::Node);
     assert_eq!(report["backend"], "cpu");
@@ -24,6 +25,7 @@ fn native_and_wasm_scores_agree_on_200_sessions() {
 /// The same for DIFM, field importance included: a second model kind through the same package,
 /// and the second numeric encoding (quantile buckets; NHFM's numbers are scaled).
 #[test]
+#[ignore = "needs Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn native_and_wasm_difm_scores_agree_on_200_sessions() {
     let report = js::model_node_report(1);
     assert_eq!(report["model"], "difm");
@@ -51,6 +53,7 @@ fn native_and_wasm_difm_scores_agree_on_200_sessions() {
 
 /// The GBDT baseline: trees from the artifact header walked by the same core code in wasm.
 #[test]
+#[ignore = "needs Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn native_and_wasm_gbdt_scores_agree_on_200_sessions() {
     let report = js::model_node_report(2);
     assert_eq!(report["model"], "gbdt");
@@ -71,6 +74,7 @@ fn native_and_wasm_gbdt_scores_agree_on_200_sessions() {
 /// HUIHEN on the credit scenario: the session view is built by the same encoder in wasm, and
 /// the per-session explanations agree too.
 #[test]
+#[ignore = "needs Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn native_and_wasm_huihen_scores_agree_on_200_sessions() {
     let report = js::model_node_report(3);
     assert_eq!(report["model"], "huihen");
@@ -96,6 +100,7 @@ fn native_and_wasm_huihen_scores_agree_on_200_sessions() {
 /// LBSF on the payments scenario: the fold view (merchant ranking, text hashing, periodic
 /// time) is built by the same encoder in wasm, and the merchant explanations agree too.
 #[test]
+#[ignore = "needs Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn native_and_wasm_lbsf_scores_agree_on_200_sessions() {
     let report = js::model_node_report(4);
     assert_eq!(report["model"], "lbsf");
@@ -128,6 +133,7 @@ fn native_and_wasm_lbsf_scores_agree_on_200_sessions() {
 /// rules, scores within 1e-5; at least a fifth of the fixture lands in a risky cluster, so the
 /// comparison is not all "none".
 #[test]
+#[ignore = "needs Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn wasm_assigns_sessions_to_the_same_risky_clusters_as_native() {
     let report = js::cluster_node_report();
     assert_eq!(report["model"], "behavior-cluster");
@@ -146,6 +152,7 @@ fn wasm_assigns_sessions_to_the_same_risky_clusters_as_native() {
 }
 
 #[test]
+#[ignore = "needs Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn node_errors_are_js_errors_naming_the_field() {
     let report = js::report(Runtime::Node);
     assert_eq!(report["badInput"]["isError"], true);

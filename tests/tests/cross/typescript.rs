@@ -26,6 +26,7 @@ fn tsc(config: &str) -> Output {
 }
 
 #[test]
+#[ignore = "needs Node.js and tsc (tests/js): scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn typescript_example_type_checks_against_the_package() {
     let out = tsc("tsconfig.json");
     assert!(
@@ -36,6 +37,7 @@ fn typescript_example_type_checks_against_the_package() {
 }
 
 #[test]
+#[ignore = "needs Node.js and tsc (tests/js): scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn typescript_rejects_misuse_of_the_api() {
     let out = tsc("tsconfig.misuse.json");
     let text = String::from_utf8_lossy(&out.stdout);

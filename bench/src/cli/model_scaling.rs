@@ -1,19 +1,20 @@
-//! `seqrisk bench model-scaling`.
+//! `seqrisk-bench model-scaling`.
 
 use anyhow::Result;
 use clap::Args;
+use seqrisk_bench::models::{self as model_bench, ModelScalingOptions};
 use seqrisk_core::models::ModelSpec;
-use seqrisk_native::model_bench::{self, ModelScalingOptions};
 use seqrisk_native::plot;
 
-use super::{counts, write_md_json};
-use crate::cli::train::parse_kind;
+use super::counts;
+use seqrisk_native::files::write_md_json;
+use seqrisk_native::settings::parse_model;
 use std::path::PathBuf;
 
 #[derive(Args)]
 pub(crate) struct ModelScalingArgs {
     /// Models to measure.
-    #[arg(long, default_value = "nhfm,difm", value_delimiter = ',', value_parser = parse_kind)]
+    #[arg(long, default_value = "nhfm,difm", value_delimiter = ',', value_parser = parse_model)]
     pub(crate) models: Vec<ModelSpec>,
     /// Events per session, comma-separated (every session has exactly this many).
     #[arg(long, default_value = "10,20,50,100,250,500,1000")]

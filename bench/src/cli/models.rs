@@ -1,18 +1,19 @@
-//! `seqrisk bench models`: NHFM's and DIFM's speed next to PyTorch.
+//! `seqrisk-bench models`: NHFM's and DIFM's speed next to PyTorch.
 
 use anyhow::Result;
 use clap::Args;
+use seqrisk_bench::models::{self as model_bench, ModelBenchOptions};
 use seqrisk_core::models::ModelSpec;
-use seqrisk_native::model_bench::{self, ModelBenchOptions};
 
-use super::{counts, write_md_json};
-use crate::cli::train::parse_kind;
+use super::counts;
+use seqrisk_native::files::write_md_json;
+use seqrisk_native::settings::parse_model;
 use std::path::PathBuf;
 
 #[derive(Args)]
 pub(crate) struct ModelBenchArgs {
     /// Models to time.
-    #[arg(long, default_value = "nhfm,difm", value_delimiter = ',', value_parser = parse_kind)]
+    #[arg(long, default_value = "nhfm,difm", value_delimiter = ',', value_parser = parse_model)]
     pub(crate) models: Vec<ModelSpec>,
     /// Batch sizes, comma-separated.
     #[arg(long, default_value = "1,64,1024")]

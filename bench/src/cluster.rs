@@ -1,4 +1,4 @@
-//! `seqrisk bench cluster`: HDBSCAN at scale, side by side on the same points — seqrisk from
+//! `seqrisk-bench cluster`: HDBSCAN at scale, side by side on the same points — seqrisk from
 //! exact neighbour lists (the tiled device search), seqrisk from inverted-file neighbour lists
 //! (the paper's pHDBSCAN, Optimisation 3), and, when a Python with them is given, scikit-learn's
 //! `HDBSCAN` and `fast_hdbscan` run as subprocesses under a time limit

@@ -47,7 +47,7 @@ pub struct Throughput {
     pub sessions_per_s: f64,
 }
 
-/// What `seqrisk bench latency` writes.
+/// What `seqrisk-bench latency` writes.
 #[derive(Debug, Serialize)]
 pub struct LatencyReport {
     /// What scored them (`native`).

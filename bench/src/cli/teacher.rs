@@ -1,10 +1,10 @@
-//! `seqrisk bench teacher`: HUIHEN's Table 6.
+//! `seqrisk-bench teacher`: HUIHEN's Table 6.
 
 use anyhow::{Result, bail};
 use clap::Args;
+use seqrisk_bench::quality::{self};
 use seqrisk_core::schema::Limits;
 use seqrisk_native::data::{read_schema, read_sessions};
-use seqrisk_native::quality::{self};
 use seqrisk_native::train::TrainOptions;
 
 use super::save_report;

@@ -1,10 +1,11 @@
-//! `seqrisk bench cluster`: HDBSCAN at scale.
+//! `seqrisk-bench cluster`: HDBSCAN at scale.
 
 use anyhow::{Result, bail};
 use clap::Args;
-use seqrisk_native::cluster_bench::{self, ClusterBenchOptions};
+use seqrisk_bench::cluster::{self as cluster_bench, ClusterBenchOptions};
 
-use super::{counts, write_md_json};
+use super::counts;
+use seqrisk_native::files::write_md_json;
 use std::path::PathBuf;
 
 #[derive(Args)]

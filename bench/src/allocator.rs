@@ -4,7 +4,7 @@
 //!   each) back to the kernel and takes them again on the next call, each page a fault to
 //!   zero; at a batch of 1,024 NHFM inference spent about a third of its time there (perf,
 //!   issue 11). mimalloc keeps them for the next call.
-//! - **counting**: the peak memory that `seqrisk bench scaling` and `bench clusters` report
+//! - **counting**: the peak memory that `seqrisk-bench scaling` and `bench clusters` report
 //!   ([`CountingAlloc::peak_usage`]). In a binary that does not install it (a library user's,
 //!   the tests) the counts stay 0, and the benchmarks report no memory.
 

@@ -1,18 +1,18 @@
-//! `seqrisk bench quality`.
+//! `seqrisk-bench quality`.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use seqrisk_bench::quality::{self, QualityPlan};
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::models::Preset;
 use seqrisk_core::schema::{Limits, Schema, Session};
 use seqrisk_native::data::{read_schema, read_sessions};
-use seqrisk_native::quality::{self, QualityPlan};
 use seqrisk_native::scenario::Generators;
 use seqrisk_native::settings::Settings;
 use seqrisk_native::train::{SplitMode, TrainOptions};
 
 use super::save_report;
-use crate::cli::generate::GenOpts;
+use seqrisk_native::scenario::ScenarioArgs;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ pub(crate) struct QualityArgs {
     #[arg(long)]
     pub(crate) pretrain_data: Option<PathBuf>,
     #[command(flatten)]
-    pub(crate) gen_opts: GenOpts,
+    pub(crate) scenario_args: ScenarioArgs,
     /// Models, comma-separated, or `all`.
     #[arg(long, default_value = "all")]
     pub(crate) models: String,
@@ -192,12 +192,12 @@ fn data(a: &QualityArgs) -> Result<Data> {
             }
         }
         None => {
-            let scenario = a.gen_opts.scenario.unwrap_or_default();
+            let scenario = a.scenario_args.scenario.unwrap_or_default();
             let g = Generators {
-                fraud: a.gen_opts.config()?,
-                credit: a.gen_opts.credit(),
-                payments: a.gen_opts.payments(),
-                transactions: a.gen_opts.transactions(),
+                fraud: a.scenario_args.config()?,
+                credit: a.scenario_args.credit(),
+                payments: a.scenario_args.payments(),
+                transactions: a.scenario_args.transactions(),
             };
             let data = scenario.generate(&g);
             Data {

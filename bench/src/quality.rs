@@ -1,16 +1,16 @@
-//! `seqrisk bench quality`: train several models over several seeds on one data set and report
+//! `seqrisk-bench quality`: train several models over several seeds on one data set and report
 //! the test metrics as mean ± 95% confidence interval over the seeds (Student's t with n − 1
 //! degrees of freedom, as the papers report "95% confidence intervals on five runs"), with an
 //! overlaid ROC plot. Each seed re-draws the shuffling and the initialisation, and the split
 //! when it is random.
 
-use crate::settings::Settings;
-use crate::train::{SplitMode, TrainOptions, teacher_experiment, train};
 use anyhow::{Result, bail};
 use seqrisk_core::explain::PlantedHitRate;
 use seqrisk_core::metrics::{Metrics, RocPoint};
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Schema, Session};
+use seqrisk_native::settings::Settings;
+use seqrisk_native::train::{SplitMode, TrainOptions, teacher_experiment, train};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::fmt::Write as _;
@@ -191,7 +191,7 @@ fn thin(points: Vec<RocPoint>, max: usize) -> Vec<RocPoint> {
         .collect()
 }
 
-/// What `seqrisk bench quality` writes as JSON.
+/// What `seqrisk-bench quality` writes as JSON.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QualityReport {
     /// Data set name.
@@ -300,7 +300,7 @@ pub fn run(
         ref resume,
     } = *plan;
     let started = Instant::now();
-    let bar = crate::progress::bar(
+    let bar = seqrisk_native::progress::bar(
         models.len() * seeds.len(),
         "quality",
         "{spinner} {prefix} [{bar:30}] {pos}/{len} runs, {elapsed} (eta {eta}) {msg}",
@@ -435,7 +435,7 @@ pub fn run(
     Ok(report)
 }
 
-/// `seqrisk bench teacher`: HUIHEN's Table 6 experiment ([`teacher_experiment`]) over several
+/// `seqrisk-bench teacher`: HUIHEN's Table 6 experiment ([`teacher_experiment`]) over several
 /// seeds, as a report with the rows `gbdt-teacher`, `mlp` and `mlp-guide`.
 pub fn run_teacher(
     dataset: &str,
@@ -447,7 +447,7 @@ pub fn run_teacher(
     progress: bool,
 ) -> Result<QualityReport> {
     let started = Instant::now();
-    let bar = crate::progress::bar(
+    let bar = seqrisk_native::progress::bar(
         seeds.len(),
         "teacher",
         "{spinner} {prefix} [{bar:30}] {pos}/{len} seeds, {elapsed} {msg}",

@@ -1,10 +1,11 @@
-//! `seqrisk bench`: benchmarks that write JSON (and Markdown, plots).
+//! One module per benchmark command, each with its clap `Args` and a `run` that converts the
+//! flags into the library's options and calls it; `main.rs` only dispatches.
 
-use super::write_md_json;
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use seqrisk_bench::quality as quality_report;
+use seqrisk_native::files::write_md_json;
 use seqrisk_native::plot;
-use seqrisk_native::quality as quality_report;
 
 use std::path::Path;
 
@@ -17,7 +18,7 @@ mod scaling;
 mod teacher;
 
 #[derive(Subcommand)]
-pub(crate) enum BenchCommand {
+pub(crate) enum Command {
     /// Single-session latency (p50/p99) and batched throughput of an artifact on the native CPU
     /// backend, from JSON text to score; the wasm side is tests/js/bench.mjs (scripts/bench-wasm.sh).
     Latency(latency::LatencyArgs),
@@ -43,15 +44,15 @@ pub(crate) enum BenchCommand {
     ModelScaling(model_scaling::ModelScalingArgs),
 }
 
-pub(crate) fn run(command: &BenchCommand) -> Result<()> {
+pub(crate) fn run(command: &Command) -> Result<()> {
     match command {
-        BenchCommand::Latency(a) => latency::run(a),
-        BenchCommand::Quality(a) => quality::run(a),
-        BenchCommand::Teacher(a) => teacher::run(a),
-        BenchCommand::Scaling(a) => scaling::run(a),
-        BenchCommand::Cluster(a) => cluster::run(a),
-        BenchCommand::Models(a) => models::run(a),
-        BenchCommand::ModelScaling(a) => model_scaling::run(a),
+        Command::Latency(a) => latency::run(a),
+        Command::Quality(a) => quality::run(a),
+        Command::Teacher(a) => teacher::run(a),
+        Command::Scaling(a) => scaling::run(a),
+        Command::Cluster(a) => cluster::run(a),
+        Command::Models(a) => models::run(a),
+        Command::ModelScaling(a) => model_scaling::run(a),
     }
 }
 

@@ -1,11 +1,11 @@
-//! `seqrisk bench latency`.
+//! `seqrisk-bench latency`.
 
 use anyhow::{Context, Result};
 use clap::Args;
-use seqrisk_native::bench;
+use seqrisk_bench::latency as bench;
 use seqrisk_native::files::write_atomic;
 
-use crate::cli::eval::load_scorer;
+use seqrisk_native::data::load_scorer;
 use std::path::PathBuf;
 
 #[derive(Args)]

@@ -1,11 +1,12 @@
-//! `seqrisk bench scaling`: LBSF's folding against history length.
+//! `seqrisk-bench scaling`: LBSF's folding against history length.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use seqrisk_bench::folding::{self, FoldingOptions};
 use seqrisk_native::plot;
-use seqrisk_native::scaling::{self, ScalingOptions};
 
-use super::{counts, write_md_json};
+use super::counts;
+use seqrisk_native::files::write_md_json;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -36,7 +37,7 @@ pub(crate) fn run(a: &ScalingArgs) -> Result<()> {
         bail!("--memory-budget-gib must be a positive number");
     }
     let started = std::time::Instant::now();
-    let points = scaling::scaling(&ScalingOptions {
+    let points = folding::folding_cost(&FoldingOptions {
         lengths,
         batch: a.batch,
         reps: a.reps,
@@ -46,7 +47,7 @@ pub(crate) fn run(a: &ScalingArgs) -> Result<()> {
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
     let base = a.out.join("scaling-lbsf");
-    let table = scaling::table(&points, a.batch);
+    let table = folding::table(&points, a.batch);
     let json = serde_json::json!({
         "batch": a.batch,
         "reps": a.reps,
@@ -55,7 +56,7 @@ pub(crate) fn run(a: &ScalingArgs) -> Result<()> {
         "points": points,
     });
     write_md_json(&base, &table, &json)?;
-    let series = |value: fn(&scaling::ScalingPoint) -> Option<f64>| -> Vec<plot::Series> {
+    let series = |value: fn(&folding::FoldingPoint) -> Option<f64>| -> Vec<plot::Series> {
         ["lbsf", "flat-transformer"]
             .iter()
             .map(|m| {

@@ -9,13 +9,13 @@
 //! pass `memory_budget` is not started and reported as skipped, with the estimate.
 
 use crate::allocator::CountingAlloc;
-use crate::train::bce_with_logits;
 use anyhow::{Result, bail};
 use burn::prelude::*;
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::synth::payments::{PaymentsConfig, generate_payments};
+use seqrisk_native::train::bce_with_logits;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -24,7 +24,7 @@ const MAX_FLAT: usize = 4096;
 
 /// Settings of the scaling benchmark.
 #[derive(Debug, Clone)]
-pub struct ScalingOptions {
+pub struct FoldingOptions {
     /// History lengths (payments per user).
     pub lengths: Vec<usize>,
     /// Users per batch.
@@ -39,7 +39,7 @@ pub struct ScalingOptions {
 
 /// One model at one history length.
 #[derive(Debug, Clone, Serialize)]
-pub struct ScalingPoint {
+pub struct FoldingPoint {
     /// `lbsf` or `flat-transformer`.
     pub model: String,
     /// Payments per user.
@@ -99,7 +99,7 @@ pub fn timed(reps: usize, f: impl Fn()) -> (f64, Option<u64>) {
 }
 
 /// Run the benchmark.
-pub fn scaling(opts: &ScalingOptions) -> Result<Vec<ScalingPoint>> {
+pub fn folding_cost(opts: &FoldingOptions) -> Result<Vec<FoldingPoint>> {
     if opts.lengths.is_empty() || opts.batch == 0 || opts.reps == 0 {
         bail!("the scaling benchmark needs history lengths, a batch and repetitions");
     }
@@ -111,7 +111,7 @@ pub fn scaling(opts: &ScalingOptions) -> Result<Vec<ScalingPoint>> {
         let sessions = users(length, opts.batch, opts.seed);
         for spec in [ModelSpec::Lbsf, ModelSpec::FlatTransformer] {
             let flat = spec == ModelSpec::FlatTransformer;
-            let mut point = ScalingPoint {
+            let mut point = FoldingPoint {
                 model: spec.name().into(),
                 payments: length,
                 slots_per_user: 0.0,
@@ -196,7 +196,7 @@ pub fn scaling(opts: &ScalingOptions) -> Result<Vec<ScalingPoint>> {
 }
 
 /// The points as a Markdown table.
-pub fn table(points: &[ScalingPoint], batch: usize) -> String {
+pub fn table(points: &[FoldingPoint], batch: usize) -> String {
     let mut s = format!(
         "Cost of one batch of {batch} users as the history grows (medians; peak heap memory of a training step)\n\n| payments | model | slots/user | train step (ms) | forward (ms) | peak memory (MiB) |\n|---:|---|---:|---:|---:|---:|\n"
     );

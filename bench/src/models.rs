@@ -1,4 +1,4 @@
-//! `seqrisk bench models`: how fast seqrisk trains and scores NHFM and DIFM, side by side with
+//! `seqrisk-bench models`: how fast seqrisk trains and scores NHFM and DIFM, side by side with
 //! PyTorch CPU eager (`bench/reference/models.py`) in the same run, on the same encoded
 //! sessions and — for the parity check — the same weights.
 //!
@@ -17,10 +17,8 @@
 //! alternating `rounds` times, and the report gives each figure's median over the rounds next
 //! to the range of the per-round ratios.
 
-use crate::bench::Latency;
-use crate::files::write_atomic;
-use crate::scaling::timed;
-use crate::train::bce_with_logits;
+use crate::folding::timed;
+use crate::latency::Latency;
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
@@ -31,6 +29,8 @@ use seqrisk_core::encode::{Batch, EncodedSession, Encoder, FeatureId};
 use seqrisk_core::models::{Model, ModelConfig, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::synth::{SynthConfig, generate_sessions};
+use seqrisk_native::files::write_atomic;
+use seqrisk_native::train::bce_with_logits;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
