@@ -300,3 +300,16 @@ fn teacher_experiment_on_german_credit() {
     assert_eq!(json["models"][2]["runs"].as_array().unwrap().len(), 2);
     assert!(d.join("q/teacher-german-roc.png").exists());
 }
+
+/// `docs/bench-reference.md` is every benchmark's `--help` as the binary prints it.
+#[test]
+fn bench_reference_is_the_help_text() {
+    use seqrisk_native::reference::{check_or_bless, help_reference};
+    let binary = Path::new(env!("CARGO_BIN_EXE_seqrisk-bench"));
+    let page = help_reference(binary, "seqrisk-bench").unwrap();
+    assert!(page.contains("## `seqrisk-bench quality`") && page.contains("--seeds"));
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/bench-reference.md");
+    if let Err(e) = check_or_bless(&page, &docs) {
+        panic!("{e:#}");
+    }
+}

@@ -11,6 +11,7 @@ pub mod induction;
 pub mod movielens;
 pub mod plot;
 pub mod progress;
+pub mod reference;
 pub mod report;
 pub mod rules;
 pub mod scenario;

