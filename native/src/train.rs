@@ -113,7 +113,7 @@ pub struct TrainOptions {
     /// Boosting settings of the GBDT baseline and of HUIHEN's teacher (seeded with `seed`).
     pub gbdt: GbdtOptions,
     /// Also grow the GBDT on aggregates on the same split and report its test metrics beside
-    /// the model's (`bench quality` trains it as a model of its own instead).
+    /// the model's (`seqrisk-bench quality` trains it as a model of its own instead).
     pub gbdt_baseline: bool,
     /// HUIHEN's older, profile-only labelled sessions for pretraining the UPI layer (§4).
     pub old_sessions: Option<Arc<Vec<Session>>>,
@@ -1459,22 +1459,15 @@ fn test_model(
     };
     let (true_positives, planted, planted_top_decile) =
         explanations_checked(sessions, test_idx, &scored, &test_labels);
-    let numeric: Vec<String> = encoder
-        .schema
-        .event
-        .numeric
-        .iter()
-        .map(|f| f.name.clone())
-        .collect();
     let test_sessions = of(test_idx);
-    let single_feature = best_single_feature(&numeric, &of(valid_idx), &test_sessions);
+    let single_feature = best_single_feature(encoder, &of(valid_idx), &test_sessions);
     let card_precision = card_precision(sessions, test_idx, &scores).map(|model| {
         let baseline = |scores: &[f64]| card_precision(sessions, test_idx, scores);
         CardPrecisions {
             model,
             single_feature: single_feature
                 .as_ref()
-                .and_then(|f| baseline(&f.scores(&numeric, &test_sessions))),
+                .and_then(|f| baseline(&f.scores(encoder, &test_sessions))),
             gbdt: gbdt_scores.as_deref().and_then(baseline),
         }
     });

@@ -36,7 +36,7 @@ pub use vocab::{OOV, PAD, Vocab};
 use crate::error::{Error, Result};
 use crate::schema::{
     Binning, FieldEncoding, FieldGroup, HOUR_OF_DAY, LOG_GAP, NumericEncoding, Schema, Session,
-    Transform,
+    Transform, deviation_name,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -209,13 +209,15 @@ pub struct Encoder {
     pub schema: Schema,
     /// Vocabularies of the event categorical fields, then `hour_of_day` when time features are on.
     pub event_vocabs: Vec<Vocab>,
-    /// Statistics of the event numeric fields, then `log_gap` when time features are on.
+    /// Statistics of the event numeric fields, then of the derived deviation fields (those
+    /// with `deviation = true`), then `log_gap` when time features are on.
     pub event_stats: Vec<NumericStats>,
     /// Vocabularies of the profile categorical fields.
     pub profile_vocabs: Vec<Vocab>,
     /// Statistics of the profile numeric fields.
     pub profile_stats: Vec<NumericStats>,
-    /// Quantile bucket edges of each event numeric field (then `log_gap`) encoded so, PLE bin
+    /// Quantile bucket edges of each event numeric field (then the deviations, then
+    /// `log_gap`) encoded so, PLE bin
     /// boundaries of each field encoded so (the schema says which); `None` for scaled ones.
     /// Transformed values, ascending.
     pub event_buckets: Vec<Option<Vec<f64>>>,
@@ -274,6 +276,8 @@ pub(crate) struct EventSlots<'a> {
     encoder: &'a Encoder,
     categorical: &'a [usize],
     numeric: &'a [usize],
+    /// Per deviation field ([`FieldGroup::deviations`]), per event: [`history_deviations`].
+    deviations: &'a [Vec<Option<f64>>],
     gaps: &'a [f64],
 }
 
@@ -309,6 +313,7 @@ impl EventSlots<'_> {
             })
             .collect();
         let mut nums: Vec<Option<f64>> = (0..s.event.numeric.len()).map(transformed).collect();
+        nums.extend(self.deviations.iter().map(|d| d[i]));
         if s.time_features {
             cats.push((Some(std::borrow::Cow::Borrowed(hour.as_str())), 1.0));
             nums.push(Some(Transform::Log1p.apply(self.gaps[i])));
@@ -374,13 +379,13 @@ fn slot_names(name: &str, code: NumericCode<'_>) -> Vec<String> {
 
 /// Names of numeric fields' dictionary ids (`prefix` before each field's name): the field's
 /// name, its buckets' ranges, or its PLE components' bins, in the field's own units.
-fn numeric_names<'a>(
-    fields: impl Iterator<Item = ((&'a str, Transform), NumericCode<'a>)>,
+fn numeric_names<'a, S: AsRef<str>>(
+    fields: impl Iterator<Item = ((S, Transform), NumericCode<'a>)>,
     prefix: &str,
 ) -> Vec<String> {
     fields
         .flat_map(|((f, t), code)| {
-            let f = format!("{prefix}{f}");
+            let f = format!("{prefix}{}", f.as_ref());
             match code {
                 NumericCode::Scale(_) => vec![f],
                 NumericCode::Buckets(edges) => bucket_names(&f, edges, t),
@@ -440,6 +445,33 @@ impl NumericRead {
             _ => 1,
         }
     }
+}
+
+/// Per event of `session`, numeric field `j`'s transformed value less the mean of the
+/// session's earlier transformed values of it (events without the value skipped): `None` where
+/// the event has no value or no earlier event has one. One running sum, so O(events).
+fn history_deviations(session: &Session, j: usize, transform: Transform) -> Vec<Option<f64>> {
+    let (mut sum, mut n) = (0.0, 0usize);
+    session
+        .events
+        .iter()
+        .map(|e| {
+            let t = transform.apply(e.values.numeric[j]?);
+            let d = (n > 0).then(|| t - sum / n as f64);
+            sum += t;
+            n += 1;
+            d
+        })
+        .collect()
+}
+
+/// [`history_deviations`] of each of the schema's deviation fields.
+fn session_deviations(schema: &Schema, session: &Session) -> Vec<Vec<Option<f64>>> {
+    schema
+        .event
+        .deviations()
+        .map(|(j, f)| history_deviations(session, j, f.transform))
+        .collect()
 }
 
 fn hour_of_day(ts: f64) -> String {
@@ -554,6 +586,21 @@ impl Encoder {
             stats: mut event_stats,
             buckets: mut event_buckets,
         } = fit_group(schema, &schema.event, &events)?;
+        for (j, f) in schema.event.deviations() {
+            let values = sessions
+                .iter()
+                .flat_map(|s| {
+                    history_deviations(s, j, f.transform)
+                        .into_iter()
+                        .flatten()
+                        .map(|v| (v, s.label))
+                })
+                .collect();
+            let (stats, buckets) =
+                fit_numeric(&deviation_name(&f.name), values, f.encoding_in(schema))?;
+            event_stats.push(stats);
+            event_buckets.push(buckets);
+        }
         if schema.time_features {
             let mut counts: HashMap<String, usize> = HashMap::new();
             for s in sessions {
@@ -602,13 +649,16 @@ impl Encoder {
         Ok(encoder)
     }
 
-    /// The encoding of event numeric field `j` (`log_gap` after the schema's fields).
+    /// The encoding of event numeric field `j`: a schema field's own; a deviation field's
+    /// (after the schema's fields) its source field's; `log_gap`'s (last) the schema's.
     fn event_encoding(&self, j: usize) -> NumericEncoding {
         let s = &self.schema;
-        s.event
-            .numeric
-            .get(j)
-            .map_or(s.numeric_encoding(), |f| f.encoding_in(s).encoding)
+        let n = s.event.numeric.len();
+        let field = match j.checked_sub(n) {
+            None => s.event.numeric.get(j),
+            Some(d) => s.event.deviations().nth(d).map(|(_, f)| f),
+        };
+        field.map_or(s.numeric_encoding(), |f| f.encoding_in(s).encoding)
     }
 
     fn event_code(&self, j: usize) -> NumericCode<'_> {
@@ -678,21 +728,59 @@ impl Encoder {
         if s.time_features {
             names.push(HOUR_OF_DAY.into());
         }
-        for (j, (name, _)) in self.event_numerics().enumerate() {
-            names.extend(slot_names(name, self.event_code(j)));
+        for (j, (name, _)) in self.event_numerics().into_iter().enumerate() {
+            names.extend(slot_names(&name, self.event_code(j)));
         }
         names
     }
 
-    /// The event numeric fields in slot order with their transforms: the schema's, then the
-    /// derived `log_gap`.
-    fn event_numerics(&self) -> impl Iterator<Item = (&str, Transform)> {
+    /// The event numeric fields in slot order with the transforms that map their values back
+    /// to the data's units: the schema's, then the derived deviation fields (differences of
+    /// transformed values, read as they are), then the derived `log_gap`.
+    pub fn event_numerics(&self) -> Vec<(String, Transform)> {
         let s = &self.schema;
         s.event
             .numeric
             .iter()
-            .map(|f| (f.name.as_str(), f.transform))
-            .chain(s.time_features.then_some((LOG_GAP, Transform::Log1p)))
+            .map(|f| (f.name.clone(), f.transform))
+            .chain(
+                s.event
+                    .deviations()
+                    .map(|(_, f)| (deviation_name(&f.name), Transform::Identity)),
+            )
+            .chain(
+                s.time_features
+                    .then(|| (LOG_GAP.to_string(), Transform::Log1p)),
+            )
+            .collect()
+    }
+
+    /// The columns a one-line rule reads from a session's last event ([`rule_value`]): the
+    /// schema's event numeric fields, then their deviation fields.
+    ///
+    /// [`rule_value`]: Encoder::rule_value
+    pub fn rule_fields(&self) -> Vec<String> {
+        let e = &self.schema.event;
+        e.numeric
+            .iter()
+            .map(|f| f.name.clone())
+            .chain(e.deviations().map(|(_, f)| deviation_name(&f.name)))
+            .collect()
+    }
+
+    /// Rule column `j` ([`rule_fields`](Encoder::rule_fields)) of `session`'s last event: a
+    /// field's value as given, or a deviation field's value ([`history_deviations`]); `None`
+    /// when missing.
+    pub fn rule_value(&self, session: &Session, j: usize) -> Option<f64> {
+        let e = &self.schema.event;
+        let last = session.events.last()?;
+        match j.checked_sub(e.numeric.len()) {
+            None => last.values.numeric.get(j).copied().flatten(),
+            Some(d) => {
+                let (k, f) = e.deviations().nth(d)?;
+                *history_deviations(session, k, f.transform).last()?
+            }
+        }
     }
 
     /// The profile numeric fields with their transforms.
@@ -792,7 +880,10 @@ impl Encoder {
         let profile_codes = (0..self.profile_stats.len()).map(|j| self.profile_code(j));
         std::iter::once("<pad>".to_string())
             .chain(values(&self.event_vocabs, &event, ""))
-            .chain(numeric_names(self.event_numerics().zip(event_codes), ""))
+            .chain(numeric_names(
+                self.event_numerics().into_iter().zip(event_codes),
+                "",
+            ))
             .chain(values(&self.profile_vocabs, &profile, "profile."))
             .chain(numeric_names(
                 self.profile_numerics().zip(profile_codes),
@@ -813,10 +904,12 @@ impl Encoder {
         let n = session.events.len();
         let kept = n.min(t_max);
         let gaps: Vec<f64> = gaps(session).collect();
+        let deviations = session_deviations(s, session);
         let slots = EventSlots {
             encoder: self,
             categorical: &ec,
             numeric: &en,
+            deviations: &deviations,
             gaps: &gaps,
         };
         for (k, ev_i) in (n - kept..n).enumerate() {
@@ -888,6 +981,7 @@ impl Encoder {
         let s = &self.schema;
         s.validate()?;
         let time = usize::from(s.time_features);
+        let derived = s.event.deviations().count() + time;
         let bad = |m: String| Err(Error::Schema(format!("encoder: {m}")));
         for (what, have, want) in [
             (
@@ -898,7 +992,7 @@ impl Encoder {
             (
                 "event statistics",
                 self.event_stats.len(),
-                s.event.numeric.len() + time,
+                s.event.numeric.len() + derived,
             ),
             (
                 "profile vocabularies",
@@ -913,7 +1007,7 @@ impl Encoder {
             (
                 "event bucket lists",
                 self.event_buckets.len(),
-                s.event.numeric.len() + time,
+                s.event.numeric.len() + derived,
             ),
             (
                 "profile bucket lists",
@@ -1324,6 +1418,80 @@ mod tests {
         bad.event_buckets[0] = Some(vec![2.0, 1.0]);
         let e = bad.validate().unwrap_err().to_string();
         assert!(e.contains("strictly ascending"), "{e}");
+    }
+
+    /// `deviation = true`: each event's value less the mean of the session's earlier values
+    /// (missing ones skipped), fitted and encoded as a derived field after the schema's; the
+    /// first event and an event without the value leave the slot empty.
+    #[test]
+    fn deviations_read_each_event_against_the_session_history() {
+        let schema = Schema::from_toml(
+            r#"
+            max_events = 4
+            time_features = false
+            [timestamp]
+            field = "ts"
+            [[event.numeric]]
+            name = "amount"
+            deviation = true
+            "#,
+        )
+        .unwrap();
+        let s = parse_session_json(
+            r#"{"id":"a","events":[{"ts":1,"amount":1},{"ts":2,"amount":3},{"ts":3},{"ts":4,"amount":8}]}"#,
+            &schema,
+            &Location::new("t", 1),
+            &Limits::default(),
+        )
+        .unwrap();
+        // 3 − 1 = 2; 8 − mean(1, 3) = 6
+        assert_eq!(
+            history_deviations(&s, 0, Transform::Identity),
+            [None, Some(2.0), None, Some(6.0)]
+        );
+        // log1p applies before the difference: ln 4 − ln 2 = ln 2 at the second event
+        let logged = history_deviations(&s, 0, Transform::Log1p);
+        assert!((logged[1].unwrap() - 2f64.ln()).abs() < 1e-12, "{logged:?}");
+        let enc = Encoder::fit(&schema, &[&s]).unwrap();
+        assert_eq!(enc.event_field_names(), ["amount", "amount_deviation"]);
+        // fitted on the deviations 2 and 6 only: mean 4, std 2
+        assert_eq!(
+            enc.event_stats[1],
+            NumericStats {
+                mean: 4.0,
+                std: 2.0
+            }
+        );
+        let e = enc.encode(&s);
+        // F = 2 slots per event: amount (id 1), amount_deviation (id 2)
+        assert_eq!(e.event_index, [1, 0, 1, 2, 0, 0, 1, 2]);
+        assert_eq!(&e.event_value[3..4], [-1.0]);
+        assert_eq!(&e.event_value[7..8], [1.0]);
+        assert_eq!(enc.feature_names(), ["<pad>", "amount", "amount_deviation"]);
+        enc.validate().unwrap();
+        let mut short = enc.clone();
+        short.event_stats.pop();
+        let err = short.validate().unwrap_err().to_string();
+        assert!(err.contains("1 event statistics for 2 fields"), "{err}");
+        // a profile has no history; a field named like the derived one clashes
+        for (toml, want) in [
+            (
+                "[[profile.numeric]]\nname = \"age\"\ndeviation = true",
+                "event fields only",
+            ),
+            (
+                "[[event.numeric]]\nname = \"amount\"\ndeviation = true\n[[event.numeric]]\nname = \"amount_deviation\"",
+                "clashes with the deviation derived from `amount`",
+            ),
+        ] {
+            let err = Schema::from_toml(&format!(
+                "[timestamp]\nfield = \"ts\"\n[[event.categorical]]\nname = \"k\"\n{toml}"
+            ))
+            .and_then(|s| s.validate())
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(want), "{err}");
+        }
     }
 
     #[test]

@@ -297,6 +297,19 @@ pub struct NumericField {
     /// Where its bin edges fall; the schema's `binning` when absent.
     #[serde(default)]
     pub binning: Option<Binning>,
+    /// Event fields only: also give the models, per event, the transformed value less the
+    /// mean of the session's earlier values of the field — how far this payment departs from
+    /// the user's own history, which the fraud handbook's customer spending features read
+    /// (Le Borgne et al. 2022, §3.4) and an FM over value embeddings cannot form. A derived
+    /// event numeric field [`deviation_name`]`(name)` after the schema's, encoded as this
+    /// field is; empty on an event without the value or without an earlier one.
+    #[serde(default)]
+    pub deviation: bool,
+}
+
+/// The name of numeric field `name`'s derived deviation field (`deviation = true`).
+pub fn deviation_name(name: &str) -> String {
+    format!("{name}_deviation")
 }
 
 /// A free-text field (merchant names, descriptions), used by the text-aware models.
@@ -329,6 +342,12 @@ impl FieldGroup {
             .map(|f| f.name.as_str())
             .chain(self.numeric.iter().map(|f| f.name.as_str()))
             .chain(self.text.iter().map(|f| f.name.as_str()))
+    }
+
+    /// The numeric fields with `deviation = true`, with their positions among the numeric
+    /// fields: the sources of the derived deviation fields, in order.
+    pub fn deviations(&self) -> impl Iterator<Item = (usize, &NumericField)> {
+        self.numeric.iter().enumerate().filter(|(_, f)| f.deviation)
     }
 }
 
@@ -596,6 +615,21 @@ impl Schema {
                     "event field `{name}` clashes with a derived time feature; rename it or set time_features = false"
                 )));
             }
+        }
+        for (_, f) in self.event.deviations() {
+            let derived = deviation_name(&f.name);
+            if self.event.names().any(|n| n == derived) {
+                return Err(Error::Schema(format!(
+                    "event field `{derived}` clashes with the deviation derived from `{}`; rename it or set deviation = false",
+                    f.name
+                )));
+            }
+        }
+        if let Some((_, f)) = self.profile.deviations().next() {
+            return Err(Error::Schema(format!(
+                "profile field `{}`: deviation = true needs a history, so it applies to event fields only",
+                f.name
+            )));
         }
         let mut seen = HashSet::new();
         for name in self.profile.names() {

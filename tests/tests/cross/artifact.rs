@@ -43,6 +43,13 @@ fn round_trip(i: usize) {
             |r| matches!(r, NumericRead::Ple { width } if *width > 1)
         )),
     }
+    // and reads the amount's deviation from the session's history where `common::deviations`
+    // says (stats after the schema's fields, named in the slots)
+    let derived = encoder
+        .event_field_names()
+        .iter()
+        .any(|n| n.starts_with("amount_deviation"));
+    assert_eq!(derived, common::deviations(common::MODELS[i]), "{i}");
     assert_eq!(
         a.header.model_config().unwrap().spec().name(),
         common::MODELS[i]

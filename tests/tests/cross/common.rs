@@ -43,6 +43,13 @@ pub fn encoding(model: &str) -> NumericEncoding {
     }
 }
 
+/// Whether [`MODELS`]`[i]` also reads the amount's derived deviation from the session's
+/// history (`deviation = true`): DIFM (quantile-encoded, so the deviation is too) and the GBDT
+/// (PLE), so parity covers the derived field under two encodings.
+pub fn deviations(model: &str) -> bool {
+    matches!(model, "difm" | "gbdt")
+}
+
 /// The shared NHFM.
 pub fn trained() -> &'static Trained {
     trained_model(0)
@@ -82,6 +89,9 @@ pub fn trained_model(i: usize) -> &'static Trained {
             });
             let mut schema = schema();
             schema.numeric_encoding = Some(encoding(MODELS[i]));
+            if deviations(MODELS[i]) {
+                schema.event.numeric[0].deviation = true;
+            }
             (schema, data.into_iter().map(|d| d.session).collect(), None)
         };
         let opts = TrainOptions {

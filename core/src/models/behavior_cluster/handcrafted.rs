@@ -12,7 +12,7 @@
 
 use crate::encode::{EncodedSession, Encoder, NumericStats};
 use crate::models::baselines::Aggregates;
-use crate::schema::Transform;
+use crate::schema::{LOG_GAP, Transform};
 use serde::{Deserialize, Serialize};
 
 /// Event categorical fields with more values than this (merchants, countries…) are not
@@ -65,10 +65,14 @@ impl Handcrafted {
                 }
             }
         }
-        for (j, stats) in encoder.event_stats.iter().enumerate() {
-            let (name, transform) = match encoder.schema.event.numeric.get(j) {
-                Some(f) => (f.name.as_str(), f.transform),
-                None => ("gap_s", Transform::Log1p),
+        let numerics = encoder.event_numerics();
+        for (j, (stats, (name, transform))) in encoder.event_stats.iter().zip(numerics).enumerate()
+        {
+            // `log_gap` is named by what its mean reads: seconds
+            let name = if name == LOG_GAP {
+                "gap_s".into()
+            } else {
+                name
             };
             // a quantile-encoded field's aggregates are bucket numbers, read as such
             let bucketed = encoder.event_buckets[j].is_some();
