@@ -6,7 +6,7 @@ use seqrisk_native::files::write_atomic;
 use seqrisk_native::report;
 
 use crate::cli::generate::generate_into;
-use crate::cli::train::{FitOpts, fit};
+use crate::cli::train::{FitArgs, fit};
 use seqrisk_native::scenario::ScenarioArgs;
 use std::path::PathBuf;
 
@@ -15,7 +15,7 @@ pub(crate) struct DemoArgs {
     #[command(flatten)]
     pub(crate) scenario: ScenarioArgs,
     #[command(flatten)]
-    pub(crate) fit: FitOpts,
+    pub(crate) fit: FitArgs,
     /// Output folder.
     #[arg(long, short, default_value = "seqrisk-out")]
     pub(crate) out: PathBuf,

@@ -23,9 +23,9 @@ pub(crate) fn generate_into(
 ) -> Result<Generated> {
     let scenario = opts.scenario.unwrap_or(Scenario::of(model));
     let schema = scenario.schema();
+    let data = dir.join(format!("{}.jsonl", scenario.stem()));
     match scenario {
         Scenario::Fraud => {
-            let data = dir.join("synthetic.jsonl");
             let sessions = gen_fraud(opts, &data)?;
             Ok(Generated {
                 data,
@@ -35,7 +35,6 @@ pub(crate) fn generate_into(
             })
         }
         Scenario::Credit => {
-            let data = dir.join("credit.jsonl");
             let (old, _) = gen_credit(opts, &data)?;
             Ok(Generated {
                 data,
@@ -45,7 +44,6 @@ pub(crate) fn generate_into(
             })
         }
         Scenario::Payments | Scenario::Transactions => {
-            let data = dir.join(format!("{}.jsonl", scenario.stem()));
             gen_plain(opts, scenario, &data)?;
             Ok(Generated {
                 data,

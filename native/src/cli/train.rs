@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Args, Clone)]
-pub(crate) struct FitOpts {
+pub(crate) struct FitArgs {
     /// Model to train: nhfm, difm, huihen, lbsf, an ablation (nhfm-alpha, nhfm-beta, difm-alpha,
     /// difm-beta, difm-same, huihen-no-pretrain, huihen-no-time-gate, huihen-gru) or a baseline
     /// (lr, dnn, wide-deep, nfm, deepfm, afm, xdeepfm, lstm4fd, gbdt, flat-transformer).
@@ -88,7 +88,7 @@ pub(crate) struct TrainArgs {
     #[arg(long)]
     pub(crate) schema: Option<PathBuf>,
     #[command(flatten)]
-    pub(crate) fit: FitOpts,
+    pub(crate) fit: FitArgs,
     /// Output folder for the artifact, metrics, ROC plot and checkpoints.
     #[arg(long, short, default_value = "seqrisk-out")]
     pub(crate) out: PathBuf,
@@ -159,7 +159,7 @@ pub(crate) type Pretraining = (Option<Arc<Vec<Session>>>, Option<Arc<HashMap<Str
 pub(crate) fn fit(
     data: &Path,
     schema: &Schema,
-    f: &FitOpts,
+    f: &FitArgs,
     (old_sessions, teacher_probs): Pretraining,
     merchant_vectors: Option<Arc<MerchantVectors>>,
     out: &Path,
