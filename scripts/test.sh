@@ -13,6 +13,8 @@ log="$TMPDIR/test-output.log"
 scripts/setup.sh
 echo "== cargo fmt --check"
 cargo fmt --all --check
+echo "== prettier --check: the JS package, the web demo and the test drivers (.prettierrc.json)"
+tests/js/node_modules/.bin/prettier --check $(git ls-files '*.js' '*.mjs' '*.ts' | grep -v '^wasm/pkg/')
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo deny: licences, bans, sources"

@@ -17,21 +17,76 @@ const $ = (id) => document.getElementById(id);
 
 // what the synthetic data's schema knows: its merchants, categories and event kinds
 const CATALOG = [
-  { id: "headphones", name: "Noise-cancelling headphones", price: 189.0, merchant: "MegaTech Store", category: "electronics", about: "Forty hours of quiet." },
-  { id: "charger", name: "USB-C charger", price: 29.9, merchant: "Gadget Hub", category: "electronics", about: "65 W, folds flat." },
-  { id: "jacket", name: "Rain jacket", price: 84.5, merchant: "Urban Threads", category: "fashion", about: "Packs into its own pocket." },
-  { id: "sneakers", name: "Running shoes", price: 96.0, merchant: "Shoe Palace", category: "fashion", about: "Light and springy." },
-  { id: "groceries", name: "Weekly groceries box", price: 52.3, merchant: "Fresh Grocer", category: "grocery", about: "Seasonal, delivered Friday." },
+  {
+    id: "headphones",
+    name: "Noise-cancelling headphones",
+    price: 189.0,
+    merchant: "MegaTech Store",
+    category: "electronics",
+    about: "Forty hours of quiet.",
+  },
+  {
+    id: "charger",
+    name: "USB-C charger",
+    price: 29.9,
+    merchant: "Gadget Hub",
+    category: "electronics",
+    about: "65 W, folds flat.",
+  },
+  {
+    id: "jacket",
+    name: "Rain jacket",
+    price: 84.5,
+    merchant: "Urban Threads",
+    category: "fashion",
+    about: "Packs into its own pocket.",
+  },
+  {
+    id: "sneakers",
+    name: "Running shoes",
+    price: 96.0,
+    merchant: "Shoe Palace",
+    category: "fashion",
+    about: "Light and springy.",
+  },
+  {
+    id: "groceries",
+    name: "Weekly groceries box",
+    price: 52.3,
+    merchant: "Fresh Grocer",
+    category: "grocery",
+    about: "Seasonal, delivered Friday.",
+  },
 ];
 const DEALS = [
-  { id: "giftcard", name: "$50 gift card", price: 50.0, merchant: "Gift Card Express", category: "digital_goods", about: "Delivered by email." },
-  { id: "coins", name: "1,000 game coins", price: 9.99, merchant: "GameCoins Online", category: "digital_goods", about: "Instant top-up." },
+  {
+    id: "giftcard",
+    name: "$50 gift card",
+    price: 50.0,
+    merchant: "Gift Card Express",
+    category: "digital_goods",
+    about: "Delivered by email.",
+  },
+  {
+    id: "coins",
+    name: "1,000 game coins",
+    price: 9.99,
+    merchant: "GameCoins Online",
+    category: "digital_goods",
+    about: "Instant top-up.",
+  },
 ];
 const PRODUCTS = Object.fromEntries([...CATALOG, ...DEALS].map((p) => [p.id, p]));
 const VIEWS = ["login", "home", "catalog", "deals", "search", "product", "checkout", "payees", "security", "account"];
 // the visitor as the model sees them: a known device in the US, a verified account
 const CONTEXT = { device_status: "known", ip_country: "US" };
-const PROFILE = { kyc_level: "verified", country: "US", signup_channel: "organic", account_age_days: 420, credit_limit: 2500 };
+const PROFILE = {
+  kyc_level: "verified",
+  country: "US",
+  signup_channel: "organic",
+  account_age_days: 420,
+  credit_limit: 2500,
+};
 
 const state = {
   models: [],
@@ -233,7 +288,12 @@ function show(result, session, ms) {
   const flagged = result.score >= t;
   $("verdict").textContent = flagged ? "flagged for review" : "passes";
   $("verdict").className = riskClass(result.score, t);
-  $("timeline").replaceChildren(timeline(state.scores.map((s) => s.score), t));
+  $("timeline").replaceChildren(
+    timeline(
+      state.scores.map((s) => s.score),
+      t,
+    ),
+  );
   explain(result.explanation, session.events);
 }
 
@@ -244,7 +304,8 @@ function eventLabel(e, i) {
   return `${i + 1}. ${what}${amount}${e.planted ? " ⚑" : ""}`;
 }
 
-const when = (e) => (typeof e?.ts === "number" ? new Date(e.ts * 1000).toISOString().slice(0, 16).replace("T", " ") : "?");
+const when = (e) =>
+  typeof e?.ts === "number" ? new Date(e.ts * 1000).toISOString().slice(0, 16).replace("T", " ") : "?";
 
 /** The three indices of `values` with the largest value, largest first. */
 function top3(values) {
@@ -264,7 +325,9 @@ function explainSessions(sessions, events) {
   const items = sessions.map((s, k) => ({
     value: moved[k],
     highlight: top.includes(k),
-    title: `session ${k + 1}: ${when(events[s.first_event])} to ${when(events[s.last_event])}, events ${s.first_event + 1}–${s.last_event + 1}; ${Object.entries(s.weights)
+    title: `session ${k + 1}: ${when(events[s.first_event])} to ${when(events[s.last_event])}, events ${s.first_event + 1}–${s.last_event + 1}; ${Object.entries(
+      s.weights,
+    )
       .map(([name, v]) => `${name} ${v.toFixed(3)}`)
       .join(", ")}`,
     data: { "data-first": s.first_event, "data-last": s.last_event },
@@ -279,7 +342,9 @@ function explainSessions(sessions, events) {
   );
   const list = top.map((k) => {
     const s = sessions[k];
-    const shown = events.slice(s.first_event, s.last_event + 1).map((e) => e.item_click ?? e.operation ?? e.widget ?? e.event_type);
+    const shown = events
+      .slice(s.first_event, s.last_event + 1)
+      .map((e) => e.item_click ?? e.operation ?? e.widget ?? e.event_type);
     const li = document.createElement("li");
     li.dataset.session = String(k);
     li.textContent = `${when(events[s.first_event])}, ${shown.length} behaviors (update gate ${moved[k].toFixed(3)}, intention ${(s.weights.intention ?? 0).toFixed(3)}): ${shown.slice(0, 8).join(", ")}${shown.length > 8 ? ", …" : ""}`;
@@ -310,11 +375,13 @@ function explainMerchants(x, events) {
       data: { "data-merchant": k },
     };
   });
-  $("merchants-note").textContent = `LBSF folds the ${events.length} payments by merchant and reads ${merchants.length} merchants; the CLS token's attention over them (cls_attention), the ${shown.length} it attends to most, with their kept payments' count${events.some((e) => e.planted) ? "; ⚑ marks a merchant with planted payments" : ""}. The top three are highlighted.`;
+  $("merchants-note").textContent =
+    `LBSF folds the ${events.length} payments by merchant and reads ${merchants.length} merchants; the CLS token's attention over them (cls_attention), the ${shown.length} it attends to most, with their kept payments' count${events.some((e) => e.planted) ? "; ⚑ marks a merchant with planted payments" : ""}. The top three are highlighted.`;
   $("merchants").replaceChildren(bars(rows, ["cls_attention"], "merchant attention"));
   const first = merchants[top[0] ?? order[0]];
   const weights = first.payment_weights.payment_attention ?? [];
-  $("payments-title").textContent = `Payments at ${first.name ?? "(no merchant)"}: their attention within the merchant (payment_attention)`;
+  $("payments-title").textContent =
+    `Payments at ${first.name ?? "(no merchant)"}: their attention within the merchant (payment_attention)`;
   $("payments").replaceChildren(
     columns(
       first.events.map((i, j) => ({
@@ -386,8 +453,10 @@ const POSITIVE = { fraud: "fraudulent", credit: "overdue", payments: "defaulted"
 
 /** What the replay panel says for models that read longer histories than a visit. */
 const HISTORIES = {
-  credit: "reads a loan applicant's app behaviours over the 120 days before applying, which a visit here does not hold: it scores recorded applicants, their behaviours replayed over the months.",
-  payments: "reads a user's payments over the six months before a loan, which a visit here does not hold: it scores recorded users, their payments replayed over the months.",
+  credit:
+    "reads a loan applicant's app behaviours over the 120 days before applying, which a visit here does not hold: it scores recorded applicants, their behaviours replayed over the months.",
+  payments:
+    "reads a user's payments over the six months before a loan, which a visit here does not hold: it scores recorded users, their payments replayed over the months.",
 };
 
 /** Replay buttons of the current model's scenario, and whether the visitor's visit is scored. */
@@ -403,7 +472,19 @@ function showScenario(entry) {
 function clearPanel() {
   state.last = undefined;
   state.scores = [];
-  for (const id of ["gauge", "timeline", "weights", "fields", "map", "sessions", "sessions-top", "merchants", "payments", "cluster"]) $(id).replaceChildren();
+  for (const id of [
+    "gauge",
+    "timeline",
+    "weights",
+    "fields",
+    "map",
+    "sessions",
+    "sessions-top",
+    "merchants",
+    "payments",
+    "cluster",
+  ])
+    $(id).replaceChildren();
   for (const id of ["fields-block", "map-block", "sessions-block", "merchants-block"]) $(id).hidden = true;
   $("weights-block").hidden = false;
   $("weights-note").textContent = "Act in the shop, or replay a recorded session, to see what the model weighs.";
@@ -431,7 +512,9 @@ async function loadModel(entry) {
     state.scorer = scorer;
     state.threshold = scorer.card.training.threshold;
     const badge = $("backend");
-    badge.textContent = scorer.fallbackReason ? `${scorer.backend} (fallback: ${scorer.fallbackReason})` : `on ${scorer.backend}`;
+    badge.textContent = scorer.fallbackReason
+      ? `${scorer.backend} (fallback: ${scorer.fallbackReason})`
+      : `on ${scorer.backend}`;
     badge.dataset.backend = scorer.backend;
     renderCard(scorer.card);
   } catch (e) {
@@ -457,7 +540,10 @@ function renderCard(card) {
   const rows = [
     ["model", card.model],
     ["created", new Date(card.created_unix * 1000).toISOString().slice(0, 10)],
-    ["trained on", `${card.data_fingerprint} — ${t.split_sessions.join(" / ")} sessions (train / valid / test), ${t.split_positives.join(" / ")} ${POSITIVE[state.entry?.scenario] ?? "positive"}`],
+    [
+      "trained on",
+      `${card.data_fingerprint} — ${t.split_sessions.join(" / ")} sessions (train / valid / test), ${t.split_positives.join(" / ")} ${POSITIVE[state.entry?.scenario] ?? "positive"}`,
+    ],
     ["epochs", `${t.epochs} (best ${t.best_epoch})`],
     [
       "threshold",
@@ -467,11 +553,20 @@ function renderCard(card) {
     ],
   ];
   if (m) {
-    rows.push(["test AUC", m.auc.toFixed(4)], ["pAUC (FPR ≤ 1%)", m.pauc_1pct.toFixed(4)], ["KS", m.ks.toFixed(4)], ["Recall@10%", m.recall_at_10pct.toFixed(4)], ["average precision", m.average_precision.toFixed(4)]);
+    rows.push(
+      ["test AUC", m.auc.toFixed(4)],
+      ["pAUC (FPR ≤ 1%)", m.pauc_1pct.toFixed(4)],
+      ["KS", m.ks.toFixed(4)],
+      ["Recall@10%", m.recall_at_10pct.toFixed(4)],
+      ["average precision", m.average_precision.toFixed(4)],
+    );
   }
   const dl = document.createElement("dl");
   for (const [k, v] of rows) {
-    dl.append(Object.assign(document.createElement("dt"), { textContent: k }), Object.assign(document.createElement("dd"), { textContent: v }));
+    dl.append(
+      Object.assign(document.createElement("dt"), { textContent: k }),
+      Object.assign(document.createElement("dd"), { textContent: v }),
+    );
   }
   const figure = document.createElement("figure");
   if (card.test_roc.length && m) figure.append(roc(card.test_roc, m.auc));
@@ -517,7 +612,8 @@ async function main() {
     profile: PROFILE,
     enrich,
     onRecord: () => {
-      if (capture && state.loggedIn && state.source === "live" && state.entry?.scenario === "fraud") scoreSoon(capture.session());
+      if (capture && state.loggedIn && state.source === "live" && state.entry?.scenario === "fraud")
+        scoreSoon(capture.session());
     },
   });
   state.capture = capture;
@@ -530,11 +626,15 @@ async function main() {
   });
   setSource("your session", "live");
 
-  const [models, replays] = await Promise.all(["models/index.json", "models/replays.json"].map((u) => fetch(u).then((r) => r.json())));
+  const [models, replays] = await Promise.all(
+    ["models/index.json", "models/replays.json"].map((u) => fetch(u).then((r) => r.json())),
+  );
   state.models = models;
   state.replays = replays;
   const select = $("model");
-  select.replaceChildren(...models.map((m) => Object.assign(document.createElement("option"), { value: m.file, textContent: m.title })));
+  select.replaceChildren(
+    ...models.map((m) => Object.assign(document.createElement("option"), { value: m.file, textContent: m.title })),
+  );
   const wanted = models.find((m) => m.file === params.get("model")) ?? models[0];
   select.value = wanted.file;
   select.addEventListener("change", () => loadModel(models.find((m) => m.file === select.value)));

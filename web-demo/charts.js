@@ -174,7 +174,9 @@ export function clusterMap(map, point) {
   const order = { "map-noise": 0, "map-cluster": 1, "map-risky": 2 };
   const dots = [...map.points]
     .sort((a, b) => order[kind(a)] - order[kind(b)])
-    .map((p) => el("circle", { cx: x(p.x), cy: y(p.y), r: p.risky ? 2.4 : 1.8, class: kind(p), "data-label": p.label }));
+    .map((p) =>
+      el("circle", { cx: x(p.x), cy: y(p.y), r: p.risky ? 2.4 : 1.8, class: kind(p), "data-label": p.label }),
+    );
   const [v0, v1] = map.explained_variance.map((v) => (100 * v).toFixed(0));
   const you = point
     ? [
@@ -211,8 +213,16 @@ export function columns(items, { label, first, last, name }) {
     const height = ((base - top) * Math.abs(c.value)) / max;
     const x = pad + i * step;
     return el("g", { "data-column": i, class: c.highlight ? "row-highlight" : "", ...c.data }, [
-      el("rect", { x: x + step * 0.1, y: base - height, width: Math.max(step * 0.8, 0.8), height: Math.max(height, 0.5), class: "bar bar-0" }),
-      ...(c.marked ? [text(x + step / 2, base - height - 2, "⚑", { class: "bar-value", "text-anchor": "middle" })] : []),
+      el("rect", {
+        x: x + step * 0.1,
+        y: base - height,
+        width: Math.max(step * 0.8, 0.8),
+        height: Math.max(height, 0.5),
+        class: "bar bar-0",
+      }),
+      ...(c.marked
+        ? [text(x + step / 2, base - height - 2, "⚑", { class: "bar-value", "text-anchor": "middle" })]
+        : []),
       el("title", {}, [c.title]),
     ]);
   });

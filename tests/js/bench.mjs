@@ -24,7 +24,10 @@ const BATCHES = 20;
 /** Concatenate generated sessions' events (timestamps shifted to stay increasing) into
  * sessions of exactly `n` events. */
 async function prepare(input, output, n = 50) {
-  const sessions = (await readFile(input, "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const sessions = (await readFile(input, "utf8"))
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   const out = [];
   let pool = [];
   for (const s of sessions) {
@@ -135,7 +138,10 @@ async function run(artifactPath, sessionsPath, nativePath, out) {
     native,
     node_cpu: { ...node, ...ratio(node) },
     chromium_cpu: { ...browser.cpu, ...ratio(browser.cpu) },
-    chromium_webgpu: { ...browser.webgpu, note: "SwiftShader (software Vulkan): a functional figure, not a GPU speed claim" },
+    chromium_webgpu: {
+      ...browser.webgpu,
+      note: "SwiftShader (software Vulkan): a functional figure, not a GPU speed claim",
+    },
     chromium: browser.userAgent,
     node: process.version,
   };
@@ -147,6 +153,8 @@ const [cmd, ...args] = process.argv.slice(2);
 if (cmd === "prepare") await prepare(args[0], args[1], Number(args[2] ?? 50));
 else if (cmd === "run") await run(...args);
 else {
-  console.error("usage: node bench.mjs prepare <gen.jsonl> <out.jsonl> [events] | run <artifact> <sessions.jsonl> <native.json> <out.json>");
+  console.error(
+    "usage: node bench.mjs prepare <gen.jsonl> <out.jsonl> [events] | run <artifact> <sessions.jsonl> <native.json> <out.json>",
+  );
   process.exit(2);
 }

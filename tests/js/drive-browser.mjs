@@ -71,7 +71,16 @@ async function gpuBrowser(origin) {
       }
     });
     const capture = await captureRun(page, requests);
-    return { created: created.value, loadRequests: created.requests, webgpu, worker: workerScores, syncOnGpu, badInput, capture, console };
+    return {
+      created: created.value,
+      loadRequests: created.requests,
+      webgpu,
+      worker: workerScores,
+      syncOnGpu,
+      badInput,
+      capture,
+      console,
+    };
   });
 }
 
@@ -79,7 +88,11 @@ async function captureRun(page, requests) {
   await page.evaluate(async () => {
     window.cpu = await seqrisk.Scorer.create(bytes, { backend: "cpu" });
     let clock = 1_700_000_000_000;
-    window.cap = capture.createCapture({ sessionId: "captured", fields: { target: "target" }, now: () => (clock += 1500) });
+    window.cap = capture.createCapture({
+      sessionId: "captured",
+      fields: { target: "target" },
+      now: () => (clock += 1500),
+    });
     window.small = capture.createCapture({ sessionId: "small", maxEvents: 3, record: { pageViews: false } });
   });
   requests.length = 0;
@@ -90,7 +103,12 @@ async function captureRun(page, requests) {
   await page.evaluate(() => cap.record("login", { result: "ok" }));
   const interactionRequests = [...requests];
   const scored = await watched(page, requests, async () => {
-    return { session: cap.session(), score: await cap.score(cpu), small: small.events().length, smallDropped: small.dropped };
+    return {
+      session: cap.session(),
+      score: await cap.score(cpu),
+      small: small.events().length,
+      smallDropped: small.dropped,
+    };
   });
   return { ...scored.value, requests: [...interactionRequests, ...scored.requests] };
 }

@@ -23,7 +23,9 @@ const scorers = new Map();
 async function scorerWith(limits) {
   const key = JSON.stringify(limits ?? null);
   if (!scorers.has(key)) {
-    const camel = limits && Object.fromEntries(Object.entries(limits).map(([k, v]) => [k.replace(/_(.)/g, (_, c) => c.toUpperCase()), v]));
+    const camel =
+      limits &&
+      Object.fromEntries(Object.entries(limits).map(([k, v]) => [k.replace(/_(.)/g, (_, c) => c.toUpperCase()), v]));
     scorers.set(key, await Scorer.create(good, { backend: "cpu", limits: camel ?? undefined }));
   }
   return scorers.get(key);

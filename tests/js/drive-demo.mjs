@@ -81,7 +81,9 @@ function panel(page) {
       paymentColumns: [...document.querySelectorAll("#payments g[data-event]")].map((g) => Number(g.dataset.event)),
       liveShown: document.getElementById("live").checkVisibility(),
       scenarioNote: document.getElementById("scenario-note").textContent,
-      replayButtons: [...document.querySelectorAll("#replay-buttons button")].filter((b) => b.checkVisibility()).map((b) => b.id),
+      replayButtons: [...document.querySelectorAll("#replay-buttons button")]
+        .filter((b) => b.checkVisibility())
+        .map((b) => b.id),
     };
   });
 }
@@ -124,11 +126,15 @@ async function main() {
   const report = {};
   try {
     // CPU (no WebGPU): the visitor's own flow, at 14:00 UTC
-    report.normal = await withPage(origin, { webgpu: false, query: "step=0", clock: new Date("2026-11-26T14:00:00Z") }, async (page, requests, errors) => {
-      const flow = await normalFlow(page, requests);
-      await page.screenshot({ path: join(shots, "normal-flow.png"), fullPage: true });
-      return { ...flow, errors };
-    });
+    report.normal = await withPage(
+      origin,
+      { webgpu: false, query: "step=0", clock: new Date("2026-11-26T14:00:00Z") },
+      async (page, requests, errors) => {
+        const flow = await normalFlow(page, requests);
+        await page.screenshot({ path: join(shots, "normal-flow.png"), fullPage: true });
+        return { ...flow, errors };
+      },
+    );
     // CPU: the replays, the picker, the keyboard, a phone
     report.cpu = await withPage(origin, { webgpu: false, query: "step=0" }, async (page, requests, errors) => {
       const out = { start: await panel(page) };
@@ -148,18 +154,30 @@ async function main() {
       out.models = {};
       for (const file of files.slice(1)) {
         await page.selectOption("#model", file);
-        await page.waitForFunction((f) => document.getElementById("model").value === f && !document.getElementById("model").disabled, file, { timeout: 120_000 });
+        await page.waitForFunction(
+          (f) => document.getElementById("model").value === f && !document.getElementById("model").disabled,
+          file,
+          { timeout: 120_000 },
+        );
         await idle(page);
         // the first risky replay the model offers: account takeover for the fraud models, an
         // applicant who went overdue for HUIHEN, a user who defaulted for LBSF
         const loaded = await panel(page);
-        const pattern = (await page.$eval("#replay-buttons button[data-risky=true]:not([hidden])", (b) => b.id)).replace(/^replay-/, "");
+        const pattern = (
+          await page.$eval("#replay-buttons button[data-risky=true]:not([hidden])", (b) => b.id)
+        ).replace(/^replay-/, "");
         out.models[file] = { loaded, pattern, ...(await replay(page, requests, pattern)) };
-        await page.screenshot({ path: join(shots, `replay-${pattern.replaceAll("_", "-")}-${file.replace(/\.seqrisk$/, "")}.png`), fullPage: true });
+        await page.screenshot({
+          path: join(shots, `replay-${pattern.replaceAll("_", "-")}-${file.replace(/\.seqrisk$/, "")}.png`),
+          fullPage: true,
+        });
       }
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForTimeout(200);
-      out.phone = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+      out.phone = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth,
+      }));
       await page.screenshot({ path: join(shots, "phone.png"), fullPage: true });
       out.errors = errors;
       return out;

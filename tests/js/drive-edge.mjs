@@ -21,7 +21,8 @@ function start(config) {
       buffered += chunk;
       for (const line of buffered.split("\n").slice(0, -1)) {
         const event = JSON.parse(line);
-        if (event.event === "listen" && event.socket === "http") resolveStart({ child, origin: `http://127.0.0.1:${event.port}` });
+        if (event.event === "listen" && event.socket === "http")
+          resolveStart({ child, origin: `http://127.0.0.1:${event.port}` });
       }
       buffered = buffered.slice(buffered.lastIndexOf("\n") + 1);
     });
@@ -65,28 +66,48 @@ export async function edge({ pkg, fixture, sessions }) {
     const loaded = await status();
     const { limits } = loaded.body;
     const first = sessions[0].events[0];
-    const big = { ...sessions[0], events: Array.from({ length: limits.maxEvents + 1 }, (_, i) => ({ ...first, ts: i })) };
+    const big = {
+      ...sessions[0],
+      events: Array.from({ length: limits.maxEvents + 1 }, (_, i) => ({ ...first, ts: i })),
+    };
     const rejected = {
       oversized: await post(origin, "x".repeat(limits.maxInputBytes + 1)),
       tooManyEvents: await post(origin, JSON.stringify(big)),
-      longString: await post(origin, JSON.stringify({ id: "x", events: [{ ...first, event_type: "y".repeat(limits.maxStringBytes + 1) }] })),
+      longString: await post(
+        origin,
+        JSON.stringify({ id: "x", events: [{ ...first, event_type: "y".repeat(limits.maxStringBytes + 1) }] }),
+      ),
       malformed: await post(origin, '{"id": "s", "events": [}'),
       notASession: await post(origin, "[1, 2]"),
       badField: await post(origin, JSON.stringify({ id: "x", events: [{ ts: 1, amount: "lots" }] })),
-      put: await fetch(origin, { method: "PUT", body: "{}" }).then(async (r) => ({ status: r.status, body: await r.json() })),
+      put: await fetch(origin, { method: "PUT", body: "{}" }).then(async (r) => ({
+        status: r.status,
+        body: await r.json(),
+      })),
     };
     // the largest requests the limits admit: the most events, and the most long strings, that
     // fit in the body limit; then the wasm memory they left the isolate holding
     const largest = {
       events: fill(limits.maxInputBytes, limits.maxEvents, (i, pad) => ({ ...first, ts: i, note: pad })),
-      strings: fill(limits.maxInputBytes, limits.maxEvents, (i) => ({ ...first, ts: i, event_type: "z".repeat(limits.maxStringBytes) })),
+      strings: fill(limits.maxInputBytes, limits.maxEvents, (i) => ({
+        ...first,
+        ts: i,
+        event_type: "z".repeat(limits.maxStringBytes),
+      })),
     };
     const accepted = {};
     for (const [name, body] of Object.entries(largest)) {
       accepted[name] = { bytes: body.length, events: JSON.parse(body).events.length, ...(await post(origin, body)) };
     }
     const after = await status();
-    return { results, rejected, accepted, memory: { loaded: loaded.body.wasmMemoryBytes, largest: after.body.wasmMemoryBytes }, limits, elapsedMs };
+    return {
+      results,
+      rejected,
+      accepted,
+      memory: { loaded: loaded.body.wasmMemoryBytes, largest: after.body.wasmMemoryBytes },
+      limits,
+      elapsedMs,
+    };
   } finally {
     child.kill("SIGTERM");
     await rm(root, { recursive: true, force: true });

@@ -21,7 +21,13 @@ async function outcome(f) {
     const r = await f();
     return { ok: true, score: r.score };
   } catch (e) {
-    return { ok: false, isError: e instanceof Error, code: e?.code, message: String(e?.message ?? e), cause: String(e?.cause) };
+    return {
+      ok: false,
+      isError: e instanceof Error,
+      code: e?.code,
+      message: String(e?.message ?? e),
+      cause: String(e?.cause),
+    };
   }
 }
 

@@ -37,10 +37,22 @@ async function node() {
   } catch (e) {
     badBackend = e.message;
   }
-  return { backend: scorer.backend, fallbackReason: scorer.fallbackReason, model: scorer.model, results, sync, badInput, badBackend };
+  return {
+    backend: scorer.backend,
+    fallbackReason: scorer.fallbackReason,
+    model: scorer.model,
+    results,
+    sync,
+    badInput,
+    badBackend,
+  };
 }
 
-const drivers = { node, browser: () => browser({ pkg, fixture, sessions }), edge: () => edge({ pkg, fixture, sessions }) };
+const drivers = {
+  node,
+  browser: () => browser({ pkg, fixture, sessions }),
+  edge: () => edge({ pkg, fixture, sessions }),
+};
 if (!drivers[mode]) {
   console.error(`usage: node drive.mjs <${Object.keys(drivers).join("|")}> <fixture> <out.json>`);
   process.exit(2);

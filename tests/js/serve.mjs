@@ -27,7 +27,10 @@ export async function serve(roots, headers = {}) {
     const file = dir && normalize(join(dir, rel === "" || rel.endsWith("/") ? `${rel}index.html` : rel));
     try {
       const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", ...(headers[path] ?? {}) });
+      res.writeHead(200, {
+        "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+        ...(headers[path] ?? {}),
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end(`not found: ${path}`);
@@ -38,8 +41,20 @@ export async function serve(roots, headers = {}) {
 }
 
 // No background traffic: this machine's closed network refuses it, many times a start.
-const QUIET = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"];
-const WEBGPU = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-angle=swiftshader"];
+const QUIET = [
+  "--no-sandbox",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+  "--no-first-run",
+];
+const WEBGPU = [
+  "--enable-unsafe-webgpu",
+  "--enable-features=Vulkan",
+  "--use-vulkan=swiftshader",
+  "--use-angle=swiftshader",
+];
 
 /** Launch headless Chromium (`CHROMIUM`, default /usr/bin/chromium); `webgpu: false` also
  * disables the GPU, so `navigator.gpu` gives no adapter. */

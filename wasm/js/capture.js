@@ -78,10 +78,14 @@ export function createCapture(options = {}) {
   }
   // `"annotated"`: only elements inside a `data-seqrisk-event` one
   const onDom = (mode, fallback) => (e) => {
-    const kind = annotated(e.target, e.type)?.getAttribute("data-seqrisk-event") ?? (mode === "annotated" ? undefined : fallback);
+    const kind =
+      annotated(e.target, e.type)?.getAttribute("data-seqrisk-event") ?? (mode === "annotated" ? undefined : fallback);
     if (kind !== undefined) push(kind, {}, e);
   };
-  for (const [name, mode] of [["clicks", record.clicks], ["submits", record.submits]]) {
+  for (const [name, mode] of [
+    ["clicks", record.clicks],
+    ["submits", record.submits],
+  ]) {
     if (mode !== true && mode !== false && mode !== "annotated") {
       throw new RangeError(`record.${name}: expected true, false or "annotated", got ${JSON.stringify(mode)}`);
     }

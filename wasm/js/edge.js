@@ -9,9 +9,11 @@ import { initSync, Scorer as CpuScorer, takePanicMessage } from "./cpu/seqrisk_w
 export { webgpuUnavailableReason } from "./scorer.js";
 
 function load(build, source) {
-  if (build !== "cpu") throw new Error("the edge entry point carries the CPU build only; pass backend: \"cpu\"");
+  if (build !== "cpu") throw new Error('the edge entry point carries the CPU build only; pass backend: "cpu"');
   if (!(source instanceof WebAssembly.Module)) {
-    throw new Error("options.wasm.cpu: pass the compiled WebAssembly.Module of seqrisk/cpu.wasm (edge runtimes cannot compile wasm at run time)");
+    throw new Error(
+      "options.wasm.cpu: pass the compiled WebAssembly.Module of seqrisk/cpu.wasm (edge runtimes cannot compile wasm at run time)",
+    );
   }
   const { memory } = initSync({ module: source });
   return { Scorer: CpuScorer, takePanicMessage, memory };

@@ -6,7 +6,9 @@ export { webgpuUnavailableReason } from "./scorer.js";
 
 async function load(build, source) {
   const m = build === "webgpu" ? await import("./webgpu/seqrisk_wasm.js") : await import("./cpu/seqrisk_wasm.js");
-  const { memory } = m.initSync({ module: source ?? (await readFile(new URL(`./${build}/seqrisk_wasm_bg.wasm`, import.meta.url))) });
+  const { memory } = m.initSync({
+    module: source ?? (await readFile(new URL(`./${build}/seqrisk_wasm_bg.wasm`, import.meta.url))),
+  });
   return { Scorer: m.Scorer, takePanicMessage: m.takePanicMessage, memory };
 }
 

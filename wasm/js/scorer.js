@@ -3,15 +3,15 @@
 // source)` resolves to an initialised wasm-bindgen module for build "cpu" or "webgpu". Each
 // build is loaded once per scope (a failed load is retried on the next create).
 
-const BACKENDS = ["auto", "webgpu", "cpu"];
-
 /** `undefined` if this runtime offers a WebGPU adapter, else why not. */
 export async function webgpuUnavailableReason() {
   const gpu = globalThis.navigator?.gpu;
   if (!gpu) return "navigator.gpu is undefined: this runtime has no WebGPU";
   try {
     const adapter = await gpu.requestAdapter();
-    return adapter ? undefined : "navigator.gpu.requestAdapter() gave no adapter (WebGPU disabled or the GPU is blocklisted)";
+    return adapter
+      ? undefined
+      : "navigator.gpu.requestAdapter() gave no adapter (WebGPU disabled or the GPU is blocklisted)";
   } catch (e) {
     return `navigator.gpu.requestAdapter() failed: ${message(e)}`;
   }
@@ -92,10 +92,16 @@ function limitsText(limits) {
   const out = {};
   for (const [key, value] of Object.entries(limits)) {
     if (!(key in LIMITS)) {
-      throw coded("SEQRISK_BAD_OPTIONS", `options.limits: unknown limit ${JSON.stringify(key)}; expected one of ${Object.keys(LIMITS).join(", ")}`);
+      throw coded(
+        "SEQRISK_BAD_OPTIONS",
+        `options.limits: unknown limit ${JSON.stringify(key)}; expected one of ${Object.keys(LIMITS).join(", ")}`,
+      );
     }
     if (!Number.isSafeInteger(value) || value < 1) {
-      throw coded("SEQRISK_BAD_OPTIONS", `options.limits.${key}: expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+      throw coded(
+        "SEQRISK_BAD_OPTIONS",
+        `options.limits.${key}: expected a whole number of at least 1, got ${JSON.stringify(value)}`,
+      );
     }
     out[LIMITS[key]] = value;
   }
@@ -160,42 +166,38 @@ export function defineScorer(loadBuild) {
     #fallbackReason;
     #card;
 
-    constructor(inner, build, glue, fallbackReason, token) {
+    constructor(inner, build, glue, token) {
       if (token !== load) throw new TypeError("use `await Scorer.create(artifact, options)`");
       this.#inner = inner;
       this.#build = build;
       this.#glue = glue;
       this.#limits = JSON.parse(inner.limits);
-      this.#fallbackReason = fallbackReason;
+      this.#fallbackReason = inner.fallbackReason;
     }
 
+    // Which build to load is the only choice made here: the WebGPU build where this runtime
+    // offers an adapter and the CPU backend was not asked for, else the CPU build, told why
+    // WebGPU is out of reach. What `backend` means, when "auto" falls back and every message
+    // are the wasm's (wasm/src/backend.rs), whichever build runs.
     static async create(artifact, options = {}) {
       const bytes = toBytes(artifact);
-      const requested = options.backend ?? "auto";
-      if (!BACKENDS.includes(requested)) {
-        throw coded("SEQRISK_BAD_OPTIONS", `options.backend: expected "auto", "webgpu" or "cpu", got ${JSON.stringify(requested)}`);
-      }
+      const requested = options.backend === undefined ? "auto" : String(options.backend);
       const limits = limitsText(options.limits);
       const sources = options.wasm ?? {};
-      let reason;
-      if (requested !== "cpu") {
-        reason = await webgpuUnavailableReason();
-        if (!reason) {
-          try {
-            const glue = await load("webgpu", sources.webgpu);
-            const inner = await guard("webgpu", glue, () => glue.Scorer.create(bytes, requested, limits));
-            return new Scorer(inner, "webgpu", glue, inner.fallbackReason, load);
-          } catch (e) {
-            if (requested === "webgpu" || e?.code === "SEQRISK_BAD_ARTIFACT") throw e;
-            reason = `WebGPU build failed: ${message(e)}`;
-          }
-        } else if (requested === "webgpu") {
-          throw coded("SEQRISK_BAD_OPTIONS", `WebGPU unavailable: ${reason}`);
+      let unavailable = requested === "cpu" ? undefined : await webgpuUnavailableReason();
+      if (requested !== "cpu" && !unavailable) {
+        try {
+          const glue = await load("webgpu", sources.webgpu);
+          const inner = await guard("webgpu", glue, () => glue.Scorer.create(bytes, requested, limits, undefined));
+          return new Scorer(inner, "webgpu", glue, load);
+        } catch (e) {
+          if (requested !== "auto" || e?.code === "SEQRISK_BAD_ARTIFACT") throw e;
+          unavailable = `WebGPU build failed: ${message(e)}`;
         }
       }
       const glue = await load("cpu", sources.cpu);
-      const inner = await guard("cpu", glue, () => glue.Scorer.create(bytes, "cpu", limits));
-      return new Scorer(inner, "cpu", glue, reason, load);
+      const inner = await guard("cpu", glue, () => glue.Scorer.create(bytes, requested, limits, unavailable));
+      return new Scorer(inner, "cpu", glue, load);
     }
 
     get model() {

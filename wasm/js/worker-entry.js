@@ -8,7 +8,13 @@ async function handle(request) {
   switch (request.type) {
     case "init":
       scorer = await Scorer.create(request.artifact, request.options);
-      return { model: scorer.model, backend: scorer.backend, fallbackReason: scorer.fallbackReason, card: scorer.card, limits: scorer.limits };
+      return {
+        model: scorer.model,
+        backend: scorer.backend,
+        fallbackReason: scorer.fallbackReason,
+        card: scorer.card,
+        limits: scorer.limits,
+      };
     case "score":
       return ready().score(request.session);
     case "scoreBatch":

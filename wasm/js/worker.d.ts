@@ -1,5 +1,14 @@
 // Scoring in a Web Worker: the main-thread client and the typed message protocol.
-import type { ArtifactBytes, Backend, ErrorCode, Limits, ModelCard, ScorerOptions, Session, SessionScore } from "./index.js";
+import type {
+  ArtifactBytes,
+  Backend,
+  ErrorCode,
+  Limits,
+  ModelCard,
+  ScorerOptions,
+  Session,
+  SessionScore,
+} from "./index.js";
 
 /** Options of {@link createWorkerScorer}: the scorer's options plus where the worker script is. */
 export interface WorkerScorerOptions extends ScorerOptions {

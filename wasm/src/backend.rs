@@ -1,5 +1,9 @@
 //! Which Burn device scores: WebGPU when this build has it and the browser gives an adapter,
 //! Flex CPU otherwise or when asked. Every fallback carries the reason, for the JS caller.
+//!
+//! The one place that decides: what the backend names mean, when `"auto"` falls back and every
+//! message. The JS package only picks which build to load (the WebGPU build where the runtime
+//! offers an adapter) and hands over why WebGPU is out of reach when it loads the CPU build.
 
 use burn::prelude::Device;
 
@@ -48,13 +52,19 @@ pub fn cpu(fallback_reason: Option<String>) -> Chosen {
 pub const WEBGPU_COMPILED: bool = cfg!(feature = "webgpu");
 
 /// Pick the device for `requested`; `Err` only when WebGPU was required and cannot be had.
-pub async fn choose(requested: Requested) -> Result<Chosen, String> {
+/// `unavailable` is why the caller already knows WebGPU is out of reach (the JS package's
+/// check of `navigator.gpu`, or its WebGPU build failing to load): then it is not tried.
+pub async fn choose(requested: Requested, unavailable: Option<String>) -> Result<Chosen, String> {
+    let gpu = || async {
+        match unavailable {
+            Some(reason) => Err(reason),
+            None => webgpu().await,
+        }
+    };
     match requested {
         Requested::Cpu => Ok(cpu(None)),
-        Requested::WebGpu => webgpu()
-            .await
-            .map_err(|e| format!("WebGPU unavailable: {e}")),
-        Requested::Auto => Ok(match webgpu().await {
+        Requested::WebGpu => gpu().await.map_err(|e| format!("WebGPU unavailable: {e}")),
+        Requested::Auto => Ok(match gpu().await {
             Ok(chosen) => chosen,
             Err(reason) => cpu(Some(reason)),
         }),

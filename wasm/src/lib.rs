@@ -188,16 +188,19 @@ impl Scorer {
     }
 
     /// Load an artifact on `backend` (`"auto"`, the default, `"webgpu"` or `"cpu"`); `limits`
-    /// is the JSON text of the limits every session read is held to (absent: the defaults).
+    /// is the JSON text of the limits every session read is held to (absent: the defaults);
+    /// `webgpu_unavailable`, why the caller knows WebGPU is out of reach here (then `"auto"`
+    /// falls back with that reason and `"webgpu"` fails with it).
     pub async fn create(
         artifact: Vec<u8>,
         backend: Option<String>,
         limits: Option<String>,
+        webgpu_unavailable: Option<String>,
     ) -> Result<Scorer, JsValue> {
         let limits = read_limits(limits.as_deref())?;
         let requested =
             Requested::parse(backend.as_deref()).map_err(|e| js_error(Code::BadOptions, &e))?;
-        let chosen = backend::choose(requested)
+        let chosen = backend::choose(requested, webgpu_unavailable)
             .await
             .map_err(|e| js_error(Code::BadOptions, &e))?;
         Self::load(&artifact, chosen, limits)

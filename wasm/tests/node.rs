@@ -86,7 +86,7 @@ fn bad_input_is_a_js_error_not_a_trap() {
 }
 
 async fn create(bytes: &[u8], backend: &str) -> Result<Scorer, String> {
-    Scorer::create(bytes.to_vec(), Some(backend.into()), None)
+    Scorer::create(bytes.to_vec(), Some(backend.into()), None, None)
         .await
         .map_err(message)
 }
@@ -109,6 +109,22 @@ async fn auto_on_the_cpu_build_falls_back_and_says_why() {
     assert!(e.contains("WebGPU unavailable"), "{e}");
     let e = create(&bytes, "tpu").await.map(|_| ()).unwrap_err();
     assert!(e.contains("options.backend") && e.contains("tpu"), "{e}");
+    // a reason the caller already has (the JS package's navigator.gpu check) is the one given
+    let why = Some("navigator.gpu is undefined".to_string());
+    let known = Scorer::create(bytes.clone(), Some("auto".into()), None, why.clone())
+        .await
+        .map_err(message)
+        .unwrap();
+    assert_eq!(known.fallback_reason(), why);
+    let e = Scorer::create(bytes.clone(), Some("webgpu".into()), None, why)
+        .await
+        .map(|_| ())
+        .map_err(message)
+        .unwrap_err();
+    assert!(
+        e.contains("WebGPU unavailable: navigator.gpu is undefined"),
+        "{e}"
+    );
 
     // the Promise form resolves to what the synchronous one returns, and rejects on bad input
     let async_score = JsFuture::from(scorer.score(lines[0].clone()))
@@ -143,7 +159,7 @@ fn session_of(events: usize, event_type: &str) -> String {
 async fn limits_are_held_and_every_error_carries_its_code() {
     let (bytes, _) = artifact_bytes();
     let limits = r#"{"max_events": 3, "max_string_bytes": 12, "max_batch": 2}"#;
-    let scorer = Scorer::create(bytes.clone(), Some("cpu".into()), Some(limits.into()))
+    let scorer = Scorer::create(bytes.clone(), Some("cpu".into()), Some(limits.into()), None)
         .await
         .unwrap();
     let held: serde_json::Value = serde_json::from_str(&scorer.limits().unwrap()).unwrap();
@@ -177,7 +193,7 @@ async fn limits_are_held_and_every_error_carries_its_code() {
     let e = Scorer::new(&flipped).map(|_| ()).unwrap_err();
     assert_eq!(code(&e), "SEQRISK_BAD_ARTIFACT");
     for bad in [r#"{"max_events": 0}"#, r#"{"max_event": 5}"#] {
-        let e = Scorer::create(bytes.clone(), None, Some(bad.into()))
+        let e = Scorer::create(bytes.clone(), None, Some(bad.into()), None)
             .await
             .map(|_| ())
             .unwrap_err();

@@ -37,6 +37,10 @@ async function run() {
 }
 
 run().then(
-  (r) => { window.cspResult = { ...r, evalBlocked, violations }; },
-  (e) => { window.cspResult = { error: String(e?.message ?? e), evalBlocked, violations }; },
+  (r) => {
+    window.cspResult = { ...r, evalBlocked, violations };
+  },
+  (e) => {
+    window.cspResult = { error: String(e?.message ?? e), evalBlocked, violations };
+  },
 );

@@ -68,7 +68,7 @@ export default {
       return Response.json({ model: s.model, backend: s.backend, limits: s.limits, wasmMemoryBytes: s.memoryBytes });
     }
     if (request.method !== "POST") {
-      return error(405, "POST a session as JSON: { \"id\": …, \"events\": [ … ] }");
+      return error(405, 'POST a session as JSON: { "id": …, "events": [ … ] }');
     }
     const text = await readBounded(request, LIMITS.maxInputBytes);
     if (text === undefined) return error(413, `request body over ${LIMITS.maxInputBytes} bytes`);

@@ -19,7 +19,8 @@ export async function main(artifact: ArrayBuffer): Promise<number> {
   const explanation: Explanation = result.explanation;
   const top: number[] = explanation.top_events;
   const beta: number[] | undefined = explanation.weights.beta;
-  const many: SessionScore[] = backend === "cpu" ? scorer.scoreBatchSync([session]) : await scorer.scoreBatch(JSON.stringify([session]));
+  const many: SessionScore[] =
+    backend === "cpu" ? scorer.scoreBatchSync([session]) : await scorer.scoreBatch(JSON.stringify([session]));
 
   const captureOptions: CaptureOptions = {
     maxEvents: 100,
@@ -38,5 +39,13 @@ export async function main(artifact: ArrayBuffer): Promise<number> {
   const request: WorkerRequest = { id: 1, type: "score", session };
   const reply: WorkerResponse = { id: request.id, ok: false, error: "no model" };
   scorer.free();
-  return result.score + captured.score + fromWorker.score + many.length + top.length + (beta?.length ?? 0) + (reply.ok ? 0 : 1);
+  return (
+    result.score +
+    captured.score +
+    fromWorker.score +
+    many.length +
+    top.length +
+    (beta?.length ?? 0) +
+    (reply.ok ? 0 : 1)
+  );
 }
