@@ -32,7 +32,9 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 echo "== native tests, and the JS package in Node, Chromium, workerd and tsc against native"
 # the JS-runtime tests are #[ignore]d so a plain `cargo test` passes with only Rust installed;
 # here, with the package built and the runtimes installed, they run with the rest
-cargo test --workspace --exclude seqrisk-wasm -- --include-ignored 2>&1 | tee -a "$log"
-# one closing line over every test binary above
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+cargo test --workspace --exclude seqrisk-wasm --exclude seqrisk-python -- --include-ignored 2>&1 | tee -a "$log"
+echo "== the Python package (maturin wheel in a fresh virtual environment, pytest) against the CLI"
+scripts/test-python.sh 2>&1 | tee -a "$log"
+# one closing line over every test binary above and pytest's summary
+awk '/^test result:|^[0-9]+ (passed|failed)|^=+ [0-9]+ (passed|failed)/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "seqrisk: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$log"

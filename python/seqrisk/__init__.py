@@ -1,0 +1,94 @@
+"""seqrisk: behaviour-sequence risk models, scored from Python with the same core as the
+`seqrisk` CLI, the browser and edge workers.
+
+>>> import seqrisk
+>>> scorer = seqrisk.Scorer.from_file("out/nhfm.seqrisk")
+>>> scorer.score([{"id": "s1", "events": [{"ts": 1788221000, "event_type": "login"}]}])
+[{'id': 's1', 'score': 0.03, 'explanation': {...}}]
+
+Sessions are read against the artifact's schema by the same reader as the CLI's data files and
+the JS package's, so a bad session raises the same message, naming the session and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterable, Optional, Union
+
+from . import _seqrisk
+from ._seqrisk import (
+    ArtifactError,
+    DataError,
+    ModelError,
+    OverLimitError,
+    SchemaError,
+    SeqriskError,
+)
+
+__all__ = [
+    "Scorer",
+    "SeqriskError",
+    "DataError",
+    "OverLimitError",
+    "ArtifactError",
+    "SchemaError",
+    "ModelError",
+]
+
+Sessions = Union[str, Iterable[Union[dict, str]]]
+
+
+class Scorer:
+    """A trained model (a `.seqrisk` artifact) loaded for scoring on the CPU."""
+
+    def __init__(self, inner: _seqrisk.Scorer) -> None:
+        self._inner = inner
+        self._card: dict | None = None
+
+    @classmethod
+    def from_bytes(cls, artifact: bytes, limits: Optional[dict] = None) -> "Scorer":
+        """Load an artifact's bytes; raises `ArtifactError` when they are not one.
+
+        `limits` bounds every session read, as the CLI's flags and the JS package's
+        `options.limits` do: `max_input_bytes`, `max_events`, `max_string_bytes`, `max_batch`
+        (each a whole number of at least 1; the rest keep their defaults).
+        """
+        text = None if limits is None else json.dumps(limits)
+        return cls(_seqrisk.Scorer.from_bytes(bytes(artifact), text))
+
+    @classmethod
+    def from_file(cls, path: Union[str, os.PathLike], limits: Optional[dict] = None) -> "Scorer":
+        """Load the artifact at `path` (`seqrisk train` writes `<out>/<model>.seqrisk`)."""
+        with open(path, "rb") as f:
+            return cls.from_bytes(f.read(), limits)
+
+    @property
+    def model(self) -> str:
+        """The model and variant: `"nhfm"`, `"difm"`, `"gbdt"`, …"""
+        return self._inner.model
+
+    @property
+    def card(self) -> dict:
+        """The model card: metrics, ROC curve, training summary and decision threshold, schema."""
+        if self._card is None:
+            self._card = json.loads(self._inner.card_json)
+        return self._card
+
+    def score(self, sessions: Sessions) -> list[dict[str, Any]]:
+        """Score sessions: a list of session dicts (the JSONL format's objects), of JSON texts,
+        or one string of JSON lines. Returns one `{"id", "score", "explanation"}` dict per
+        session, in order, as `seqrisk score` writes them.
+
+        Raises `DataError` (or `OverLimitError`) naming the session's position and the field.
+        """
+        if isinstance(sessions, str):
+            texts = [line for line in sessions.splitlines() if line.strip()]
+            source = "<json lines>"
+        else:
+            texts = [s if isinstance(s, str) else json.dumps(s) for s in sessions]
+            source = "session"
+        return json.loads(self._inner.score_json(texts, source))
+
+    def __repr__(self) -> str:
+        return f"seqrisk.Scorer(model={self.model!r})"

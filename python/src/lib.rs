@@ -1,0 +1,156 @@
+//! `seqrisk._seqrisk`: the core's scorer for Python. The `seqrisk` package (`seqrisk/`) wraps it
+//! in Python types; this layer converts and calls core, with no logic of its own: sessions are
+//! read by core's JSON reader (the CLI's and the JS package's), scored by core's [`Scorer`],
+//! and every core error becomes the Python exception of its kind, named as the CLI and JS name
+//! it.
+
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+use seqrisk_core::artifact::Artifact;
+use seqrisk_core::error::{DataProblem, Error, Location};
+use seqrisk_core::schema::{Limits, Session, parse_session_json};
+use seqrisk_core::scorer::Scorer as CoreScorer;
+use std::sync::Mutex;
+
+pyo3::create_exception!(
+    _seqrisk,
+    SeqriskError,
+    PyException,
+    "Every seqrisk error; its subclasses say which kind."
+);
+pyo3::create_exception!(
+    _seqrisk,
+    DataError,
+    SeqriskError,
+    "A session that cannot be read: malformed JSON, a wrong type, a missing field, a bad value (the message names the field)."
+);
+pyo3::create_exception!(
+    _seqrisk,
+    OverLimitError,
+    DataError,
+    "A session over one of the scorer's limits (events, string length, input size)."
+);
+pyo3::create_exception!(
+    _seqrisk,
+    ArtifactError,
+    SeqriskError,
+    "Not a loadable artifact: corrupt, foreign, or of another format version."
+);
+pyo3::create_exception!(_seqrisk, SchemaError, SeqriskError, "An invalid schema.");
+pyo3::create_exception!(
+    _seqrisk,
+    ModelError,
+    SeqriskError,
+    "A model that cannot be built or run with the given configuration."
+);
+
+/// The Python exception of a core error: its kind, and core's message.
+fn py_err(e: Error) -> PyErr {
+    let message = e.to_string();
+    match e {
+        Error::Data(d) if matches!(d.problem, DataProblem::OverLimit(_)) => {
+            OverLimitError::new_err(message)
+        }
+        Error::Data(_) => DataError::new_err(message),
+        Error::Artifact(_) => ArtifactError::new_err(message),
+        Error::Schema(_) => SchemaError::new_err(message),
+        Error::Model(_) => ModelError::new_err(message),
+        Error::Cluster(_) | Error::Io { .. } => SeqriskError::new_err(message),
+    }
+}
+
+/// A loaded artifact on the CPU: [`CoreScorer`] with its model card and limits.
+#[pyclass(module = "seqrisk._seqrisk", name = "Scorer")]
+struct Scorer {
+    // burn's modules are Send but not Sync, so scoring takes the lock (with the GIL released);
+    // boxed, as the scorer holds 64-byte-aligned parts and Python allocates objects only
+    // 16-byte aligned
+    inner: Mutex<Box<CoreScorer>>,
+    model: String,
+    card: String,
+    limits: Limits,
+}
+
+#[pymethods]
+impl Scorer {
+    /// Load the bytes of a `.seqrisk` file; any failure is an `ArtifactError` (a crafted file
+    /// may hold a configuration that cannot be built). `limits`: JSON text of the limits every
+    /// session read is held to (`max_input_bytes`, `max_events`, `max_string_bytes`,
+    /// `max_batch`; absent: the defaults), refused with a `ValueError` naming the fault.
+    #[staticmethod]
+    #[pyo3(signature = (artifact, limits=None))]
+    fn from_bytes(artifact: &[u8], limits: Option<&str>) -> PyResult<Self> {
+        let limits = match limits {
+            None => Limits::default(),
+            Some(text) => serde_json::from_str::<Limits>(text)
+                .map_err(|e| PyValueError::new_err(format!("limits: {e}")))?,
+        };
+        limits
+            .validate()
+            .map_err(|e| PyValueError::new_err(format!("limits: {e}")))?;
+        let as_artifact = |e: Error| ArtifactError::new_err(e.to_string());
+        let artifact = Artifact::from_bytes(artifact).map_err(as_artifact)?;
+        let card = artifact.header.card().map_err(as_artifact)?;
+        let model = card.model.clone();
+        let card =
+            serde_json::to_string(&card).map_err(|e| SeqriskError::new_err(e.to_string()))?;
+        let scorer = CoreScorer::from_artifact(&artifact, burn::prelude::Device::flex())
+            .map_err(as_artifact)?;
+        Ok(Self {
+            inner: Mutex::new(Box::new(scorer)),
+            model,
+            card,
+            limits,
+        })
+    }
+
+    /// The model and variant (`"nhfm"`, `"difm-same"`, …).
+    #[getter]
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The model card as JSON text (the JS `Scorer.card` and `seqrisk inspect --json`).
+    #[getter]
+    fn card_json(&self) -> &str {
+        &self.card
+    }
+
+    /// Score sessions given as JSON texts, each read by core's session reader with `source`
+    /// and its 1-based position naming it in errors; returns JSON text: an array of
+    /// `{id, score, explanation}`, as `seqrisk score` writes them. The GIL is released while
+    /// sessions are read and scored.
+    fn score_json(&self, py: Python<'_>, sessions: Vec<String>, source: &str) -> PyResult<String> {
+        py.detach(|| -> Result<String, Error> {
+            let scorer = self
+                .inner
+                .lock()
+                .map_err(|_| Error::Model("a previous call panicked while scoring".into()))?;
+            let schema = &scorer.encoder.schema;
+            let parsed = sessions
+                .iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    parse_session_json(text, schema, &Location::new(source, i + 1), &self.limits)
+                })
+                .collect::<Result<Vec<Session>, Error>>()?;
+            let scored = scorer.score(&parsed)?;
+            serde_json::to_string(&scored).map_err(|e| Error::Model(e.to_string()))
+        })
+        .map_err(py_err)
+    }
+}
+
+/// The extension module.
+#[pymodule]
+fn _seqrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<Scorer>()?;
+    m.add("SeqriskError", py.get_type::<SeqriskError>())?;
+    m.add("DataError", py.get_type::<DataError>())?;
+    m.add("OverLimitError", py.get_type::<OverLimitError>())?;
+    m.add("ArtifactError", py.get_type::<ArtifactError>())?;
+    m.add("SchemaError", py.get_type::<SchemaError>())?;
+    m.add("ModelError", py.get_type::<ModelError>())?;
+    Ok(())
+}

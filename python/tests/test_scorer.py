@@ -1,0 +1,88 @@
+"""The Python package against the CLI on the same artifact and sessions.
+
+A small model is trained once per run by the `seqrisk` binary ($SEQRISK_BIN, default
+target/debug/seqrisk, which scripts/test-python.sh builds), and its `seqrisk score` output is
+the reference every Python score is compared with.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+import seqrisk
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = os.environ.get("SEQRISK_BIN", str(ROOT / "target" / "debug" / "seqrisk"))
+
+
+def run(*args, cwd):
+    done = subprocess.run([BIN, *args], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="session", params=["nhfm", "gbdt"])
+def trained(request, tmp_path_factory):
+    """`seqrisk gen` → `seqrisk train --model M` → `seqrisk score`: the artifact, the sessions
+    (as the JSONL lines) and the CLI's scores."""
+    d = tmp_path_factory.mktemp(request.param)
+    run("gen", "--sessions", "600", "--fraud-rate", "0.1", "--seed", "5", "-o", "d.jsonl", cwd=d)
+    run("train", "--data", "d.jsonl", "--model", request.param, "--epochs", "1", "--quiet", "--out", "out", cwd=d)
+    artifact = d / "out" / f"{request.param}.seqrisk"
+    run("score", "--artifact", str(artifact), "--input", "d.jsonl", "--output", "cli.jsonl", cwd=d)
+    lines = (d / "d.jsonl").read_text().splitlines()[:200]
+    cli = [json.loads(l) for l in (d / "cli.jsonl").read_text().splitlines()[:200]]
+    return request.param, artifact, lines, cli
+
+
+def close(python, cli):
+    assert [p["id"] for p in python] == [c["id"] for c in cli]
+    delta = max(abs(p["score"] - c["score"]) for p, c in zip(python, cli))
+    assert delta <= 1e-6, delta
+    assert [sorted(p["explanation"]) for p in python] == [sorted(c["explanation"]) for c in cli]
+
+
+def test_scores_equal_the_cli_from_dicts_and_json_lines(trained):
+    model, artifact, lines, cli = trained
+    scorer = seqrisk.Scorer.from_file(artifact)
+    assert scorer.model == model
+    assert scorer.card["model"] == model
+    close(scorer.score([json.loads(l) for l in lines]), cli)
+    close(scorer.score("\n".join(lines)), cli)
+    close(scorer.score(lines), cli)
+
+
+def test_bad_sessions_raise_data_errors_naming_the_field(trained):
+    _, artifact, lines, _ = trained
+    scorer = seqrisk.Scorer.from_file(artifact)
+    bad = json.loads(lines[0])
+    bad["events"][0]["ts"] = "soon"
+    with pytest.raises(seqrisk.DataError) as e:
+        scorer.score([json.loads(lines[1]), bad])
+    assert "session:2" in str(e.value) and "events[0].ts" in str(e.value), str(e.value)
+    with pytest.raises(seqrisk.DataError, match="<json lines>:1"):
+        scorer.score("{not json")
+    assert issubclass(seqrisk.DataError, seqrisk.SeqriskError)
+
+
+def test_limits_bound_every_session_read(trained):
+    _, artifact, lines, _ = trained
+    session = json.loads(lines[0])
+    scorer = seqrisk.Scorer.from_file(artifact, limits={"max_events": 1})
+    with pytest.raises(seqrisk.OverLimitError, match="max_events"):
+        scorer.score([session])
+    assert issubclass(seqrisk.OverLimitError, seqrisk.DataError)
+    with pytest.raises(ValueError, match="limits"):
+        seqrisk.Scorer.from_file(artifact, limits={"max_events": 0})
+
+
+def test_not_an_artifact_is_an_artifact_error(trained):
+    _, artifact, _, _ = trained
+    with pytest.raises(seqrisk.ArtifactError):
+        seqrisk.Scorer.from_bytes(b"not an artifact")
+    cut = artifact.read_bytes()[:100]
+    with pytest.raises(seqrisk.ArtifactError):
+        seqrisk.Scorer.from_bytes(cut)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The Python package: build its wheel with maturin (the workspace's dev profile, so it reuses the
+# test build's compiled crates), install it into a fresh virtual environment under target/ and
+# run its tests against the `seqrisk` CLI (target/debug/seqrisk). scripts/test.sh runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=target/python-venv
+rm -rf "$venv" target/wheels
+python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check maturin==1.16.0 pytest==8.4.2
+cargo build -p native
+"$venv/bin/maturin" build --quiet --profile dev --strip -m python/Cargo.toml -o target/wheels
+"$venv/bin/pip" install --quiet --disable-pip-version-check target/wheels/seqrisk-*.whl
+# from python/tests, so `import seqrisk` is the installed wheel, not the source folder
+cd python/tests
+SEQRISK_BIN="$PWD/../../target/debug/seqrisk" "../../$venv/bin/python" -m pytest -q -p no:cacheprovider .
