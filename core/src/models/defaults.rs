@@ -101,7 +101,9 @@ impl ModelSpec {
             return paper;
         }
         // the best trial of `seqrisk tune --budget 30m` on the transactions scenario, as the
-        // tune wrote it (tune-transactions/<model>-tuned.toml)
+        // tune wrote it (docs/benchmarks/tune-transactions/<model>-tuned.toml; DIFM's from
+        // tune-transactions-deviation/, tuned again once the schema read the amount against
+        // the card's history)
         let tuned =
             |learning_rate, batch_size, weight_decay, value_dropout, k, dropout| TrainingDefaults {
                 learning_rate,
@@ -122,10 +124,11 @@ impl ModelSpec {
                 ..tuned(1.22e-3, 128, 7.11e-5, 0.2, 32, 0.5)
             },
             ModelSpec::Difm(_) => TrainingDefaults {
-                numeric_encoding: Some(NumericEncoding::Ple),
-                bins: Some(32),
-                min_count: Some(2),
-                ..tuned(1.76e-3, 512, 6.45e-7, 0.5, 32, 0.0)
+                numeric_encoding: Some(NumericEncoding::Quantile),
+                bins: Some(8),
+                binning: Some(Binning::Target),
+                min_count: Some(5),
+                ..tuned(9.55e-4, 128, 4.58e-8, 0.0, 16, 0.0)
             },
             ModelSpec::Lstm4Fd => TrainingDefaults {
                 numeric_encoding: Some(NumericEncoding::Scale),
