@@ -5,13 +5,13 @@ use std::process::Command;
 
 mod common;
 
-use common::{one_epoch_nhfm, seqrisk};
+use common::{one_epoch_nhfm, seqrisk, seqrisk_ok};
 
 #[test]
 fn cli_gen_train_inspect_score_eval() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ok, _, err) = seqrisk(
+    seqrisk_ok(
         &[
             "gen",
             "--sessions",
@@ -23,9 +23,8 @@ fn cli_gen_train_inspect_score_eval() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     assert!(d.join("schema.toml").exists());
-    let (ok, out, err) = seqrisk(
+    let (out, _) = seqrisk_ok(
         &[
             "train",
             "--data",
@@ -40,7 +39,6 @@ fn cli_gen_train_inspect_score_eval() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     assert!(out.contains("| nhfm |"), "{out}");
     for f in [
         "run/nhfm.seqrisk",
@@ -60,8 +58,7 @@ fn cli_gen_train_inspect_score_eval() {
         assert_eq!(mode("run/nhfm-roc.png"), 0o644);
         assert_eq!(mode("run/nhfm-roc.png"), mode("run/nhfm.seqrisk"));
     }
-    let (ok, card, err) = seqrisk(&["inspect", "run/nhfm.seqrisk"], d);
-    assert!(ok, "{err}");
+    let (card, _) = seqrisk_ok(&["inspect", "run/nhfm.seqrisk"], d);
     assert!(
         card.contains("model: nhfm") && card.contains("T = 20 events"),
         "{card}"
@@ -77,8 +74,7 @@ fn cli_gen_train_inspect_score_eval() {
         "{high}"
     );
     // the JSON card (what the JS `Scorer.card` holds) carries the threshold the text shows
-    let (ok, json, err) = seqrisk(&["inspect", "--json", "run/nhfm.seqrisk"], d);
-    assert!(ok, "{err}");
+    let (json, _) = seqrisk_ok(&["inspect", "--json", "run/nhfm.seqrisk"], d);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["model"], "nhfm");
     let threshold = json["training"]["threshold"].as_f64().unwrap();
@@ -88,7 +84,7 @@ fn cli_gen_train_inspect_score_eval() {
     );
     assert!(json["test_roc"].as_array().is_some_and(|r| r.len() > 2));
     // the GBDT's card names the aggregates its trees split on most
-    let (ok, _, err) = seqrisk(
+    seqrisk_ok(
         &[
             "train",
             "--model",
@@ -102,9 +98,7 @@ fn cli_gen_train_inspect_score_eval() {
         ],
         d,
     );
-    assert!(ok, "{err}");
-    let (ok, card, err) = seqrisk(&["inspect", "run/gbdt.seqrisk"], d);
-    assert!(ok, "{err}");
+    let (card, _) = seqrisk_ok(&["inspect", "run/gbdt.seqrisk"], d);
     // the trees are summed up, not printed as JSON (hundreds of kilobytes on real data)
     assert!(
         card.lines()
@@ -120,7 +114,7 @@ fn cli_gen_train_inspect_score_eval() {
         "{card}"
     );
 
-    let (ok, _, err) = seqrisk(
+    seqrisk_ok(
         &[
             "gen",
             "--sessions",
@@ -132,8 +126,7 @@ fn cli_gen_train_inspect_score_eval() {
         ],
         d,
     );
-    assert!(ok, "{err}");
-    let (ok, scored, err) = seqrisk(
+    let (scored, _) = seqrisk_ok(
         &[
             "score",
             "--artifact",
@@ -143,7 +136,6 @@ fn cli_gen_train_inspect_score_eval() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     let lines: Vec<serde_json::Value> = scored
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -154,7 +146,7 @@ fn cli_gen_train_inspect_score_eval() {
         assert!((0.0..=1.0).contains(&s));
         assert!(l["explanation"]["weights"]["beta"].is_array());
     }
-    let (ok, table, err) = seqrisk(
+    let (table, _) = seqrisk_ok(
         &[
             "eval",
             "--artifact",
@@ -164,7 +156,6 @@ fn cli_gen_train_inspect_score_eval() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     assert!(table.contains("| nhfm | 30 |"), "{table}");
 }
 
@@ -226,8 +217,7 @@ fn movielens_excerpt_trains_with_a_time_split() {
         "out",
         "--quiet",
     ];
-    let (ok, stdout, stderr) = seqrisk(&args, dir.path());
-    assert!(ok, "{stderr}");
+    let (stdout, _) = seqrisk_ok(&args, dir.path());
     assert!(stdout.contains("| difm | 60 |"), "{stdout}");
 }
 
@@ -250,8 +240,7 @@ fn huihen_pretrains_then_trains_on_the_credit_scenario() {
         "--out",
         "c/credit.jsonl",
     ];
-    let (ok, _, err) = seqrisk(&gen_args, d);
-    assert!(ok, "{err}");
+    seqrisk_ok(&gen_args, d);
     for f in [
         "c/credit.jsonl",
         "c/credit-old.jsonl",
@@ -342,7 +331,7 @@ fn huihen_pretrains_then_trains_on_the_credit_scenario() {
     let (ok, _, err) = train(&with_probs);
     assert!(!ok && err.contains("probs.csv:2"), "{err}");
 
-    let (ok, scored, err) = seqrisk(
+    let (scored, _) = seqrisk_ok(
         &[
             "score",
             "--artifact",
@@ -352,7 +341,6 @@ fn huihen_pretrains_then_trains_on_the_credit_scenario() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     let first: serde_json::Value = serde_json::from_str(scored.lines().next().unwrap()).unwrap();
     let sessions = first["explanation"]["sessions"].as_array().unwrap();
     assert!(sessions.len() >= 3, "{first}");
@@ -367,7 +355,7 @@ fn huihen_pretrains_then_trains_on_the_credit_scenario() {
 fn lbsf_trains_on_payments_and_explains_merchants() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ok, _, err) = seqrisk(
+    let (_, err) = seqrisk_ok(
         &[
             "gen",
             "--scenario",
@@ -379,9 +367,8 @@ fn lbsf_trains_on_payments_and_explains_merchants() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     assert!(err.contains("200 users with"), "{err}");
-    let (ok, _, err) = seqrisk(
+    seqrisk_ok(
         &[
             "train",
             "--model",
@@ -397,9 +384,8 @@ fn lbsf_trains_on_payments_and_explains_merchants() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     assert!(d.join("run/lbsf.seqrisk").exists());
-    let (ok, out, err) = seqrisk(
+    let (out, err) = seqrisk_ok(
         &[
             "score",
             "--artifact",
@@ -410,7 +396,6 @@ fn lbsf_trains_on_payments_and_explains_merchants() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     let merchants = first["explanation"]["merchants"].as_array().unwrap();
     assert!(merchants.len() >= 3, "{first}");
@@ -502,8 +487,7 @@ fn lbsf_trains_on_payments_and_explains_merchants() {
     let (ok, _, err) = bad("v.csv", "nhfm");
     assert!(!ok && err.contains("nhfm does not read them"), "{err}");
     // the fraud scenario's schema has no merchant field
-    let (ok, _, err) = seqrisk(&["gen", "--sessions", "300", "--out", "f/s.jsonl"], d);
-    assert!(ok, "{err}");
+    seqrisk_ok(&["gen", "--sessions", "300", "--out", "f/s.jsonl"], d);
     let (ok, _, err) = seqrisk(
         &[
             "train",
@@ -526,7 +510,7 @@ fn lbsf_trains_on_payments_and_explains_merchants() {
 fn cluster_reports_clusters_and_planted_patterns() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ok, out, err) = seqrisk(
+    let (out, err) = seqrisk_ok(
         &[
             "cluster",
             "--sessions",
@@ -541,7 +525,6 @@ fn cluster_reports_clusters_and_planted_patterns() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     assert!(
         err.contains("sequence network: epoch  1: next-event loss"),
         "{err}"
@@ -569,9 +552,8 @@ fn cluster_reports_clusters_and_planted_patterns() {
     // the artifact scores new sessions like any other
     let (ok, out, err) = seqrisk(&["inspect", "c/cluster.seqrisk"], d);
     assert!(ok && out.contains("behavior-cluster"), "{out}{err}");
-    let (ok, _, err) = seqrisk(&["gen", "--sessions", "20", "-o", "g.jsonl"], d);
-    assert!(ok, "{err}");
-    let (ok, out, err) = seqrisk(
+    seqrisk_ok(&["gen", "--sessions", "20", "-o", "g.jsonl"], d);
+    let (out, _) = seqrisk_ok(
         &[
             "score",
             "--artifact",
@@ -581,7 +563,6 @@ fn cluster_reports_clusters_and_planted_patterns() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     assert_eq!(out.lines().count(), 20, "{out}");
     assert!(out.contains("time_attention"), "{out}");
     assert!(d.join("c/clusters.png").exists() && d.join("c/condensed-tree.png").exists());
@@ -599,8 +580,7 @@ fn cluster_reports_clusters_and_planted_patterns() {
 fn cluster_default_job_finds_every_planted_pattern_as_a_risky_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ok, _, err) = seqrisk(&["cluster", "--quiet", "--out", "c"], d);
-    assert!(ok, "{err}");
+    seqrisk_ok(&["cluster", "--quiet", "--out", "c"], d);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("c/cluster.json")).unwrap()).unwrap();
     let clusters = json["report"]["clusters"].as_array().unwrap();
@@ -662,8 +642,7 @@ fn assert_same_run(a: &Path, b: &Path, sessions: &[seqrisk_core::schema::Session
 fn train_resume_matches_an_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ok, _, err) = seqrisk(&["gen", "--sessions", "3000", "-o", "d.jsonl"], d);
-    assert!(ok, "{err}");
+    seqrisk_ok(&["gen", "--sessions", "3000", "-o", "d.jsonl"], d);
     let schema = seqrisk_core::schema::Schema::synthetic_default();
     let sessions = seqrisk_core::schema::read_jsonl(
         std::io::BufReader::new(std::fs::File::open(d.join("d.jsonl")).unwrap()),
@@ -819,8 +798,7 @@ fn killed_mid_export_leaves_the_previous_artifact_intact() {
 fn tune_searches_within_its_budget_and_train_reuses_the_best() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ok, _, err) = seqrisk(&["gen", "--sessions", "1200", "-o", "d.jsonl"], d);
-    assert!(ok, "{err}");
+    seqrisk_ok(&["gen", "--sessions", "1200", "-o", "d.jsonl"], d);
     let tune = |extra: &[&str]| {
         let mut args = vec![
             "tune",
@@ -906,8 +884,7 @@ fn tune_searches_within_its_budget_and_train_reuses_the_best() {
             out,
         ];
         args.extend_from_slice(extra);
-        let (ok, _, err) = seqrisk(&args, d);
-        assert!(ok, "{err}");
+        seqrisk_ok(&args, d);
         let config: serde_json::Value =
             serde_json::from_str(&artifact(&d.join(out)).header.model_config_json).unwrap();
         config["Nhfm"]["embedding_dim"].as_u64().unwrap() as usize
@@ -924,7 +901,7 @@ fn tune_searches_within_its_budget_and_train_reuses_the_best() {
 fn train_reports_card_precision_per_day_on_transactions() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ok, _, err) = seqrisk(
+    seqrisk_ok(
         &[
             "gen",
             "--scenario",
@@ -936,8 +913,7 @@ fn train_reports_card_precision_per_day_on_transactions() {
         ],
         d,
     );
-    assert!(ok, "{err}");
-    let (ok, out, err) = seqrisk(
+    let (out, _) = seqrisk_ok(
         &[
             "train",
             "--data",
@@ -953,7 +929,6 @@ fn train_reports_card_precision_per_day_on_transactions() {
         ],
         d,
     );
-    assert!(ok, "{err}");
     assert!(out.contains("card precision@100 per day"), "{out}");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("out/gbdt-metrics.json")).unwrap()).unwrap();

@@ -17,18 +17,23 @@ pub fn seqrisk(args: &[&str], cwd: &Path) -> (bool, String, String) {
     )
 }
 
+/// [`seqrisk`], which must succeed (else the test fails with its stderr): stdout and stderr.
+pub fn seqrisk_ok(args: &[&str], cwd: &Path) -> (String, String) {
+    let (ok, out, err) = seqrisk(args, cwd);
+    assert!(ok, "seqrisk {}: {err}", args.join(" "));
+    (out, err)
+}
+
 /// `seqrisk gen` `sessions` synthetic sessions into `cwd/d.jsonl`, then NHFM trained on them for
 /// one epoch into `cwd/<out>/`: the artifact's bytes.
 pub fn one_epoch_nhfm(cwd: &Path, sessions: usize, out: &str) -> Vec<u8> {
     let n = sessions.to_string();
-    let (ok, _, err) = seqrisk(&["gen", "--sessions", &n, "-o", "d.jsonl"], cwd);
-    assert!(ok, "{err}");
-    let (ok, _, err) = seqrisk(
+    seqrisk_ok(&["gen", "--sessions", &n, "-o", "d.jsonl"], cwd);
+    seqrisk_ok(
         &[
             "train", "--data", "d.jsonl", "--epochs", "1", "--out", out, "--quiet",
         ],
         cwd,
     );
-    assert!(ok, "{err}");
     std::fs::read(cwd.join(out).join("nhfm.seqrisk")).unwrap()
 }
