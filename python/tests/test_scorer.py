@@ -24,9 +24,9 @@ def run(*args, cwd):
     return done
 
 
-@pytest.fixture(scope="session", params=["nhfm", "gbdt"])
+@pytest.fixture(scope="session", params=["nhfm", "difm", "lstm4fd", "gbdt"])
 def trained(request, tmp_path_factory):
-    """`seqrisk gen` → `seqrisk train --model M` → `seqrisk score`: the artifact, the sessions
+    """`seqrisk gen` → `seqrisk train --model M` (four model kinds) → `seqrisk score`: the artifact, the sessions
     (as the JSONL lines) and the CLI's scores."""
     d = tmp_path_factory.mktemp(request.param)
     run("gen", "--sessions", "600", "--fraud-rate", "0.1", "--seed", "5", "-o", "d.jsonl", cwd=d)
