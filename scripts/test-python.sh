@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 venv=target/python-venv
 rm -rf "$venv" target/wheels
 python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check maturin==1.16.0 pytest==8.4.2
+"$venv/bin/pip" install --quiet --disable-pip-version-check maturin==1.16.0 pytest==8.4.2 numpy==2.0.2
 cargo build -p native
 "$venv/bin/maturin" build --quiet --profile dev --strip -m python/Cargo.toml -o target/wheels
 "$venv/bin/pip" install --quiet --disable-pip-version-check target/wheels/seqrisk-*.whl

@@ -73,6 +73,32 @@ pub struct DataError {
     pub problem: DataProblem,
 }
 
+/// A setting outside the range it must be in, named as the options type spells it (linfa's
+/// `ParamGuard` style): the library checks every setting before it runs, and its caller says
+/// where the value came from — the CLI names the flag (`--learning-rate`), a settings file its
+/// key (`learning_rate`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{name} must be {expected}, got {got}")]
+pub struct InvalidParam {
+    /// The setting, as its options struct names it (`learning_rate`, `min_cluster_size`).
+    pub name: &'static str,
+    /// What it must be, in words (`a positive number`, `at least 2`).
+    pub expected: String,
+    /// The value given.
+    pub got: String,
+}
+
+impl InvalidParam {
+    /// `name` must be `expected`; `got` was given.
+    pub fn new(name: &'static str, expected: impl Into<String>, got: impl fmt::Display) -> Self {
+        Self {
+            name,
+            expected: expected.into(),
+            got: got.to_string(),
+        }
+    }
+}
+
 /// All errors of the core crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -88,7 +114,10 @@ pub enum Error {
     /// A model that cannot be built or run with the given configuration.
     #[error("model: {0}")]
     Model(String),
-    /// Points that cannot be clustered, or clustering settings that make no sense.
+    /// A setting out of its range.
+    #[error(transparent)]
+    Param(#[from] InvalidParam),
+    /// Points that cannot be clustered.
     #[error("clustering: {0}")]
     Cluster(String),
     /// A read error from an underlying reader.

@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod cpu;
 pub mod data;
 pub mod files;
+pub mod flags;
 pub mod gbdt;
 pub mod german;
 pub mod induction;

@@ -4,14 +4,19 @@
 //! preset's defaults for the model ([`Preset`]: `realistic` unless `--preset paper`), leaving a
 //! numeric encoding to the schema where the schema sets one.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
+use seqrisk_core::error::InvalidParam;
 use seqrisk_core::models::{ModelOverrides, ModelSpec, Preset};
 use seqrisk_core::schema::{Binning, MAX_BINS, NumericEncoding, Schema};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::train::TrainOptions;
+
+/// Deepest boosted tree a setting may ask for: a tree of depth `d` has up to `2^d` leaves, and
+/// past 16 a typo would grow trees no data set of seqrisk's sizes can fill.
+pub const MAX_TREE_DEPTH: usize = 16;
 
 /// Learning rate, batch, regularisation, model size and encodings over the defaults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Args)]
@@ -73,6 +78,16 @@ pub struct Settings {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_count: Option<usize>,
+    /// Shrinkage of each boosted tree, of the GBDT model, the GBDT baseline and HUIHEN's
+    /// teacher [default: 0.1].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shrinkage: Option<f64>,
+    /// Deepest boosted tree, of the GBDT model, the GBDT baseline and HUIHEN's teacher
+    /// [default: 6].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<usize>,
 }
 
 impl Settings {
@@ -107,37 +122,45 @@ impl Settings {
             bins: self.bins.or(fallback.bins),
             binning: self.binning.or(fallback.binning),
             min_count: self.min_count.or(fallback.min_count),
+            shrinkage: self.shrinkage.or(fallback.shrinkage),
+            max_depth: self.max_depth.or(fallback.max_depth),
         }
     }
 
-    /// Check every value set is in range, naming the setting.
-    pub fn validate(&self) -> Result<()> {
-        let positive = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v > 0.0);
-        if !positive(self.learning_rate) {
-            bail!("learning_rate must be a positive number");
+    /// Check every value set is in range, naming the setting as the file and this struct
+    /// spell it (the CLI names the flag: [`crate::flags`]).
+    pub fn validate(&self) -> seqrisk_core::Result<()> {
+        let bad = |name, expected: &str, got: &dyn std::fmt::Display| {
+            Err(InvalidParam::new(name, expected, got).into())
+        };
+        if let Some(v) = self.learning_rate.filter(|v| !(v.is_finite() && *v > 0.0)) {
+            return bad("learning_rate", "a positive number", &v);
         }
         if self.batch_size == Some(0) {
-            bail!("batch_size must be at least 1");
+            return bad("batch_size", "at least 1", &0);
         }
-        if self
-            .weight_decay
-            .is_some_and(|w| !(w.is_finite() && w >= 0.0))
-        {
-            bail!("weight_decay must be a finite number at least 0");
+        if let Some(v) = self.weight_decay.filter(|v| !(v.is_finite() && *v >= 0.0)) {
+            return bad("weight_decay", "a finite number at least 0", &v);
         }
-        if self.value_dropout.is_some_and(|p| !(0.0..1.0).contains(&p)) {
-            bail!("value_dropout must be at least 0 and below 1");
+        if let Some(v) = self.value_dropout.filter(|p| !(0.0..1.0).contains(p)) {
+            return bad("value_dropout", "at least 0 and below 1", &v);
         }
         ModelOverrides {
             embedding_dim: self.embedding_dim,
             dropout: self.dropout,
         }
         .validate()?;
-        if self.bins.is_some_and(|b| !(2..=MAX_BINS).contains(&b)) {
-            bail!("bins must be between 2 and {MAX_BINS}");
+        if let Some(v) = self.bins.filter(|b| !(2..=MAX_BINS).contains(b)) {
+            return bad("bins", &format!("between 2 and {MAX_BINS}"), &v);
         }
         if self.min_count == Some(0) {
-            bail!("min_count must be at least 1");
+            return bad("min_count", "at least 1", &0);
+        }
+        if let Some(v) = self.shrinkage.filter(|v| !(*v > 0.0 && *v <= 1.0)) {
+            return bad("shrinkage", "above 0 and at most 1", &v);
+        }
+        if let Some(v) = self.max_depth.filter(|d| !(1..=MAX_TREE_DEPTH).contains(d)) {
+            return bad("max_depth", &format!("between 1 and {MAX_TREE_DEPTH}"), &v);
         }
         Ok(())
     }
@@ -162,6 +185,9 @@ impl Settings {
             bins: d.bins.filter(|_| encoding_free),
             binning: d.binning.filter(|_| encoding_free),
             min_count: d.min_count.filter(|_| schema.min_count.is_none()),
+            // the boosting's defaults live with its options (`TrainOptions::gbdt`)
+            shrinkage: None,
+            max_depth: None,
         })
     }
 
@@ -195,6 +221,12 @@ impl Settings {
         }
         if let Some(v) = self.min_count {
             schema.min_count = Some(v);
+        }
+        if let Some(v) = self.shrinkage {
+            opts.gbdt.learning_rate = v as f32;
+        }
+        if let Some(v) = self.max_depth {
+            opts.gbdt.max_depth = v;
         }
         Ok(())
     }
@@ -238,6 +270,8 @@ mod tests {
             bins: Some(32),
             binning: Some(Binning::Target),
             min_count: Some(5),
+            shrinkage: Some(0.05),
+            max_depth: Some(4),
         };
         let text = tuned.to_toml().unwrap();
         assert!(text.contains("numeric_encoding = \"quantile\""), "{text}");
@@ -266,6 +300,7 @@ mod tests {
             (Some(NumericEncoding::Quantile), Some(32), Some(5))
         );
         assert_eq!(schema.binning, Some(Binning::Target));
+        assert_eq!((opts.gbdt.learning_rate, opts.gbdt.max_depth), (0.05, 4));
     }
 
     #[test]
@@ -312,11 +347,16 @@ mod tests {
     #[test]
     fn bad_settings_name_the_setting() {
         for (text, says) in [
-            ("learning_rate = -1.0", "learning_rate must be a positive"),
+            (
+                "learning_rate = -1.0",
+                "learning_rate must be a positive number, got -1",
+            ),
             ("bins = 1", "bins must be between 2"),
             ("value_dropout = 1.0", "value_dropout must be"),
             ("embedding_dim = 0", "embedding_dim must be"),
             ("min_count = 0", "min_count must be at least 1"),
+            ("shrinkage = 0.0", "shrinkage must be above 0"),
+            ("max_depth = 40", "max_depth must be between 1 and 16"),
             ("numeric_encoding = \"log\"", "unknown variant `log`"),
             ("epochs = 3", "unknown field `epochs`"),
             ("preset = \"tuned\"", "unknown variant `tuned`"),

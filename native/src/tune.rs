@@ -15,6 +15,7 @@ use anyhow::{Result, bail};
 use rand::rngs::SmallRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
+use seqrisk_core::error::InvalidParam;
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Binning, NumericEncoding, Schema, Session};
 use serde::{Deserialize, Serialize};
@@ -23,15 +24,17 @@ use std::time::{Duration, Instant};
 use crate::settings::Settings;
 use crate::train::{TrainOptions, train};
 
-/// Where each setting is drawn from.
+/// Where each setting is drawn from; a range that is `None` or a list that is empty is a
+/// setting the model has no place for, left unset (and no random number is drawn for it, so a
+/// model's draws do not change when settings of other models are added).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchSpace {
     /// Learning rate, log-uniform between the two.
-    pub learning_rate: (f64, f64),
+    pub learning_rate: Option<(f64, f64)>,
     /// Mini-batch sizes.
     pub batch_size: Vec<usize>,
     /// L2 penalty, log-uniform between the two.
-    pub weight_decay: (f64, f64),
+    pub weight_decay: Option<(f64, f64)>,
     /// Value-dropout rates.
     pub value_dropout: Vec<f64>,
     /// Embedding sizes (empty: the model has none to set).
@@ -46,14 +49,18 @@ pub struct SearchSpace {
     pub binning: Vec<Binning>,
     /// Frequency thresholds of categorical values.
     pub min_count: Vec<usize>,
+    /// The GBDT's shrinkage, log-uniform between the two.
+    pub shrinkage: Option<(f64, f64)>,
+    /// The GBDT's deepest tree.
+    pub max_depth: Vec<usize>,
 }
 
 impl SearchSpace {
     /// The space for `model` on data of `schema`: around the papers' defaults, wide enough to
     /// reach the settings that held up on realistic data (buckets, value dropout, smaller
-    /// embeddings), over what the model has a place for.
+    /// embeddings), over what the model has a place for. The GBDT's are its trees' shrinkage
+    /// and depth around XGBoost's defaults, and the encodings its aggregates read.
     pub fn for_model(model: ModelSpec, schema: &Schema) -> Self {
-        let can = model.overridable();
         let numeric = schema
             .event
             .numeric
@@ -61,10 +68,36 @@ impl SearchSpace {
             .chain(&schema.profile.numeric)
             .any(|f| f.encoding.is_none())
             || schema.time_features;
+        let encodings = Self {
+            learning_rate: None,
+            batch_size: vec![],
+            weight_decay: None,
+            value_dropout: vec![],
+            embedding_dim: vec![],
+            dropout: vec![],
+            numeric_encoding: if numeric {
+                NumericEncoding::ALL.to_vec()
+            } else {
+                vec![]
+            },
+            bins: vec![8, 16, 32, 64],
+            binning: Binning::ALL.to_vec(),
+            min_count: vec![1, 2, 5, 10, 20],
+            shrinkage: None,
+            max_depth: vec![],
+        };
+        if model == ModelSpec::Gbdt {
+            return Self {
+                shrinkage: Some((0.02, 0.3)),
+                max_depth: vec![3, 4, 5, 6, 8],
+                ..encodings
+            };
+        }
+        let can = model.overridable();
         Self {
-            learning_rate: (1e-4, 3e-3),
+            learning_rate: Some((1e-4, 3e-3)),
             batch_size: vec![64, 128, 256, 512],
-            weight_decay: (1e-8, 1e-3),
+            weight_decay: Some((1e-8, 1e-3)),
             value_dropout: vec![0.0, 0.1, 0.2, 0.3, 0.5],
             embedding_dim: if can.embedding_dim {
                 vec![8, 16, 32, 64]
@@ -76,14 +109,7 @@ impl SearchSpace {
             } else {
                 vec![]
             },
-            numeric_encoding: if numeric {
-                NumericEncoding::ALL.to_vec()
-            } else {
-                vec![]
-            },
-            bins: vec![8, 16, 32, 64],
-            binning: Binning::ALL.to_vec(),
-            min_count: vec![1, 2, 5, 10, 20],
+            ..encodings
         }
     }
 
@@ -93,8 +119,12 @@ impl SearchSpace {
             let u: f64 = rng.random();
             (lo.ln() + u * (hi.ln() - lo.ln())).exp()
         };
-        let learning_rate = Some(round3(log_uniform(rng, self.learning_rate)));
-        let weight_decay = Some(round3(log_uniform(rng, self.weight_decay)));
+        let learning_rate = self
+            .learning_rate
+            .map(|range| round3(log_uniform(rng, range)));
+        let weight_decay = self
+            .weight_decay
+            .map(|range| round3(log_uniform(rng, range)));
         let numeric_encoding = self.numeric_encoding.choose(rng).copied();
         let binned = matches!(
             numeric_encoding,
@@ -112,6 +142,8 @@ impl SearchSpace {
             bins: binned.then(|| self.bins.choose(rng).copied()).flatten(),
             binning: binned.then(|| self.binning.choose(rng).copied()).flatten(),
             min_count: self.min_count.choose(rng).copied(),
+            shrinkage: self.shrinkage.map(|range| round3(log_uniform(rng, range))),
+            max_depth: self.max_depth.choose(rng).copied(),
         }
     }
 }
@@ -156,19 +188,23 @@ impl Default for TuneOptions {
 }
 
 impl TuneOptions {
-    /// Check the search can run.
-    pub fn validate(&self) -> Result<()> {
+    /// Check the search can run, naming the setting.
+    pub fn validate(&self) -> seqrisk_core::Result<()> {
+        let bad = |name, expected: &str, got: &dyn std::fmt::Display| {
+            Err(InvalidParam::new(name, expected, got).into())
+        };
         if self.budget.is_zero() {
-            bail!("the budget must be longer than 0 s");
+            return bad("budget", "longer than 0 s", &"0 s");
         }
         if self.eta < 2 {
-            bail!("eta must be at least 2");
+            return bad("eta", "at least 2", &self.eta);
         }
-        if self.min_epochs == 0 || self.rungs == 0 {
-            bail!("min_epochs and rungs must be at least 1");
+        if self.min_epochs == 0 {
+            return bad("min_epochs", "at least 1", &0);
         }
-        if self.rungs > 6 {
-            bail!("rungs must be at most 6 (η^(rungs−1) settings per bracket)");
+        // η^(rungs−1) settings per bracket
+        if !(1..=6).contains(&self.rungs) {
+            return bad("rungs", "between 1 and 6", &self.rungs);
         }
         Ok(())
     }
@@ -271,13 +307,13 @@ impl TuneState {
         rows.sort_by(|a, b| b.result.valid_auc.total_cmp(&a.result.valid_auc));
         let opt = |v: Option<String>| v.unwrap_or_else(|| "–".into());
         let mut s = String::from(
-            "| valid AUC | bracket.draw | rung | epochs (best / run / max) | learning rate | batch | L2 | value dropout | k | dropout | numeric | min count | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            "| valid AUC | bracket.draw | rung | epochs (best / run / max) | learning rate | batch | L2 | value dropout | k | dropout | numeric | min count | shrinkage | depth | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         );
         for t in rows {
             let c = &t.settings;
             let r = &t.result;
             s.push_str(&format!(
-                "| {:.4} | {}.{} | {} | {} / {} / {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
+                "| {:.4} | {}.{} | {} | {} / {} / {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
                 r.valid_auc,
                 t.bracket,
                 t.draw,
@@ -298,6 +334,8 @@ impl TuneState {
                     _ => e.to_string(),
                 })),
                 opt(c.min_count.map(|v| v.to_string())),
+                opt(c.shrinkage.map(|v| v.to_string())),
+                opt(c.max_depth.map(|v| v.to_string())),
                 r.seconds,
             ));
         }
@@ -526,6 +564,44 @@ mod tests {
         let lr = SearchSpace::for_model(ModelSpec::Lr, &Schema::synthetic_default());
         let s = lr.sample(&mut rng);
         assert_eq!((s.embedding_dim, s.dropout), (None, None));
+        assert_eq!((s.shrinkage, s.max_depth), (None, None));
+    }
+
+    #[test]
+    fn the_gbdt_draws_its_trees_and_encodings_only() {
+        let sp = SearchSpace::for_model(ModelSpec::Gbdt, &Schema::synthetic_default());
+        let mut rng = SmallRng::seed_from_u64(5);
+        let draws: Vec<Settings> = (0..40).map(|_| sp.sample(&mut rng)).collect();
+        for s in &draws {
+            let shrinkage = s.shrinkage.unwrap();
+            assert!((0.02..=0.3).contains(&shrinkage), "{shrinkage}");
+            assert!(sp.max_depth.contains(&s.max_depth.unwrap()));
+            assert!(s.numeric_encoding.is_some() && s.min_count.is_some());
+            // nothing a tree has no place for
+            assert_eq!(
+                (
+                    s.learning_rate,
+                    s.batch_size,
+                    s.weight_decay,
+                    s.value_dropout
+                ),
+                (None, None, None, None)
+            );
+            assert_eq!((s.embedding_dim, s.dropout), (None, None));
+            s.validate().unwrap();
+        }
+        // the draws reach the trees: applied, they replace the boosting defaults
+        let mut opts = TrainOptions {
+            model: ModelSpec::Gbdt,
+            ..TrainOptions::default()
+        };
+        let mut schema = Schema::synthetic_default();
+        draws[0]
+            .resolve(ModelSpec::Gbdt, &schema.clone())
+            .apply(&mut opts, &mut schema)
+            .unwrap();
+        assert_eq!(opts.gbdt.learning_rate, draws[0].shrinkage.unwrap() as f32);
+        assert_eq!(opts.gbdt.max_depth, draws[0].max_depth.unwrap());
     }
 
     #[test]

@@ -189,6 +189,54 @@ fn bad_inputs_fail_with_named_locations() {
     assert!(!ok && err.contains("unknown model `gpt`"), "{err}");
 }
 
+/// A setting out of range is refused before any data is read, the library's check worded with
+/// the flag the user typed (the library names it as its options do: `learning_rate`, which a
+/// settings file spells so).
+#[test]
+fn settings_out_of_range_name_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (args, says) in [
+        (
+            &["train", "--data", "none.jsonl", "--learning-rate=-1"][..],
+            "--learning-rate must be a positive number, got -1",
+        ),
+        (
+            &[
+                "train",
+                "--data",
+                "none.jsonl",
+                "--model",
+                "gbdt",
+                "--max-depth",
+                "40",
+            ],
+            "--max-depth must be between 1 and 16, got 40",
+        ),
+        (
+            &["tune", "--data", "none.jsonl", "--rungs", "9"],
+            "--rungs must be between 1 and 6, got 9",
+        ),
+        (
+            &["cluster", "--sessions", "100", "--rule-precision", "2"],
+            "--rule-precision must be between 0 and 1, got 2",
+        ),
+        (
+            &["cluster", "--sessions", "100", "--min-cluster-size", "1"],
+            "--min-cluster-size must be at least 2, got 1",
+        ),
+    ] {
+        let (ok, _, err) = seqrisk(args, d);
+        assert!(!ok && err.contains(says), "{args:?}: {err}");
+    }
+    std::fs::write(d.join("s.toml"), "learning_rate = -1.0\n").unwrap();
+    let (ok, _, err) = seqrisk(&["train", "--data", "none.jsonl", "--config", "s.toml"], d);
+    assert!(
+        !ok && err.contains("s.toml") && err.contains("learning_rate must be a positive number"),
+        "{err}"
+    );
+}
+
 /// MovieLens excerpt → sessions and schema → a time-split training run that reads them back.
 #[test]
 fn movielens_excerpt_trains_with_a_time_split() {
@@ -568,7 +616,7 @@ fn cluster_reports_clusters_and_planted_patterns() {
     assert!(d.join("c/clusters.png").exists() && d.join("c/condensed-tree.png").exists());
     let (ok, _, err) = seqrisk(&["cluster", "--sessions", "100", "--neighbours", "3"], d);
     assert!(
-        !ok && err.contains("--neighbours (3) must be at least --min-samples (5)"),
+        !ok && err.contains("--neighbours must be at least min_samples (5), got 3"),
         "{err}"
     );
 }

@@ -15,3 +15,29 @@ class Scorer:
     @property
     def card_json(self) -> str: ...
     def score_json(self, sessions: list[str], source: str) -> str: ...
+
+class HdbscanFit:
+    @staticmethod
+    def fit(
+        values: bytes,
+        dim: int,
+        min_cluster_size: int,
+        min_samples: int | None,
+        cluster_selection_epsilon: float,
+        method: str,
+        allow_single_cluster: bool,
+        max_cluster_size: int | None,
+        neighbours: str,
+        n_neighbors: int,
+        probes: int,
+        seed: int,
+    ) -> HdbscanFit: ...
+    @property
+    def labels(self) -> bytes: ...
+    @property
+    def probabilities(self) -> bytes: ...
+    @property
+    def outlier_scores(self) -> bytes: ...
+    @property
+    def condensed_tree(self) -> tuple[bytes, bytes, bytes, bytes]: ...
+    def approximate_predict(self, values: bytes) -> tuple[bytes, bytes]: ...

@@ -12,6 +12,8 @@ use seqrisk_core::schema::{Limits, Session, parse_session_json};
 use seqrisk_core::scorer::Scorer as CoreScorer;
 use std::sync::Mutex;
 
+mod cluster;
+
 pyo3::create_exception!(
     _seqrisk,
     SeqriskError,
@@ -45,7 +47,7 @@ pyo3::create_exception!(
 );
 
 /// The Python exception of a core error: its kind, and core's message.
-fn py_err(e: Error) -> PyErr {
+pub(crate) fn py_err(e: Error) -> PyErr {
     let message = e.to_string();
     match e {
         Error::Data(d) if matches!(d.problem, DataProblem::OverLimit(_)) => {
@@ -55,7 +57,10 @@ fn py_err(e: Error) -> PyErr {
         Error::Artifact(_) => ArtifactError::new_err(message),
         Error::Schema(_) => SchemaError::new_err(message),
         Error::Model(_) => ModelError::new_err(message),
-        Error::Cluster(_) | Error::Io { .. } => SeqriskError::new_err(message),
+        // a setting out of range, or points that cannot be clustered (a non-finite value, too
+        // few points): scikit-learn's ValueError
+        Error::Param(_) | Error::Cluster(_) => PyValueError::new_err(message),
+        Error::Io { .. } => SeqriskError::new_err(message),
     }
 }
 
@@ -146,6 +151,7 @@ impl Scorer {
 fn _seqrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<Scorer>()?;
+    m.add_class::<cluster::HdbscanFit>()?;
     m.add("SeqriskError", py.get_type::<SeqriskError>())?;
     m.add("DataError", py.get_type::<DataError>())?;
     m.add("OverLimitError", py.get_type::<OverLimitError>())?;

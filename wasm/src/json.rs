@@ -45,6 +45,7 @@ impl Code {
                 _ => Code::BadSession,
             },
             Error::Artifact(_) | Error::Model(_) | Error::Schema(_) => Code::BadArtifact,
+            Error::Param(_) => Code::BadOptions,
             Error::Cluster(_) | Error::Io { .. } => Code::Internal,
         }
     }

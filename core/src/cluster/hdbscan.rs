@@ -7,7 +7,7 @@ use super::tree::{
     ClusterSelection, CondensedTree, Selection, condense, label_points, select_clusters,
     single_linkage,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, InvalidParam, Result};
 
 /// Euclidean distance.
 pub(crate) fn euclidean(a: &[f64], b: &[f64]) -> f64 {
@@ -142,23 +142,31 @@ pub struct Placement {
 }
 
 impl Hdbscan {
-    fn check(&self, n: usize) -> Result<usize> {
+    /// Check every setting is in range, naming it.
+    pub fn validate(&self) -> Result<()> {
         if self.min_cluster_size < 2 {
-            return Err(Error::Cluster(format!(
-                "min_cluster_size must be at least 2, got {}",
-                self.min_cluster_size
-            )));
+            return Err(
+                InvalidParam::new("min_cluster_size", "at least 2", self.min_cluster_size).into(),
+            );
         }
+        if self.min_samples == Some(0) {
+            return Err(InvalidParam::new("min_samples", "at least 1", 0).into());
+        }
+        let epsilon = self.cluster_selection_epsilon;
+        if !(epsilon.is_finite() && epsilon >= 0.0) {
+            let expected = "a finite number at least 0";
+            return Err(InvalidParam::new("cluster_selection_epsilon", expected, epsilon).into());
+        }
+        if self.max_cluster_size == Some(0) {
+            return Err(InvalidParam::new("max_cluster_size", "at least 1", 0).into());
+        }
+        Ok(())
+    }
+
+    /// The settings checked, and the `min_samples` a run on `n` points takes.
+    fn check(&self, n: usize) -> Result<usize> {
+        self.validate()?;
         let min_samples = self.min_samples.unwrap_or(self.min_cluster_size);
-        if min_samples == 0 {
-            return Err(Error::Cluster("min_samples must be at least 1".into()));
-        }
-        if !(self.cluster_selection_epsilon.is_finite() && self.cluster_selection_epsilon >= 0.0) {
-            return Err(Error::Cluster(format!(
-                "cluster_selection_epsilon must be a finite number ≥ 0, got {}",
-                self.cluster_selection_epsilon
-            )));
-        }
         if n < min_samples {
             return Err(Error::Cluster(format!(
                 "{n} points are fewer than min_samples = {min_samples}"

@@ -18,12 +18,14 @@ pub mod ivf;
 pub mod knn;
 pub mod mst;
 pub mod rules;
+pub mod search;
 pub mod tree;
 
 pub use hdbscan::{Clustering, Hdbscan, Placement, Points};
 pub use ivf::InvertedFile;
 pub use knn::{Neighbours, knn};
 pub use rules::{Candidate, Condition, Rule, RuleSettings, select_rules};
+pub use search::NeighbourSearch;
 pub use tree::{ClusterSelection, CondensedRow, CondensedTree};
 
 #[cfg(test)]

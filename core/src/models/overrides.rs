@@ -3,7 +3,7 @@
 //! validated (linfa's parameter-guard style) before any model is built from it.
 
 use super::{ModelConfig, ModelSpec};
-use crate::error::{Error, Result};
+use crate::error::{Error, InvalidParam, Result};
 use serde::{Deserialize, Serialize};
 
 /// Largest embedding dimension an override may set: far above what the papers use (k = 64),
@@ -26,16 +26,13 @@ impl ModelOverrides {
         if let Some(k) = self.embedding_dim
             && !(1..=MAX_EMBEDDING_DIM).contains(&k)
         {
-            return Err(Error::Model(format!(
-                "embedding_dim must be between 1 and {MAX_EMBEDDING_DIM}, got {k}"
-            )));
+            let expected = format!("between 1 and {MAX_EMBEDDING_DIM}");
+            return Err(InvalidParam::new("embedding_dim", expected, k).into());
         }
         if let Some(p) = self.dropout
             && !(0.0..1.0).contains(&p)
         {
-            return Err(Error::Model(format!(
-                "dropout must be at least 0 and below 1, got {p}"
-            )));
+            return Err(InvalidParam::new("dropout", "at least 0 and below 1", p).into());
         }
         Ok(())
     }

@@ -1,18 +1,18 @@
 //! `seqrisk cluster`: FinDeepBehaviorCluster's unsupervised pipeline.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 use seqrisk_core::cluster::ClusterSelection;
 use seqrisk_core::models::behavior_cluster::Representation;
 use seqrisk_core::schema::{Limits, Schema, Session};
-use seqrisk_core::synth::{Pattern, SynthConfig, generate};
-use seqrisk_native::cluster::ClusterOptions;
+use seqrisk_core::synth::{SynthConfig, generate};
+use seqrisk_native::cluster::{ClusterOptions, pipeline};
 use seqrisk_native::data::{read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
+use seqrisk_native::flags::as_flags;
 use seqrisk_native::plot;
 use seqrisk_native::rules::RuleOptions;
 
-use seqrisk_native::train::time_order;
 use std::path::{Path, PathBuf};
 
 /// HDBSCAN's cluster selection.
@@ -111,11 +111,11 @@ pub(crate) struct ClusterArgs {
     /// Share of the sessions (the earliest, by their last event) clustered; the later ones
     /// are assigned to clusters and flagged, the paper's induction evaluation (1: cluster
     /// everything, no evaluation).
-    #[arg(long, default_value_t = 0.7)]
+    #[arg(long, default_value_t = ClusterOptions::default().train_share)]
     pub(crate) train_share: f64,
     /// Stratified sampling of the clustered sessions (§4, Table 4): keep every labelled
     /// positive and sample the others so positives make up this share (0: keep everything).
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = ClusterOptions::default().fraud_share)]
     pub(crate) fraud_share: f64,
     /// The event numeric field of transaction amounts, for the return rate.
     #[arg(long, default_value = "amount")]
@@ -162,20 +162,7 @@ impl ClusterArgs {
     /// The flags checked and converted to the library's options.
     fn options(&self) -> Result<ClusterOptions> {
         let a = self;
-        if a.min_samples > a.neighbours {
-            bail!(
-                "--neighbours ({}) must be at least --min-samples ({})",
-                a.neighbours,
-                a.min_samples
-            );
-        }
-        if !(a.train_share > 0.0 && a.train_share <= 1.0) {
-            bail!("--train-share must be in (0, 1], got {}", a.train_share);
-        }
-        if !(0.0..1.0).contains(&a.fraud_share) {
-            bail!("--fraud-share must be in [0, 1), got {}", a.fraud_share);
-        }
-        Ok(ClusterOptions {
+        let opts = ClusterOptions {
             page: a.page.clone(),
             dwell: a.dwell.clone(),
             representation: match a.representation {
@@ -209,49 +196,24 @@ impl ClusterArgs {
             },
             seed: a.seed,
             progress: !a.quiet,
+            train_share: a.train_share,
+            fraud_share: a.fraud_share,
+            amount: Some(a.amount.clone()),
             ..ClusterOptions::default()
-        })
-    }
-}
-
-/// The planted pattern behind each cluster's sessions (noise first, as -1), as JSON rows and
-/// a Markdown table; `clustered[k]` is the index into `patterns` of clustered session `k`.
-fn planted_table(
-    patterns: &[&str],
-    clustered: &[usize],
-    labels: &[i32],
-    clusters: usize,
-) -> (Vec<serde_json::Value>, String) {
-    let rows: Vec<serde_json::Value> = (-1..clusters as i32)
-        .map(|label| {
-            let mut row = serde_json::Map::new();
-            row.insert("cluster".into(), label.into());
-            for name in Pattern::ALL.map(Pattern::name) {
-                let n = (0..clustered.len())
-                    .filter(|&k| labels[k] == label && patterns[clustered[k]] == name)
-                    .count();
-                row.insert(name.into(), n.into());
-            }
-            serde_json::Value::Object(row)
-        })
-        .collect();
-    let mut md = format!(
-        "\n| cluster | {} |\n|---:|{}\n",
-        Pattern::ALL.map(Pattern::name).join(" | "),
-        "---:|".repeat(Pattern::ALL.len())
-    );
-    for row in rows.iter().rev() {
-        let name = match row["cluster"].as_i64() {
-            Some(label) if label >= 0 => label.to_string(),
-            _ => "noise".to_string(),
         };
-        let counts: Vec<String> = Pattern::ALL
-            .iter()
-            .map(|p| row[p.name()].to_string())
-            .collect();
-        md.push_str(&format!("| {name} | {} |\n", counts.join(" | ")));
+        // the library names its settings; the user typed flags
+        opts.validate().map_err(|e| {
+            as_flags(
+                e,
+                &[
+                    ("min_precision", "rule-precision"),
+                    ("min_recall", "rule-recall"),
+                    ("bags", "rule-bags"),
+                ],
+            )
+        })?;
+        Ok(opts)
     }
-    (rows, md)
 }
 
 /// The two plots of a clustering: its sessions on the first two principal components, and
@@ -281,60 +243,19 @@ fn plots(fitted: &seqrisk_native::cluster::Fitted, out: &Path) -> Result<()> {
 pub(crate) fn run(a: &ClusterArgs) -> Result<()> {
     let opts = a.options()?;
     let (sessions, schema, patterns, fingerprint) = data(a)?;
-    // the earlier sessions are clustered, the later ones assigned (§4, Figure 8)
-    let order = time_order(&sessions);
-    let cut = ((sessions.len() as f64 * a.train_share).round() as usize).clamp(1, sessions.len());
-    let clustered = stratified(&sessions, &order[..cut], a.fraud_share, a.seed);
-    let pick = |idx: &[usize]| idx.iter().map(|&i| sessions[i].clone()).collect::<Vec<_>>();
-    let (train, test) = (pick(&clustered), pick(&order[cut..]));
-    let fitted = seqrisk_native::cluster::cluster(&train, &schema, &opts)?;
-    let mut md = seqrisk_native::cluster::report_markdown(&fitted.report);
-    let planted = patterns.as_ref().map(|patterns| {
-        let (rows, table) = planted_table(
-            patterns,
-            &clustered,
-            &fitted.clustering.labels,
-            fitted.report.clusters.len(),
-        );
-        md.push_str(&table);
-        rows
-    });
-    let induction = if test.is_empty() {
-        None
-    } else {
-        let r = seqrisk_native::induction::evaluate(
-            &fitted,
-            &train,
-            &test,
-            Some(&a.amount),
-            opts.batch_size,
-            a.seed,
-        )?;
-        md.push_str(&seqrisk_native::induction::markdown(&r));
-        Some(r)
-    };
-    let scores = induction
-        .as_ref()
-        .map(|r| r.scores.clone())
-        .unwrap_or_default();
-    let artifact = fitted.artifact(&train, &test, &scores, &fingerprint, a.seed)?;
+    let run = pipeline::run(&sessions, &schema, patterns.as_deref(), &opts)?;
+    let artifact = run.artifact(&fingerprint, a.seed)?;
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
     let artifact_path = a.out.join("cluster.seqrisk");
     write_atomic(&artifact_path, &artifact.to_bytes()?)?;
-    plots(&fitted, &a.out)?;
+    plots(&run.fitted, &a.out)?;
+    let mut md = run.markdown.clone();
     md.push_str("\n![clusters](clusters.png)\n\n![condensed tree](condensed-tree.png)\n");
     write_atomic(&a.out.join("cluster.md"), md.as_bytes())?;
     write_atomic(
         &a.out.join("cluster.json"),
-        serde_json::to_string_pretty(&serde_json::json!({
-            "report": fitted.report,
-            "induction": induction,
-            "labels": fitted.clustering.labels,
-            "outlier_scores": fitted.clustering.outlier_scores,
-            "planted": planted,
-        }))?
-        .as_bytes(),
+        serde_json::to_string_pretty(&run.json())?.as_bytes(),
     )?;
     print!("{md}");
     eprintln!(
@@ -344,34 +265,4 @@ pub(crate) fn run(a: &ClusterArgs) -> Result<()> {
         artifact_path.display()
     );
     Ok(())
-}
-
-/// `idx` with every labelled positive kept and the others sampled (seeded) so the positives
-/// make up `share` of the result, in `idx` order; everything when `share` is 0 or there are
-/// too few others.
-pub(crate) fn stratified(sessions: &[Session], idx: &[usize], share: f64, seed: u64) -> Vec<usize> {
-    use rand::SeedableRng;
-    use rand::seq::IndexedRandom;
-    let positives = idx
-        .iter()
-        .filter(|&&i| sessions[i].label == Some(true))
-        .count();
-    let others: Vec<usize> = idx
-        .iter()
-        .copied()
-        .filter(|&i| sessions[i].label != Some(true))
-        .collect();
-    let wanted = (positives as f64 * (1.0 - share) / share.max(f64::MIN_POSITIVE)).round() as usize;
-    if share == 0.0 || positives == 0 || wanted >= others.len() {
-        return idx.to_vec();
-    }
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed ^ 0x5747);
-    let mut keep = vec![false; sessions.len()];
-    for &i in others.choose_multiple(&mut rng, wanted) {
-        keep[i] = true;
-    }
-    idx.iter()
-        .copied()
-        .filter(|&i| sessions[i].label == Some(true) || keep[i])
-        .collect()
 }

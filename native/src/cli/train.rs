@@ -9,6 +9,7 @@ use seqrisk_core::synth::SynthConfig;
 use seqrisk_core::synth::credit::CreditConfig;
 use seqrisk_native::data::{read_merchant_vectors, read_schema, read_sessions};
 use seqrisk_native::files::write_atomic;
+use seqrisk_native::flags::as_flags;
 use seqrisk_native::settings::{Settings, parse_model};
 use seqrisk_native::train::{
     Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train,
@@ -164,6 +165,8 @@ pub(crate) fn fit(
     merchant_vectors: Option<Arc<MerchantVectors>>,
     out: &Path,
 ) -> Result<TrainOutcome> {
+    // the flags' values first (a settings file's are checked as it is read)
+    f.settings.validate().map_err(|e| as_flags(e, &[]))?;
     let settings = match &f.config {
         Some(path) => f.settings.or(&Settings::read(path)?),
         None => f.settings.clone(),

@@ -11,6 +11,7 @@ use seqrisk_native::train::{Backend, SplitMode, TrainOptions};
 use seqrisk_native::tune::{self, SearchSpace, Trial, TuneOptions, TuneState};
 
 use seqrisk_native::files::write_md_json;
+use seqrisk_native::flags::as_flags;
 use seqrisk_native::settings::parse_model;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,7 +24,8 @@ pub(crate) struct TuneArgs {
     /// Schema file (TOML or JSON); default: the synthetic data's schema.
     #[arg(long)]
     schema: Option<PathBuf>,
-    /// Model to tune (any supervised model but the GBDT, whose settings are fixed).
+    /// Model to tune (any supervised model; the GBDT's trees stop early on their own, so its
+    /// search is a plain random search: one run per draw, `--min-epochs` and `--rungs` unused).
     #[arg(long, default_value = "nhfm", value_parser = parse_model)]
     model: ModelSpec,
     /// Wall-clock budget of the whole search, e.g. `30m`, `1h 30m`, `90s`.
@@ -72,15 +74,21 @@ pub(crate) struct TuneArgs {
 impl TuneArgs {
     /// The search's options and every trial's training options.
     fn options(&self) -> Result<(TuneOptions, TrainOptions)> {
+        // boosting has no epochs to halve: every draw is grown once, to its early stop
+        let (min_epochs, rungs) = if self.model == ModelSpec::Gbdt {
+            (1, 1)
+        } else {
+            (self.min_epochs, self.rungs)
+        };
         let opts = TuneOptions {
             budget: self.budget,
             seed: self.seed,
-            min_epochs: self.min_epochs,
-            rungs: self.rungs,
+            min_epochs,
+            rungs,
             max_trials: self.max_trials,
             ..TuneOptions::default()
         };
-        opts.validate()?;
+        opts.validate().map_err(|e| as_flags(e, &[]))?;
         let base = TrainOptions {
             model: self.model,
             seed: self.train_seed,
@@ -94,15 +102,15 @@ impl TuneArgs {
 }
 
 pub(crate) fn run(a: &TuneArgs) -> Result<()> {
-    if !a.model.supervised() || a.model == ModelSpec::Gbdt {
+    if !a.model.supervised() {
         bail!(
-            "`{}` has no settings for tune to search; tune a neural model (nhfm, difm, lstm4fd, …)",
+            "`{}` is built without labels by `seqrisk cluster`; tune searches the supervised models (nhfm, difm, lstm4fd, gbdt, …)",
             a.model
         );
     }
     let schema = read_schema(a.schema.as_deref())?;
-    let loaded = read_sessions(&a.data, &schema, &Limits::default())?;
     let (opts, base) = a.options()?;
+    let loaded = read_sessions(&a.data, &schema, &Limits::default())?;
     let name = a.model.name();
     let state_path = a.out.join(format!("tune-{name}.json"));
     let fresh = TuneState::new(name, &loaded.fingerprint, &opts);
@@ -112,16 +120,23 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
         fresh
     };
     let space = SearchSpace::for_model(a.model, &schema);
+    let plan = if a.model == ModelSpec::Gbdt {
+        "random search, each draw grown to its early stop".to_string()
+    } else {
+        format!(
+            "brackets of {} draws, epochs {}",
+            opts.bracket_size(),
+            (0..opts.rungs)
+                .map(|r| opts.epochs(r).to_string())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        )
+    };
     eprintln!(
-        "tuning {name} on {} sessions from {} for {}: brackets of {} draws, epochs {}",
+        "tuning {name} on {} sessions from {} for {}: {plan}",
         loaded.sessions.len(),
         a.data.display(),
         humantime::format_duration(a.budget),
-        opts.bracket_size(),
-        (0..opts.rungs)
-            .map(|r| opts.epochs(r).to_string())
-            .collect::<Vec<_>>()
-            .join(" → ")
     );
     let quiet = a.quiet;
     tune::search(

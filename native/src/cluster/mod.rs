@@ -3,6 +3,8 @@
 //! hybrid representation, §3.3), cluster with HDBSCAN from exact k-nearest-neighbour lists,
 //! and mark the risky clusters by their fraud density (§4, "heuristic rules").
 
+pub mod pipeline;
+
 use crate::rules::{self, RuleOptions};
 use anyhow::{Result, bail};
 use burn::module::Module;
@@ -16,6 +18,7 @@ use rand::seq::SliceRandom;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::cluster::{ClusterSelection, Clustering, Hdbscan, Points, knn};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
+use seqrisk_core::error::InvalidParam;
 use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::behavior_cluster::{
     BehaviorCluster, BehaviorClusterConfig, ClusterMap, Fingerprints, Handcrafted, MapPoint,
@@ -57,6 +60,14 @@ pub struct ClusterOptions {
     pub seed: u64,
     /// Show progress bars.
     pub progress: bool,
+    /// Share of the sessions (the earliest, by their last event) [`pipeline::run`] clusters;
+    /// the later ones are assigned and flagged (§4's induction evaluation; 1: cluster all).
+    pub train_share: f64,
+    /// Stratified sampling of the clustered sessions (§4, Table 4): every labelled positive
+    /// kept, the others sampled so positives make up this share (0: keep everything).
+    pub fraud_share: f64,
+    /// The event numeric field of transaction amounts, for the induction's return rate.
+    pub amount: Option<String>,
 }
 
 impl Default for ClusterOptions {
@@ -87,21 +98,57 @@ impl Default for ClusterOptions {
             rules: RuleOptions::default(),
             seed: 42,
             progress: true,
+            train_share: 0.7,
+            fraud_share: 0.2,
+            amount: Some("amount".into()),
         }
     }
 }
 
 impl ClusterOptions {
-    /// Check the counts a run divides by or samples are at least 1, naming the setting.
-    pub fn validate(&self) -> Result<()> {
+    /// Check every setting is in range before anything runs, naming it.
+    pub fn validate(&self) -> seqrisk_core::Result<()> {
         for (name, value) in [
             ("epochs", self.epochs),
             ("batch_size", self.batch_size),
             ("exemplars", self.exemplars),
         ] {
             if value == 0 {
-                bail!("{name} must be at least 1");
+                return Err(InvalidParam::new(name, "at least 1", 0).into());
             }
+        }
+        self.hdbscan.validate()?;
+        let min_samples = self
+            .hdbscan
+            .min_samples
+            .unwrap_or(self.hdbscan.min_cluster_size);
+        if self.neighbours < min_samples {
+            let expected = format!("at least min_samples ({min_samples})");
+            return Err(InvalidParam::new("neighbours", expected, self.neighbours).into());
+        }
+        if !(self.train_share > 0.0 && self.train_share <= 1.0) {
+            let expected = "above 0 and at most 1";
+            return Err(InvalidParam::new("train_share", expected, self.train_share).into());
+        }
+        if !(0.0..1.0).contains(&self.fraud_share) {
+            let expected = "at least 0 and below 1";
+            return Err(InvalidParam::new("fraud_share", expected, self.fraud_share).into());
+        }
+        if !(0.0..=1.0).contains(&self.risky_density) {
+            let expected = "between 0 and 1";
+            return Err(InvalidParam::new("risky_density", expected, self.risky_density).into());
+        }
+        let rules = &self.rules.settings;
+        for (name, value) in [
+            ("min_precision", rules.min_precision),
+            ("min_recall", rules.min_recall),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(InvalidParam::new(name, "between 0 and 1", value).into());
+            }
+        }
+        if self.rules.bags == 0 {
+            return Err(InvalidParam::new("bags", "at least 1", 0).into());
         }
         Ok(())
     }

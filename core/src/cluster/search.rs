@@ -1,0 +1,127 @@
+//! How the neighbour lists that HDBSCAN's graph is built from are found: every distance
+//! ([`super::knn`]) or an inverted file ([`InvertedFile`], the paper's pHDBSCAN Optimization 1),
+//! one choice for every caller (the CLI's pipeline, the benchmark, the Python estimator).
+
+use super::hdbscan::{Clustering, Hdbscan, Points};
+use super::ivf::InvertedFile;
+use super::knn::{Neighbours, knn};
+use crate::error::{Error, Result};
+use burn::prelude::Device;
+
+/// Distances per tile of an exact search (about 64 MiB of `f32`).
+const EXACT_TILE: usize = 1 << 24;
+
+/// Where each point's nearest neighbours come from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NeighbourSearch {
+    /// Every distance, in tiles of matrix products: exact, `O(n²·d)`.
+    Exact,
+    /// An inverted file of `cells` k-means cells (`None`: about `4·√n`, as FAISS suggests for
+    /// `IndexIVFFlat`), trained for `iterations` rounds from `seed`; each point searches its
+    /// `probes` nearest cells. Approximate unless `probes` reaches `cells`.
+    InvertedFile {
+        /// Cells of the coarse partition.
+        cells: Option<usize>,
+        /// Cells searched per point.
+        probes: usize,
+        /// Lloyd rounds of the k-means.
+        iterations: usize,
+        /// Seed of the k-means' start and sample.
+        seed: u64,
+    },
+}
+
+impl NeighbourSearch {
+    /// The inverted file with FAISS's cell count, 8 probes and 10 k-means rounds.
+    pub fn inverted_file(seed: u64) -> Self {
+        Self::InvertedFile {
+            cells: None,
+            probes: 8,
+            iterations: 10,
+            seed,
+        }
+    }
+
+    /// The `k` nearest of `points` to each of them (each point itself first).
+    pub fn neighbours(&self, points: &Points, k: usize, device: &Device) -> Result<Neighbours> {
+        let n = points.len();
+        match *self {
+            Self::Exact => knn(points, points, k, device, EXACT_TILE),
+            Self::InvertedFile {
+                cells,
+                probes,
+                iterations,
+                seed,
+            } => {
+                let cells =
+                    cells.unwrap_or_else(|| ((4.0 * (n as f64).sqrt()) as usize).clamp(1, n));
+                if iterations == 0 {
+                    return Err(Error::Cluster("iterations must be at least 1".into()));
+                }
+                let file = InvertedFile::build(points, cells, iterations, seed, device)?;
+                file.search(points, points, k, probes.min(cells), device)
+            }
+        }
+    }
+}
+
+impl Hdbscan {
+    /// Cluster `points` from neighbour lists of `k` (at least `min_samples`) found by `search`.
+    pub fn fit_search(
+        &self,
+        points: &Points,
+        search: NeighbourSearch,
+        k: usize,
+        device: &Device,
+    ) -> Result<Clustering> {
+        let min_samples = self.min_samples.unwrap_or(self.min_cluster_size);
+        let k = k.max(min_samples).min(points.len());
+        let nn = search.neighbours(points, k, device)?;
+        self.fit_neighbours(points, &nn, device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two tight groups of 30 points far apart, and the search that finds them alike.
+    #[test]
+    fn both_searches_find_two_separate_groups() {
+        let mut values = Vec::new();
+        for i in 0..60 {
+            let centre = if i < 30 { 0.0 } else { 100.0 };
+            let t = i as f64 * 0.37;
+            values.extend([centre + t.sin(), centre + t.cos() * 0.5]);
+        }
+        let points = Points::new(values, 2).unwrap();
+        let device = Device::flex();
+        let hdbscan = Hdbscan {
+            min_cluster_size: 10,
+            ..Default::default()
+        };
+        let exact = hdbscan.fit(&points).unwrap().labels;
+        for search in [NeighbourSearch::Exact, NeighbourSearch::inverted_file(3)] {
+            let labels = hdbscan
+                .fit_search(&points, search, 15, &device)
+                .unwrap()
+                .labels;
+            assert_eq!(labels, exact, "{search:?}");
+        }
+        assert_ne!(exact[0], exact[59]);
+        assert!(exact.iter().all(|&l| l >= 0));
+        // the inverted file's own settings are checked
+        let bad = NeighbourSearch::InvertedFile {
+            cells: Some(100),
+            probes: 1,
+            iterations: 10,
+            seed: 1,
+        };
+        let e = hdbscan.fit_search(&points, bad, 15, &device).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("cells must be between 1 and the 60 points"),
+            "{e}"
+        );
+    }
+}
