@@ -1,6 +1,7 @@
 //! What the fuzz targets share: the synthetic schema and a scorer of a freshly initialised NHFM
 //! fitted to a few synthetic sessions (built once per process), and the check every parsed
-//! session must pass: it encodes to finite features and scores in (0, 1).
+//! session must pass (`tests/support/invariants.rs`, shared with the property tests): it encodes
+//! to finite features and scores in (0, 1).
 
 use burn::prelude::Device;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
@@ -44,26 +45,11 @@ pub fn scorer() -> &'static Scorer {
     })
 }
 
+#[path = "../../tests/support/invariants.rs"]
+mod invariants;
+
 /// A parsed session must check, encode to finite features and score in (0, 1) — or be refused
 /// with an error; anything else (a panic, a non-finite feature, a score outside (0, 1)) aborts.
 pub fn holds_up(session: &Session) {
-    let scorer = scorer();
-    if scorer.encoder.check_session(session).is_err() {
-        return;
-    }
-    let encoded = scorer.encoder.encode(session);
-    assert!(
-        encoded
-            .event_value
-            .iter()
-            .chain(&encoded.profile_value)
-            .all(|v| v.is_finite()),
-        "non-finite features"
-    );
-    if let Ok(scores) = scorer.score(std::slice::from_ref(session)) {
-        assert!(
-            scores.iter().all(|s| s.score > 0.0 && s.score < 1.0),
-            "{scores:?}"
-        );
-    }
+    invariants::holds_up(scorer(), session, "the fuzzed input");
 }

@@ -605,6 +605,26 @@ pub fn generate(cfg: SynthConfig) -> Vec<SyntheticSession> {
         .collect()
 }
 
+/// What every scenario's sessions must do (the scenarios' tests share it): read back equal from
+/// the schema's JSON, and keep their events in time order.
+#[cfg(test)]
+pub(crate) fn assert_round_trips<'a>(
+    schema: &Schema,
+    sessions: impl IntoIterator<Item = &'a Session>,
+) {
+    use crate::schema::session_from_json;
+    for s in sessions {
+        let back = session_from_json(
+            &session_to_json(s, schema),
+            schema,
+            &crate::Location::new("t", 1),
+        )
+        .unwrap();
+        assert_eq!(&back, s);
+        assert!(s.events.windows(2).all(|w| w[0].ts <= w[1].ts), "{}", s.id);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,6 +643,7 @@ mod tests {
         let rate = pos as f64 / a.len() as f64;
         assert!((0.01..=0.05).contains(&rate), "positive rate {rate}");
         let schema = Schema::synthetic_default();
+        assert_round_trips(&schema, a.iter().take(200).map(|s| &s.session));
         for s in a.iter().take(200) {
             let line = s.to_json_line(&schema);
             let back = parse_session_json(

@@ -159,6 +159,7 @@ pub fn clustered() -> &'static Clustered {
             rules: RuleOptions::default(),
             seed: 7,
             progress: false,
+            ..ClusterOptions::default()
         };
         let fitted = cluster(&sessions, &schema(), &opts).expect("clustering runs");
         let bytes = fitted

@@ -5,6 +5,9 @@
 
 use super::common;
 
+#[path = "../../support/invariants.rs"]
+mod invariants;
+
 use burn::prelude::Device;
 use proptest::prelude::*;
 use seqrisk_core::Location;
@@ -42,7 +45,8 @@ fn no_panic<T>(what: &str, f: impl FnOnce() -> T) -> T {
     }
 }
 
-/// A session that parsed: it checks, encodes to finite numbers and scores in (0, 1).
+/// A session that parsed: it checks, encodes to finite numbers and scores in (0, 1) — the
+/// fuzz targets' invariant ([`invariants::holds_up`]), with no step panicking.
 fn holds_up(text: &str) {
     let t = common::trained();
     let schema = &t.outcome.artifact.header.encoder.schema;
@@ -50,27 +54,9 @@ fn holds_up(text: &str) {
         parse_session_json(text, schema, &Location::new("prop", 1), &Limits::default())
     });
     let Ok(session) = parsed else { return };
-    let encoder = &t.outcome.artifact.header.encoder;
-    if no_panic("check_session", || encoder.check_session(&session)).is_err() {
-        return;
-    }
-    let encoded = no_panic("encode", || encoder.encode(&session));
-    assert!(
-        encoded
-            .event_value
-            .iter()
-            .chain(&encoded.profile_value)
-            .all(|v| v.is_finite()),
-        "non-finite features from {text}"
-    );
-    let scorer = scorer();
-    let scores = no_panic("score", || scorer.score(std::slice::from_ref(&session)));
-    if let Ok(scores) = scores {
-        assert!(
-            scores.iter().all(|s| s.score > 0.0 && s.score < 1.0),
-            "{scores:?} from {text}"
-        );
-    }
+    no_panic("check, encode and score", || {
+        invariants::holds_up(scorer(), &session, text)
+    });
 }
 
 fn scorer() -> &'static Scorer {
