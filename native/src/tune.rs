@@ -303,41 +303,70 @@ impl TuneState {
 
     /// The trials as a Markdown table, best validation AUC first.
     pub fn markdown(&self) -> String {
-        let mut rows: Vec<&Trial> = self.trials.iter().collect();
-        rows.sort_by(|a, b| b.result.valid_auc.total_cmp(&a.result.valid_auc));
+        let mut trials: Vec<&Trial> = self.trials.iter().collect();
+        trials.sort_by(|a, b| b.result.valid_auc.total_cmp(&a.result.valid_auc));
         let opt = |v: Option<String>| v.unwrap_or_else(|| "–".into());
-        let mut s = String::from(
-            "| valid AUC | bracket.draw | rung | epochs (best / run / max) | learning rate | batch | L2 | value dropout | k | dropout | numeric | min count | shrinkage | depth | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-        );
-        for t in rows {
-            let c = &t.settings;
-            let r = &t.result;
-            s.push_str(&format!(
-                "| {:.4} | {}.{} | {} | {} / {} / {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
-                r.valid_auc,
-                t.bracket,
-                t.draw,
-                t.rung,
-                r.best_epoch,
-                r.epochs_run,
-                t.max_epochs,
-                if r.cut { " (cut)" } else { "" },
-                opt(c.learning_rate.map(|v| format!("{v:.2e}"))),
-                opt(c.batch_size.map(|v| v.to_string())),
-                opt(c.weight_decay.map(|v| format!("{v:.1e}"))),
-                opt(c.value_dropout.map(|v| v.to_string())),
-                opt(c.embedding_dim.map(|v| v.to_string())),
-                opt(c.dropout.map(|v| v.to_string())),
-                opt(c.numeric_encoding.map(|e| match (c.bins, c.binning) {
-                    (Some(b), Some(by)) => format!("{e} {b} ({by})"),
-                    (Some(b), None) => format!("{e} {b}"),
-                    _ => e.to_string(),
-                })),
-                opt(c.min_count.map(|v| v.to_string())),
-                opt(c.shrinkage.map(|v| v.to_string())),
-                opt(c.max_depth.map(|v| v.to_string())),
-                r.seconds,
-            ));
+        let header = [
+            "valid AUC",
+            "bracket.draw",
+            "rung",
+            "epochs (best / run / max)",
+            "learning rate",
+            "batch",
+            "L2",
+            "value dropout",
+            "k",
+            "dropout",
+            "numeric",
+            "min count",
+            "shrinkage",
+            "depth",
+            "seconds",
+        ];
+        let rows: Vec<[String; 15]> = trials
+            .iter()
+            .map(|t| {
+                let c = &t.settings;
+                let r = &t.result;
+                [
+                    format!("{:.4}", r.valid_auc),
+                    format!("{}.{}", t.bracket, t.draw),
+                    t.rung.to_string(),
+                    format!(
+                        "{} / {} / {}{}",
+                        r.best_epoch,
+                        r.epochs_run,
+                        t.max_epochs,
+                        if r.cut { " (cut)" } else { "" }
+                    ),
+                    opt(c.learning_rate.map(|v| format!("{v:.2e}"))),
+                    opt(c.batch_size.map(|v| v.to_string())),
+                    opt(c.weight_decay.map(|v| format!("{v:.1e}"))),
+                    opt(c.value_dropout.map(|v| v.to_string())),
+                    opt(c.embedding_dim.map(|v| v.to_string())),
+                    opt(c.dropout.map(|v| v.to_string())),
+                    opt(c.numeric_encoding.map(|e| match (c.bins, c.binning) {
+                        (Some(b), Some(by)) => format!("{e} {b} ({by})"),
+                        (Some(b), None) => format!("{e} {b}"),
+                        _ => e.to_string(),
+                    })),
+                    opt(c.min_count.map(|v| v.to_string())),
+                    opt(c.shrinkage.map(|v| v.to_string())),
+                    opt(c.max_depth.map(|v| v.to_string())),
+                    format!("{:.0}", r.seconds),
+                ]
+            })
+            .collect();
+        // a setting no trial sets (the trees' for a neural model, the network's for the GBDT)
+        // gets no column
+        let shown: Vec<usize> = (0..header.len())
+            .filter(|&j| rows.is_empty() || rows.iter().any(|row| row[j] != "–"))
+            .collect();
+        let line = |cells: Vec<&str>| format!("| {} |\n", cells.join(" | "));
+        let mut s = line(shown.iter().map(|&j| header[j]).collect());
+        s.push_str(&line(shown.iter().map(|_| "---").collect()));
+        for row in &rows {
+            s.push_str(&line(shown.iter().map(|&j| row[j].as_str()).collect()));
         }
         s
     }
@@ -602,6 +631,30 @@ mod tests {
             .unwrap();
         assert_eq!(opts.gbdt.learning_rate, draws[0].shrinkage.unwrap() as f32);
         assert_eq!(opts.gbdt.max_depth, draws[0].max_depth.unwrap());
+        // its trial table shows what it searched, not the network's settings
+        let mut st = state();
+        st.trials.push(Trial {
+            bracket: 0,
+            draw: 0,
+            rung: 0,
+            max_epochs: 1,
+            settings: draws[0].clone(),
+            result: TrialResult {
+                valid_auc: 0.7,
+                best_epoch: 1,
+                epochs_run: 1,
+                seconds: 4.0,
+                cut: false,
+            },
+        });
+        let table = st.markdown();
+        let header = table.lines().next().unwrap();
+        assert!(header.contains("| shrinkage | depth |"), "{header}");
+        assert!(
+            !header.contains("learning rate") && !header.contains("| k |"),
+            "{header}"
+        );
+        assert_eq!(table.lines().count(), 3, "{table}");
     }
 
     #[test]

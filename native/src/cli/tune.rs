@@ -236,14 +236,18 @@ fn trial_line(n: usize, t: &Trial) -> String {
 /// Write the best trial's settings to `path` as TOML, under a comment saying where they
 /// come from.
 fn write_best(path: &std::path::Path, name: &str, trials: usize, best: &Trial) -> Result<()> {
+    // a GBDT's trial is one draw grown once: no rung or epoch to name
+    let which = if best.max_epochs == 1 && best.rung == 0 {
+        format!("draw {}", best.bracket)
+    } else {
+        format!(
+            "trial {}.{} at rung {}, best epoch {} of {}",
+            best.bracket, best.draw, best.rung, best.result.best_epoch, best.max_epochs
+        )
+    };
     let header = format!(
-        "# seqrisk tune --model {name}: the best of {trials} trials on validation AUC ({:.4}, trial {}.{} at rung {}, best epoch {} of {}).\n# seqrisk train --config {} reuses these settings.\n",
+        "# seqrisk tune --model {name}: the best of {trials} trials on validation AUC ({:.4}, {which}).\n# seqrisk train --config {} reuses these settings.\n",
         best.result.valid_auc,
-        best.bracket,
-        best.draw,
-        best.rung,
-        best.result.best_epoch,
-        best.max_epochs,
         path.display()
     );
     write_atomic(
