@@ -623,33 +623,42 @@ fn cluster_reports_clusters_and_planted_patterns() {
 
 /// The default job, `seqrisk cluster` with no options (20,000 generated sessions): every
 /// planted fraud pattern comes out as a risky cluster made of that pattern alone, and no
-/// risky cluster is mostly legitimate sessions.
+/// risky cluster is mostly legitimate sessions — with exact neighbour lists and with the
+/// paper's inverted file (`--search ivf`, pHDBSCAN) alike.
 #[test]
 fn cluster_default_job_finds_every_planted_pattern_as_a_risky_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    seqrisk_ok(&["cluster", "--quiet", "--out", "c"], d);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("c/cluster.json")).unwrap()).unwrap();
-    let clusters = json["report"]["clusters"].as_array().unwrap();
-    let planted = json["planted"].as_array().unwrap();
-    let patterns = ["account_takeover", "card_testing", "scripted_bot"];
-    let mut found = vec![];
-    for c in clusters.iter().filter(|c| c["risky"] == true) {
-        let row = planted.iter().find(|r| r["cluster"] == c["label"]).unwrap();
-        let size = c["size"].as_u64().unwrap() as f64;
-        assert!(
-            row["legit"].as_u64().unwrap() as f64 <= 0.1 * size,
-            "risky cluster mostly legitimate: {row}"
+    for search in ["exact", "ivf"] {
+        seqrisk_ok(
+            &["cluster", "--quiet", "--search", search, "--out", search],
+            d,
         );
-        for p in patterns {
-            if row[p].as_u64().unwrap() as f64 >= 0.9 * size {
-                found.push(p);
+        let text = std::fs::read_to_string(d.join(search).join("cluster.json")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let clusters = json["report"]["clusters"].as_array().unwrap();
+        let planted = json["planted"].as_array().unwrap();
+        let patterns = ["account_takeover", "card_testing", "scripted_bot"];
+        let mut found = vec![];
+        for c in clusters.iter().filter(|c| c["risky"] == true) {
+            let row = planted.iter().find(|r| r["cluster"] == c["label"]).unwrap();
+            let size = c["size"].as_u64().unwrap() as f64;
+            assert!(
+                row["legit"].as_u64().unwrap() as f64 <= 0.1 * size,
+                "{search}: risky cluster mostly legitimate: {row}"
+            );
+            for p in patterns {
+                if row[p].as_u64().unwrap() as f64 >= 0.9 * size {
+                    found.push(p);
+                }
             }
         }
-    }
-    for p in patterns {
-        assert!(found.contains(&p), "no risky cluster of {p}: {planted:?}");
+        for p in patterns {
+            assert!(
+                found.contains(&p),
+                "{search}: no risky cluster of {p}: {planted:?}"
+            );
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use seqrisk_core::cluster::ClusterSelection;
+use seqrisk_core::cluster::{ClusterSelection, NeighbourSearch};
 use seqrisk_core::models::behavior_cluster::Representation;
 use seqrisk_core::schema::{Limits, Schema, Session};
 use seqrisk_core::synth::{SynthConfig, generate};
@@ -42,6 +42,15 @@ pub(crate) enum RepresentationArg {
     Embedding,
     /// The handcrafted features alone.
     Handcrafted,
+}
+
+/// `--search`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum SearchArg {
+    /// Every pairwise distance.
+    Exact,
+    /// An inverted file (pHDBSCAN).
+    Ivf,
 }
 
 #[derive(Args)]
@@ -87,6 +96,14 @@ pub(crate) struct ClusterArgs {
     /// Neighbours per session for the clustering.
     #[arg(long, default_value_t = ClusterOptions::default().neighbours)]
     pub(crate) neighbours: usize,
+    /// How the neighbours are found: `exact` (every distance, O(n²·d)) or `ivf` (the paper's
+    /// pHDBSCAN: an inverted file of about 4·√n k-means cells, `--probes` of them searched per
+    /// session; approximate, for millions of sessions).
+    #[arg(long, value_enum, default_value_t = SearchArg::Exact)]
+    pub(crate) search: SearchArg,
+    /// Cells each session searches with `--search ivf`.
+    #[arg(long, default_value_t = 8)]
+    pub(crate) probes: usize,
     /// A cluster is risky from this share of positive sessions.
     #[arg(long, default_value_t = ClusterOptions::default().risky_density)]
     pub(crate) risky_density: f64,
@@ -181,6 +198,15 @@ impl ClusterArgs {
                 ..Default::default()
             },
             neighbours: a.neighbours,
+            search: match a.search {
+                SearchArg::Exact => NeighbourSearch::Exact,
+                SearchArg::Ivf => NeighbourSearch::InvertedFile {
+                    cells: None,
+                    probes: a.probes,
+                    iterations: 10,
+                    seed: a.seed,
+                },
+            },
             risky_density: a.risky_density,
             risky_min_size: a.risky_min_size,
             exemplars: a.exemplars,

@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
-use seqrisk_core::cluster::{ClusterSelection, Clustering, Hdbscan, Points, knn};
+use seqrisk_core::cluster::{ClusterSelection, Clustering, Hdbscan, NeighbourSearch, Points};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder};
 use seqrisk_core::error::InvalidParam;
 use seqrisk_core::metrics::{Metrics, roc_curve};
@@ -48,6 +48,8 @@ pub struct ClusterOptions {
     pub hdbscan: Hdbscan,
     /// Neighbours per point for the clustering (at least `min_samples`).
     pub neighbours: usize,
+    /// How they are found: every distance, or the paper's inverted file (pHDBSCAN).
+    pub search: NeighbourSearch,
     /// A cluster is risky when at least this share of its labelled sessions is positive...
     pub risky_density: f64,
     /// ...and it has at least this many sessions.
@@ -92,6 +94,7 @@ impl Default for ClusterOptions {
                 ..Default::default()
             },
             neighbours: 20,
+            search: NeighbourSearch::Exact,
             risky_density: 0.5,
             risky_min_size: 10,
             exemplars: 256,
@@ -133,6 +136,14 @@ impl ClusterOptions {
         if !(0.0..1.0).contains(&self.fraud_share) {
             let expected = "at least 0 and below 1";
             return Err(InvalidParam::new("fraud_share", expected, self.fraud_share).into());
+        }
+        if let NeighbourSearch::InvertedFile { cells, probes, .. } = self.search {
+            if probes == 0 {
+                return Err(InvalidParam::new("probes", "at least 1", 0).into());
+            }
+            if cells == Some(0) {
+                return Err(InvalidParam::new("cells", "at least 1", 0).into());
+            }
         }
         if !(0.0..=1.0).contains(&self.risky_density) {
             let expected = "between 0 and 1";
@@ -487,7 +498,7 @@ pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> 
     seconds[1] = started.elapsed().as_secs_f64();
     let k = opts.neighbours.min(n);
     let nn = timed(&mut seconds[2], || {
-        Ok(knn(&points, &points, k, &device, 1 << 24)?)
+        Ok(opts.search.neighbours(&points, k, &device)?)
     })?;
     let clustering = timed(&mut seconds[3], || {
         Ok(opts.hdbscan.fit_neighbours(&points, &nn, &device)?)
