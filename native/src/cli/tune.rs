@@ -120,23 +120,12 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
         fresh
     };
     let space = SearchSpace::for_model(a.model, &schema);
-    let plan = if a.model == ModelSpec::Gbdt {
-        "random search, each draw grown to its early stop".to_string()
-    } else {
-        format!(
-            "brackets of {} draws, epochs {}",
-            opts.bracket_size(),
-            (0..opts.rungs)
-                .map(|r| opts.epochs(r).to_string())
-                .collect::<Vec<_>>()
-                .join(" → ")
-        )
-    };
     eprintln!(
-        "tuning {name} on {} sessions from {} for {}: {plan}",
+        "tuning {name} on {} sessions from {} for {}: {}",
         loaded.sessions.len(),
         a.data.display(),
         humantime::format_duration(a.budget),
+        plan(a.model, &opts)
     );
     let quiet = a.quiet;
     tune::search(
@@ -185,6 +174,21 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
     println!("trials:   {}", state_path.display());
     println!("settings: {}", config_path.display());
     Ok(())
+}
+
+/// How the search runs, in words.
+fn plan(model: ModelSpec, opts: &TuneOptions) -> String {
+    if model == ModelSpec::Gbdt {
+        return "random search, each draw grown to its early stop".to_string();
+    }
+    format!(
+        "brackets of {} draws, epochs {}",
+        opts.bracket_size(),
+        (0..opts.rungs)
+            .map(|r| opts.epochs(r).to_string())
+            .collect::<Vec<_>>()
+            .join(" → ")
+    )
 }
 
 /// The trials file of an interrupted search, checked to be `fresh`'s search.
