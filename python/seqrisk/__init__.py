@@ -28,6 +28,7 @@ from ._seqrisk import (
 
 __all__ = [
     "Scorer",
+    "read_sessions",
     "SeqriskError",
     "DataError",
     "OverLimitError",
@@ -37,6 +38,23 @@ __all__ = [
 ]
 
 Sessions = Union[str, Iterable[Union[dict, str]]]
+
+
+def read_sessions(
+    path: Union[str, os.PathLike], schema: Optional[Union[str, os.PathLike]] = None
+) -> list[dict[str, Any]]:
+    """Read a data file as `seqrisk train` reads it: JSONL, or CSV and Parquet in the long event
+    format (one event per row), against the schema file `schema` (TOML or JSON; default: the
+    synthetic data's schema). Returns one session dict per session in the JSONL format
+    (`id`, `label`, `profile`, `events`), which `Scorer.score` takes.
+
+    Raises `DataError` naming the file, line and field of a bad value, `SchemaError` for a bad
+    schema, and `SeqriskError` for a file that cannot be read or of an unknown format.
+    """
+    text = _seqrisk.read_sessions_json(
+        os.fspath(path), None if schema is None else os.fspath(schema)
+    )
+    return json.loads(text)
 
 
 class Scorer:

@@ -8,7 +8,7 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use seqrisk_core::artifact::Artifact;
 use seqrisk_core::error::{DataProblem, Error, Location};
-use seqrisk_core::schema::{Limits, Session, parse_session_json};
+use seqrisk_core::schema::{Limits, Session, parse_session_json, session_to_json};
 use seqrisk_core::scorer::Scorer as CoreScorer;
 use std::sync::Mutex;
 
@@ -146,12 +146,41 @@ impl Scorer {
     }
 }
 
+/// Read a data file (`.jsonl`, `.csv` or `.parquet`, the long format for CSV and Parquet) against
+/// the schema file at `schema` (TOML or JSON; `None`: the synthetic data's), with the CLI's
+/// readers, as JSON text: an array of sessions in the JSONL format. The GIL is released while it
+/// reads.
+#[pyfunction]
+#[pyo3(signature = (path, schema=None))]
+fn read_sessions_json(py: Python<'_>, path: &str, schema: Option<&str>) -> PyResult<String> {
+    py.detach(|| -> anyhow::Result<String> {
+        let schema = seqrisk_native::data::read_schema(schema.map(std::path::Path::new))?;
+        let loaded = seqrisk_native::data::read_sessions(
+            std::path::Path::new(path),
+            &schema,
+            &Limits::default(),
+        )?;
+        let sessions: Vec<serde_json::Value> = loaded
+            .sessions
+            .iter()
+            .map(|s| session_to_json(s, &schema))
+            .collect();
+        Ok(serde_json::to_string(&sessions)?)
+    })
+    .map_err(|e| match e.downcast::<Error>() {
+        Ok(core) => py_err(core),
+        // a file that cannot be opened, an unknown format: the message names the file
+        Err(other) => SeqriskError::new_err(format!("{other:#}")),
+    })
+}
+
 /// The extension module.
 #[pymodule]
 fn _seqrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<Scorer>()?;
     m.add_class::<cluster::HdbscanFit>()?;
+    m.add_function(wrap_pyfunction!(read_sessions_json, m)?)?;
     m.add("SeqriskError", py.get_type::<SeqriskError>())?;
     m.add("DataError", py.get_type::<DataError>())?;
     m.add("OverLimitError", py.get_type::<OverLimitError>())?;

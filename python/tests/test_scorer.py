@@ -86,3 +86,31 @@ def test_not_an_artifact_is_an_artifact_error(trained):
     cut = artifact.read_bytes()[:100]
     with pytest.raises(seqrisk.ArtifactError):
         seqrisk.Scorer.from_bytes(cut)
+
+
+def test_read_sessions_reads_the_cli_s_files_in_every_format(tmp_path):
+    """JSONL, CSV and Parquet written by `seqrisk gen` read back as the same sessions, which score
+    as the JSONL lines do."""
+    for out in ("d.jsonl", "d.csv", "d.parquet"):
+        run("gen", "--sessions", "500", "--fraud-rate", "0.1", "--seed", "3", "-o", out, cwd=tmp_path)
+    schema = tmp_path / "schema.toml"
+    jsonl = seqrisk.read_sessions(tmp_path / "d.jsonl", schema)
+    assert len(jsonl) == 500 and set(jsonl[0]) >= {"id", "events"}
+    lines = [json.loads(l) for l in (tmp_path / "d.jsonl").read_text().splitlines()]
+    assert [s["id"] for s in jsonl] == [l["id"] for l in lines]
+    for other in ("d.csv", "d.parquet"):
+        assert seqrisk.read_sessions(tmp_path / other, str(schema)) == jsonl, other
+    run("train", "--data", "d.jsonl", "--epochs", "1", "--quiet", "--out", "out", cwd=tmp_path)
+    scorer = seqrisk.Scorer.from_file(tmp_path / "out" / "nhfm.seqrisk")
+    close(scorer.score(jsonl), scorer.score((tmp_path / "d.jsonl").read_text()))
+
+
+def test_read_sessions_errors_name_the_file_and_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id":"a","events":[{"ts":1}]}\n{"id":"b","events":[{"ts":"soon"}]}\n')
+    with pytest.raises(seqrisk.DataError, match=r"bad.jsonl:2: field `events\[0\].ts`"):
+        seqrisk.read_sessions(bad)
+    with pytest.raises(seqrisk.SeqriskError, match="unknown data format"):
+        seqrisk.read_sessions(tmp_path / "data.xlsx")
+    with pytest.raises(seqrisk.SeqriskError, match="missing.jsonl"):
+        seqrisk.read_sessions(tmp_path / "missing.jsonl")
