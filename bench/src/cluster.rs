@@ -14,7 +14,7 @@ use burn::prelude::Device;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use seqrisk_core::cluster::{Hdbscan, InvertedFile, Points, knn};
+use seqrisk_core::cluster::{Hdbscan, NeighbourSearch, Points};
 use seqrisk_core::metrics::adjusted_rand_index;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -257,7 +257,7 @@ pub fn cluster_bench(opts: &ClusterBenchOptions) -> Result<Vec<ClusterRun>> {
         let mut runs: Vec<(ClusterRun, Option<Vec<i32>>)> = Vec::new();
         if n <= opts.exact_limit {
             let (run, labels) = seqrisk_run(&points, &hdbscan, "seqrisk (exact kNN)", |p| {
-                knn(p, p, k, &device, 1 << 24)
+                NeighbourSearch::Exact.neighbours(p, k, &device)
             })?;
             runs.push((run, Some(labels)));
         } else {
@@ -272,11 +272,15 @@ pub fn cluster_bench(opts: &ClusterBenchOptions) -> Result<Vec<ClusterRun>> {
                 None,
             ));
         }
-        // about 4·√N cells, as FAISS suggests for IndexIVFFlat
-        let cells = ((4.0 * (n as f64).sqrt()) as usize).clamp(1, n);
         let (run, labels) = seqrisk_run(&points, &hdbscan, "seqrisk (IVF kNN)", |p| {
-            let file = InvertedFile::build(p, cells, 10, opts.seed, &device)?;
-            file.search(p, p, k, opts.probes.min(cells), &device)
+            // about 4·√N cells, as FAISS suggests for IndexIVFFlat
+            let search = NeighbourSearch::InvertedFile {
+                cells: None,
+                probes: opts.probes,
+                iterations: 10,
+                seed: opts.seed,
+            };
+            search.neighbours(p, k, &device)
         })?;
         runs.push((run, Some(labels)));
         if let Some(python) = &opts.python {
