@@ -274,13 +274,7 @@ pub fn cluster_bench(opts: &ClusterBenchOptions) -> Result<Vec<ClusterRun>> {
         }
         let (run, labels) = seqrisk_run(&points, &hdbscan, "seqrisk (IVF kNN)", |p| {
             // about 4·√N cells, as FAISS suggests for IndexIVFFlat
-            let search = NeighbourSearch::InvertedFile {
-                cells: None,
-                probes: opts.probes,
-                iterations: 10,
-                seed: opts.seed,
-            };
-            search.neighbours(p, k, &device)
+            NeighbourSearch::inverted_file(opts.probes, opts.seed).neighbours(p, k, &device)
         })?;
         runs.push((run, Some(labels)));
         if let Some(python) = &opts.python {

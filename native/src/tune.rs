@@ -188,6 +188,35 @@ impl Default for TuneOptions {
 }
 
 impl TuneOptions {
+    /// These options as `model` runs them: boosting has no epochs to halve, so every GBDT draw
+    /// is grown once, to its early stop (one rung of one epoch: a plain random search).
+    pub fn for_model(self, model: ModelSpec) -> Self {
+        if model == ModelSpec::Gbdt {
+            Self {
+                min_epochs: 1,
+                rungs: 1,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
+    /// How a search of `model` runs, in words.
+    pub fn plan(&self, model: ModelSpec) -> String {
+        if model == ModelSpec::Gbdt {
+            return "random search, each draw grown to its early stop".to_string();
+        }
+        format!(
+            "brackets of {} draws, epochs {}",
+            self.bracket_size(),
+            (0..self.rungs)
+                .map(|r| self.epochs(r).to_string())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        )
+    }
+
     /// Check the search can run, naming the setting.
     pub fn validate(&self) -> seqrisk_core::Result<()> {
         let bad = |name, expected: &str, got: &dyn std::fmt::Display| {
@@ -631,6 +660,13 @@ mod tests {
             .unwrap();
         assert_eq!(opts.gbdt.learning_rate, draws[0].shrinkage.unwrap() as f32);
         assert_eq!(opts.gbdt.max_depth, draws[0].max_depth.unwrap());
+        // one rung of one epoch: each draw is grown once
+        let gbdt = TuneOptions::default().for_model(ModelSpec::Gbdt);
+        assert_eq!((gbdt.bracket_size(), gbdt.epochs(0)), (1, 1));
+        assert_eq!(
+            TuneOptions::default().for_model(ModelSpec::Lstm4Fd),
+            TuneOptions::default()
+        );
         // its trial table shows what it searched, not the network's settings
         let mut st = state();
         st.trials.push(Trial {

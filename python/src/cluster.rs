@@ -78,12 +78,7 @@ impl HdbscanFit {
         };
         let search = match neighbours {
             "exact" => None,
-            "ivf" => Some(NeighbourSearch::InvertedFile {
-                cells: None,
-                probes,
-                iterations: 10,
-                seed,
-            }),
+            "ivf" => Some(NeighbourSearch::inverted_file(probes, seed)),
             other => {
                 return Err(PyValueError::new_err(format!(
                     "neighbours must be \"exact\" or \"ivf\", got {other:?}"

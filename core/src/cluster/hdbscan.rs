@@ -163,10 +163,16 @@ impl Hdbscan {
         Ok(())
     }
 
+    /// The neighbours a core distance is taken over: `min_samples`, or `min_cluster_size` when
+    /// it is unset (scikit-learn's convention).
+    pub fn effective_min_samples(&self) -> usize {
+        self.min_samples.unwrap_or(self.min_cluster_size)
+    }
+
     /// The settings checked, and the `min_samples` a run on `n` points takes.
     fn check(&self, n: usize) -> Result<usize> {
         self.validate()?;
-        let min_samples = self.min_samples.unwrap_or(self.min_cluster_size);
+        let min_samples = self.effective_min_samples();
         if n < min_samples {
             return Err(Error::Cluster(format!(
                 "{n} points are fewer than min_samples = {min_samples}"

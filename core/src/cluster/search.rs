@@ -5,11 +5,15 @@
 use super::hdbscan::{Clustering, Hdbscan, Points};
 use super::ivf::InvertedFile;
 use super::knn::{Neighbours, knn};
-use crate::error::{Error, Result};
+use crate::error::{InvalidParam, Result};
 use burn::prelude::Device;
 
 /// Distances per tile of an exact search (about 64 MiB of `f32`).
 const EXACT_TILE: usize = 1 << 24;
+
+/// Lloyd rounds of the inverted file's k-means: its cells only steer the search; the rounds
+/// `seqrisk-bench cluster`'s figures were measured with (`docs/models.md`).
+const KMEANS_ROUNDS: usize = 10;
 
 /// Where each point's nearest neighbours come from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,18 +36,43 @@ pub enum NeighbourSearch {
 }
 
 impl NeighbourSearch {
-    /// The inverted file with FAISS's cell count, 8 probes and 10 k-means rounds.
-    pub fn inverted_file(seed: u64) -> Self {
+    /// The inverted file with FAISS's cell count (about `4·√n`), `probes` cells searched per
+    /// point, and its k-means started from `seed`.
+    pub fn inverted_file(probes: usize, seed: u64) -> Self {
         Self::InvertedFile {
             cells: None,
-            probes: 8,
-            iterations: 10,
+            probes,
+            iterations: KMEANS_ROUNDS,
             seed,
         }
     }
 
+    /// Check the inverted file's settings are at least 1, naming the one that is not (the
+    /// cells' upper bound, the number of points, is checked when the file is built).
+    pub fn validate(&self) -> Result<()> {
+        if let Self::InvertedFile {
+            cells,
+            probes,
+            iterations,
+            ..
+        } = *self
+        {
+            for (name, value) in [
+                ("cells", cells.unwrap_or(1)),
+                ("probes", probes),
+                ("iterations", iterations),
+            ] {
+                if value == 0 {
+                    return Err(InvalidParam::new(name, "at least 1", 0).into());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The `k` nearest of `points` to each of them (each point itself first).
     pub fn neighbours(&self, points: &Points, k: usize, device: &Device) -> Result<Neighbours> {
+        self.validate()?;
         let n = points.len();
         match *self {
             Self::Exact => knn(points, points, k, device, EXACT_TILE),
@@ -55,9 +84,6 @@ impl NeighbourSearch {
             } => {
                 let cells =
                     cells.unwrap_or_else(|| ((4.0 * (n as f64).sqrt()) as usize).clamp(1, n));
-                if iterations == 0 {
-                    return Err(Error::Cluster("iterations must be at least 1".into()));
-                }
                 let file = InvertedFile::build(points, cells, iterations, seed, device)?;
                 file.search(points, points, k, probes.min(cells), device)
             }
@@ -74,8 +100,7 @@ impl Hdbscan {
         k: usize,
         device: &Device,
     ) -> Result<Clustering> {
-        let min_samples = self.min_samples.unwrap_or(self.min_cluster_size);
-        let k = k.max(min_samples).min(points.len());
+        let k = k.max(self.effective_min_samples()).min(points.len());
         let nn = search.neighbours(points, k, device)?;
         self.fit_neighbours(points, &nn, device)
     }
@@ -101,7 +126,7 @@ mod tests {
             ..Default::default()
         };
         let exact = hdbscan.fit(&points).unwrap().labels;
-        for search in [NeighbourSearch::Exact, NeighbourSearch::inverted_file(3)] {
+        for search in [NeighbourSearch::Exact, NeighbourSearch::inverted_file(8, 3)] {
             let labels = hdbscan
                 .fit_search(&points, search, 15, &device)
                 .unwrap()
@@ -123,5 +148,13 @@ mod tests {
                 .contains("cells must be between 1 and the 60 points"),
             "{e}"
         );
+        let none = NeighbourSearch::InvertedFile {
+            cells: None,
+            probes: 0,
+            iterations: 10,
+            seed: 1,
+        };
+        let e = hdbscan.fit_search(&points, none, 15, &device).unwrap_err();
+        assert_eq!(e.to_string(), "probes must be at least 1, got 0");
     }
 }

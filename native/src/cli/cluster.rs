@@ -200,12 +200,7 @@ impl ClusterArgs {
             neighbours: a.neighbours,
             search: match a.search {
                 SearchArg::Exact => NeighbourSearch::Exact,
-                SearchArg::Ivf => NeighbourSearch::InvertedFile {
-                    cells: None,
-                    probes: a.probes,
-                    iterations: 10,
-                    seed: a.seed,
-                },
+                SearchArg::Ivf => NeighbourSearch::inverted_file(a.probes, a.seed),
             },
             risky_density: a.risky_density,
             risky_min_size: a.risky_min_size,

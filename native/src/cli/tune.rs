@@ -74,20 +74,15 @@ pub(crate) struct TuneArgs {
 impl TuneArgs {
     /// The search's options and every trial's training options.
     fn options(&self) -> Result<(TuneOptions, TrainOptions)> {
-        // boosting has no epochs to halve: every draw is grown once, to its early stop
-        let (min_epochs, rungs) = if self.model == ModelSpec::Gbdt {
-            (1, 1)
-        } else {
-            (self.min_epochs, self.rungs)
-        };
         let opts = TuneOptions {
             budget: self.budget,
             seed: self.seed,
-            min_epochs,
-            rungs,
+            min_epochs: self.min_epochs,
+            rungs: self.rungs,
             max_trials: self.max_trials,
             ..TuneOptions::default()
-        };
+        }
+        .for_model(self.model);
         opts.validate().map_err(|e| as_flags(e, &[]))?;
         let base = TrainOptions {
             model: self.model,
@@ -125,7 +120,7 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
         loaded.sessions.len(),
         a.data.display(),
         humantime::format_duration(a.budget),
-        plan(a.model, &opts)
+        opts.plan(a.model)
     );
     let quiet = a.quiet;
     tune::search(
@@ -174,21 +169,6 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
     println!("trials:   {}", state_path.display());
     println!("settings: {}", config_path.display());
     Ok(())
-}
-
-/// How the search runs, in words.
-fn plan(model: ModelSpec, opts: &TuneOptions) -> String {
-    if model == ModelSpec::Gbdt {
-        return "random search, each draw grown to its early stop".to_string();
-    }
-    format!(
-        "brackets of {} draws, epochs {}",
-        opts.bracket_size(),
-        (0..opts.rungs)
-            .map(|r| opts.epochs(r).to_string())
-            .collect::<Vec<_>>()
-            .join(" → ")
-    )
 }
 
 /// The trials file of an interrupted search, checked to be `fresh`'s search.

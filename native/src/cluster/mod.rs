@@ -1,7 +1,7 @@
 //! `seqrisk cluster` (FinDeepBehaviorCluster, Figure 2): train the sequence network without
 //! labels, embed every session, join the embedding with readable handcrafted features (the
-//! hybrid representation, §3.3), cluster with HDBSCAN from exact k-nearest-neighbour lists,
-//! and mark the risky clusters by their fraud density (§4, "heuristic rules").
+//! hybrid representation, §3.3), cluster with HDBSCAN from k-nearest-neighbour lists (exact,
+//! or the paper's inverted file), and mark the risky clusters by their fraud density (§4, "heuristic rules").
 
 pub mod pipeline;
 
@@ -121,10 +121,8 @@ impl ClusterOptions {
             }
         }
         self.hdbscan.validate()?;
-        let min_samples = self
-            .hdbscan
-            .min_samples
-            .unwrap_or(self.hdbscan.min_cluster_size);
+        self.search.validate()?;
+        let min_samples = self.hdbscan.effective_min_samples();
         if self.neighbours < min_samples {
             let expected = format!("at least min_samples ({min_samples})");
             return Err(InvalidParam::new("neighbours", expected, self.neighbours).into());
@@ -136,14 +134,6 @@ impl ClusterOptions {
         if !(0.0..1.0).contains(&self.fraud_share) {
             let expected = "at least 0 and below 1";
             return Err(InvalidParam::new("fraud_share", expected, self.fraud_share).into());
-        }
-        if let NeighbourSearch::InvertedFile { cells, probes, .. } = self.search {
-            if probes == 0 {
-                return Err(InvalidParam::new("probes", "at least 1", 0).into());
-            }
-            if cells == Some(0) {
-                return Err(InvalidParam::new("cells", "at least 1", 0).into());
-            }
         }
         if !(0.0..=1.0).contains(&self.risky_density) {
             let expected = "between 0 and 1";
