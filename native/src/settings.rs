@@ -56,6 +56,12 @@ pub struct Settings {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropout: Option<f64>,
+    /// Whether NHFM's and DIFM's wide part also weighs the session's aggregates (the GBDT
+    /// baseline's features: counts, ranks, each numeric field's mean, min, max and current
+    /// value), a departure from the papers [paper preset: false].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregates: Option<bool>,
     /// Numeric encoding of the fields that do not set their own, in place of the schema's
     /// `numeric_encoding`: `scale` (the papers' x·v), `quantile` (buckets) or `ple`
     /// (piecewise linear over bins).
@@ -118,6 +124,7 @@ impl Settings {
             value_dropout: self.value_dropout.or(fallback.value_dropout),
             embedding_dim: self.embedding_dim.or(fallback.embedding_dim),
             dropout: self.dropout.or(fallback.dropout),
+            aggregates: self.aggregates.or(fallback.aggregates),
             numeric_encoding: self.numeric_encoding.or(fallback.numeric_encoding),
             bins: self.bins.or(fallback.bins),
             binning: self.binning.or(fallback.binning),
@@ -148,6 +155,7 @@ impl Settings {
         ModelOverrides {
             embedding_dim: self.embedding_dim,
             dropout: self.dropout,
+            aggregates: self.aggregates,
         }
         .validate()?;
         if let Some(v) = self.bins.filter(|b| !(2..=MAX_BINS).contains(b)) {
@@ -181,6 +189,7 @@ impl Settings {
             value_dropout: Some(d.value_dropout),
             embedding_dim: d.overrides.embedding_dim,
             dropout: d.overrides.dropout,
+            aggregates: d.overrides.aggregates,
             numeric_encoding: d.numeric_encoding.filter(|_| encoding_free),
             bins: d.bins.filter(|_| encoding_free),
             binning: d.binning.filter(|_| encoding_free),
@@ -209,6 +218,7 @@ impl Settings {
         opts.overrides = ModelOverrides {
             embedding_dim: self.embedding_dim.or(opts.overrides.embedding_dim),
             dropout: self.dropout.or(opts.overrides.dropout),
+            aggregates: self.aggregates.or(opts.overrides.aggregates),
         };
         if let Some(v) = self.numeric_encoding {
             schema.numeric_encoding = Some(v);
@@ -266,6 +276,7 @@ mod tests {
             value_dropout: Some(0.3),
             embedding_dim: Some(16),
             dropout: Some(0.1),
+            aggregates: Some(true),
             numeric_encoding: Some(NumericEncoding::Quantile),
             bins: Some(32),
             binning: Some(Binning::Target),
@@ -295,6 +306,7 @@ mod tests {
         );
         assert_eq!(opts.weight_decay, 1e-5);
         assert_eq!(opts.overrides.embedding_dim, Some(16));
+        assert_eq!(opts.overrides.aggregates, Some(true));
         assert_eq!(
             (schema.numeric_encoding, schema.bins, schema.min_count),
             (Some(NumericEncoding::Quantile), Some(32), Some(5))

@@ -368,23 +368,28 @@ struct Split<'a> {
     valid_labels: Vec<bool>,
 }
 
-/// `encoded[i]` for each index.
-fn refs<'a>(encoded: &'a [EncodedSession], idx: &[usize]) -> Vec<&'a EncodedSession> {
-    idx.iter().map(|&i| &encoded[i]).collect()
+/// The encodings of `sessions[i]` for each index, in that order.
+fn encode_each<'i>(
+    encoder: &Encoder,
+    sessions: &[Session],
+    idx: impl Iterator<Item = &'i usize>,
+) -> Vec<EncodedSession> {
+    idx.map(|&i| encoder.encode(&sessions[i])).collect()
 }
 
 impl<'a> Split<'a> {
-    /// The `train` and `valid` sessions of `encoded` (every session, in input order) with
-    /// their labels.
+    /// The `train` and `valid` sessions with their labels; `encoded` holds their encodings,
+    /// the training sessions' first ([`encode_each`] of both index lists, chained).
     fn of(
         encoded: &'a [EncodedSession],
         sessions: &[Session],
         [train, valid]: [&[usize]; 2],
     ) -> Self {
+        let (train_encoded, valid_encoded) = encoded.split_at(train.len());
         Split {
-            train: refs(encoded, train),
+            train: train_encoded.iter().collect(),
             train_labels: labels(sessions, train),
-            valid: refs(encoded, valid),
+            valid: valid_encoded.iter().collect(),
             valid_labels: labels(sessions, valid),
         }
     }
@@ -1070,9 +1075,13 @@ pub fn teacher_experiment(
     )?;
     let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
     let encoder = Encoder::fit(schema, &train_sessions)?;
-    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
+    let encoded = encode_each(&encoder, sessions, train_idx.iter().chain(&valid_idx));
     let split = Split::of(&encoded, sessions, [&train_idx, &valid_idx]);
-    let (test, test_labels) = (refs(&encoded, &test_idx), labels(sessions, &test_idx));
+    let test_encoded = encode_each(&encoder, sessions, test_idx.iter());
+    let (test, test_labels) = (
+        test_encoded.iter().collect::<Vec<_>>(),
+        labels(sessions, &test_idx),
+    );
     let device = opts.backend.device()?;
     let field_names = encoder.event_field_names();
     let started = Instant::now();
@@ -1185,21 +1194,14 @@ fn pretrain_upi(
 ) -> Result<Model> {
     let mut profile_only = encoder.clone();
     profile_only.session_view = false;
-    let encoded: Vec<EncodedSession> = old.iter().map(|s| profile_only.encode(s)).collect();
     let [train_idx, valid_idx, _] = split(old, opts.valid_share, 0.0, opts.seed);
     check_labels(
         old,
         "pretraining",
         &[("train", &train_idx), ("validation", &valid_idx)],
     )?;
-    let refs =
-        |idx: &[usize]| -> Vec<&EncodedSession> { idx.iter().map(|&i| &encoded[i]).collect() };
-    let split = Split {
-        train: refs(&train_idx),
-        train_labels: labels(old, &train_idx),
-        valid: refs(&valid_idx),
-        valid_labels: labels(old, &valid_idx),
-    };
+    let encoded = encode_each(&profile_only, old, train_idx.iter().chain(&valid_idx));
+    let split = Split::of(&encoded, old, [&train_idx, &valid_idx]);
     let teacher = match &opts.teacher_probs {
         Some(probs) => {
             if let Some(s) = old.iter().find(|s| !probs.contains_key(&s.id)) {
@@ -1256,7 +1258,7 @@ fn check_options(schema: &Schema, opts: &TrainOptions) -> Result<()> {
     }
     .validate()?;
     if opts.model == ModelSpec::Gbdt && opts.overrides != ModelOverrides::default() {
-        bail!("the GBDT has no embedding size or dropout to set");
+        bail!("the GBDT has no embedding size, dropout or wide part to set");
     }
     if opts.model.payment_view().is_some() && schema.merchants.merchant.is_none() {
         bail!(
@@ -1333,7 +1335,7 @@ fn fit_model(split: &Split, opts: &TrainOptions, inputs: &FitInputs) -> Result<F
         return fit_gbdt(encoder, split, opts, device);
     }
     let mut config =
-        ModelConfig::default_for(opts.model, encoder).with_overrides(&opts.overrides)?;
+        ModelConfig::default_for(opts.model, encoder).with_overrides(&opts.overrides, encoder)?;
     if let (ModelConfig::Lbsf(c), Some(v)) = (&mut config, &opts.merchant_vectors) {
         c.merchant_vectors = Some([v.names().len() + 1, v.dim()]);
     }
@@ -1511,7 +1513,7 @@ pub fn train(
     let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
     let old = pretraining_sessions(opts)?;
     let encoder = fit_encoder(schema, opts, &train_sessions, old.as_ref())?;
-    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
+    let encoded = encode_each(&encoder, sessions, train_idx.iter().chain(&valid_idx));
     let split = Split::of(&encoded, sessions, [&train_idx, &valid_idx]);
     let field_names = encoder.event_field_names();
     let infer_device = opts.backend.device()?;
@@ -1538,7 +1540,11 @@ pub fn train(
         &best_model,
         sessions,
         [&valid_idx, &test_idx],
-        &refs(&encoded, &test_idx),
+        // encoded once the model is grown, so that the fit's peak memory holds no test
+        // encodings (the GBDT's at 100,000 sessions: issue 27)
+        &encode_each(&encoder, sessions, test_idx.iter())
+            .iter()
+            .collect::<Vec<_>>(),
         &split,
         opts,
         &inputs,

@@ -41,6 +41,8 @@ pub struct SearchSpace {
     pub embedding_dim: Vec<usize>,
     /// Dropout rates (empty: the model has none to set).
     pub dropout: Vec<f64>,
+    /// Whether the wide part reads the session's aggregates (empty: the model has no place for them).
+    pub aggregates: Vec<bool>,
     /// Numeric encodings (empty: the data has no numeric field).
     pub numeric_encoding: Vec<NumericEncoding>,
     /// Quantile buckets or PLE bins, drawn when the encoding is `quantile` or `ple`.
@@ -75,6 +77,7 @@ impl SearchSpace {
             value_dropout: vec![],
             embedding_dim: vec![],
             dropout: vec![],
+            aggregates: vec![],
             numeric_encoding: if numeric {
                 NumericEncoding::ALL.to_vec()
             } else {
@@ -109,6 +112,11 @@ impl SearchSpace {
             } else {
                 vec![]
             },
+            aggregates: if can.aggregates {
+                vec![false, true]
+            } else {
+                vec![]
+            },
             ..encodings
         }
     }
@@ -138,6 +146,7 @@ impl SearchSpace {
             value_dropout: self.value_dropout.choose(rng).copied(),
             embedding_dim: self.embedding_dim.choose(rng).copied(),
             dropout: self.dropout.choose(rng).copied(),
+            aggregates: self.aggregates.choose(rng).copied(),
             numeric_encoding,
             bins: binned.then(|| self.bins.choose(rng).copied()).flatten(),
             binning: binned.then(|| self.binning.choose(rng).copied()).flatten(),
@@ -346,13 +355,14 @@ impl TuneState {
             "value dropout",
             "k",
             "dropout",
+            "aggregates",
             "numeric",
             "min count",
             "shrinkage",
             "depth",
             "seconds",
         ];
-        let rows: Vec<[String; 15]> = trials
+        let rows: Vec<[String; 16]> = trials
             .iter()
             .map(|t| {
                 let c = &t.settings;
@@ -374,6 +384,9 @@ impl TuneState {
                     opt(c.value_dropout.map(|v| v.to_string())),
                     opt(c.embedding_dim.map(|v| v.to_string())),
                     opt(c.dropout.map(|v| v.to_string())),
+                    opt(c
+                        .aggregates
+                        .map(|v| if v { "yes" } else { "no" }.to_string())),
                     opt(c.numeric_encoding.map(|e| match (c.bins, c.binning) {
                         (Some(b), Some(by)) => format!("{e} {b} ({by})"),
                         (Some(b), None) => format!("{e} {b}"),
@@ -614,14 +627,21 @@ mod tests {
             assert_eq!((s.bins.is_some(), s.binning.is_some()), (binned, binned));
             s.validate().unwrap();
         }
-        // both binnings are drawn
+        // both binnings are drawn, and NHFM's wide part with and without the aggregates
         for b in Binning::ALL {
             assert!(a.iter().any(|s| s.binning == Some(b)), "{b}");
         }
-        // the GBDT-free logistic regression has neither an embedding size nor a dropout
+        for on in [false, true] {
+            assert!(a.iter().any(|s| s.aggregates == Some(on)), "{on}");
+        }
+        // the GBDT-free logistic regression has neither an embedding size, a dropout nor a
+        // wide part to weigh aggregates
         let lr = SearchSpace::for_model(ModelSpec::Lr, &Schema::synthetic_default());
         let s = lr.sample(&mut rng);
-        assert_eq!((s.embedding_dim, s.dropout), (None, None));
+        assert_eq!(
+            (s.embedding_dim, s.dropout, s.aggregates),
+            (None, None, None)
+        );
         assert_eq!((s.shrinkage, s.max_depth), (None, None));
     }
 
@@ -645,7 +665,10 @@ mod tests {
                 ),
                 (None, None, None, None)
             );
-            assert_eq!((s.embedding_dim, s.dropout), (None, None));
+            assert_eq!(
+                (s.embedding_dim, s.dropout, s.aggregates),
+                (None, None, None)
+            );
             s.validate().unwrap();
         }
         // the draws reach the trees: applied, they replace the boosting defaults

@@ -113,6 +113,7 @@ impl ModelSpec {
                 overrides: ModelOverrides {
                     embedding_dim: Some(k),
                     dropout: Some(dropout),
+                    aggregates: None,
                 },
                 ..paper
             };

@@ -305,6 +305,19 @@ impl ModelConfig {
             }
             c.ensemble.check(c.aggregates.len())?;
         }
+        let wide_aggregates = match self {
+            ModelConfig::Nhfm(c) => c.aggregates.as_ref(),
+            ModelConfig::Difm(c) => c.aggregates.as_ref(),
+            _ => None,
+        };
+        if let Some(a) = wide_aggregates
+            && *a != Aggregates::of(encoder)
+        {
+            return Err(Error::Model(format!(
+                "the wide part reads the aggregates {a:?} but the encoder gives {:?}",
+                Aggregates::of(encoder)
+            )));
+        }
         if let ModelConfig::Lstm4Fd(c) = self
             && c.event_fields != encoder.event_fields()
         {

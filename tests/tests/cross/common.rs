@@ -50,6 +50,13 @@ pub fn deviations(model: &str) -> bool {
     matches!(model, "difm" | "gbdt")
 }
 
+/// Whether [`MODELS`]`[i]`'s wide part also reads the session's aggregates (`aggregates =
+/// true`): DIFM, so parity covers the aggregates' term and its batch-normalisation statistics
+/// travelling in the artifact.
+pub fn aggregates(model: &str) -> bool {
+    model == "difm"
+}
+
 /// The shared NHFM.
 pub fn trained() -> &'static Trained {
     trained_model(0)
@@ -94,13 +101,14 @@ pub fn trained_model(i: usize) -> &'static Trained {
             }
             (schema, data.into_iter().map(|d| d.session).collect(), None)
         };
-        let opts = TrainOptions {
+        let mut opts = TrainOptions {
             model,
             epochs: 2,
             progress: false,
             old_sessions: old,
             ..Default::default()
         };
+        opts.overrides.aggregates = aggregates(MODELS[i]).then_some(true);
         let outcome = train(&sessions, &schema, &opts, "tests").expect("training runs");
         let bytes = outcome.artifact.to_bytes().expect("artifact serialises");
         Trained {

@@ -4,6 +4,7 @@
 //! Needs the package: `scripts/build-wasm.sh` (README's test command runs it first).
 
 use super::js::{self, Runtime};
+use seqrisk_core::models::ModelConfig;
 
 #[test]
 #[ignore = "needs Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
@@ -23,7 +24,8 @@ fn native_and_wasm_scores_agree_on_200_sessions() {
 }
 
 /// The same for DIFM, field importance included: a second model kind through the same package,
-/// and the second numeric encoding (quantile buckets; NHFM's numbers are scaled).
+/// the second numeric encoding (quantile buckets; NHFM's numbers are scaled) and the wide
+/// part's aggregates term (its batch-normalisation statistics read from the artifact).
 #[test]
 #[ignore = "needs Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
 fn native_and_wasm_difm_scores_agree_on_200_sessions() {
@@ -39,6 +41,16 @@ fn native_and_wasm_difm_scores_agree_on_200_sessions() {
     assert!(
         encoder.event_buckets.iter().all(Option::is_some),
         "{encoder:?}"
+    );
+    let config = super::common::trained_model(1)
+        .outcome
+        .artifact
+        .header
+        .model_config()
+        .expect("the configuration parses");
+    assert!(
+        matches!(&config, ModelConfig::Difm(c) if c.aggregates.is_some()),
+        "{config:?}"
     );
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
     eprintln!("DIFM native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");

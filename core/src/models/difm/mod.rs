@@ -9,7 +9,9 @@
 //!    (Eq. 9);
 //!
 //! then `ŷ = sigmoid(MLP([f; e_his; e_T]) + f(x))` with the wide part `f(x)` (Eqs. 10–12), trained
-//! on cross entropy (Eq. 13). The importance-aware modules (Eqs. 3–5) each have their own
+//! on cross entropy (Eq. 13). With `aggregates` set, `f(x)` also reads the session's aggregates
+//! ([`SessionAggregates`](super::layers::SessionAggregates), a departure the paper preset
+//! leaves off). The importance-aware modules (Eqs. 3–5) each have their own
 //! feed-forward networks `F1`, `F2`, `F3`; defaults are §4.3's (`k = 64`, `T = 20`, one hidden
 //! layer of 64, dropout 0.2).
 
@@ -18,6 +20,7 @@ use super::layers::{
     MlpConfig, Wide, WideConfig,
 };
 use crate::encode::Batch;
+use crate::models::baselines::Aggregates;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +55,10 @@ pub struct DifmConfig {
     /// Ablation switch.
     #[config(default = "DifmVariant::Full")]
     pub variant: DifmVariant,
+    /// The session's aggregates the wide part also reads (a departure from the paper, see
+    /// [`SessionAggregates`](super::layers::SessionAggregates); `None` under the paper preset).
+    #[config(default = "None")]
+    pub aggregates: Option<Aggregates>,
 }
 
 impl DifmConfig {
@@ -68,7 +75,9 @@ impl DifmConfig {
             field_importance: value_variations.then(|| importance.init(device)),
             event_importance: interactions.then(|| importance.init(device)),
             mlp: MlpConfig::new(d, self.mlp_hidden, self.dropout).init(device),
-            wide: WideConfig::new(self.num_features).init(device),
+            wide: WideConfig::new(self.num_features)
+                .with_aggregates(self.aggregates.clone())
+                .init(device),
         }
     }
 }

@@ -1,7 +1,10 @@
 //! The "wide" part of NHFM Eq. (5) and DIFM Eq. (12): a linear model over every feature of every
-//! event and of the session profile.
+//! event and of the session profile, and optionally over the session's aggregates
+//! ([`SessionAggregates`], a departure from the papers).
 
+use super::{SessionAggregates, SessionAggregatesConfig};
 use crate::encode::Batch;
+use crate::models::baselines::Aggregates;
 use burn::module::Param;
 use burn::nn::{Embedding, EmbeddingConfig, Initializer};
 use burn::prelude::*;
@@ -11,6 +14,9 @@ use burn::prelude::*;
 pub struct WideConfig {
     /// `n`: size of the feature dictionary.
     pub num_features: usize,
+    /// The session's aggregates also weighed (`None`: the papers' wide part).
+    #[config(default = "None")]
+    pub aggregates: Option<Aggregates>,
 }
 
 impl WideConfig {
@@ -21,17 +27,24 @@ impl WideConfig {
                 .with_initializer(Initializer::Zeros)
                 .init(device),
             bias: Param::from_tensor(Tensor::zeros([1], device)),
+            aggregates: self
+                .aggregates
+                .as_ref()
+                .map(|a| SessionAggregatesConfig::new(a.clone()).init(device)),
         }
     }
 }
 
-/// `f(x) = Σ_t Σ_i w_i x_i^t + Σ_j w_j x_j^profile + w_0`.
+/// `f(x) = Σ_t Σ_i w_i x_i^t + Σ_j w_j x_j^profile + w_0`, plus `uᵀ BN(g(a)) + u_0` of the
+/// session's aggregates `a` when configured.
 #[derive(Module, Debug)]
 pub struct Wide {
     /// `w_i`, one per feature of the dictionary.
     pub weights: Embedding,
     /// `w_0`.
     pub bias: Param<Tensor<1>>,
+    /// The aggregates' term (absent in the papers' form).
+    pub aggregates: Option<SessionAggregates>,
 }
 
 impl Wide {
@@ -41,10 +54,15 @@ impl Wide {
         (w * value).sum_dim(1).squeeze_dim::<1>(1) + self.bias.val()
     }
 
-    /// `f(x)` of a batch: every event slot and every profile slot, `[B]`.
+    /// `f(x)` of a batch: every event slot and every profile slot (and the aggregates' term),
+    /// `[B]`.
     pub fn forward_batch(&self, batch: &Batch) -> Tensor<1> {
         let (index, value) = batch.flat_features();
-        self.forward(index, value)
+        let linear = self.forward(index, value);
+        match &self.aggregates {
+            Some(term) => linear + term.forward(batch),
+            None => linear,
+        }
     }
 
     /// The wide part read as NHFM's and DIFM's Table 3 reads it: the `k` features with the

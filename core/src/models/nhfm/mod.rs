@@ -8,7 +8,9 @@
 //!    Bi-LSTM ([`MaskedBiLstm`]) give `s_β = [s_self; s_RNN]` (Eqs. 3–4, NHFM-β);
 //!
 //! then `y = sigmoid(MLP([s_α; s_β; e_T]) + f(x))` with the [`Wide`] part `f` (Eq. 5), trained on
-//! the negative log-likelihood. Defaults follow the authors' setup (DIFM §4.3, same group and
+//! the negative log-likelihood. With `aggregates` set, `f` also reads the session's aggregates
+//! ([`SessionAggregates`](super::layers::SessionAggregates), a departure the paper preset
+//! leaves off). Defaults follow the authors' setup (DIFM §4.3, same group and
 //! baselines): `k = 64`, `T = 20`, one hidden layer of 64, dropout 0.2; Bi-LSTM size 64.
 
 pub mod event_interactions;
@@ -18,6 +20,7 @@ use super::layers::{
     MaskedBiLstmConfig, Mlp, MlpConfig, Wide, WideConfig,
 };
 use crate::encode::Batch;
+use crate::models::baselines::Aggregates;
 use burn::prelude::*;
 use event_interactions::event_interactions;
 use serde::{Deserialize, Serialize};
@@ -54,6 +57,10 @@ pub struct NhfmConfig {
     /// Ablation switch.
     #[config(default = "NhfmVariant::Full")]
     pub variant: NhfmVariant,
+    /// The session's aggregates the wide part also reads (a departure from the paper, see
+    /// [`SessionAggregates`](super::layers::SessionAggregates); `None` under the paper preset).
+    #[config(default = "None")]
+    pub aggregates: Option<Aggregates>,
 }
 
 impl NhfmConfig {
@@ -84,7 +91,9 @@ impl NhfmConfig {
                 .then(|| MaskedBiLstmConfig::new(k, self.lstm_hidden).init(device)),
             use_alpha: self.uses_alpha(),
             mlp: MlpConfig::new(d, self.mlp_hidden, self.dropout).init(device),
-            wide: WideConfig::new(self.num_features).init(device),
+            wide: WideConfig::new(self.num_features)
+                .with_aggregates(self.aggregates.clone())
+                .init(device),
         }
     }
 }
