@@ -8,6 +8,7 @@ use forust_ml::metric::Metric;
 use forust_ml::{GradientBooster, Matrix};
 use seqrisk_core::encode::EncodedSession;
 use seqrisk_core::models::baselines::{Aggregates, TreeEnsemble, TreeNode};
+use std::borrow::Borrow;
 
 /// Largest |Δ log-odds| allowed between perpetual and the converted ensemble.
 const PARITY: f64 = 1e-9;
@@ -25,12 +26,16 @@ pub struct GbdtOptions {
     pub early_stopping_rounds: usize,
 }
 
-/// Aggregates of `sessions` as a column-major matrix (forust's layout).
-fn columns(aggregates: &Aggregates, sessions: &[&EncodedSession]) -> Vec<f64> {
+/// Aggregates of `sessions` as a column-major matrix (forust's layout). The sessions may be
+/// encoded as they are read, so that none is kept once its row is written.
+fn columns<S: Borrow<EncodedSession>>(
+    aggregates: &Aggregates,
+    sessions: impl ExactSizeIterator<Item = S>,
+) -> Vec<f64> {
     let (rows, cols) = (sessions.len(), aggregates.len());
     let mut data = vec![0.0; rows * cols];
-    for (r, s) in sessions.iter().enumerate() {
-        for (c, x) in aggregates.features(s).into_iter().enumerate() {
+    for (r, s) in sessions.enumerate() {
+        for (c, x) in aggregates.features(s.borrow()).into_iter().enumerate() {
             data[c * rows + r] = x;
         }
     }
@@ -42,11 +47,12 @@ fn targets(labels: &[bool]) -> Vec<f64> {
 }
 
 /// Fit trees on the training sessions, stopping early on the validation sessions, and convert
-/// them.
-pub fn fit(
+/// them. Each side is its sessions' encodings (borrowed, or made one at a time) and their
+/// labels.
+pub fn fit<S: Borrow<EncodedSession>, V: Borrow<EncodedSession>>(
     aggregates: &Aggregates,
-    train: (&[&EncodedSession], &[bool]),
-    valid: (&[&EncodedSession], &[bool]),
+    train: (impl ExactSizeIterator<Item = S>, &[bool]),
+    valid: (impl ExactSizeIterator<Item = V>, &[bool]),
     opts: GbdtOptions,
     seed: u64,
 ) -> Result<TreeEnsemble> {

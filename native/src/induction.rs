@@ -205,15 +205,19 @@ fn gbdt_at_volume(
     seed: u64,
 ) -> Result<Vec<bool>> {
     let aggregates = Aggregates::of(&fitted.encoder);
-    let train_encoded: Vec<EncodedSession> =
-        train.iter().map(|s| fitted.encoder.encode(s)).collect();
     let cut = train.len() * 4 / 5;
-    let train_refs: Vec<&EncodedSession> = train_encoded.iter().collect();
+    let encoder = &fitted.encoder;
     let labels: Vec<bool> = train.iter().map(|s| s.label == Some(true)).collect();
     let ensemble = gbdt::fit(
         &aggregates,
-        (&train_refs[..cut], &labels[..cut]),
-        (&train_refs[cut..], &labels[cut..]),
+        (
+            train[..cut].iter().map(|s| encoder.encode(s)),
+            &labels[..cut],
+        ),
+        (
+            train[cut..].iter().map(|s| encoder.encode(s)),
+            &labels[cut..],
+        ),
         GbdtOptions {
             iterations: 500,
             learning_rate: 0.1,

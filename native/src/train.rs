@@ -32,6 +32,7 @@ use seqrisk_core::models::{Model, ModelConfig, ModelOverrides, ModelSpec};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::scorer::score_encoded;
 use serde::Serialize;
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -887,6 +888,13 @@ pub fn time_order(sessions: &[Session]) -> Vec<usize> {
     idx
 }
 
+/// Trees grown on the aggregates, and when their growing started.
+struct GrownGbdt {
+    aggregates: Aggregates,
+    ensemble: TreeEnsemble,
+    started: Instant,
+}
+
 /// The GBDT baseline: forust grows trees on the training sessions' aggregates, stopping early
 /// on the validation AUC; the validation AUC is reported as for the neural models.
 fn fit_gbdt(
@@ -899,7 +907,68 @@ fn fit_gbdt(
     if opts.progress {
         eprintln!("training gbdt (forust) on {} sessions", split.train.len());
     }
-    let (aggregates, ensemble) = grow_gbdt(encoder, split, opts)?;
+    let (aggregates, ensemble) = grow_gbdt(
+        encoder,
+        (split.train.iter().copied(), &split.train_labels),
+        (split.valid.iter().copied(), &split.valid_labels),
+        opts,
+    )?;
+    let grown = GrownGbdt {
+        aggregates,
+        ensemble,
+        started,
+    };
+    fitted_gbdt(grown, encoder, split, opts, infer_device)
+}
+
+/// The GBDT model's trees (`None` for every other model), grown from the training and
+/// validation sessions encoded one at a time: the trees read the aggregates alone, so the
+/// fit's peak memory holds no encodings (issue 27: 100,000 sessions within 1 GB).
+fn grow_gbdt_model(
+    encoder: &Encoder,
+    sessions: &[Session],
+    [train, valid]: [&[usize]; 2],
+    opts: &TrainOptions,
+) -> Result<Option<GrownGbdt>> {
+    if opts.model != ModelSpec::Gbdt {
+        return Ok(None);
+    }
+    let started = Instant::now();
+    if opts.progress {
+        eprintln!("training gbdt (forust) on {} sessions", train.len());
+    }
+    let (aggregates, ensemble) = grow_gbdt(
+        encoder,
+        (
+            train.iter().map(|&i| encoder.encode(&sessions[i])),
+            &labels(sessions, train),
+        ),
+        (
+            valid.iter().map(|&i| encoder.encode(&sessions[i])),
+            &labels(sessions, valid),
+        ),
+        opts,
+    )?;
+    Ok(Some(GrownGbdt {
+        aggregates,
+        ensemble,
+        started,
+    }))
+}
+
+/// A [`Fitted`] of grown trees: the model, its training log-loss and validation AUC.
+fn fitted_gbdt(
+    grown: GrownGbdt,
+    encoder: &Encoder,
+    split: &Split,
+    opts: &TrainOptions,
+    infer_device: &Device,
+) -> Result<Fitted> {
+    let GrownGbdt {
+        aggregates,
+        ensemble,
+        started,
+    } = grown;
     let trees = ensemble.trees.len();
     let config = ModelConfig::Gbdt(GbdtConfig::new(aggregates).with_ensemble(ensemble));
     let model = config.init(infer_device);
@@ -988,21 +1057,17 @@ pub fn read_teacher_probs(text: &[u8], name: &str) -> Result<HashMap<String, f64
     Ok(out)
 }
 
-/// Trees on the aggregates of `encoder`'s sessions, grown on the split's training sessions with
-/// early stopping on its validation sessions (the GBDT baseline and HUIHEN's teacher alike).
-fn grow_gbdt(
+/// Trees on the aggregates of `encoder`'s sessions, grown on the training sessions with early
+/// stopping on the validation sessions (the GBDT model and baseline and HUIHEN's teacher
+/// alike); each side is its sessions' encodings, borrowed or made one at a time, and labels.
+fn grow_gbdt<S: Borrow<EncodedSession>, V: Borrow<EncodedSession>>(
     encoder: &Encoder,
-    split: &Split,
+    train: (impl ExactSizeIterator<Item = S>, &[bool]),
+    valid: (impl ExactSizeIterator<Item = V>, &[bool]),
     opts: &TrainOptions,
 ) -> Result<(Aggregates, TreeEnsemble)> {
     let aggregates = Aggregates::of(encoder);
-    let ensemble = gbdt::fit(
-        &aggregates,
-        (&split.train, &split.train_labels),
-        (&split.valid, &split.valid_labels),
-        opts.gbdt,
-        opts.seed,
-    )?;
+    let ensemble = gbdt::fit(&aggregates, train, valid, opts.gbdt, opts.seed)?;
     Ok((aggregates, ensemble))
 }
 
@@ -1016,7 +1081,12 @@ fn gbdt_teacher(
     log_prefix: &str,
 ) -> Result<(Teacher, GbdtConfig)> {
     let started = Instant::now();
-    let (aggregates, ensemble) = grow_gbdt(encoder, split, opts)?;
+    let (aggregates, ensemble) = grow_gbdt(
+        encoder,
+        (split.train.iter().copied(), &split.train_labels),
+        (split.valid.iter().copied(), &split.valid_labels),
+        opts,
+    )?;
     let q = |items: &[&EncodedSession]| -> Vec<f64> {
         items
             .iter()
@@ -1331,9 +1401,6 @@ fn fit_model(split: &Split, opts: &TrainOptions, inputs: &FitInputs) -> Result<F
         field_names,
         data_fingerprint,
     } = *inputs;
-    if opts.model == ModelSpec::Gbdt {
-        return fit_gbdt(encoder, split, opts, device);
-    }
     let mut config =
         ModelConfig::default_for(opts.model, encoder).with_overrides(&opts.overrides, encoder)?;
     if let (ModelConfig::Lbsf(c), Some(v)) = (&mut config, &opts.merchant_vectors) {
@@ -1513,6 +1580,7 @@ pub fn train(
     let train_sessions: Vec<&Session> = train_idx.iter().map(|&i| &sessions[i]).collect();
     let old = pretraining_sessions(opts)?;
     let encoder = fit_encoder(schema, opts, &train_sessions, old.as_ref())?;
+    let grown = grow_gbdt_model(&encoder, sessions, [&train_idx, &valid_idx], opts)?;
     let encoded = encode_each(&encoder, sessions, train_idx.iter().chain(&valid_idx));
     let split = Split::of(&encoded, sessions, [&train_idx, &valid_idx]);
     let field_names = encoder.event_field_names();
@@ -1533,7 +1601,10 @@ pub fn train(
         valid_auc,
         best_epoch,
         history,
-    } = fit_model(&split, opts, &inputs)?;
+    } = match grown {
+        Some(grown) => fitted_gbdt(grown, &encoder, &split, opts, &infer_device)?,
+        None => fit_model(&split, opts, &inputs)?,
+    };
     let valid_scores = scores_of(&best_model, &field_names, &split.valid, &infer_device)?;
     let threshold = flag_threshold(&valid_scores, &split.valid_labels);
     let tested = test_model(
