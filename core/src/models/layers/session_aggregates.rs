@@ -19,8 +19,14 @@
 
 use crate::encode::Batch;
 use crate::models::baselines::Aggregates;
+use burn::module::RunningState;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
+
+/// The fixed ids of the batch normalisation's running mean and variance (see
+/// [`SessionAggregatesConfig::init`]).
+const RUNNING_MEAN_ID: u64 = 0x5e55_a66e_0000_0001;
+const RUNNING_VAR_ID: u64 = 0x5e55_a66e_0000_0002;
 
 /// Configuration of [`SessionAggregates`].
 #[derive(Config, Debug)]
@@ -33,8 +39,16 @@ impl SessionAggregatesConfig {
     /// Build the module.
     pub fn init(&self, device: &Device) -> SessionAggregates {
         let width = self.aggregates.len();
+        let mut norm = BatchNormConfig::new(width).init(device);
+        // records store each tensor's id, and burn 0.22.1 keeps the id a running state got at
+        // `init` when it loads a record (`RunningState::map`): with random ids, a reloaded
+        // model would re-export other bytes than it was loaded from
+        norm.running_mean =
+            RunningState::with_id(RUNNING_MEAN_ID.into(), Tensor::zeros([width], device));
+        norm.running_var =
+            RunningState::with_id(RUNNING_VAR_ID.into(), Tensor::ones([width], device));
         SessionAggregates {
-            norm: BatchNormConfig::new(width).init(device),
+            norm,
             weights: LinearConfig::new(width, 1).init(device),
             aggregates: self.aggregates.clone(),
         }
