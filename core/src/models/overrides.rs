@@ -353,4 +353,27 @@ mod tests {
         let e = ModelConfig::Nhfm(c).check(&enc).unwrap_err().to_string();
         assert!(e.contains("the wide part reads the aggregates"), "{e}");
     }
+
+    /// A configuration written before the aggregates term (no `aggregates` key, as in every
+    /// artifact of format 9 made before it) still reads, as the papers' wide part.
+    #[test]
+    fn configurations_without_the_aggregates_key_still_read() {
+        for config in [
+            ModelConfig::Nhfm(NhfmConfig::new(50)),
+            ModelConfig::Difm(DifmConfig::new(50)),
+        ] {
+            let mut json = serde_json::to_value(&config).unwrap();
+            let inner = json
+                .as_object_mut()
+                .and_then(|o| o.values_mut().next())
+                .and_then(|v| v.as_object_mut())
+                .unwrap();
+            assert!(inner.remove("aggregates").is_some(), "{inner:?}");
+            let back: ModelConfig = serde_json::from_value(json).unwrap();
+            assert_eq!(
+                serde_json::to_string(&back).unwrap(),
+                serde_json::to_string(&config).unwrap()
+            );
+        }
+    }
 }

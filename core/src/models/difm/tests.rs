@@ -101,47 +101,53 @@ fn ablations_drop_their_outputs_and_same_shares_one_projection() {
     assert!(out.field_importance.is_some() && out.event_importance.is_some());
 }
 
-/// Eq. (11) put together: `ŷ = σ(MLP([f; e_his; e_T]) + f(x))`. The MLP is set to read `u · s`
-/// exactly ([`mlp_reading`]) and the wide part to its bias 0.25 alone; with `u` selecting one
-/// block at a time the logit is that block's sum plus 0.25. `e_T` is worked out by hand from the
-/// embedding table ([`current_event_fm`], Eq. 8 on the current event's slot); `f` (Eq. 7) and
-/// `e_his` (Eq. 9) are the importance modules applied to the FM pools of Eqs. (6) and (8), over
-/// the fields and over the history alone.
+/// Eq. (11) put together: `ŷ = σ(MLP([f; e_his; e_T]) + f(x))`, and the ablations' `[f; e_T]`
+/// (DIFM-α), `[e_his; e_T]` (DIFM-β) and DIFM-same's shared projection. The MLP is set to read
+/// `u · s` exactly ([`mlp_reading`]) and the wide part to its bias 0.25 alone; with `u`
+/// selecting one block at a time the logit is that block's sum plus 0.25. `e_T` is worked out
+/// by hand from the embedding table ([`current_event_fm`], Eq. 8 on the current event's slot);
+/// `f` (Eq. 7) and `e_his` (Eq. 9) are the importance modules applied to the FM pools of Eqs.
+/// (6) and (8), over the fields and over the history alone.
 #[test]
 fn eq11_reads_f_then_e_his_then_the_current_event() {
     let (enc, sessions) = encoder(8);
-    let device = Device::flex();
-    device.seed(3);
-    let k = 2;
-    let mut model = DifmConfig::new(enc.num_features())
-        .with_embedding_dim(k)
-        .with_mlp_hidden(6 * k)
-        .with_dropout(0.0)
-        .init(&device);
-    model.wide.bias = Param::from_tensor(Tensor::from_data([0.25], &device));
     let b = batch(&enc, &sessions);
     let [rows, t, fields] = b.event_index.dims();
-    let e_t = current_event_fm(&model.embedding, &b);
-    let pools = model
-        .embedding
-        .pools(b.event_index.clone(), b.event_value.clone(), true);
-    let importance = |m: &Option<ImportanceAware>| m.clone().expect("DIFM has both modules");
-    let over_events = pools.over_events.expect("asked for");
-    let f = values(
-        importance(&model.field_importance)
-            .forward(over_events, Tensor::ones([rows, fields], &device))
-            .pooled,
-    );
-    let history = pools.over_fields.narrow(1, 0, t - 1);
-    let q = b.event_mask.clone().narrow(1, 0, t - 1);
-    let e_his = values(
-        importance(&model.event_importance)
-            .forward(history, q)
-            .pooled,
-    );
-    for (block, expected) in [(0, &f), (1, &e_his), (2, &e_t)] {
-        mlp_reading(&mut model.mlp, 3 * k, block * k..(block + 1) * k);
-        let logits = values(model.forward(&b).logits);
-        assert_block_sums(&logits, expected, k, 0.25, block);
+    let k = 2;
+    for (variant, blocks) in [
+        (DifmVariant::Full, 3),
+        (DifmVariant::Alpha, 2),
+        (DifmVariant::Beta, 2),
+        (DifmVariant::Same, 3),
+    ] {
+        let device = Device::flex();
+        device.seed(3);
+        let mut model = DifmConfig::new(enc.num_features())
+            .with_embedding_dim(k)
+            .with_mlp_hidden(2 * blocks * k)
+            .with_dropout(0.0)
+            .with_variant(variant)
+            .init(&device);
+        model.wide.bias = Param::from_tensor(Tensor::from_data([0.25], &device));
+        let pools = model
+            .embedding
+            .pools(b.event_index.clone(), b.event_value.clone(), true);
+        let mut expected = Vec::new();
+        if let (Some(m), Some(over_events)) = (&model.field_importance, pools.over_events) {
+            let all = Tensor::ones([rows, fields], &device);
+            expected.push(values(m.forward(over_events, all).pooled));
+        }
+        if let Some(m) = &model.event_importance {
+            let history = pools.over_fields.narrow(1, 0, t - 1);
+            let q = b.event_mask.clone().narrow(1, 0, t - 1);
+            expected.push(values(m.forward(history, q).pooled));
+        }
+        expected.push(current_event_fm(&model.embedding, &b));
+        assert_eq!(expected.len(), blocks, "{variant:?}");
+        for (block, want) in expected.iter().enumerate() {
+            mlp_reading(&mut model.mlp, blocks * k, block * k..(block + 1) * k);
+            let logits = values(model.forward(&b).logits);
+            assert_block_sums(&logits, want, k, 0.25, block);
+        }
     }
 }

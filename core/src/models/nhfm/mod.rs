@@ -212,47 +212,59 @@ mod tests {
         }
     }
 
-    /// Eq. (5) put together: `y = σ(MLP([s_α; s_β; e_T]) + f(x))` with `s_β = [s_self; s_RNN]`.
-    /// The MLP is set to read `u · s` exactly and the wide part to its bias −0.5 alone; with `u`
-    /// selecting one block at a time the logit is that block's sum minus 0.5. `e_T` is worked
-    /// out by hand from the embedding table (Eq. 1 on the current event's slot); `s_α` (Eq. 2),
-    /// `s_self` (Eq. 3) and `s_RNN` are their modules applied to the history's `e_t` alone.
+    /// Eq. (5) put together: `y = σ(MLP([s_α; s_β; e_T]) + f(x))` with `s_β = [s_self; s_RNN]`,
+    /// and the ablations' `[s_α; e_T]` (NHFM-α) and `[s_β; e_T]` (NHFM-β). The MLP is set to read
+    /// `u · s` exactly and the wide part to its bias −0.5 alone; with `u` selecting one block at
+    /// a time the logit is that block's sum minus 0.5. `e_T` is worked out by hand from the
+    /// embedding table (Eq. 1 on the current event's slot); `s_α` (Eq. 2), `s_self` (Eq. 3) and
+    /// `s_RNN` are their modules applied to the history's `e_t` alone.
     #[test]
     fn eq5_reads_s_alpha_then_s_beta_then_the_current_event() {
         let (enc, sessions) = encoder(8);
-        let device = Device::flex();
-        device.seed(5);
-        let k = 2;
-        let mut model = NhfmConfig::new(enc.num_features())
-            .with_embedding_dim(k)
-            .with_lstm_hidden(k)
-            .with_mlp_hidden(8 * k)
-            .with_dropout(0.0)
-            .init(&device);
-        model.wide.bias = Param::from_tensor(Tensor::from_data([-0.5], &device));
         let b = batch(&enc, &sessions);
         let t = b.event_index.dims()[1];
-        let e_t = current_event_fm(&model.event_extractor, &b);
-        let history = model
-            .event_extractor
-            .forward(b.event_index.clone(), b.event_value.clone())
-            .narrow(1, 0, t - 1);
-        let q = b.event_mask.clone().narrow(1, 0, t - 1);
+        let k = 2;
         let v = |x: Tensor<2>| x.into_data().try_to_vec::<f32>().unwrap();
-        let s_alpha = v(event_interactions(history.clone(), q.clone()).s_alpha);
-        let attention = model.self_importance.clone().expect("full NHFM");
-        let s_self = v(attention.forward(history.clone(), q.clone()).pooled);
-        let bi_lstm = model.bi_lstm.clone().expect("full NHFM");
-        let s_rnn = v(bi_lstm.forward(history, q, b.padding));
-        for (block, expected) in [(0, &s_alpha), (1, &s_self), (2, &s_rnn), (3, &e_t)] {
-            mlp_reading(&mut model.mlp, 4 * k, block * k..(block + 1) * k);
-            let logits = model
-                .forward(&b)
-                .logits
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap();
-            assert_block_sums(&logits, expected, k, -0.5, block);
+        for (variant, blocks) in [
+            (NhfmVariant::Full, 4),
+            (NhfmVariant::Alpha, 2),
+            (NhfmVariant::Beta, 3),
+        ] {
+            let device = Device::flex();
+            device.seed(5);
+            let mut model = NhfmConfig::new(enc.num_features())
+                .with_embedding_dim(k)
+                .with_lstm_hidden(k)
+                .with_mlp_hidden(2 * blocks * k)
+                .with_dropout(0.0)
+                .with_variant(variant)
+                .init(&device);
+            model.wide.bias = Param::from_tensor(Tensor::from_data([-0.5], &device));
+            let history = model
+                .event_extractor
+                .forward(b.event_index.clone(), b.event_value.clone())
+                .narrow(1, 0, t - 1);
+            let q = b.event_mask.clone().narrow(1, 0, t - 1);
+            let mut expected = Vec::new();
+            if variant != NhfmVariant::Beta {
+                expected.push(v(event_interactions(history.clone(), q.clone()).s_alpha));
+            }
+            if let (Some(attention), Some(bi_lstm)) = (&model.self_importance, &model.bi_lstm) {
+                expected.push(v(attention.forward(history.clone(), q.clone()).pooled));
+                expected.push(v(bi_lstm.forward(history, q, b.padding)));
+            }
+            expected.push(current_event_fm(&model.event_extractor, &b));
+            assert_eq!(expected.len(), blocks, "{variant:?}");
+            for (block, want) in expected.iter().enumerate() {
+                mlp_reading(&mut model.mlp, blocks * k, block * k..(block + 1) * k);
+                let logits = model
+                    .forward(&b)
+                    .logits
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap();
+                assert_block_sums(&logits, want, k, -0.5, block);
+            }
         }
     }
 
