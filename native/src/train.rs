@@ -396,6 +396,23 @@ impl<'a> Split<'a> {
     }
 }
 
+impl Split<'_> {
+    /// Trees on the aggregates of the training sessions, early-stopped on the validation ones
+    /// (the GBDT baseline beside a model, HUIHEN's teacher).
+    fn grow_gbdt(
+        &self,
+        encoder: &Encoder,
+        opts: &TrainOptions,
+    ) -> Result<(Aggregates, TreeEnsemble)> {
+        grow_gbdt(
+            encoder,
+            (self.train.iter().copied(), &self.train_labels),
+            (self.valid.iter().copied(), &self.valid_labels),
+            opts,
+        )
+    }
+}
+
 /// A trained model and how its training went.
 struct Fitted {
     config: ModelConfig,
@@ -907,12 +924,7 @@ fn fit_gbdt(
     if opts.progress {
         eprintln!("training gbdt (forust) on {} sessions", split.train.len());
     }
-    let (aggregates, ensemble) = grow_gbdt(
-        encoder,
-        (split.train.iter().copied(), &split.train_labels),
-        (split.valid.iter().copied(), &split.valid_labels),
-        opts,
-    )?;
+    let (aggregates, ensemble) = split.grow_gbdt(encoder, opts)?;
     let grown = GrownGbdt {
         aggregates,
         ensemble,
@@ -1081,12 +1093,7 @@ fn gbdt_teacher(
     log_prefix: &str,
 ) -> Result<(Teacher, GbdtConfig)> {
     let started = Instant::now();
-    let (aggregates, ensemble) = grow_gbdt(
-        encoder,
-        (split.train.iter().copied(), &split.train_labels),
-        (split.valid.iter().copied(), &split.valid_labels),
-        opts,
-    )?;
+    let (aggregates, ensemble) = split.grow_gbdt(encoder, opts)?;
     let q = |items: &[&EncodedSession]| -> Vec<f64> {
         items
             .iter()
