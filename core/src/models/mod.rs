@@ -295,28 +295,23 @@ impl ModelConfig {
     /// a probability and, for the GBDT, that its trees are well formed: what a crafted artifact
     /// could set that would otherwise stop the model being built.
     pub fn check(&self, encoder: &Encoder) -> Result<()> {
-        if let ModelConfig::Gbdt(c) = self {
-            if c.aggregates != Aggregates::of(encoder) {
-                return Err(Error::Model(format!(
-                    "GBDT reads {:?} but the encoder gives {:?}",
-                    c.aggregates,
-                    Aggregates::of(encoder)
-                )));
-            }
-            c.ensemble.check(c.aggregates.len())?;
-        }
-        let wide_aggregates = match self {
-            ModelConfig::Nhfm(c) => c.aggregates.as_ref(),
-            ModelConfig::Difm(c) => c.aggregates.as_ref(),
+        // the session aggregates a part of the model reads must be the encoder's
+        let aggregates = match self {
+            ModelConfig::Gbdt(c) => Some(("the GBDT", &c.aggregates)),
+            ModelConfig::Nhfm(c) => c.aggregates.as_ref().map(|a| ("the wide part", a)),
+            ModelConfig::Difm(c) => c.aggregates.as_ref().map(|a| ("the wide part", a)),
             _ => None,
         };
-        if let Some(a) = wide_aggregates
+        if let Some((reader, a)) = aggregates
             && *a != Aggregates::of(encoder)
         {
             return Err(Error::Model(format!(
-                "the wide part reads the aggregates {a:?} but the encoder gives {:?}",
+                "{reader} reads the aggregates {a:?} but the encoder gives {:?}",
                 Aggregates::of(encoder)
             )));
+        }
+        if let ModelConfig::Gbdt(c) = self {
+            c.ensemble.check(c.aggregates.len())?;
         }
         if let ModelConfig::Lstm4Fd(c) = self
             && c.event_fields != encoder.event_fields()

@@ -22,7 +22,6 @@ pub struct ModelOverrides {
     pub dropout: Option<f64>,
     /// Whether NHFM's and DIFM's wide part also reads the session's aggregates
     /// ([`SessionAggregates`](super::layers::SessionAggregates)).
-    #[serde(default)]
     pub aggregates: Option<bool>,
 }
 
