@@ -48,6 +48,10 @@ enum Command {
     Cluster(cli::cluster::ClusterArgs),
     /// Evaluate an artifact on a labelled data file.
     Eval(cli::eval::EvalArgs),
+    /// Compare two artifacts on the same labelled sessions: AUC difference with DeLong's test
+    /// and a paired bootstrap interval, recall at fixed false-positive rates and at each
+    /// model's own threshold, score correlation, and the sessions they rank most differently.
+    Compare(cli::compare::CompareArgs),
     /// Score sessions (JSONL in, JSONL out with score and explanation).
     Score(cli::score::ScoreArgs),
     /// Train the web demo's models on the synthetic data of their scenarios and write them with
@@ -70,6 +74,7 @@ fn main() -> Result<()> {
         Some(Command::Tune(a)) => cli::tune::run(&a),
         Some(Command::Cluster(a)) => cli::cluster::run(&a),
         Some(Command::Eval(a)) => cli::eval::run(&a),
+        Some(Command::Compare(a)) => cli::compare::run(&a),
         Some(Command::Score(a)) => cli::score::run(&a),
         Some(Command::Inspect(a)) => cli::inspect::run(&a),
     }

@@ -6,12 +6,13 @@ use burn::prelude::Device;
 use seqrisk_core::artifact::{Artifact, Header};
 use seqrisk_core::encode::Encoder;
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
-use seqrisk_core::metrics::{Metrics, SingleFeature};
+use seqrisk_core::metrics::{Comparison, Metrics, SingleFeature};
 use seqrisk_core::models::baselines::GbdtConfig;
 use seqrisk_core::models::behavior_cluster::BehaviorClusterConfig;
 use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::scorer::SessionScore;
 use seqrisk_core::synth::{Pattern, SyntheticSession};
+use serde::Serialize;
 use std::fmt::Write;
 
 /// The fraud handbook's card precision@k per day of the model and its baselines, one line.
@@ -100,6 +101,134 @@ pub fn baseline_table(
         );
     }
     out
+}
+
+/// One side of `seqrisk compare`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparedArtifact {
+    /// The artifact's path.
+    pub artifact: String,
+    /// Its model, as `--model` names it.
+    pub model: String,
+}
+
+/// `seqrisk compare`'s report: both models' metrics and operating points, DeLong's test and
+/// the bootstrap interval of the AUC difference, the scores' correlation and the sessions
+/// ranked most differently.
+pub fn comparison(data: &str, sides: [&ComparedArtifact; 2], c: &Comparison) -> String {
+    let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+    let opt = |x: Option<f64>, f: &dyn Fn(f64) -> String| x.map_or("–".into(), f);
+    let mut s = format!(
+        "# A: {} ({}) against B: {} ({})
+
+{} labelled sessions of {data}, {} positive.
+
+",
+        sides[0].model,
+        sides[0].artifact,
+        sides[1].model,
+        sides[1].artifact,
+        c.sessions,
+        c.positives
+    );
+    let fprs: Vec<String> = c
+        .fprs
+        .iter()
+        .map(|&f| format!("recall @ FPR {}", pct(f)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "| model | AUC | pAUC (FPR ≤ 1%) | AP | {} | own threshold | alert rate | FPR | recall | precision |",
+        fprs.join(" | ")
+    );
+    let _ = writeln!(
+        s,
+        "|---|---:|---:|---:|{}---:|---:|---:|---:|---:|",
+        "---:|".repeat(fprs.len())
+    );
+    for (name, side, m) in [("A", sides[0], &c.a), ("B", sides[1], &c.b)] {
+        let recalls: Vec<String> = m.recall_at_fpr.iter().map(|&r| format!("{r:.4}")).collect();
+        let point = m.at_threshold.map_or("– | – | – | – | –".into(), |p| {
+            format!(
+                "{:.4} | {} | {} | {:.4} | {}",
+                p.threshold,
+                pct(p.alert_rate),
+                pct(p.fpr),
+                p.recall,
+                opt(p.precision, &|x| format!("{x:.4}"))
+            )
+        });
+        let _ = writeln!(
+            s,
+            "| {name}: {} | {:.4} | {:.4} | {:.4} | {} | {point} |",
+            side.model,
+            m.metrics.auc,
+            m.metrics.pauc_1pct,
+            m.metrics.average_precision,
+            recalls.join(" | ")
+        );
+    }
+    s.push('\n');
+    match &c.delong {
+        Some(d) => {
+            let _ = writeln!(
+                s,
+                "AUC A − B: {:+.4}; DeLong's test: z = {:.3}, p {}, 95% CI [{:+.4}, {:+.4}].",
+                d.difference,
+                d.z,
+                if d.p_value < 1e-4 {
+                    "< 0.0001".to_string()
+                } else {
+                    format!("= {:.4}", d.p_value)
+                },
+                d.ci95[0],
+                d.ci95[1]
+            );
+            if let Some(ci) = c.bootstrap_ci95 {
+                let _ = writeln!(
+                    s,
+                    "Paired bootstrap ({} rounds, stratified by label): 95% CI [{:+.4}, {:+.4}].",
+                    c.bootstrap_rounds, ci[0], ci[1]
+                );
+            }
+            let verdict = if d.p_value < 0.05 {
+                let (hi, lo) = if d.difference > 0.0 {
+                    ("A", "B")
+                } else {
+                    ("B", "A")
+                };
+                format!("{hi}'s AUC is higher than {lo}'s (p < 0.05).")
+            } else {
+                "The AUCs do not differ at the 5% level.".to_string()
+            };
+            let _ = writeln!(s, "{verdict}");
+        }
+        None => s.push_str("AUC A − B: not tested (needs 2 positive and 2 negative sessions).\n"),
+    }
+    let _ = writeln!(
+        s,
+        "Score correlation: Pearson {}, Spearman {}.",
+        opt(c.pearson, &|x| format!("{x:.4}")),
+        opt(c.spearman, &|x| format!("{x:.4}"))
+    );
+    if !c.disagreements.is_empty() {
+        s.push_str(
+            "\n## Ranked most differently\n\nPercentile rank: 100% is the riskiest session.\n\n| session | label | A's score | A's rank | B's score | B's rank |\n|---|---:|---:|---:|---:|---:|\n",
+        );
+        for d in &c.disagreements {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.4} | {} | {:.4} | {} |",
+                d.id,
+                u8::from(d.label),
+                d.score_a,
+                pct(d.rank_a),
+                d.score_b,
+                pct(d.rank_b)
+            );
+        }
+    }
+    s
 }
 
 /// A session's score and explanation in one line of words: the top merchants (with the

@@ -157,6 +157,127 @@ fn cli_gen_train_inspect_score_eval() {
         d,
     );
     assert!(table.contains("| nhfm | 30 |"), "{table}");
+
+    // compare: the two artifacts on the same later sessions, each AUC as `eval` gives it
+    seqrisk_ok(
+        &[
+            "gen",
+            "--sessions",
+            "400",
+            "--fraud-rate",
+            "0.1",
+            "--seed",
+            "10",
+            "--out",
+            "later.jsonl",
+        ],
+        d,
+    );
+    let (md, _) = seqrisk_ok(
+        &[
+            "compare",
+            "run/nhfm.seqrisk",
+            "run/gbdt.seqrisk",
+            "--data",
+            "later.jsonl",
+            "--bootstrap",
+            "200",
+            "--top",
+            "4",
+            "--out",
+            "cmp",
+        ],
+        d,
+    );
+    assert_eq!(std::fs::read_to_string(d.join("cmp.md")).unwrap(), md);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("cmp.json")).unwrap()).unwrap();
+    let c = &json["comparison"];
+    assert_eq!(
+        (json["a"]["model"].as_str(), json["b"]["model"].as_str()),
+        (Some("nhfm"), Some("gbdt"))
+    );
+    assert_eq!(c["sessions"], 400);
+    for (side, artifact) in [("a", "run/nhfm.seqrisk"), ("b", "run/gbdt.seqrisk")] {
+        let (table, _) = seqrisk_ok(
+            &["eval", "--artifact", artifact, "--data", "later.jsonl"],
+            d,
+        );
+        let auc = c[side]["metrics"]["auc"].as_f64().unwrap();
+        assert!(
+            table.contains(&format!(" | {auc:.4} | ")),
+            "{side}: {auc} not in {table}"
+        );
+        let delong_auc = c["delong"][format!("auc_{side}")].as_f64().unwrap();
+        assert!((delong_auc - auc).abs() < 1e-9, "{delong_auc} vs {auc}");
+    }
+    let delong = &c["delong"];
+    let diff = delong["difference"].as_f64().unwrap();
+    let ci = |k: &str| {
+        c[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    for interval in [
+        ci("bootstrap_ci95"),
+        delong["ci95"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect(),
+    ] {
+        assert!(
+            interval[0] < diff && diff < interval[1],
+            "{interval:?} around {diff}"
+        );
+    }
+    assert!(
+        md.contains(&format!("AUC A − B: {diff:+.4}; DeLong's test")),
+        "{md}"
+    );
+    let ids = std::fs::read_to_string(d.join("later.jsonl")).unwrap();
+    let listed = c["disagreements"].as_array().unwrap();
+    assert_eq!(listed.len(), 4);
+    for x in listed {
+        let id = x["id"].as_str().unwrap();
+        assert!(
+            ids.contains(&format!("\"{id}\"")) && md.contains(&format!("| {id} |")),
+            "{id}"
+        );
+    }
+    // a model against itself: no difference, p = 1
+    let (same, _) = seqrisk_ok(
+        &[
+            "compare",
+            "run/gbdt.seqrisk",
+            "run/gbdt.seqrisk",
+            "--data",
+            "later.jsonl",
+        ],
+        d,
+    );
+    assert!(
+        same.contains("AUC A − B: +0.0000; DeLong's test: z = 0.000, p = 1.0000"),
+        "{same}"
+    );
+    // sessions without labels cannot be compared: the error names the session
+    let mut first: serde_json::Value = serde_json::from_str(ids.lines().next().unwrap()).unwrap();
+    first.as_object_mut().unwrap().remove("label");
+    std::fs::write(d.join("unlabelled.jsonl"), format!("{first}\n")).unwrap();
+    let (ok, _, err) = seqrisk(
+        &[
+            "compare",
+            "run/gbdt.seqrisk",
+            "run/nhfm.seqrisk",
+            "--data",
+            "unlabelled.jsonl",
+        ],
+        d,
+    );
+    assert!(!ok && err.contains("has no label"), "{err}");
 }
 
 #[test]

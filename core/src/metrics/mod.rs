@@ -1,13 +1,19 @@
 //! Ranking metrics for risk scores: AUC, standardized partial AUC, KS, recall at the top k%,
-//! average precision, and the fraud handbook's card precision@k per day.
+//! average precision, the fraud handbook's card precision@k per day, and two models compared
+//! on the same sessions ([`Comparison`]: DeLong's test, a bootstrap interval, correlations).
 //!
 //! Every function takes scores and labels of equal length and returns `None` when the metric
 //! is undefined (no positives or no negatives).
 
 mod card_precision;
+mod compare;
 mod single_feature;
 
 pub use card_precision::{CardPrecision, CardScore, card_precision_at_k};
+pub use compare::{
+    COMPARED_FPRS, CompareOptions, ComparedModel, Comparison, DeLong, Disagreement, OperatingPoint,
+    bootstrap_auc_difference, delong, disagreements, pearson, recall_at_fpr, spearman,
+};
 pub use single_feature::{SingleFeature, best_single_feature};
 
 use serde::{Deserialize, Serialize};

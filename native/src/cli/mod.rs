@@ -2,6 +2,7 @@
 //! the library's options and calls it; `main.rs` only dispatches.
 
 pub(crate) mod cluster;
+pub(crate) mod compare;
 pub(crate) mod demo;
 pub(crate) mod eval;
 pub(crate) mod generate;
