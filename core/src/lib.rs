@@ -12,6 +12,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod artifact;
+pub mod calibration;
 pub mod cluster;
 pub mod encode;
 pub mod error;

@@ -5,10 +5,15 @@
 //! Every function takes scores and labels of equal length and returns `None` when the metric
 //! is undefined (no positives or no negatives).
 
+mod calibration;
 mod card_precision;
 mod compare;
 mod single_feature;
 
+pub use calibration::{
+    CALIBRATION_BINS, CalibrationMetrics, ReliabilityBin, brier, expected_calibration_error,
+    reliability,
+};
 pub use card_precision::{CardPrecision, CardScore, card_precision_at_k};
 pub use compare::{
     COMPARED_FPRS, CompareOptions, ComparedModel, Comparison, DeLong, Disagreement, OperatingPoint,
