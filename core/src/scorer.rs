@@ -2,6 +2,7 @@
 //! after training, and the wasm `Scorer`.
 
 use crate::artifact::Artifact;
+use crate::calibration::Calibrator;
 use crate::encode::{Batch, EncodedSession, Encoder};
 use crate::error::{Error, Result};
 use crate::explain::Explanation;
@@ -19,8 +20,11 @@ pub const SCORE_BATCH: usize = 256;
 pub struct SessionScore {
     /// Session id.
     pub id: String,
-    /// Risk score in (0, 1).
+    /// Risk score in [0, 1]: the calibrated probability when the artifact has a calibrator,
+    /// else `raw_score`.
     pub score: f64,
+    /// The model's own score, the sigmoid of its logit (what rankings and AUC read).
+    pub raw_score: f64,
     /// Why.
     pub explanation: Explanation,
 }
@@ -235,6 +239,8 @@ pub struct Scorer {
     pub device: Device,
     /// The encoder's event field slot names, for field-level explanations.
     field_names: Vec<String>,
+    /// The artifact's calibrator.
+    pub calibrator: Option<Calibrator>,
 }
 
 impl Scorer {
@@ -246,6 +252,11 @@ impl Scorer {
             encoder,
             model: artifact.model(&device)?,
             device,
+            calibrator: artifact
+                .header
+                .calibration
+                .as_ref()
+                .map(|c| c.calibrator.clone()),
         })
     }
 
@@ -254,7 +265,7 @@ impl Scorer {
         let encoded = self.encode(sessions)?;
         let refs: Vec<&EncodedSession> = encoded.iter().collect();
         let scored = score_encoded(&self.model, &self.field_names, &refs, &self.device)?;
-        Ok(Self::name(scored, sessions))
+        Ok(self.name(scored, sessions))
     }
 
     /// [`Scorer::score`] with an asynchronous read-back (WebGPU in a browser).
@@ -263,7 +274,7 @@ impl Scorer {
         let refs: Vec<&EncodedSession> = encoded.iter().collect();
         let scored =
             score_encoded_async(&self.model, &self.field_names, &refs, &self.device).await?;
-        Ok(Self::name(scored, sessions))
+        Ok(self.name(scored, sessions))
     }
 
     fn encode(&self, sessions: &[Session]) -> Result<Vec<EncodedSession>> {
@@ -276,13 +287,18 @@ impl Scorer {
             .collect()
     }
 
-    fn name(scored: Vec<(f64, Explanation)>, sessions: &[Session]) -> Vec<SessionScore> {
+    /// The scores named by session, each calibrated when the artifact says so.
+    fn name(&self, scored: Vec<(f64, Explanation)>, sessions: &[Session]) -> Vec<SessionScore> {
         scored
             .into_iter()
             .zip(sessions)
-            .map(|((score, explanation), s)| SessionScore {
+            .map(|((raw_score, explanation), s)| SessionScore {
                 id: s.id.clone(),
-                score,
+                score: self
+                    .calibrator
+                    .as_ref()
+                    .map_or(raw_score, |c| c.calibrate(raw_score)),
+                raw_score,
                 explanation,
             })
             .collect()

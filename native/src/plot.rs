@@ -5,7 +5,7 @@ use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
-use seqrisk_core::metrics::RocPoint;
+use seqrisk_core::metrics::{ReliabilityBin, RocPoint};
 use std::path::Path;
 use std::sync::Once;
 
@@ -98,6 +98,56 @@ pub fn roc_png(path: &Path, title: &str, series: &[(String, Vec<RocPoint>)]) -> 
 
 /// One named series of `(x, y)` points for [`loglog_panels_png`].
 pub type Series = (String, Vec<(f64, f64)>);
+
+/// A reliability diagram: each series' bins as (mean probability, observed share) joined by a
+/// line, over the diagonal of perfect calibration.
+pub fn reliability_png(
+    path: &Path,
+    title: &str,
+    series: &[(String, Vec<ReliabilityBin>)],
+) -> Result<()> {
+    write_png(path, (720, 640), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 24))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .x_desc("mean predicted probability (10 bins)")
+            .y_desc("share positive")
+            .label_style((FONT, 15))
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
+            .map_err(|e| anyhow!("{e}"))?;
+        for (i, (name, bins)) in series.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            let points: Vec<(f64, f64)> = bins
+                .iter()
+                .map(|b| (b.mean_predicted, b.observed))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+                .map_err(|e| anyhow!("{e}"))?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|p| Circle::new(p, 4, color.filled())),
+                )
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
+    })
+}
 
 /// Side-by-side log-log panels, each `(title, y label, series)`, over a shared x axis, to a PNG
 /// file, written atomically.

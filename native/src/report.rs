@@ -4,6 +4,7 @@ use crate::train::{CardPrecisions, TruePositive};
 use anyhow::Result;
 use burn::prelude::Device;
 use seqrisk_core::artifact::{Artifact, Header};
+use seqrisk_core::calibration::{CalibrationSummary, Calibrator, FOLDS};
 use seqrisk_core::encode::Encoder;
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{Comparison, Metrics, SingleFeature};
@@ -101,6 +102,30 @@ pub fn baseline_table(
         );
     }
     out
+}
+
+/// The calibration in words: which calibrator, why (the candidates' cross-fitted validation
+/// log-loss), and the test split's Brier score and ECE before and after.
+pub fn calibration_lines(c: &CalibrationSummary) -> String {
+    let loss = |x: Option<f64>| x.map_or("–".to_string(), |x| format!("{x:.4}"));
+    let what = match &c.calibrator {
+        Calibrator::Platt(p) => {
+            format!("Platt scaling, σ({:.4}·logit {:+.4})", p.slope, p.intercept)
+        }
+        Calibrator::Isotonic(i) => format!("isotonic regression over {} points", i.x.len()),
+    };
+    format!(
+        "calibration: {what}; validation log-loss, cross-fitted over {FOLDS} folds: Platt {}, \
+         isotonic {}, uncalibrated {:.4}\n\
+         test split, uncalibrated → calibrated: Brier {:.4} → {:.4}, ECE {:.4} → {:.4}\n",
+        loss(c.log_loss.platt),
+        loss(c.log_loss.isotonic),
+        c.log_loss.uncalibrated,
+        c.test_raw.brier,
+        c.test_calibrated.brier,
+        c.test_raw.ece,
+        c.test_calibrated.ece
+    )
 }
 
 /// One side of `seqrisk compare`.
@@ -213,7 +238,7 @@ pub fn comparison(data: &str, sides: [&ComparedArtifact; 2], c: &Comparison) -> 
     );
     if !c.disagreements.is_empty() {
         s.push_str(
-            "\n## Ranked most differently\n\nPercentile rank: 100% is the riskiest session.\n\n| session | label | A's score | A's rank | B's score | B's rank |\n|---|---:|---:|---:|---:|---:|\n",
+            "\n## Ranked most differently\n\nRaw scores (the models' own); percentile rank: 100% is the riskiest session.\n\n| session | label | A's score | A's rank | B's score | B's rank |\n|---|---:|---:|---:|---:|---:|\n",
         );
         for d in &c.disagreements {
             let _ = writeln!(
@@ -357,6 +382,10 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
         t.split_sessions, t.split_positives, t.seed, t.epochs, t.best_epoch
     );
     let _ = writeln!(s, "threshold: flag sessions scoring ≥ {:.4}", t.threshold);
+    match &h.calibration {
+        Some(c) => s.push_str(&calibration_lines(c)),
+        None => s.push_str("calibration: none (score = the model's sigmoid)\n"),
+    }
     if let Some(m) = &h.test_metrics {
         s.push_str(&metrics_table(
             &h.model_config()

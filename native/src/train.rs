@@ -20,11 +20,12 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
+use seqrisk_core::calibration::{self, CalibrationMethod, CalibrationSummary, logit};
 use seqrisk_core::encode::{Batch, EncodedSession, Encoder, MerchantVectors, ValueDropout};
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{
-    CardPrecision, CardScore, Metrics, RocPoint, SingleFeature, auc, best_single_feature,
-    card_precision_at_k, roc_curve,
+    CalibrationMetrics, CardPrecision, CardScore, Metrics, RocPoint, SingleFeature, auc,
+    best_single_feature, card_precision_at_k, roc_curve,
 };
 use seqrisk_core::models::baselines::{Aggregates, GbdtConfig, TreeEnsemble};
 use seqrisk_core::models::huihen::HuihenVariant;
@@ -134,6 +135,8 @@ pub struct TrainOptions {
     /// Stop after the epoch that ends past this instant, keeping the best epoch so far (the
     /// time budget of `seqrisk tune`).
     pub deadline: Option<Instant>,
+    /// The calibrator fitted on the validation split and stored in the artifact.
+    pub calibration: CalibrationMethod,
 }
 
 impl Default for TrainOptions {
@@ -168,6 +171,7 @@ impl Default for TrainOptions {
             merchant_vectors: None,
             overrides: ModelOverrides::default(),
             deadline: None,
+            calibration: CalibrationMethod::Auto,
         }
     }
 }
@@ -886,9 +890,23 @@ fn flag_threshold(scores: &[f64], labels: &[bool]) -> f64 {
         .map(|(s, _)| *s)
         .collect();
     neg.sort_by(f64::total_cmp);
-    neg.get(((neg.len() as f64 * 0.99) as usize).min(neg.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or(0.5)
+    if neg.is_empty() {
+        return 0.5;
+    }
+    let cut = ((neg.len() as f64 * 0.99) as usize).min(neg.len() - 1);
+    let t = neg[cut];
+    // tied scores (an isotonic calibration's steps) are flagged together: when the tie at `t`
+    // reaches below the 99th percentile, `score ≥ t` would flag more than 1% of negatives, so
+    // the threshold moves up to the next score any session has
+    let first = neg.partition_point(|&s| s < t);
+    let next = || {
+        scores
+            .iter()
+            .copied()
+            .filter(|&s| s > t)
+            .min_by(f64::total_cmp)
+    };
+    if first < cut { next().unwrap_or(t) } else { t }
 }
 
 /// Session indices oldest first by their last event (a session without events first; ties
@@ -1441,6 +1459,9 @@ fn fit_model(split: &Split, opts: &TrainOptions, inputs: &FitInputs) -> Result<F
 /// The test split's results: the model's metrics and explanations, and the baselines' on the
 /// same sessions.
 struct Tested {
+    /// The model's test scores (uncalibrated) and the test labels.
+    scores: Vec<f64>,
+    labels: Vec<bool>,
     metrics: Metrics,
     roc: Vec<RocPoint>,
     planted: Option<PlantedHitRate>,
@@ -1556,6 +1577,8 @@ fn test_model(
         single_feature,
         gbdt: gbdt_scores.map(|scores| Metrics::compute(&scores, &test_labels)),
         card_precision,
+        scores,
+        labels: test_labels,
     })
 }
 
@@ -1613,7 +1636,19 @@ pub fn train(
         None => fit_model(&split, opts, &inputs)?,
     };
     let valid_scores = scores_of(&best_model, &field_names, &split.valid, &infer_device)?;
-    let threshold = flag_threshold(&valid_scores, &split.valid_labels);
+    let calibrated = calibration::fit(
+        opts.calibration,
+        &valid_scores.iter().map(|&p| logit(p)).collect::<Vec<_>>(),
+        &split.valid_labels,
+    );
+    let calibrate = |scores: &[f64]| -> Vec<f64> {
+        match &calibrated {
+            Some(c) => scores.iter().map(|&p| c.calibrator.calibrate(p)).collect(),
+            None => scores.to_vec(),
+        }
+    };
+    // the threshold is on the score users see, the calibrated one
+    let threshold = flag_threshold(&calibrate(&valid_scores), &split.valid_labels);
     let tested = test_model(
         &best_model,
         sessions,
@@ -1638,6 +1673,13 @@ pub fn train(
         threshold,
         planted_top3: tested.planted.as_ref().map(|p| (p.hit_rate, p.random_rate)),
     };
+    let test_calibrated = calibrate(&tested.scores);
+    let calibration = calibrated.map(|c| CalibrationSummary {
+        test_raw: CalibrationMetrics::compute(&tested.scores, &tested.labels),
+        test_calibrated: CalibrationMetrics::compute(&test_calibrated, &tested.labels),
+        calibrator: c.calibrator,
+        log_loss: c.log_loss,
+    });
     let header = Header {
         seqrisk_version: env!("CARGO_PKG_VERSION").to_string(),
         created_unix: created_unix(),
@@ -1647,6 +1689,7 @@ pub fn train(
         test_roc: tested.roc,
         data_fingerprint: data_fingerprint.to_string(),
         training,
+        calibration,
     };
     Ok(TrainOutcome {
         artifact: Artifact::new(header, best_model)?,
@@ -1677,6 +1720,14 @@ mod tests {
         let above = (0..100).filter(|&i| scores[i] >= t).count();
         assert_eq!(above, 1);
         assert_eq!(flag_threshold(&[0.3], &[true]), 0.5, "no negatives");
+        // calibrated scores tie: 97 negatives at 0, 3 at 0.2; positives at 0.2 and 0.9. The
+        // 99th percentile (0.2) ties below it and flags 3%; 0.9 flags no negative
+        let mut scores = vec![0.0; 97];
+        scores.extend([0.2, 0.2, 0.2, 0.2, 0.9]);
+        let labels: Vec<bool> = (0..102).map(|i| i >= 100).collect();
+        assert_eq!(flag_threshold(&scores, &labels), 0.9);
+        // every negative at 0 and nothing above: 0 stays (there is no better threshold)
+        assert_eq!(flag_threshold(&[0.0; 4], &[false, false, false, true]), 0.0);
     }
 
     /// Eq. (16) on two sessions against the definitions: cross-entropy plus α/2 times the two

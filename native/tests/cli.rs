@@ -40,8 +40,14 @@ fn cli_gen_train_inspect_score_eval() {
         d,
     );
     assert!(out.contains("| nhfm |"), "{out}");
+    // calibrated on the validation split by default, with its reliability diagram
+    assert!(
+        out.contains("test split, uncalibrated → calibrated: Brier"),
+        "{out}"
+    );
     for f in [
         "run/nhfm.seqrisk",
+        "run/nhfm-reliability.png",
         "run/nhfm-roc.png",
         "run/nhfm-metrics.json",
         "run/checkpoints/nhfm-progress.bin",
@@ -83,10 +89,19 @@ fn cli_gen_train_inspect_score_eval() {
         "{card}"
     );
     assert!(json["test_roc"].as_array().is_some_and(|r| r.len() > 2));
-    // the GBDT's card names the aggregates its trees split on most
+    assert!(card.contains("calibration: "), "{card}");
+    assert!(
+        json["calibration"]["calibrator"].is_object()
+            && json["calibration"]["test_calibrated"]["bins"].is_array(),
+        "{json}"
+    );
+    // the GBDT's card names the aggregates its trees split on most (and, trained without a
+    // calibrator, says so)
     seqrisk_ok(
         &[
             "train",
+            "--calibration",
+            "none",
             "--model",
             "gbdt",
             "--data",
@@ -99,6 +114,8 @@ fn cli_gen_train_inspect_score_eval() {
         d,
     );
     let (card, _) = seqrisk_ok(&["inspect", "run/gbdt.seqrisk"], d);
+    assert!(card.contains("calibration: none"), "{card}");
+    assert!(!d.join("run/gbdt-reliability.png").exists());
     // the trees are summed up, not printed as JSON (hundreds of kilobytes on real data)
     assert!(
         card.lines()
@@ -144,6 +161,7 @@ fn cli_gen_train_inspect_score_eval() {
     for l in &lines {
         let s = l["score"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&s));
+        assert!((0.0..=1.0).contains(&l["raw_score"].as_f64().unwrap()));
         assert!(l["explanation"]["weights"]["beta"].is_array());
     }
     let (table, _) = seqrisk_ok(

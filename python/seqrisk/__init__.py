@@ -4,7 +4,7 @@
 >>> import seqrisk
 >>> scorer = seqrisk.Scorer.from_file("out/nhfm.seqrisk")
 >>> scorer.score([{"id": "s1", "events": [{"ts": 1788221000, "event_type": "login"}]}])
-[{'id': 's1', 'score': 0.03, 'explanation': {...}}]
+[{'id': 's1', 'score': 0.03, 'raw_score': 0.05, 'explanation': {...}}]
 
 Sessions are read against the artifact's schema by the same reader as the CLI's data files and
 the JS package's, so a bad session raises the same message, naming the session and the field.
@@ -95,8 +95,9 @@ class Scorer:
 
     def score(self, sessions: Sessions) -> list[dict[str, Any]]:
         """Score sessions: a list of session dicts (the JSONL format's objects), of JSON texts,
-        or one string of JSON lines. Returns one `{"id", "score", "explanation"}` dict per
-        session, in order, as `seqrisk score` writes them.
+        or one string of JSON lines. Returns one `{"id", "score", "raw_score", "explanation"}`
+        dict per session, in order, as `seqrisk score` writes them (`score` is calibrated when
+        the artifact holds a calibrator, `raw_score` is the model's own).
 
         Raises `DataError` (or `OverLimitError`) naming the session's position and the field.
         """

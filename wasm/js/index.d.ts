@@ -123,8 +123,13 @@ export interface SessionWeights {
 export interface SessionScore {
   /** The session's id. */
   id: string;
-  /** Risk in (0, 1): the model's probability that the session is risky. */
+  /**
+   * Risk in [0, 1]: the probability that the session is risky, calibrated on the validation
+   * split when the artifact holds a calibrator (`card.calibration`), else `raw_score`.
+   */
   score: number;
+  /** The model's own score (the sigmoid of its logit), what rankings and AUC read. */
+  raw_score: number;
   /** Why. */
   explanation: Explanation;
 }
@@ -225,11 +230,47 @@ export interface TrainingSummary {
   valid_auc: number | null;
   /**
    * Score from which a session is flagged: the 99th percentile of the validation negatives'
-   * scores (1% false positives); for the cluster model the fraud density of a risky cluster.
+   * scores (1% false positives; calibrated scores when the artifact is calibrated); for the
+   * cluster model the fraud density of a risky cluster.
    */
   threshold: number;
   /** Share of explained true positives with a planted event in their top 3, and random's. */
   planted_top3: [number, number] | null;
+}
+
+/**
+ * A calibrator read on the model's logit `f`: Platt scaling, `σ(slope·f + intercept)`, or
+ * isotonic regression, linear between the points `(x[i], y[i])` and clipped outside them.
+ */
+export type Calibrator = { Platt: { slope: number; intercept: number } } | { Isotonic: { x: number[]; y: number[] } };
+
+/** One bin of a reliability diagram. */
+export interface ReliabilityBin {
+  lower: number;
+  upper: number;
+  count: number;
+  /** The bin's mean probability. */
+  mean_predicted: number;
+  /** The share of its sessions that were positive. */
+  observed: number;
+}
+
+/** Brier score, expected calibration error and reliability bins of a set of probabilities. */
+export interface CalibrationMetrics {
+  brier: number;
+  ece: number;
+  bins: ReliabilityBin[];
+}
+
+/** The calibration an artifact applies, how it was chosen, and its effect on the test split. */
+export interface CalibrationSummary {
+  calibrator: Calibrator;
+  /** Cross-fitted validation log-loss of each candidate (`null`: not compared). */
+  log_loss: { uncalibrated: number; platt: number | null; isotonic: number | null };
+  /** The test split before calibration (the model's sigmoid) … */
+  test_raw: CalibrationMetrics;
+  /** … and after. */
+  test_calibrated: CalibrationMetrics;
 }
 
 /** An event or profile field group of the schema. */
@@ -262,6 +303,8 @@ export interface ModelCard {
   /** ROC curve on the test split. */
   test_roc: { fpr: number; tpr: number }[];
   training: TrainingSummary;
+  /** How `score` is calibrated from `raw_score`; `null` when it is not. */
+  calibration: CalibrationSummary | null;
   /** The cluster model's 2-D map of its clustering; absent for the other models. */
   cluster_map?: ClusterMap;
 }

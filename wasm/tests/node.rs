@@ -32,6 +32,7 @@ fn artifact_bytes() -> (Vec<u8>, Vec<String>) {
         test_roc: vec![],
         data_fingerprint: "wasm test".into(),
         training: TrainingSummary::default(),
+        calibration: None,
     };
     let bytes = Artifact::new(header, model).unwrap().to_bytes().unwrap();
     let lines = data

@@ -14,6 +14,7 @@
 //! Readers reject a wrong magic, a newer format version, lengths that do not add up and a
 //! checksum mismatch before decoding anything.
 
+use crate::calibration::CalibrationSummary;
 use crate::encode::Encoder;
 use crate::error::{Error, Result};
 use crate::metrics::{Metrics, RocPoint};
@@ -29,15 +30,15 @@ use serde::{Deserialize, Serialize};
 /// File magic.
 pub const MAGIC: [u8; 8] = *b"SQRKART\0";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 9;
+pub const FORMAT_VERSION: u32 = 10;
 /// The oldest format version this build reads (version 2 added the encoder's session view,
 /// version 3 its fold view and the schema's `[merchants]`, version 4 the training summary's
 /// `threshold`, version 5 the schema's numeric encodings and the encoder's bucket edges,
 /// version 6 PLE and the GBDT's per-field numeric reads, version 7 the schema's optional
 /// `numeric_encoding`, `bins` and `min_count` (left to the training preset when absent),
 /// version 8 the schema's and each numeric field's `binning`, version 9 a numeric field's
-/// `deviation`; an older header does not decode as one).
-pub const OLDEST_FORMAT_VERSION: u32 = 9;
+/// `deviation`, version 10 the `calibration`; an older header does not decode as one).
+pub const OLDEST_FORMAT_VERSION: u32 = 10;
 const PREFIX: usize = 32;
 
 /// What was measured when the model was trained.
@@ -56,7 +57,7 @@ pub struct TrainingSummary {
     /// Validation AUC of the kept weights.
     pub valid_auc: f64,
     /// Score from which a session is flagged: for the supervised models the 99th percentile
-    /// of the validation negatives' scores (a 1% false-positive rate), for the cluster model
+    /// of the validation negatives' (calibrated, when calibrated) scores (a 1% false-positive rate), for the cluster model
     /// the fraud density that makes a cluster risky.
     pub threshold: f64,
     /// Share of true-positive test sessions with a planted event among the top-3 explained
@@ -83,6 +84,9 @@ pub struct Header {
     pub data_fingerprint: String,
     /// The training run.
     pub training: TrainingSummary,
+    /// The calibrator turning the model's score into a probability (`None`: the score is the
+    /// model's own sigmoid, as for the cluster model or `--calibration none`).
+    pub calibration: Option<CalibrationSummary>,
 }
 
 impl Header {
@@ -120,6 +124,7 @@ impl Header {
             test_metrics: self.test_metrics,
             test_roc: &self.test_roc,
             training: &self.training,
+            calibration: self.calibration.as_ref(),
         })
     }
 }
@@ -209,8 +214,11 @@ pub struct ModelCard<'a> {
     pub test_metrics: Option<Metrics>,
     /// ROC curve on the test split.
     pub test_roc: &'a [RocPoint],
-    /// The training run, with the decision `threshold`.
+    /// The training run, with the decision `threshold` (on the calibrated score when there is
+    /// a calibration).
     pub training: &'a TrainingSummary,
+    /// The calibration, when the scores are calibrated.
+    pub calibration: Option<&'a CalibrationSummary>,
     /// The cluster model's 2-D map of its clustering (its axes and a sample of the training
     /// sessions); absent for the other models.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -345,6 +353,11 @@ impl Artifact {
             .encoder
             .validate()
             .map_err(|e| bad(format!("the header's encoder does not hold together: {e}")))?;
+        if let Some(c) = &header.calibration {
+            c.calibrator
+                .check()
+                .map_err(|e| bad(format!("the header's {e}")))?;
+        }
         Ok(Self {
             header,
             weights: bytes[PREFIX + hl..].to_vec(),

@@ -13,7 +13,14 @@ mod platt;
 pub use isotonic::Isotonic;
 pub use platt::Platt;
 
+use crate::metrics::CalibrationMetrics;
 use serde::{Deserialize, Serialize};
+
+/// The logit of a model's score `p = σ(f)`: `ln p − ln(1 − p)` (±∞ at 0 and 1, where the
+/// calibrators clip).
+pub fn logit(p: f64) -> f64 {
+    p.ln() - (-p).ln_1p()
+}
 
 /// A fitted calibrator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +37,17 @@ impl Calibrator {
         match self {
             Self::Platt(p) => p.apply(f),
             Self::Isotonic(i) => i.apply(f),
+        }
+    }
+
+    /// The calibrated probability of a model's score `p` (read through its [`logit`]): how
+    /// every runtime turns `raw_score` into `score`.
+    pub fn calibrate(&self, p: f64) -> f64 {
+        let f = logit(p);
+        match self {
+            // σ(±∞·slope) is 0 or 1 already; a NaN from ∞·0 is not
+            Self::Platt(c) if f.is_infinite() && c.slope == 0.0 => c.apply(0.0),
+            _ => self.apply(f),
         }
     }
 
@@ -77,6 +95,17 @@ impl CalibrationMethod {
             Self::Isotonic => "isotonic",
             Self::None => "none",
         }
+    }
+}
+
+impl std::str::FromStr for CalibrationMethod {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Auto, Self::Platt, Self::Isotonic, Self::None]
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("`{s}` is not a calibration: auto, platt, isotonic or none"))
     }
 }
 
@@ -196,6 +225,20 @@ pub fn fit(method: CalibrationMethod, f: &[f64], labels: &[bool]) -> Option<Fitt
         calibrator: fit_one(chosen, f, labels)?,
         log_loss: losses,
     })
+}
+
+/// What an artifact keeps of its calibration: the calibrator every runtime applies, how it was
+/// chosen, and what it did on the test split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationSummary {
+    /// The calibrator, fitted on the validation split.
+    pub calibrator: Calibrator,
+    /// The candidates' cross-fitted validation log-loss.
+    pub log_loss: CandidateLosses,
+    /// The test split's calibration before (the model's sigmoid) …
+    pub test_raw: CalibrationMetrics,
+    /// … and after.
+    pub test_calibrated: CalibrationMetrics,
 }
 
 #[cfg(test)]

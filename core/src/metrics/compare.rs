@@ -283,15 +283,28 @@ pub struct ComparedModel {
     pub at_threshold: Option<OperatingPoint>,
 }
 
+/// One model's scores of the compared sessions.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelScores<'a> {
+    /// The model's own scores (its sigmoid), which every ranking figure reads.
+    pub raw: &'a [f64],
+    /// The scores users see (calibrated, when the model is), which its threshold applies to.
+    pub score: &'a [f64],
+    /// The model's decision threshold, on `score`.
+    pub threshold: Option<f64>,
+}
+
 impl ComparedModel {
-    fn new(scores: &[f64], labels: &[bool], threshold: Option<f64>) -> Self {
+    fn new(s: ModelScores, labels: &[bool]) -> Self {
         Self {
-            metrics: Metrics::compute(scores, labels),
+            metrics: Metrics::compute(s.raw, labels),
             recall_at_fpr: COMPARED_FPRS
                 .iter()
-                .map(|&f| recall_at_fpr(scores, labels, f).unwrap_or(f64::NAN))
+                .map(|&f| recall_at_fpr(s.raw, labels, f).unwrap_or(f64::NAN))
                 .collect(),
-            at_threshold: threshold.and_then(|t| OperatingPoint::at(scores, labels, t)),
+            at_threshold: s
+                .threshold
+                .and_then(|t| OperatingPoint::at(s.score, labels, t)),
         }
     }
 }
@@ -305,9 +318,9 @@ pub struct Disagreement {
     pub id: String,
     /// Its label.
     pub label: bool,
-    /// Model A's score.
+    /// Model A's raw score.
     pub score_a: f64,
-    /// Model B's score.
+    /// Model B's raw score.
     pub score_b: f64,
     /// Its percentile rank under A (midrank / sessions; 1 is the riskiest).
     pub rank_a: f64,
@@ -394,22 +407,21 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Compare scores `a` and `b` of the same sessions (`ids`, `labels`), each model at its
-    /// own decision threshold when it has one.
+    /// Compare models A and B on the same sessions (`ids`, `labels`): every ranking figure on
+    /// their raw scores, each model's threshold on the scores it applies to.
     pub fn compute(
         ids: &[String],
-        a: &[f64],
-        b: &[f64],
+        scores: [ModelScores; 2],
         labels: &[bool],
-        thresholds: [Option<f64>; 2],
         options: CompareOptions,
     ) -> Self {
+        let (a, b) = (scores[0].raw, scores[1].raw);
         Self {
             sessions: labels.len(),
             positives: labels.iter().filter(|&&l| l).count(),
             fprs: COMPARED_FPRS.to_vec(),
-            a: ComparedModel::new(a, labels, thresholds[0]),
-            b: ComparedModel::new(b, labels, thresholds[1]),
+            a: ComparedModel::new(scores[0], labels),
+            b: ComparedModel::new(scores[1], labels),
             delong: delong(a, b, labels),
             bootstrap_ci95: bootstrap_auc_difference(
                 a,

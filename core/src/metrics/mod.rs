@@ -16,8 +16,9 @@ pub use calibration::{
 };
 pub use card_precision::{CardPrecision, CardScore, card_precision_at_k};
 pub use compare::{
-    COMPARED_FPRS, CompareOptions, ComparedModel, Comparison, DeLong, Disagreement, OperatingPoint,
-    bootstrap_auc_difference, delong, disagreements, pearson, recall_at_fpr, spearman,
+    COMPARED_FPRS, CompareOptions, ComparedModel, Comparison, DeLong, Disagreement, ModelScores,
+    OperatingPoint, bootstrap_auc_difference, delong, disagreements, pearson, recall_at_fpr,
+    spearman,
 };
 pub use single_feature::{SingleFeature, best_single_feature};
 

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use seqrisk_core::metrics::{CompareOptions, Comparison};
+use seqrisk_core::metrics::{CompareOptions, Comparison, ModelScores};
 use seqrisk_core::schema::Limits;
 use seqrisk_native::data::{load_artifact, read_sessions};
 use seqrisk_native::files::write_md_json;
@@ -38,7 +38,8 @@ pub(crate) struct CompareArgs {
 struct Scored {
     side: ComparedArtifact,
     threshold: f64,
-    scores: HashMap<String, (f64, bool)>,
+    /// `(raw score, score, label)` by session id.
+    scores: HashMap<String, (f64, f64, bool)>,
     order: Vec<String>,
 }
 
@@ -56,7 +57,10 @@ fn score(artifact_path: &Path, data: &Path) -> Result<Scored> {
     let mut scores = HashMap::with_capacity(labels.len());
     let mut order = Vec::with_capacity(labels.len());
     for (s, label) in scorer.score(&loaded.sessions)?.into_iter().zip(labels) {
-        if scores.insert(s.id.clone(), (s.score, label)).is_some() {
+        if scores
+            .insert(s.id.clone(), (s.raw_score, s.score, label))
+            .is_some()
+        {
             bail!("session id `{}` appears twice in {}", s.id, data.display());
         }
         order.push(s.id);
@@ -75,10 +79,10 @@ fn score(artifact_path: &Path, data: &Path) -> Result<Scored> {
 pub(crate) fn run(a: &CompareArgs) -> Result<()> {
     let (sa, sb) = (score(&a.a, &a.data)?, score(&a.b, &a.data)?);
     let (mut ids, mut labels) = (Vec::new(), Vec::new());
-    let (mut xa, mut xb) = (Vec::new(), Vec::new());
+    let (mut raw, mut calibrated) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
     for id in &sa.order {
-        let (x, label) = sa.scores[id];
-        let Some(&(y, label_b)) = sb.scores.get(id) else {
+        let (x, cx, label) = sa.scores[id];
+        let Some(&(y, cy, label_b)) = sb.scores.get(id) else {
             bail!(
                 "session `{id}` is read under {}'s schema but not under {}'s",
                 a.a.display(),
@@ -94,8 +98,10 @@ pub(crate) fn run(a: &CompareArgs) -> Result<()> {
         }
         ids.push(id.clone());
         labels.push(label);
-        xa.push(x);
-        xb.push(y);
+        raw[0].push(x);
+        raw[1].push(y);
+        calibrated[0].push(cx);
+        calibrated[1].push(cy);
     }
     if let Some(id) = sb.order.iter().find(|id| !sa.scores.contains_key(*id)) {
         bail!(
@@ -109,12 +115,15 @@ pub(crate) fn run(a: &CompareArgs) -> Result<()> {
         seed: a.seed,
         disagreements: a.top,
     };
+    let side = |i: usize, threshold: f64| ModelScores {
+        raw: &raw[i],
+        score: &calibrated[i],
+        threshold: Some(threshold),
+    };
     let comparison = Comparison::compute(
         &ids,
-        &xa,
-        &xb,
+        [side(0, sa.threshold), side(1, sb.threshold)],
         &labels,
-        [Some(sa.threshold), Some(sb.threshold)],
         options,
     );
     let data = a.data.display().to_string();

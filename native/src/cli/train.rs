@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use seqrisk_core::calibration::CalibrationMethod;
 use seqrisk_core::encode::MerchantVectors;
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Limits, Schema, Session};
@@ -20,6 +21,7 @@ use crate::cli::generate::generate_into;
 use seqrisk_native::scenario::ScenarioArgs;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::Arc;
 
 #[derive(Args, Clone)]
@@ -58,6 +60,11 @@ pub(crate) struct FitArgs {
     /// run would; HUIHEN also reuses its finished pretraining step.
     #[arg(long)]
     pub(crate) resume: bool,
+    /// How the artifact turns the model's score into a probability, fitted on the validation
+    /// split: `auto` (Platt scaling or isotonic regression, whichever has the lower
+    /// cross-fitted validation log-loss), `platt`, `isotonic`, or `none` (the model's sigmoid).
+    #[arg(long, default_value = "auto", value_parser = CalibrationMethod::from_str)]
+    pub(crate) calibration: CalibrationMethod,
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -191,6 +198,7 @@ pub(crate) fn fit(
         teacher_probs,
         resume: f.resume,
         merchant_vectors,
+        calibration: f.calibration,
         ..Default::default()
     };
     let mut schema = schema.clone();
@@ -234,9 +242,29 @@ fn write_outcome(outcome: &TrainOutcome, name: &str, out: &Path) -> Result<()> {
     if let Some(cp) = &outcome.card_precision {
         baselines.push_str(&format!("\n{}\n", report::card_precision_line(name, cp)));
     }
+    let calibration = outcome.artifact.header.calibration.as_ref();
+    let calibration_text = calibration.map_or_else(
+        || "Scores are the model's own (no calibration).\n".to_string(),
+        report::calibration_lines,
+    );
+    if let Some(c) = calibration {
+        let path = out.join(format!("{name}-reliability.png"));
+        plot::reliability_png(
+            &path,
+            &format!("{name} reliability on the test split"),
+            &[
+                ("uncalibrated".to_string(), c.test_raw.bins.clone()),
+                (
+                    c.calibrator.method().name().to_string(),
+                    c.test_calibrated.bins.clone(),
+                ),
+            ],
+        )?;
+    }
     let json = serde_json::json!({
         "model": name,
         "test": outcome.metrics,
+        "calibration": calibration,
         "best_single_feature": outcome.single_feature,
         "gbdt_on_aggregates": outcome.gbdt,
         "card_precision_at_100": outcome.card_precision,
@@ -250,11 +278,19 @@ fn write_outcome(outcome: &TrainOutcome, name: &str, out: &Path) -> Result<()> {
     )?;
     write_atomic(
         &out.join(format!("{name}-metrics.md")),
-        format!("{table}\n{planted}\n\n{baselines}").as_bytes(),
+        format!("{table}\n{planted}\n\n{baselines}\n{calibration_text}").as_bytes(),
     )?;
-    println!("\nTest metrics\n\n{table}\n{planted}\n\nBaseline\n\n{baselines}");
+    println!(
+        "\nTest metrics\n\n{table}\n{planted}\n\nBaseline\n\n{baselines}\nCalibration\n\n{calibration_text}"
+    );
     println!("artifact:  {}", artifact_path.display());
     println!("ROC curve: {}", roc_path.display());
+    if calibration.is_some() {
+        println!(
+            "reliability: {}",
+            out.join(format!("{name}-reliability.png")).display()
+        );
+    }
     println!(
         "metrics:   {}",
         out.join(format!("{name}-metrics.json")).display()

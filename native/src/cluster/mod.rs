@@ -360,6 +360,8 @@ impl Fitted {
                 threshold: self.report.risky_density,
                 planted_top3: None,
             },
+            // the score is the risky cluster's fraud density, not a probability to calibrate
+            calibration: None,
         };
         Ok(Artifact::new(
             header,

@@ -6,6 +6,7 @@ use burn::module::Module;
 use burn::prelude::Device;
 use seqrisk_core::Error;
 use seqrisk_core::artifact::{Artifact, FORMAT_VERSION, Header, OLDEST_FORMAT_VERSION};
+use seqrisk_core::calibration::{Calibrator, Isotonic, Platt};
 use seqrisk_core::encode::NumericRead;
 use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::schema::NumericEncoding;
@@ -208,6 +209,34 @@ fn crafted_encoders_are_refused() {
     );
     let m = refused(&|h| h.encoder.schema.max_events = 1 << 40);
     assert!(m.contains("max_events must be at most 4096"), "{m}");
+    // a calibrator that is not a non-decreasing function into [0, 1] is refused too
+    assert!(
+        t.outcome.artifact.header.calibration.is_some(),
+        "the fixture is calibrated"
+    );
+    let set = |c: Calibrator| {
+        move |h: &mut Header| {
+            if let Some(s) = h.calibration.as_mut() {
+                s.calibrator = c.clone();
+            }
+        }
+    };
+    let m = refused(&set(Calibrator::Isotonic(Isotonic {
+        x: vec![0.0, 1.0],
+        y: vec![0.9, 0.1],
+    })));
+    assert!(
+        m.contains("isotonic calibration's probabilities do not rise"),
+        "{m}"
+    );
+    let m = refused(&set(Calibrator::Platt(Platt {
+        slope: f64::INFINITY,
+        intercept: 0.0,
+    })));
+    assert!(
+        m.contains("Platt calibration holds a non-finite value"),
+        "{m}"
+    );
 }
 
 /// Regression from `artifact_bytes_are_checked` at 100,000 cases: checksummed weights whose

@@ -219,7 +219,10 @@ pub fn max_delta_of(f: &Fixture, results: &Value, tol: f64) -> f64 {
             assert!(edges <= 2, "{edges} sessions on a risky cluster's edge");
             continue;
         }
-        max = max.max((r["score"].as_f64().unwrap() - n.score).abs());
+        // the calibrated probability and the model's own score both
+        max = max
+            .max((r["score"].as_f64().unwrap() - n.score).abs())
+            .max((r["raw_score"].as_f64().unwrap() - n.raw_score).abs());
         for (name, native_w) in &n.explanation.weights {
             let w: Vec<f64> = serde_json::from_value(r["explanation"]["weights"][name].clone())
                 .unwrap_or_else(|e| panic!("{name} weights of {}: {e}", n.id));

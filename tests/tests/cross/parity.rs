@@ -81,6 +81,14 @@ fn native_and_wasm_gbdt_scores_agree_on_200_sessions() {
         spread > 0.3,
         "the trees separate the sessions (score spread {spread})"
     );
+    // the scores compared are calibrated ones (train's default), not the trees' sigmoid
+    let header = &super::common::trained_model(2).outcome.artifact.header;
+    assert!(header.calibration.is_some(), "the GBDT is calibrated");
+    assert!(
+        f.native
+            .iter()
+            .any(|s| (s.score - s.raw_score).abs() > 1e-3)
+    );
 }
 
 /// HUIHEN on the credit scenario: the session view is built by the same encoder in wasm, and
