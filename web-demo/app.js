@@ -549,9 +549,17 @@ function renderCard(card) {
       "threshold",
       card.model === "behavior-cluster"
         ? `${t.threshold.toFixed(4)} (a cluster is risky from this fraud density on; a session scores its cluster's density)`
-        : `${t.threshold.toFixed(4)} (1% of validation's negative sessions — legitimate, repaid — score above it)`,
+        : `${t.threshold.toFixed(4)} (at most 1% of validation's negative sessions — legitimate, repaid — score at or above it)`,
     ],
   ];
+  const c = card.calibration;
+  if (c) {
+    const how = "Platt" in c.calibrator ? "Platt scaling" : "isotonic regression";
+    rows.push([
+      "calibration",
+      `${how} on the validation split; test Brier ${c.test_raw.brier.toFixed(4)} → ${c.test_calibrated.brier.toFixed(4)}, ECE ${c.test_raw.ece.toFixed(4)} → ${c.test_calibrated.ece.toFixed(4)}`,
+    ]);
+  }
   if (m) {
     rows.push(
       ["test AUC", m.auc.toFixed(4)],

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::explain::Explanation;
 use crate::models::Model;
 use crate::models::behavior_cluster::Fingerprints;
+use crate::policy::{Bands, Policy, PolicyPoint};
 use crate::schema::Session;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -241,6 +242,10 @@ pub struct Scorer {
     field_names: Vec<String>,
     /// The artifact's calibrator.
     pub calibrator: Option<Calibrator>,
+    /// The card's thresholds at its targets, which a policy's bands refer to.
+    pub policy_points: Vec<PolicyPoint>,
+    /// The card's decision threshold.
+    pub threshold: f64,
 }
 
 impl Scorer {
@@ -257,7 +262,20 @@ impl Scorer {
                 .calibration
                 .as_ref()
                 .map(|c| c.calibrator.clone()),
+            policy_points: artifact.header.policy_points.clone(),
+            threshold: artifact.header.training.threshold,
         })
+    }
+
+    /// A policy file's bands (its TOML text) resolved against this model's card, for
+    /// [`Bands::decide`] on the `score` of each result.
+    pub fn bands(&self, policy: &str) -> Result<Bands> {
+        Policy::parse(policy)?.resolve(&self.policy_points)
+    }
+
+    /// The bands without a policy file: `allow` / `review` at the card's threshold.
+    pub fn default_bands(&self) -> Bands {
+        Bands::from_threshold(self.threshold)
     }
 
     /// Score sessions read with this scorer's schema.

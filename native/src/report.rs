@@ -11,6 +11,7 @@ use seqrisk_core::metrics::{Comparison, Metrics, SingleFeature};
 use seqrisk_core::models::baselines::GbdtConfig;
 use seqrisk_core::models::behavior_cluster::BehaviorClusterConfig;
 use seqrisk_core::models::{ModelConfig, ModelSpec};
+use seqrisk_core::policy::PolicyPoint;
 use seqrisk_core::scorer::SessionScore;
 use seqrisk_core::synth::{Pattern, SyntheticSession};
 use serde::Serialize;
@@ -126,6 +127,31 @@ pub fn calibration_lines(c: &CalibrationSummary) -> String {
         c.test_raw.ece,
         c.test_calibrated.ece
     )
+}
+
+/// The card's thresholds at its targets with their validation figures, as a table a policy
+/// file's `from = "fpr:1%"` refers to; empty without points.
+pub fn policy_table(points: &[PolicyPoint]) -> String {
+    if points.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "thresholds on validation (a policy's `from`):\n\n| target | threshold | alert rate | FPR | recall | precision |\n|---|---:|---:|---:|---:|---:|\n",
+    );
+    for p in points {
+        let o = &p.point;
+        let _ = writeln!(
+            s,
+            "| {} | {:.4} | {:.2}% | {:.2}% | {:.4} | {} |",
+            p.target,
+            o.threshold,
+            100.0 * o.alert_rate,
+            100.0 * o.fpr,
+            o.recall,
+            o.precision.map_or("–".into(), |x| format!("{x:.4}"))
+        );
+    }
+    s
 }
 
 /// One side of `seqrisk compare`.
@@ -386,6 +412,7 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
         Some(c) => s.push_str(&calibration_lines(c)),
         None => s.push_str("calibration: none (score = the model's sigmoid)\n"),
     }
+    s.push_str(&policy_table(&h.policy_points));
     if let Some(m) = &h.test_metrics {
         s.push_str(&metrics_table(
             &h.model_config()

@@ -30,6 +30,7 @@ use seqrisk_core::metrics::{
 use seqrisk_core::models::baselines::{Aggregates, GbdtConfig, TreeEnsemble};
 use seqrisk_core::models::huihen::HuihenVariant;
 use seqrisk_core::models::{Model, ModelConfig, ModelOverrides, ModelSpec};
+use seqrisk_core::policy::{Target, policy_points, threshold_for};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::scorer::score_encoded;
 use serde::Serialize;
@@ -879,34 +880,17 @@ fn epoch_seed(seed: u64, epoch: usize) -> u64 {
         .wrapping_add(epoch as u64)
 }
 
-/// The 99th percentile of the negatives' scores: flagging above it flags 1% of them (the
-/// operating point of the artifact's `threshold` and of the explained true positives); 0.5
-/// without negatives.
+/// The card's decision threshold: the lowest score that flags at most 1% of the negatives
+/// (`score ≥ t`; tied scores, an isotonic calibration's steps, are flagged together), the
+/// operating point of the artifact's `threshold` and of the explained true positives. Where
+/// even the highest score's tie flags more, that score; 0.5 without negatives.
 fn flag_threshold(scores: &[f64], labels: &[bool]) -> f64 {
-    let mut neg: Vec<f64> = scores
-        .iter()
-        .zip(labels)
-        .filter(|(_, l)| !**l)
-        .map(|(s, _)| *s)
-        .collect();
-    neg.sort_by(f64::total_cmp);
-    if neg.is_empty() {
+    if labels.iter().all(|&l| l) {
         return 0.5;
     }
-    let cut = ((neg.len() as f64 * 0.99) as usize).min(neg.len() - 1);
-    let t = neg[cut];
-    // tied scores (an isotonic calibration's steps) are flagged together: when the tie at `t`
-    // reaches below the 99th percentile, `score ≥ t` would flag more than 1% of negatives, so
-    // the threshold moves up to the next score any session has
-    let first = neg.partition_point(|&s| s < t);
-    let next = || {
-        scores
-            .iter()
-            .copied()
-            .filter(|&s| s > t)
-            .min_by(f64::total_cmp)
-    };
-    if first < cut { next().unwrap_or(t) } else { t }
+    threshold_for(Target::Fpr(0.01), scores, labels)
+        .or_else(|| scores.iter().copied().max_by(f64::total_cmp))
+        .unwrap_or(0.5)
 }
 
 /// Session indices oldest first by their last event (a session without events first; ties
@@ -1647,8 +1631,10 @@ pub fn train(
             None => scores.to_vec(),
         }
     };
-    // the threshold is on the score users see, the calibrated one
-    let threshold = flag_threshold(&calibrate(&valid_scores), &split.valid_labels);
+    // the thresholds are on the score users see, the calibrated one
+    let valid_calibrated = calibrate(&valid_scores);
+    let threshold = flag_threshold(&valid_calibrated, &split.valid_labels);
+    let policy_points = policy_points(&valid_calibrated, &split.valid_labels);
     let tested = test_model(
         &best_model,
         sessions,
@@ -1690,6 +1676,7 @@ pub fn train(
         data_fingerprint: data_fingerprint.to_string(),
         training,
         calibration,
+        policy_points,
     };
     Ok(TrainOutcome {
         artifact: Artifact::new(header, best_model)?,

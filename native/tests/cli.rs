@@ -164,6 +164,61 @@ fn cli_gen_train_inspect_score_eval() {
         assert!((0.0..=1.0).contains(&l["raw_score"].as_f64().unwrap()));
         assert!(l["explanation"]["weights"]["beta"].is_array());
     }
+    // a policy file maps each calibrated score to its band
+    std::fs::write(
+        d.join("policy.toml"),
+        "[[band]]\nname = \"allow\"\n[[band]]\nname = \"review\"\nfrom = 0.3\n[[band]]\nname = \"block\"\nfrom = 0.7\n",
+    )
+    .unwrap();
+    let (banded, _) = seqrisk_ok(
+        &[
+            "score",
+            "--artifact",
+            "run/nhfm.seqrisk",
+            "--input",
+            "new.jsonl",
+            "--policy",
+            "policy.toml",
+        ],
+        d,
+    );
+    for l in banded.lines() {
+        let l: serde_json::Value = serde_json::from_str(l).unwrap();
+        let s = l["score"].as_f64().unwrap();
+        let want = if s >= 0.7 {
+            "block"
+        } else if s >= 0.3 {
+            "review"
+        } else {
+            "allow"
+        };
+        assert_eq!(l["decision"], want, "{l}");
+    }
+    std::fs::write(
+        d.join("bad-policy.toml"),
+        "[[band]]\nname = \"allow\"\n[[band]]\nname = \"review\"\nfrom = \"fpr:42%\"\n",
+    )
+    .unwrap();
+    let (ok, _, err) = seqrisk(
+        &[
+            "score",
+            "--artifact",
+            "run/nhfm.seqrisk",
+            "--input",
+            "new.jsonl",
+            "--policy",
+            "bad-policy.toml",
+        ],
+        d,
+    );
+    assert!(
+        !ok && err.contains("bad-policy.toml") && err.contains("band `review` starts at fpr:42%"),
+        "{err}"
+    );
+    assert!(
+        card.contains("| fpr:1% | "),
+        "the card's thresholds: {card}"
+    );
     let (table, _) = seqrisk_ok(
         &[
             "eval",

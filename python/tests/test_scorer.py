@@ -40,7 +40,9 @@ def trained(request, tmp_path_factory):
 
 def close(python, cli):
     assert [p["id"] for p in python] == [c["id"] for c in cli]
-    delta = max(abs(p["score"] - c["score"]) for p, c in zip(python, cli))
+    delta = max(
+        abs(p[key] - c[key]) for p, c in zip(python, cli) for key in ("score", "raw_score")
+    )
     assert delta <= 1e-6, delta
     assert [sorted(p["explanation"]) for p in python] == [sorted(c["explanation"]) for c in cli]
 

@@ -37,6 +37,15 @@ async function node() {
   } catch (e) {
     badBackend = e.message;
   }
+  // bands: the fixture's policy file (targets of the card), and without one allow / review
+  const policy = await readFile(resolve(fixture, "policy.toml"), "utf8").catch(() => undefined);
+  const banded = policy && (await Scorer.create(artifact, { policy }));
+  let badPolicy;
+  try {
+    await Scorer.create(artifact, { policy: '[[band]]\nname = "a"\n[[band]]\nname = "b"\nfrom = "fpr:42%"\n' });
+  } catch (e) {
+    badPolicy = { code: e.code, message: e.message };
+  }
   return {
     backend: scorer.backend,
     fallbackReason: scorer.fallbackReason,
@@ -45,6 +54,9 @@ async function node() {
     sync,
     badInput,
     badBackend,
+    decisions: banded && results.map((r) => banded.decide(r)),
+    defaultDecisions: results.map((r) => scorer.decide(r)),
+    badPolicy,
   };
 }
 

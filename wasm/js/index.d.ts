@@ -161,6 +161,12 @@ export interface ScorerOptions {
    * strangers' requests sets tighter ones.
    */
   limits?: Partial<Limits>;
+  /**
+   * A policy file's TOML text: `[[band]]` tables from the lowest score up, each with a `name`
+   * and, above the first, a `from` (a score, or a card target such as `"fpr:1%"`,
+   * `"alert_rate:1%"`, `"precision:50%"`). {@link Scorer.decide} maps a score to its band.
+   */
+  policy?: string;
 }
 
 /** Bounds on one call's input (see {@link ScorerOptions.limits}). */
@@ -273,6 +279,19 @@ export interface CalibrationSummary {
   test_calibrated: CalibrationMetrics;
 }
 
+/** A threshold meeting a target on the validation split, and what flagging at it gave. */
+export interface PolicyPoint {
+  /** `{ fpr: 0.01 }`, `{ alert_rate: 0.01 }` or `{ precision: 0.5 }`. */
+  target: { fpr: number } | { alert_rate: number } | { precision: number };
+  point: {
+    threshold: number;
+    alert_rate: number;
+    fpr: number;
+    recall: number;
+    precision: number | null;
+  };
+}
+
 /** An event or profile field group of the schema. */
 export interface FieldGroup {
   categorical: { name: string }[];
@@ -305,6 +324,8 @@ export interface ModelCard {
   training: TrainingSummary;
   /** How `score` is calibrated from `raw_score`; `null` when it is not. */
   calibration: CalibrationSummary | null;
+  /** Thresholds at the card's targets with their validation figures (a policy's `from`). */
+  policy_points: PolicyPoint[];
   /** The cluster model's 2-D map of its clustering; absent for the other models. */
   cluster_map?: ClusterMap;
 }
@@ -357,6 +378,11 @@ export declare class Scorer {
   scoreSync(session: Session | string): SessionScore;
   /** {@link Scorer.scoreBatch} without a Promise; throws unless `backend` is `"cpu"`. */
   scoreBatchSync(sessions: Session[] | string): SessionScore[];
+  /**
+   * The band of a result (its `score`) or of a score: the policy's (`options.policy`), else
+   * `"allow"` below the card's threshold and `"review"` from it on.
+   */
+  decide(result: SessionScore | number): string;
   /** Release the model's memory; the scorer is unusable afterwards. */
   free(): void;
 }

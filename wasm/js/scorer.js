@@ -189,14 +189,16 @@ export function defineScorer(loadBuild) {
         try {
           const glue = await load("webgpu", sources.webgpu);
           const inner = await guard("webgpu", glue, () => glue.Scorer.create(bytes, requested, limits, undefined));
+          withPolicy("webgpu", glue, inner, options.policy);
           return new Scorer(inner, "webgpu", glue, load);
         } catch (e) {
-          if (requested !== "auto" || e?.code === "SEQRISK_BAD_ARTIFACT") throw e;
+          if (requested !== "auto" || e?.code === "SEQRISK_BAD_ARTIFACT" || e?.code === "SEQRISK_BAD_OPTIONS") throw e;
           unavailable = `WebGPU build failed: ${message(e)}`;
         }
       }
       const glue = await load("cpu", sources.cpu);
       const inner = await guard("cpu", glue, () => glue.Scorer.create(bytes, requested, limits, unavailable));
+      withPolicy("cpu", glue, inner, options.policy);
       return new Scorer(inner, "cpu", glue, load);
     }
 
@@ -251,8 +253,38 @@ export function defineScorer(loadBuild) {
       return JSON.parse(this.#call((t) => this.#inner.scoreBatchSync(t), sessions, "sessions"));
     }
 
+    /**
+     * The band of a result (or of a score): the policy's (`options.policy`), else `"allow"`
+     * below the card's threshold and `"review"` from it on.
+     */
+    decide(result) {
+      const score = typeof result === "number" ? result : result?.score;
+      if (typeof score !== "number" || Number.isNaN(score)) {
+        throw Object.assign(new TypeError("decide takes a result of score() or a score"), {
+          code: "SEQRISK_BAD_OPTIONS",
+        });
+      }
+      return this.#inner.decide(score);
+    }
+
     free() {
       this.#inner.free();
     }
   };
+}
+
+/** Resolve `options.policy` (a policy file's TOML text) against the loaded model's card. */
+function withPolicy(build, glue, inner, policy) {
+  if (policy === undefined) return;
+  if (typeof policy !== "string") {
+    throw Object.assign(new TypeError("options.policy must be a policy file's TOML text"), {
+      code: "SEQRISK_BAD_OPTIONS",
+    });
+  }
+  try {
+    guard(build, glue, () => inner.setPolicy(policy));
+  } catch (e) {
+    inner.free();
+    throw e;
+  }
 }

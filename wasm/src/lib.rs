@@ -29,6 +29,7 @@ use backend::{Chosen, Requested};
 use json::{Code, artifact_err, core_err, js_error, to_text};
 use seqrisk_core::Location;
 use seqrisk_core::artifact::Artifact;
+use seqrisk_core::policy::Bands;
 use seqrisk_core::schema::{Limits, Session, parse_session_json, parse_sessions_json};
 use seqrisk_core::scorer::{self, SessionScore};
 use std::rc::Rc;
@@ -50,6 +51,7 @@ pub struct Scorer {
     card: String,
     backend: &'static str,
     fallback_reason: Option<String>,
+    bands: Bands,
 }
 
 /// The model and the limits every read of a session is held to.
@@ -80,6 +82,7 @@ impl Scorer {
         let scorer =
             scorer::Scorer::from_artifact(&artifact, chosen.device).map_err(artifact_err)?;
         Ok(Scorer {
+            bands: scorer.default_bands(),
             inner: Rc::new(Scoring { scorer, limits }),
             kind,
             card,
@@ -261,6 +264,23 @@ impl Scorer {
         self.require_cpu("scoreSync")?;
         let sessions = parse_one(&self.inner, session)?;
         first(self.inner.scorer.score(&sessions).map_err(core_err)?)
+    }
+
+    /// Map scores to bands with a policy file's TOML text (its `from` targets resolved against
+    /// the model card); until then, `allow` / `review` at the card's threshold.
+    #[wasm_bindgen(js_name = setPolicy)]
+    pub fn set_policy(&mut self, policy: &str) -> Result<(), JsValue> {
+        self.bands = self
+            .inner
+            .scorer
+            .bands(policy)
+            .map_err(|e| js_error(Code::BadOptions, &format!("options.policy: {e}")))?;
+        Ok(())
+    }
+
+    /// The band of a (calibrated) score.
+    pub fn decide(&self, score: f64) -> String {
+        self.bands.decide(score).to_string()
     }
 
     /// [`Scorer::score_batch`] without a Promise; CPU backend only.

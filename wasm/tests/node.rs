@@ -33,6 +33,7 @@ fn artifact_bytes() -> (Vec<u8>, Vec<String>) {
         data_fingerprint: "wasm test".into(),
         training: TrainingSummary::default(),
         calibration: None,
+        policy_points: Vec::new(),
     };
     let bytes = Artifact::new(header, model).unwrap().to_bytes().unwrap();
     let lines = data

@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{Metrics, RocPoint};
 use crate::models::behavior_cluster::ClusterMap;
 use crate::models::{Model, ModelConfig};
+use crate::policy::PolicyPoint;
 use crate::schema::Schema;
 use burn::module::Module;
 use burn::prelude::*;
@@ -37,7 +38,7 @@ pub const FORMAT_VERSION: u32 = 10;
 /// version 6 PLE and the GBDT's per-field numeric reads, version 7 the schema's optional
 /// `numeric_encoding`, `bins` and `min_count` (left to the training preset when absent),
 /// version 8 the schema's and each numeric field's `binning`, version 9 a numeric field's
-/// `deviation`, version 10 the `calibration`; an older header does not decode as one).
+/// `deviation`, version 10 the `calibration` and `policy_points`; an older header does not decode as one).
 pub const OLDEST_FORMAT_VERSION: u32 = 10;
 const PREFIX: usize = 32;
 
@@ -87,6 +88,10 @@ pub struct Header {
     /// The calibrator turning the model's score into a probability (`None`: the score is the
     /// model's own sigmoid, as for the cluster model or `--calibration none`).
     pub calibration: Option<CalibrationSummary>,
+    /// Thresholds at the card's targets (FPR 0.1%, 1%, 5%, alert rate 1%, precision 50%) on
+    /// the validation split's (calibrated) scores, with the validation figures at each: what a
+    /// policy file's bands refer to.
+    pub policy_points: Vec<PolicyPoint>,
 }
 
 impl Header {
@@ -125,6 +130,7 @@ impl Header {
             test_roc: &self.test_roc,
             training: &self.training,
             calibration: self.calibration.as_ref(),
+            policy_points: &self.policy_points,
         })
     }
 }
@@ -219,6 +225,8 @@ pub struct ModelCard<'a> {
     pub training: &'a TrainingSummary,
     /// The calibration, when the scores are calibrated.
     pub calibration: Option<&'a CalibrationSummary>,
+    /// The thresholds at the card's targets, with their validation figures.
+    pub policy_points: &'a [PolicyPoint],
     /// The cluster model's 2-D map of its clustering (its axes and a sample of the training
     /// sessions); absent for the other models.
     #[serde(skip_serializing_if = "Option::is_none")]

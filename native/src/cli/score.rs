@@ -1,6 +1,6 @@
 //! `seqrisk score`: score sessions into JSON lines.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use seqrisk_core::schema::{Limits, read_jsonl};
 use seqrisk_native::data::read_sessions;
@@ -26,6 +26,10 @@ pub(crate) struct ScoreArgs {
     /// (LBSF), sessions (HUIHEN), fields (DIFM) or events (NHFM, DIFM).
     #[arg(long)]
     pub(crate) explain: bool,
+    /// A policy file (TOML: `[[band]]` tables with a `name` and, above the first, a `from`
+    /// score or card target such as "fpr:1%"): each line also gets its band as `decision`.
+    #[arg(long)]
+    pub(crate) policy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }
@@ -67,12 +71,28 @@ pub(crate) fn run(a: &ScoreArgs) -> Result<()> {
     } else {
         read_sessions(&a.input, schema, &limits)?.sessions
     };
+    let bands = match &a.policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(
+                scorer
+                    .bands(&text)
+                    .with_context(|| path.display().to_string())?,
+            )
+        }
+        None => None,
+    };
     let mut out = String::new();
     for s in scorer.score(&sessions)? {
         if a.explain {
             eprintln!("{}", report::explain_line(&s));
         }
-        out.push_str(&serde_json::to_string(&s)?);
+        let mut line = serde_json::to_value(&s)?;
+        if let (Some(bands), Some(fields)) = (&bands, line.as_object_mut()) {
+            fields.insert("decision".into(), bands.decide(s.score).into());
+        }
+        out.push_str(&serde_json::to_string(&line)?);
         out.push('\n');
     }
     match &a.output {

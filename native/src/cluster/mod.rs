@@ -362,6 +362,8 @@ impl Fitted {
             },
             // the score is the risky cluster's fraud density, not a probability to calibrate
             calibration: None,
+            // its score is a cluster's density: one threshold, no operating points
+            policy_points: Vec::new(),
         };
         Ok(Artifact::new(
             header,

@@ -95,6 +95,8 @@ fn every_model_exports_and_reloads() {
         let header = Header {
             model_config_json: serde_json::to_string(&config).unwrap(),
             encoder,
+            // the trained model's calibrator belongs to its weights, not to fresh ones
+            calibration: None,
             ..t.outcome.artifact.header.clone()
         };
         let a = Artifact::new(header, config.init(&device)).unwrap();

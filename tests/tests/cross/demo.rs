@@ -130,7 +130,9 @@ fn account_takeover_replay_is_flagged_and_the_normal_flow_is_not() {
         normal["events"],
         num(&ato["threshold"])
     );
-    assert!(num(&ato["score"]) > num(&ato["threshold"]), "{ato}");
+    // the card flags a score at or above its threshold (isotonic calibration on the demo's
+    // nearly separable data gives steps: both can be 1)
+    assert!(num(&ato["score"]) >= num(&ato["threshold"]), "{ato}");
     assert_eq!(ato["verdict"], "flagged for review");
     // login, then catalog, product, add to cart, catalog, product, add to cart, checkout,
     // payment: each once (a submit's result page is no page view of its own)

@@ -5,6 +5,7 @@ use super::common;
 
 use burn::prelude::Device;
 use seqrisk_core::error::Location;
+use seqrisk_core::policy::PolicyPoint;
 use seqrisk_core::schema::{Limits, Schema, Session, parse_sessions_json, session_to_json};
 use seqrisk_core::scorer::{Scorer, SessionScore};
 use serde_json::Value;
@@ -15,6 +16,31 @@ use std::sync::OnceLock;
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub native: Vec<SessionScore>,
+    /// The policy written as `policy.toml` for the drivers (bands at two of the card's
+    /// targets), and the native scorer's band for each session.
+    pub policy: Option<(String, Vec<String>)>,
+}
+
+/// A policy over the card's points: `review` from the lowest threshold, `block` from the
+/// highest one above it (targets, as a team would write them); `None` without points.
+fn policy_of(points: &[PolicyPoint]) -> Option<String> {
+    let mut sorted: Vec<&PolicyPoint> = points.iter().collect();
+    sorted.sort_by(|a, b| a.point.threshold.total_cmp(&b.point.threshold));
+    let low = sorted.first()?;
+    let mut text = format!(
+        "[[band]]\nname = \"allow\"\n[[band]]\nname = \"review\"\nfrom = \"{}\"\n",
+        low.target
+    );
+    if let Some(high) = sorted
+        .last()
+        .filter(|h| h.point.threshold > low.point.threshold)
+    {
+        text.push_str(&format!(
+            "[[band]]\nname = \"block\"\nfrom = \"{}\"\n",
+            high.target
+        ));
+    }
+    Some(text)
 }
 
 fn workspace() -> PathBuf {
@@ -122,11 +148,22 @@ fn fixture_of(bytes: &[u8], sessions: &[Session], schema: &Schema) -> Fixture {
         &Limits::default(),
     )
     .unwrap();
-    let native = Scorer::from_artifact(&common::reload(bytes), Device::flex())
-        .unwrap()
-        .score(&read)
-        .unwrap();
-    Fixture { dir, native }
+    let scorer = Scorer::from_artifact(&common::reload(bytes), Device::flex()).unwrap();
+    let native = scorer.score(&read).unwrap();
+    let policy = policy_of(&scorer.policy_points).map(|text| {
+        std::fs::write(dir.path().join("policy.toml"), &text).unwrap();
+        let bands = scorer.bands(&text).unwrap();
+        let decided = native
+            .iter()
+            .map(|s| bands.decide(s.score).to_string())
+            .collect();
+        (text, decided)
+    });
+    Fixture {
+        dir,
+        native,
+        policy,
+    }
 }
 
 /// The runtimes tests/js/drive.mjs drives.

@@ -21,6 +21,55 @@ fn native_and_wasm_scores_agree_on_200_sessions() {
     eprintln!("native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
     assert!(delta <= 1e-5, "max |Δscore| = {delta}");
     assert_eq!(report["sync"], report["results"][0], "scoreSync = score");
+    // the policy's bands (targets of the card) as native decides them; a score within 1e-5 of
+    // a band's start may fall either side
+    let f = js::fixture();
+    let (policy, native) = f.policy.as_ref().expect("the card holds thresholds");
+    let decided: Vec<String> = serde_json::from_value(report["decisions"].clone()).unwrap();
+    let header = &super::common::trained_model(0).outcome.artifact.header;
+    let bands = seqrisk_core::policy::Policy::parse(policy)
+        .unwrap()
+        .resolve(&header.policy_points)
+        .unwrap();
+    let near_a_start = |score: f64| bands.from.iter().any(|&t| (score - t).abs() <= 1e-5);
+    assert_eq!(decided.len(), native.len());
+    for ((js, native), s) in decided.iter().zip(native).zip(&f.native) {
+        assert!(
+            js == native || near_a_start(s.score),
+            "{js} in JS, {native} natively, for score {}",
+            s.score
+        );
+    }
+    let distinct: std::collections::BTreeSet<&String> = native.iter().collect();
+    assert!(distinct.len() >= 2, "the fixture spans bands: {distinct:?}");
+    // without a policy: allow / review at the card's threshold
+    let threshold = header.training.threshold;
+    for (d, s) in report["defaultDecisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&f.native)
+    {
+        let want = if s.score >= threshold {
+            "review"
+        } else {
+            "allow"
+        };
+        assert!(
+            d == want || (s.score - threshold).abs() <= 1e-5,
+            "{d} for {}",
+            s.score
+        );
+    }
+    let bad = &report["badPolicy"];
+    assert_eq!(bad["code"], "SEQRISK_BAD_OPTIONS", "{bad}");
+    let message = bad["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("options.policy")
+            && message.contains("fpr:42%")
+            && message.contains("does not hold"),
+        "{message}"
+    );
 }
 
 /// The same for DIFM, field importance included: a second model kind through the same package,

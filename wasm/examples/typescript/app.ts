@@ -1,13 +1,23 @@
 // A page script using every public type of the `seqrisk` package; `tsc --noEmit` checks it
 // against the built package's declarations (scripts/test.sh runs it).
 import { Scorer, webgpuUnavailableReason } from "seqrisk";
-import type { Backend, Explanation, Session, SessionEvent, SessionScore, ScorerOptions } from "seqrisk";
+import type {
+  Backend,
+  CalibrationSummary,
+  Explanation,
+  PolicyPoint,
+  Session,
+  SessionEvent,
+  SessionScore,
+  ScorerOptions,
+} from "seqrisk";
 import { createCapture, pageFromLocation } from "seqrisk/capture";
 import type { Capture, CaptureOptions } from "seqrisk/capture";
 import { createWorkerScorer } from "seqrisk/worker";
 import type { WorkerRequest, WorkerResponse, WorkerScorer } from "seqrisk/worker";
 
-const options: ScorerOptions = { backend: "auto" };
+const policy = '[[band]]\nname = "allow"\n[[band]]\nname = "review"\nfrom = "fpr:1%"\n';
+const options: ScorerOptions = { backend: "auto", policy };
 
 export async function main(artifact: ArrayBuffer): Promise<number> {
   const why: string | undefined = await webgpuUnavailableReason();
@@ -19,6 +29,10 @@ export async function main(artifact: ArrayBuffer): Promise<number> {
   const explanation: Explanation = result.explanation;
   const top: number[] = explanation.top_events;
   const beta: number[] | undefined = explanation.weights.beta;
+  const raw: number = result.raw_score;
+  const band: string = scorer.decide(result) + scorer.decide(0.5);
+  const calibration: CalibrationSummary | null = scorer.card.calibration;
+  const points: PolicyPoint[] = scorer.card.policy_points;
   const many: SessionScore[] =
     backend === "cpu" ? scorer.scoreBatchSync([session]) : await scorer.scoreBatch(JSON.stringify([session]));
 
@@ -46,6 +60,10 @@ export async function main(artifact: ArrayBuffer): Promise<number> {
     many.length +
     top.length +
     (beta?.length ?? 0) +
-    (reply.ok ? 0 : 1)
+    (reply.ok ? 0 : 1) +
+    raw +
+    band.length +
+    (calibration?.test_calibrated.ece ?? 0) +
+    points.length
   );
 }
