@@ -19,6 +19,7 @@ pub mod error;
 pub mod explain;
 pub mod metrics;
 pub mod models;
+pub mod monitor;
 pub mod policy;
 pub mod schema;
 pub mod scorer;

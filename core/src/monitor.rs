@@ -157,7 +157,10 @@ impl Reference {
     pub fn fit(encoder: &Encoder, sessions: &[&Session], valid_scores: &[f64]) -> Self {
         let schema = &encoder.schema;
         let mut fields = Vec::new();
-        for (scope, group) in [(Scope::Event, &schema.event), (Scope::Profile, &schema.profile)] {
+        for (scope, group) in [
+            (Scope::Event, &schema.event),
+            (Scope::Profile, &schema.profile),
+        ] {
             for (j, spec) in group.categorical.iter().enumerate() {
                 let mut counts: HashMap<String, usize> = HashMap::new();
                 for v in group_values(sessions, scope) {
@@ -230,10 +233,15 @@ impl Reference {
             if f.expected.len() != f.bins.len()
                 || f.expected.iter().any(|x| !x.is_finite() || *x < 0.0)
             {
-                return Err(format!("monitoring reference of `{}` does not hold together", f.name));
+                return Err(format!(
+                    "monitoring reference of `{}` does not hold together",
+                    f.name
+                ));
             }
             if let Bins::Numeric { edges, .. } = &f.bins
-                && edges.windows(2).any(|w| !(w[0] < w[1]))
+                && edges
+                    .windows(2)
+                    .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
             {
                 return Err(format!("monitoring edges of `{}` do not rise", f.name));
             }
@@ -339,8 +347,13 @@ impl Counts {
 
     /// Count one score (the model's own, `raw_score`).
     pub fn add_score(&mut self, reference: &Reference, score: f64) {
-        if let (Some(FieldReference { bins: Bins::Numeric { edges, .. }, .. }), Some(c)) =
-            (reference.score.as_ref(), self.score.as_mut())
+        if let (
+            Some(FieldReference {
+                bins: Bins::Numeric { edges, .. },
+                ..
+            }),
+            Some(c),
+        ) = (reference.score.as_ref(), self.score.as_mut())
         {
             c.bins[Bins::numeric_bin(edges, score)] += 1;
         }
@@ -349,9 +362,12 @@ impl Counts {
     /// Add another monitor's counts of the same reference (batches, workers, days).
     pub fn merge(&mut self, other: &Counts) {
         self.sessions += other.sessions;
-        for (a, b) in self.fields.iter_mut().chain(self.score.as_mut()).zip(
-            other.fields.iter().chain(other.score.as_ref()),
-        ) {
+        for (a, b) in self
+            .fields
+            .iter_mut()
+            .chain(self.score.as_mut())
+            .zip(other.fields.iter().chain(other.score.as_ref()))
+        {
             for (x, y) in a.bins.iter_mut().zip(&b.bins) {
                 *x += y;
             }
@@ -447,9 +463,20 @@ fn field_drift(f: &FieldReference, c: &FieldCounts, limits: DriftLimits) -> Fiel
         Bins::Categorical { values, .. } => {
             let share = |s: &[f64]| {
                 let p = present(s);
-                if p > 0.0 { s[values.len() + 1] / p } else { 0.0 }
+                if p > 0.0 {
+                    s[values.len() + 1] / p
+                } else {
+                    0.0
+                }
             };
-            Some([share(&f.expected), share(&actual)])
+            // the new share from the counts themselves, exact
+            let present_new = count - c.bins[n - 1];
+            let new = if present_new > 0 {
+                c.bins[values.len() + 1] as f64 / present_new as f64
+            } else {
+                0.0
+            };
+            Some([share(&f.expected), new])
         }
         Bins::Numeric { .. } => None,
     };
@@ -465,7 +492,10 @@ fn field_drift(f: &FieldReference, c: &FieldCounts, limits: DriftLimits) -> Fiel
         scope: f.scope,
         psi,
         status,
-        missing: [f.expected[n - 1], if count > 0 { actual[n - 1] } else { 0.0 }],
+        missing: [
+            f.expected[n - 1],
+            if count > 0 { actual[n - 1] } else { 0.0 },
+        ],
         unseen,
         count,
         bins: f

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::explain::Explanation;
 use crate::models::Model;
 use crate::models::behavior_cluster::Fingerprints;
+use crate::monitor::{Counts, DriftLimits, DriftReport, Reference};
 use crate::policy::{Bands, Policy, PolicyPoint};
 use crate::schema::Session;
 use burn::prelude::*;
@@ -246,6 +247,8 @@ pub struct Scorer {
     pub policy_points: Vec<PolicyPoint>,
     /// The card's decision threshold.
     pub threshold: f64,
+    /// The training data's distributions, for drift monitoring.
+    pub monitoring: Option<Reference>,
 }
 
 impl Scorer {
@@ -264,6 +267,7 @@ impl Scorer {
                 .map(|c| c.calibrator.clone()),
             policy_points: artifact.header.policy_points.clone(),
             threshold: artifact.header.training.threshold,
+            monitoring: artifact.header.monitoring.clone(),
         })
     }
 
@@ -271,6 +275,31 @@ impl Scorer {
     /// [`Bands::decide`] on the `score` of each result.
     pub fn bands(&self, policy: &str) -> Result<Bands> {
         Policy::parse(policy)?.resolve(&self.policy_points)
+    }
+
+    /// Empty drift counts for this model's monitoring reference (`None` without one).
+    pub fn new_counts(&self) -> Option<Counts> {
+        self.monitoring.as_ref().map(Counts::new)
+    }
+
+    /// Count scored sessions (and their `raw_score`s) into drift counts made by
+    /// [`Scorer::new_counts`].
+    pub fn count(&self, counts: &mut Counts, sessions: &[Session], scored: &[SessionScore]) {
+        if let Some(reference) = &self.monitoring {
+            for s in sessions {
+                counts.add_session(reference, &self.encoder, s);
+            }
+            for s in scored {
+                counts.add_score(reference, s.raw_score);
+            }
+        }
+    }
+
+    /// The drift of `counts` against the training reference.
+    pub fn drift(&self, counts: &Counts, limits: DriftLimits) -> Option<DriftReport> {
+        self.monitoring
+            .as_ref()
+            .map(|r| DriftReport::compute(r, counts, limits))
     }
 
     /// The bands without a policy file: `allow` / `review` at the card's threshold.

@@ -52,6 +52,9 @@ enum Command {
     /// and a paired bootstrap interval, recall at fixed false-positive rates and at each
     /// model's own threshold, score correlation, and the sessions they rank most differently.
     Compare(cli::compare::CompareArgs),
+    /// Drift of new sessions from the training data: PSI per field and for the score, unseen
+    /// and missing shares, each field marked stable, watch or act.
+    Monitor(cli::monitor::MonitorArgs),
     /// Score sessions (JSONL in, JSONL out with score and explanation).
     Score(cli::score::ScoreArgs),
     /// Train the web demo's models on the synthetic data of their scenarios and write them with
@@ -75,6 +78,7 @@ fn main() -> Result<()> {
         Some(Command::Cluster(a)) => cli::cluster::run(&a),
         Some(Command::Eval(a)) => cli::eval::run(&a),
         Some(Command::Compare(a)) => cli::compare::run(&a),
+        Some(Command::Monitor(a)) => cli::monitor::run(&a),
         Some(Command::Score(a)) => cli::score::run(&a),
         Some(Command::Inspect(a)) => cli::inspect::run(&a),
     }

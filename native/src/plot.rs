@@ -6,6 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 use seqrisk_core::metrics::{ReliabilityBin, RocPoint};
+use seqrisk_core::monitor::DriftReport;
 use std::path::Path;
 use std::sync::Once;
 
@@ -146,6 +147,70 @@ pub fn reliability_png(
                 .map_err(|e| anyhow!("{e}"))?;
         }
         legend(&mut chart, SeriesLabelPosition::LowerRight)
+    })
+}
+
+/// The PSI of each field (and the score) as horizontal bars, with the watch and act limits
+/// as vertical lines.
+pub fn psi_png(path: &Path, title: &str, d: &DriftReport) -> Result<()> {
+    let rows: Vec<(String, f64)> = d
+        .fields
+        .iter()
+        .chain(&d.score)
+        .map(|f| (f.name.clone(), f.psi.unwrap_or(0.0)))
+        .collect();
+    let n = rows.len().max(1);
+    let top = rows.iter().map(|r| r.1).fold(d.limits.act * 1.2, f64::max);
+    let height = (120 + 28 * n).min(4000) as u32;
+    write_png(path, (760, height), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 20))
+            .margin(16)
+            .x_label_area_size(40)
+            .y_label_area_size(180)
+            .build_cartesian_2d(0f64..top, (0..n as i32).into_segmented())
+            .map_err(|e| anyhow!("{e}"))?;
+        let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc("PSI")
+            .y_labels(n)
+            .y_label_formatter(&|y| match y {
+                SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .label_style((FONT, 14))
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        for (i, (_, psi)) in rows.iter().enumerate() {
+            let color = if *psi >= d.limits.act {
+                RED
+            } else if *psi >= d.limits.watch {
+                RGBColor(230, 150, 0)
+            } else {
+                RGBColor(60, 120, 200)
+            };
+            let i = i as i32;
+            chart
+                .draw_series([Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(i)),
+                        (*psi, SegmentValue::Exact(i + 1)),
+                    ],
+                    color.filled(),
+                )])
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        for (limit, color) in [(d.limits.watch, RGBColor(230, 150, 0)), (d.limits.act, RED)] {
+            chart
+                .draw_series(LineSeries::new(
+                    [(limit, SegmentValue::Exact(0)), (limit, SegmentValue::Last)],
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        Ok(())
     })
 }
 

@@ -11,6 +11,7 @@ use seqrisk_core::metrics::{Comparison, Metrics, SingleFeature};
 use seqrisk_core::models::baselines::GbdtConfig;
 use seqrisk_core::models::behavior_cluster::BehaviorClusterConfig;
 use seqrisk_core::models::{ModelConfig, ModelSpec};
+use seqrisk_core::monitor::{DriftReport, DriftStatus, Scope};
 use seqrisk_core::policy::PolicyPoint;
 use seqrisk_core::scorer::SessionScore;
 use seqrisk_core::synth::{Pattern, SyntheticSession};
@@ -150,6 +151,57 @@ pub fn policy_table(points: &[PolicyPoint]) -> String {
             o.recall,
             o.precision.map_or("–".into(), |x| format!("{x:.4}"))
         );
+    }
+    s
+}
+
+/// `seqrisk monitor`'s report: a table of every field's PSI and status, the unseen and
+/// missing shares before and after, then the bins of each field past the watch limit.
+pub fn drift_markdown(data: &str, d: &DriftReport) -> String {
+    let status = |s: DriftStatus| match s {
+        DriftStatus::Stable => "stable",
+        DriftStatus::Watch => "**watch**",
+        DriftStatus::Act => "**act**",
+        DriftStatus::Empty => "no values",
+    };
+    let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+    let mut s = format!(
+        "# Drift of {data} against the training data\n\n{} sessions; PSI from {} watch, from {} act.\n\n| field | scope | PSI | status | unseen: train → new | missing: train → new | values |\n|---|---|---:|---|---:|---:|---:|\n",
+        d.sessions, d.limits.watch, d.limits.act
+    );
+    for f in d.fields.iter().chain(&d.score) {
+        let scope = match f.scope {
+            Scope::Event => "event",
+            Scope::Profile => "profile",
+            Scope::Score => "score",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {scope} | {} | {} | {} | {} → {} | {} |",
+            f.name,
+            f.psi.map_or("–".into(), |p| format!("{p:.4}")),
+            status(f.status),
+            f.unseen
+                .map_or("–".into(), |[a, b]| format!("{} → {}", pct(a), pct(b))),
+            pct(f.missing[0]),
+            pct(f.missing[1]),
+            f.count
+        );
+    }
+    let flagged = d.flagged();
+    if flagged.is_empty() {
+        s.push_str("\nNo field past the watch limit.\n");
+    }
+    for f in flagged {
+        let _ = write!(
+            s,
+            "\n## {} (PSI {:.4})\n\n| bin | training | new |\n|---|---:|---:|\n",
+            f.name,
+            f.psi.unwrap_or(f64::NAN)
+        );
+        for (label, e, a) in &f.bins {
+            let _ = writeln!(s, "| {label} | {} | {} |", pct(*e), pct(*a));
+        }
     }
     s
 }

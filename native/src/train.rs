@@ -30,6 +30,7 @@ use seqrisk_core::metrics::{
 use seqrisk_core::models::baselines::{Aggregates, GbdtConfig, TreeEnsemble};
 use seqrisk_core::models::huihen::HuihenVariant;
 use seqrisk_core::models::{Model, ModelConfig, ModelOverrides, ModelSpec};
+use seqrisk_core::monitor::Reference;
 use seqrisk_core::policy::{Target, policy_points, threshold_for};
 use seqrisk_core::schema::{Schema, Session};
 use seqrisk_core::scorer::score_encoded;
@@ -1635,6 +1636,7 @@ pub fn train(
     let valid_calibrated = calibrate(&valid_scores);
     let threshold = flag_threshold(&valid_calibrated, &split.valid_labels);
     let policy_points = policy_points(&valid_calibrated, &split.valid_labels);
+    let monitoring = Reference::fit(&encoder, &train_sessions, &valid_scores);
     let tested = test_model(
         &best_model,
         sessions,
@@ -1677,6 +1679,7 @@ pub fn train(
         training,
         calibration,
         policy_points,
+        monitoring: Some(monitoring),
     };
     Ok(TrainOutcome {
         artifact: Artifact::new(header, best_model)?,

@@ -353,6 +353,120 @@ fn cli_gen_train_inspect_score_eval() {
     assert!(!ok && err.contains("has no label"), "{err}");
 }
 
+/// `seqrisk monitor`: sessions like the training data are stable; the same sessions with
+/// amounts a hundred times larger and merchants never seen are past the act limit on those
+/// fields, and the report (Markdown, JSON, plot) says so.
+#[test]
+fn monitor_flags_the_fields_that_drifted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    seqrisk_ok(&["gen", "--sessions", "1500", "--out", "data.jsonl"], d);
+    seqrisk_ok(
+        &[
+            "train",
+            "--model",
+            "gbdt",
+            "--data",
+            "data.jsonl",
+            "--out",
+            "run",
+        ],
+        d,
+    );
+    seqrisk_ok(
+        &[
+            "gen",
+            "--sessions",
+            "500",
+            "--seed",
+            "8",
+            "--out",
+            "later.jsonl",
+        ],
+        d,
+    );
+    let (md, _) = seqrisk_ok(
+        &[
+            "monitor",
+            "--artifact",
+            "run/gbdt.seqrisk",
+            "--data",
+            "later.jsonl",
+        ],
+        d,
+    );
+    assert!(md.contains("No field past the watch limit."), "{md}");
+    let drifted: Vec<String> = std::fs::read_to_string(d.join("later.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut s: serde_json::Value = serde_json::from_str(l).unwrap();
+            for e in s["events"].as_array_mut().unwrap() {
+                if let Some(a) = e["amount"].as_f64() {
+                    e["amount"] = (a * 100.0).into();
+                }
+                if e["merchant"].is_string() {
+                    e["merchant"] = "a merchant never seen".into();
+                }
+            }
+            s.to_string()
+        })
+        .collect();
+    std::fs::write(d.join("drifted.jsonl"), drifted.join("\n")).unwrap();
+    let (md, err) = seqrisk_ok(
+        &[
+            "monitor",
+            "--artifact",
+            "run/gbdt.seqrisk",
+            "--data",
+            "drifted.jsonl",
+            "--out",
+            "drift",
+        ],
+        d,
+    );
+    assert!(err.contains("past the act limit"), "{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("drift.json")).unwrap()).unwrap();
+    let field = |name: &str| {
+        json["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(field("amount")["status"], "act", "{md}");
+    let merchant = field("merchant");
+    assert_eq!(merchant["status"], "act");
+    assert_eq!(merchant["unseen"][1], 1.0, "{merchant}");
+    assert_eq!(field("event_type")["status"], "stable");
+    assert!(
+        md.contains("## amount (PSI ") && md.contains("| (unseen in training) |"),
+        "{md}"
+    );
+    assert_eq!(
+        &std::fs::read(d.join("drift.png")).unwrap()[..4],
+        b"\x89PNG"
+    );
+    let (ok, _, err) = seqrisk(
+        &[
+            "monitor",
+            "--artifact",
+            "run/gbdt.seqrisk",
+            "--data",
+            "later.jsonl",
+            "--watch",
+            "0.3",
+            "--act",
+            "0.2",
+        ],
+        d,
+    );
+    assert!(!ok && err.contains("watch ≤ act"), "{err}");
+}
+
 #[test]
 fn bad_inputs_fail_with_named_locations() {
     let dir = tempfile::tempdir().unwrap();

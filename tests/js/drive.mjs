@@ -46,7 +46,9 @@ async function node() {
   } catch (e) {
     badPolicy = { code: e.code, message: e.message };
   }
+  const stats = scorer.stats();
   return {
+    stats,
     backend: scorer.backend,
     fallbackReason: scorer.fallbackReason,
     model: scorer.model,

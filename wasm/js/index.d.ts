@@ -292,6 +292,31 @@ export interface PolicyPoint {
   };
 }
 
+/** One field's drift from the training data (`seqrisk monitor` reports the same). */
+export interface FieldDrift {
+  name: string;
+  scope: "event" | "profile" | "score";
+  /** Population stability index over the field's bins; `null` without new values. */
+  psi: number | null;
+  status: "stable" | "watch" | "act" | "empty";
+  /** Share missing: training, new. */
+  missing: [number, number];
+  /** Share of present values outside the vocabulary (categorical fields): training, new. */
+  unseen: [number, number] | null;
+  /** Values counted. */
+  count: number;
+  /** Each bin: label, training share, new share. */
+  bins: [string, number, number][];
+}
+
+/** Sessions scored so far against the training data. */
+export interface DriftReport {
+  sessions: number;
+  limits: { watch: number; act: number };
+  fields: FieldDrift[];
+  score: FieldDrift | null;
+}
+
 /** An event or profile field group of the schema. */
 export interface FieldGroup {
   categorical: { name: string }[];
@@ -378,6 +403,14 @@ export declare class Scorer {
   scoreSync(session: Session | string): SessionScore;
   /** {@link Scorer.scoreBatch} without a Promise; throws unless `backend` is `"cpu"`. */
   scoreBatchSync(sessions: Session[] | string): SessionScore[];
+  /**
+   * Drift of every session this scorer has scored from the training data (PSI per field and for
+   * the score, unseen and missing shares) and the bin counts behind it: aggregates only, no event.
+   * Throws for an artifact without a monitoring reference (the cluster model).
+   */
+  stats(limits?: { watch?: number; act?: number }): { report: DriftReport; counts: unknown };
+  /** Forget the drift counts: a new monitoring period starts. */
+  resetStats(): void;
   /**
    * The band of a result (its `score`) or of a score: the policy's (`options.policy`), else
    * `"allow"` below the card's threshold and `"review"` from it on.

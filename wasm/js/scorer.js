@@ -254,6 +254,21 @@ export function defineScorer(loadBuild) {
     }
 
     /**
+     * Drift of every session this scorer has scored from the training data: `{ report, counts }`,
+     * the report holding each field's and the score's PSI, status (`stable`, `watch`, `act`),
+     * unseen and missing shares; `counts` the bin counts behind it (aggregates only: a page or
+     * an edge worker can send them without any event). `limits`: `{ watch, act }` (0.1, 0.25).
+     */
+    stats(limits = {}) {
+      return JSON.parse(guard(this.#build, this.#glue, () => this.#inner.stats(limits.watch, limits.act)));
+    }
+
+    /** Forget the drift counts: a new monitoring period starts. */
+    resetStats() {
+      this.#inner.resetStats();
+    }
+
+    /**
      * The band of a result (or of a score): the policy's (`options.policy`), else `"allow"`
      * below the card's threshold and `"review"` from it on.
      */

@@ -29,9 +29,11 @@ use backend::{Chosen, Requested};
 use json::{Code, artifact_err, core_err, js_error, to_text};
 use seqrisk_core::Location;
 use seqrisk_core::artifact::Artifact;
+use seqrisk_core::monitor::{Counts, DriftLimits};
 use seqrisk_core::policy::Bands;
 use seqrisk_core::schema::{Limits, Session, parse_session_json, parse_sessions_json};
 use seqrisk_core::scorer::{self, SessionScore};
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -54,10 +56,22 @@ pub struct Scorer {
     bands: Bands,
 }
 
-/// The model and the limits every read of a session is held to.
+/// The model, the limits every read of a session is held to, and the drift counts of every
+/// session scored.
 struct Scoring {
     scorer: scorer::Scorer,
     limits: Limits,
+    stats: RefCell<Option<Counts>>,
+}
+
+impl Scoring {
+    /// Count scored sessions into the drift counts, passing the scores on.
+    fn counted(&self, sessions: &[Session], scored: Vec<SessionScore>) -> Vec<SessionScore> {
+        if let Some(counts) = self.stats.borrow_mut().as_mut() {
+            self.scorer.count(counts, sessions, &scored);
+        }
+        scored
+    }
 }
 
 /// `limits` as the JS package passes them: JSON text of [`Limits`] (absent: the defaults).
@@ -83,7 +97,11 @@ impl Scorer {
             scorer::Scorer::from_artifact(&artifact, chosen.device).map_err(artifact_err)?;
         Ok(Scorer {
             bands: scorer.default_bands(),
-            inner: Rc::new(Scoring { scorer, limits }),
+            inner: Rc::new(Scoring {
+                stats: RefCell::new(scorer.new_counts()),
+                scorer,
+                limits,
+            }),
             kind,
             card,
             backend: chosen.name,
@@ -164,7 +182,7 @@ fn score_promise(
             .scorer
             .score(&sessions)
             .map_err(core_err)
-            .and_then(|scored| render(scored, single));
+            .and_then(|scored| render(inner.counted(&sessions, scored), single));
         return match text {
             Ok(text) => js_sys::Promise::resolve(&JsValue::from_str(&text)),
             Err(e) => js_sys::Promise::reject(&e),
@@ -177,7 +195,10 @@ fn score_promise(
             .score_async(&sessions)
             .await
             .map_err(core_err)?;
-        Ok(JsValue::from_str(&render(scored, single)?))
+        Ok(JsValue::from_str(&render(
+            inner.counted(&sessions, scored),
+            single,
+        )?))
     })
 }
 
@@ -263,7 +284,8 @@ impl Scorer {
     pub fn score_sync(&self, session: &str) -> Result<String, JsValue> {
         self.require_cpu("scoreSync")?;
         let sessions = parse_one(&self.inner, session)?;
-        first(self.inner.scorer.score(&sessions).map_err(core_err)?)
+        let scored = self.inner.scorer.score(&sessions).map_err(core_err)?;
+        first(self.inner.counted(&sessions, scored))
     }
 
     /// Map scores to bands with a policy file's TOML text (its `from` targets resolved against
@@ -278,6 +300,38 @@ impl Scorer {
         Ok(())
     }
 
+    /// Drift of every session this scorer has scored from the training data, as the JSON text
+    /// of a drift report (PSI per field and for the score, with `watch` and `act` limits as
+    /// given, else 0.1 and 0.25) and the counts behind it: aggregates only, no event.
+    pub fn stats(&self, watch: Option<f64>, act: Option<f64>) -> Result<String, JsValue> {
+        let defaults = DriftLimits::default();
+        let limits = DriftLimits {
+            watch: watch.unwrap_or(defaults.watch),
+            act: act.unwrap_or(defaults.act),
+        };
+        if !(limits.watch > 0.0 && limits.watch <= limits.act && limits.act.is_finite()) {
+            return Err(js_error(
+                Code::BadOptions,
+                "stats: the limits must be positive, with watch ≤ act",
+            ));
+        }
+        let stats = self.inner.stats.borrow();
+        let Some(counts) = stats.as_ref() else {
+            return Err(js_error(
+                Code::BadOptions,
+                "stats: this artifact holds no monitoring reference (the cluster model's does not)",
+            ));
+        };
+        let report = self.inner.scorer.drift(counts, limits);
+        to_text(&serde_json::json!({ "report": report, "counts": counts }))
+    }
+
+    /// Forget the drift counts (start a new monitoring period).
+    #[wasm_bindgen(js_name = resetStats)]
+    pub fn reset_stats(&self) {
+        *self.inner.stats.borrow_mut() = self.inner.scorer.new_counts();
+    }
+
     /// The band of a (calibrated) score.
     pub fn decide(&self, score: f64) -> String {
         self.bands.decide(score).to_string()
@@ -288,6 +342,7 @@ impl Scorer {
     pub fn score_batch_sync(&self, sessions: &str) -> Result<String, JsValue> {
         self.require_cpu("scoreBatchSync")?;
         let sessions = parse_many(&self.inner, sessions)?;
-        to_text(&self.inner.scorer.score(&sessions).map_err(core_err)?)
+        let scored = self.inner.scorer.score(&sessions).map_err(core_err)?;
+        to_text(&self.inner.counted(&sessions, scored))
     }
 }

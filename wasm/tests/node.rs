@@ -34,6 +34,7 @@ fn artifact_bytes() -> (Vec<u8>, Vec<String>) {
         training: TrainingSummary::default(),
         calibration: None,
         policy_points: Vec::new(),
+        monitoring: None,
     };
     let bytes = Artifact::new(header, model).unwrap().to_bytes().unwrap();
     let lines = data

@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{Metrics, RocPoint};
 use crate::models::behavior_cluster::ClusterMap;
 use crate::models::{Model, ModelConfig};
+use crate::monitor::Reference;
 use crate::policy::PolicyPoint;
 use crate::schema::Schema;
 use burn::module::Module;
@@ -38,7 +39,7 @@ pub const FORMAT_VERSION: u32 = 10;
 /// version 6 PLE and the GBDT's per-field numeric reads, version 7 the schema's optional
 /// `numeric_encoding`, `bins` and `min_count` (left to the training preset when absent),
 /// version 8 the schema's and each numeric field's `binning`, version 9 a numeric field's
-/// `deviation`, version 10 the `calibration` and `policy_points`; an older header does not decode as one).
+/// `deviation`, version 10 the `calibration`, `policy_points` and `monitoring`; an older header does not decode as one).
 pub const OLDEST_FORMAT_VERSION: u32 = 10;
 const PREFIX: usize = 32;
 
@@ -92,6 +93,9 @@ pub struct Header {
     /// the validation split's (calibrated) scores, with the validation figures at each: what a
     /// policy file's bands refer to.
     pub policy_points: Vec<PolicyPoint>,
+    /// What the training data looked like, for drift monitoring (`None` for the cluster
+    /// model).
+    pub monitoring: Option<Reference>,
 }
 
 impl Header {
@@ -365,6 +369,9 @@ impl Artifact {
             c.calibrator
                 .check()
                 .map_err(|e| bad(format!("the header's {e}")))?;
+        }
+        if let Some(m) = &header.monitoring {
+            m.check().map_err(|e| bad(format!("the header's {e}")))?;
         }
         Ok(Self {
             header,

@@ -3,11 +3,11 @@ use crate::error::Location;
 use crate::schema::{Limits, Schema, parse_session_json};
 
 const SCHEMA: &str = r#"
+min_count = 2
 [timestamp]
 field = "ts"
 [[event.categorical]]
 name = "page"
-min_count = 2
 [[event.numeric]]
 name = "amount"
 [[profile.categorical]]
@@ -44,7 +44,9 @@ fn sessions(n: usize, amount_scale: f64, page: &str) -> Vec<Session> {
 fn fitted(train: &[Session]) -> (Encoder, Reference) {
     let refs: Vec<&Session> = train.iter().collect();
     let encoder = Encoder::fit(&schema(), &refs).unwrap();
-    let scores: Vec<f64> = (0..train.len()).map(|i| i as f64 / train.len() as f64).collect();
+    let scores: Vec<f64> = (0..train.len())
+        .map(|i| i as f64 / train.len() as f64)
+        .collect();
     let reference = Reference::fit(&encoder, &refs, &scores);
     (encoder, reference)
 }
@@ -74,7 +76,10 @@ fn psi_by_hand() {
 #[test]
 fn deciles_split_the_values_and_drop_repeats() {
     let v: Vec<f64> = (1..=100).map(f64::from).collect();
-    assert_eq!(deciles(v), [11.0, 21.0, 31.0, 41.0, 51.0, 61.0, 71.0, 81.0, 91.0]);
+    assert_eq!(
+        deciles(v),
+        [11.0, 21.0, 31.0, 41.0, 51.0, 61.0, 71.0, 81.0, 91.0]
+    );
     // a value held by most: one edge, and none at the minimum
     let mut v = vec![0.0; 90];
     v.extend((1..=10).map(f64::from));
@@ -111,7 +116,11 @@ fn the_training_data_itself_is_stable() {
     let train = sessions(60, 1.0, "p");
     let (enc, r) = fitted(&train);
     let scores: Vec<f64> = (0..60).map(|i| f64::from(i) / 60.0).collect();
-    let report = DriftReport::compute(&r, &counted(&enc, &r, &train, &scores), DriftLimits::default());
+    let report = DriftReport::compute(
+        &r,
+        &counted(&enc, &r, &train, &scores),
+        DriftLimits::default(),
+    );
     assert_eq!(report.sessions, 60);
     for f in report.fields.iter().chain(&report.score) {
         assert_eq!(f.status, DriftStatus::Stable, "{f:?}");
@@ -143,7 +152,10 @@ fn shifted_sessions_are_flagged() {
     let flagged: Vec<&str> = report.flagged().iter().map(|f| f.name.as_str()).collect();
     assert_eq!(flagged.len(), 3, "{flagged:?}");
     // a milder limit pair: the same PSI, judged by it
-    let lenient = DriftLimits { watch: 50.0, act: 100.0 };
+    let lenient = DriftLimits {
+        watch: 50.0,
+        act: 100.0,
+    };
     let report = DriftReport::compute(&r, &counted(&enc, &r, &new, &[]), lenient);
     assert!(report.flagged().is_empty());
 }

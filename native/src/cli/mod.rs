@@ -8,6 +8,7 @@ pub(crate) mod eval;
 pub(crate) mod generate;
 pub(crate) mod german;
 pub(crate) mod inspect;
+pub(crate) mod monitor;
 pub(crate) mod movielens;
 pub(crate) mod score;
 pub(crate) mod train;

@@ -364,6 +364,7 @@ impl Fitted {
             calibration: None,
             // its score is a cluster's density: one threshold, no operating points
             policy_points: Vec::new(),
+            monitoring: None,
         };
         Ok(Artifact::new(
             header,

@@ -239,6 +239,16 @@ fn crafted_encoders_are_refused() {
         m.contains("Platt calibration holds a non-finite value"),
         "{m}"
     );
+    // and a monitoring reference whose shares do not match its bins
+    let m = refused(&|h: &mut Header| {
+        if let Some(r) = h.monitoring.as_mut() {
+            r.fields[0].expected.push(0.5);
+        }
+    });
+    assert!(
+        m.contains("monitoring reference of `") && m.contains("does not hold together"),
+        "{m}"
+    );
 }
 
 /// Regression from `artifact_bytes_are_checked` at 100,000 cases: checksummed weights whose

@@ -16,6 +16,8 @@ use std::sync::OnceLock;
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub native: Vec<SessionScore>,
+    /// The sessions as read from the fixture's JSON (what the drivers score).
+    pub sessions: Vec<Session>,
     /// The policy written as `policy.toml` for the drivers (bands at two of the card's
     /// targets), and the native scorer's band for each session.
     pub policy: Option<(String, Vec<String>)>,
@@ -162,6 +164,7 @@ fn fixture_of(bytes: &[u8], sessions: &[Session], schema: &Schema) -> Fixture {
     Fixture {
         dir,
         native,
+        sessions: read,
         policy,
     }
 }

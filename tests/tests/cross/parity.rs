@@ -4,7 +4,15 @@
 //! Needs the package: `scripts/build-wasm.sh` (README's test command runs it first).
 
 use super::js::{self, Runtime};
+use burn::prelude::Device;
 use seqrisk_core::models::ModelConfig;
+use seqrisk_core::monitor::{Counts, DriftLimits, DriftReport};
+use seqrisk_core::scorer::Scorer;
+
+/// The shared NHFM's artifact, as the drivers load it.
+fn header_artifact() -> seqrisk_core::artifact::Artifact {
+    super::common::reload(&super::common::trained_model(0).bytes)
+}
 
 #[test]
 #[ignore = "needs Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
@@ -61,6 +69,29 @@ fn native_and_wasm_scores_agree_on_200_sessions() {
             s.score
         );
     }
+    // drift counts kept by the JS scorer (the batch, then the first session again by
+    // scoreSync; the rejected input is not counted) are native's: the same bins, and the report
+    // computed from them by the same core code
+    let scorer = Scorer::from_artifact(&header_artifact(), Device::flex()).unwrap();
+    let mut counts = scorer.new_counts().expect("a monitoring reference");
+    let again = [f.sessions[0].clone()];
+    scorer.count(&mut counts, &f.sessions, &f.native);
+    scorer.count(&mut counts, &again, &f.native[..1]);
+    let js_counts: Counts = serde_json::from_value(report["stats"]["counts"].clone()).unwrap();
+    assert_eq!(js_counts.sessions, 201);
+    assert_eq!(js_counts.fields, counts.fields, "field counts");
+    // a raw score within 1e-5 of a decile edge may land in the next bin
+    let (a, b) = (js_counts.score.unwrap(), counts.score.clone().unwrap());
+    let moved: u64 = a
+        .bins
+        .iter()
+        .zip(&b.bins)
+        .map(|(x, y)| x.abs_diff(*y))
+        .sum();
+    assert!(moved <= 2, "score bins {:?} vs {:?}", a.bins, b.bins);
+    let js_report: DriftReport = serde_json::from_value(report["stats"]["report"].clone()).unwrap();
+    let native_report = scorer.drift(&counts, DriftLimits::default()).unwrap();
+    assert_eq!(js_report.fields, native_report.fields);
     let bad = &report["badPolicy"];
     assert_eq!(bad["code"], "SEQRISK_BAD_OPTIONS", "{bad}");
     let message = bad["message"].as_str().unwrap_or_default();

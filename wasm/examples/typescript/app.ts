@@ -4,7 +4,9 @@ import { Scorer, webgpuUnavailableReason } from "seqrisk";
 import type {
   Backend,
   CalibrationSummary,
+  DriftReport,
   Explanation,
+  FieldDrift,
   PolicyPoint,
   Session,
   SessionEvent,
@@ -33,6 +35,9 @@ export async function main(artifact: ArrayBuffer): Promise<number> {
   const band: string = scorer.decide(result) + scorer.decide(0.5);
   const calibration: CalibrationSummary | null = scorer.card.calibration;
   const points: PolicyPoint[] = scorer.card.policy_points;
+  const drift: DriftReport = scorer.stats({ watch: 0.1 }).report;
+  const moved: FieldDrift[] = drift.fields.filter((f) => f.status !== "stable");
+  scorer.resetStats();
   const many: SessionScore[] =
     backend === "cpu" ? scorer.scoreBatchSync([session]) : await scorer.scoreBatch(JSON.stringify([session]));
 
@@ -64,6 +69,7 @@ export async function main(artifact: ArrayBuffer): Promise<number> {
     raw +
     band.length +
     (calibration?.test_calibrated.ece ?? 0) +
-    points.length
+    points.length +
+    moved.length
   );
 }
