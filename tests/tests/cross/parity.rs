@@ -249,6 +249,15 @@ fn wasm_assigns_sessions_to_the_same_risky_clusters_as_native() {
         inside >= f.native.len() / 5,
         "{inside} sessions in risky clusters"
     );
+    // no monitoring reference: stats() says so as a JS error
+    let stats = &report["stats"];
+    assert_eq!(stats["code"], "SEQRISK_BAD_OPTIONS", "{stats}");
+    assert!(
+        stats["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no monitoring reference")),
+        "{stats}"
+    );
 }
 
 #[test]
