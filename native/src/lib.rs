@@ -1,6 +1,7 @@
 //! seqrisk native: reading data files, the training loop, plots and atomic file output.
 //! The `seqrisk` binary (`cargo run -p native`) is a thin command-line shell over this library.
 
+pub mod batch;
 pub mod cluster;
 pub mod cpu;
 pub mod data;

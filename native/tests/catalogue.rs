@@ -80,12 +80,198 @@ fn bad_input_catalogue_through_the_cli() {
             "ok" => {
                 assert!(ok, "CLI, {name}: refused: {err}");
                 let v: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
-                let s = v["score"].as_f64().unwrap();
+                let s = v["raw_score"].as_f64().unwrap();
                 assert!(s > 0.0 && s < 1.0, "CLI, {name}: score {s}");
             }
             other => panic!("{name}: expect {other}"),
         }
     }
+}
+
+/// `seqrisk score --on-error skip` over one file holding valid sessions and every session case
+/// of the catalogue scored at the default limits: every valid session is scored, in order, and
+/// every bad one is in the rejects file with its line and a reason naming its field.
+#[test]
+fn skipping_loses_no_valid_session_and_reports_every_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    one_epoch_nhfm(d, 600, "m");
+    let valid: Vec<String> = std::fs::read_to_string(d.join("d.jsonl"))
+        .unwrap()
+        .lines()
+        .take(40)
+        .map(String::from)
+        .collect();
+    let mut input: Vec<u8> = Vec::new();
+    let (mut want_ids, mut bad_lines) = (Vec::new(), Vec::new());
+    let mut line = 0;
+    for (i, case) in catalogue()
+        .iter()
+        .filter(|c| c["limits"].is_null())
+        .filter_map(|c| {
+            let bytes = match (c["session"].as_str(), c["make"].as_str()) {
+                (Some(text), _) => text.as_bytes().to_vec(),
+                (None, Some("invalid UTF-8 in a data file")) => {
+                    made("invalid UTF-8 in a data file")
+                }
+                _ => return None,
+            };
+            Some((c.clone(), bytes))
+        })
+        .enumerate()
+    {
+        // a valid session before each case
+        let v = &valid[i % valid.len()];
+        input.extend_from_slice(v.as_bytes());
+        input.push(b'\n');
+        line += 1;
+        let id: Value = serde_json::from_str(v).unwrap();
+        want_ids.push(id["id"].as_str().unwrap().to_string());
+        let (case, bytes) = case;
+        input.extend_from_slice(&bytes);
+        input.push(b'\n');
+        line += 1;
+        match case["expect"].as_str().unwrap() {
+            "ok" => {
+                let v: Value = serde_json::from_slice(&bytes).unwrap();
+                want_ids.push(v["id"].as_str().unwrap().to_string());
+            }
+            _ => bad_lines.push((line, case)),
+        }
+    }
+    assert!(bad_lines.len() >= 15, "{} bad cases", bad_lines.len());
+    std::fs::write(d.join("mixed.jsonl"), &input).unwrap();
+    let (ok, _, err) = seqrisk(
+        &[
+            "score",
+            "--artifact",
+            "m/nhfm.seqrisk",
+            "--input",
+            "mixed.jsonl",
+            "--output",
+            "out.jsonl",
+            "--on-error",
+            "skip",
+            "--chunk",
+            "7",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains(&format!("{} rejected", bad_lines.len())),
+        "{err}"
+    );
+    let scored: Vec<String> = std::fs::read_to_string(d.join("out.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(scored, want_ids, "every valid session, in order");
+    let rejects: Vec<Value> = std::fs::read_to_string(d.join("out.jsonl.rejects.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rejects.len(), bad_lines.len());
+    for (r, (line, case)) in rejects.iter().zip(&bad_lines) {
+        assert_eq!(r["line"], *line, "{r}");
+        check_error(case, r["reason"].as_str().unwrap(), "CLI --on-error skip");
+    }
+    // fail-fast, the default: the first bad line stops it and nothing is renamed into place
+    let (ok, _, err) = seqrisk(
+        &[
+            "score",
+            "--artifact",
+            "m/nhfm.seqrisk",
+            "--input",
+            "mixed.jsonl",
+            "--output",
+            "failed.jsonl",
+        ],
+        d,
+    );
+    assert!(
+        !ok && err.contains(&format!("mixed.jsonl:{}", bad_lines[0].0)),
+        "{err}"
+    );
+    assert!(!d.join("failed.jsonl").exists());
+}
+
+/// A scoring run killed midway leaves only `<out>.partial` (no file that looks complete), and
+/// `--resume` ends with exactly the output of an uninterrupted run.
+#[test]
+fn killed_and_resumed_scoring_matches_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    one_epoch_nhfm(d, 600, "m");
+    // 6,000 sessions: the training file ten times over
+    let data = std::fs::read_to_string(d.join("d.jsonl")).unwrap();
+    std::fs::write(d.join("big.jsonl"), data.repeat(10)).unwrap();
+    let args = |out: &str| {
+        [
+            "score",
+            "--artifact",
+            "m/nhfm.seqrisk",
+            "--input",
+            "big.jsonl",
+            "--chunk",
+            "50",
+            "--output",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([out.to_string()])
+        .collect::<Vec<_>>()
+    };
+    let full = args("full.jsonl");
+    let (ok, _, err) = seqrisk(&full.iter().map(String::as_str).collect::<Vec<_>>(), d);
+    assert!(ok, "{err}");
+    let want = std::fs::read(d.join("full.jsonl")).unwrap();
+    let mut killed = false;
+    for trial in 0..5 {
+        let out = format!("part{trial}.jsonl");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_seqrisk"))
+            .args(args(&out))
+            .current_dir(d)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let progress = d.join(format!("{out}.progress"));
+        while child.try_wait().unwrap().is_none() {
+            if progress.exists() {
+                child.kill().unwrap();
+                killed = true;
+                break;
+            }
+        }
+        child.wait().unwrap();
+        if !killed {
+            continue;
+        }
+        assert!(
+            !d.join(&out).exists(),
+            "a killed run left {out} looking complete"
+        );
+        assert!(d.join(format!("{out}.partial")).exists());
+        let mut resume = args(&out);
+        resume.push("--resume".into());
+        let (ok, _, err) = seqrisk(&resume.iter().map(String::as_str).collect::<Vec<_>>(), d);
+        assert!(ok && err.contains("resumed"), "{err}");
+        assert_eq!(
+            std::fs::read(d.join(&out)).unwrap(),
+            want,
+            "resumed output differs"
+        );
+        assert!(!progress.exists() && !d.join(format!("{out}.partial")).exists());
+        break;
+    }
+    assert!(killed, "no kill landed midway in 5 runs");
 }
 
 /// The case's `limits` as `seqrisk score` flags (`max_events` → `--max-events`).

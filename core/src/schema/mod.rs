@@ -29,8 +29,8 @@ mod session;
 pub use csv::{ColumnKind, LongTable, long_rows, read_csv, read_rows, write_csv};
 pub use limits::{Limits, Top, parse_bounded};
 pub use session::{
-    Category, Event, FieldValues, Session, parse_session_json, parse_sessions_json, read_jsonl,
-    session_from_json, session_to_json,
+    Category, Event, FieldValues, JsonlReader, Session, parse_session_json, parse_sessions_json,
+    read_jsonl, session_from_json, session_to_json,
 };
 
 use crate::error::{Error, Result};

@@ -536,58 +536,166 @@ pub fn parse_sessions_json(
 /// Read sessions from JSONL: one JSON session per line, within `limits`; blank lines are
 /// skipped. A line longer than `max_input_bytes` is refused before it is read whole.
 pub fn read_jsonl<R: BufRead>(
-    mut reader: R,
+    reader: R,
     source: &str,
     schema: &Schema,
     limits: &Limits,
 ) -> Result<Vec<Session>> {
-    let mut sessions = Vec::new();
-    let mut buf = Vec::new();
-    // byte offset of the line in the input
-    let mut offset = 0usize;
-    // a line may end in "\r\n" beyond its text
-    let cap = limits.max_input_bytes.saturating_add(2) as u64;
-    for line_no in 1.. {
-        let loc = Location::new(source, line_no);
-        buf.clear();
-        let n = (&mut reader)
-            .take(cap.saturating_add(1))
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::Io {
-                location: loc.clone(),
-                message: e.to_string(),
-            })?;
-        if n == 0 {
-            break;
+    JsonlReader::new(reader, source, schema, limits)
+        .map(|(_, session)| session)
+        .collect()
+}
+
+/// The sessions of a JSON-lines stream one at a time, each with its 1-based line number (blank
+/// lines are passed over): what [`read_jsonl`] collects, and what batch scoring streams in
+/// bounded memory. A line that cannot be read is an error item naming its line, and reading
+/// goes on at the next line (a line longer than `max_input_bytes` is passed over unread); a
+/// read error of the stream itself ends it.
+pub struct JsonlReader<'a, R> {
+    reader: R,
+    source: &'a str,
+    schema: &'a Schema,
+    limits: &'a Limits,
+    buf: Vec<u8>,
+    line_no: usize,
+    // byte offset of the next line in the input
+    offset: usize,
+    done: bool,
+}
+
+impl<'a, R: BufRead> JsonlReader<'a, R> {
+    /// Read `reader` (named `source` in errors) with `schema`, each line within `limits`.
+    pub fn new(reader: R, source: &'a str, schema: &'a Schema, limits: &'a Limits) -> Self {
+        Self {
+            reader,
+            source,
+            schema,
+            limits,
+            buf: Vec::new(),
+            line_no: 0,
+            offset: 0,
+            done: false,
         }
-        let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        if bytes.len() > limits.max_input_bytes {
-            return Err(data_err(
-                &loc,
-                "<session>",
-                DataProblem::OverLimit(format!(
-                    "more than {0} bytes of JSON; at most {0} (max_input_bytes)",
-                    limits.max_input_bytes
-                )),
+    }
+
+    /// The rest of an over-long line, read and dropped; its length.
+    fn skip_rest_of_line(&mut self) -> std::io::Result<usize> {
+        let mut skipped = 0;
+        loop {
+            let (found, used) = {
+                let available = self.reader.fill_buf()?;
+                if available.is_empty() {
+                    return Ok(skipped);
+                }
+                match available.iter().position(|&b| b == b'\n') {
+                    Some(i) => (true, i + 1),
+                    None => (false, available.len()),
+                }
+            };
+            self.reader.consume(used);
+            skipped += used;
+            if found {
+                return Ok(skipped);
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for JsonlReader<'_, R> {
+    type Item = (usize, Result<Session>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // a line may end in "\r\n" beyond its text
+        let cap = self.limits.max_input_bytes.saturating_add(2) as u64;
+        while !self.done {
+            self.line_no += 1;
+            let loc = Location::new(self.source, self.line_no);
+            self.buf.clear();
+            let read = (&mut self.reader)
+                .take(cap.saturating_add(1))
+                .read_until(b'\n', &mut self.buf);
+            let n = match read {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(n) => n,
+                Err(e) => {
+                    self.done = true;
+                    return Some((
+                        self.line_no,
+                        Err(Error::Io {
+                            location: loc,
+                            message: e.to_string(),
+                        }),
+                    ));
+                }
+            };
+            let bytes = self.buf.strip_suffix(b"\n").unwrap_or(&self.buf);
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            if bytes.len() > self.limits.max_input_bytes {
+                let complete = self.buf.ends_with(b"\n");
+                let rest = if complete {
+                    Ok(0)
+                } else {
+                    self.skip_rest_of_line()
+                };
+                let rest = match rest {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.done = true;
+                        return Some((
+                            self.line_no,
+                            Err(Error::Io {
+                                location: loc,
+                                message: e.to_string(),
+                            }),
+                        ));
+                    }
+                };
+                self.offset += n + rest;
+                return Some((
+                    self.line_no,
+                    Err(data_err(
+                        &loc,
+                        "<session>",
+                        DataProblem::OverLimit(format!(
+                            "more than {0} bytes of JSON; at most {0} (max_input_bytes)",
+                            self.limits.max_input_bytes
+                        )),
+                    )),
+                ));
+            }
+            let offset = self.offset;
+            self.offset += n;
+            let line = match std::str::from_utf8(bytes) {
+                Ok(line) => line,
+                Err(e) => {
+                    return Some((
+                        self.line_no,
+                        Err(DataError {
+                            location: loc,
+                            field: "<session>".into(),
+                            problem: DataProblem::Malformed(format!(
+                                "byte {} of the line (byte offset {} in the input) is not valid UTF-8",
+                                e.valid_up_to() + 1,
+                                offset + e.valid_up_to()
+                            )),
+                        }
+                        .into()),
+                    ));
+                }
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            return Some((
+                self.line_no,
+                parse_session_json(line, self.schema, &loc, self.limits),
             ));
         }
-        let line = std::str::from_utf8(bytes).map_err(|e| DataError {
-            location: loc.clone(),
-            field: "<session>".into(),
-            problem: DataProblem::Malformed(format!(
-                "byte {} of the line (byte offset {} in the input) is not valid UTF-8",
-                e.valid_up_to() + 1,
-                offset + e.valid_up_to()
-            )),
-        })?;
-        offset += n;
-        if line.trim().is_empty() {
-            continue;
-        }
-        sessions.push(parse_session_json(line, schema, &loc, limits)?);
+        None
     }
-    Ok(sessions)
 }
 
 #[cfg(test)]
@@ -596,6 +704,43 @@ mod tests {
 
     fn schema() -> Schema {
         Schema::synthetic_default()
+    }
+
+    /// Streamed, every line is an item with its line number: a bad line (malformed, not
+    /// UTF-8, or past `max_input_bytes`, which is passed over unread) does not stop the ones
+    /// after it, and blank lines are no items.
+    #[test]
+    fn the_stream_goes_on_past_bad_lines() {
+        let long = format!("{{\"id\":\"{}\",\"events\":[]}}", "x".repeat(200));
+        let mut text = format!("{{\"id\":\"a\",\"events\":[]}}\n\n{{\"id\":\n{long}\n{{\"id\":\"b")
+            .into_bytes();
+        text.push(0xff);
+        text.extend_from_slice(b"\",\"events\":[]}\n{\"id\":\"c\",\"events\":[]}");
+        let limits = Limits {
+            max_input_bytes: 100,
+            ..Limits::default()
+        };
+        let schema = schema();
+        let items: Vec<(usize, std::result::Result<String, String>)> =
+            JsonlReader::new(&text[..], "d.jsonl", &schema, &limits)
+                .map(|(line, r)| (line, r.map(|s| s.id).map_err(|e| e.to_string())))
+                .collect();
+        let lines: Vec<usize> = items.iter().map(|x| x.0).collect();
+        assert_eq!(lines, [1, 3, 4, 5, 6]);
+        assert_eq!(items[0].1, Ok("a".into()));
+        let err = |i: usize| items[i].1.clone().unwrap_err();
+        assert!(err(1).starts_with("d.jsonl:3:"), "{}", err(1));
+        assert!(
+            err(2).contains("d.jsonl:4:") && err(2).contains("max_input_bytes"),
+            "{}",
+            err(2)
+        );
+        assert!(
+            err(3).contains("d.jsonl:5:") && err(3).contains("not valid UTF-8"),
+            "{}",
+            err(3)
+        );
+        assert_eq!(items[4].1, Ok("c".into()));
     }
 
     /// A line that is not UTF-8 is refused naming its line and byte (it was "stream did not

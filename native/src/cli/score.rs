@@ -1,9 +1,10 @@
 //! `seqrisk score`: score sessions into JSON lines.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::schema::{Limits, read_jsonl};
-use seqrisk_native::data::read_sessions;
+use seqrisk_native::batch::{BatchOptions, OnError, score_file};
+use seqrisk_native::data::{Format, read_sessions};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::report;
 
@@ -30,6 +31,22 @@ pub(crate) struct ScoreArgs {
     /// score or card target such as "fpr:1%"): each line also gets its band as `decision`.
     #[arg(long)]
     pub(crate) policy: Option<PathBuf>,
+    /// A session that cannot be read or scored: `fail` stops at the first, naming it; `skip`
+    /// writes it to the rejects file with its line and reason and scores the others (JSON
+    /// lines in, `--output` file).
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub(crate) on_error: OnError,
+    /// Where `--on-error skip` writes the rejected sessions [default: <OUTPUT>.rejects.jsonl].
+    #[arg(long)]
+    pub(crate) rejects: Option<PathBuf>,
+    /// Sessions scored per chunk: a JSON-lines input is streamed chunk by chunk, in memory that
+    /// does not grow with its size, and the progress is recorded after each.
+    #[arg(long, default_value_t = 4096)]
+    pub(crate) chunk: usize,
+    /// Go on after the last chunk an interrupted run wrote (`<OUTPUT>.progress`), ending with
+    /// the output an uninterrupted run gives.
+    #[arg(long)]
+    pub(crate) resume: bool,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }
@@ -65,12 +82,6 @@ pub(crate) fn run(a: &ScoreArgs) -> Result<()> {
     let scorer = load_scorer(&a.artifact)?;
     let schema = &scorer.encoder.schema;
     let limits = a.limits.limits()?;
-    let sessions = if a.input.as_os_str() == "-" {
-        let stdin = std::io::stdin();
-        read_jsonl(BufReader::new(stdin.lock()), "<stdin>", schema, &limits)?
-    } else {
-        read_sessions(&a.input, schema, &limits)?.sessions
-    };
     let bands = match &a.policy {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -82,6 +93,51 @@ pub(crate) fn run(a: &ScoreArgs) -> Result<()> {
             )
         }
         None => None,
+    };
+    let streamed =
+        a.input.as_os_str() != "-" && matches!(Format::from_path(&a.input), Ok(Format::Jsonl));
+    if let (true, Some(output)) = (streamed, &a.output) {
+        let summary = score_file(
+            &scorer,
+            &a.input,
+            output,
+            &BatchOptions {
+                chunk: a.chunk,
+                on_error: a.on_error,
+                rejects: a.rejects.clone(),
+                resume: a.resume,
+                bands,
+                limits,
+                explain: a.explain,
+            },
+        )?;
+        eprintln!(
+            "{} {} sessions into {} ({} lines read{})",
+            if summary.resumed {
+                "resumed: scored"
+            } else {
+                "scored"
+            },
+            summary.scored,
+            output.display(),
+            summary.lines,
+            match &summary.rejects {
+                Some(p) => format!("; {} rejected, in {}", summary.rejected, p.display()),
+                None => String::new(),
+            }
+        );
+        return Ok(());
+    }
+    if a.on_error == OnError::Skip || a.resume || a.rejects.is_some() {
+        bail!(
+            "--on-error skip, --rejects and --resume stream a JSON-lines file (.jsonl) into an --output file; standard input or output and CSV or Parquet files are read whole and scored fail-fast"
+        );
+    }
+    let sessions = if a.input.as_os_str() == "-" {
+        let stdin = std::io::stdin();
+        read_jsonl(BufReader::new(stdin.lock()), "<stdin>", schema, &limits)?
+    } else {
+        read_sessions(&a.input, schema, &limits)?.sessions
     };
     let mut out = String::new();
     for s in scorer.score(&sessions)? {

@@ -1,0 +1,315 @@
+//! Batch scoring that loses nothing: JSON lines in, JSON lines out, in chunks, in memory
+//! bounded by the chunk size whatever the input's size.
+//!
+//! The output is written as `<out>.partial` and renamed to `<out>` only when the whole input is
+//! scored, so a run killed midway leaves no file that looks complete. After every chunk the
+//! output is flushed to disk and `<out>.progress` records how far the input and the outputs
+//! got; `resume` truncates the outputs to that point and goes on after the last chunk written,
+//! giving what an uninterrupted run gives. With [`OnError::Skip`] a session that cannot be read
+//! or scored goes to the rejects file with its line and the reason, and the others are scored;
+//! the default stops at the first, naming it.
+
+use crate::files::write_atomic;
+use anyhow::{Context, Result, bail};
+use seqrisk_core::policy::Bands;
+use seqrisk_core::schema::{JsonlReader, Limits, Session};
+use seqrisk_core::scorer::{Scorer, SessionScore};
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// What to do with a session that cannot be read or scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OnError {
+    /// Stop at the first, naming its line and field (nothing is renamed into place).
+    #[default]
+    Fail,
+    /// Write it to the rejects file with its line and reason, and go on.
+    Skip,
+}
+
+/// How [`score_file`] runs.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Sessions scored per chunk (and between two progress records).
+    pub chunk: usize,
+    /// Fail fast or skip and record.
+    pub on_error: OnError,
+    /// Where rejected sessions go (with [`OnError::Skip`]; default `<out>.rejects.jsonl`).
+    pub rejects: Option<PathBuf>,
+    /// Go on from `<out>.progress` after an interrupted run.
+    pub resume: bool,
+    /// Bands to add each session's `decision` from.
+    pub bands: Option<Bands>,
+    /// What one input line may hold.
+    pub limits: Limits,
+    /// Also print each session's explanation in words on standard error.
+    pub explain: bool,
+}
+
+/// Where a run got to: `<out>.progress`, rewritten atomically after every chunk.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The input file, as given.
+    pub input: String,
+    /// Input lines consumed.
+    pub lines: usize,
+    /// Bytes of the output written.
+    pub output_bytes: u64,
+    /// Bytes of the rejects file written.
+    pub rejects_bytes: u64,
+    /// Sessions scored.
+    pub scored: usize,
+    /// Sessions rejected.
+    pub rejected: usize,
+}
+
+/// One rejected session.
+#[derive(Debug, Clone, Serialize)]
+struct Reject<'a> {
+    line: usize,
+    id: Option<&'a str>,
+    reason: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchSummary {
+    /// Input lines read.
+    pub lines: usize,
+    /// Sessions scored (lines in the output).
+    pub scored: usize,
+    /// Sessions rejected (lines in the rejects file).
+    pub rejected: usize,
+    /// The rejects file, when sessions were skipped.
+    pub rejects: Option<PathBuf>,
+    /// Whether the run went on from an interrupted one.
+    pub resumed: bool,
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// An output written as `<path>.partial` and renamed into place at the end.
+struct Partial {
+    path: PathBuf,
+    partial: PathBuf,
+    out: BufWriter<File>,
+    bytes: u64,
+}
+
+impl Partial {
+    /// Open `<path>.partial`: new, or (resuming) cut back to `bytes`.
+    fn open(path: &Path, resume_at: Option<u64>) -> Result<Self> {
+        let partial = with_suffix(path, ".partial");
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(resume_at.is_none())
+            .open(&partial)
+            .with_context(|| format!("cannot write {}", partial.display()))?;
+        let bytes = resume_at.unwrap_or(0);
+        if let Some(at) = resume_at {
+            let len = file.metadata()?.len();
+            if len < at {
+                bail!(
+                    "{} holds {len} bytes but the progress record says {at} were written: it was changed since; score again without --resume",
+                    partial.display()
+                );
+            }
+            file.set_len(at)?;
+        }
+        let mut out = BufWriter::new(file);
+        out.seek(SeekFrom::Start(bytes))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            partial,
+            out,
+            bytes,
+        })
+    }
+
+    fn line(&mut self, text: &str) -> Result<()> {
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(b"\n")?;
+        self.bytes += text.len() as u64 + 1;
+        Ok(())
+    }
+
+    /// Flush to disk (before the progress record that counts these bytes).
+    fn sync(&mut self) -> Result<()> {
+        self.out.flush()?;
+        self.out.get_ref().sync_data()?;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.sync()?;
+        std::fs::rename(&self.partial, &self.path).with_context(|| {
+            format!(
+                "cannot move {} into place at {}",
+                self.partial.display(),
+                self.path.display()
+            )
+        })
+    }
+}
+
+/// A chunk read from the input: the sessions to score with their lines.
+#[derive(Default)]
+struct Chunk {
+    sessions: Vec<Session>,
+    lines: Vec<usize>,
+}
+
+/// Score the JSON lines of `input` into `output` (see the module documentation).
+pub fn score_file(
+    scorer: &Scorer,
+    input: &Path,
+    output: &Path,
+    opts: &BatchOptions,
+) -> Result<BatchSummary> {
+    if opts.chunk == 0 {
+        bail!("--chunk must be at least 1");
+    }
+    let progress_path = with_suffix(output, ".progress");
+    let rejects_path = (opts.on_error == OnError::Skip).then(|| {
+        opts.rejects
+            .clone()
+            .unwrap_or_else(|| with_suffix(output, ".rejects.jsonl"))
+    });
+    let input_name = input.display().to_string();
+    let start = if opts.resume {
+        let text = std::fs::read_to_string(&progress_path).with_context(|| {
+            format!(
+                "--resume: no progress record at {} (nothing to resume; score without --resume)",
+                progress_path.display()
+            )
+        })?;
+        let p: Progress = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a progress record", progress_path.display()))?;
+        if p.input != input_name {
+            bail!(
+                "--resume: {} records a run over {}, not {input_name}",
+                progress_path.display(),
+                p.input
+            );
+        }
+        p
+    } else {
+        Progress {
+            input: input_name.clone(),
+            ..Progress::default()
+        }
+    };
+    let mut out = Partial::open(output, opts.resume.then_some(start.output_bytes))?;
+    let mut rejects = match &rejects_path {
+        Some(p) => Some(Partial::open(
+            p,
+            opts.resume.then_some(start.rejects_bytes),
+        )?),
+        None => None,
+    };
+    let file = File::open(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let schema = &scorer.encoder.schema;
+    let mut sessions = JsonlReader::new(BufReader::new(file), &input_name, schema, &opts.limits)
+        .skip_while(|(line, _)| *line <= start.lines)
+        .peekable();
+    let mut progress = start.clone();
+    loop {
+        let mut chunk = Chunk::default();
+        let mut rejected: Vec<(usize, Option<String>, String)> = Vec::new();
+        let mut last_line = progress.lines;
+        while chunk.sessions.len() < opts.chunk {
+            let Some((line, read)) = sessions.next() else {
+                break;
+            };
+            last_line = line;
+            let checked = read.and_then(|s| scorer.encoder.check_session(&s).map(|()| s));
+            match (checked, opts.on_error) {
+                (Ok(s), _) => {
+                    chunk.sessions.push(s);
+                    chunk.lines.push(line);
+                }
+                (Err(e), OnError::Fail) => return Err(e.into()),
+                (Err(e), OnError::Skip) => rejected.push((line, None, e.to_string())),
+            }
+        }
+        let exhausted = sessions.peek().is_none();
+        let scored = score_chunk(scorer, &chunk, opts.on_error, &mut rejected)?;
+        for s in &scored {
+            if opts.explain {
+                eprintln!("{}", crate::report::explain_line(s));
+            }
+            let mut line = serde_json::to_value(s)?;
+            if let (Some(bands), Some(fields)) = (&opts.bands, line.as_object_mut()) {
+                fields.insert("decision".into(), bands.decide(s.score).into());
+            }
+            out.line(&line.to_string())?;
+        }
+        if let Some(r) = rejects.as_mut() {
+            rejected.sort_by_key(|x| x.0);
+            for (line, id, reason) in &rejected {
+                let record = Reject {
+                    line: *line,
+                    id: id.as_deref(),
+                    reason: reason.clone(),
+                };
+                r.line(&serde_json::to_string(&record)?)?;
+            }
+        }
+        progress.lines = last_line;
+        progress.scored += scored.len();
+        progress.rejected += rejected.len();
+        out.sync()?;
+        if let Some(r) = rejects.as_mut() {
+            r.sync()?;
+        }
+        progress.output_bytes = out.bytes;
+        progress.rejects_bytes = rejects.as_ref().map_or(0, |r| r.bytes);
+        write_atomic(&progress_path, serde_json::to_string(&progress)?.as_bytes())?;
+        if exhausted {
+            break;
+        }
+    }
+    out.finish()?;
+    if let Some(r) = rejects {
+        r.finish()?;
+    }
+    std::fs::remove_file(&progress_path).ok();
+    Ok(BatchSummary {
+        lines: progress.lines,
+        scored: progress.scored,
+        rejected: progress.rejected,
+        rejects: rejects_path.filter(|_| progress.rejected > 0),
+        resumed: opts.resume,
+    })
+}
+
+/// Score a chunk; when skipping, a chunk that fails (a model output that is not a number) is
+/// scored session by session, so only the sessions at fault are rejected.
+fn score_chunk(
+    scorer: &Scorer,
+    chunk: &Chunk,
+    on_error: OnError,
+    rejected: &mut Vec<(usize, Option<String>, String)>,
+) -> Result<Vec<SessionScore>> {
+    match (scorer.score(&chunk.sessions), on_error) {
+        (Ok(scored), _) => Ok(scored),
+        (Err(e), OnError::Fail) => Err(e.into()),
+        (Err(_), OnError::Skip) => {
+            let mut out = Vec::with_capacity(chunk.sessions.len());
+            for (s, &line) in chunk.sessions.iter().zip(&chunk.lines) {
+                match scorer.score(std::slice::from_ref(s)) {
+                    Ok(mut one) => out.append(&mut one),
+                    Err(e) => rejected.push((line, Some(s.id.clone()), e.to_string())),
+                }
+            }
+            Ok(out)
+        }
+    }
+}
