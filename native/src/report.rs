@@ -152,6 +152,7 @@ pub fn policy_table(points: &[PolicyPoint]) -> String {
             o.precision.map_or("–".into(), |x| format!("{x:.4}"))
         );
     }
+    s.push('\n');
     s
 }
 

@@ -1,5 +1,6 @@
 //! Native ↔ wasm parity under Node: a natively trained model, exported, scores the same 200
-//! sessions in Rust and through the `seqrisk` package's Node entry; every |Δscore| ≤ 1e-5.
+//! sessions in Rust and through the `seqrisk` package's Node entry; every |Δscore| (the
+//! calibrated `score` and the model's `raw_score`) ≤ 1e-6, every explanation weight ≤ 1e-5.
 //!
 //! Needs the package: `scripts/build-wasm.sh` (README's test command runs it first).
 
@@ -27,7 +28,7 @@ fn native_and_wasm_scores_agree_on_200_sessions() {
     );
     let delta = js::max_delta(&report["results"], 1e-5);
     eprintln!("native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
-    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
     assert_eq!(report["sync"], report["results"][0], "scoreSync = score");
     // the policy's bands (targets of the card) as native decides them; a score within 1e-5 of
     // a band's start may fall either side
@@ -134,7 +135,7 @@ fn native_and_wasm_difm_scores_agree_on_200_sessions() {
     );
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
     eprintln!("DIFM native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
-    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
     let first = &f.native[0].explanation;
     assert!(
         first.field_weights.contains_key("field_importance") && first.top_fields.len() == 3,
@@ -152,7 +153,7 @@ fn native_and_wasm_gbdt_scores_agree_on_200_sessions() {
     let f = js::model_fixture(2);
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
     eprintln!("GBDT native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
-    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
     let spread = f.native.iter().map(|s| s.score).fold(0f64, f64::max)
         - f.native.iter().map(|s| s.score).fold(1f64, f64::min);
     // not constant: the trees separate the sessions (0.44 with the fixture's PLE-encoded
@@ -181,7 +182,7 @@ fn native_and_wasm_huihen_scores_agree_on_200_sessions() {
     let f = js::model_fixture(3);
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
     eprintln!("HUIHEN native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
-    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
     let mut worst = 0f64;
     for (n, r) in f.native.iter().zip(report["results"].as_array().unwrap()) {
         let theirs = r["explanation"]["sessions"].as_array().unwrap();
@@ -207,7 +208,7 @@ fn native_and_wasm_lbsf_scores_agree_on_200_sessions() {
     let f = js::model_fixture(4);
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
     eprintln!("LBSF native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
-    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
     let mut worst = 0f64;
     for (n, r) in f.native.iter().zip(report["results"].as_array().unwrap()) {
         let x = &r["explanation"];
@@ -239,7 +240,7 @@ fn wasm_assigns_sessions_to_the_same_risky_clusters_as_native() {
     assert_eq!(report["model"], "behavior-cluster");
     let f = js::cluster_fixture();
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
-    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
     let inside = js::same_clusters(&report["results"], 1e-5);
     eprintln!(
         "cluster model native vs wasm (Node): {inside} of {} sessions in risky clusters, all alike; max |Δscore| = {delta:.3e}",
