@@ -9,6 +9,7 @@ pub mod files;
 pub mod flags;
 pub mod gbdt;
 pub mod german;
+pub mod html_report;
 pub mod induction;
 pub mod movielens;
 pub mod plot;

@@ -5,7 +5,7 @@ use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
-use seqrisk_core::metrics::{ReliabilityBin, RocPoint};
+use seqrisk_core::metrics::{HistogramBin, ReliabilityBin, RocPoint};
 use seqrisk_core::monitor::DriftReport;
 use std::path::Path;
 use std::sync::Once;
@@ -211,6 +211,109 @@ pub fn psi_png(path: &Path, title: &str, d: &DriftReport) -> Result<()> {
                 .map_err(|e| anyhow!("{e}"))?;
         }
         Ok(())
+    })
+}
+
+/// Lines over the unit square (a precision-recall or gains chart): each series `(x, y)` in
+/// order, with the diagonal when `diagonal`.
+pub fn lines_png(
+    path: &Path,
+    title: &str,
+    axes: (&str, &str),
+    series: &[(String, Vec<(f64, f64)>)],
+    diagonal: bool,
+) -> Result<()> {
+    write_png(path, (720, 560), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..1f64, 0f64..1.02f64)
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .x_desc(axes.0)
+            .y_desc(axes.1)
+            .label_style((FONT, 15))
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        if diagonal {
+            chart
+                .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        for (i, (name, points)) in series.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| anyhow!("{e}"))?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
+    })
+}
+
+/// The score distribution of each class: for every bin, the share of the negatives and of the
+/// positives in it, as bars side by side.
+pub fn histogram_png(path: &Path, title: &str, bins: &[HistogramBin]) -> Result<()> {
+    let neg: usize = bins.iter().map(|b| b.negatives).sum();
+    let pos: usize = bins.iter().map(|b| b.positives).sum();
+    let share = |n: usize, of: usize| n as f64 / of.max(1) as f64;
+    let top = bins
+        .iter()
+        .map(|b| share(b.negatives, neg).max(share(b.positives, pos)))
+        .fold(0.05, f64::max)
+        * 1.1;
+    write_png(path, (720, 480), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..1f64, 0f64..top)
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .x_desc("score")
+            .y_desc("share of the class")
+            .label_style((FONT, 15))
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        let classes = [
+            ("negative", RGBColor(60, 120, 200), false),
+            ("positive", RGBColor(220, 60, 60), true),
+        ];
+        for (name, color, positive) in classes {
+            let bars = bins.iter().map(move |b| {
+                let mid = (b.lower + b.upper) / 2.0;
+                let (x0, x1) = if positive {
+                    (mid, b.upper)
+                } else {
+                    (b.lower, mid)
+                };
+                let h = if positive {
+                    share(b.positives, pos)
+                } else {
+                    share(b.negatives, neg)
+                };
+                Rectangle::new([(x0, 0.0), (x1, h)], color.mix(0.8).filled())
+            });
+            chart
+                .draw_series(bars)
+                .map_err(|e| anyhow!("{e}"))?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
+                });
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperMiddle)
     })
 }
 

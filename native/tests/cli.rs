@@ -230,6 +230,44 @@ fn cli_gen_train_inspect_score_eval() {
         d,
     );
     assert!(table.contains("| nhfm | 30 |"), "{table}");
+    // the HTML report, one file, split by a profile field
+    seqrisk_ok(
+        &[
+            "eval",
+            "--artifact",
+            "run/nhfm.seqrisk",
+            "--data",
+            "new.jsonl",
+            "--report",
+            "report.html",
+            "--segment",
+            "kyc_level",
+        ],
+        d,
+    );
+    let html = std::fs::read_to_string(d.join("report.html")).unwrap();
+    assert!(
+        html.contains("<h2>By kyc_level</h2>")
+            && html.matches("data:image/png;base64,").count() == 5
+    );
+    let (ok, _, err) = seqrisk(
+        &[
+            "eval",
+            "--artifact",
+            "run/nhfm.seqrisk",
+            "--data",
+            "new.jsonl",
+            "--report",
+            "r.html",
+            "--segment",
+            "nope",
+        ],
+        d,
+    );
+    assert!(
+        !ok && err.contains("--segment nope") && err.contains("kyc_level"),
+        "{err}"
+    );
 
     // compare: the two artifacts on the same later sessions, each AUC as `eval` gives it
     seqrisk_ok(

@@ -10,5 +10,6 @@ mod cross {
     pub mod js;
     pub mod parity;
     pub mod properties;
+    pub mod report;
     pub mod typescript;
 }

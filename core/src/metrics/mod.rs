@@ -8,6 +8,7 @@
 mod calibration;
 mod card_precision;
 mod compare;
+mod evaluation;
 mod single_feature;
 
 pub use calibration::{
@@ -19,6 +20,10 @@ pub use compare::{
     COMPARED_FPRS, CompareOptions, ComparedModel, Comparison, DeLong, Disagreement, ModelScores,
     OperatingPoint, bootstrap_auc_difference, delong, disagreements, pearson, recall_at_fpr,
     spearman,
+};
+pub use evaluation::{
+    Evaluation, GainsPoint, HISTOGRAM_BINS, HistogramBin, Segment, TOP_SEGMENTS, ThresholdCheck,
+    gains, pr_curve, score_histogram,
 };
 pub use single_feature::{SingleFeature, best_single_feature};
 

@@ -1,11 +1,12 @@
 //! `seqrisk eval`: an artifact's metrics on labelled data.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
-use seqrisk_core::metrics::{CalibrationMetrics, Metrics, roc_curve};
+use seqrisk_core::metrics::{CalibrationMetrics, Evaluation, Metrics, roc_curve};
 use seqrisk_core::schema::Limits;
 use seqrisk_core::scorer::Scorer;
 use seqrisk_native::data::{load_artifact, read_sessions};
+use seqrisk_native::html_report::{self, ReportHeading};
 use seqrisk_native::report;
 
 use std::path::PathBuf;
@@ -18,6 +19,15 @@ pub(crate) struct EvalArgs {
     /// Labelled data (`.jsonl` or `.csv`), read with the artifact's schema.
     #[arg(long)]
     pub(crate) data: PathBuf,
+    /// Also write a self-contained HTML report (no script, no request): ROC and
+    /// precision-recall curves, reliability diagram, score histograms by class, gains and lift,
+    /// the card's thresholds on these sessions, and metrics per segment with `--segment`.
+    #[arg(long)]
+    pub(crate) report: Option<PathBuf>,
+    /// A profile categorical field whose values split the report into segments (its ten most
+    /// common values, the others, missing).
+    #[arg(long, requires = "report")]
+    pub(crate) segment: Option<String>,
 }
 
 pub(crate) fn run(a: &EvalArgs) -> Result<()> {
@@ -55,6 +65,58 @@ pub(crate) fn run(a: &EvalArgs) -> Result<()> {
         ),
     }
     let scores = raw;
+    if let Some(path) = &a.report {
+        let calibrated: Vec<f64> = scored.iter().map(|s| s.score).collect();
+        let segment = match &a.segment {
+            Some(name) => {
+                let fields = &scorer.encoder.schema.profile.categorical;
+                let Some(j) = fields.iter().position(|f| &f.name == name) else {
+                    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                    bail!(
+                        "--segment {name}: not a categorical profile field of the artifact's schema (it has {})",
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    );
+                };
+                let values: Vec<Option<String>> = loaded
+                    .sessions
+                    .iter()
+                    .map(|s| {
+                        s.profile
+                            .categorical
+                            .get(j)
+                            .cloned()
+                            .flatten()
+                            .map(|v| v.to_string())
+                    })
+                    .collect();
+                Some((name.as_str(), values))
+            }
+            None => None,
+        };
+        let evaluation = Evaluation::compute(
+            &scores,
+            &calibrated,
+            &labels,
+            &scorer.policy_points,
+            segment.as_ref().map(|(n, v)| (*n, v.as_slice())),
+        );
+        let heading = ReportHeading {
+            model: &model,
+            artifact: &a.artifact.display().to_string(),
+            data: &a.data.display().to_string(),
+            calibration: artifact
+                .header
+                .calibration
+                .as_ref()
+                .map(report::calibration_lines),
+        };
+        html_report::write(path, &heading, &evaluation)?;
+        eprintln!("report: {}", path.display());
+    }
     if roc_curve(&scores, &labels).is_none() {
         eprintln!("note: the data needs positive and negative sessions for AUC, KS and pAUC");
     }
