@@ -159,11 +159,15 @@ impl Partial {
     }
 }
 
-/// A chunk read from the input: the sessions to score with their lines.
+/// A chunk read from the input: the sessions to score with their lines, those rejected while
+/// reading, the last line consumed, and whether the input ends after it.
 #[derive(Default)]
 struct Chunk {
     sessions: Vec<Session>,
     lines: Vec<usize>,
+    rejected: Vec<(usize, Option<String>, String)>,
+    last_line: usize,
+    exhausted: bool,
 }
 
 /// Score the JSON lines of `input` into `output` (see the module documentation).
@@ -215,67 +219,90 @@ pub fn score_file(
         None => None,
     };
     let file = File::open(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let schema = &scorer.encoder.schema;
-    let mut sessions = JsonlReader::new(BufReader::new(file), &input_name, schema, &opts.limits)
-        .skip_while(|(line, _)| *line <= start.lines)
-        .peekable();
+    let encoder = &scorer.encoder;
     let mut progress = start.clone();
-    loop {
-        let mut chunk = Chunk::default();
-        let mut rejected: Vec<(usize, Option<String>, String)> = Vec::new();
-        let mut last_line = progress.lines;
-        while chunk.sessions.len() < opts.chunk {
-            let Some((line, read)) = sessions.next() else {
-                break;
-            };
-            last_line = line;
-            let checked = read.and_then(|s| scorer.encoder.check_session(&s).map(|()| s));
-            match (checked, opts.on_error) {
-                (Ok(s), _) => {
-                    chunk.sessions.push(s);
-                    chunk.lines.push(line);
-                }
-                (Err(e), OnError::Fail) => return Err(e.into()),
-                (Err(e), OnError::Skip) => rejected.push((line, None, e.to_string())),
-            }
-        }
-        let exhausted = sessions.peek().is_none();
-        let scored = score_chunk(scorer, &chunk, opts.on_error, &mut rejected)?;
-        for s in &scored {
-            if opts.explain {
-                eprintln!("{}", crate::report::explain_line(s));
-            }
-            let mut line = serde_json::to_value(s)?;
-            if let (Some(bands), Some(fields)) = (&opts.bands, line.as_object_mut()) {
-                fields.insert("decision".into(), bands.decide(s.score).into());
-            }
-            out.line(&line.to_string())?;
-        }
-        if let Some(r) = rejects.as_mut() {
-            rejected.sort_by_key(|x| x.0);
-            for (line, id, reason) in &rejected {
-                let record = Reject {
-                    line: *line,
-                    id: id.as_deref(),
-                    reason: reason.clone(),
+    // one thread reads, parses and checks the next chunks while this one scores and writes
+    std::thread::scope(|scope| -> Result<()> {
+        let (send, chunks) = std::sync::mpsc::sync_channel::<Result<Chunk>>(2);
+        let reader_opts = (opts.chunk, opts.on_error, &opts.limits);
+        scope.spawn(move || {
+            let (size, on_error, limits) = reader_opts;
+            let mut sessions =
+                JsonlReader::new(BufReader::new(file), &input_name, &encoder.schema, limits)
+                    .skip_while(|(line, _)| *line <= start.lines)
+                    .peekable();
+            loop {
+                let mut chunk = Chunk {
+                    last_line: start.lines,
+                    ..Chunk::default()
                 };
-                r.line(&serde_json::to_string(&record)?)?;
+                while chunk.sessions.len() < size {
+                    let Some((line, read)) = sessions.next() else {
+                        break;
+                    };
+                    chunk.last_line = line;
+                    let checked = read.and_then(|s| encoder.check_session(&s).map(|()| s));
+                    match (checked, on_error) {
+                        (Ok(s), _) => {
+                            chunk.sessions.push(s);
+                            chunk.lines.push(line);
+                        }
+                        (Err(e), OnError::Fail) => {
+                            let _ = send.send(Err(e.into()));
+                            return;
+                        }
+                        (Err(e), OnError::Skip) => chunk.rejected.push((line, None, e.to_string())),
+                    }
+                }
+                chunk.exhausted = sessions.peek().is_none();
+                let last = chunk.exhausted;
+                // the scoring side stopped (an error): nothing more to read for
+                if send.send(Ok(chunk)).is_err() || last {
+                    return;
+                }
+            }
+        });
+        for chunk in chunks {
+            let mut chunk = chunk?;
+            let mut rejected = std::mem::take(&mut chunk.rejected);
+            let scored = score_chunk(scorer, &chunk, opts.on_error, &mut rejected)?;
+            for s in &scored {
+                if opts.explain {
+                    eprintln!("{}", crate::report::explain_line(s));
+                }
+                let mut line = serde_json::to_value(s)?;
+                if let (Some(bands), Some(fields)) = (&opts.bands, line.as_object_mut()) {
+                    fields.insert("decision".into(), bands.decide(s.score).into());
+                }
+                out.line(&line.to_string())?;
+            }
+            if let Some(r) = rejects.as_mut() {
+                rejected.sort_by_key(|x| x.0);
+                for (line, id, reason) in &rejected {
+                    let record = Reject {
+                        line: *line,
+                        id: id.as_deref(),
+                        reason: reason.clone(),
+                    };
+                    r.line(&serde_json::to_string(&record)?)?;
+                }
+            }
+            progress.lines = chunk.last_line.max(progress.lines);
+            progress.scored += scored.len();
+            progress.rejected += rejected.len();
+            out.sync()?;
+            if let Some(r) = rejects.as_mut() {
+                r.sync()?;
+            }
+            progress.output_bytes = out.bytes;
+            progress.rejects_bytes = rejects.as_ref().map_or(0, |r| r.bytes);
+            write_atomic(&progress_path, serde_json::to_string(&progress)?.as_bytes())?;
+            if chunk.exhausted {
+                break;
             }
         }
-        progress.lines = last_line;
-        progress.scored += scored.len();
-        progress.rejected += rejected.len();
-        out.sync()?;
-        if let Some(r) = rejects.as_mut() {
-            r.sync()?;
-        }
-        progress.output_bytes = out.bytes;
-        progress.rejects_bytes = rejects.as_ref().map_or(0, |r| r.bytes);
-        write_atomic(&progress_path, serde_json::to_string(&progress)?.as_bytes())?;
-        if exhausted {
-            break;
-        }
-    }
+        Ok(())
+    })?;
     out.finish()?;
     if let Some(r) = rejects {
         r.finish()?;

@@ -62,39 +62,22 @@ fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
 /// Draw ROC curves (one per named series) with the chance diagonal to a PNG file, written
 /// atomically.
 pub fn roc_png(path: &Path, title: &str, series: &[(String, Vec<RocPoint>)]) -> Result<()> {
-    write_png(path, (720, 640), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 24))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-            .map_err(|e| anyhow!("{e}"))?;
-        chart
-            .configure_mesh()
-            .x_desc("false positive rate")
-            .y_desc("true positive rate")
-            .label_style((FONT, 15))
-            .draw()
-            .map_err(|e| anyhow!("{e}"))?;
-        chart
-            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
-            .map_err(|e| anyhow!("{e}"))?;
-        for (i, (name, points)) in series.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().map(|p| (p.fpr, p.tpr)),
-                    color.stroke_width(2),
-                ))
-                .map_err(|e| anyhow!("{e}"))?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-        }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
-    })
+    let series: Vec<(String, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(name, points)| {
+            (
+                name.clone(),
+                points.iter().map(|p| (p.fpr, p.tpr)).collect(),
+            )
+        })
+        .collect();
+    lines_png(
+        path,
+        title,
+        ("false positive rate", "true positive rate"),
+        &series,
+        true,
+    )
 }
 
 /// One named series of `(x, y)` points for [`loglog_panels_png`].
@@ -214,8 +197,8 @@ pub fn psi_png(path: &Path, title: &str, d: &DriftReport) -> Result<()> {
     })
 }
 
-/// Lines over the unit square (a precision-recall or gains chart): each series `(x, y)` in
-/// order, with the diagonal when `diagonal`.
+/// Lines over the unit square (a ROC, precision-recall or gains chart): each series `(x, y)`
+/// in order, with the diagonal when `diagonal`.
 pub fn lines_png(
     path: &Path,
     title: &str,
@@ -223,9 +206,9 @@ pub fn lines_png(
     series: &[(String, Vec<(f64, f64)>)],
     diagonal: bool,
 ) -> Result<()> {
-    write_png(path, (720, 560), |root| {
+    write_png(path, (720, 640), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
+            .caption(title, (FONT, 24))
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(56)

@@ -578,6 +578,18 @@ impl<'a, R: BufRead> JsonlReader<'a, R> {
         }
     }
 
+    /// A read error of the stream: the last item.
+    fn stream_error(&mut self, location: Location, e: &std::io::Error) -> (usize, Result<Session>) {
+        self.done = true;
+        (
+            self.line_no,
+            Err(Error::Io {
+                location,
+                message: e.to_string(),
+            }),
+        )
+    }
+
     /// The rest of an over-long line, read and dropped; its length.
     fn skip_rest_of_line(&mut self) -> std::io::Result<usize> {
         let mut skipped = 0;
@@ -620,16 +632,7 @@ impl<R: BufRead> Iterator for JsonlReader<'_, R> {
                     return None;
                 }
                 Ok(n) => n,
-                Err(e) => {
-                    self.done = true;
-                    return Some((
-                        self.line_no,
-                        Err(Error::Io {
-                            location: loc,
-                            message: e.to_string(),
-                        }),
-                    ));
-                }
+                Err(e) => return Some(self.stream_error(loc, &e)),
             };
             let bytes = self.buf.strip_suffix(b"\n").unwrap_or(&self.buf);
             let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
@@ -642,16 +645,7 @@ impl<R: BufRead> Iterator for JsonlReader<'_, R> {
                 };
                 let rest = match rest {
                     Ok(r) => r,
-                    Err(e) => {
-                        self.done = true;
-                        return Some((
-                            self.line_no,
-                            Err(Error::Io {
-                                location: loc,
-                                message: e.to_string(),
-                            }),
-                        ));
-                    }
+                    Err(e) => return Some(self.stream_error(loc, &e)),
                 };
                 self.offset += n + rest;
                 return Some((
