@@ -1,5 +1,5 @@
-//! Batch scoring that loses nothing: JSON lines in, JSON lines out, in chunks, in memory
-//! bounded by the chunk size whatever the input's size.
+//! Batch scoring that loses nothing: JSON lines in, JSON lines or CSV out (by the output's
+//! extension), in chunks, in memory bounded by the chunk size whatever the input's size.
 //!
 //! The output is written as `<out>.partial` and renamed to `<out>` only when the whole input is
 //! scored, so a run killed midway leaves no file that looks complete. After every chunk the
@@ -9,6 +9,7 @@
 //! or scored goes to the rejects file with its line and the reason, and the others are scored;
 //! the default stops at the first, naming it.
 
+use crate::data::Format;
 use crate::files::write_atomic;
 use anyhow::{Context, Result, bail};
 use seqrisk_core::policy::Bands;
@@ -211,6 +212,10 @@ pub fn score_file(
         }
     };
     let mut out = Partial::open(output, opts.resume.then_some(start.output_bytes))?;
+    let csv_out = is_csv(output);
+    if csv_out && out.bytes == 0 {
+        out.line(&csv_header(opts.bands.is_some())?)?;
+    }
     let mut rejects = match &rejects_path {
         Some(p) => Some(Partial::open(
             p,
@@ -270,11 +275,8 @@ pub fn score_file(
                 if opts.explain {
                     eprintln!("{}", crate::report::explain_line(s));
                 }
-                let mut line = serde_json::to_value(s)?;
-                if let (Some(bands), Some(fields)) = (&opts.bands, line.as_object_mut()) {
-                    fields.insert("decision".into(), bands.decide(s.score).into());
-                }
-                out.line(&line.to_string())?;
+                let decision = opts.bands.as_ref().map(|b| b.decide(s.score));
+                out.line(&format_line(s, decision, csv_out)?)?;
             }
             if let Some(r) = rejects.as_mut() {
                 rejected.sort_by_key(|x| x.0);
@@ -315,6 +317,49 @@ pub fn score_file(
         rejects: rejects_path.filter(|_| progress.rejected > 0),
         resumed: opts.resume,
     })
+}
+
+/// One CSV record (quoted as the csv crate quotes), without its line end.
+fn csv_record(fields: &[&str]) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields)?;
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(String::from_utf8(bytes)?
+        .trim_end_matches(['\r', '\n'])
+        .to_string())
+}
+
+/// Whether scores written to `path` are CSV (by its extension).
+pub fn is_csv(path: &Path) -> bool {
+    matches!(Format::from_path(path), Ok(Format::Csv))
+}
+
+/// The header of a CSV of scores.
+pub fn csv_header(with_decision: bool) -> Result<String> {
+    let mut header = vec!["id", "score", "raw_score"];
+    if with_decision {
+        header.push("decision");
+    }
+    header.push("explanation");
+    csv_record(&header)
+}
+
+/// A scored session as an output line: a JSON object (with `decision` under a policy), or a
+/// CSV record of `id, score, raw_score, [decision,] explanation` (the explanation as JSON).
+pub fn format_line(s: &SessionScore, decision: Option<&str>, csv_out: bool) -> Result<String> {
+    if csv_out {
+        let (score, raw) = (s.score.to_string(), s.raw_score.to_string());
+        let explanation = serde_json::to_string(&s.explanation)?;
+        let mut fields = vec![s.id.as_str(), &score, &raw];
+        fields.extend(decision);
+        fields.push(&explanation);
+        return csv_record(&fields);
+    }
+    let mut line = serde_json::to_value(s)?;
+    if let (Some(d), Some(fields)) = (decision, line.as_object_mut()) {
+        fields.insert("decision".into(), d.into());
+    }
+    Ok(line.to_string())
 }
 
 /// Score a chunk; when skipping, a chunk that fails (a model output that is not a number) is

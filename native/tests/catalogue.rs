@@ -183,6 +183,34 @@ fn skipping_loses_no_valid_session_and_reports_every_bad_one() {
         assert_eq!(r["line"], *line, "{r}");
         check_error(case, r["reason"].as_str().unwrap(), "CLI --on-error skip");
     }
+    // the same as CSV: a header, then id, score, raw_score and the explanation as JSON
+    let (ok, _, err) = seqrisk(
+        &[
+            "score",
+            "--artifact",
+            "m/nhfm.seqrisk",
+            "--input",
+            "mixed.jsonl",
+            "--output",
+            "out.csv",
+            "--on-error",
+            "skip",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    let mut csv = csv::Reader::from_path(d.join("out.csv")).unwrap();
+    assert_eq!(
+        csv.headers().unwrap(),
+        vec!["id", "score", "raw_score", "explanation"]
+    );
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    let ids: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(ids, want_ids);
+    for r in &rows {
+        let json: Value = serde_json::from_str(&r[3]).unwrap();
+        assert!(json.is_object() && r[2].parse::<f64>().is_ok(), "{r:?}");
+    }
     // fail-fast, the default: the first bad line stops it and nothing is renamed into place
     let (ok, _, err) = seqrisk(
         &[

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::schema::{Limits, read_jsonl};
-use seqrisk_native::batch::{BatchOptions, OnError, score_file};
+use seqrisk_native::batch::{BatchOptions, OnError, csv_header, format_line, is_csv, score_file};
 use seqrisk_native::data::{Format, read_sessions};
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::report;
@@ -20,7 +20,8 @@ pub(crate) struct ScoreArgs {
     /// Sessions to score (`.jsonl`, `.csv`, or `-` for JSONL on standard input).
     #[arg(long, short)]
     pub(crate) input: PathBuf,
-    /// Output JSONL file; standard output when absent.
+    /// Output file: JSON lines, or CSV (`.csv`: id, score, raw_score, [decision,] explanation
+    /// as JSON); standard output (JSON lines) when absent.
     #[arg(long, short)]
     pub(crate) output: Option<PathBuf>,
     /// Also print each session's explanation in words on standard error: its top merchants
@@ -139,16 +140,18 @@ pub(crate) fn run(a: &ScoreArgs) -> Result<()> {
     } else {
         read_sessions(&a.input, schema, &limits)?.sessions
     };
+    let csv_out = a.output.as_deref().is_some_and(is_csv);
     let mut out = String::new();
+    if csv_out {
+        out.push_str(&csv_header(bands.is_some())?);
+        out.push('\n');
+    }
     for s in scorer.score(&sessions)? {
         if a.explain {
             eprintln!("{}", report::explain_line(&s));
         }
-        let mut line = serde_json::to_value(&s)?;
-        if let (Some(bands), Some(fields)) = (&bands, line.as_object_mut()) {
-            fields.insert("decision".into(), bands.decide(s.score).into());
-        }
-        out.push_str(&serde_json::to_string(&line)?);
+        let decision = bands.as_ref().map(|b| b.decide(s.score));
+        out.push_str(&format_line(&s, decision, csv_out)?);
         out.push('\n');
     }
     match &a.output {
