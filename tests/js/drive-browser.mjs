@@ -54,6 +54,15 @@ async function gpuBrowser(origin) {
     });
     const webgpu = await watched(page, requests, () => explicit.scoreBatch(sessions));
     const workerScores = await watched(page, requests, () => inWorker.scoreBatch(sessions));
+    // the worker's bands and drift counts, as the main-thread scorer gives them
+    const workerOps = await page.evaluate(async () => {
+      const results = await inWorker.scoreBatch(sessions.slice(0, 3));
+      const decisions = await Promise.all(results.map((r) => inWorker.decide(r)));
+      const stats = await inWorker.stats();
+      await inWorker.resetStats();
+      const after = await inWorker.stats();
+      return { decisions, sessions: stats.report.sessions, afterReset: after.report.sessions };
+    });
     const syncOnGpu = await page.evaluate(() => {
       try {
         explicit.scoreSync(sessions[0]);
@@ -76,6 +85,7 @@ async function gpuBrowser(origin) {
       loadRequests: created.requests,
       webgpu,
       worker: workerScores,
+      workerOps,
       syncOnGpu,
       badInput,
       capture,

@@ -19,6 +19,12 @@ async function handle(request) {
       return ready().score(request.session);
     case "scoreBatch":
       return ready().scoreBatch(request.sessions);
+    case "decide":
+      return ready().decide(request.result);
+    case "stats":
+      return ready().stats(request.limits);
+    case "resetStats":
+      return ready().resetStats();
     default:
       throw new Error(`unknown request type ${JSON.stringify(request.type)}`);
   }

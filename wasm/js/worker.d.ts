@@ -2,6 +2,7 @@
 import type {
   ArtifactBytes,
   Backend,
+  DriftReport,
   ErrorCode,
   Limits,
   ModelCard,
@@ -20,7 +21,10 @@ export interface WorkerScorerOptions extends ScorerOptions {
 export type WorkerRequest =
   | { id: number; type: "init"; artifact: ArtifactBytes; options: ScorerOptions }
   | { id: number; type: "score"; session: Session | string }
-  | { id: number; type: "scoreBatch"; sessions: Session[] | string };
+  | { id: number; type: "scoreBatch"; sessions: Session[] | string }
+  | { id: number; type: "decide"; result: { score: number } | number }
+  | { id: number; type: "stats"; limits: { watch?: number; act?: number } }
+  | { id: number; type: "resetStats" };
 
 /** What `init` replies with. */
 export interface WorkerInfo {
@@ -33,7 +37,11 @@ export interface WorkerInfo {
 
 /** Replies of the worker: a value, or the message of the Error it threw. */
 export type WorkerResponse =
-  | { id: number; ok: true; value: WorkerInfo | SessionScore | SessionScore[] }
+  | {
+      id: number;
+      ok: true;
+      value: WorkerInfo | SessionScore | SessionScore[] | string | { report: DriftReport; counts: unknown } | undefined;
+    }
   | { id: number; ok: false; error: string; code?: ErrorCode };
 
 /** A scorer living in a Web Worker; every call is a message and a Promise. */
@@ -46,6 +54,12 @@ export declare class WorkerScorer {
   readonly limits: Limits;
   score(session: Session | string): Promise<SessionScore>;
   scoreBatch(sessions: Session[] | string): Promise<SessionScore[]>;
+  /** The band of a result or a score, as {@link Scorer.decide} gives it in the worker. */
+  decide(result: SessionScore | number): Promise<string>;
+  /** Drift of every session the worker has scored, as {@link Scorer.stats}. */
+  stats(limits?: { watch?: number; act?: number }): Promise<{ report: DriftReport; counts: unknown }>;
+  /** Forget the worker's drift counts. */
+  resetStats(): Promise<void>;
   /** Stop the worker; pending calls reject. */
   terminate(): void;
 }

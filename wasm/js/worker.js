@@ -56,6 +56,21 @@ export class WorkerScorer {
     return this.request({ type: "scoreBatch", sessions });
   }
 
+  /** The band of a result or a score (the policy of `options.policy`, else allow / review). */
+  decide(result) {
+    return this.request({ type: "decide", result: typeof result === "number" ? result : { score: result?.score } });
+  }
+
+  /** Drift of every session the worker has scored: `{ report, counts }`. */
+  stats(limits = {}) {
+    return this.request({ type: "stats", limits });
+  }
+
+  /** Forget the worker's drift counts. */
+  resetStats() {
+    return this.request({ type: "resetStats" });
+  }
+
   terminate() {
     this.#worker.terminate();
     this.#failAll(new Error("the seqrisk worker was terminated"));

@@ -65,6 +65,35 @@ fn web_worker_scores_match_native() {
     let delta = js::max_delta(&gpu()["worker"]["value"], 1e-4);
     eprintln!("native vs Web Worker ({backend}): max |Δscore| = {delta:.3e}");
     assert!(delta <= 1e-4, "max |Δscore| = {delta}");
+    // the worker handle decides and counts like the main-thread scorer: the fixture's
+    // sessions, then three more, counted; none after a reset
+    let ops = &gpu()["workerOps"];
+    let threshold = super::common::trained_model(0)
+        .outcome
+        .artifact
+        .header
+        .training
+        .threshold;
+    for (d, s) in ops["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&js::fixture().native)
+    {
+        let want = if s.score >= threshold {
+            "review"
+        } else {
+            "allow"
+        };
+        assert!(
+            d == want || (s.score - threshold).abs() <= 1e-4,
+            "{d} for {}",
+            s.score
+        );
+    }
+    let scored = gpu()["worker"]["value"].as_array().unwrap().len() + 3;
+    assert_eq!(ops["sessions"], scored, "{ops}");
+    assert_eq!(ops["afterReset"], 0, "{ops}");
 }
 
 #[test]

@@ -54,6 +54,9 @@ export async function main(artifact: ArrayBuffer): Promise<number> {
 
   const inWorker: WorkerScorer = await createWorkerScorer(artifact, { backend: "cpu" });
   const fromWorker: SessionScore = await capture.score(inWorker);
+  const workerBand: string = await inWorker.decide(fromWorker);
+  const workerDrift: DriftReport = (await inWorker.stats()).report;
+  await inWorker.resetStats();
   inWorker.terminate();
   const request: WorkerRequest = { id: 1, type: "score", session };
   const reply: WorkerResponse = { id: request.id, ok: false, error: "no model" };
@@ -70,6 +73,8 @@ export async function main(artifact: ArrayBuffer): Promise<number> {
     band.length +
     (calibration?.test_calibrated.ece ?? 0) +
     points.length +
-    moved.length
+    moved.length +
+    workerBand.length +
+    workerDrift.sessions
   );
 }
