@@ -187,6 +187,10 @@ fn browser_assigns_sessions_to_the_same_risky_clusters_as_native() {
         );
         assert!(inside >= f.native.len() / 5, "{path:?}: {inside} inside");
     }
+    // its worker handle keeps no drift counts, and says so with the package's error code
+    let ops = &report["gpu"]["workerOps"];
+    assert_eq!(ops["statsError"]["code"], "SEQRISK_BAD_OPTIONS", "{ops}");
+    assert_eq!(ops["decisions"].as_array().map(Vec::len), Some(3), "{ops}");
 }
 
 /// The package under a strict Content-Security-Policy (`default-src 'self'; script-src 'self'
