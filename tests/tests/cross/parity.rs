@@ -209,9 +209,8 @@ fn native_and_wasm_lbsf_scores_agree_on_200_sessions() {
     let f = js::model_fixture(4);
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
     eprintln!("LBSF native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
-    // LBSF's Transformer sums in f32 in another order in wasm than natively: 9.3e-8 in one
-    // training run, 1.05e-6 in another (session 22), so its bound stays 1e-5, not the 1e-6 of
-    // the other models
+    // measured 9.3e-8 in one training run and 1.05e-6 in another (session 22), so LBSF's
+    // bound stays 1e-5, not the 1e-6 of the other models, until the cause is found
     assert!(delta <= 1e-5, "max |Δscore| = {delta}");
     let mut worst = 0f64;
     for (n, r) in f.native.iter().zip(report["results"].as_array().unwrap()) {
