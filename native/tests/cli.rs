@@ -164,6 +164,30 @@ fn cli_gen_train_inspect_score_eval() {
         assert!((0.0..=1.0).contains(&l["raw_score"].as_f64().unwrap()));
         assert!(l["explanation"]["weights"]["beta"].is_array());
     }
+    // a reader that stops early (`| head`) ends the run quietly: 1,200 sessions' lines are
+    // more than a pipe holds, so the write meets the closed pipe
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seqrisk"))
+        .args([
+            "score",
+            "--artifact",
+            "run/nhfm.seqrisk",
+            "--input",
+            "data.csv",
+        ])
+        .current_dir(d)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 100];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let done = child.wait_with_output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
     // a policy file maps each calibrated score to its band
     std::fs::write(
         d.join("policy.toml"),

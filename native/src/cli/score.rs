@@ -161,7 +161,11 @@ pub(crate) fn run(a: &ScoreArgs) -> Result<()> {
         }
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(out.as_bytes())?;
+            match stdout.write_all(out.as_bytes()) {
+                // a reader that stopped early (`| head`) is not an error of ours
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                written => written?,
+            }
         }
     }
     Ok(())
