@@ -16,7 +16,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::metrics::OperatingPoint;
+use crate::metrics::{OperatingPoint, flagged_from_the_top};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -102,21 +102,8 @@ pub fn threshold_for(target: Target, scores: &[f64], labels: &[bool]) -> Option<
     if pos == 0 || neg == 0 || scores.len() != labels.len() {
         return None;
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    // walk the distinct scores from the highest, flagging each tie group together
-    let (mut tp, mut fp, mut i) = (0usize, 0usize, 0usize);
     let mut best = None;
-    while i < order.len() {
-        let t = scores[order[i]];
-        while i < order.len() && scores[order[i]] == t {
-            if labels[order[i]] {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            i += 1;
-        }
+    for (t, tp, fp) in flagged_from_the_top(scores, labels) {
         let meets = match target {
             Target::Fpr(f) => fp as f64 <= f * neg as f64,
             Target::AlertRate(a) => (tp + fp) as f64 <= a * scores.len() as f64,

@@ -3,7 +3,10 @@
 //! of each class, what each of the card's thresholds gives on these sessions, and the metrics
 //! of each segment of a profile field.
 
-use super::{CalibrationMetrics, Metrics, OperatingPoint, RocPoint, roc_curve};
+use super::{
+    CalibrationMetrics, Metrics, OperatingPoint, RocPoint, flagged_from_the_top, recall_at,
+    roc_curve,
+};
 use crate::policy::{PolicyPoint, Target};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -20,20 +23,12 @@ pub fn pr_curve(scores: &[f64], labels: &[bool]) -> Option<Vec<(f64, f64)>> {
     if pos == 0 || scores.len() != labels.len() {
         return None;
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut seen, mut i) = (0usize, 0usize, 0usize);
-    let mut out = Vec::new();
-    while i < order.len() {
-        let s = scores[order[i]];
-        while i < order.len() && scores[order[i]] == s {
-            tp += usize::from(labels[order[i]]);
-            seen += 1;
-            i += 1;
-        }
-        out.push((tp as f64 / pos as f64, tp as f64 / seen as f64));
-    }
-    Some(out)
+    Some(
+        flagged_from_the_top(scores, labels)
+            .into_iter()
+            .map(|(_, tp, fp)| (tp as f64 / pos as f64, tp as f64 / (tp + fp) as f64))
+            .collect(),
+    )
 }
 
 /// One bin of [`score_histogram`].
@@ -82,26 +77,18 @@ pub struct GainsPoint {
     pub lift: f64,
 }
 
-/// Cumulative gains at each tenth of the ranking (ties broken by input order, as
-/// [`recall_at`](super::recall_at)). Empty without positives.
+/// Cumulative gains at each tenth of the ranking: [`recall_at`] each tenth (ties broken by
+/// input order). Empty without positives.
 pub fn gains(scores: &[f64], labels: &[bool]) -> Vec<GainsPoint> {
-    let pos = labels.iter().filter(|&&l| l).count();
-    if pos == 0 || scores.len() != labels.len() {
-        return Vec::new();
-    }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     (1..=10)
-        .map(|d| {
-            let k = (d as f64 / 10.0 * scores.len() as f64).ceil() as usize;
-            let hit = order[..k].iter().filter(|&&i| labels[i]).count();
+        .map_while(|d| {
             let flagged = d as f64 / 10.0;
-            let caught = hit as f64 / pos as f64;
-            GainsPoint {
+            let caught = recall_at(scores, labels, flagged)?;
+            Some(GainsPoint {
                 flagged,
                 caught,
                 lift: caught / flagged,
-            }
+            })
         })
         .collect()
 }

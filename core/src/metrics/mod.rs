@@ -38,6 +38,33 @@ pub struct RocPoint {
     pub tpr: f64,
 }
 
+/// What flagging gives as the threshold falls through each distinct score, highest first:
+/// `(score, true positives, false positives)` of the sessions scored at or above it, tied scores
+/// entering together. The walk ROC, PR and AP curves and the card's thresholds are read from.
+pub(crate) fn flagged_from_the_top(scores: &[f64], labels: &[bool]) -> Vec<(f64, usize, usize)> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut fp, mut i) = (0usize, 0usize, 0usize);
+    let mut out = Vec::new();
+    while i < order.len() {
+        let s = scores[order[i]];
+        // a tie group takes at least its first session, so the walk always moves on
+        loop {
+            if labels[order[i]] {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            i += 1;
+            if i == order.len() || scores[order[i]] != s {
+                break;
+            }
+        }
+        out.push((s, tp, fp));
+    }
+    out
+}
+
 /// The ROC curve with one point per distinct score threshold (ties move together),
 /// from (0, 0) to (1, 1).
 pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Option<Vec<RocPoint>> {
@@ -46,26 +73,15 @@ pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Option<Vec<RocPoint>> {
     if pos == 0 || neg == 0 || scores.len() != labels.len() {
         return None;
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let mut points = vec![RocPoint { fpr: 0.0, tpr: 0.0 }];
-    let (mut tp, mut fp) = (0usize, 0usize);
-    let mut i = 0;
-    while i < order.len() {
-        let s = scores[order[i]];
-        while i < order.len() && scores[order[i]] == s {
-            if labels[order[i]] {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            i += 1;
-        }
-        points.push(RocPoint {
-            fpr: fp as f64 / neg as f64,
-            tpr: tp as f64 / pos as f64,
-        });
-    }
+    points.extend(
+        flagged_from_the_top(scores, labels)
+            .into_iter()
+            .map(|(_, tp, fp)| RocPoint {
+                fpr: fp as f64 / neg as f64,
+                tpr: tp as f64 / pos as f64,
+            }),
+    );
     Some(points)
 }
 
@@ -123,18 +139,11 @@ pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
     if pos == 0 || scores.len() != labels.len() {
         return None;
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut seen, mut ap) = (0usize, 0usize, 0.0);
-    let mut i = 0;
-    while i < order.len() {
-        let (start, s) = (tp, scores[order[i]]);
-        while i < order.len() && scores[order[i]].total_cmp(&s).is_eq() {
-            tp += usize::from(labels[order[i]]);
-            seen += 1;
-            i += 1;
-        }
-        ap += (tp - start) as f64 / pos as f64 * (tp as f64 / seen as f64);
+    let mut before = 0usize;
+    let mut ap = 0.0;
+    for (_, tp, fp) in flagged_from_the_top(scores, labels) {
+        ap += (tp - before) as f64 / pos as f64 * (tp as f64 / (tp + fp) as f64);
+        before = tp;
     }
     Some(ap)
 }
