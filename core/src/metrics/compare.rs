@@ -102,19 +102,23 @@ pub struct DeLong {
     pub ci95: [f64; 2],
 }
 
+/// Whether two models' scores of the same sessions can be compared: equal lengths and at least
+/// 2 positives and 2 negatives (what DeLong's variances and the bootstrap need).
+fn comparable(a: &[f64], b: &[f64], labels: &[bool]) -> bool {
+    let m = labels.iter().filter(|&&l| l).count();
+    a.len() == labels.len() && b.len() == labels.len() && m >= 2 && labels.len() - m >= 2
+}
+
 /// DeLong's test for two correlated ROC curves: the AUCs' variances and covariance from the
 /// structural components (see [`placements`]), `S = S10/m + S01/n` with `S10`, `S01` the
 /// sample covariance matrices of the components over the positives and the negatives.
 /// `None` unless there are at least 2 positives and 2 negatives and the lengths agree.
 pub fn delong(a: &[f64], b: &[f64], labels: &[bool]) -> Option<DeLong> {
-    if a.len() != labels.len() || b.len() != labels.len() {
+    if !comparable(a, b, labels) {
         return None;
     }
     let m = labels.iter().filter(|&&l| l).count();
     let n = labels.len() - m;
-    if m < 2 || n < 2 {
-        return None;
-    }
     let (a10, a01) = placements(a, labels);
     let (b10, b01) = placements(b, labels);
     let (m, n) = (m as f64, n as f64);
@@ -166,8 +170,7 @@ pub fn bootstrap_auc_difference(
     rounds: usize,
     seed: u64,
 ) -> Option<[f64; 2]> {
-    delong(a, b, labels)?;
-    if rounds == 0 {
+    if rounds == 0 || !comparable(a, b, labels) {
         return None;
     }
     let pos: Vec<usize> = (0..labels.len()).filter(|&i| labels[i]).collect();
@@ -231,27 +234,40 @@ pub struct OperatingPoint {
     pub precision: Option<f64>,
 }
 
+/// Flagging `score ≥ threshold`: true positives, false positives, false negatives, true
+/// negatives.
+pub fn confusion(scores: &[f64], labels: &[bool], threshold: f64) -> [usize; 4] {
+    let mut counts = [0usize; 4];
+    for (&s, &l) in scores.iter().zip(labels) {
+        counts[match (s >= threshold, l) {
+            (true, true) => 0,
+            (true, false) => 1,
+            (false, true) => 2,
+            (false, false) => 3,
+        }] += 1;
+    }
+    counts
+}
+
 impl OperatingPoint {
     /// Flag `score ≥ threshold`; `None` without positives or negatives.
     pub fn at(scores: &[f64], labels: &[bool], threshold: f64) -> Option<Self> {
-        let pos = labels.iter().filter(|&&l| l).count();
-        let neg = labels.len() - pos;
-        if pos == 0 || neg == 0 || scores.len() != labels.len() {
+        if scores.len() != labels.len() {
             return None;
         }
-        let (mut tp, mut fp) = (0usize, 0usize);
-        for (&s, &l) in scores.iter().zip(labels) {
-            if s >= threshold {
-                if l {
-                    tp += 1;
-                } else {
-                    fp += 1;
-                }
-            }
+        Self::of(threshold, confusion(scores, labels, threshold))
+    }
+
+    /// The rates of confusion counts `[TP, FP, FN, TN]` at `threshold`; `None` without
+    /// positives or negatives.
+    pub fn of(threshold: f64, [tp, fp, fn_, tn]: [usize; 4]) -> Option<Self> {
+        let (pos, neg) = (tp + fn_, fp + tn);
+        if pos == 0 || neg == 0 {
+            return None;
         }
         Some(Self {
             threshold,
-            alert_rate: (tp + fp) as f64 / scores.len() as f64,
+            alert_rate: (tp + fp) as f64 / (pos + neg) as f64,
             fpr: fp as f64 / neg as f64,
             recall: tp as f64 / pos as f64,
             precision: (tp + fp > 0).then(|| tp as f64 / (tp + fp) as f64),

@@ -4,8 +4,8 @@
 //! of each segment of a profile field.
 
 use super::{
-    CalibrationMetrics, Metrics, OperatingPoint, RocPoint, flagged_from_the_top, recall_at,
-    roc_curve,
+    CalibrationMetrics, Metrics, OperatingPoint, RocPoint, confusion, flagged_from_the_top,
+    recall_at, roc_curve,
 };
 use crate::policy::{PolicyPoint, Target};
 use serde::{Deserialize, Serialize};
@@ -154,20 +154,11 @@ impl Evaluation {
         let thresholds = points
             .iter()
             .map(|p| {
-                let mut confusion = [0usize; 4];
-                for (&s, &l) in score.iter().zip(labels) {
-                    let flagged = s >= p.point.threshold;
-                    confusion[match (flagged, l) {
-                        (true, true) => 0,
-                        (true, false) => 1,
-                        (false, true) => 2,
-                        (false, false) => 3,
-                    }] += 1;
-                }
+                let confusion = confusion(score, labels, p.point.threshold);
                 ThresholdCheck {
                     target: p.target,
                     validation: p.point,
-                    here: OperatingPoint::at(score, labels, p.point.threshold),
+                    here: OperatingPoint::of(p.point.threshold, confusion),
                     confusion,
                 }
             })

@@ -18,8 +18,8 @@ pub use calibration::{
 pub use card_precision::{CardPrecision, CardScore, card_precision_at_k};
 pub use compare::{
     COMPARED_FPRS, CompareOptions, ComparedModel, Comparison, DeLong, Disagreement, ModelScores,
-    OperatingPoint, bootstrap_auc_difference, delong, disagreements, pearson, recall_at_fpr,
-    spearman,
+    OperatingPoint, bootstrap_auc_difference, confusion, delong, disagreements, pearson,
+    recall_at_fpr, spearman,
 };
 pub use evaluation::{
     Evaluation, GainsPoint, HISTOGRAM_BINS, HistogramBin, Segment, TOP_SEGMENTS, ThresholdCheck,
