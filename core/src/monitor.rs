@@ -250,6 +250,39 @@ impl Reference {
     }
 }
 
+impl FieldReference {
+    /// The bin of this field's value in one event's or profile's values (the last bin when
+    /// it is missing).
+    fn bin_of(&self, encoder: &Encoder, values: &FieldValues) -> usize {
+        let missing = self.bins.len() - 1;
+        match &self.bins {
+            Bins::Categorical { field, values: top } => {
+                let Some(v) = values.categorical.get(*field).and_then(Option::as_deref) else {
+                    return missing;
+                };
+                let group = match self.scope {
+                    Scope::Event => &encoder.schema.event,
+                    _ => &encoder.schema.profile,
+                };
+                let key = group.categorical[*field].key(v);
+                match top.iter().position(|t| *t == *key) {
+                    Some(i) => i,
+                    None => match vocab_of(encoder, self.scope, *field)
+                        .map_or(OOV, |voc| voc.id(Some(&key)))
+                    {
+                        OOV | PAD => top.len() + 1,
+                        _ => top.len(),
+                    },
+                }
+            }
+            Bins::Numeric { field, edges } => match values.numeric.get(*field).copied().flatten() {
+                None => missing,
+                Some(x) => Bins::numeric_bin(edges, x),
+            },
+        }
+    }
+}
+
 fn vocab_of(encoder: &Encoder, scope: Scope, j: usize) -> Option<&crate::encode::Vocab> {
     match scope {
         Scope::Event => encoder.event_vocabs.get(j),
@@ -303,44 +336,14 @@ impl Counts {
     /// Count one session's values (read with the encoder's schema).
     pub fn add_session(&mut self, reference: &Reference, encoder: &Encoder, session: &Session) {
         self.sessions += 1;
-        let schema = &encoder.schema;
         for (f, c) in reference.fields.iter().zip(self.fields.iter_mut()) {
-            let missing = f.bins.len() - 1;
-            let groups: Vec<&FieldValues> = match f.scope {
-                Scope::Event => session.events.iter().map(|e| &e.values).collect(),
-                _ => vec![&session.profile],
-            };
-            for values in groups {
-                let bin = match &f.bins {
-                    Bins::Categorical { field, values: top } => {
-                        match values.categorical.get(*field).and_then(Option::as_deref) {
-                            None => missing,
-                            Some(v) => {
-                                let group = match f.scope {
-                                    Scope::Event => &schema.event,
-                                    _ => &schema.profile,
-                                };
-                                let key = group.categorical[*field].key(v);
-                                match top.iter().position(|t| *t == *key) {
-                                    Some(i) => i,
-                                    None => match vocab_of(encoder, f.scope, *field)
-                                        .map_or(OOV, |voc| voc.id(Some(&key)))
-                                    {
-                                        OOV | PAD => top.len() + 1,
-                                        _ => top.len(),
-                                    },
-                                }
-                            }
-                        }
+            match f.scope {
+                Scope::Event => {
+                    for e in &session.events {
+                        c.bins[f.bin_of(encoder, &e.values)] += 1;
                     }
-                    Bins::Numeric { field, edges } => {
-                        match values.numeric.get(*field).copied().flatten() {
-                            None => missing,
-                            Some(x) => Bins::numeric_bin(edges, x),
-                        }
-                    }
-                };
-                c.bins[bin] += 1;
+                }
+                _ => c.bins[f.bin_of(encoder, &session.profile)] += 1,
             }
         }
     }
