@@ -2,7 +2,7 @@
 //! PNGs inlined as `data:` URIs, the style inline) with everything [`Evaluation`] holds.
 
 use crate::files::write_atomic;
-use crate::plot;
+use crate::plot::{self, Marks};
 use anyhow::Result;
 use base64::Engine;
 use html_escape::encode_text;
@@ -82,7 +82,10 @@ pub fn render(h: &ReportHeading, e: &Evaluation) -> Result<String> {
             &format!("precision-recall (AP {:.4})", e.metrics.average_precision),
             ("recall", "precision"),
             &[(h.model.to_string(), e.pr.clone())],
-            false,
+            Marks {
+                diagonal: false,
+                points: false,
+            },
         )
     })?;
     let gains = png_data_uri(|p| {
@@ -96,7 +99,10 @@ pub fn render(h: &ReportHeading, e: &Evaluation) -> Result<String> {
                 "share of positives caught",
             ),
             &[(h.model.to_string(), points)],
-            true,
+            Marks {
+                diagonal: true,
+                points: false,
+            },
         )
     })?;
     let reliability = png_data_uri(|p| {

@@ -76,7 +76,10 @@ pub fn roc_png(path: &Path, title: &str, series: &[(String, Vec<RocPoint>)]) -> 
         title,
         ("false positive rate", "true positive rate"),
         &series,
-        true,
+        Marks {
+            diagonal: true,
+            points: false,
+        },
     )
 }
 
@@ -90,47 +93,23 @@ pub fn reliability_png(
     title: &str,
     series: &[(String, Vec<ReliabilityBin>)],
 ) -> Result<()> {
-    write_png(path, (720, 640), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 24))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-            .map_err(|e| anyhow!("{e}"))?;
-        chart
-            .configure_mesh()
-            .x_desc("mean predicted probability (10 bins)")
-            .y_desc("share positive")
-            .label_style((FONT, 15))
-            .draw()
-            .map_err(|e| anyhow!("{e}"))?;
-        chart
-            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
-            .map_err(|e| anyhow!("{e}"))?;
-        for (i, (name, bins)) in series.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
-            let points: Vec<(f64, f64)> = bins
-                .iter()
-                .map(|b| (b.mean_predicted, b.observed))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(|e| anyhow!("{e}"))?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(
-                    points
-                        .into_iter()
-                        .map(|p| Circle::new(p, 4, color.filled())),
-                )
-                .map_err(|e| anyhow!("{e}"))?;
-        }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
-    })
+    let series: Vec<(String, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(name, bins)| {
+            let points = bins.iter().map(|b| (b.mean_predicted, b.observed));
+            (name.clone(), points.collect())
+        })
+        .collect();
+    lines_png(
+        path,
+        title,
+        ("mean predicted probability (10 bins)", "share positive"),
+        &series,
+        Marks {
+            diagonal: true,
+            points: true,
+        },
+    )
 }
 
 /// The PSI of each field (and the score) as horizontal bars, with the watch and act limits
@@ -197,14 +176,23 @@ pub fn psi_png(path: &Path, title: &str, d: &DriftReport) -> Result<()> {
     })
 }
 
-/// Lines over the unit square (a ROC, precision-recall or gains chart): each series `(x, y)`
-/// in order, with the diagonal when `diagonal`.
+/// What [`lines_png`] draws besides the lines.
+#[derive(Debug, Clone, Copy)]
+pub struct Marks {
+    /// The diagonal `y = x` (chance for a ROC or gains chart, perfect calibration).
+    pub diagonal: bool,
+    /// A dot at each point (the few bins of a reliability diagram).
+    pub points: bool,
+}
+
+/// Lines over the unit square (a ROC, precision-recall, gains or reliability chart): each
+/// series `(x, y)` in order.
 pub fn lines_png(
     path: &Path,
     title: &str,
     axes: (&str, &str),
     series: &[(String, Vec<(f64, f64)>)],
-    diagonal: bool,
+    marks: Marks,
 ) -> Result<()> {
     write_png(path, (720, 640), |root| {
         let mut chart = ChartBuilder::on(root)
@@ -221,7 +209,7 @@ pub fn lines_png(
             .label_style((FONT, 15))
             .draw()
             .map_err(|e| anyhow!("{e}"))?;
-        if diagonal {
+        if marks.diagonal {
             chart
                 .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
                 .map_err(|e| anyhow!("{e}"))?;
@@ -238,6 +226,11 @@ pub fn lines_png(
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
                 });
+            if marks.points {
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                    .map_err(|e| anyhow!("{e}"))?;
+            }
         }
         legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
