@@ -177,6 +177,7 @@ pub struct CandidateLosses {
 /// `Isotonic` fit that one. `None` for `CalibrationMethod::None`, or when the split lacks a
 /// class, has fewer than `2·FOLDS` sessions (`Auto`) or a non-finite logit.
 pub fn fit(method: CalibrationMethod, f: &[f64], labels: &[bool]) -> Option<Fitted> {
+    use CalibrationMethod::{Auto, Isotonic, Platt};
     let pos = labels.iter().filter(|&&l| l).count();
     if method == CalibrationMethod::None || pos == 0 || pos == labels.len() {
         return None;
@@ -187,43 +188,28 @@ pub fn fit(method: CalibrationMethod, f: &[f64], labels: &[bool]) -> Option<Fitt
             .collect::<Vec<_>>(),
         labels,
     );
-    let loss = |m| cross_fitted(m, f, labels).map(|p| log_loss(&p, labels));
-    let chosen = match method {
-        CalibrationMethod::Auto if f.len() >= 2 * FOLDS => {
-            let (platt, isotonic) = (
-                loss(CalibrationMethod::Platt),
-                loss(CalibrationMethod::Isotonic),
-            );
-            let m = match (platt, isotonic) {
-                (Some(p), Some(i)) if i < p => CalibrationMethod::Isotonic,
-                _ => CalibrationMethod::Platt,
-            };
-            return Some(Fitted {
-                calibrator: fit_one(m, f, labels)?,
-                log_loss: CandidateLosses {
-                    uncalibrated,
-                    platt,
-                    isotonic,
-                },
-            });
-        }
-        CalibrationMethod::Auto => return None,
-        m => m,
+    let cross = f.len() >= 2 * FOLDS;
+    let loss = |m| {
+        cross
+            .then(|| cross_fitted(m, f, labels))
+            .flatten()
+            .map(|p| log_loss(&p, labels))
     };
-    let mut losses = CandidateLosses {
-        uncalibrated,
-        platt: None,
-        isotonic: None,
+    let compared = |m| (method == Auto || method == m).then(|| loss(m)).flatten();
+    let (platt, isotonic) = (compared(Platt), compared(Isotonic));
+    let chosen = match (method, platt, isotonic) {
+        (Auto, _, _) if !cross => return None,
+        (Auto, Some(p), Some(i)) if i < p => Isotonic,
+        (Auto, _, _) => Platt,
+        (m, _, _) => m,
     };
-    if f.len() >= 2 * FOLDS {
-        match chosen {
-            CalibrationMethod::Platt => losses.platt = loss(chosen),
-            _ => losses.isotonic = loss(chosen),
-        }
-    }
     Some(Fitted {
         calibrator: fit_one(chosen, f, labels)?,
-        log_loss: losses,
+        log_loss: CandidateLosses {
+            uncalibrated,
+            platt,
+            isotonic,
+        },
     })
 }
 
