@@ -1,4 +1,5 @@
-//! Batch scoring that loses nothing: JSON lines in, JSON lines or CSV out (by the output's
+//! Batch scoring that loses nothing: JSON lines, CSV or Parquet in (a long-format table's
+//! sessions with their rows together), JSON lines, CSV or Parquet out (by the output's
 //! extension), in chunks, in memory bounded by the chunk size whatever the input's size.
 //!
 //! The output is written as `<out>.partial` and renamed to `<out>` only when the whole input is
@@ -7,17 +8,19 @@
 //! got; `resume` truncates the outputs to that point and goes on after the last chunk written,
 //! giving what an uninterrupted run gives. With [`OnError::Skip`] a session that cannot be read
 //! or scored goes to the rejects file with its line and the reason, and the others are scored;
-//! the default stops at the first, naming it.
+//! the default stops at the first, naming it. A Parquet output is written as JSON lines like
+//! the others while the run goes on (so it resumes alike) and converted, a row group at a time,
+//! at the end.
 
-use crate::data::Format;
+use crate::data::{Format, stream_sessions};
 use crate::files::write_atomic;
 use anyhow::{Context, Result, bail};
 use seqrisk_core::policy::Bands;
-use seqrisk_core::schema::{JsonlReader, Limits, Session};
+use seqrisk_core::schema::{Limits, Session};
 use seqrisk_core::scorer::{Scorer, SessionScore};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// What to do with a session that cannot be read or scored.
@@ -89,7 +92,8 @@ pub struct BatchSummary {
     pub resumed: bool,
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+/// `path` with `suffix` appended to its file name.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
@@ -146,6 +150,15 @@ impl Partial {
         self.out.flush()?;
         self.out.get_ref().sync_data()?;
         Ok(())
+    }
+
+    /// Convert the scores written so far (JSON lines) into the Parquet table at `path`, then
+    /// drop them: the table appears whole or not at all, and resuming works on the lines.
+    fn finish_as_parquet(mut self, with_decision: bool) -> Result<()> {
+        self.sync()?;
+        scores_to_parquet(&self.partial, &self.path, with_decision)?;
+        std::fs::remove_file(&self.partial)
+            .with_context(|| format!("cannot remove {}", self.partial.display()))
     }
 
     fn finish(mut self) -> Result<()> {
@@ -211,8 +224,9 @@ pub fn score_file(
             ..Progress::default()
         }
     };
+    let out_format = OutputFormat::of(output);
     let mut out = Partial::open(output, opts.resume.then_some(start.output_bytes))?;
-    let csv_out = is_csv(output);
+    let csv_out = out_format == OutputFormat::Csv;
     if csv_out && out.bytes == 0 {
         out.line(&csv_header(opts.bands.is_some())?)?;
     }
@@ -223,7 +237,6 @@ pub fn score_file(
         )?),
         None => None,
     };
-    let file = File::open(input).with_context(|| format!("cannot read {}", input.display()))?;
     let encoder = &scorer.encoder;
     let mut progress = start.clone();
     // one thread reads, parses and checks the next chunks while this one scores and writes
@@ -232,10 +245,16 @@ pub fn score_file(
         let reader_opts = (opts.chunk, opts.on_error, &opts.limits);
         scope.spawn(move || {
             let (size, on_error, limits) = reader_opts;
-            let mut sessions =
-                JsonlReader::new(BufReader::new(file), &input_name, &encoder.schema, limits)
-                    .skip_while(|(line, _)| *line <= start.lines)
-                    .peekable();
+            let stream = match stream_sessions(input, &input_name, &encoder.schema, limits) {
+                Ok(stream) => stream,
+                Err(e) => {
+                    let _ = send.send(Err(e));
+                    return;
+                }
+            };
+            let mut sessions = stream
+                .skip_while(|(line, _)| *line <= start.lines)
+                .peekable();
             loop {
                 let mut chunk = Chunk {
                     last_line: start.lines,
@@ -305,7 +324,10 @@ pub fn score_file(
         }
         Ok(())
     })?;
-    out.finish()?;
+    match out_format {
+        OutputFormat::Parquet => out.finish_as_parquet(opts.bands.is_some())?,
+        _ => out.finish()?,
+    }
     if let Some(r) = rejects {
         r.finish()?;
     }
@@ -319,6 +341,135 @@ pub fn score_file(
     })
 }
 
+/// What a file of scores is written as, by its extension: CSV (`.csv`), Parquet (`.parquet`,
+/// `.pq`), else JSON lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// `id, score, raw_score, [decision,] explanation` records.
+    Csv,
+    /// The CSV's columns as a typed table.
+    Parquet,
+}
+
+impl OutputFormat {
+    /// The format of scores written to `path`.
+    pub fn of(path: &Path) -> Self {
+        match Format::from_path(path) {
+            Ok(Format::Csv) => Self::Csv,
+            Ok(Format::Parquet) => Self::Parquet,
+            _ => Self::Jsonl,
+        }
+    }
+}
+
+/// Rows per Parquet row group of a file of scores: what the conversion holds in memory.
+const PARQUET_GROUP_ROWS: usize = 65_536;
+
+/// Write the JSON lines of scores in `from` as a Parquet table at `to` (atomically), a row
+/// group at a time: `id` (text), `score`, `raw_score` (doubles), `decision` (text, with a
+/// policy) and `explanation` (JSON text).
+pub fn scores_to_parquet(from: &Path, to: &Path, with_decision: bool) -> Result<()> {
+    use parquet::basic::{LogicalType, Repetition, Type as PhysicalType};
+    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::types::Type;
+    use std::sync::Arc;
+
+    let text = |name: &str| {
+        Type::primitive_type_builder(name, PhysicalType::BYTE_ARRAY)
+            .with_logical_type(Some(LogicalType::String))
+            .with_repetition(Repetition::REQUIRED)
+            .build()
+    };
+    let double = |name: &str| {
+        Type::primitive_type_builder(name, PhysicalType::DOUBLE)
+            .with_repetition(Repetition::REQUIRED)
+            .build()
+    };
+    let mut fields = vec![text("id")?, double("score")?, double("raw_score")?];
+    if with_decision {
+        fields.push(text("decision")?);
+    }
+    fields.push(text("explanation")?);
+    let message = Arc::new(
+        Type::group_type_builder("scores")
+            .with_fields(fields.into_iter().map(Arc::new).collect())
+            .build()?,
+    );
+    let tmp = with_suffix(to, ".parquet-partial");
+    let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut writer = SerializedFileWriter::new(
+        BufWriter::new(file),
+        message,
+        Arc::new(WriterProperties::builder().build()),
+    )?;
+    let reader = BufReader::new(
+        File::open(from).with_context(|| format!("cannot read {}", from.display()))?,
+    );
+    let mut lines = reader.lines();
+    loop {
+        // one row group: the columns of up to PARQUET_GROUP_ROWS scores
+        let (mut ids, mut scores, mut raws, mut decisions, mut explanations) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        for line in lines.by_ref().take(PARQUET_GROUP_ROWS) {
+            let mut v: serde_json::Value = serde_json::from_str(&line?)?;
+            let text_of = |v: &serde_json::Value| ByteArray::from(v.as_str().unwrap_or_default());
+            ids.push(text_of(&v["id"]));
+            scores.push(v["score"].as_f64().unwrap_or(f64::NAN));
+            raws.push(v["raw_score"].as_f64().unwrap_or(f64::NAN));
+            decisions.push(text_of(&v["decision"]));
+            explanations.push(ByteArray::from(
+                v["explanation"].take().to_string().as_str(),
+            ));
+        }
+        if ids.is_empty() {
+            break;
+        }
+        let mut group = writer.next_row_group()?;
+        let mut texts = vec![ids];
+        if with_decision {
+            texts.push(decisions);
+        }
+        texts.push(explanations);
+        let mut texts = texts.into_iter();
+        let mut doubles = [scores, raws].into_iter();
+        while let Some(mut column) = group.next_column()? {
+            match column.untyped() {
+                parquet::column::writer::ColumnWriter::DoubleColumnWriter(_) => {
+                    let values = doubles.next().unwrap_or_default();
+                    column
+                        .typed::<DoubleType>()
+                        .write_batch(&values, None, None)?;
+                }
+                _ => {
+                    let values = texts.next().unwrap_or_default();
+                    column
+                        .typed::<ByteArrayType>()
+                        .write_batch(&values, None, None)?;
+                }
+            }
+            column.close()?;
+        }
+        group.close()?;
+    }
+    let file = writer
+        .into_inner()?
+        .into_inner()
+        .map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, to).with_context(|| {
+        format!(
+            "cannot move {} into place at {}",
+            tmp.display(),
+            to.display()
+        )
+    })?;
+    Ok(())
+}
+
 /// One CSV record (quoted as the csv crate quotes), without its line end.
 fn csv_record(fields: &[&str]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -327,11 +478,6 @@ fn csv_record(fields: &[&str]) -> Result<String> {
     Ok(String::from_utf8(bytes)?
         .trim_end_matches(['\r', '\n'])
         .to_string())
-}
-
-/// Whether scores written to `path` are CSV (by its extension).
-pub fn is_csv(path: &Path) -> bool {
-    matches!(Format::from_path(path), Ok(Format::Csv))
 }
 
 /// The header of a CSV of scores.

@@ -12,7 +12,8 @@ use parquet::record::Field;
 use parquet::schema::types::Type;
 use seqrisk_core::encode::MerchantVectors;
 use seqrisk_core::schema::{
-    ColumnKind, Limits, Schema, Session, long_rows, read_csv, read_jsonl, read_rows,
+    ColumnKind, GroupedRows, JsonlReader, Limits, Schema, Session, csv_rows, long_rows, read_csv,
+    read_jsonl, read_rows,
 };
 use seqrisk_core::{DataError, DataProblem, Error, Location};
 use std::io::{BufReader, Read};
@@ -147,7 +148,6 @@ fn parquet_cell(field: &Field) -> Option<String> {
     })
 }
 
-/// Read long-format sessions from a Parquet file's bytes (flat columns named as in the schema).
 /// Read sessions from the bytes of a long-format Parquet file (one event per row, flat columns).
 ///
 /// The `parquet` crate (60.1, the newest) asserts on some corrupt pages instead of returning an
@@ -155,23 +155,37 @@ fn parquet_cell(field: &Field) -> Option<String> {
 /// so its decoding runs under `catch_unwind`, and such a file is refused with the assertion's
 /// message like any other unreadable file.
 pub fn read_parquet(bytes: Vec<u8>, source: &str, schema: &Schema) -> Result<Vec<Session>> {
-    match std::panic::catch_unwind(AssertUnwindSafe(|| decode_parquet(bytes, source, schema))) {
-        Ok(read) => read,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("no message");
-            bail!("{source}: not a readable Parquet file: the Parquet decoder failed: {message}")
-        }
-    }
+    let decoded = guarded(source, || {
+        let file_len = bytes.len() as u64;
+        let reader = SerializedFileReader::new(bytes::Bytes::from(bytes))
+            .with_context(|| format!("{source}: not a readable Parquet file"))?;
+        let (headers, rows) = parquet_table(reader, file_len, source)?;
+        Ok(read_rows(&headers, rows, source, schema)?)
+    });
+    decoded?
 }
 
-fn decode_parquet(bytes: Vec<u8>, source: &str, schema: &Schema) -> Result<Vec<Session>> {
-    let file_len = bytes.len() as u64;
-    let reader = SerializedFileReader::new(bytes::Bytes::from(bytes))
-        .with_context(|| format!("{source}: not a readable Parquet file"))?;
+/// `f` under `catch_unwind`: a panic of the Parquet decoder as an error naming `source`.
+fn guarded<T>(source: &str, f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        anyhow::anyhow!(
+            "{source}: not a readable Parquet file: the Parquet decoder failed: {message}"
+        )
+    })
+}
+
+/// The column names of a Parquet file and its rows as long-format string cells (1-based row
+/// numbers), decoded a row group at a time.
+fn parquet_table<R: parquet::file::reader::ChunkReader + 'static>(
+    reader: SerializedFileReader<R>,
+    file_len: u64,
+    source: &str,
+) -> Result<(Vec<String>, ParquetRows)> {
     check_column_chunks(reader.metadata(), file_len, source)?;
     let headers: Vec<String> = reader
         .metadata()
@@ -182,34 +196,97 @@ fn decode_parquet(bytes: Vec<u8>, source: &str, schema: &Schema) -> Result<Vec<S
         .iter()
         .map(|f| f.name().to_string())
         .collect();
-    let rows = reader
-        .get_row_iter(None)
-        .with_context(|| format!("{source}: cannot read rows"))?
-        .enumerate()
-        .map(|(i, row)| {
-            let loc = Location::new(source, i + 1);
-            let row = row.map_err(|e| Error::Io {
-                location: loc.clone(),
-                message: e.to_string(),
-            })?;
-            let cells = row
-                .get_column_iter()
-                .map(|(name, field)| {
-                    parquet_cell(field).ok_or_else(|| {
-                        Error::Data(DataError {
-                            location: loc.clone(),
-                            field: name.clone(),
-                            problem: DataProblem::Malformed(format!(
-                                "nested Parquet value {field} (flat columns only)"
-                            )),
-                        })
+    let rows = parquet::record::reader::RowIter::from_file_into(Box::new(reader));
+    Ok((
+        headers,
+        ParquetRows {
+            rows,
+            source: source.to_string(),
+            row: 0,
+        },
+    ))
+}
+
+/// The rows of a Parquet file as long-format string cells, each read under the decoder's
+/// panic guard (a panic ends the rows with an error naming the row).
+pub struct ParquetRows {
+    rows: parquet::record::reader::RowIter<'static>,
+    source: String,
+    row: usize,
+}
+
+impl Iterator for ParquetRows {
+    type Item = seqrisk_core::Result<(usize, Vec<String>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.row += 1;
+        let loc = Location::new(self.source.as_str(), self.row);
+        let io = |message: String| Error::Io {
+            location: loc.clone(),
+            message,
+        };
+        let row = match guarded(&self.source, || self.rows.next()) {
+            Ok(row) => row?,
+            Err(panic) => return Some(Err(io(panic.to_string()))),
+        };
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => return Some(Err(io(e.to_string()))),
+        };
+        let cells = row
+            .get_column_iter()
+            .map(|(name, field)| {
+                parquet_cell(field).ok_or_else(|| {
+                    Error::Data(DataError {
+                        location: loc.clone(),
+                        field: name.clone(),
+                        problem: DataProblem::Malformed(format!(
+                            "nested Parquet value {field} (flat columns only)"
+                        )),
                     })
                 })
-                .collect::<seqrisk_core::Result<Vec<String>>>()?;
-            Ok((i + 1, cells))
-        });
-    Ok(read_rows(&headers, rows, source, schema)?)
+            })
+            .collect::<seqrisk_core::Result<Vec<String>>>();
+        Some(cells.map(|c| (self.row, c)))
+    }
 }
+
+/// The sessions of a data file one at a time, each with its line (JSONL) or first row (CSV,
+/// Parquet), in memory bounded by one session: what batch scoring streams. CSV and Parquet
+/// tables must hold each session's rows together ([`GroupedRows`]).
+pub fn stream_sessions<'a>(
+    path: &Path,
+    source: &'a str,
+    schema: &'a Schema,
+    limits: &'a Limits,
+) -> Result<SessionStream<'a>> {
+    let cannot = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    Ok(match Format::from_path(path)? {
+        Format::Jsonl => Box::new(JsonlReader::new(
+            BufReader::new(file),
+            source,
+            schema,
+            limits,
+        )),
+        Format::Csv => {
+            let (headers, rows) = csv_rows(BufReader::new(file), source)?;
+            Box::new(GroupedRows::new(&headers, rows, source, schema, limits)?)
+        }
+        Format::Parquet => {
+            let file_len = file.metadata().with_context(cannot)?.len();
+            let (headers, rows) = guarded(source, || {
+                let reader = SerializedFileReader::new(file)
+                    .with_context(|| format!("{source}: not a readable Parquet file"))?;
+                parquet_table(reader, file_len, source)
+            })??;
+            Box::new(GroupedRows::new(&headers, rows, source, schema, limits)?)
+        }
+    })
+}
+
+/// Sessions streamed from a file, with their lines or first rows ([`stream_sessions`]).
+pub type SessionStream<'a> = Box<dyn Iterator<Item = (usize, seqrisk_core::Result<Session>)> + 'a>;
 
 /// Every column chunk the footer lists must lie inside the file: the `parquet` crate panics on
 /// a negative offset or size (`ColumnChunkMetaData::byte_range`), which a corrupt or crafted

@@ -312,3 +312,127 @@ pub fn limit_flags(case: &Value) -> Vec<String> {
         .flat_map(|(k, v)| [format!("--{}", k.replace('_', "-")), v.to_string()])
         .collect()
 }
+
+/// CSV and Parquet tables (one event per row, each session's rows together) stream through
+/// `seqrisk score --output` chunk by chunk into the same scores as the JSON lines of the same
+/// sessions, into JSON lines or a Parquet table; with `--on-error skip`, a table's bad rows and
+/// a session whose rows are not together are rejected naming their first row, and every other
+/// session is scored.
+#[test]
+fn tables_stream_into_the_scores_of_their_json_lines() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::RowAccessor;
+    use seqrisk_core::schema::{Schema, read_jsonl, write_csv};
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    one_epoch_nhfm(d, 600, "m");
+    let schema = Schema::synthetic_default();
+    let text = std::fs::read_to_string(d.join("d.jsonl")).unwrap();
+    let sessions = read_jsonl(text.as_bytes(), "d.jsonl", &schema, &Default::default()).unwrap();
+    let mut csv = Vec::new();
+    write_csv(&sessions, &schema, &mut csv).unwrap();
+    std::fs::write(d.join("d.csv"), &csv).unwrap();
+    std::fs::write(
+        d.join("d.parquet"),
+        seqrisk_native::data::parquet_bytes(&sessions, &schema).unwrap(),
+    )
+    .unwrap();
+    let score = |input: &str, output: &str, extra: &[&str]| {
+        let mut args = vec![
+            "score",
+            "--artifact",
+            "m/nhfm.seqrisk",
+            "--input",
+            input,
+            "--output",
+            output,
+            "--chunk",
+            "37",
+        ];
+        args.extend(extra);
+        let (ok, _, err) = seqrisk(&args, d);
+        assert!(ok, "{input} → {output}: {err}");
+        err
+    };
+    let lines = |path: &str| -> Vec<Value> {
+        std::fs::read_to_string(d.join(path))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    score("d.jsonl", "want.jsonl", &[]);
+    let want = lines("want.jsonl");
+    assert_eq!(want.len(), 600);
+    for input in ["d.csv", "d.parquet"] {
+        score(input, "got.jsonl", &[]);
+        assert_eq!(lines("got.jsonl"), want, "{input}");
+    }
+    // Parquet out: id, score, raw_score, explanation (JSON text), the same values
+    score("d.csv", "got.parquet", &[]);
+    let reader =
+        SerializedFileReader::new(std::fs::File::open(d.join("got.parquet")).unwrap()).unwrap();
+    let names: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    assert_eq!(names, ["id", "score", "raw_score", "explanation"]);
+    let rows: Vec<parquet::record::Row> = reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), want.len());
+    for (row, w) in rows.iter().zip(&want) {
+        assert_eq!(row.get_string(0).unwrap(), w["id"].as_str().unwrap());
+        assert_eq!(row.get_double(1).unwrap(), w["score"].as_f64().unwrap());
+        assert_eq!(row.get_double(2).unwrap(), w["raw_score"].as_f64().unwrap());
+        let explanation: Value = serde_json::from_str(row.get_string(3).unwrap()).unwrap();
+        assert_eq!(explanation, w["explanation"]);
+    }
+    assert!(!d.join("got.parquet.partial").exists());
+    // a bad amount in the second session's first row, and the first session's rows again at
+    // the end: both rejected naming their first row, the other 599 scored in order
+    let table = String::from_utf8(csv).unwrap();
+    let mut rows: Vec<String> = table.lines().map(String::from).collect();
+    let header: Vec<&str> = rows[0].split(',').collect();
+    let (id_col, amount) = (
+        header.iter().position(|h| *h == "id").unwrap(),
+        header.iter().position(|h| *h == "amount").unwrap(),
+    );
+    let second = 2 + sessions[0].events.len();
+    let mut cells: Vec<String> = rows[second - 1].split(',').map(String::from).collect();
+    assert_eq!(cells[id_col], sessions[1].id);
+    cells[amount] = "lots".into();
+    rows[second - 1] = cells.join(",");
+    let first_again = rows.len() + 1;
+    rows.push(rows[1].clone());
+    std::fs::write(d.join("bad.csv"), rows.join("\n") + "\n").unwrap();
+    let err = score("bad.csv", "skipped.jsonl", &["--on-error", "skip"]);
+    assert!(err.contains("2 rejected"), "{err}");
+    let scored = lines("skipped.jsonl");
+    let kept: Vec<&Value> = want.iter().filter(|w| w["id"] != sessions[1].id).collect();
+    assert_eq!(scored.iter().collect::<Vec<_>>(), kept);
+    let rejects = lines("skipped.jsonl.rejects.jsonl");
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    assert_eq!(rejects[0]["line"], second);
+    assert!(
+        rejects[0]["reason"].as_str().unwrap().contains("amount"),
+        "{}",
+        rejects[0]
+    );
+    assert_eq!(rejects[1]["line"], first_again);
+    assert!(
+        rejects[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("appeared earlier"),
+        "{}",
+        rejects[1]
+    );
+}

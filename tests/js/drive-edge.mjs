@@ -9,10 +9,13 @@ import { fileURLToPath } from "node:url";
 
 const example = fileURLToPath(new URL("../../wasm/examples/edge-worker/", import.meta.url));
 
-/** Start workerd; resolves to its origin once the control fd reports the listening port. */
-function start(config) {
+/**
+ * Start workerd (with `extra` flags such as `--watch`); resolves to its origin once the control
+ * fd reports the listening port.
+ */
+export function start(config, extra = []) {
   const bin = createRequire(import.meta.url).resolve("workerd/bin/workerd");
-  const child = spawn(bin, ["serve", config, "--socket-addr", "http=127.0.0.1:0", "--control-fd", "3"], {
+  const child = spawn(bin, ["serve", config, "--socket-addr", "http=127.0.0.1:0", "--control-fd", "3", ...extra], {
     stdio: ["ignore", "inherit", "inherit", "pipe"],
   });
   return new Promise((resolveStart, reject) => {
@@ -48,14 +51,22 @@ function fill(maxBytes, maxEvents, event) {
   return text;
 }
 
-export async function edge({ pkg, fixture, sessions }) {
-  // config.capnp embeds ../../pkg/…: rebuild that layout around a copy of the example.
+/**
+ * A copy of the example serving `artifact`, in the layout its config.capnp embeds (../../pkg/…):
+ * `{ root, dir }`, the example's folder being `dir`.
+ */
+export async function exampleCopy(pkg, artifact) {
   const root = await mkdtemp(join(tmpdir(), "seqrisk-edge-"));
   const dir = join(root, "examples", "edge-worker");
   await mkdir(dir, { recursive: true });
   for (const f of ["worker.js", "config.capnp"]) await copyFile(join(example, f), join(dir, f));
-  await copyFile(resolve(fixture, "model.seqrisk"), join(dir, "model.seqrisk"));
+  await copyFile(artifact, join(dir, "model.seqrisk"));
   await symlink(pkg, join(root, "pkg"));
+  return { root, dir };
+}
+
+export async function edge({ pkg, fixture, sessions }) {
+  const { root, dir } = await exampleCopy(pkg, resolve(fixture, "model.seqrisk"));
   const { child, origin } = await start(join(dir, "config.capnp"));
   try {
     const started = performance.now();

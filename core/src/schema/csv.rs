@@ -5,15 +5,18 @@
 //! Columns: the session id, the timestamp, the label (optional), the planted flag (optional),
 //! every event field and every profile field. Profile values and the label repeat on each row
 //! of a session (the first non-empty value wins; a conflicting one is an error). Rows of a
-//! session need not be contiguous; sessions keep the order of their first row.
+//! session need not be contiguous for [`read_rows`]; sessions keep the order of their first
+//! row. [`GroupedRows`] streams a table whose sessions' rows are contiguous.
 
+use super::Limits;
 use super::Schema;
 use super::session::{
     Category, Event, FieldValues, Session, collect_exact, data_err, label_from_str,
     number_from_str, timestamp_from_text,
 };
 use crate::error::{DataProblem, Error, Location, Result};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::io::Read;
 
 struct Columns {
@@ -114,8 +117,9 @@ fn merge_all<T: PartialEq + std::fmt::Debug>(
     Ok(())
 }
 
-/// Read sessions from CSV long format.
-pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec<Session>> {
+/// The header and the rows of a CSV text, each row with its 1-based line number (the header
+/// being line 1) and its cells.
+pub fn csv_rows<R: Read>(reader: R, source: &str) -> Result<(Vec<String>, CsvRows<R>)> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(reader);
@@ -131,19 +135,169 @@ pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec
         .iter()
         .map(String::from)
         .collect();
-    let rows = rdr.records().enumerate().map(|(i, row)| {
-        let line = i + 2;
-        let loc = Location::new(source, line);
-        let row = row.map_err(|e| match e.kind() {
-            csv::ErrorKind::Io(io) => Error::Io {
-                location: loc.clone(),
-                message: io.to_string(),
-            },
-            _ => data_err(&loc, "<row>", DataProblem::Malformed(e.to_string())),
-        })?;
-        Ok((line, row.iter().map(String::from).collect()))
-    });
+    let rows = CsvRows {
+        records: rdr.into_records(),
+        source: source.to_string(),
+        line: 1,
+    };
+    Ok((headers, rows))
+}
+
+/// The rows of [`csv_rows`].
+pub struct CsvRows<R> {
+    records: csv::StringRecordsIntoIter<R>,
+    source: String,
+    line: usize,
+}
+
+impl<R: Read> Iterator for CsvRows<R> {
+    type Item = Result<(usize, Vec<String>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let row = self.records.next()?;
+        self.line += 1;
+        let loc = Location::new(self.source.as_str(), self.line);
+        Some(match row {
+            Ok(row) => Ok((self.line, row.iter().map(String::from).collect())),
+            Err(e) => Err(match e.kind() {
+                csv::ErrorKind::Io(io) => Error::Io {
+                    location: loc,
+                    message: io.to_string(),
+                },
+                _ => data_err(&loc, "<row>", DataProblem::Malformed(e.to_string())),
+            }),
+        })
+    }
+}
+
+/// Read sessions from CSV long format.
+pub fn read_csv<R: Read>(reader: R, source: &str, schema: &Schema) -> Result<Vec<Session>> {
+    let (headers, rows) = csv_rows(reader, source)?;
     read_rows(&headers, rows, source, schema)
+}
+
+/// How the rows of one long-format table become sessions: its columns, found once by name.
+struct LongFormat<'a> {
+    cols: Columns,
+    schema: &'a Schema,
+    profile_names: [Vec<&'a str>; 3],
+    source: String,
+}
+
+impl<'a> LongFormat<'a> {
+    fn new(headers: &[String], source: &str, schema: &'a Schema) -> Result<Self> {
+        let pr = &schema.profile;
+        Ok(Self {
+            cols: columns(headers, schema, source)?,
+            schema,
+            profile_names: [
+                pr.categorical.iter().map(|f| f.name.as_str()).collect(),
+                pr.numeric.iter().map(|f| f.name.as_str()).collect(),
+                pr.text.iter().map(|f| f.name.as_str()).collect(),
+            ],
+            source: source.to_string(),
+        })
+    }
+
+    fn location(&self, line: usize) -> Location {
+        Location::new(self.source.as_str(), line)
+    }
+
+    /// The session id a row belongs to.
+    fn id_of<'r>(&self, row: &'r [String], loc: &Location) -> Result<&'r str> {
+        cell(row, self.cols.id)
+            .ok_or_else(|| data_err(loc, &self.schema.session_id, DataProblem::Missing))
+    }
+
+    /// A session with no events yet.
+    fn session(&self, id: String) -> Session {
+        let pr = &self.schema.profile;
+        Session {
+            entity: None,
+            id,
+            label: None,
+            profile: FieldValues {
+                categorical: vec![None; pr.categorical.len()].into(),
+                numeric: vec![None; pr.numeric.len()].into(),
+                text: vec![None; pr.text.len()].into(),
+            },
+            events: Vec::new(),
+        }
+    }
+
+    /// Add a row's event to `s`, and merge its session-level values into `s`'s.
+    fn add_row(&self, s: &mut Session, row: &[String], loc: &Location) -> Result<()> {
+        let (schema, cols) = (self.schema, &self.cols);
+        let ts = timestamp_from_text(
+            cell(row, cols.ts).unwrap_or(""),
+            schema.timestamp.unit,
+            loc,
+            &schema.timestamp.field,
+        )?;
+        let ev = &schema.event;
+        let values = FieldValues {
+            categorical: cols.event[0]
+                .iter()
+                .map(|&c| cell(row, c).map(Category::from))
+                .collect(),
+            numeric: collect_exact(
+                cols.event[1]
+                    .iter()
+                    .zip(&ev.numeric)
+                    .map(|(&c, f)| number_from_str(cell(row, c).unwrap_or(""), loc, &f.name)),
+            )?,
+            text: cols.event[2]
+                .iter()
+                .map(|&c| cell(row, c).map(String::from))
+                .collect(),
+        };
+        let planted = match (cols.planted, &schema.planted) {
+            (Some(c), Some(name)) => {
+                label_from_str(cell(row, c).unwrap_or(""), loc, name)?.unwrap_or(false)
+            }
+            _ => false,
+        };
+        let label = match (cols.label, &schema.label) {
+            (Some(c), Some(name)) => label_from_str(cell(row, c).unwrap_or(""), loc, name)?,
+            _ => None,
+        };
+        merge(
+            &mut s.label,
+            label,
+            loc,
+            schema.label.as_deref().unwrap_or("label"),
+        )?;
+        if let (Some(c), Some(name)) = (cols.entity, &schema.entity) {
+            merge(&mut s.entity, cell(row, c).map(String::from), loc, name)?;
+        }
+        let names = &self.profile_names;
+        let numbers = cols.profile[1]
+            .iter()
+            .zip(&names[1])
+            .map(|(c, name)| number_from_str(c.and_then(|c| cell(row, c)).unwrap_or(""), loc, name))
+            .collect::<Result<Vec<_>>>()?;
+        let p = &mut s.profile;
+        merge_all(
+            &mut p.categorical,
+            cells(row, &cols.profile[0]),
+            &names[0],
+            loc,
+        )?;
+        merge_all(&mut p.numeric, numbers, &names[1], loc)?;
+        merge_all(&mut p.text, cells(row, &cols.profile[2]), &names[2], loc)?;
+        s.events.push(Event {
+            ts,
+            values,
+            planted,
+        });
+        Ok(())
+    }
+}
+
+/// A session's events in time order, without spare capacity (rows were pushed one by one).
+fn finish(s: &mut Session) {
+    s.events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+    s.events.shrink_to_fit();
 }
 
 /// Read sessions from long-format rows: `headers` name the columns, each row is its line (or
@@ -154,112 +308,186 @@ pub fn read_rows(
     source: &str,
     schema: &Schema,
 ) -> Result<Vec<Session>> {
-    let cols = columns(headers, schema, source)?;
-    let pr = &schema.profile;
-    let profile_names: [Vec<&str>; 3] = [
-        pr.categorical.iter().map(|f| f.name.as_str()).collect(),
-        pr.numeric.iter().map(|f| f.name.as_str()).collect(),
-        pr.text.iter().map(|f| f.name.as_str()).collect(),
-    ];
+    let format = LongFormat::new(headers, source, schema)?;
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut sessions: Vec<Session> = Vec::new();
     for row in rows {
         let (line, row) = row?;
-        let loc = Location::new(source, line);
-        let id = cell(&row, cols.id)
-            .ok_or_else(|| data_err(&loc, &schema.session_id, DataProblem::Missing))?
-            .to_string();
-        let ts_name = &schema.timestamp.field;
-        let ts = timestamp_from_text(
-            cell(&row, cols.ts).unwrap_or(""),
-            schema.timestamp.unit,
-            &loc,
-            ts_name,
-        )?;
-        let ev = &schema.event;
-        let values = FieldValues {
-            categorical: cols.event[0]
-                .iter()
-                .map(|&c| cell(&row, c).map(Category::from))
-                .collect(),
-            numeric: collect_exact(
-                cols.event[1]
-                    .iter()
-                    .zip(&ev.numeric)
-                    .map(|(&c, f)| number_from_str(cell(&row, c).unwrap_or(""), &loc, &f.name)),
-            )?,
-            text: cols.event[2]
-                .iter()
-                .map(|&c| cell(&row, c).map(String::from))
-                .collect(),
-        };
-        let planted = match (cols.planted, &schema.planted) {
-            (Some(c), Some(name)) => {
-                label_from_str(cell(&row, c).unwrap_or(""), &loc, name)?.unwrap_or(false)
+        let loc = format.location(line);
+        let id = format.id_of(&row, &loc)?;
+        let k = match index.get(id) {
+            Some(&k) => k,
+            None => {
+                index.insert(id.to_string(), sessions.len());
+                sessions.push(format.session(id.to_string()));
+                sessions.len() - 1
             }
-            _ => false,
         };
-        let label = match (cols.label, &schema.label) {
-            (Some(c), Some(name)) => label_from_str(cell(&row, c).unwrap_or(""), &loc, name)?,
-            _ => None,
-        };
-        let k = *index.entry(id.clone()).or_insert_with(|| {
-            sessions.push(Session {
-                entity: None,
-                id,
-                label: None,
-                profile: FieldValues {
-                    categorical: vec![None; pr.categorical.len()].into(),
-                    numeric: vec![None; pr.numeric.len()].into(),
-                    text: vec![None; pr.text.len()].into(),
-                },
-                events: Vec::new(),
-            });
-            sessions.len() - 1
-        });
-        let s = &mut sessions[k];
-        merge(
-            &mut s.label,
-            label,
-            &loc,
-            schema.label.as_deref().unwrap_or("label"),
-        )?;
-        if let (Some(c), Some(name)) = (cols.entity, &schema.entity) {
-            merge(&mut s.entity, cell(&row, c).map(String::from), &loc, name)?;
-        }
-        let numbers = cols.profile[1]
-            .iter()
-            .zip(&profile_names[1])
-            .map(|(c, name)| {
-                number_from_str(c.and_then(|c| cell(&row, c)).unwrap_or(""), &loc, name)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let p = &mut s.profile;
-        merge_all(
-            &mut p.categorical,
-            cells(&row, &cols.profile[0]),
-            &profile_names[0],
-            &loc,
-        )?;
-        merge_all(&mut p.numeric, numbers, &profile_names[1], &loc)?;
-        merge_all(
-            &mut p.text,
-            cells(&row, &cols.profile[2]),
-            &profile_names[2],
-            &loc,
-        )?;
-        s.events.push(Event {
-            ts,
-            values,
-            planted,
-        });
+        format.add_row(&mut sessions[k], &row, &loc)?;
     }
-    for s in &mut sessions {
-        s.events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
-        // rows were pushed one by one: give back the list's spare capacity
-        s.events.shrink_to_fit();
-    }
+    sessions.iter_mut().for_each(finish);
     Ok(sessions)
+}
+
+/// The sessions of long-format rows one at a time, in memory bounded by one session, for a
+/// table whose sessions' rows are contiguous (grouped or sorted by session id, as exports and
+/// Spark's `groupBy` write them); each comes with the line (row) of its first row. What
+/// [`read_rows`] collects from a table in any order, streamed: what batch scoring reads from
+/// CSV and Parquet.
+///
+/// A session is an error item when one of its rows cannot be read (or has a value the schema
+/// refuses), when it has more than `max_events` rows or a cell longer than `max_string_bytes`,
+/// or when its id appeared earlier in the table (its rows are not contiguous, so it cannot be
+/// streamed whole: every such later group is refused, naming its first row). A row that cannot
+/// be parsed at all fails the session being read. A row without a session id is an error item
+/// of its own. A read error of the stream itself is the last item. Ids already read are
+/// remembered by a 64-bit hash (8 bytes a session).
+pub struct GroupedRows<'a, I> {
+    format: LongFormat<'a>,
+    rows: I,
+    limits: Limits,
+    // the first row of the next session, read ahead
+    pending: Option<(usize, Vec<String>)>,
+    seen: HashSet<u64>,
+    done: bool,
+}
+
+impl<'a, I: Iterator<Item = Result<(usize, Vec<String>)>>> GroupedRows<'a, I> {
+    /// Group `rows`, whose columns `headers` name, read from `source` with `schema`.
+    pub fn new(
+        headers: &[String],
+        rows: I,
+        source: &str,
+        schema: &'a Schema,
+        limits: &Limits,
+    ) -> Result<Self> {
+        Ok(Self {
+            format: LongFormat::new(headers, source, schema)?,
+            rows,
+            limits: *limits,
+            pending: None,
+            seen: HashSet::new(),
+            done: false,
+        })
+    }
+
+    /// Whether a row holds a cell over `max_string_bytes` (named by its column).
+    fn long_cell(&self, row: &[String], loc: &Location) -> Result<()> {
+        let max = self.limits.max_string_bytes;
+        match row.iter().position(|c| c.len() > max) {
+            Some(i) => Err(data_err(
+                loc,
+                &format!("<column {}>", i + 1),
+                DataProblem::OverLimit(format!(
+                    "a cell of {} bytes; at most {max} (max_string_bytes)",
+                    row[i].len()
+                )),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Read `row` into the session being built, unless it failed already.
+    fn add(&self, state: &mut Result<Session>, row: &[String], loc: &Location) {
+        let Ok(s) = state else { return };
+        let added = if s.events.len() >= self.limits.max_events {
+            Err(data_err(
+                loc,
+                "events",
+                DataProblem::OverLimit(format!(
+                    "more than {} events (max_events)",
+                    self.limits.max_events
+                )),
+            ))
+        } else {
+            self.long_cell(row, loc)
+                .and_then(|()| self.format.add_row(s, row, loc))
+        };
+        if let Err(e) = added {
+            // its later rows are read through, not stored
+            *state = Err(e);
+        }
+    }
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+impl<I: Iterator<Item = Result<(usize, Vec<String>)>>> Iterator for GroupedRows<'_, I> {
+    type Item = (usize, Result<Session>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let (first, row) = match self.pending.take() {
+            Some(p) => p,
+            None => match self.rows.next()? {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = match &e {
+                        Error::Data(d) => d.location.line,
+                        Error::Io { location, .. } => location.line,
+                        _ => 0,
+                    };
+                    self.done = matches!(e, Error::Io { .. });
+                    return Some((line, Err(e)));
+                }
+            },
+        };
+        let loc = self.format.location(first);
+        let id = match self.format.id_of(&row, &loc) {
+            Ok(id) => id.to_string(),
+            Err(e) => return Some((first, Err(e))),
+        };
+        let mut state = if self.seen.insert(id_hash(&id)) {
+            Ok(self.format.session(id.clone()))
+        } else {
+            Err(data_err(
+                &loc,
+                &self.format.schema.session_id,
+                DataProblem::Invalid(format!(
+                    "session `{id}` appeared earlier: a streamed table needs each session's rows together (sort it by session id, or read it whole)"
+                )),
+            ))
+        };
+        self.add(&mut state, &row, &loc);
+        loop {
+            match self.rows.next() {
+                None => break,
+                Some(Ok((line, row))) => {
+                    let loc = self.format.location(line);
+                    if self.format.id_of(&row, &loc).is_ok_and(|next| next == id) {
+                        self.add(&mut state, &row, &loc);
+                    } else {
+                        // another session's first row, or a row without an id (an item of its own)
+                        self.pending = Some((line, row));
+                        break;
+                    }
+                }
+                Some(Err(e)) => {
+                    let io = matches!(e, Error::Io { .. });
+                    if state.is_ok() {
+                        state = Err(e);
+                    }
+                    if io {
+                        self.done = true;
+                        break;
+                    }
+                }
+            }
+        }
+        Some((
+            first,
+            state.map(|mut s| {
+                finish(&mut s);
+                s
+            }),
+        ))
+    }
 }
 
 /// The type of a long-format column, for writers of typed tables (Parquet).
@@ -477,6 +705,93 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("e.csv:3") && e.contains("card"), "{e}");
+    }
+
+    /// Stream `text` (a CSV) as [`GroupedRows`] does: each item's first line, and the session's
+    /// id and event count or the error's line and field.
+    fn stream(
+        text: &str,
+        limits: &Limits,
+    ) -> Vec<(usize, std::result::Result<(String, usize), (usize, String)>)> {
+        let schema = schema();
+        let (headers, rows) = csv_rows(text.as_bytes(), "e.csv").unwrap();
+        GroupedRows::new(&headers, rows, "e.csv", &schema, limits)
+            .unwrap()
+            .map(|(line, s)| {
+                let s = s.map(|s| (s.id, s.events.len())).map_err(|e| match e {
+                    Error::Data(d) => (d.location.line, d.field),
+                    other => panic!("{other}"),
+                });
+                (line, s)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn streamed_rows_give_what_reading_them_whole_gives() {
+        let schema = Schema::synthetic_default();
+        let sessions: Vec<Session> = crate::synth::generate(crate::synth::SynthConfig {
+            sessions: 60,
+            ..Default::default()
+        })
+        .into_iter()
+        .map(|s| s.session)
+        .collect();
+        let mut buf = Vec::new();
+        write_csv(&sessions, &schema, &mut buf).unwrap();
+        let (headers, rows) = csv_rows(buf.as_slice(), "rt.csv").unwrap();
+        let streamed: Vec<(usize, Session)> =
+            GroupedRows::new(&headers, rows, "rt.csv", &schema, &Limits::default())
+                .unwrap()
+                .map(|(line, s)| (line, s.unwrap()))
+                .collect();
+        let whole = read_csv(buf.as_slice(), "rt.csv", &schema).unwrap();
+        assert_eq!(
+            streamed.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(),
+            whole
+        );
+        // each session's line is its first row's: the header, then the rows before it
+        let mut line = 2;
+        for (first, s) in &streamed {
+            assert_eq!(*first, line, "{}", s.id);
+            line += s.events.len();
+        }
+    }
+
+    #[test]
+    fn streamed_rows_reject_a_session_not_the_stream() {
+        let limits = Limits::default();
+        let text = "id,ts,kind,amount\na,1,x,1\na,2,y,abc\na,3,y,2\nb,1,x,1\n,2,x,1\nc,1,x,1\nc,2,x\nd,1,x,1\nb,5,x,1\nb,6,x,1\ne,1,x,1\n";
+        assert_eq!(
+            stream(text, &limits),
+            vec![
+                // the bad amount fails `a` (its third row is read through)
+                (2, Err((3, "amount".to_string()))),
+                (5, Ok(("b".to_string(), 1))),
+                // a row without an id is an item of its own
+                (6, Err((6, "id".to_string()))),
+                // a row of the wrong width fails the session being read
+                (7, Err((8, "<row>".to_string()))),
+                (9, Ok(("d".to_string(), 1))),
+                // `b` again: refused whole, naming its first row
+                (10, Err((10, "id".to_string()))),
+                (12, Ok(("e".to_string(), 1))),
+            ]
+        );
+    }
+
+    #[test]
+    fn streamed_rows_hold_a_session_to_the_limits() {
+        let limits = Limits {
+            max_events: 2,
+            max_string_bytes: 4,
+            ..Limits::default()
+        };
+        let text = "id,ts,kind,amount\na,1,x,1\na,2,x,1\na,3,x,1\nb,1,toolong,1\nc,1,x,1\n";
+        let got = stream(text, &limits);
+        assert_eq!(got[0], (2, Err((4, "events".to_string()))));
+        assert_eq!(got[1], (5, Err((5, "<column 3>".to_string()))));
+        assert_eq!(got[2], (6, Ok(("c".to_string(), 1))));
     }
 
     #[test]

@@ -26,7 +26,10 @@ mod csv;
 mod limits;
 mod session;
 
-pub use csv::{ColumnKind, LongTable, long_rows, read_csv, read_rows, write_csv};
+pub use csv::{
+    ColumnKind, CsvRows, GroupedRows, LongTable, csv_rows, long_rows, read_csv, read_rows,
+    write_csv,
+};
 pub use limits::{Limits, Top, parse_bounded};
 pub use session::{
     Category, Event, FieldValues, JsonlReader, Session, parse_session_json, parse_sessions_json,

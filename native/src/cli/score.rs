@@ -3,8 +3,11 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::schema::{Limits, read_jsonl};
-use seqrisk_native::batch::{BatchOptions, OnError, csv_header, format_line, is_csv, score_file};
-use seqrisk_native::data::{Format, read_sessions};
+use seqrisk_native::batch::{
+    BatchOptions, OnError, OutputFormat, csv_header, format_line, score_file, scores_to_parquet,
+    with_suffix,
+};
+use seqrisk_native::data::read_sessions;
 use seqrisk_native::files::write_atomic;
 use seqrisk_native::report;
 
@@ -17,11 +20,14 @@ pub(crate) struct ScoreArgs {
     /// The artifact.
     #[arg(long)]
     pub(crate) artifact: PathBuf,
-    /// Sessions to score (`.jsonl`, `.csv`, or `-` for JSONL on standard input).
+    /// Sessions to score (`.jsonl`, `.csv`, `.parquet`, or `-` for JSONL on standard input).
+    /// With `--output`, a file is streamed in chunks; a CSV or Parquet table must hold each
+    /// session's rows together (sorted or grouped by session id).
     #[arg(long, short)]
     pub(crate) input: PathBuf,
-    /// Output file: JSON lines, or CSV (`.csv`: id, score, raw_score, [decision,] explanation
-    /// as JSON); standard output (JSON lines) when absent.
+    /// Output file: JSON lines, CSV (`.csv`: id, score, raw_score, [decision,] explanation
+    /// as JSON) or Parquet (`.parquet`: the same columns, typed); standard output (JSON lines)
+    /// when absent.
     #[arg(long, short)]
     pub(crate) output: Option<PathBuf>,
     /// Also print each session's explanation in words on standard error: its top merchants
@@ -33,15 +39,15 @@ pub(crate) struct ScoreArgs {
     #[arg(long)]
     pub(crate) policy: Option<PathBuf>,
     /// A session that cannot be read or scored: `fail` stops at the first, naming it; `skip`
-    /// writes it to the rejects file with its line and reason and scores the others (JSON
-    /// lines in, `--output` file).
+    /// writes it to the rejects file with its line (or first row) and reason and scores the
+    /// others (an input file and an `--output` file).
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     pub(crate) on_error: OnError,
     /// Where `--on-error skip` writes the rejected sessions [default: <OUTPUT>.rejects.jsonl].
     #[arg(long)]
     pub(crate) rejects: Option<PathBuf>,
-    /// Sessions scored per chunk: a JSON-lines input is streamed chunk by chunk, in memory that
-    /// does not grow with its size, and the progress is recorded after each.
+    /// Sessions scored per chunk: an input file is streamed chunk by chunk, in memory that does
+    /// not grow with its size, and the progress is recorded after each.
     #[arg(long, default_value_t = 4096)]
     pub(crate) chunk: usize,
     /// Go on after the last chunk an interrupted run wrote (`<OUTPUT>.progress`), ending with
@@ -95,9 +101,7 @@ pub(crate) fn run(a: &ScoreArgs) -> Result<()> {
         }
         None => None,
     };
-    let streamed =
-        a.input.as_os_str() != "-" && matches!(Format::from_path(&a.input), Ok(Format::Jsonl));
-    if let (true, Some(output)) = (streamed, &a.output) {
+    if let (false, Some(output)) = (a.input.as_os_str() == "-", &a.output) {
         let summary = score_file(
             &scorer,
             &a.input,
@@ -131,7 +135,7 @@ pub(crate) fn run(a: &ScoreArgs) -> Result<()> {
     }
     if a.on_error == OnError::Skip || a.resume || a.rejects.is_some() {
         bail!(
-            "--on-error skip, --rejects and --resume stream a JSON-lines file (.jsonl) into an --output file; standard input or output and CSV or Parquet files are read whole and scored fail-fast"
+            "--on-error skip, --rejects and --resume stream an input file into an --output file; standard input and output are read whole and scored fail-fast"
         );
     }
     let sessions = if a.input.as_os_str() == "-" {
@@ -140,7 +144,11 @@ pub(crate) fn run(a: &ScoreArgs) -> Result<()> {
     } else {
         read_sessions(&a.input, schema, &limits)?.sessions
     };
-    let csv_out = a.output.as_deref().is_some_and(is_csv);
+    let format = a
+        .output
+        .as_deref()
+        .map_or(OutputFormat::Jsonl, OutputFormat::of);
+    let csv_out = format == OutputFormat::Csv;
     let mut out = String::new();
     if csv_out {
         out.push_str(&csv_header(bands.is_some())?);
@@ -155,6 +163,13 @@ pub(crate) fn run(a: &ScoreArgs) -> Result<()> {
         out.push('\n');
     }
     match &a.output {
+        Some(p) if format == OutputFormat::Parquet => {
+            let lines = with_suffix(p, ".partial");
+            write_atomic(&lines, out.as_bytes())?;
+            scores_to_parquet(&lines, p, bands.is_some())?;
+            std::fs::remove_file(&lines)?;
+            eprintln!("scored {} sessions into {}", sessions.len(), p.display());
+        }
         Some(p) => {
             write_atomic(p, out.as_bytes())?;
             eprintln!("scored {} sessions into {}", sessions.len(), p.display());

@@ -1,11 +1,12 @@
 // seqrisk at the edge: POST a session as JSON, get its score and explanation back.
 //
 //   curl -X POST --data @session.json http://127.0.0.1:8080/
-//   → {"id":"s1","score":0.93,"explanation":{…},"model":"nhfm","backend":"cpu"}
+//   → {"id":"s1","score":0.93,"raw_score":0.91,"explanation":{…},"model":"nhfm","backend":"cpu","artifact":"5f1c…"}
 //   curl http://127.0.0.1:8080/
-//   → {"model":"nhfm","backend":"cpu","limits":{…},"wasmMemoryBytes":…}
+//   → {"model":"nhfm","backend":"cpu","artifact":"5f1c…","limits":{…},"wasmMemoryBytes":…}
 //
-// The model loads once per isolate and is reused by every request it serves. Requests are
+// The model loads once per isolate and is reused by every request it serves; `artifact` (the
+// SHA-256 of the model file) says which deployment answered. Requests are
 // bounded (body size, events, string length: LIMITS); bad ones get a JSON { error } saying
 // why: 413 over a limit, 400 not JSON, 422 not a session of the model's schema.
 import { Scorer } from "seqrisk/edge.js";
@@ -27,11 +28,18 @@ const STATUS = {
   SEQRISK_BAD_SESSION: 422,
 };
 
-let scorer;
+let loaded;
 
+/** The scorer and the artifact's SHA-256 (hex), made on the isolate's first request. */
 function model() {
-  scorer ??= Scorer.create(artifact, { backend: "cpu", wasm: { cpu: wasm }, limits: LIMITS });
-  return scorer;
+  loaded ??= Promise.all([
+    Scorer.create(artifact, { backend: "cpu", wasm: { cpu: wasm }, limits: LIMITS }),
+    crypto.subtle.digest("SHA-256", artifact),
+  ]).then(([scorer, digest]) => ({
+    scorer,
+    digest: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""),
+  }));
+  return loaded;
 }
 
 function error(status, message) {
@@ -64,19 +72,25 @@ export default {
   async fetch(request) {
     if (request.method === "GET") {
       // status: what is loaded, the limits, and the wasm memory it holds so far
-      const s = await model();
-      return Response.json({ model: s.model, backend: s.backend, limits: s.limits, wasmMemoryBytes: s.memoryBytes });
+      const { scorer: s, digest } = await model();
+      return Response.json({
+        model: s.model,
+        backend: s.backend,
+        artifact: digest,
+        limits: s.limits,
+        wasmMemoryBytes: s.memoryBytes,
+      });
     }
     if (request.method !== "POST") {
       return error(405, 'POST a session as JSON: { "id": …, "events": [ … ] }');
     }
     const text = await readBounded(request, LIMITS.maxInputBytes);
     if (text === undefined) return error(413, `request body over ${LIMITS.maxInputBytes} bytes`);
-    const s = await model();
+    const { scorer: s, digest } = await model();
     try {
       // the text goes to the scorer as is: it reads the JSON within LIMITS
       const result = await s.score(text);
-      return Response.json({ ...result, model: s.model, backend: s.backend });
+      return Response.json({ ...result, model: s.model, backend: s.backend, artifact: digest });
     } catch (e) {
       return error(STATUS[e.code] ?? 500, e.message);
     }
