@@ -154,6 +154,16 @@ async function phase(server, concurrency, n, swap) {
   const sent = next;
   // resident memory once a tenth of the requests are answered (warm) and at the end
   const warm = memory.find((m) => m.answered >= sent / 10) ?? memory[0];
+  // resident memory after each tenth of the answers: a leak climbs, a warming heap levels off
+  const tenths = Array.from({ length: 10 }, (_, t) => {
+    const at = memory.find((m) => m.answered >= ((t + 1) * sent) / 10) ?? memory[memory.length - 1];
+    return at.rssBytes;
+  });
+  // what the server says it holds (wasm linear memory; the Node service's JS heap too)
+  const status = await server.request("GET", server.statusPath).then(
+    (r) => r.body,
+    (e) => ({ error: String(e) }),
+  );
   const last = memory[memory.length - 1];
   const peak = Math.max(...memory.map((m) => m.rssBytes ?? 0));
   const result = {
@@ -169,8 +179,10 @@ async function phase(server, concurrency, n, swap) {
       endBytes: last.rssBytes,
       peakBytes: peak,
       growthAfterWarmBytes: last.rssBytes - warm.rssBytes,
+      byTenthBytes: tenths,
       samples: memory.length,
     },
+    status,
   };
   if (swap) result.swap = { ...swapped, oldAnswersAfterSwap: oldAfterSwap.count };
   return result;
@@ -196,6 +208,7 @@ async function edgeServer() {
   return {
     name: "workerd",
     scorePath: "/",
+    statusPath: "/",
     request: (...args) => call(...args),
     pid: () => instances[instances.length - 1].child.pid,
     async swap() {
@@ -238,6 +251,7 @@ async function nodeServer() {
   return {
     name: "node",
     scorePath: "/score",
+    statusPath: "/status",
     request: call,
     pid: () => child.pid,
     async swap() {

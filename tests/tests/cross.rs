@@ -11,5 +11,6 @@ mod cross {
     pub mod parity;
     pub mod properties;
     pub mod report;
+    pub mod serve;
     pub mod typescript;
 }

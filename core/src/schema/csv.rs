@@ -377,7 +377,7 @@ impl<'a, I: Iterator<Item = Result<(usize, Vec<String>)>>> GroupedRows<'a, I> {
         match row.iter().position(|c| c.len() > max) {
             Some(i) => Err(data_err(
                 loc,
-                &format!("<column {}>", i + 1),
+                format!("<column {}>", i + 1),
                 DataProblem::OverLimit(format!(
                     "a cell of {} bytes; at most {max} (max_string_bytes)",
                     row[i].len()
@@ -707,12 +707,12 @@ mod tests {
         assert!(e.contains("e.csv:3") && e.contains("card"), "{e}");
     }
 
-    /// Stream `text` (a CSV) as [`GroupedRows`] does: each item's first line, and the session's
-    /// id and event count or the error's line and field.
-    fn stream(
-        text: &str,
-        limits: &Limits,
-    ) -> Vec<(usize, std::result::Result<(String, usize), (usize, String)>)> {
+    /// A streamed item as the tests see it: its first line, and the session's id and event
+    /// count or the error's line and field.
+    type Item = (usize, std::result::Result<(String, usize), (usize, String)>);
+
+    /// Stream `text` (a CSV) as [`GroupedRows`] does.
+    fn stream(text: &str, limits: &Limits) -> Vec<Item> {
         let schema = schema();
         let (headers, rows) = csv_rows(text.as_bytes(), "e.csv").unwrap();
         GroupedRows::new(&headers, rows, "e.csv", &schema, limits)

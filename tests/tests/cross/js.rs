@@ -45,7 +45,7 @@ fn policy_of(points: &[PolicyPoint]) -> Option<String> {
     Some(text)
 }
 
-fn workspace() -> PathBuf {
+pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
@@ -197,8 +197,9 @@ pub fn model_node_report(i: usize) -> &'static Value {
     CELLS[i].get_or_init(|| drive("node", model_fixture(i)))
 }
 
-/// Run `node tests/js/drive.mjs <mode>` on a fixture and parse its report.
-fn drive(mode: &str, f: &Fixture) -> Value {
+/// The built JS package (`SEQRISK_PKG`, default wasm/pkg), checked to be there with the test
+/// drivers' dependencies.
+pub fn package() -> PathBuf {
     let pkg = std::env::var_os("SEQRISK_PKG")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("wasm/pkg"));
@@ -211,6 +212,12 @@ fn drive(mode: &str, f: &Fixture) -> Value {
         workspace().join("tests/js/node_modules").exists(),
         "the JS test drivers' dependencies are missing: run `npm install` in tests/js (scripts/setup.sh does)"
     );
+    pkg
+}
+
+/// Run `node tests/js/drive.mjs <mode>` on a fixture and parse its report.
+fn drive(mode: &str, f: &Fixture) -> Value {
+    let pkg = package();
     let out = f.dir.path().join(format!("{mode}.json"));
     let status = Command::new("node")
         .arg(workspace().join("tests/js/drive.mjs"))

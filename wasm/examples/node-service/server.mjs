@@ -1,6 +1,7 @@
 // seqrisk as a Node scoring service: POST a session as JSON, get its score back; swap the model
 // without dropping a request.
 //
+//   npm install seqrisk        # or ./wasm/pkg after scripts/build-wasm.sh
 //   node server.mjs --artifact model.seqrisk [--port 8080] [--host 127.0.0.1]
 //   curl -X POST --data @session.json http://127.0.0.1:8080/score
 //   → {"id":"s1","score":0.93,"raw_score":0.91,"explanation":{…},"model":"nhfm","artifact":"5f1c…"}

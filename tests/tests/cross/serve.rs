@@ -1,0 +1,92 @@
+//! The two serving examples under load (tests/js/load.mjs, the driver of
+//! `scripts/bench-serve.sh`, here at 600 requests a phase): the edge worker in workerd and the
+//! Node scoring service (wasm/examples/node-service), at concurrency 1, 8 and 64, then with the
+//! artifact swapped (NHFM for the GBDT) while 64 clients send.
+
+use super::{common, js};
+use burn::prelude::Device;
+use seqrisk_core::scorer::Scorer;
+use serde_json::{Value, json};
+use std::process::Command;
+
+const REQUESTS: u64 = 600;
+const SWAP_REQUESTS: u64 = 3000;
+
+#[test]
+#[ignore = "needs workerd, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
+fn every_request_is_answered_rightly_under_load_and_through_a_swap() {
+    let f = js::fixture();
+    let gbdt = &common::trained_model(2).bytes;
+    let swapped = Scorer::from_artifact(&common::reload(gbdt), Device::flex())
+        .unwrap()
+        .score(&f.sessions)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for name in ["model.seqrisk", "sessions.json"] {
+        std::fs::copy(f.dir.path().join(name), d.join(name)).unwrap();
+    }
+    std::fs::write(d.join("swap.seqrisk"), gbdt).unwrap();
+    let scores = |s: &[seqrisk_core::scorer::SessionScore]| -> Vec<Value> {
+        s.iter().map(|s| json!(s.score)).collect()
+    };
+    let expected = json!({ "model": scores(&f.native), "swap": scores(&swapped) });
+    std::fs::write(d.join("expected.json"), expected.to_string()).unwrap();
+    let pkg = js::package();
+    let out = d.join("load.json");
+    let status = Command::new("node")
+        .arg(js::workspace().join("tests/js/load.mjs"))
+        .arg(d)
+        .arg(&out)
+        .args(["--requests", &REQUESTS.to_string()])
+        .args(["--swap-requests", &SWAP_REQUESTS.to_string()])
+        .args(["--concurrency", "1,8,64", "--max-seconds", "300"])
+        .env("SEQRISK_PKG", &pkg)
+        .status()
+        .expect("node runs (install Node.js)");
+    assert!(status.success(), "load.mjs failed: {status}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let artifacts = &report["artifacts"];
+    for target in ["edge", "node"] {
+        let t = &report["targets"][target];
+        let phases = t["phases"].as_array().unwrap();
+        assert_eq!(phases.len(), 3, "{target}");
+        for p in phases {
+            let c = &p["concurrency"];
+            assert_eq!(p["requests"], REQUESTS, "{target} at {c}: cut short");
+            assert_eq!(
+                p["answered"], REQUESTS,
+                "{target} at {c}: {}",
+                p["problems"]
+            );
+            assert_eq!((&p["wrong"], &p["dropped"]), (&json!(0), &json!(0)));
+            assert_eq!(
+                p["byArtifact"][artifacts["model"].as_str().unwrap()],
+                REQUESTS
+            );
+        }
+        let s = &t["swap"];
+        assert_eq!(
+            s["answered"], SWAP_REQUESTS,
+            "{target} swap: {}",
+            s["problems"]
+        );
+        assert_eq!((&s["wrong"], &s["dropped"]), (&json!(0), &json!(0)));
+        let by = |k: &str| {
+            s["byArtifact"][artifacts[k].as_str().unwrap()]
+                .as_u64()
+                .unwrap_or(0)
+        };
+        // both models answered, and none of the requests sent once the swap was through got
+        // the old one
+        assert!(by("model") > 0 && by("swap") > 0, "{target} swap: {s}");
+        assert_eq!(by("model") + by("swap"), SWAP_REQUESTS);
+        assert_eq!(s["swap"]["oldAnswersAfterSwap"], 0, "{target}");
+        eprintln!(
+            "{target}: swap took {:.0} ms; {} answers by the old model, {} by the new",
+            s["swap"]["ms"].as_f64().unwrap(),
+            by("model"),
+            by("swap")
+        );
+    }
+}
