@@ -260,6 +260,14 @@ async function nodeServer() {
       if (r.status !== 200 || r.body.artifact !== artifacts.swap) throw new Error(`reload: ${JSON.stringify(r)}`);
       return { how: "POST /reload" };
     },
+    /** A reload of a file that is not an artifact, then a request: who answers it. */
+    async badSwap() {
+      await writeFile(`${model}.next`, "not an artifact");
+      await rename(`${model}.next`, model);
+      const reload = await call("POST", "/reload");
+      const after = await call("POST", "/score", bodies[0]);
+      return { reload, status: after.status, answeredBy: after.body.artifact };
+    },
     async stop() {
       call.close();
       child.kill("SIGTERM");
@@ -288,7 +296,7 @@ for (const name of opts.targets.split(",")) {
     }
     const swap = await phase(server, Math.max(...counts), swapRequests, () => server.swap());
     console.error(JSON.stringify({ target: name, swap: swap.swap, answered: swap.answered, dropped: swap.dropped }));
-    report.targets[name] = { server: server.name, phases, swap };
+    report.targets[name] = { server: server.name, phases, swap, badSwap: await server.badSwap?.() };
   } finally {
     await server.stop();
   }

@@ -638,11 +638,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn csv_round_trip_of_synthetic_sessions() {
+    /// `n` synthetic sessions, their schema and their CSV.
+    fn synthetic_csv(n: usize) -> (Schema, Vec<Session>, Vec<u8>) {
         let schema = Schema::synthetic_default();
         let sessions: Vec<Session> = crate::synth::generate(crate::synth::SynthConfig {
-            sessions: 50,
+            sessions: n,
             ..Default::default()
         })
         .into_iter()
@@ -650,6 +650,12 @@ mod tests {
         .collect();
         let mut buf = Vec::new();
         write_csv(&sessions, &schema, &mut buf).unwrap();
+        (schema, sessions, buf)
+    }
+
+    #[test]
+    fn csv_round_trip_of_synthetic_sessions() {
+        let (schema, sessions, buf) = synthetic_csv(50);
         let back = read_csv(buf.as_slice(), "rt.csv", &schema).unwrap();
         assert_eq!(back, sessions);
         // no spare capacity is kept per session
@@ -729,16 +735,7 @@ mod tests {
 
     #[test]
     fn streamed_rows_give_what_reading_them_whole_gives() {
-        let schema = Schema::synthetic_default();
-        let sessions: Vec<Session> = crate::synth::generate(crate::synth::SynthConfig {
-            sessions: 60,
-            ..Default::default()
-        })
-        .into_iter()
-        .map(|s| s.session)
-        .collect();
-        let mut buf = Vec::new();
-        write_csv(&sessions, &schema, &mut buf).unwrap();
+        let (schema, _, buf) = synthetic_csv(60);
         let (headers, rows) = csv_rows(buf.as_slice(), "rt.csv").unwrap();
         let streamed: Vec<(usize, Session)> =
             GroupedRows::new(&headers, rows, "rt.csv", &schema, &Limits::default())

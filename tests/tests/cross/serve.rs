@@ -82,6 +82,20 @@ fn every_request_is_answered_rightly_under_load_and_through_a_swap() {
         assert!(by("model") > 0 && by("swap") > 0, "{target} swap: {s}");
         assert_eq!(by("model") + by("swap"), SWAP_REQUESTS);
         assert_eq!(s["swap"]["oldAnswersAfterSwap"], 0, "{target}");
+        if target == "node" {
+            // a file that is not an artifact leaves the running model in place
+            let bad = &t["badSwap"];
+            assert_eq!(bad["reload"]["status"], 500, "{bad}");
+            let said = bad["reload"]["body"]["error"].as_str().unwrap_or_default();
+            assert!(
+                said.starts_with("kept ") && said.contains("artifact"),
+                "{said}"
+            );
+            assert_eq!(
+                (&bad["status"], &bad["answeredBy"]),
+                (&json!(200), &artifacts["swap"])
+            );
+        }
         eprintln!(
             "{target}: swap took {:.0} ms; {} answers by the old model, {} by the new",
             s["swap"]["ms"].as_f64().unwrap(),
