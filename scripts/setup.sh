@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need beyond cargo: rustfmt/clippy, the wasm32 target, wasm-bindgen-cli
-# (the exact version of the wasm-bindgen crate in Cargo.lock), cargo-deny, Node.js and Chromium.
+# (the exact version of the wasm-bindgen crate in Cargo.lock), cargo-deny, Node.js, Java 17
+# and Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
@@ -20,6 +21,16 @@ if ! command -v node >/dev/null; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs
   else
     echo "Node.js is required for the wasm tests; install it and re-run" >&2
+    exit 1
+  fi
+fi
+# Java 17 for the Spark tests of the Python package (PySpark in local mode; Debian's JRE)
+if ! command -v java >/dev/null; then
+  if command -v apt-get >/dev/null; then
+    echo "installing openjdk-17-jre-headless (Debian package)"
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null
+  else
+    echo "Java 17 is required for the Spark tests; install it and re-run" >&2
     exit 1
   fi
 fi

@@ -12,7 +12,9 @@ the JS package's, so a bad session raises the same message, naming the session a
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 import os
 from typing import Any, Iterable, Optional, Union
 
@@ -38,6 +40,57 @@ __all__ = [
 ]
 
 Sessions = Union[str, Iterable[Union[dict, str]]]
+
+
+def _cell(value: Any) -> str:
+    """One value of a long-format table as the CLI's CSV reader takes it: empty for a missing
+    value, `1`/`0` for a flag, RFC 3339 for a timestamp (UTC when it has no zone), ISO 8601 for
+    a date, the shortest text that reads back as the same number."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    if isinstance(value, datetime.datetime):
+        # pandas' NaT is a datetime that is not a time
+        if value != value:
+            return ""
+        text = value.isoformat()
+        return text if value.tzinfo is not None else text + "Z"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_arrow(table: Any) -> bool:
+    return type(table).__module__.startswith("pyarrow") and hasattr(table, "column_names")
+
+
+def _is_pandas(frame: Any) -> bool:
+    return type(frame).__module__.startswith("pandas") and hasattr(frame, "columns")
+
+
+def _long_rows(table: Any) -> tuple[list[str], list[list[str]]]:
+    """A pandas DataFrame or a pyarrow Table (or RecordBatch) as column names and rows of
+    string cells."""
+    if _is_arrow(table):
+        names = list(table.column_names)
+        columns = [[_cell(v) for v in table.column(n).to_pylist()] for n in names]
+    else:
+        names = [str(c) for c in table.columns]
+        columns = [
+            [_cell(None if _is_missing(v) else v) for v in table[c].tolist()] for c in table.columns
+        ]
+    return names, [list(row) for row in zip(*columns)]
+
+
+def _is_missing(value: Any) -> bool:
+    # pandas' NA and NaT compare unequal to themselves, as NaN does
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return False
 
 
 def read_sessions(
@@ -93,14 +146,39 @@ class Scorer:
             self._card = json.loads(self._inner.card_json)
         return self._card
 
-    def score(self, sessions: Sessions) -> list[dict[str, Any]]:
+    def score(self, sessions: Union[Sessions, Any]) -> Any:
         """Score sessions: a list of session dicts (the JSONL format's objects), of JSON texts,
-        or one string of JSON lines. Returns one `{"id", "score", "raw_score", "explanation"}`
-        dict per session, in order, as `seqrisk score` writes them (`score` is calibrated when
-        the artifact holds a calibrator, `raw_score` is the model's own).
+        or one string of JSON lines — or a pandas DataFrame or pyarrow Table in the long event
+        format that `seqrisk score` reads from CSV and Parquet (one event per row, columns named
+        as in the artifact's schema; a session's rows need not be together).
 
-        Raises `DataError` (or `OverLimitError`) naming the session's position and the field.
+        Returns, for sessions, one `{"id", "score", "raw_score", "explanation"}` dict per
+        session, in order, as `seqrisk score` writes them (`score` is calibrated when the
+        artifact holds a calibrator, `raw_score` is the model's own); for a DataFrame, a
+        DataFrame of those columns (the explanation as dicts); for a pyarrow Table, a Table of
+        those columns (the explanation as JSON text), one row per session in the order of their
+        first rows.
+
+        Raises `DataError` (or `OverLimitError`) naming the session's position (a table's row)
+        and the field.
         """
+        if _is_arrow(sessions) or _is_pandas(sessions):
+            names, rows = _long_rows(sessions)
+            scored = json.loads(self._inner.score_rows(names, rows, "row"))
+            if _is_pandas(sessions):
+                import pandas
+
+                return pandas.DataFrame(scored, columns=["id", "score", "raw_score", "explanation"])
+            import pyarrow
+
+            return pyarrow.table(
+                {
+                    "id": [s["id"] for s in scored],
+                    "score": pyarrow.array([s["score"] for s in scored], pyarrow.float64()),
+                    "raw_score": pyarrow.array([s["raw_score"] for s in scored], pyarrow.float64()),
+                    "explanation": [json.dumps(s["explanation"]) for s in scored],
+                }
+            )
         if isinstance(sessions, str):
             texts = [line for line in sessions.splitlines() if line.strip()]
             source = "<json lines>"

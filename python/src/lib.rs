@@ -8,7 +8,9 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use seqrisk_core::artifact::Artifact;
 use seqrisk_core::error::{DataProblem, Error, Location};
-use seqrisk_core::schema::{Limits, Session, parse_session_json, session_to_json};
+use seqrisk_core::schema::{
+    Limits, Schema, Session, parse_session_json, read_rows, session_to_json,
+};
 use seqrisk_core::scorer::Scorer as CoreScorer;
 use std::sync::Mutex;
 
@@ -126,20 +128,51 @@ impl Scorer {
     /// `{id, score, explanation}`, as `seqrisk score` writes them. The GIL is released while
     /// sessions are read and scored.
     fn score_json(&self, py: Python<'_>, sessions: Vec<String>, source: &str) -> PyResult<String> {
-        py.detach(|| -> Result<String, Error> {
-            let scorer = self
-                .inner
-                .lock()
-                .map_err(|_| Error::Model("a previous call panicked while scoring".into()))?;
-            let schema = &scorer.encoder.schema;
-            let parsed = sessions
+        self.score_read(py, |schema| {
+            sessions
                 .iter()
                 .enumerate()
                 .map(|(i, text)| {
                     parse_session_json(text, schema, &Location::new(source, i + 1), &self.limits)
                 })
-                .collect::<Result<Vec<Session>, Error>>()?;
-            let scored = scorer.score(&parsed)?;
+                .collect()
+        })
+    }
+
+    /// Score the sessions of a long-format table (one event per row, columns named as in the
+    /// schema), given as its column names and rows of string cells (empty for a missing
+    /// value), read by core's long-format reader — the CLI's CSV and Parquet reader — with
+    /// `source` and the row's 1-based position naming it in errors; sessions come in the order
+    /// of their first row. Returns JSON text as `score_json`.
+    fn score_rows(
+        &self,
+        py: Python<'_>,
+        headers: Vec<String>,
+        rows: Vec<Vec<String>>,
+        source: &str,
+    ) -> PyResult<String> {
+        self.score_read(py, |schema| {
+            let rows = rows.into_iter().enumerate().map(|(i, r)| Ok((i + 1, r)));
+            read_rows(&headers, rows, source, schema)
+        })
+    }
+}
+
+impl Scorer {
+    /// Sessions read by `read` against the artifact's schema, scored, as JSON text; the GIL
+    /// released meanwhile.
+    fn score_read(
+        &self,
+        py: Python<'_>,
+        read: impl FnOnce(&Schema) -> Result<Vec<Session>, Error> + Send,
+    ) -> PyResult<String> {
+        py.detach(|| -> Result<String, Error> {
+            let scorer = self
+                .inner
+                .lock()
+                .map_err(|_| Error::Model("a previous call panicked while scoring".into()))?;
+            let sessions = read(&scorer.encoder.schema)?;
+            let scored = scorer.score(&sessions)?;
             serde_json::to_string(&scored).map_err(|e| Error::Model(e.to_string()))
         })
         .map_err(py_err)

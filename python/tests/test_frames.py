@@ -1,0 +1,121 @@
+"""DataFrames and Arrow tables in the long event format, and Spark in local mode, against the
+CLI's scores of the same sessions."""
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pyarrow
+import pyarrow.parquet
+import pandas
+import pytest
+
+import seqrisk
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = os.environ.get("SEQRISK_BIN", str(ROOT / "target" / "debug" / "seqrisk"))
+
+
+def run(*args, cwd):
+    done = subprocess.run([BIN, *args], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    """A DIFM trained on 600 sessions, the same sessions as JSON lines, CSV and Parquet (one
+    event per row), and the CLI's scores of them."""
+    d = tmp_path_factory.mktemp("frames")
+    for out in ("d.jsonl", "d.csv", "d.parquet"):
+        run("gen", "--sessions", "600", "--fraud-rate", "0.1", "--seed", "7", "-o", out, cwd=d)
+    run("train", "--data", "d.jsonl", "--model", "difm", "--epochs", "1", "--quiet", "--out", "out", cwd=d)
+    artifact = d / "out" / "difm.seqrisk"
+    run("score", "--artifact", str(artifact), "--input", "d.jsonl", "--output", "cli.jsonl", cwd=d)
+    cli = [json.loads(l) for l in (d / "cli.jsonl").read_text().splitlines()]
+    return d, artifact, cli
+
+
+def same(ids, scores, raw, cli):
+    assert list(ids) == [c["id"] for c in cli]
+    for got, want in ((scores, "score"), (raw, "raw_score")):
+        delta = max(abs(g - c[want]) for g, c in zip(got, cli))
+        assert delta <= 1e-6, (want, delta)
+
+
+def test_a_dataframe_scores_as_the_cli_does(tables):
+    d, artifact, cli = tables
+    scorer = seqrisk.Scorer.from_file(artifact)
+    frame = pandas.read_csv(d / "d.csv")
+    out = scorer.score(frame)
+    assert isinstance(out, pandas.DataFrame)
+    assert list(out.columns) == ["id", "score", "raw_score", "explanation"]
+    same(out["id"], out["score"], out["raw_score"], cli)
+    assert sorted(out["explanation"][0]) == sorted(cli[0]["explanation"])
+    # the rows in any order: the sessions in the order of their first rows, the same scores
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    again = scorer.score(shuffled).set_index("id").loc[out["id"]]
+    assert max(abs(again["score"].values - out["score"].values)) <= 1e-12
+
+
+def test_an_arrow_table_scores_as_the_cli_does(tables):
+    d, artifact, cli = tables
+    table = pyarrow.parquet.read_table(d / "d.parquet")
+    out = seqrisk.Scorer.from_file(artifact).score(table)
+    assert isinstance(out, pyarrow.Table)
+    assert out.column_names == ["id", "score", "raw_score", "explanation"]
+    same(out.column("id").to_pylist(), out.column("score").to_pylist(), out.column("raw_score").to_pylist(), cli)
+    assert sorted(json.loads(out.column("explanation")[0].as_py())) == sorted(cli[0]["explanation"])
+
+
+def test_a_bad_cell_raises_a_data_error_naming_the_row_and_field(tables):
+    d, artifact, _ = tables
+    frame = pandas.read_csv(d / "d.csv")
+    frame["amount"] = frame["amount"].astype(object)
+    frame.loc[4, "amount"] = "lots"
+    with pytest.raises(seqrisk.DataError, match=r"row:5: field `amount`"):
+        seqrisk.Scorer.from_file(artifact).score(frame)
+
+
+def test_timestamps_as_datetimes_read_as_their_seconds(tables):
+    d, artifact, cli = tables
+    frame = pandas.read_csv(d / "d.csv")
+    as_time = frame.copy()
+    as_time["ts"] = pandas.to_datetime(frame["ts"], unit="s", utc=True)
+    scorer = seqrisk.Scorer.from_file(artifact)
+    out = scorer.score(as_time)
+    same(out["id"], out["score"], out["raw_score"], cli)
+
+
+def test_spark_scores_a_dataframe_of_events_as_the_cli_does(tables):
+    from pyspark.sql import SparkSession
+
+    from seqrisk.spark import score
+
+    d, artifact, cli = tables
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("seqrisk-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "3")
+        # small Arrow batches, so that sessions are cut by batch boundaries and carried over
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "50")
+        .getOrCreate()
+    )
+    try:
+        events = spark.read.parquet(str(d / "d.parquet"))
+        scores = score(events, artifact)
+        out = scores.toPandas().set_index("id")
+        assert list(scores.columns) == ["id", "score", "raw_score", "explanation"]
+        assert len(out) == len(cli)
+        got = out.loc[[c["id"] for c in cli]]
+        same(got.index, got["score"], got["raw_score"], cli)
+        written = d / "scores.parquet"
+        scores.write.mode("overwrite").parquet(str(written))
+        assert pyarrow.parquet.read_table(written).num_rows == len(cli)
+        with pytest.raises(Exception, match="ArtifactError|artifact"):
+            (d / "bad.seqrisk").write_bytes(b"not an artifact")
+            score(events, d / "bad.seqrisk")
+    finally:
+        spark.stop()
