@@ -229,3 +229,46 @@ fn works_under_a_strict_content_security_policy() {
         "{console:?}"
     );
 }
+
+/// Every other model on WebGPU too (SwiftShader): DIFM, the GBDT, HUIHEN and LBSF each score
+/// their fixture's 200 sessions on the WebGPU build within 1e-4 of native, explanation weights
+/// included (NHFM's and the cluster model's tests are above).
+#[test]
+#[ignore = "needs Chromium, Node.js and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
+fn every_model_scores_on_webgpu_as_natively() {
+    let picked: Vec<usize> = (1..super::common::MODELS.len()).collect();
+    let fixtures: Vec<&js::Fixture> = picked.iter().map(|&i| js::model_fixture(i)).collect();
+    let pkg = js::package();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gpu-models.json");
+    let status = std::process::Command::new("node")
+        .arg(js::workspace().join("tests/js/drive-gpu-models.mjs"))
+        .arg(&out)
+        .args(fixtures.iter().map(|f| f.dir.path()))
+        .env("SEQRISK_PKG", &pkg)
+        .status()
+        .expect("node runs (install Node.js)");
+    assert!(status.success(), "drive-gpu-models.mjs failed: {status}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    for ((&i, f), r) in picked
+        .iter()
+        .zip(&fixtures)
+        .zip(report["models"].as_array().unwrap())
+    {
+        let name = super::common::MODELS[i];
+        assert!(r["error"].is_null(), "{name} on WebGPU: {}", r["error"]);
+        assert_eq!(r["backend"], "webgpu", "{name}");
+        let delta = js::max_delta_of(f, &r["results"], 1e-4);
+        eprintln!("{name}: native vs WebGPU (Chromium, SwiftShader): max |Δscore| = {delta:.3e}");
+        assert!(delta <= 1e-4, "{name}: max |Δscore| = {delta}");
+    }
+    assert!(
+        !report["console"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m.as_str().unwrap_or_default().starts_with("pageerror")),
+        "{}",
+        report["console"]
+    );
+}
