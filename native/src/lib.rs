@@ -2,6 +2,7 @@
 //! The `seqrisk` binary (`cargo run -p native`) is a thin command-line shell over this library.
 
 pub mod batch;
+pub mod cli;
 pub mod cluster;
 pub mod cpu;
 pub mod data;

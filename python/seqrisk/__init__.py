@@ -16,6 +16,7 @@ import datetime
 import json
 import math
 import os
+import tempfile
 from typing import Any, Iterable, Optional, Union
 
 from . import _seqrisk
@@ -31,6 +32,8 @@ from ._seqrisk import (
 __all__ = [
     "Scorer",
     "read_sessions",
+    "train",
+    "evaluate",
     "SeqriskError",
     "DataError",
     "OverLimitError",
@@ -108,6 +111,68 @@ def read_sessions(
         os.fspath(path), None if schema is None else os.fspath(schema)
     )
     return json.loads(text)
+
+
+def _flags(options: dict[str, Any]) -> list[str]:
+    """Keyword arguments as the CLI's flags: `learning_rate=1e-3` → `--learning-rate 0.001`,
+    `quiet=True` → `--quiet` (False or None: left out)."""
+    flags: list[str] = []
+    for name, value in options.items():
+        if value is None or value is False:
+            continue
+        flag = "--" + name.replace("_", "-")
+        flags += [flag] if value is True else [flag, os.fspath(value) if isinstance(value, os.PathLike) else str(value)]
+    return flags
+
+
+def train(
+    data: Union[str, os.PathLike, None] = None,
+    *,
+    schema: Union[str, os.PathLike, None] = None,
+    model: str = "nhfm",
+    out: Union[str, os.PathLike] = "seqrisk-out",
+    **options: Any,
+) -> dict[str, Any]:
+    """Train a model as `seqrisk train` does — the same code, defaults and checks — on the data
+    file `data` (JSONL, or CSV and Parquet in the long event format; None: the model's
+    synthetic data) read with the schema file `schema`.
+
+    `options` are `seqrisk train`'s flags with underscores: `epochs=20`, `split="time"`,
+    `learning_rate=1e-3`, `config="tuned/difm-tuned.toml"`, `calibration="platt"`,
+    `quiet=True`, … (`seqrisk train --help` lists them all). The summary is printed as the CLI
+    prints it. Returns `{"artifact": path, "metrics": {...}}`, the metrics being those of
+    `<out>/<model>-metrics.json` (test metrics, baselines, calibration, epochs).
+
+    Raises `ValueError` for an unknown option or a bad value (the CLI's message), `DataError`
+    naming the file, line and field of a bad value, `SeqriskError` otherwise.
+    """
+    args = ["seqrisk", "train", "--model", model, "--out", os.fspath(out)]
+    if data is not None:
+        args += ["--data", os.fspath(data)]
+    if schema is not None:
+        args += ["--schema", os.fspath(schema)]
+    _seqrisk.run_cli(args + _flags(options))
+    with open(os.path.join(out, f"{model}-metrics.json"), encoding="utf-8") as f:
+        metrics = json.load(f)
+    return {"artifact": os.path.join(os.fspath(out), f"{model}.seqrisk"), "metrics": metrics}
+
+
+def evaluate(
+    artifact: Union[str, os.PathLike],
+    data: Union[str, os.PathLike],
+    **options: Any,
+) -> dict[str, Any]:
+    """Evaluate an artifact on labelled data as `seqrisk eval` does (options: its flags with
+    underscores, e.g. `report="report.html"`). Returns `{"model", "sessions", "metrics",
+    "calibration"}`: AUC, pAUC, KS, recall, average precision…, and Brier score and expected
+    calibration error before and after the artifact's calibrator.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "metrics.json")
+        args = ["seqrisk", "eval", "--artifact", os.fspath(artifact), "--data", os.fspath(data)]
+        _seqrisk.run_cli(args + _flags({**options, "json": path}))
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
 
 
 class Scorer:

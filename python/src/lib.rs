@@ -207,6 +207,20 @@ fn read_sessions_json(py: Python<'_>, path: &str, schema: Option<&str>) -> PyRes
     })
 }
 
+/// Run the `seqrisk` command line with `args` (the program name first): what `seqrisk.train`
+/// and `seqrisk.evaluate` call, so they run the CLI's own code with its defaults and checks.
+/// The GIL is released while it runs; a bad flag is a `ValueError` with the CLI's message, a
+/// core error the exception of its kind.
+#[pyfunction]
+fn run_cli(py: Python<'_>, args: Vec<String>) -> PyResult<()> {
+    py.detach(|| seqrisk_native::cli::run_from(args))
+        .map_err(|e| match e.downcast::<Error>() {
+            Ok(core) => py_err(core),
+            Err(other) if other.is::<clap::Error>() => PyValueError::new_err(other.to_string()),
+            Err(other) => SeqriskError::new_err(format!("{other:#}")),
+        })
+}
+
 /// The extension module.
 #[pymodule]
 fn _seqrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -214,6 +228,7 @@ fn _seqrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scorer>()?;
     m.add_class::<cluster::HdbscanFit>()?;
     m.add_function(wrap_pyfunction!(read_sessions_json, m)?)?;
+    m.add_function(wrap_pyfunction!(run_cli, m)?)?;
     m.add("SeqriskError", py.get_type::<SeqriskError>())?;
     m.add("DataError", py.get_type::<DataError>())?;
     m.add("OverLimitError", py.get_type::<OverLimitError>())?;

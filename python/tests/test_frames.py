@@ -119,3 +119,25 @@ def test_spark_scores_a_dataframe_of_events_as_the_cli_does(tables):
             score(events, d / "bad.seqrisk")
     finally:
         spark.stop()
+
+
+def test_train_and_evaluate_run_the_cli_s_jobs(tmp_path):
+    run("gen", "--sessions", "600", "--fraud-rate", "0.1", "--seed", "9", "-o", "d.jsonl", cwd=tmp_path)
+    data = tmp_path / "d.jsonl"
+    done = seqrisk.train(data, model="difm", out=tmp_path / "py", epochs=1, quiet=True, train_seed=3)
+    assert pathlib.Path(done["artifact"]).exists()
+    assert done["metrics"]["model"] == "difm" and 0.0 <= done["metrics"]["test"]["auc"] <= 1.0
+    # the CLI with the same flags writes the same report (training on several threads is not
+    # bit-for-bit repeatable, so the figures agree closely rather than exactly)
+    run("train", "--data", "d.jsonl", "--model", "difm", "--out", "cli", "--epochs", "1", "--quiet", "--train-seed", "3", cwd=tmp_path)
+    cli = json.loads((tmp_path / "cli" / "difm-metrics.json").read_text())
+    assert sorted(cli) == sorted(done["metrics"])
+    assert cli["test"]["auc"] == pytest.approx(done["metrics"]["test"]["auc"], abs=0.02)
+    evaluated = seqrisk.evaluate(done["artifact"], data)
+    assert evaluated["model"] == "difm" and evaluated["sessions"] == 600
+    assert set(evaluated["calibration"]) == {"uncalibrated", "calibrated"}
+    with pytest.raises(ValueError, match="--no-such-option"):
+        seqrisk.train(data, out=tmp_path / "bad", no_such_option=1)
+    (tmp_path / "bad.jsonl").write_text('{"id": "x", "label": 1, "events": [{"ts": 1, "amount": "lots"}]}\n')
+    with pytest.raises(seqrisk.DataError, match=r"bad.jsonl:1: field `events\[0\]\.amount`"):
+        seqrisk.evaluate(done["artifact"], tmp_path / "bad.jsonl")

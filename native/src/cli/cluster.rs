@@ -1,17 +1,17 @@
 //! `seqrisk cluster`: FinDeepBehaviorCluster's unsupervised pipeline.
 
+use crate::cluster::{ClusterOptions, pipeline};
+use crate::data::{read_schema, read_sessions};
+use crate::files::write_atomic;
+use crate::flags::as_flags;
+use crate::plot;
+use crate::rules::RuleOptions;
 use anyhow::{Context, Result};
 use clap::Args;
 use seqrisk_core::cluster::{ClusterSelection, NeighbourSearch};
 use seqrisk_core::models::behavior_cluster::Representation;
 use seqrisk_core::schema::{Limits, Schema, Session};
 use seqrisk_core::synth::{SynthConfig, generate};
-use seqrisk_native::cluster::{ClusterOptions, pipeline};
-use seqrisk_native::data::{read_schema, read_sessions};
-use seqrisk_native::files::write_atomic;
-use seqrisk_native::flags::as_flags;
-use seqrisk_native::plot;
-use seqrisk_native::rules::RuleOptions;
 
 use std::path::{Path, PathBuf};
 
@@ -239,7 +239,7 @@ impl ClusterArgs {
 
 /// The two plots of a clustering: its sessions on the first two principal components, and
 /// the condensed tree.
-fn plots(fitted: &seqrisk_native::cluster::Fitted, out: &Path) -> Result<()> {
+fn plots(fitted: &crate::cluster::Fitted, out: &Path) -> Result<()> {
     let risky: Vec<bool> = fitted.report.clusters.iter().map(|c| c.risky).collect();
     plot::clusters_png(
         &out.join("clusters.png"),
@@ -249,7 +249,7 @@ fn plots(fitted: &seqrisk_native::cluster::Fitted, out: &Path) -> Result<()> {
             risky.len(),
             risky.iter().filter(|&&r| r).count()
         ),
-        &seqrisk_native::cluster::on_plane(&fitted.model.fingerprints.map.axes, &fitted.points),
+        &crate::cluster::on_plane(&fitted.model.fingerprints.map.axes, &fitted.points),
         &fitted.clustering.labels,
         &risky,
     )?;

@@ -1,12 +1,12 @@
 //! `seqrisk compare`: two artifacts on the same labelled sessions.
 
+use crate::data::{load_artifact, read_sessions};
+use crate::files::write_md_json;
+use crate::report::{self, ComparedArtifact};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::metrics::{CompareOptions, Comparison, ModelScores};
 use seqrisk_core::schema::Limits;
-use seqrisk_native::data::{load_artifact, read_sessions};
-use seqrisk_native::files::write_md_json;
-use seqrisk_native::report::{self, ComparedArtifact};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

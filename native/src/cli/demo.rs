@@ -1,13 +1,13 @@
 //! `seqrisk demo` (and no command): the default job on generated data.
 
+use crate::files::write_atomic;
+use crate::report;
 use anyhow::Result;
 use clap::Parser;
-use seqrisk_native::files::write_atomic;
-use seqrisk_native::report;
 
 use crate::cli::generate::generate_into;
 use crate::cli::train::{FitArgs, fit};
-use seqrisk_native::scenario::ScenarioArgs;
+use crate::scenario::ScenarioArgs;
 use std::path::PathBuf;
 
 #[derive(Parser)]

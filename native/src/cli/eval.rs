@@ -1,13 +1,13 @@
 //! `seqrisk eval`: an artifact's metrics on labelled data.
 
+use crate::data::{load_artifact, read_sessions};
+use crate::html_report::{self, ReportHeading};
+use crate::report;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::metrics::{CalibrationMetrics, Evaluation, Metrics, roc_curve};
 use seqrisk_core::schema::Limits;
 use seqrisk_core::scorer::Scorer;
-use seqrisk_native::data::{load_artifact, read_sessions};
-use seqrisk_native::html_report::{self, ReportHeading};
-use seqrisk_native::report;
 
 use std::path::PathBuf;
 
@@ -28,6 +28,10 @@ pub(crate) struct EvalArgs {
     /// common values, the others, missing).
     #[arg(long, requires = "report")]
     pub(crate) segment: Option<String>,
+    /// Also write the metrics as JSON: `model`, `sessions`, `metrics` (as `train` writes them)
+    /// and `calibration` (`uncalibrated` and, with a calibrator, `calibrated` Brier and ECE).
+    #[arg(long)]
+    pub(crate) json: Option<PathBuf>,
 }
 
 pub(crate) fn run(a: &EvalArgs) -> Result<()> {
@@ -47,7 +51,7 @@ pub(crate) fn run(a: &EvalArgs) -> Result<()> {
     print!("{}", report::metrics_table(&model, &m));
     let calibration = |p: &[f64]| CalibrationMetrics::compute(p, &labels);
     let before = calibration(&raw);
-    match scorer.calibrator {
+    match &scorer.calibrator {
         Some(c) => {
             let after = calibration(&scored.iter().map(|s| s.score).collect::<Vec<_>>());
             println!(
@@ -63,6 +67,19 @@ pub(crate) fn run(a: &EvalArgs) -> Result<()> {
             "calibration: none; Brier {:.4}, ECE {:.4}",
             before.brier, before.ece
         ),
+    }
+    if let Some(path) = &a.json {
+        let calibrated = scorer
+            .calibrator
+            .as_ref()
+            .map(|_| calibration(&scored.iter().map(|s| s.score).collect::<Vec<_>>()));
+        let json = serde_json::json!({
+            "model": model,
+            "sessions": labels.len(),
+            "metrics": m,
+            "calibration": { "uncalibrated": before, "calibrated": calibrated },
+        });
+        crate::files::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     let scores = raw;
     if let Some(path) = &a.report {

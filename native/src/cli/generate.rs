@@ -1,5 +1,8 @@
 //! `seqrisk gen`: synthetic sessions of a scenario, with their schema.
 
+use crate::data::{Format, parquet_bytes};
+use crate::files::write_atomic;
+use crate::scenario::{Scenario, ScenarioArgs};
 use anyhow::Result;
 use clap::Args;
 use seqrisk_core::models::ModelSpec;
@@ -8,9 +11,6 @@ use seqrisk_core::synth::credit::generate_credit;
 use seqrisk_core::synth::payments::generate_payments;
 use seqrisk_core::synth::transactions::generate_transactions;
 use seqrisk_core::synth::{SyntheticSession, generate};
-use seqrisk_native::data::{Format, parquet_bytes};
-use seqrisk_native::files::write_atomic;
-use seqrisk_native::scenario::{Scenario, ScenarioArgs};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

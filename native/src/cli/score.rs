@@ -1,17 +1,17 @@
 //! `seqrisk score`: score sessions into JSON lines.
 
-use anyhow::{Context, Result, bail};
-use clap::Args;
-use seqrisk_core::schema::{Limits, read_jsonl};
-use seqrisk_native::batch::{
+use crate::batch::{
     BatchOptions, OnError, OutputFormat, csv_header, format_line, score_file, scores_to_parquet,
     with_suffix,
 };
-use seqrisk_native::data::read_sessions;
-use seqrisk_native::files::write_atomic;
-use seqrisk_native::report;
+use crate::data::read_sessions;
+use crate::files::write_atomic;
+use crate::report;
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use seqrisk_core::schema::{Limits, read_jsonl};
 
-use seqrisk_native::data::load_scorer;
+use crate::data::load_scorer;
 use std::io::{BufReader, Write};
 use std::path::PathBuf;
 

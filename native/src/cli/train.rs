@@ -1,5 +1,11 @@
 //! `seqrisk train`: fit a model on a data file and write its artifact, metrics and ROC plot.
 
+use crate::data::{read_merchant_vectors, read_schema, read_sessions};
+use crate::files::write_atomic;
+use crate::flags::as_flags;
+use crate::settings::{Settings, parse_model};
+use crate::train::{Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train};
+use crate::{plot, report};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::calibration::CalibrationMethod;
@@ -8,17 +14,9 @@ use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::{Limits, Schema, Session};
 use seqrisk_core::synth::SynthConfig;
 use seqrisk_core::synth::credit::CreditConfig;
-use seqrisk_native::data::{read_merchant_vectors, read_schema, read_sessions};
-use seqrisk_native::files::write_atomic;
-use seqrisk_native::flags::as_flags;
-use seqrisk_native::settings::{Settings, parse_model};
-use seqrisk_native::train::{
-    Backend, SplitMode, TrainOptions, TrainOutcome, read_teacher_probs, train,
-};
-use seqrisk_native::{plot, report};
 
 use crate::cli::generate::generate_into;
-use seqrisk_native::scenario::ScenarioArgs;
+use crate::scenario::ScenarioArgs;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -1,18 +1,18 @@
 //! `seqrisk tune`: search a model's settings within a time budget (random search with
 //! successive halving on validation AUC) and write the best as a file `train --config` reads.
 
+use crate::data::{read_schema, read_sessions};
+use crate::files::write_atomic;
+use crate::train::{Backend, SplitMode, TrainOptions};
+use crate::tune::{self, SearchSpace, Trial, TuneOptions, TuneState};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::schema::Limits;
-use seqrisk_native::data::{read_schema, read_sessions};
-use seqrisk_native::files::write_atomic;
-use seqrisk_native::train::{Backend, SplitMode, TrainOptions};
-use seqrisk_native::tune::{self, SearchSpace, Trial, TuneOptions, TuneState};
 
-use seqrisk_native::files::write_md_json;
-use seqrisk_native::flags::as_flags;
-use seqrisk_native::settings::parse_model;
+use crate::files::write_md_json;
+use crate::flags::as_flags;
+use crate::settings::parse_model;
 use std::path::PathBuf;
 use std::time::Duration;
 

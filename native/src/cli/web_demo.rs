@@ -1,13 +1,13 @@
 //! `seqrisk web-demo`: the web demo's models, index and replays.
 
+use crate::train::TrainOptions;
+use crate::web_demo::{self, DemoSizes, WebDemoOptions};
 use anyhow::Result;
 use clap::Args;
 use seqrisk_core::models::ModelSpec;
 use seqrisk_core::synth::SynthConfig;
-use seqrisk_native::train::TrainOptions;
-use seqrisk_native::web_demo::{self, DemoSizes, WebDemoOptions};
 
-use seqrisk_native::settings::parse_model;
+use crate::settings::parse_model;
 use std::path::PathBuf;
 
 #[derive(Args)]
