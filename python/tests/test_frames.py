@@ -2,9 +2,7 @@
 CLI's scores of the same sessions."""
 
 import json
-import os
 import pathlib
-import subprocess
 
 import pyarrow
 import pyarrow.parquet
@@ -13,14 +11,7 @@ import pytest
 
 import seqrisk
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = os.environ.get("SEQRISK_BIN", str(ROOT / "target" / "debug" / "seqrisk"))
-
-
-def run(*args, cwd):
-    done = subprocess.run([BIN, *args], cwd=cwd, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return done
+from seqrisk_cli import run
 
 
 @pytest.fixture(scope="module")

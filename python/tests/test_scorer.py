@@ -6,22 +6,12 @@ the reference every Python score is compared with.
 """
 
 import json
-import os
-import pathlib
-import subprocess
 
 import pytest
 
 import seqrisk
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = os.environ.get("SEQRISK_BIN", str(ROOT / "target" / "debug" / "seqrisk"))
-
-
-def run(*args, cwd):
-    done = subprocess.run([BIN, *args], cwd=cwd, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return done
+from seqrisk_cli import run
 
 
 @pytest.fixture(scope="session", params=["nhfm", "difm", "lstm4fd", "gbdt"])
