@@ -19,4 +19,4 @@ cd python/tests
 # Spark's Python workers run the virtual environment's interpreter (not the system's)
 export PYSPARK_PYTHON="$PWD/../../$venv/bin/python"
 export JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}"
-SEQRISK_BIN="$PWD/../../target/debug/seqrisk" "../../$venv/bin/python" -m pytest -q -p no:cacheprovider .
+SEQRISK_BIN="$PWD/../../target/debug/seqrisk" "../../$venv/bin/python" -m pytest -q -p no:cacheprovider --durations=5 .

@@ -48,13 +48,18 @@ Sessions = Union[str, Iterable[Union[dict, str]]]
 def _cell(value: Any) -> str:
     """One value of a long-format table as the CLI's CSV reader takes it: empty for a missing
     value, `1`/`0` for a flag, RFC 3339 for a timestamp (UTC when it has no zone), ISO 8601 for
-    a date, the shortest text that reads back as the same number."""
+    a date, a whole number as an integer, any other the shortest text that reads back as the
+    same number."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
-        return "" if math.isnan(value) else repr(value)
+        if math.isnan(value):
+            return ""
+        # a whole number as an integer: pandas turns a column of integers with a missing value
+        # into floats, and the category "3" must not come back as "3.0"
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
     if isinstance(value, datetime.datetime):
         # pandas' NaT is a datetime that is not a time
         if value != value:

@@ -15,6 +15,7 @@ use seqrisk_core::scorer::Scorer as CoreScorer;
 use std::sync::Mutex;
 
 mod cluster;
+mod progress;
 
 pyo3::create_exception!(
     _seqrisk,
@@ -211,8 +212,11 @@ fn read_sessions_json(py: Python<'_>, path: &str, schema: Option<&str>) -> PyRes
 /// and `seqrisk.evaluate` call, so they run the CLI's own code with its defaults and checks.
 /// The GIL is released while it runs; a bad flag is a `ValueError` with the CLI's message, a
 /// core error the exception of its kind.
+/// The command's progress bars (unless `--quiet`) draw on Python's `sys.stderr`, which a
+/// notebook shows under the cell.
 #[pyfunction]
 fn run_cli(py: Python<'_>, args: Vec<String>) -> PyResult<()> {
+    let _bars = progress::OnPythonStderr::install();
     py.detach(|| seqrisk_native::cli::run_from(args))
         .map_err(|e| match e.downcast::<Error>() {
             Ok(core) => py_err(core),

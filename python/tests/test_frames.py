@@ -1,5 +1,6 @@
-"""DataFrames and Arrow tables in the long event format, and Spark in local mode, against the
-CLI's scores of the same sessions."""
+"""DataFrames and Arrow tables in the long event format for every model kind, Spark in local
+mode (200,000 sessions from a partitioned Parquet data set), and training and evaluation, against
+the CLI on the same artifacts and sessions."""
 
 import json
 import pathlib
@@ -14,15 +15,16 @@ import seqrisk
 from seqrisk_cli import run
 
 
-@pytest.fixture(scope="module")
-def tables(tmp_path_factory):
-    """A DIFM trained on 600 sessions, the same sessions as JSON lines, CSV and Parquet (one
-    event per row), and the CLI's scores of them."""
-    d = tmp_path_factory.mktemp("frames")
+@pytest.fixture(scope="module", params=["nhfm", "difm", "lstm4fd", "gbdt"])
+def tables(request, tmp_path_factory):
+    """A model of each kind trained on 600 sessions, the same sessions as JSON lines, CSV and
+    Parquet (one event per row), and the CLI's scores of them."""
+    model = request.param
+    d = tmp_path_factory.mktemp(model)
     for out in ("d.jsonl", "d.csv", "d.parquet"):
         run("gen", "--sessions", "600", "--fraud-rate", "0.1", "--seed", "7", "-o", out, cwd=d)
-    run("train", "--data", "d.jsonl", "--model", "difm", "--epochs", "1", "--quiet", "--out", "out", cwd=d)
-    artifact = d / "out" / "difm.seqrisk"
+    run("train", "--data", "d.jsonl", "--model", model, "--epochs", "1", "--quiet", "--out", "out", cwd=d)
+    artifact = d / "out" / f"{model}.seqrisk"
     run("score", "--artifact", str(artifact), "--input", "d.jsonl", "--output", "cli.jsonl", cwd=d)
     cli = [json.loads(l) for l in (d / "cli.jsonl").read_text().splitlines()]
     return d, artifact, cli
@@ -38,7 +40,7 @@ def same(ids, scores, raw, cli):
 def test_a_dataframe_scores_as_the_cli_does(tables):
     d, artifact, cli = tables
     scorer = seqrisk.Scorer.from_file(artifact)
-    frame = pandas.read_csv(d / "d.csv")
+    frame = pandas.read_csv(d / "d.csv", float_precision="round_trip")
     out = scorer.score(frame)
     assert isinstance(out, pandas.DataFrame)
     assert list(out.columns) == ["id", "score", "raw_score", "explanation"]
@@ -62,7 +64,7 @@ def test_an_arrow_table_scores_as_the_cli_does(tables):
 
 def test_a_bad_cell_raises_a_data_error_naming_the_row_and_field(tables):
     d, artifact, _ = tables
-    frame = pandas.read_csv(d / "d.csv")
+    frame = pandas.read_csv(d / "d.csv", float_precision="round_trip")
     frame["amount"] = frame["amount"].astype(object)
     frame.loc[4, "amount"] = "lots"
     with pytest.raises(seqrisk.DataError, match=r"row:5: field `amount`"):
@@ -71,7 +73,7 @@ def test_a_bad_cell_raises_a_data_error_naming_the_row_and_field(tables):
 
 def test_timestamps_as_datetimes_read_as_their_seconds(tables):
     d, artifact, cli = tables
-    frame = pandas.read_csv(d / "d.csv")
+    frame = pandas.read_csv(d / "d.csv", float_precision="round_trip")
     as_time = frame.copy()
     as_time["ts"] = pandas.to_datetime(frame["ts"], unit="s", utc=True)
     scorer = seqrisk.Scorer.from_file(artifact)
@@ -79,7 +81,55 @@ def test_timestamps_as_datetimes_read_as_their_seconds(tables):
     same(out["id"], out["score"], out["raw_score"], cli)
 
 
-def test_spark_scores_a_dataframe_of_events_as_the_cli_does(tables):
+SPARK_SESSIONS = 200_000
+
+
+def test_spark_scores_a_partitioned_parquet_data_set_as_the_cli_does(tmp_path):
+    """200,000 sessions (about 4 million events) written by Spark as a partitioned Parquet data
+    set, scored by `seqrisk.spark.score` in local mode, equal to `seqrisk score` on the same
+    events."""
+    from pyspark.sql import SparkSession
+
+    from seqrisk.spark import score
+
+    d = tmp_path
+    run("gen", "--sessions", "600", "--fraud-rate", "0.1", "--seed", "7", "-o", "d.jsonl", cwd=d)
+    run("train", "--data", "d.jsonl", "--model", "nhfm", "--epochs", "1", "--quiet", "--out", "out", cwd=d)
+    artifact = d / "out" / "nhfm.seqrisk"
+    n = str(SPARK_SESSIONS)
+    run("gen", "--sessions", n, "--seed", "11", "-o", "big.parquet", cwd=d)
+    run("score", "--artifact", str(artifact), "--input", "big.parquet", "--output", "cli.parquet", cwd=d)
+    cli = pyarrow.parquet.read_table(d / "cli.parquet", columns=["id", "score", "raw_score"]).to_pandas().set_index("id")
+    assert len(cli) == SPARK_SESSIONS
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("seqrisk-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    try:
+        # a partitioned data set, as a warehouse writes one: four files, sessions' rows spread
+        spark.read.parquet(str(d / "big.parquet")).repartition(4).write.parquet(str(d / "events"))
+        assert len(list((d / "events").glob("*.parquet"))) == 4
+        scores = score(spark.read.parquet(str(d / "events")), artifact)
+        assert scores.columns == ["id", "score", "raw_score", "explanation"]
+        scores.drop("explanation").write.parquet(str(d / "scores"))
+        got = pyarrow.parquet.read_table(d / "scores", columns=["id", "score", "raw_score"]).to_pandas().set_index("id")
+        assert len(got) == SPARK_SESSIONS and got.index.is_unique
+        got = got.loc[cli.index]
+        for column in ("score", "raw_score"):
+            delta = (got[column] - cli[column]).abs().max()
+            assert delta <= 1e-6, (column, delta)
+        (d / "bad.seqrisk").write_bytes(b"not an artifact")
+        with pytest.raises(seqrisk.ArtifactError):
+            score(spark.read.parquet(str(d / "events")), d / "bad.seqrisk")
+    finally:
+        spark.stop()
+
+
+def test_spark_carries_sessions_across_arrow_batches(tables):
+    """Arrow batches of 50 rows cut sessions; every session is scored once, whole."""
     from pyspark.sql import SparkSession
 
     from seqrisk.spark import score
@@ -90,24 +140,14 @@ def test_spark_scores_a_dataframe_of_events_as_the_cli_does(tables):
         .appName("seqrisk-test")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "3")
-        # small Arrow batches, so that sessions are cut by batch boundaries and carried over
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "50")
         .getOrCreate()
     )
     try:
-        events = spark.read.parquet(str(d / "d.parquet"))
-        scores = score(events, artifact)
-        out = scores.toPandas().set_index("id")
-        assert list(scores.columns) == ["id", "score", "raw_score", "explanation"]
-        assert len(out) == len(cli)
+        out = score(spark.read.parquet(str(d / "d.parquet")), artifact).toPandas().set_index("id")
+        assert len(out) == len(cli) and out.index.is_unique
         got = out.loc[[c["id"] for c in cli]]
         same(got.index, got["score"], got["raw_score"], cli)
-        written = d / "scores.parquet"
-        scores.write.mode("overwrite").parquet(str(written))
-        assert pyarrow.parquet.read_table(written).num_rows == len(cli)
-        with pytest.raises(Exception, match="ArtifactError|artifact"):
-            (d / "bad.seqrisk").write_bytes(b"not an artifact")
-            score(events, d / "bad.seqrisk")
     finally:
         spark.stop()
 
@@ -132,3 +172,12 @@ def test_train_and_evaluate_run_the_cli_s_jobs(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"id": "x", "label": 1, "events": [{"ts": 1, "amount": "lots"}]}\n')
     with pytest.raises(seqrisk.DataError, match=r"bad.jsonl:1: field `events\[0\]\.amount`"):
         seqrisk.evaluate(done["artifact"], tmp_path / "bad.jsonl")
+
+
+def test_train_draws_its_progress_on_python_s_stderr(tmp_path, capsys):
+    """Without `quiet`, the CLI's progress bar draws on `sys.stderr` (which a notebook shows),
+    each redraw over the last."""
+    run("gen", "--sessions", "600", "--seed", "9", "-o", "d.jsonl", cwd=tmp_path)
+    seqrisk.train(tmp_path / "d.jsonl", model="difm", out=tmp_path / "o", epochs=1)
+    err = capsys.readouterr().err
+    assert "batches" in err and "\r" in err, err[-500:]
