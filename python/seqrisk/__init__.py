@@ -50,25 +50,28 @@ def _cell(value: Any) -> str:
     value, `1`/`0` for a flag, RFC 3339 for a timestamp (UTC when it has no zone), ISO 8601 for
     a date, a whole number as an integer, any other the shortest text that reads back as the
     same number."""
-    if value is None:
+    if _is_missing(value):
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
-        if math.isnan(value):
-            return ""
         # a whole number as an integer: pandas turns a column of integers with a missing value
         # into floats, and the category "3" must not come back as "3.0"
         return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
     if isinstance(value, datetime.datetime):
-        # pandas' NaT is a datetime that is not a time
-        if value != value:
-            return ""
         text = value.isoformat()
         return text if value.tzinfo is not None else text + "Z"
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN, and pandas' NA and NaT (neither a number nor a time; NA does not even
+    compare with itself)."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _is_arrow(table: Any) -> bool:
@@ -88,17 +91,9 @@ def _long_rows(table: Any) -> tuple[list[str], list[list[str]]]:
     else:
         names = [str(c) for c in table.columns]
         columns = [
-            [_cell(None if _is_missing(v) else v) for v in table[c].tolist()] for c in table.columns
+            [_cell(v) for v in table[c].tolist()] for c in table.columns
         ]
     return names, [list(row) for row in zip(*columns)]
-
-
-def _is_missing(value: Any) -> bool:
-    # pandas' NA and NaT compare unequal to themselves, as NaN does
-    try:
-        return bool(value != value)
-    except (TypeError, ValueError):
-        return False
 
 
 def read_sessions(

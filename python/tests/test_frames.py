@@ -46,6 +46,9 @@ def test_a_dataframe_scores_as_the_cli_does(tables):
     assert list(out.columns) == ["id", "score", "raw_score", "explanation"]
     same(out["id"], out["score"], out["raw_score"], cli)
     assert sorted(out["explanation"][0]) == sorted(cli[0]["explanation"])
+    # pandas' nullable types: missing values as its NA, not as NaN or None
+    nullable = scorer.score(frame.convert_dtypes())
+    same(nullable["id"], nullable["score"], nullable["raw_score"], cli)
     # the rows in any order: the sessions in the order of their first rows, the same scores
     shuffled = frame.sample(frac=1.0, random_state=3)
     again = scorer.score(shuffled).set_index("id").loc[out["id"]]
