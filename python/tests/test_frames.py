@@ -87,12 +87,20 @@ def test_timestamps_as_datetimes_read_as_their_seconds(tables):
 SPARK_SESSIONS = 200_000
 
 
+def local_spark(conf):
+    """A local Spark session on two cores, without its web UI, with `conf` set."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master("local[2]").appName("seqrisk-test")
+    for key, value in {"spark.ui.enabled": "false", **conf}.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
 def test_spark_scores_a_partitioned_parquet_data_set_as_the_cli_does(tmp_path):
     """200,000 sessions (about 4 million events) written by Spark as a partitioned Parquet data
     set, scored by `seqrisk.spark.score` in local mode, equal to `seqrisk score` on the same
     events."""
-    from pyspark.sql import SparkSession
-
     from seqrisk.spark import score
 
     d = tmp_path
@@ -104,13 +112,7 @@ def test_spark_scores_a_partitioned_parquet_data_set_as_the_cli_does(tmp_path):
     run("score", "--artifact", str(artifact), "--input", "big.parquet", "--output", "cli.parquet", cwd=d)
     cli = pyarrow.parquet.read_table(d / "cli.parquet", columns=["id", "score", "raw_score"]).to_pandas().set_index("id")
     assert len(cli) == SPARK_SESSIONS
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("seqrisk-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .getOrCreate()
-    )
+    spark = local_spark({"spark.sql.shuffle.partitions": "4"})
     try:
         # a partitioned data set, as a warehouse writes one: four files, sessions' rows spread
         spark.read.parquet(str(d / "big.parquet")).repartition(4).write.parquet(str(d / "events"))
@@ -133,18 +135,11 @@ def test_spark_scores_a_partitioned_parquet_data_set_as_the_cli_does(tmp_path):
 
 def test_spark_carries_sessions_across_arrow_batches(tables):
     """Arrow batches of 50 rows cut sessions; every session is scored once, whole."""
-    from pyspark.sql import SparkSession
-
     from seqrisk.spark import score
 
     d, artifact, cli = tables
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("seqrisk-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "3")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "50")
-        .getOrCreate()
+    spark = local_spark(
+        {"spark.sql.shuffle.partitions": "3", "spark.sql.execution.arrow.maxRecordsPerBatch": "50"}
     )
     try:
         out = score(spark.read.parquet(str(d / "d.parquet")), artifact).toPandas().set_index("id")

@@ -4,7 +4,11 @@
 import { fileURLToPath } from "node:url";
 import { launchChromium, serve } from "./serve.mjs";
 
-async function withPage(origin, webgpu, body) {
+/**
+ * Run `body(page, requests, console)` on `${origin}/` in a fresh Chromium (with or without
+ * WebGPU): `requests` every URL the page asks for, `console` its messages and page errors.
+ */
+export async function withPage(origin, webgpu, body) {
   const browser = await launchChromium({ webgpu });
   try {
     const context = await browser.newContext();

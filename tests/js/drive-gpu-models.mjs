@@ -10,7 +10,8 @@
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, serve } from "./serve.mjs";
+import { withPage } from "./drive-browser.mjs";
+import { serve } from "./serve.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const pkg = resolve(process.env.SEQRISK_PKG ?? resolve(here, "../../wasm/pkg"));
@@ -24,34 +25,30 @@ const roots = { "/pkg/": pkg };
 fixtures.forEach((f, i) => (roots[`/f${i}/`] = resolve(f)));
 roots["/"] = fileURLToPath(new URL("./pages/", import.meta.url));
 const { server, origin } = await serve(roots);
-const browser = await launchChromium({ webgpu: true });
 try {
-  const page = await (await browser.newContext()).newPage();
-  const console = [];
-  page.on("console", (m) => console.push(m.text()));
-  page.on("pageerror", (e) => console.push(`pageerror: ${e.message}`));
-  await page.goto(`${origin}/`);
-  const models = [];
-  for (let i = 0; i < fixtures.length; i += 1) {
-    models.push(
-      await page.evaluate(async (dir) => {
-        const seqrisk = await import("/pkg/index.js");
-        const bytes = await (await fetch(`${dir}/model.seqrisk`)).arrayBuffer();
-        const sessions = await (await fetch(`${dir}/sessions.json`)).json();
-        try {
-          const scorer = await seqrisk.Scorer.create(bytes, { backend: "webgpu" });
-          const results = await scorer.scoreBatch(sessions);
-          const report = { model: scorer.model, backend: scorer.backend, results };
-          scorer.free();
-          return report;
-        } catch (e) {
-          return { error: { code: e.code ?? null, message: String(e.message ?? e) } };
-        }
-      }, `/f${i}`),
-    );
-  }
-  await writeFile(out, JSON.stringify({ models, console }));
+  const report = await withPage(origin, true, async (page, _requests, console) => {
+    const models = [];
+    for (let i = 0; i < fixtures.length; i += 1) {
+      models.push(
+        await page.evaluate(async (dir) => {
+          const seqrisk = await import("/pkg/index.js");
+          const bytes = await (await fetch(`${dir}/model.seqrisk`)).arrayBuffer();
+          const sessions = await (await fetch(`${dir}/sessions.json`)).json();
+          try {
+            const scorer = await seqrisk.Scorer.create(bytes, { backend: "webgpu" });
+            const results = await scorer.scoreBatch(sessions);
+            const report = { model: scorer.model, backend: scorer.backend, results };
+            scorer.free();
+            return report;
+          } catch (e) {
+            return { error: { code: e.code ?? null, message: String(e.message ?? e) } };
+          }
+        }, `/f${i}`),
+      );
+    }
+    return { models, console };
+  });
+  await writeFile(out, JSON.stringify(report));
 } finally {
-  await browser.close();
   server.close();
 }

@@ -108,7 +108,7 @@ async function phase(server, concurrency, n, swap) {
   let done = 0;
   let swapped; // when the swap was seen through: requests sent after it must get the new model
   let swapping;
-  const oldAfterSwap = { count: 0 };
+  let oldAfterSwap = 0;
   const sample = async () => memory.push({ answered: done, rssBytes: await rss(server.pid()) });
   await sample();
   const timer = setInterval(sample, 200);
@@ -130,7 +130,7 @@ async function phase(server, concurrency, n, swap) {
         } else {
           tally.answered += 1;
           tally.byArtifact[r.body.artifact] = (tally.byArtifact[r.body.artifact] ?? 0) + 1;
-          if (afterSwap && r.body.artifact !== artifacts.swap) oldAfterSwap.count += 1;
+          if (afterSwap && r.body.artifact !== artifacts.swap) oldAfterSwap += 1;
         }
       } catch (e) {
         tally.dropped += 1;
@@ -184,7 +184,7 @@ async function phase(server, concurrency, n, swap) {
     },
     status,
   };
-  if (swap) result.swap = { ...swapped, oldAnswersAfterSwap: oldAfterSwap.count };
+  if (swap) result.swap = { ...swapped, oldAnswersAfterSwap: oldAfterSwap };
   return result;
 }
 

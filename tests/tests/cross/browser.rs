@@ -238,18 +238,13 @@ fn works_under_a_strict_content_security_policy() {
 fn every_model_scores_on_webgpu_as_natively() {
     let picked: Vec<usize> = (1..super::common::MODELS.len()).collect();
     let fixtures: Vec<&js::Fixture> = picked.iter().map(|&i| js::model_fixture(i)).collect();
-    let pkg = js::package();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("gpu-models.json");
-    let status = std::process::Command::new("node")
-        .arg(js::workspace().join("tests/js/drive-gpu-models.mjs"))
-        .arg(&out)
-        .args(fixtures.iter().map(|f| f.dir.path()))
-        .env("SEQRISK_PKG", &pkg)
-        .status()
-        .expect("node runs (install Node.js)");
-    assert!(status.success(), "drive-gpu-models.mjs failed: {status}");
-    let report: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let report = js::node_report(
+        "drive-gpu-models.mjs",
+        std::iter::once(out.as_path()).chain(fixtures.iter().map(|f| f.dir.path())),
+        &out,
+    );
     for ((&i, f), r) in picked
         .iter()
         .zip(&fixtures)

@@ -9,7 +9,8 @@ use seqrisk_core::policy::PolicyPoint;
 use seqrisk_core::schema::{Limits, Schema, Session, parse_sessions_json, session_to_json};
 use seqrisk_core::scorer::{Scorer, SessionScore};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -199,7 +200,7 @@ pub fn model_node_report(i: usize) -> &'static Value {
 
 /// The built JS package (`SEQRISK_PKG`, default wasm/pkg), checked to be there with the test
 /// drivers' dependencies.
-pub fn package() -> PathBuf {
+fn package() -> PathBuf {
     let pkg = std::env::var_os("SEQRISK_PKG")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("wasm/pkg"));
@@ -215,20 +216,31 @@ pub fn package() -> PathBuf {
     pkg
 }
 
-/// Run `node tests/js/drive.mjs <mode>` on a fixture and parse its report.
-fn drive(mode: &str, f: &Fixture) -> Value {
-    let pkg = package();
-    let out = f.dir.path().join(format!("{mode}.json"));
+/// Run `node tests/js/<script> <args>` on the built package and parse the JSON report it
+/// wrote to `out`.
+pub fn node_report<I, A>(script: &str, args: I, out: &Path) -> Value
+where
+    I: IntoIterator<Item = A>,
+    A: AsRef<OsStr>,
+{
     let status = Command::new("node")
-        .arg(workspace().join("tests/js/drive.mjs"))
-        .arg(mode)
-        .arg(f.dir.path())
-        .arg(&out)
-        .env("SEQRISK_PKG", &pkg)
+        .arg(workspace().join("tests/js").join(script))
+        .args(args)
+        .env("SEQRISK_PKG", package())
         .status()
         .expect("node runs (install Node.js)");
-    assert!(status.success(), "drive.mjs {mode} failed: {status}");
-    serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+    assert!(status.success(), "{script} failed: {status}");
+    serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap()
+}
+
+/// Run `node tests/js/drive.mjs <mode>` on a fixture and parse its report.
+fn drive(mode: &str, f: &Fixture) -> Value {
+    let out = f.dir.path().join(format!("{mode}.json"));
+    node_report(
+        "drive.mjs",
+        [OsStr::new(mode), f.dir.path().as_os_str(), out.as_os_str()],
+        &out,
+    )
 }
 
 /// Largest |Δscore| between the NHFM fixture's native scores and `results` (an array of

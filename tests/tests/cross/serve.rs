@@ -7,7 +7,8 @@ use super::{common, js};
 use burn::prelude::Device;
 use seqrisk_core::scorer::Scorer;
 use serde_json::{Value, json};
-use std::process::Command;
+use std::ffi::OsStr;
+use std::path::Path;
 
 const REQUESTS: u64 = 600;
 const SWAP_REQUESTS: u64 = 3000;
@@ -32,20 +33,25 @@ fn every_request_is_answered_rightly_under_load_and_through_a_swap() {
     };
     let expected = json!({ "model": scores(&f.native), "swap": scores(&swapped) });
     std::fs::write(d.join("expected.json"), expected.to_string()).unwrap();
-    let pkg = js::package();
     let out = d.join("load.json");
-    let status = Command::new("node")
-        .arg(js::workspace().join("tests/js/load.mjs"))
-        .arg(d)
-        .arg(&out)
-        .args(["--requests", &REQUESTS.to_string()])
-        .args(["--swap-requests", &SWAP_REQUESTS.to_string()])
-        .args(["--concurrency", "1,8,64", "--max-seconds", "300"])
-        .env("SEQRISK_PKG", &pkg)
-        .status()
-        .expect("node runs (install Node.js)");
-    assert!(status.success(), "load.mjs failed: {status}");
-    let report: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let (requests, swaps) = (REQUESTS.to_string(), SWAP_REQUESTS.to_string());
+    let report = js::node_report(
+        "load.mjs",
+        [d, out.as_path()].map(Path::as_os_str).into_iter().chain(
+            [
+                "--requests",
+                &requests,
+                "--swap-requests",
+                &swaps,
+                "--concurrency",
+                "1,8,64",
+                "--max-seconds",
+                "300",
+            ]
+            .map(OsStr::new),
+        ),
+        &out,
+    );
     let artifacts = &report["artifacts"];
     for target in ["edge", "node"] {
         let t = &report["targets"][target];
