@@ -32,8 +32,8 @@ fn webgpu_scores_match_native_within_1e_4() {
     );
     assert_eq!(created["autoFallbackReason"], Value::Null);
     let delta = js::max_delta(&gpu()["webgpu"]["value"], 1e-4);
-    eprintln!("native vs WebGPU (Chromium, SwiftShader): max |Δscore| = {delta:.3e}");
-    assert!(delta <= 1e-4, "max |Δscore| = {delta}");
+    eprintln!("native vs WebGPU (Chromium, SwiftShader): {delta}");
+    assert!(delta.raw <= 1e-4, "{delta}");
 }
 
 #[test]
@@ -54,8 +54,8 @@ fn without_webgpu_auto_falls_back_to_cpu_and_says_why() {
         "the WebGPU build is not downloaded when WebGPU is unavailable: {fetched:?}"
     );
     let delta = js::max_delta(&nogpu()["cpu"]["value"], 1e-5);
-    eprintln!("native vs wasm CPU (Chromium): max |Δscore| = {delta:.3e}");
-    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    eprintln!("native vs wasm CPU (Chromium): {delta}");
+    assert!(delta.raw <= 1e-5, "{delta}");
 }
 
 #[test]
@@ -63,8 +63,8 @@ fn without_webgpu_auto_falls_back_to_cpu_and_says_why() {
 fn web_worker_scores_match_native() {
     let backend = gpu()["created"]["worker"].as_str().unwrap();
     let delta = js::max_delta(&gpu()["worker"]["value"], 1e-4);
-    eprintln!("native vs Web Worker ({backend}): max |Δscore| = {delta:.3e}");
-    assert!(delta <= 1e-4, "max |Δscore| = {delta}");
+    eprintln!("native vs Web Worker ({backend}): {delta}");
+    assert!(delta.raw <= 1e-4, "{delta}");
     // the worker handle decides and counts like the main-thread scorer: the fixture's
     // sessions, then three more, counted; none after a reset
     let ops = &gpu()["workerOps"];
@@ -178,7 +178,7 @@ fn browser_assigns_sessions_to_the_same_risky_clusters_as_native() {
     for (path, tol) in [(["gpu", "webgpu"], 1e-4), (["nogpu", "cpu"], 1e-5)] {
         let results = &report[path[0]][path[1]]["value"];
         let delta = js::max_delta_of(f, results, tol);
-        assert!(delta <= tol, "{path:?}: max |Δscore| = {delta}");
+        assert!(delta.raw <= tol, "{path:?}: {delta}");
         let inside = js::same_clusters(results, tol);
         eprintln!(
             "cluster model, Chromium {}: {inside} of {} sessions in risky clusters, as native",
@@ -218,8 +218,8 @@ fn works_under_a_strict_content_security_policy() {
     assert_eq!(csp["worker"], "cpu", "{csp}");
     for (name, tol) in [("auto", 1e-4), ("cpu", 1e-5), ("workerScores", 1e-5)] {
         let delta = js::max_delta(&csp[name], tol);
-        eprintln!("strict CSP, {name}: max |Δscore| vs native = {delta:.3e}");
-        assert!(delta <= tol, "{name}: max |Δscore| = {delta}");
+        eprintln!("strict CSP, {name}: vs native, {delta}");
+        assert!(delta.raw <= tol, "{name}: {delta}");
     }
     let console = strings(&csp["console"]);
     assert!(
@@ -254,8 +254,8 @@ fn every_model_scores_on_webgpu_as_natively() {
         assert!(r["error"].is_null(), "{name} on WebGPU: {}", r["error"]);
         assert_eq!(r["backend"], "webgpu", "{name}");
         let delta = js::max_delta_of(f, &r["results"], 1e-4);
-        eprintln!("{name}: native vs WebGPU (Chromium, SwiftShader): max |Δscore| = {delta:.3e}");
-        assert!(delta <= 1e-4, "{name}: max |Δscore| = {delta}");
+        eprintln!("{name}: native vs WebGPU (Chromium, SwiftShader): {delta}");
+        assert!(delta.raw <= 1e-4, "{name}: {delta}");
     }
     assert!(
         !report["console"]

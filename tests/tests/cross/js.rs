@@ -22,6 +22,8 @@ pub struct Fixture {
     /// The policy written as `policy.toml` for the drivers (bands at two of the card's
     /// targets), and the native scorer's band for each session.
     pub policy: Option<(String, Vec<String>)>,
+    /// The artifact's calibrator, as native reads it.
+    pub calibrator: Option<seqrisk_core::calibration::Calibrator>,
 }
 
 /// A policy over the card's points: `review` from the lowest threshold, `block` from the
@@ -167,6 +169,7 @@ fn fixture_of(bytes: &[u8], sessions: &[Session], schema: &Schema) -> Fixture {
         native,
         sessions: read,
         policy,
+        calibrator: scorer.calibrator.clone(),
     }
 }
 
@@ -243,13 +246,39 @@ fn drive(mode: &str, f: &Fixture) -> Value {
     )
 }
 
-/// Largest |Δscore| between the NHFM fixture's native scores and `results` (an array of
-/// `{ id, score, explanation }`); also checks ids, and every explanation weight within `tol`.
-pub fn max_delta(results: &Value, tol: f64) -> f64 {
+/// How far another scorer's results are from native's: see [`max_delta_of`].
+#[derive(Debug, Clone, Copy)]
+pub struct Delta {
+    /// Largest |Δraw_score|: the model's own output, what the runtimes' float sums decide.
+    pub raw: f64,
+    /// Largest |Δscore|: the calibrated probability, reported beside `raw`. It is `raw`
+    /// through the calibrator's slope, which no bound caps: an isotonic calibrator rises
+    /// between the last validation logit of one block and the first of the next, and when
+    /// those are close that slope is in the hundreds (the LBSF fixture's 2-epoch scores, all
+    /// within 0.42–0.45, gave 1.3e-5 from a raw 5.8e-8 in one CI run).
+    pub score: f64,
+}
+
+impl std::fmt::Display for Delta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "max |Δraw_score| = {:.3e}, max |Δscore| = {:.3e}",
+            self.raw, self.score
+        )
+    }
+}
+
+/// [`max_delta_of`] on the NHFM fixture.
+pub fn max_delta(results: &Value, tol: f64) -> Delta {
     max_delta_of(fixture(), results, tol)
 }
 
-/// [`max_delta`] against any fixture, event and field weights alike.
+/// How far `results` (an array of `{ id, score, raw_score, explanation }`) are from the
+/// fixture's native scores; also checks ids, every explanation weight within `tol`, and that
+/// each `score` is the artifact's calibrator applied to that result's own `raw_score` (within
+/// 1e-12: the calibrator is the same function in both runtimes), so a calibrated difference
+/// is only ever the raw one through the calibrator's slope.
 /// Whether the cluster model puts a session on a risky cluster's edge — `ρ` within 1e-4 of 1 —
 /// in native's view or the other scorer's: f32 rounding, which differs between them, may then
 /// put it inside or outside, and its score is that cluster's density or the background's.
@@ -264,11 +293,14 @@ fn on_cluster_edge(n: &seqrisk_core::scorer::SessionScore, r: &Value) -> bool {
         .any(|rho| (rho - 1.0).abs() <= 1e-4)
 }
 
-pub fn max_delta_of(f: &Fixture, results: &Value, tol: f64) -> f64 {
+pub fn max_delta_of(f: &Fixture, results: &Value, tol: f64) -> Delta {
     let native = &f.native;
     let results = results.as_array().expect("an array of scores");
     assert_eq!(results.len(), native.len(), "one score per session");
-    let mut max = 0f64;
+    let mut max = Delta {
+        raw: 0.0,
+        score: 0.0,
+    };
     let mut edges = 0;
     for (n, r) in native.iter().zip(results) {
         assert_eq!(r["id"], n.id.as_str());
@@ -278,10 +310,18 @@ pub fn max_delta_of(f: &Fixture, results: &Value, tol: f64) -> f64 {
             assert!(edges <= 2, "{edges} sessions on a risky cluster's edge");
             continue;
         }
-        // the calibrated probability and the model's own score both
-        max = max
-            .max((r["score"].as_f64().unwrap() - n.score).abs())
-            .max((r["raw_score"].as_f64().unwrap() - n.raw_score).abs());
+        let (score, raw) = (
+            r["score"].as_f64().unwrap(),
+            r["raw_score"].as_f64().unwrap(),
+        );
+        let calibrated = f.calibrator.as_ref().map_or(raw, |c| c.calibrate(raw));
+        assert!(
+            (score - calibrated).abs() <= 1e-12,
+            "{}: score {score} is not the calibrator's {calibrated} of its raw score {raw}",
+            n.id
+        );
+        max.raw = max.raw.max((raw - n.raw_score).abs());
+        max.score = max.score.max((score - n.score).abs());
         for (name, native_w) in &n.explanation.weights {
             let w: Vec<f64> = serde_json::from_value(r["explanation"]["weights"][name].clone())
                 .unwrap_or_else(|e| panic!("{name} weights of {}: {e}", n.id));

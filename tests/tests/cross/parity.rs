@@ -1,7 +1,8 @@
 //! Native ↔ wasm parity under Node: a natively trained model, exported, scores the same 200
-//! sessions in Rust and through the `seqrisk` package's Node entry; every |Δscore| (the
-//! calibrated `score` and the model's `raw_score`) ≤ 1e-6 (LBSF: 1e-5), every explanation
-//! weight ≤ 1e-5.
+//! sessions in Rust and through the `seqrisk` package's Node entry: every |Δraw_score| (the
+//! model's own output) ≤ 1e-6, every calibrated `score` the artifact's calibrator of that
+//! `raw_score` (so the calibrated difference is the raw one through the calibrator's slope,
+//! printed beside it), every explanation weight ≤ 1e-5.
 //!
 //! Needs the package: `scripts/build-wasm.sh` (README's test command runs it first).
 
@@ -28,8 +29,8 @@ fn native_and_wasm_scores_agree_on_200_sessions() {
         "auto on Node falls back: {reason}"
     );
     let delta = js::max_delta(&report["results"], 1e-5);
-    eprintln!("native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
-    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
+    eprintln!("native vs wasm (Node): {delta} over 200 sessions");
+    assert!(delta.raw <= 1e-6, "{delta}");
     assert_eq!(report["sync"], report["results"][0], "scoreSync = score");
     // the policy's bands (targets of the card) as native decides them; a score within 1e-5 of
     // a band's start may fall either side
@@ -135,8 +136,8 @@ fn native_and_wasm_difm_scores_agree_on_200_sessions() {
         "{config:?}"
     );
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
-    eprintln!("DIFM native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
-    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
+    eprintln!("DIFM native vs wasm (Node): {delta} over 200 sessions");
+    assert!(delta.raw <= 1e-6, "{delta}");
     let first = &f.native[0].explanation;
     assert!(
         first.field_weights.contains_key("field_importance") && first.top_fields.len() == 3,
@@ -153,8 +154,8 @@ fn native_and_wasm_gbdt_scores_agree_on_200_sessions() {
     assert_eq!(report["model"], "gbdt");
     let f = js::model_fixture(2);
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
-    eprintln!("GBDT native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
-    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
+    eprintln!("GBDT native vs wasm (Node): {delta} over 200 sessions");
+    assert!(delta.raw <= 1e-6, "{delta}");
     let spread = f.native.iter().map(|s| s.score).fold(0f64, f64::max)
         - f.native.iter().map(|s| s.score).fold(1f64, f64::min);
     // not constant: the trees separate the sessions (0.44 with the fixture's PLE-encoded
@@ -182,8 +183,8 @@ fn native_and_wasm_huihen_scores_agree_on_200_sessions() {
     assert_eq!(report["model"], "huihen");
     let f = js::model_fixture(3);
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
-    eprintln!("HUIHEN native vs wasm (Node): max |Δscore| = {delta:.3e} over 200 sessions");
-    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
+    eprintln!("HUIHEN native vs wasm (Node): {delta} over 200 sessions");
+    assert!(delta.raw <= 1e-6, "{delta}");
     let mut worst = 0f64;
     for (n, r) in f.native.iter().zip(report["results"].as_array().unwrap()) {
         let theirs = r["explanation"]["sessions"].as_array().unwrap();
@@ -208,30 +209,11 @@ fn native_and_wasm_lbsf_scores_agree_on_200_sessions() {
     assert_eq!(report["model"], "lbsf");
     let f = js::model_fixture(4);
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
-    // the model's own score apart from the calibrated one: is a difference the model's, or
-    // its calibrator's slope amplifying it?
-    let raw = f
-        .native
-        .iter()
-        .zip(report["results"].as_array().unwrap())
-        .map(|(n, r)| (r["raw_score"].as_f64().unwrap() - n.raw_score).abs())
-        .fold(0f64, f64::max);
-    let calibrator = &super::common::trained_model(4)
-        .outcome
-        .artifact
-        .header
-        .calibration;
-    let method = match calibrator.as_ref().map(|c| &c.calibrator) {
-        Some(seqrisk_core::calibration::Calibrator::Platt(_)) => "Platt",
-        Some(seqrisk_core::calibration::Calibrator::Isotonic(_)) => "isotonic",
-        None => "none",
-    };
-    eprintln!(
-        "LBSF native vs wasm (Node): max |Δscore| = {delta:.3e}, max |Δraw_score| = {raw:.3e} over 200 sessions ({method} calibration)"
-    );
-    // measured 9.3e-8 in one training run and 1.05e-6 in another (session 22), so LBSF's
-    // bound stays 1e-5, not the 1e-6 of the other models, until the cause is found
-    assert!(delta <= 1e-5, "max |Δscore| = {delta}");
+    let method = f.calibrator.as_ref().map_or("none", |c| c.method().name());
+    eprintln!("LBSF native vs wasm (Node): {delta} over 200 sessions ({method} calibration)");
+    // the model itself agrees to f32 rounding, as the other models do; its calibrated score
+    // may differ more where the calibrator is steep (see js::Delta)
+    assert!(delta.raw <= 1e-6, "{delta}");
     let mut worst = 0f64;
     for (n, r) in f.native.iter().zip(report["results"].as_array().unwrap()) {
         let x = &r["explanation"];
@@ -263,10 +245,10 @@ fn wasm_assigns_sessions_to_the_same_risky_clusters_as_native() {
     assert_eq!(report["model"], "behavior-cluster");
     let f = js::cluster_fixture();
     let delta = js::max_delta_of(f, &report["results"], 1e-5);
-    assert!(delta <= 1e-6, "max |Δscore| = {delta}");
+    assert!(delta.raw <= 1e-6, "{delta}");
     let inside = js::same_clusters(&report["results"], 1e-5);
     eprintln!(
-        "cluster model native vs wasm (Node): {inside} of {} sessions in risky clusters, all alike; max |Δscore| = {delta:.3e}",
+        "cluster model native vs wasm (Node): {inside} of {} sessions in risky clusters, all alike; {delta}",
         f.native.len()
     );
     assert!(
