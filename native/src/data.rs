@@ -314,9 +314,13 @@ fn check_column_chunks(metadata: &ParquetMetaData, file_len: u64, source: &str) 
     Ok(())
 }
 
+/// The long table's leading columns that always have a value: the session id alone (a session
+/// without events is a row without a timestamp).
+const REQUIRED_COLUMNS: usize = 1;
+
 /// Sessions as a long-format Parquet table: one row per event, typed columns (text as UTF-8,
 /// the timestamp and numeric fields as doubles, label and planted marker as booleans), all
-/// optional except the session id and timestamp; what [`read_sessions`] reads back.
+/// optional except the session id; what [`read_sessions`] reads back.
 pub fn parquet_bytes(sessions: &[Session], schema: &Schema) -> Result<Vec<u8>> {
     let (columns, rows) = long_rows(sessions, schema)?;
     let fields = columns
@@ -328,7 +332,7 @@ pub fn parquet_bytes(sessions: &[Session], schema: &Schema) -> Result<Vec<u8>> {
                 ColumnKind::Number => (PhysicalType::DOUBLE, None),
                 ColumnKind::Flag => (PhysicalType::BOOLEAN, None),
             };
-            let repetition = if i < 2 {
+            let repetition = if i < REQUIRED_COLUMNS {
                 Repetition::REQUIRED
             } else {
                 Repetition::OPTIONAL
@@ -358,7 +362,7 @@ pub fn parquet_bytes(sessions: &[Session], schema: &Schema) -> Result<Vec<u8>> {
         let cells: Vec<&str> = rows.iter().map(|r| r[c].as_str()).collect();
         let levels: Vec<i16> = cells.iter().map(|v| i16::from(!v.is_empty())).collect();
         let present = cells.iter().filter(|v| !v.is_empty());
-        let levels = (c >= 2).then_some(levels.as_slice());
+        let levels = (c >= REQUIRED_COLUMNS).then_some(levels.as_slice());
         match columns[c].1 {
             ColumnKind::Text => {
                 let values: Vec<ByteArray> = present.map(|v| ByteArray::from(*v)).collect();
@@ -513,6 +517,27 @@ mod tests {
         });
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.parquet");
+        std::fs::write(&path, parquet_bytes(&sessions, &schema).unwrap()).unwrap();
+        let back = read_sessions(&path, &schema, &Limits::default()).unwrap();
+        assert_eq!(back.sessions, sessions);
+    }
+
+    /// HUIHEN's older, profile-only population (sessions without events) survives Parquet as
+    /// one row each with no timestamp, next to applicants with events.
+    #[test]
+    fn parquet_round_trip_of_sessions_without_events() {
+        use seqrisk_core::synth::credit::{CreditConfig, generate_credit};
+        let schema = Schema::credit_default();
+        let data = generate_credit(CreditConfig {
+            users: 15,
+            old_users: 25,
+            seed: 4,
+            ..Default::default()
+        });
+        let sessions: Vec<Session> = data.users.into_iter().chain(data.old_users).collect();
+        assert!(sessions.iter().filter(|s| s.events.is_empty()).count() == 25);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credit.parquet");
         std::fs::write(&path, parquet_bytes(&sessions, &schema).unwrap()).unwrap();
         let back = read_sessions(&path, &schema, &Limits::default()).unwrap();
         assert_eq!(back.sessions, sessions);

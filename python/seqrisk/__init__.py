@@ -184,7 +184,8 @@ class Scorer:
 
     @classmethod
     def from_bytes(cls, artifact: bytes, limits: Optional[dict] = None) -> "Scorer":
-        """Load an artifact's bytes; raises `ArtifactError` when they are not one.
+        """Load an artifact's bytes; raises `ArtifactError` when they are not one, and
+        `ModelError` when they hold a model configuration that cannot be built.
 
         `limits` bounds every session read, as the CLI's flags and the JS package's
         `options.limits` do: `max_input_bytes`, `max_events`, `max_string_bytes`, `max_batch`

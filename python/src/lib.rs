@@ -81,8 +81,9 @@ struct Scorer {
 
 #[pymethods]
 impl Scorer {
-    /// Load the bytes of a `.seqrisk` file; any failure is an `ArtifactError` (a crafted file
-    /// may hold a configuration that cannot be built). `limits`: JSON text of the limits every
+    /// Load the bytes of a `.seqrisk` file: an `ArtifactError` when they are not one, a
+    /// `ModelError` when they hold a model configuration that cannot be built (a crafted file),
+    /// as the messages say (`artifact: …`, `model: …`). `limits`: JSON text of the limits every
     /// session read is held to (`max_input_bytes`, `max_events`, `max_string_bytes`,
     /// `max_batch`; absent: the defaults), refused with a `ValueError` naming the fault.
     #[staticmethod]
@@ -96,14 +97,13 @@ impl Scorer {
         limits
             .validate()
             .map_err(|e| PyValueError::new_err(format!("limits: {e}")))?;
-        let as_artifact = |e: Error| ArtifactError::new_err(e.to_string());
-        let artifact = Artifact::from_bytes(artifact).map_err(as_artifact)?;
-        let card = artifact.header.card().map_err(as_artifact)?;
+        let artifact = Artifact::from_bytes(artifact).map_err(py_err)?;
+        let card = artifact.header.card().map_err(py_err)?;
         let model = card.model.clone();
         let card =
             serde_json::to_string(&card).map_err(|e| SeqriskError::new_err(e.to_string()))?;
-        let scorer = CoreScorer::from_artifact(&artifact, burn::prelude::Device::flex())
-            .map_err(as_artifact)?;
+        let scorer =
+            CoreScorer::from_artifact(&artifact, burn::prelude::Device::flex()).map_err(py_err)?;
         Ok(Self {
             inner: Mutex::new(Box::new(scorer)),
             model,

@@ -12,28 +12,42 @@ import pytest
 
 import seqrisk
 
-from seqrisk_cli import run
+from seqrisk_cli import KINDS, run, train_kind
 
 
-@pytest.fixture(scope="module", params=["nhfm", "difm", "lstm4fd", "gbdt"])
+@pytest.fixture(scope="module", params=KINDS)
 def tables(request, tmp_path_factory):
-    """A model of each kind trained on 600 sessions, the same sessions as JSON lines, CSV and
-    Parquet (one event per row), and the CLI's scores of them."""
-    model = request.param
-    d = tmp_path_factory.mktemp(model)
-    for out in ("d.jsonl", "d.csv", "d.parquet"):
-        run("gen", "--sessions", "600", "--fraud-rate", "0.1", "--seed", "7", "-o", out, cwd=d)
-    run("train", "--data", "d.jsonl", "--model", model, "--epochs", "1", "--quiet", "--out", "out", cwd=d)
-    artifact = d / "out" / f"{model}.seqrisk"
+    """A model of each kind, its sessions as JSON lines, CSV and Parquet (one event per row),
+    and the CLI's scores of them."""
+    d = tmp_path_factory.mktemp(request.param)
+    artifact = train_kind(request.param, d, formats=("jsonl", "csv", "parquet"))
     run("score", "--artifact", str(artifact), "--input", "d.jsonl", "--output", "cli.jsonl", cwd=d)
     cli = [json.loads(l) for l in (d / "cli.jsonl").read_text().splitlines()]
     return d, artifact, cli
 
 
-def same(ids, scores, raw, cli):
+def on_cluster_edge(*explanations):
+    """Whether the cluster model puts a session on a risky cluster's edge (`reach` within 1e-4
+    of 1) in any of these explanations (dicts or JSON text): f32 rounding, which differs with
+    how many sessions are scored together, may then put it inside or outside, and its score is
+    that cluster's density or the background's. The Rust parity tests skip such sessions too."""
+    for x in explanations:
+        cluster = (json.loads(x) if isinstance(x, str) else x).get("cluster")
+        if cluster is not None and abs(cluster["reach"] - 1.0) <= 1e-4:
+            return True
+    return False
+
+
+def same(ids, scores, raw, cli, explanations=None):
+    """The scores equal the CLI's within 1e-6, session by session; given the explanations, a
+    session on a risky cluster's edge in either is not compared (at most two)."""
     assert list(ids) == [c["id"] for c in cli]
+    keep = [True] * len(cli)
+    if explanations is not None:
+        keep = [not on_cluster_edge(x, c["explanation"]) for x, c in zip(explanations, cli)]
+        assert keep.count(False) <= 2, keep.count(False)
     for got, want in ((scores, "score"), (raw, "raw_score")):
-        delta = max(abs(g - c[want]) for g, c in zip(got, cli))
+        delta = max(abs(g - c[want]) for g, c, k in zip(got, cli, keep) if k)
         assert delta <= 1e-6, (want, delta)
 
 
@@ -145,7 +159,8 @@ def test_spark_carries_sessions_across_arrow_batches(tables):
         out = score(spark.read.parquet(str(d / "d.parquet")), artifact).toPandas().set_index("id")
         assert len(out) == len(cli) and out.index.is_unique
         got = out.loc[[c["id"] for c in cli]]
-        same(got.index, got["score"], got["raw_score"], cli)
+        # Spark's Arrow batches score a few sessions at a time, the CLI many
+        same(got.index, got["score"], got["raw_score"], cli, got["explanation"])
     finally:
         spark.stop()
 

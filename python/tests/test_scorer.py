@@ -11,17 +11,15 @@ import pytest
 
 import seqrisk
 
-from seqrisk_cli import run
+from seqrisk_cli import KINDS, run, train_kind
 
 
-@pytest.fixture(scope="session", params=["nhfm", "difm", "lstm4fd", "gbdt"])
+@pytest.fixture(scope="session", params=KINDS)
 def trained(request, tmp_path_factory):
-    """`seqrisk gen` → `seqrisk train --model M` (four model kinds) → `seqrisk score`: the artifact, the sessions
-    (as the JSONL lines) and the CLI's scores."""
+    """A small model of each kind (`seqrisk train`, or `seqrisk cluster`) and `seqrisk score` of
+    its sessions: the artifact, the first 200 sessions (as JSON lines) and the CLI's scores."""
     d = tmp_path_factory.mktemp(request.param)
-    run("gen", "--sessions", "600", "--fraud-rate", "0.1", "--seed", "5", "-o", "d.jsonl", cwd=d)
-    run("train", "--data", "d.jsonl", "--model", request.param, "--epochs", "1", "--quiet", "--out", "out", cwd=d)
-    artifact = d / "out" / f"{request.param}.seqrisk"
+    artifact = train_kind(request.param, d)
     run("score", "--artifact", str(artifact), "--input", "d.jsonl", "--output", "cli.jsonl", cwd=d)
     lines = (d / "d.jsonl").read_text().splitlines()[:200]
     cli = [json.loads(l) for l in (d / "cli.jsonl").read_text().splitlines()[:200]]
@@ -38,8 +36,9 @@ def close(python, cli):
 
 
 def test_scores_equal_the_cli_from_dicts_and_json_lines(trained):
-    model, artifact, lines, cli = trained
+    kind, artifact, lines, cli = trained
     scorer = seqrisk.Scorer.from_file(artifact)
+    model = "behavior-cluster" if kind == "cluster" else kind
     assert scorer.model == model
     assert scorer.card["model"] == model
     close(scorer.score([json.loads(l) for l in lines]), cli)
@@ -62,7 +61,7 @@ def test_bad_sessions_raise_data_errors_naming_the_field(trained):
 
 def test_limits_bound_every_session_read(trained):
     _, artifact, lines, _ = trained
-    session = json.loads(lines[0])
+    session = max((json.loads(l) for l in lines), key=lambda s: len(s["events"]))
     scorer = seqrisk.Scorer.from_file(artifact, limits={"max_events": 1})
     with pytest.raises(seqrisk.OverLimitError, match="max_events"):
         scorer.score([session])

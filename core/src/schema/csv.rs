@@ -4,7 +4,8 @@
 //!
 //! Columns: the session id, the timestamp, the label (optional), the planted flag (optional),
 //! every event field and every profile field. Profile values and the label repeat on each row
-//! of a session (the first non-empty value wins; a conflicting one is an error). Rows of a
+//! of a session (the first non-empty value wins; a conflicting one is an error); a row with
+//! no timestamp and no event value adds none (a session without events is one such row). Rows of a
 //! session need not be contiguous for [`read_rows`]; sessions keep the order of their first
 //! row. [`GroupedRows`] streams a table whose sessions' rows are contiguous.
 
@@ -225,15 +226,26 @@ impl<'a> LongFormat<'a> {
         }
     }
 
-    /// Add a row's event to `s`, and merge its session-level values into `s`'s.
+    /// Add a row's event to `s`, and merge its session-level values into `s`'s. A row with no
+    /// timestamp and no event value is a session's row without an event: how a session with
+    /// no events (HUIHEN's profile-only population) travels in long format.
     fn add_row(&self, s: &mut Session, row: &[String], loc: &Location) -> Result<()> {
         let (schema, cols) = (self.schema, &self.cols);
-        let ts = timestamp_from_text(
-            cell(row, cols.ts).unwrap_or(""),
-            schema.timestamp.unit,
-            loc,
-            &schema.timestamp.field,
-        )?;
+        let event_cells = || {
+            let fields = cols.event.iter().flatten().copied();
+            std::iter::once(cols.ts).chain(fields).chain(cols.planted)
+        };
+        let no_event = event_cells().all(|c| cell(row, c).is_none());
+        let ts = if no_event {
+            None
+        } else {
+            Some(timestamp_from_text(
+                cell(row, cols.ts).unwrap_or(""),
+                schema.timestamp.unit,
+                loc,
+                &schema.timestamp.field,
+            )?)
+        };
         let ev = &schema.event;
         let values = FieldValues {
             categorical: cols.event[0]
@@ -285,11 +297,13 @@ impl<'a> LongFormat<'a> {
         )?;
         merge_all(&mut p.numeric, numbers, &names[1], loc)?;
         merge_all(&mut p.text, cells(row, &cols.profile[2]), &names[2], loc)?;
-        s.events.push(Event {
-            ts,
-            values,
-            planted,
-        });
+        if let Some(ts) = ts {
+            s.events.push(Event {
+                ts,
+                values,
+                planted,
+            });
+        }
         Ok(())
     }
 }
@@ -539,18 +553,28 @@ pub fn long_rows(sessions: &[Session], schema: &Schema) -> Result<LongTable> {
     let txt = |v: &Option<String>| v.clone().unwrap_or_default();
     let cat = |v: &Option<Category>| v.as_deref().unwrap_or_default().to_string();
     let mut rows = Vec::new();
+    // a session without events is one row of its session-level values (see `add_row`)
+    let no_event = Event {
+        ts: 0.0,
+        values: FieldValues {
+            categorical: vec![None; schema.event.categorical.len()].into(),
+            numeric: vec![None; schema.event.numeric.len()].into(),
+            text: vec![None; schema.event.text.len()].into(),
+        },
+        planted: false,
+    };
     for s in sessions {
-        if s.events.is_empty() {
-            return Err(Error::Model(format!(
-                "session `{}` has no events and cannot be written in long format",
-                s.id
-            )));
-        }
-        for e in &s.events {
-            let ts = match schema.timestamp.unit.write(e.ts) {
+        let events: Vec<Option<&Event>> = if s.events.is_empty() {
+            vec![None]
+        } else {
+            s.events.iter().map(Some).collect()
+        };
+        for event in events {
+            let e = event.unwrap_or(&no_event);
+            let ts = event.map_or_else(String::new, |e| match schema.timestamp.unit.write(e.ts) {
                 super::TimeText::Number(x) => x.to_string(),
                 super::TimeText::Text(t) => t,
-            };
+            });
             let mut row: Vec<String> = vec![s.id.clone(), ts];
             if schema.label.is_some() {
                 row.push(s.label.map(|l| u8::from(l).to_string()).unwrap_or_default());
@@ -662,6 +686,47 @@ mod tests {
         for s in &back {
             assert_eq!(s.events.capacity(), s.events.len());
         }
+    }
+
+    /// HUIHEN's older population has profiles and no events: each such session is one row
+    /// with no timestamp and no event value, read back as a session without events; a row
+    /// with an event value but no timestamp is still an error naming the timestamp.
+    #[test]
+    fn sessions_without_events_survive_long_format() {
+        use crate::synth::credit::{CreditConfig, generate_credit};
+        let schema = Schema::credit_default();
+        let data = generate_credit(CreditConfig {
+            users: 20,
+            old_users: 30,
+            seed: 3,
+            ..Default::default()
+        });
+        assert!(data.old_users.iter().all(|s| s.events.is_empty()));
+        let both: Vec<Session> = data.users.into_iter().chain(data.old_users).collect();
+        let mut buf = Vec::new();
+        write_csv(&both, &schema, &mut buf).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let rows = both.iter().map(|s| s.events.len().max(1)).sum::<usize>();
+        assert_eq!(text.lines().count(), 1 + rows);
+        assert_eq!(read_csv(text.as_bytes(), "c.csv", &schema).unwrap(), both);
+        // the same row with an event value and no timestamp
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let last = reader.records().last().unwrap().unwrap();
+        let mut cells: Vec<String> = last.iter().map(String::from).collect();
+        assert_eq!(cells[1], "", "{last:?}");
+        let field = &schema.event.numeric[0].name;
+        cells[header.iter().position(|c| c == field).unwrap()] = "5".into();
+        let mut bad = csv::Writer::from_writer(Vec::new());
+        bad.write_record(&header).unwrap();
+        bad.write_record(&cells).unwrap();
+        let bad = bad.into_inner().unwrap();
+        let e = match read_csv(bad.as_slice(), "c.csv", &schema) {
+            Err(Error::Data(e)) => e,
+            other => panic!("expected a data error, got {other:?}"),
+        };
+        assert_eq!(e.location.line, 2, "{e}");
+        assert_eq!(e.field, schema.timestamp.field, "{e}");
     }
 
     /// The transactions scenario names each session's card (`entity`): it survives CSV and
