@@ -10,7 +10,7 @@ rm -rf "$venv" target/wheels
 python3 -m venv "$venv"
 # pandas < 3: PySpark 4.3 does not yet fully support pandas 3
 "$venv/bin/pip" install --quiet --disable-pip-version-check maturin==1.16.0 pytest==8.4.2 numpy==2.0.2 \
-  pandas==2.3.3 pyarrow==22.0.0 pyspark==4.3.0
+  pandas==2.3.3 pyarrow==22.0.0 pyspark==4.3.0 scikit-learn==1.9.1
 # the CLI the tests compare with, and the tool writing the bad-input catalogue's files
 cargo build -p native -p seqrisk-tests --example catalogue-inputs
 "$venv/bin/maturin" build --quiet --profile dev --strip -m python/Cargo.toml -o target/wheels

@@ -1,5 +1,6 @@
 """seqrisk.cluster.HDBSCAN against scikit-learn's own results (the fixtures in tests/data/hdbscan/,
-written by scripts/hdbscan-fixtures.py from scikit-learn 1.9.1), and its estimator protocol."""
+written by scripts/hdbscan-fixtures.py from scikit-learn 1.9.1, and scikit-learn 1.9.1 itself on
+10,000 points in 80 dimensions), and its estimator protocol."""
 
 import json
 import pathlib
@@ -61,6 +62,27 @@ def test_fit_predict_and_approximate_predict():
     assert far.tolist() == [-1] and far_strength.tolist() == [0.0]
     with pytest.raises(ValueError, match="fitted with 2"):
         est.approximate_predict(np.zeros((1, 3)))
+
+
+def test_ten_thousand_points_in_80_dimensions_cluster_as_scikit_learn_s():
+    """12 blobs of unequal spread, 10,000 × 80: the exact and the inverted-file neighbours both
+    give scikit-learn's clusters (ARI ≥ 0.98), and every clustered point queried again through
+    `approximate_predict` lands in its own cluster."""
+    from sklearn.cluster import HDBSCAN as Reference
+    from sklearn.datasets import make_blobs
+    from sklearn.metrics import adjusted_rand_score
+
+    spreads = np.linspace(1.0, 4.0, 12)
+    X, _ = make_blobs(n_samples=10_000, n_features=80, centers=12, cluster_std=spreads, random_state=0)
+    theirs = Reference(min_cluster_size=25, copy=True).fit_predict(X)
+    assert len(set(theirs.tolist()) - {-1}) == 12
+    exact = HDBSCAN(min_cluster_size=25).fit(X)
+    assert adjusted_rand_score(theirs, exact.labels_) >= 0.98
+    ivf = HDBSCAN(min_cluster_size=25, neighbours="ivf").fit(X)
+    assert adjusted_rand_score(theirs, ivf.labels_) >= 0.98
+    members = np.flatnonzero(exact.labels_ >= 0)
+    placed, _ = exact.approximate_predict(X[members])
+    assert placed.tolist() == exact.labels_[members].tolist()
 
 
 def test_the_inverted_file_finds_the_exact_clusters():
