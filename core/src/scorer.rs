@@ -315,6 +315,40 @@ impl Scorer {
         Ok(self.name(scored, sessions))
     }
 
+    /// [`Scorer::score`] on up to `threads` threads, each scoring a run of whole
+    /// [`SCORE_BATCH`]es: every forward pass sees the batch one thread would form (its padded
+    /// length, and with it the shapes the f32 sums run over, depends on its members), so the
+    /// scores are [`Scorer::score`]'s to the bit. The threads share the model (burn's modules
+    /// are `Sync`). Fewer than two batches, or one thread, score here.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn score_parallel(
+        &self,
+        sessions: &[Session],
+        threads: usize,
+    ) -> Result<Vec<SessionScore>> {
+        let batches = sessions.len().div_ceil(SCORE_BATCH);
+        let threads = threads.min(batches);
+        if threads <= 1 {
+            return self.score(sessions);
+        }
+        let per_thread = batches.div_ceil(threads) * SCORE_BATCH;
+        let parts: Vec<Result<Vec<SessionScore>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = sessions
+                .chunks(per_thread)
+                .map(|part| scope.spawn(move || self.score(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut out = Vec::with_capacity(sessions.len());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
     /// [`Scorer::score`] with an asynchronous read-back (WebGPU in a browser).
     pub async fn score_async(&self, sessions: &[Session]) -> Result<Vec<SessionScore>> {
         let encoded = self.encode(sessions)?;

@@ -516,7 +516,8 @@ fn score_chunk(
     on_error: OnError,
     rejected: &mut Vec<(usize, Option<String>, String)>,
 ) -> Result<Vec<SessionScore>> {
-    match (scorer.score(&chunk.sessions), on_error) {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    match (scorer.score_parallel(&chunk.sessions, threads), on_error) {
         (Ok(scored), _) => Ok(scored),
         (Err(e), OnError::Fail) => Err(e.into()),
         (Err(_), OnError::Skip) => {

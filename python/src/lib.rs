@@ -12,7 +12,6 @@ use seqrisk_core::schema::{
     Limits, Schema, Session, parse_session_json, read_rows, session_to_json,
 };
 use seqrisk_core::scorer::Scorer as CoreScorer;
-use std::sync::Mutex;
 
 mod cluster;
 mod progress;
@@ -70,10 +69,9 @@ pub(crate) fn py_err(e: Error) -> PyErr {
 /// A loaded artifact on the CPU: [`CoreScorer`] with its model card and limits.
 #[pyclass(module = "seqrisk._seqrisk", name = "Scorer")]
 struct Scorer {
-    // burn's modules are Send but not Sync, so scoring takes the lock (with the GIL released);
     // boxed, as the scorer holds 64-byte-aligned parts and Python allocates objects only
-    // 16-byte aligned
-    inner: Mutex<Box<CoreScorer>>,
+    // 16-byte aligned; shared by concurrent calls (burn's modules are Sync)
+    inner: Box<CoreScorer>,
     model: String,
     card: String,
     limits: Limits,
@@ -105,7 +103,7 @@ impl Scorer {
         let scorer =
             CoreScorer::from_artifact(&artifact, burn::prelude::Device::flex()).map_err(py_err)?;
         Ok(Self {
-            inner: Mutex::new(Box::new(scorer)),
+            inner: Box::new(scorer),
             model,
             card,
             limits,
@@ -160,20 +158,17 @@ impl Scorer {
 }
 
 impl Scorer {
-    /// Sessions read by `read` against the artifact's schema, scored, as JSON text; the GIL
-    /// released meanwhile.
+    /// Sessions read by `read` against the artifact's schema, scored in batches spread over the
+    /// machine's cores, as JSON text; the GIL released meanwhile.
     fn score_read(
         &self,
         py: Python<'_>,
         read: impl FnOnce(&Schema) -> Result<Vec<Session>, Error> + Send,
     ) -> PyResult<String> {
         py.detach(|| -> Result<String, Error> {
-            let scorer = self
-                .inner
-                .lock()
-                .map_err(|_| Error::Model("a previous call panicked while scoring".into()))?;
-            let sessions = read(&scorer.encoder.schema)?;
-            let scored = scorer.score(&sessions)?;
+            let sessions = read(&self.inner.encoder.schema)?;
+            let threads = std::thread::available_parallelism().map_or(1, usize::from);
+            let scored = self.inner.score_parallel(&sessions, threads)?;
             serde_json::to_string(&scored).map_err(|e| Error::Model(e.to_string()))
         })
         .map_err(py_err)

@@ -76,6 +76,44 @@ fn round_trip(i: usize) {
 
 /// Every model and variant, freshly initialised, is exported and reloaded with bitwise-equal
 /// weights and scores identically: what the scorers (native and wasm) load is what was built.
+/// Scoring on several threads (`seqrisk score`, the Python package) gives every session once,
+/// in order, with the bits scoring on one thread gives, for every model kind.
+#[test]
+fn scoring_on_threads_gives_the_bits_of_one_thread() {
+    let kinds = (0..common::MODELS.len()).map(|i| {
+        let t = common::trained_model(i);
+        (common::MODELS[i], t.bytes.clone(), t.sessions.clone())
+    });
+    let c = common::clustered();
+    let all = kinds.chain(std::iter::once((
+        "cluster",
+        c.bytes.clone(),
+        c.sessions.clone(),
+    )));
+    for (name, bytes, sessions) in all {
+        let scorer = Scorer::from_artifact(&common::reload(&bytes), Device::flex()).unwrap();
+        // a part batch at the end, and more batches than threads
+        let n = sessions
+            .len()
+            .min(5 * seqrisk_core::scorer::SCORE_BATCH + 17);
+        let one = scorer.score(&sessions[..n]).unwrap();
+        for threads in [2, 3, 8] {
+            let many = scorer.score_parallel(&sessions[..n], threads).unwrap();
+            assert_eq!(many.len(), n, "{name}");
+            for (a, b) in one.iter().zip(&many) {
+                assert_eq!(a.id, b.id, "{name}");
+                assert_eq!(
+                    a.raw_score.to_bits(),
+                    b.raw_score.to_bits(),
+                    "{name} {}",
+                    a.id
+                );
+                assert_eq!(a.score.to_bits(), b.score.to_bits(), "{name} {}", a.id);
+            }
+        }
+    }
+}
+
 #[test]
 fn every_model_exports_and_reloads() {
     let device = Device::flex();
