@@ -1,5 +1,5 @@
 use super::*;
-use crate::encode::{EncodedSession, Encoder};
+use crate::encode::{EncodedSession, Encoder, PAYMENT_NUMERIC};
 use crate::schema::{Schema, Session};
 use crate::synth::payments::{PaymentsConfig, generate_payments};
 
@@ -230,4 +230,103 @@ fn merchant_vectors_reach_only_their_merchants() {
         values(forward(&ones, &encoder, &without).logits),
     );
     assert_eq!(a, b);
+}
+
+/// Eqs. (3)–(5) composed from the model's own layers one user and one merchant at a time, with
+/// no padding anywhere: each real merchant's payments (oldest first, position 0 the most
+/// recent) through the behaviour encoding, the within-merchant Transformer and average pooling
+/// (Eq. 3), fused with the merchant's name (§IV-D1); the user's merchants through the
+/// across-merchant Transformer (Eq. 4); `[CLS]` before them through the relational layer
+/// (§IV-E); the MLP on `[CLS]` (Eq. 5). The batched forward pass — merchants grouped by how
+/// many payment slots they need, users padded to the batch's widest — gives the same logits.
+#[test]
+fn eqs_3_to_5_compose_as_written() {
+    let (encoder, users) = users();
+    let model = small_model(&encoder);
+    let device = Device::flex();
+    let batch_users: Vec<&Session> = users.iter().take(5).collect();
+    let encoded: Vec<EncodedSession> = batch_users.iter().map(|s| encoder.encode(s)).collect();
+    let refs: Vec<&EncodedSession> = encoded.iter().collect();
+    let batch = crate::encode::Batch::new(&refs, &device);
+    let batched = values(model.forward(&batch).logits);
+    let folds = batch.folds.as_ref().unwrap();
+    let [b, m, p] = folds.payment_mask.dims();
+    let ints = |t: Tensor<2, Int>| t.into_data().iter::<i64>().collect::<Vec<_>>();
+    let merchant_mask = values(folds.merchant_mask.clone());
+    let payment_mask = values(folds.payment_mask.clone());
+    let payment_text = ints(folds.payment_text.clone().reshape([b * m, p]));
+    let merchant_text = ints(folds.merchant_text.clone());
+    let texts = model.text_encoder.forward(folds.texts.clone());
+    let d = texts.dims()[1];
+    let rows = |ids: Vec<i64>| {
+        let n = ids.len();
+        texts.clone().select(
+            0,
+            Tensor::<1, Int>::from_data(TensorData::new(ids, [n]), &device),
+        )
+    };
+    let no_padding = |n: usize| Tensor::<2>::zeros([1, n], &device).equal_elem(1.0);
+    let within = &model.intra_merchant;
+    let mut padded_somewhere = false;
+    for (u, &logit) in batched.iter().enumerate() {
+        let mut merchants = Vec::new();
+        for j in (0..m).filter(|&j| merchant_mask[u * m + j] == 1.0) {
+            let row = u * m + j;
+            let slots: Vec<usize> = (0..p)
+                .filter(|&k| payment_mask[row * p + k] == 1.0)
+                .collect();
+            let (first, l) = (slots[0], slots.len());
+            // the real payments fill the last slots, the most recent last
+            assert_eq!(
+                slots,
+                (p - l..p).collect::<Vec<_>>(),
+                "user {u}, merchant {j}"
+            );
+            padded_somewhere |= l < p;
+            let description = rows(slots.iter().map(|&k| payment_text[row * p + k]).collect());
+            let numeric = folds
+                .payment_numeric
+                .clone()
+                .slice([u..u + 1, j..j + 1, first..p])
+                .reshape([l, PAYMENT_NUMERIC]);
+            let positions: Vec<i64> = slots.iter().map(|&k| (p - 1 - k) as i64).collect();
+            let positions = within.payment_position.forward(Tensor::<2, Int>::from_data(
+                TensorData::new(positions, [1, l]),
+                &device,
+            ));
+            let behaviors = within.behavior_encoding.forward(
+                Tensor::cat(vec![description, numeric], 1).reshape([1, l, d + PAYMENT_NUMERIC]),
+            ) + positions;
+            // Eq. (3)
+            let h = within
+                .transformer
+                .forward(behaviors, no_padding(l))
+                .output
+                .mean_dim(1)
+                .reshape([1, d]);
+            let name = rows(vec![merchant_text[row]]);
+            merchants.push(model.fusion.forward(Tensor::cat(vec![h, name], 1)));
+        }
+        let k = merchants.len();
+        padded_somewhere |= k < m;
+        // Eq. (4)
+        let across = model
+            .across_merchant
+            .forward(Tensor::cat(merchants, 0).reshape([1, k, d]), no_padding(k))
+            .output;
+        let cls = model.cls.val().reshape([1, 1, d]);
+        let user = model
+            .relational
+            .forward(Tensor::cat(vec![cls, across], 1), no_padding(k + 1))
+            .output
+            .narrow(1, 0, 1)
+            .reshape([1, d]);
+        // Eq. (5)
+        let by_hand = values(model.head.forward(user))[0];
+        assert!(
+            (by_hand - logit).abs() <= 1e-5,
+            "user {u}: by hand {by_hand}, batched {logit}"
+        );
+    }
+    assert!(padded_somewhere, "the batch pads some merchant or user");
 }
