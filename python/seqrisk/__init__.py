@@ -82,18 +82,35 @@ def _is_pandas(frame: Any) -> bool:
     return type(frame).__module__.startswith("pandas") and hasattr(frame, "columns")
 
 
-def _long_rows(table: Any) -> tuple[list[str], list[list[str]]]:
+def _long_rows(
+    table: Any, columns: Optional[dict] = None
+) -> tuple[list[str], list[list[str]]]:
     """A pandas DataFrame or a pyarrow Table (or RecordBatch) as column names and rows of
-    string cells."""
+    string cells; `columns` maps schema field names to the table's column names that hold
+    them (`{"ts": "event_time"}`), so the names returned are the schema's."""
+    names = list(table.column_names) if _is_arrow(table) else [str(c) for c in table.columns]
+    header = _schema_names(names, columns or {})
     if _is_arrow(table):
-        names = list(table.column_names)
-        columns = [[_cell(v) for v in table.column(n).to_pylist()] for n in names]
+        cells = [[_cell(v) for v in table.column(n).to_pylist()] for n in names]
     else:
-        names = [str(c) for c in table.columns]
-        columns = [
-            [_cell(v) for v in table[c].tolist()] for c in table.columns
-        ]
-    return names, [list(row) for row in zip(*columns)]
+        cells = [[_cell(v) for v in table[c].tolist()] for c in table.columns]
+    return header, [list(row) for row in zip(*cells)]
+
+
+def _schema_names(names: list[str], columns: dict) -> list[str]:
+    """The table's column names with those `columns` maps renamed to their schema fields;
+    a `ValueError` for a mapped column the table lacks, or for a field both mapped and
+    present under its own name (which of the two holds it would be a guess)."""
+    renamed = {}
+    for field, column in columns.items():
+        if column not in names:
+            raise ValueError(f"columns maps `{field}` to `{column}`, which the table does not have")
+        if field in names and field != column:
+            raise ValueError(
+                f"columns maps `{field}` to `{column}`, but the table also has a column `{field}`"
+            )
+        renamed[column] = field
+    return [renamed.get(n, n) for n in names]
 
 
 def read_sessions(
@@ -212,25 +229,25 @@ class Scorer:
             self._card = json.loads(self._inner.card_json)
         return self._card
 
-    def score(self, sessions: Union[Sessions, Any]) -> Any:
+    def score(self, sessions: Union[Sessions, Any], columns: Optional[dict] = None) -> Any:
         """Score sessions: a list of session dicts (the JSONL format's objects), of JSON texts,
         or one string of JSON lines — or a pandas DataFrame or pyarrow Table in the long event
         format that `seqrisk score` reads from CSV and Parquet (one event per row, columns named
-        as in the artifact's schema; a session's rows need not be together).
+        as in the artifact's schema, or mapped to it by `columns`: `{"ts": "event_time"}` reads
+        the schema's `ts` from the column `event_time`; a session's rows need not be together).
 
         Returns, for sessions, one `{"id", "score", "raw_score", "explanation"}` dict per
         session, in order, as `seqrisk score` writes them (`score` is calibrated when the
         artifact holds a calibrator, `raw_score` is the model's own); for a DataFrame, a
         DataFrame of those columns (the explanation as dicts); for a pyarrow Table, a Table of
-        those columns (the explanation as JSON text), one row per session in the order of their
-        first rows.
+        those columns (the explanation as a struct column), one row per session in the order of
+        their first rows.
 
         Raises `DataError` (or `OverLimitError`) naming the session's position (a table's row)
-        and the field.
+        and the field; `ValueError` for a `columns` mapping that does not fit the table.
         """
         if _is_arrow(sessions) or _is_pandas(sessions):
-            names, rows = _long_rows(sessions)
-            scored = json.loads(self._inner.score_rows(names, rows, "row"))
+            scored = self._score_table(sessions, columns)
             if _is_pandas(sessions):
                 import pandas
 
@@ -242,9 +259,11 @@ class Scorer:
                     "id": [s["id"] for s in scored],
                     "score": pyarrow.array([s["score"] for s in scored], pyarrow.float64()),
                     "raw_score": pyarrow.array([s["raw_score"] for s in scored], pyarrow.float64()),
-                    "explanation": [json.dumps(s["explanation"]) for s in scored],
+                    "explanation": pyarrow.array([s["explanation"] for s in scored]),
                 }
             )
+        if columns is not None:
+            raise ValueError("columns maps a table's columns; sessions as dicts or JSON are read by name")
         if isinstance(sessions, str):
             texts = [line for line in sessions.splitlines() if line.strip()]
             source = "<json lines>"
@@ -252,6 +271,12 @@ class Scorer:
             texts = [s if isinstance(s, str) else json.dumps(s) for s in sessions]
             source = "session"
         return json.loads(self._inner.score_json(texts, source))
+
+    def _score_table(self, table: Any, columns: Optional[dict]) -> list:
+        """The scores of a DataFrame's or an Arrow table's sessions, as `score` returns them
+        for dicts."""
+        names, rows = _long_rows(table, columns)
+        return json.loads(self._inner.score_rows(names, rows, "row"))
 
     def __repr__(self) -> str:
         return f"seqrisk.Scorer(model={self.model!r})"

@@ -45,29 +45,44 @@ def score(
     df: Any,
     artifact_path: Union[str, os.PathLike],
     *,
+    schema_columns: Optional[dict] = None,
     limits: Optional[dict] = None,
 ) -> Any:
     """Score the sessions of `df`, a Spark DataFrame in the long event format (one event per
-    row, columns named as in the artifact's schema; other columns are ignored).
+    row, columns named as in the artifact's schema or mapped to it by `schema_columns`, as
+    `{"id": "session", "ts": "event_time"}`: schema field → column; other columns are ignored).
 
-    Returns a DataFrame with one row per session: its id (the schema's session id column, as
-    text), `score` (calibrated when the artifact holds a calibrator), `raw_score` and
+    Returns a DataFrame with one row per session: its id (named as `df`'s session id column,
+    as text), `score` (calibrated when the artifact holds a calibrator), `raw_score` and
     `explanation` (JSON text, as `seqrisk score` writes it). A bad event fails the job with the
-    `DataError` naming the field, as the CLI does; `limits` as for `Scorer.from_bytes`.
+    `DataError` naming the field, as the CLI does; a `schema_columns` mapping that does not fit
+    `df` is a `ValueError` here, on the driver; `limits` as for `Scorer.from_bytes`.
     """
     import pyarrow
     import pyarrow.compute as pc
 
+    from . import _schema_names
+
     with open(artifact_path, "rb") as f:
         artifact = f.read()
     # refused here, on the driver, when it is not an artifact
-    session_id = Scorer.from_bytes(artifact, limits).card["schema"]["session_id"]
+    session_field = Scorer.from_bytes(artifact, limits).card["schema"]["session_id"]
+    columns = dict(schema_columns or {})
+    _schema_names(list(df.columns), columns)
+    session_id = columns.get(session_field, session_field)
     shipped = df.sparkSession.sparkContext.broadcast(artifact)
     schema = output_schema(session_id)
 
     def scored(table: Any, scorer: Scorer) -> Any:
-        out = scorer.score(table)
-        return out.rename_columns([session_id, "score", "raw_score", "explanation"]).to_batches()
+        out = scorer._score_table(table, columns)
+        return pyarrow.table(
+            {
+                session_id: [s["id"] for s in out],
+                "score": pyarrow.array([s["score"] for s in out], pyarrow.float64()),
+                "raw_score": pyarrow.array([s["raw_score"] for s in out], pyarrow.float64()),
+                "explanation": [json.dumps(s["explanation"]) for s in out],
+            }
+        ).to_batches()
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         scorer = _scorer(shipped.value, limits)

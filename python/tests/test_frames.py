@@ -76,7 +76,28 @@ def test_an_arrow_table_scores_as_the_cli_does(tables):
     assert isinstance(out, pyarrow.Table)
     assert out.column_names == ["id", "score", "raw_score", "explanation"]
     same(out.column("id").to_pylist(), out.column("score").to_pylist(), out.column("raw_score").to_pylist(), cli)
-    assert sorted(json.loads(out.column("explanation")[0].as_py())) == sorted(cli[0]["explanation"])
+    # the explanation as a struct column: a row's fields are the CLI's (a field other rows
+    # have and this one lacks is null)
+    first = out.column("explanation")[0].as_py()
+    assert {k for k, v in first.items() if v is not None} == {
+        k for k, v in cli[0]["explanation"].items() if v is not None
+    }
+
+
+def test_columns_named_otherwise_are_mapped_to_the_schema(tables):
+    d, artifact, cli = tables
+    frame = pandas.read_csv(d / "d.csv", float_precision="round_trip")
+    renamed = frame.rename(columns={"id": "session", "ts": "event_time"})
+    scorer = seqrisk.Scorer.from_file(artifact)
+    out = scorer.score(renamed, columns={"id": "session", "ts": "event_time"})
+    same(out["id"], out["score"], out["raw_score"], cli)
+    table = pyarrow.Table.from_pandas(renamed, preserve_index=False)
+    out = scorer.score(table, columns={"id": "session", "ts": "event_time"})
+    same(out.column("id").to_pylist(), out.column("score").to_pylist(), out.column("raw_score").to_pylist(), cli)
+    with pytest.raises(ValueError, match="`ts` to `when`, which the table does not have"):
+        scorer.score(renamed, columns={"id": "session", "ts": "when"})
+    with pytest.raises(ValueError, match="also has a column `ts`"):
+        scorer.score(frame, columns={"ts": "amount"})
 
 
 def test_a_bad_cell_raises_a_data_error_naming_the_row_and_field(tables):
@@ -148,7 +169,8 @@ def test_spark_scores_a_partitioned_parquet_data_set_as_the_cli_does(tmp_path):
 
 
 def test_spark_carries_sessions_across_arrow_batches(tables):
-    """Arrow batches of 50 rows cut sessions; every session is scored once, whole."""
+    """Arrow batches of 50 rows cut sessions; every session is scored once, whole, from columns
+    named otherwise than the schema's (`schema_columns`)."""
     from seqrisk.spark import score
 
     d, artifact, cli = tables
@@ -156,7 +178,11 @@ def test_spark_carries_sessions_across_arrow_batches(tables):
         {"spark.sql.shuffle.partitions": "3", "spark.sql.execution.arrow.maxRecordsPerBatch": "50"}
     )
     try:
-        out = score(spark.read.parquet(str(d / "d.parquet")), artifact).toPandas().set_index("id")
+        # the warehouse's own column names, mapped to the schema's
+        events = spark.read.parquet(str(d / "d.parquet")).withColumnRenamed("id", "session")
+        events = events.withColumnRenamed("ts", "event_time")
+        mapped = {"id": "session", "ts": "event_time"}
+        out = score(events, artifact, schema_columns=mapped).toPandas().set_index("session")
         assert len(out) == len(cli) and out.index.is_unique
         got = out.loc[[c["id"] for c in cli]]
         # Spark's Arrow batches score a few sessions at a time, the CLI many
