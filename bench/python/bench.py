@@ -24,6 +24,10 @@ import sys
 import time
 from pathlib import Path
 
+# the resident-set reading of seqrisk-bench's reference runner
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
+from cluster import rss_bytes  # noqa: E402
+
 SIZES = (10_000, 100_000)
 DIMS = 80
 MIN_CLUSTER_SIZE = 25
@@ -41,14 +45,6 @@ def blobs(n):
 
     return make_blobs(n_samples=n, n_features=DIMS, centers=12,
                       cluster_std=np.linspace(1.0, 4.0, 12), random_state=0)
-
-
-def rss_bytes():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def peak_bytes():
