@@ -151,37 +151,6 @@ fn user_without_payments_scores() {
     assert!((with_others[0] - logit).abs() < 1e-5);
 }
 
-/// The flat Transformer baseline: padding payments (a batch whose other users have more) change
-/// no score, and its view is the most recent `max_events` payments.
-#[test]
-fn flat_transformer_ignores_padding() {
-    use crate::encode::PaymentView;
-    use crate::models::baselines::FlatTransformerConfig;
-    let (mut encoder, users) = users();
-    encoder.schema.max_events = 40;
-    encoder.payment_view = Some(PaymentView::Flat);
-    let model = FlatTransformerConfig::for_encoder(&encoder)
-        .with_d_model(16)
-        .with_d_ff(32)
-        .init(&Device::flex());
-    let mut short = users[0].clone();
-    short.events.truncate(7);
-    let view = encoder.encode(&users[1]).folds.unwrap();
-    assert_eq!(view.merchants.len(), 1);
-    assert_eq!(view.merchants[0].events.len(), 40);
-    let logits = |batch: &[&Session]| {
-        let encoded: Vec<EncodedSession> = batch.iter().map(|s| encoder.encode(s)).collect();
-        let refs: Vec<&EncodedSession> = encoded.iter().collect();
-        values(model.forward(&crate::encode::Batch::new(&refs, &Device::flex())))
-    };
-    let alone = logits(&[&short]);
-    let together = logits(&[&short, &users[1], &users[2]]);
-    assert!(
-        (alone[0] - together[0]).abs() < 1e-5,
-        "{alone:?} vs {together:?}"
-    );
-}
-
 /// Pretrained merchant vectors move the scores of users with those merchants only, and a
 /// merchant without a vector adds nothing (the projection has no bias).
 #[test]
@@ -232,79 +201,129 @@ fn merchant_vectors_reach_only_their_merchants() {
     assert_eq!(a, b);
 }
 
+/// A batch's fold view read back on the host, to rebuild its sequences one at a time.
+struct Unbatched<'a> {
+    folds: &'a crate::encode::FoldBatch,
+    /// `[U, d]` the batch's text embeddings.
+    texts: Tensor<2>,
+    merchant_mask: Vec<f32>,
+    payment_mask: Vec<f32>,
+    payment_text: Vec<i64>,
+    merchant_text: Vec<i64>,
+}
+
+impl<'a> Unbatched<'a> {
+    fn new(folds: &'a crate::encode::FoldBatch, text_encoder: &TextEncoder) -> Self {
+        let [b, m, p] = folds.payment_mask.dims();
+        let ints = |t: Tensor<2, Int>| t.into_data().iter::<i64>().collect::<Vec<_>>();
+        Self {
+            folds,
+            texts: text_encoder.forward(folds.texts.clone()),
+            merchant_mask: values(folds.merchant_mask.clone()),
+            payment_mask: values(folds.payment_mask.clone()),
+            payment_text: ints(folds.payment_text.clone().reshape([b * m, p])),
+            merchant_text: ints(folds.merchant_text.clone()),
+        }
+    }
+
+    /// User `u`'s real merchant slots.
+    fn merchants(&self, u: usize) -> Vec<usize> {
+        let m = self.folds.merchant_mask.dims()[1];
+        (0..m)
+            .filter(|&j| self.merchant_mask[u * m + j] == 1.0)
+            .collect()
+    }
+
+    /// `[n, d]` the text embeddings of rows `ids`.
+    fn texts(&self, ids: Vec<i64>) -> Tensor<2> {
+        let n = ids.len();
+        let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [n]), &self.texts.device());
+        self.texts.clone().select(0, ids)
+    }
+
+    /// `[1, d]` user `u`'s merchant slot `j` through `sequence` by hand, with no padding: its
+    /// real payments (oldest first, position 0 the most recent) through the behaviour
+    /// encoding and the Transformer, averaged (LBSF's Eq. 3); and how many they are.
+    fn sequence(&self, sequence: &PaymentSequence, u: usize, j: usize) -> (Tensor<2>, usize) {
+        let [_, m, p] = self.folds.payment_mask.dims();
+        let row = u * m + j;
+        let slots: Vec<usize> = (0..p)
+            .filter(|&k| self.payment_mask[row * p + k] == 1.0)
+            .collect();
+        let l = slots.len();
+        // the real payments fill the last slots, the most recent last
+        assert_eq!(slots, (p - l..p).collect::<Vec<_>>(), "user {u}, slot {j}");
+        let description = self.texts(
+            slots
+                .iter()
+                .map(|&k| self.payment_text[row * p + k])
+                .collect(),
+        );
+        let numeric = self
+            .folds
+            .payment_numeric
+            .clone()
+            .slice([u..u + 1, j..j + 1, p - l..p])
+            .reshape([l, PAYMENT_NUMERIC]);
+        let positions: Vec<i64> = slots.iter().map(|&k| (p - 1 - k) as i64).collect();
+        let device = self.texts.device();
+        let positions = sequence
+            .payment_position
+            .forward(Tensor::<2, Int>::from_data(
+                TensorData::new(positions, [1, l]),
+                &device,
+            ));
+        let d = self.texts.dims()[1];
+        let behaviors = sequence.behavior_encoding.forward(
+            Tensor::cat(vec![description, numeric], 1).reshape([1, l, d + PAYMENT_NUMERIC]),
+        ) + positions;
+        let pooled = sequence
+            .transformer
+            .forward(behaviors, no_padding(l))
+            .output
+            .mean_dim(1)
+            .reshape([1, d]);
+        (pooled, l)
+    }
+}
+
+/// `[1, n]` all false: no padding.
+fn no_padding(n: usize) -> Tensor<2, Bool> {
+    Tensor::<2>::zeros([1, n], &Device::flex()).equal_elem(1.0)
+}
+
+/// The batch of `users` encoded by `encoder`.
+fn batch_of(encoder: &Encoder, users: &[&Session]) -> crate::encode::Batch {
+    let encoded: Vec<EncodedSession> = users.iter().map(|s| encoder.encode(s)).collect();
+    let refs: Vec<&EncodedSession> = encoded.iter().collect();
+    crate::encode::Batch::new(&refs, &Device::flex())
+}
+
 /// Eqs. (3)–(5) composed from the model's own layers one user and one merchant at a time, with
-/// no padding anywhere: each real merchant's payments (oldest first, position 0 the most
-/// recent) through the behaviour encoding, the within-merchant Transformer and average pooling
-/// (Eq. 3), fused with the merchant's name (§IV-D1); the user's merchants through the
-/// across-merchant Transformer (Eq. 4); `[CLS]` before them through the relational layer
-/// (§IV-E); the MLP on `[CLS]` (Eq. 5). The batched forward pass — merchants grouped by how
-/// many payment slots they need, users padded to the batch's widest — gives the same logits.
+/// no padding anywhere: each real merchant's payments through the behaviour encoding, the
+/// within-merchant Transformer and average pooling (Eq. 3), fused with the merchant's name
+/// (§IV-D1); the user's merchants through the across-merchant Transformer (Eq. 4); `[CLS]`
+/// before them through the relational layer (§IV-E); the MLP on `[CLS]` (Eq. 5). The batched
+/// forward pass — merchants grouped by how many payment slots they need, users padded to the
+/// batch's widest — gives the same logits.
 #[test]
 fn eqs_3_to_5_compose_as_written() {
     let (encoder, users) = users();
     let model = small_model(&encoder);
-    let device = Device::flex();
-    let batch_users: Vec<&Session> = users.iter().take(5).collect();
-    let encoded: Vec<EncodedSession> = batch_users.iter().map(|s| encoder.encode(s)).collect();
-    let refs: Vec<&EncodedSession> = encoded.iter().collect();
-    let batch = crate::encode::Batch::new(&refs, &device);
+    let batch = batch_of(&encoder, &users.iter().take(5).collect::<Vec<_>>());
     let batched = values(model.forward(&batch).logits);
     let folds = batch.folds.as_ref().unwrap();
-    let [b, m, p] = folds.payment_mask.dims();
-    let ints = |t: Tensor<2, Int>| t.into_data().iter::<i64>().collect::<Vec<_>>();
-    let merchant_mask = values(folds.merchant_mask.clone());
-    let payment_mask = values(folds.payment_mask.clone());
-    let payment_text = ints(folds.payment_text.clone().reshape([b * m, p]));
-    let merchant_text = ints(folds.merchant_text.clone());
-    let texts = model.text_encoder.forward(folds.texts.clone());
-    let d = texts.dims()[1];
-    let rows = |ids: Vec<i64>| {
-        let n = ids.len();
-        texts.clone().select(
-            0,
-            Tensor::<1, Int>::from_data(TensorData::new(ids, [n]), &device),
-        )
-    };
-    let no_padding = |n: usize| Tensor::<2>::zeros([1, n], &device).equal_elem(1.0);
-    let within = &model.intra_merchant;
+    let [_, m, p] = folds.payment_mask.dims();
+    let view = Unbatched::new(folds, &model.text_encoder);
+    let d = model.d_model;
     let mut padded_somewhere = false;
     for (u, &logit) in batched.iter().enumerate() {
         let mut merchants = Vec::new();
-        for j in (0..m).filter(|&j| merchant_mask[u * m + j] == 1.0) {
-            let row = u * m + j;
-            let slots: Vec<usize> = (0..p)
-                .filter(|&k| payment_mask[row * p + k] == 1.0)
-                .collect();
-            let (first, l) = (slots[0], slots.len());
-            // the real payments fill the last slots, the most recent last
-            assert_eq!(
-                slots,
-                (p - l..p).collect::<Vec<_>>(),
-                "user {u}, merchant {j}"
-            );
-            padded_somewhere |= l < p;
-            let description = rows(slots.iter().map(|&k| payment_text[row * p + k]).collect());
-            let numeric = folds
-                .payment_numeric
-                .clone()
-                .slice([u..u + 1, j..j + 1, first..p])
-                .reshape([l, PAYMENT_NUMERIC]);
-            let positions: Vec<i64> = slots.iter().map(|&k| (p - 1 - k) as i64).collect();
-            let positions = within.payment_position.forward(Tensor::<2, Int>::from_data(
-                TensorData::new(positions, [1, l]),
-                &device,
-            ));
-            let behaviors = within.behavior_encoding.forward(
-                Tensor::cat(vec![description, numeric], 1).reshape([1, l, d + PAYMENT_NUMERIC]),
-            ) + positions;
+        for j in view.merchants(u) {
             // Eq. (3)
-            let h = within
-                .transformer
-                .forward(behaviors, no_padding(l))
-                .output
-                .mean_dim(1)
-                .reshape([1, d]);
-            let name = rows(vec![merchant_text[row]]);
+            let (h, l) = view.sequence(&model.intra_merchant, u, j);
+            padded_somewhere |= l < p;
+            let name = view.texts(vec![view.merchant_text[u * m + j]]);
             merchants.push(model.fusion.forward(Tensor::cat(vec![h, name], 1)));
         }
         let k = merchants.len();
@@ -329,4 +348,38 @@ fn eqs_3_to_5_compose_as_written() {
         );
     }
     assert!(padded_somewhere, "the batch pads some merchant or user");
+}
+
+/// The flat Transformer baseline composed the same way: each user's most recent `max_events`
+/// payments as one unpadded sequence through the payment encoding, the Transformer and average
+/// pooling, then the MLP, equal to the batched forward pass (a user of 7 payments padded to
+/// the 40 of the others: padding changes no score).
+#[test]
+fn flat_transformer_composes_as_written() {
+    use crate::encode::PaymentView;
+    use crate::models::baselines::FlatTransformerConfig;
+    let (mut encoder, users) = users();
+    encoder.schema.max_events = 40;
+    encoder.payment_view = Some(PaymentView::Flat);
+    let model = FlatTransformerConfig::for_encoder(&encoder)
+        .with_d_model(16)
+        .with_d_ff(32)
+        .init(&Device::flex());
+    let mut short = users[0].clone();
+    short.events.truncate(7);
+    let batch = batch_of(&encoder, &[&short, &users[1], &users[2]]);
+    let batched = values(model.forward(&batch));
+    let view = Unbatched::new(batch.folds.as_ref().unwrap(), &model.text_encoder);
+    let mut lengths = Vec::new();
+    for (u, &logit) in batched.iter().enumerate() {
+        assert_eq!(view.merchants(u), [0], "one sequence per user");
+        let (pooled, l) = view.sequence(&model.sequence, u, 0);
+        lengths.push(l);
+        let by_hand = values(model.head.forward(pooled))[0];
+        assert!(
+            (by_hand - logit).abs() <= 1e-5,
+            "user {u}: by hand {by_hand}, batched {logit}"
+        );
+    }
+    assert_eq!(lengths, [7, 40, 40]);
 }
