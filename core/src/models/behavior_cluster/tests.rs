@@ -309,3 +309,98 @@ fn mismatched_fingerprints_are_refused() {
         "{err}"
     );
 }
+
+/// Eqs. (1)–(2) and the pooling worked out on the host from the two Bi-LSTMs' states: for each
+/// session and each real dwell slot `t`, `e_tj = s_t · h_j` over the real page slots `j`,
+/// `α_tj` their softmax (Eq. 1), `c_t = Σ_j α_tj h_j` (Eq. 2); the embedding is
+/// `tanh(W · mean_t [s_t; c_t] + b)` and the time attention `mean_t α_tj`. The batched tensors
+/// (a short session padded beside longer ones) give the same numbers.
+#[test]
+fn eqs_1_and_2_by_hand() {
+    let (encoder, sessions) = test_sessions::encoder(12);
+    let m = model(&encoder);
+    let mut short = sessions[0].clone();
+    short.events.truncate(4);
+    let batch_sessions = [&short, &sessions[1], &sessions[2]];
+    let encoded: Vec<EncodedSession> = batch_sessions.iter().map(|s| encoder.encode(s)).collect();
+    let refs: Vec<&EncodedSession> = encoded.iter().collect();
+    let batch = Batch::new(&refs, &Device::flex());
+    let out = m.forward(&batch);
+    // the Bi-LSTMs' states, as the forward pass reads them
+    let [b, t, _] = batch.event_index.dims();
+    let l = t - 1;
+    let pages = batch
+        .event_index
+        .clone()
+        .narrow(1, 0, l)
+        .narrow(2, m.page_slot, 1)
+        .reshape([b, l]);
+    let dwell = batch
+        .event_value
+        .clone()
+        .narrow(1, 0, l)
+        .narrow(2, m.dwell_slot, 1);
+    let mask = batch.event_mask.clone().narrow(1, 0, l);
+    let padding = batch.padding.narrow(l);
+    let h = m
+        .page_lstm
+        .states(m.page_embedding.forward(pages), mask.clone(), padding);
+    let s = m
+        .dwell_lstm
+        .states(m.dwell_embedding.forward(dwell), mask.clone(), padding);
+    let w = h.dims()[2];
+    let (h, s, mask) = (values(h), values(s), values(mask));
+    let weight = values(m.bottleneck.weight.val());
+    let bias = values(m.bottleneck.bias.as_ref().unwrap().val());
+    let width = bias.len();
+    let embedding = values(out.embedding);
+    let attention = values(out.time_attention);
+    for i in 0..b {
+        let real: Vec<usize> = (0..l).filter(|&j| mask[i * l + j] == 1.0).collect();
+        let at = |x: &[f32], j: usize| x[(i * l + j) * w..(i * l + j + 1) * w].to_vec();
+        let mut pooled = vec![0f32; 2 * w];
+        let mut received = vec![0f32; l];
+        for &t in &real {
+            let st = at(&s, t);
+            // Eq. (1)
+            let e: Vec<f32> = real
+                .iter()
+                .map(|&j| st.iter().zip(at(&h, j)).map(|(a, b)| a * b).sum())
+                .collect();
+            let top = e.iter().copied().fold(f32::MIN, f32::max);
+            let z: f32 = e.iter().map(|x| (x - top).exp()).sum();
+            let alpha: Vec<f32> = e.iter().map(|x| (x - top).exp() / z).collect();
+            // Eq. (2)
+            let mut c = vec![0f32; w];
+            for (a, &j) in alpha.iter().zip(&real) {
+                for (ck, hk) in c.iter_mut().zip(at(&h, j)) {
+                    *ck += a * hk;
+                }
+                received[j] += a / real.len() as f32;
+            }
+            for (p, x) in pooled.iter_mut().zip(st.iter().chain(&c)) {
+                *p += x / real.len() as f32;
+            }
+        }
+        for o in 0..width {
+            let y = (0..2 * w)
+                .map(|k| pooled[k] * weight[k * width + o])
+                .sum::<f32>()
+                + bias[o];
+            let got = embedding[i * width + o];
+            assert!(
+                (y.tanh() - got).abs() < 1e-5,
+                "session {i}, {o}: {} vs {got}",
+                y.tanh()
+            );
+        }
+        for j in 0..l {
+            let got = attention[i * l + j];
+            assert!(
+                (received[j] - got).abs() < 1e-5,
+                "session {i}, slot {j}: {} vs {got}",
+                received[j]
+            );
+        }
+    }
+}
