@@ -113,6 +113,24 @@ def _schema_names(names: list[str], columns: dict) -> list[str]:
     return [renamed.get(n, n) for n in names]
 
 
+def _arrow_scores(scored: list, id_column: str = "id", explanation_as_text: bool = False) -> Any:
+    """Scores (as `Scorer.score` returns them for dicts) as a pyarrow Table: `id_column`,
+    `score`, `raw_score` and the explanation as a struct column, or as JSON text."""
+    import pyarrow
+
+    explanations = [s["explanation"] for s in scored]
+    return pyarrow.table(
+        {
+            id_column: [s["id"] for s in scored],
+            "score": pyarrow.array([s["score"] for s in scored], pyarrow.float64()),
+            "raw_score": pyarrow.array([s["raw_score"] for s in scored], pyarrow.float64()),
+            "explanation": [json.dumps(x) for x in explanations]
+            if explanation_as_text
+            else pyarrow.array(explanations),
+        }
+    )
+
+
 def read_sessions(
     path: Union[str, os.PathLike], schema: Optional[Union[str, os.PathLike]] = None
 ) -> list[dict[str, Any]]:
@@ -252,16 +270,7 @@ class Scorer:
                 import pandas
 
                 return pandas.DataFrame(scored, columns=["id", "score", "raw_score", "explanation"])
-            import pyarrow
-
-            return pyarrow.table(
-                {
-                    "id": [s["id"] for s in scored],
-                    "score": pyarrow.array([s["score"] for s in scored], pyarrow.float64()),
-                    "raw_score": pyarrow.array([s["raw_score"] for s in scored], pyarrow.float64()),
-                    "explanation": pyarrow.array([s["explanation"] for s in scored]),
-                }
-            )
+            return _arrow_scores(scored)
         if columns is not None:
             raise ValueError("columns maps a table's columns; sessions as dicts or JSON are read by name")
         if isinstance(sessions, str):

@@ -61,7 +61,7 @@ def score(
     import pyarrow
     import pyarrow.compute as pc
 
-    from . import _schema_names
+    from . import _arrow_scores, _schema_names
 
     with open(artifact_path, "rb") as f:
         artifact = f.read()
@@ -75,14 +75,7 @@ def score(
 
     def scored(table: Any, scorer: Scorer) -> Any:
         out = scorer._score_table(table, columns)
-        return pyarrow.table(
-            {
-                session_id: [s["id"] for s in out],
-                "score": pyarrow.array([s["score"] for s in out], pyarrow.float64()),
-                "raw_score": pyarrow.array([s["raw_score"] for s in out], pyarrow.float64()),
-                "explanation": [json.dumps(s["explanation"]) for s in out],
-            }
-        ).to_batches()
+        return _arrow_scores(out, session_id, explanation_as_text=True).to_batches()
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         scorer = _scorer(shipped.value, limits)

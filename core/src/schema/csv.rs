@@ -564,12 +564,8 @@ pub fn long_rows(sessions: &[Session], schema: &Schema) -> Result<LongTable> {
         planted: false,
     };
     for s in sessions {
-        let events: Vec<Option<&Event>> = if s.events.is_empty() {
-            vec![None]
-        } else {
-            s.events.iter().map(Some).collect()
-        };
-        for event in events {
+        let without_events = s.events.is_empty().then_some(None);
+        for event in s.events.iter().map(Some).chain(without_events) {
             let e = event.unwrap_or(&no_event);
             let ts = event.map_or_else(String::new, |e| match schema.timestamp.unit.write(e.ts) {
                 super::TimeText::Number(x) => x.to_string(),

@@ -168,8 +168,9 @@ pub struct SequenceEmbeddingOutput {
 }
 
 impl SequenceEmbedding {
-    /// Forward pass over the history (slots `0..T − 1`; the current event is the target).
-    pub fn forward(&self, batch: &Batch) -> SequenceEmbeddingOutput {
+    /// The history's (slots `0..T − 1`) Bi-LSTM states `[B, T − 1, 2h]`, `h_j` over the pages
+    /// and `s_t` over the dwell times, and its mask `[B, T − 1]`: what the time attention reads.
+    pub fn states(&self, batch: &Batch) -> (Tensor<3>, Tensor<3>, Tensor<2>) {
         let [b, t, _] = batch.event_index.dims();
         let l = t - 1;
         let pages = batch
@@ -191,6 +192,12 @@ impl SequenceEmbedding {
         let s = self
             .dwell_lstm
             .states(self.dwell_embedding.forward(dwell), mask.clone(), padding);
+        (h, s, mask)
+    }
+
+    /// Forward pass over the history (slots `0..T − 1`; the current event is the target).
+    pub fn forward(&self, batch: &Batch) -> SequenceEmbeddingOutput {
+        let (h, s, mask) = self.states(batch);
         // Eqs. (1)–(2): e_tj = s_t · h_j over the real slots j
         let scores = s
             .clone()

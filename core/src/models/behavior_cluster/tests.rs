@@ -327,27 +327,8 @@ fn eqs_1_and_2_by_hand() {
     let batch = Batch::new(&refs, &Device::flex());
     let out = m.forward(&batch);
     // the Bi-LSTMs' states, as the forward pass reads them
-    let [b, t, _] = batch.event_index.dims();
-    let l = t - 1;
-    let pages = batch
-        .event_index
-        .clone()
-        .narrow(1, 0, l)
-        .narrow(2, m.page_slot, 1)
-        .reshape([b, l]);
-    let dwell = batch
-        .event_value
-        .clone()
-        .narrow(1, 0, l)
-        .narrow(2, m.dwell_slot, 1);
-    let mask = batch.event_mask.clone().narrow(1, 0, l);
-    let padding = batch.padding.narrow(l);
-    let h = m
-        .page_lstm
-        .states(m.page_embedding.forward(pages), mask.clone(), padding);
-    let s = m
-        .dwell_lstm
-        .states(m.dwell_embedding.forward(dwell), mask.clone(), padding);
+    let (h, s, mask) = m.states(&batch);
+    let [b, l] = mask.dims();
     let w = h.dims()[2];
     let (h, s, mask) = (values(h), values(s), values(mask));
     let weight = values(m.bottleneck.weight.val());
