@@ -51,6 +51,8 @@ pub struct SearchSpace {
     pub binning: Vec<Binning>,
     /// Frequency thresholds of categorical values.
     pub min_count: Vec<usize>,
+    /// Whether the derived time features are read (empty: the schema has none to drop).
+    pub time_features: Vec<bool>,
     /// The GBDT's shrinkage, log-uniform between the two.
     pub shrinkage: Option<(f64, f64)>,
     /// The GBDT's deepest tree.
@@ -86,6 +88,11 @@ impl SearchSpace {
             bins: vec![8, 16, 32, 64],
             binning: Binning::ALL.to_vec(),
             min_count: vec![1, 2, 5, 10, 20],
+            time_features: if schema.time_features {
+                vec![true, false]
+            } else {
+                vec![]
+            },
             shrinkage: None,
             max_depth: vec![],
         };
@@ -153,6 +160,8 @@ impl SearchSpace {
             min_count: self.min_count.choose(rng).copied(),
             shrinkage: self.shrinkage.map(|range| round3(log_uniform(rng, range))),
             max_depth: self.max_depth.choose(rng).copied(),
+            // drawn last, so the other settings' draws are those of a space without it
+            time_features: self.time_features.choose(rng).copied(),
         }
     }
 }
@@ -358,11 +367,12 @@ impl TuneState {
             "aggregates",
             "numeric",
             "min count",
+            "time features",
             "shrinkage",
             "depth",
             "seconds",
         ];
-        let rows: Vec<[String; 16]> = trials
+        let rows: Vec<[String; 17]> = trials
             .iter()
             .map(|t| {
                 let c = &t.settings;
@@ -393,6 +403,9 @@ impl TuneState {
                         _ => e.to_string(),
                     })),
                     opt(c.min_count.map(|v| v.to_string())),
+                    opt(c
+                        .time_features
+                        .map(|v| if v { "yes" } else { "no" }.to_string())),
                     opt(c.shrinkage.map(|v| v.to_string())),
                     opt(c.max_depth.map(|v| v.to_string())),
                     format!("{:.0}", r.seconds),
@@ -633,7 +646,13 @@ mod tests {
         }
         for on in [false, true] {
             assert!(a.iter().any(|s| s.aggregates == Some(on)), "{on}");
+            assert!(a.iter().any(|s| s.time_features == Some(on)), "{on}");
         }
+        // a schema without time features has none to drop
+        let mut untimed = Schema::synthetic_default();
+        untimed.time_features = false;
+        let sp = SearchSpace::for_model(ModelSpec::Nhfm(Default::default()), &untimed);
+        assert!(sp.sample(&mut rng).time_features.is_none());
         // the GBDT-free logistic regression has neither an embedding size, a dropout nor a
         // wide part to weigh aggregates
         let lr = SearchSpace::for_model(ModelSpec::Lr, &Schema::synthetic_default());
