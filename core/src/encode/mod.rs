@@ -734,6 +734,19 @@ impl Encoder {
         names
     }
 
+    /// For each event slot ([`event_fields`](Encoder::event_fields)), whether it holds a
+    /// numeric field that another field is scaled by (`scale_by`): HUIHEN reads such an amount
+    /// only through the operation it scales, `E·log(amount)` (§3.2), not as a behavior field
+    /// of its own.
+    pub fn scale_slots(&self) -> Vec<bool> {
+        let mut slots = vec![false; self.event_vocabs.len()];
+        for j in 0..self.event_stats.len() {
+            let scales = self.scale_by.contains(&Some(j));
+            slots.extend(std::iter::repeat_n(scales, self.event_code(j).width()));
+        }
+        slots
+    }
+
     /// The event numeric fields in slot order with the transforms that map their values back
     /// to the data's units: the schema's, then the derived deviation fields (differences of
     /// transformed values, read as they are), then the derived `log_gap`.

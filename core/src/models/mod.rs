@@ -325,14 +325,21 @@ impl ModelConfig {
         if let ModelConfig::Huihen(c) = self {
             let expected = HuihenConfig::for_encoder(encoder);
             if !encoder.session_view
-                || (c.event_fields, &c.item_slots) != (expected.event_fields, &expected.item_slots)
+                || (c.event_fields, &c.item_slots, &c.scale_slots)
+                    != (
+                        expected.event_fields,
+                        &expected.item_slots,
+                        &expected.scale_slots,
+                    )
             {
                 return Err(Error::Model(format!(
-                    "HUIHEN expects the session view with {} fields per behavior and profile item slots {:?}, but the encoder gives {}session view, {} fields and {:?}",
+                    "HUIHEN expects the session view with {} fields per behavior (amount slots {:?}) and profile item slots {:?}, but the encoder gives {}session view, {} fields ({:?}) and {:?}",
                     c.event_fields,
+                    c.scale_slots,
                     c.item_slots,
                     if encoder.session_view { "a " } else { "no " },
                     expected.event_fields,
+                    expected.scale_slots,
                     expected.item_slots
                 )));
             }

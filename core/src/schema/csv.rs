@@ -12,7 +12,7 @@
 use super::Limits;
 use super::Schema;
 use super::session::{
-    Category, Event, FieldValues, Session, collect_exact, data_err, label_from_str,
+    Category, Event, FieldValues, Session, collect_exact, data_err, in_domain, label_from_str,
     number_from_str, timestamp_from_text,
 };
 use crate::error::{DataProblem, Error, Location, Result};
@@ -252,12 +252,10 @@ impl<'a> LongFormat<'a> {
                 .iter()
                 .map(|&c| cell(row, c).map(Category::from))
                 .collect(),
-            numeric: collect_exact(
-                cols.event[1]
-                    .iter()
-                    .zip(&ev.numeric)
-                    .map(|(&c, f)| number_from_str(cell(row, c).unwrap_or(""), loc, &f.name)),
-            )?,
+            numeric: collect_exact(cols.event[1].iter().zip(&ev.numeric).map(|(&c, f)| {
+                let x = number_from_str(cell(row, c).unwrap_or(""), loc, &f.name)?;
+                in_domain(x, f.transform, loc, &f.name)
+            }))?,
             text: cols.event[2]
                 .iter()
                 .map(|&c| cell(row, c).map(String::from))
@@ -285,8 +283,11 @@ impl<'a> LongFormat<'a> {
         let names = &self.profile_names;
         let numbers = cols.profile[1]
             .iter()
-            .zip(&names[1])
-            .map(|(c, name)| number_from_str(c.and_then(|c| cell(row, c)).unwrap_or(""), loc, name))
+            .zip(&schema.profile.numeric)
+            .map(|(c, f)| {
+                let x = number_from_str(c.and_then(|c| cell(row, c)).unwrap_or(""), loc, &f.name)?;
+                in_domain(x, f.transform, loc, &f.name)
+            })
             .collect::<Result<Vec<_>>>()?;
         let p = &mut s.profile;
         merge_all(
@@ -865,5 +866,39 @@ mod tests {
         assert!(matches!(e.problem, DataProblem::Malformed(_)));
         let e = error_of("id,ts,kind,amount\n,1,x,2\n");
         assert_eq!((e.field.as_str(), e.problem), ("id", DataProblem::Missing));
+    }
+
+    /// A `log` field's value at or below 0 is refused on the row that holds it, event and
+    /// profile fields alike; above 0 it is read.
+    #[test]
+    fn log_fields_refuse_values_at_or_below_zero() {
+        let schema = Schema::from_toml(
+            "[timestamp]\nfield = \"ts\"\n[[event.numeric]]\nname = \"amount\"\ntransform = \"log\"\n[[profile.numeric]]\nname = \"income\"\ntransform = \"log\"\n",
+        )
+        .unwrap();
+        let read = |text: &str| read_csv(text.as_bytes(), "e.csv", &schema);
+        assert!(read("id,ts,amount,income\na,1,0.5,10\n").is_ok());
+        for (text, line, field, got) in [
+            (
+                "id,ts,amount,income\na,1,2,10\na,2,0,10\n",
+                3,
+                "amount",
+                "0",
+            ),
+            ("id,ts,amount,income\na,1,2,-4\n", 2, "income", "-4"),
+        ] {
+            match read(text) {
+                Err(Error::Data(e)) => {
+                    assert_eq!((e.location.line, e.field.as_str()), (line, field));
+                    assert_eq!(
+                        e.problem,
+                        DataProblem::Invalid(format!(
+                            "transform = \"log\" takes values above 0, got {got}"
+                        ))
+                    );
+                }
+                other => panic!("{text}: expected a data error, got {other:?}"),
+            }
+        }
     }
 }

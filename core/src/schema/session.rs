@@ -5,7 +5,7 @@
 //! Keys the schema does not declare are ignored, so producers can carry extra context.
 
 use super::limits::{Limits, Top, parse_bounded};
-use super::{FieldGroup, Schema, TimeText, TimeUnit};
+use super::{FieldGroup, Schema, TimeText, TimeUnit, Transform};
 use crate::error::{DataError, DataProblem, Error, Location, Result};
 use serde_json::Value as Json;
 use std::io::{BufRead, Read};
@@ -145,6 +145,20 @@ pub(crate) fn number_from_str(s: &str, loc: &Location, path: &str) -> Result<Opt
         return Err(data_err(loc, path, DataProblem::NotFinite(t.to_string())));
     }
     Ok(Some(x))
+}
+
+/// `x` as read for a field with `transform`: refused, naming the field, when the transform
+/// is not defined there (`log` of a value at or below 0), so nothing reaches the models as NaN.
+pub(crate) fn in_domain(
+    x: Option<f64>,
+    transform: Transform,
+    loc: &Location,
+    path: &str,
+) -> Result<Option<f64>> {
+    match x.and_then(|x| transform.domain_error(x)) {
+        Some(why) => Err(data_err(loc, path, DataProblem::Invalid(why))),
+        None => Ok(x),
+    }
 }
 
 pub(crate) fn number_from_json(
@@ -318,7 +332,12 @@ fn group_from_json(
         }))?,
         numeric: collect_exact(group.numeric.iter().map(|f| {
             at(path(prefix, &f.name), |p| {
-                number_from_json(obj.get(&f.name), loc, p)
+                in_domain(
+                    number_from_json(obj.get(&f.name), loc, p)?,
+                    f.transform,
+                    loc,
+                    p,
+                )
             })
         }))?,
         text: collect_exact(group.text.iter().map(|f| {
@@ -954,6 +973,21 @@ mod tests {
 
         let e = error_of(r#"{"id":"a","events":[{"ts":1,"amount":"NaN"}]}"#);
         assert!(matches!(e.problem, DataProblem::NotFinite(_)));
+
+        // a `log` field's value at or below 0 has no logarithm: refused, naming it
+        let mut logged = schema();
+        logged.event.numeric[0].transform = Transform::Log;
+        let line = r#"{"id":"a","events":[{"ts":1,"amount":3},{"ts":2,"amount":0}]}"#;
+        match read_jsonl(line.as_bytes(), "in.jsonl", &logged, &Limits::default()) {
+            Err(Error::Data(e)) => {
+                assert_eq!(e.field, "events[1].amount");
+                assert_eq!(
+                    e.problem,
+                    DataProblem::Invalid("transform = \"log\" takes values above 0, got 0".into())
+                );
+            }
+            other => panic!("expected a data error, got {other:?}"),
+        }
 
         let e = error_of(r#"{"events":[]}"#);
         assert_eq!((e.field.as_str(), e.problem), ("id", DataProblem::Missing));

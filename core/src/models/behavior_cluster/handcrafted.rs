@@ -79,7 +79,7 @@ impl Handcrafted {
             let mean = match (bucketed, transform) {
                 (true, _) => format!("mean(bucket({name}))"),
                 (false, Transform::Identity) => format!("mean({name})"),
-                (false, Transform::Log1p) => format!("geomean({name})"),
+                (false, Transform::Log1p | Transform::Log) => format!("geomean({name})"),
             };
             let max = match bucketed {
                 true => format!("max(bucket({name}))"),

@@ -12,7 +12,7 @@
 //!
 //! Without a session view (profile-only "old data", §4.2) the sequence parts are zero, which
 //! is what pretraining the UPI layer reads. Paper defaults (§5.2): embeddings 10, both GRUs 30,
-//! UPI 50-25, dropout 0.6, Adam 1e-3.
+//! UPI 50-25-2, dropout 0.6, Adam 1e-3.
 
 pub mod field_aware;
 pub mod time_aware_gru;
@@ -57,6 +57,12 @@ pub struct HuihenConfig {
     /// For each profile slot, whether it describes the applied product (`x_item`) rather than
     /// the user (`x_user`).
     pub item_slots: Vec<bool>,
+    /// For each behavior slot, whether it holds an amount that only scales a transform
+    /// operation (`scale_by`, [`Encoder::scale_slots`]): the field-aware layer leaves it out,
+    /// as the paper's behaviors read the amount only as `E·log(amount)` (§3.2). Empty: every
+    /// slot is a behavior field.
+    #[config(default = "Vec::new()")]
+    pub scale_slots: Vec<bool>,
     /// Embedding dimension of behaviors, time periods and the profile (the paper: 10).
     #[config(default = 10)]
     pub embedding_dim: usize,
@@ -86,6 +92,15 @@ impl HuihenConfig {
             .collect();
         item_slots.resize(encoder.profile_fields(), false);
         Self::new(encoder.num_features(), encoder.event_fields(), item_slots)
+            .with_scale_slots(encoder.scale_slots())
+    }
+
+    /// The behavior slots the field-aware layer reads: every slot but the amounts that only
+    /// scale an operation.
+    pub fn behavior_slots(&self) -> Vec<usize> {
+        (0..self.event_fields)
+            .filter(|&j| !self.scale_slots.get(j).copied().unwrap_or(false))
+            .collect()
     }
 
     /// Whether training pretrains the UPI layer first (§4).
@@ -99,7 +114,7 @@ impl HuihenConfig {
         let ordinary = self.variant == HuihenVariant::Gru;
         let profile = || FieldEmbeddingConfig::new(self.num_features, d).init(device);
         Huihen {
-            field_aware: FieldAwareConfig::new(self.num_features, self.event_fields)
+            field_aware: FieldAwareConfig::new(self.num_features, self.behavior_slots().len())
                 .with_embedding_dim(d)
                 .init(device),
             user_profile: profile(),
@@ -117,6 +132,8 @@ impl HuihenConfig {
                 .with_dropout(self.dropout)
                 .init(device),
             item_slots: self.item_slots.clone(),
+            behavior_slots: (self.behavior_slots().len() < self.event_fields)
+                .then(|| self.behavior_slots()),
         }
     }
 }
@@ -139,6 +156,10 @@ pub struct Huihen {
     /// Profile slots of `x_item`.
     #[module(skip)]
     pub item_slots: Vec<bool>,
+    /// The behavior slots the field-aware layer reads, when some are left out
+    /// ([`HuihenConfig::behavior_slots`]).
+    #[module(skip)]
+    pub behavior_slots: Option<Vec<usize>>,
 }
 
 /// What [`Huihen::forward`] returns: the logit and per-session explanations (`[B, S]`, 0 on
@@ -248,6 +269,16 @@ impl Huihen {
                 .reshape([b * s, live * f])
                 .select(0, sb.real_sessions.clone())
                 .reshape([n * live, f]);
+            let (index, value) = match &self.behavior_slots {
+                Some(kept) => {
+                    let kept = Tensor::<1, Int>::from_data(
+                        TensorData::new(kept.iter().map(|&j| j as i64).collect(), [kept.len()]),
+                        &device,
+                    );
+                    (index.select(1, kept.clone()), value.select(1, kept))
+                }
+                None => (index, value),
+            };
             let x = self
                 .field_aware
                 .behaviors(index, value)

@@ -142,3 +142,65 @@ fn dropped_short_sessions_change_nothing() {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
     }
 }
+
+/// On the credit scenario's schema, the amount (`scale_by` of `operation`) is the one slot the
+/// field-aware layer leaves out; every other slot, categorical or numeric, is a behavior field.
+#[test]
+fn the_amount_is_read_only_through_the_operation_it_scales() {
+    let data = crate::synth::credit::generate_credit(crate::synth::credit::CreditConfig {
+        users: 60,
+        old_users: 0,
+        ..Default::default()
+    });
+    let refs: Vec<&Session> = data.users.iter().collect();
+    let encoder = Encoder::fit(&crate::schema::Schema::credit_default(), &refs).unwrap();
+    let names = encoder.event_field_names();
+    let config = HuihenConfig::for_encoder(&encoder);
+    let left_out: Vec<&str> = (0..names.len())
+        .filter(|j| !config.behavior_slots().contains(j))
+        .map(|j| names[j].as_str())
+        .collect();
+    assert_eq!(left_out, ["amount"], "{names:?}");
+    assert_eq!(
+        config
+            .init(&Device::flex())
+            .field_aware
+            .field_weights
+            .dims()[0],
+        names.len() - 1
+    );
+}
+
+/// A slot marked as an amount (`scale_slots`) reaches no score: changing its values in every
+/// behavior leaves the logits as they were, while the same change moves them when the slot is
+/// a behavior field (the paper-exact form is not a no-op).
+#[test]
+fn a_scale_slot_changes_no_score() {
+    let (encoder, sessions) = spread_sessions();
+    let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
+    let refs: Vec<&EncodedSession> = encoded.iter().collect();
+    let batch = crate::encode::Batch::new(&refs, &Device::flex());
+    let k = encoder.event_fields() - 1;
+    let mut altered = batch.clone();
+    let sb = altered.sessions.as_mut().unwrap();
+    let [b, s, l, _] = sb.behavior_value.dims();
+    sb.behavior_value = sb.behavior_value.clone().slice_assign(
+        [0..b, 0..s, 0..l, k..k + 1],
+        Tensor::ones([b, s, l, 1], &Device::flex()) * 3.0,
+    );
+    let logits = |model: &Huihen, batch: &crate::encode::Batch| {
+        model
+            .forward(batch)
+            .logits
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+    let mut slots = vec![false; encoder.event_fields()];
+    slots[k] = true;
+    let config = HuihenConfig::for_encoder(&encoder).with_scale_slots(slots);
+    let left_out = config.init(&Device::flex());
+    assert_eq!(logits(&left_out, &batch), logits(&left_out, &altered));
+    let read = HuihenConfig::for_encoder(&encoder).init(&Device::flex());
+    assert_ne!(logits(&read, &batch), logits(&read, &altered));
+}
