@@ -12,8 +12,8 @@
 use super::Limits;
 use super::Schema;
 use super::session::{
-    Category, Event, FieldValues, Session, collect_exact, data_err, in_domain, label_from_str,
-    number_from_str, timestamp_from_text,
+    Category, Event, FieldValues, Session, collect_exact, data_err, field_number_from_str,
+    label_from_str, timestamp_from_text,
 };
 use crate::error::{DataProblem, Error, Location, Result};
 use std::collections::{HashMap, HashSet};
@@ -252,10 +252,12 @@ impl<'a> LongFormat<'a> {
                 .iter()
                 .map(|&c| cell(row, c).map(Category::from))
                 .collect(),
-            numeric: collect_exact(cols.event[1].iter().zip(&ev.numeric).map(|(&c, f)| {
-                let x = number_from_str(cell(row, c).unwrap_or(""), loc, &f.name)?;
-                in_domain(x, f.transform, loc, &f.name)
-            }))?,
+            numeric: collect_exact(
+                cols.event[1]
+                    .iter()
+                    .zip(&ev.numeric)
+                    .map(|(&c, f)| field_number_from_str(cell(row, c).unwrap_or(""), f, loc)),
+            )?,
             text: cols.event[2]
                 .iter()
                 .map(|&c| cell(row, c).map(String::from))
@@ -284,10 +286,7 @@ impl<'a> LongFormat<'a> {
         let numbers = cols.profile[1]
             .iter()
             .zip(&schema.profile.numeric)
-            .map(|(c, f)| {
-                let x = number_from_str(c.and_then(|c| cell(row, c)).unwrap_or(""), loc, &f.name)?;
-                in_domain(x, f.transform, loc, &f.name)
-            })
+            .map(|(c, f)| field_number_from_str(c.and_then(|c| cell(row, c)).unwrap_or(""), f, loc))
             .collect::<Result<Vec<_>>>()?;
         let p = &mut s.profile;
         merge_all(

@@ -5,7 +5,7 @@
 //! Keys the schema does not declare are ignored, so producers can carry extra context.
 
 use super::limits::{Limits, Top, parse_bounded};
-use super::{FieldGroup, Schema, TimeText, TimeUnit, Transform};
+use super::{FieldGroup, NumericField, Schema, TimeText, TimeUnit, Transform};
 use crate::error::{DataError, DataProblem, Error, Location, Result};
 use serde_json::Value as Json;
 use std::io::{BufRead, Read};
@@ -159,6 +159,15 @@ pub(crate) fn in_domain(
         Some(why) => Err(data_err(loc, path, DataProblem::Invalid(why))),
         None => Ok(x),
     }
+}
+
+/// A text cell of numeric field `f`: [`number_from_str`], then [`in_domain`] of its transform.
+pub(crate) fn field_number_from_str(
+    s: &str,
+    f: &NumericField,
+    loc: &Location,
+) -> Result<Option<f64>> {
+    in_domain(number_from_str(s, loc, &f.name)?, f.transform, loc, &f.name)
 }
 
 pub(crate) fn number_from_json(

@@ -12,10 +12,28 @@ fn model(encoder: &Encoder) -> SequenceEmbedding {
         .init(&Device::flex())
 }
 
-fn run(m: &SequenceEmbedding, encoder: &Encoder, sessions: &[&Session]) -> SequenceEmbeddingOutput {
+fn batch_of(encoder: &Encoder, sessions: &[&Session]) -> Batch {
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
     let refs: Vec<&EncodedSession> = encoded.iter().collect();
-    m.forward(&Batch::new(&refs, &Device::flex()))
+    Batch::new(&refs, &Device::flex())
+}
+
+fn run(m: &SequenceEmbedding, encoder: &Encoder, sessions: &[&Session]) -> SequenceEmbeddingOutput {
+    m.forward(&batch_of(encoder, sessions))
+}
+
+/// The encoder and model of the test sessions, with a short session (4 events) and two longer
+/// ones to pad it beside.
+fn short_beside_longer() -> (Encoder, SequenceEmbedding, [Session; 3]) {
+    let (encoder, sessions) = test_sessions::encoder(12);
+    let m = model(&encoder);
+    let mut short = sessions[0].clone();
+    short.events.truncate(4);
+    (
+        encoder,
+        m,
+        [short, sessions[1].clone(), sessions[2].clone()],
+    )
 }
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -26,12 +44,9 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 /// embedding; the time attention sums to one over the real history and is 0 on padding.
 #[test]
 fn padding_changes_nothing_and_attention_sums_to_one() {
-    let (encoder, sessions) = test_sessions::encoder(12);
-    let m = model(&encoder);
-    let mut short = sessions[0].clone();
-    short.events.truncate(4);
+    let (encoder, m, [short, longer, longest]) = short_beside_longer();
     let alone = values(run(&m, &encoder, &[&short]).embedding);
-    let out = run(&m, &encoder, &[&short, &sessions[1], &sessions[2]]);
+    let out = run(&m, &encoder, &[&short, &longer, &longest]);
     let together = values(out.embedding.clone());
     for (a, b) in alone.iter().zip(&together[..5]) {
         assert!((a - b).abs() < 1e-5, "{alone:?} vs {together:?}");
@@ -317,14 +332,8 @@ fn mismatched_fingerprints_are_refused() {
 /// (a short session padded beside longer ones) give the same numbers.
 #[test]
 fn eqs_1_and_2_by_hand() {
-    let (encoder, sessions) = test_sessions::encoder(12);
-    let m = model(&encoder);
-    let mut short = sessions[0].clone();
-    short.events.truncate(4);
-    let batch_sessions = [&short, &sessions[1], &sessions[2]];
-    let encoded: Vec<EncodedSession> = batch_sessions.iter().map(|s| encoder.encode(s)).collect();
-    let refs: Vec<&EncodedSession> = encoded.iter().collect();
-    let batch = Batch::new(&refs, &Device::flex());
+    let (encoder, m, [short, longer, longest]) = short_beside_longer();
+    let batch = batch_of(&encoder, &[&short, &longer, &longest]);
     let out = m.forward(&batch);
     // the Bi-LSTMs' states, as the forward pass reads them
     let (h, s, mask) = m.states(&batch);

@@ -111,10 +111,11 @@ impl HuihenConfig {
     /// Build the model.
     pub fn init(&self, device: &Device) -> Huihen {
         let (d, h) = (self.embedding_dim, self.gru_hidden);
+        let kept = self.behavior_slots();
         let ordinary = self.variant == HuihenVariant::Gru;
         let profile = || FieldEmbeddingConfig::new(self.num_features, d).init(device);
         Huihen {
-            field_aware: FieldAwareConfig::new(self.num_features, self.behavior_slots().len())
+            field_aware: FieldAwareConfig::new(self.num_features, kept.len())
                 .with_embedding_dim(d)
                 .init(device),
             user_profile: profile(),
@@ -132,8 +133,7 @@ impl HuihenConfig {
                 .with_dropout(self.dropout)
                 .init(device),
             item_slots: self.item_slots.clone(),
-            behavior_slots: (self.behavior_slots().len() < self.event_fields)
-                .then(|| self.behavior_slots()),
+            behavior_slots: (kept.len() < self.event_fields).then_some(kept),
         }
     }
 }
