@@ -7,6 +7,14 @@
 //! is spent. Every trial trains from scratch with the same split and seed, so trials differ by
 //! their settings alone; early stopping keeps each trial's best epoch.
 //!
+//! One seed's validation AUC is a noisy judge: on MovieLens-100K two settings a hair apart on
+//! validation differed by 0.008 on the later test period. So the search stops at
+//! `1 − final_share` of the budget, and the *finals* train its best `finalists` distinct
+//! settings again with `final_seeds − 1` other training seeds (round `r` uses seed + `r`), at
+//! the last rung's epochs; the pick is the best mean validation AUC over the search's trial and
+//! every round all finalists finished. The GBDT, which grows the same trees from every seed,
+//! has no finals.
+//!
 //! The draws come from the search seed and the bracket's number, so a search is reproducible,
 //! and a resumed search replays the trials it finds in the trials file instead of rerunning
 //! them. Test metrics are never looked at: selection is on validation only.
@@ -188,8 +196,15 @@ pub struct TuneOptions {
     pub min_epochs: usize,
     /// Rungs per bracket (the last trains for `min_epochs · η^(rungs−1)` epochs).
     pub rungs: usize,
-    /// Stop after this many trials (replayed ones included), whatever the budget left.
+    /// Stop the search after this many trials (replayed ones included), whatever the budget
+    /// left; the finals still run.
     pub max_trials: Option<usize>,
+    /// Distinct settings the finals train again (0: no finals).
+    pub finalists: usize,
+    /// Seeds each finalist is judged on, the search's own included (1: no finals).
+    pub final_seeds: usize,
+    /// Share of the budget kept for the finals.
+    pub final_share: f64,
 }
 
 impl Default for TuneOptions {
@@ -201,18 +216,23 @@ impl Default for TuneOptions {
             min_epochs: 2,
             rungs: 3,
             max_trials: None,
+            finalists: 4,
+            final_seeds: 3,
+            final_share: 0.2,
         }
     }
 }
 
 impl TuneOptions {
     /// These options as `model` runs them: boosting has no epochs to halve, so every GBDT draw
-    /// is grown once, to its early stop (one rung of one epoch: a plain random search).
+    /// is grown once, to its early stop (one rung of one epoch: a plain random search), and no
+    /// finals (its trees do not depend on the training seed).
     pub fn for_model(self, model: ModelSpec) -> Self {
         if model == ModelSpec::Gbdt {
             Self {
                 min_epochs: 1,
                 rungs: 1,
+                final_seeds: 1,
                 ..self
             }
         } else {
@@ -225,14 +245,39 @@ impl TuneOptions {
         if model == ModelSpec::Gbdt {
             return "random search, each draw grown to its early stop".to_string();
         }
+        let finals = if self.has_finals() {
+            format!(
+                "; then the best {} settings with {} more seeds ({:.0}% of the budget)",
+                self.finalists,
+                self.final_seeds - 1,
+                self.final_share * 100.0
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "brackets of {} draws, epochs {}",
+            "brackets of {} draws, epochs {}{finals}",
             self.bracket_size(),
             (0..self.rungs)
                 .map(|r| self.epochs(r).to_string())
                 .collect::<Vec<_>>()
                 .join(" → ")
         )
+    }
+
+    /// Whether finalists are trained again with other seeds.
+    pub fn has_finals(&self) -> bool {
+        self.finalists > 0 && self.final_seeds > 1
+    }
+
+    /// Seconds of the budget the search itself may spend.
+    fn search_budget(&self) -> f64 {
+        let budget = self.budget.as_secs_f64();
+        if self.has_finals() {
+            budget * (1.0 - self.final_share)
+        } else {
+            budget
+        }
     }
 
     /// Check the search can run, naming the setting.
@@ -252,6 +297,12 @@ impl TuneOptions {
         // η^(rungs−1) settings per bracket
         if !(1..=6).contains(&self.rungs) {
             return bad("rungs", "between 1 and 6", &self.rungs);
+        }
+        if self.final_seeds == 0 {
+            return bad("final_seeds", "at least 1 (1: no finals)", &0);
+        }
+        if !(0.0..=0.9).contains(&self.final_share) {
+            return bad("final_share", "between 0 and 0.9", &self.final_share);
         }
         Ok(())
     }
@@ -284,6 +335,23 @@ pub struct Trial {
     pub result: TrialResult,
 }
 
+impl Trial {
+    /// The progress line of the search's `n`-th trial.
+    pub fn line(&self, n: usize) -> String {
+        format!(
+            "trial {n:>3} ({}.{} rung {}, ≤{} epochs): valid AUC {:.4} in {:.0} s{}  {}",
+            self.bracket,
+            self.draw,
+            self.rung,
+            self.max_epochs,
+            self.result.valid_auc,
+            self.result.seconds,
+            self.result.cut_note(),
+            self.settings.summary()
+        )
+    }
+}
+
 /// What one training run reached.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TrialResult {
@@ -297,6 +365,59 @@ pub struct TrialResult {
     pub seconds: f64,
     /// Stopped by the end of the budget.
     pub cut: bool,
+}
+
+impl TrialResult {
+    /// What a progress line says of a run the budget stopped.
+    fn cut_note(&self) -> &'static str {
+        if self.cut { " (cut by the budget)" } else { "" }
+    }
+}
+
+/// A finalist trained again under another seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinalTrial {
+    /// Round, from 1: the run trains with the training seed + `round`.
+    pub round: usize,
+    /// The finalist, from 0 (the search's best first).
+    pub finalist: usize,
+    /// Maximum epochs it was given (the last rung's).
+    pub max_epochs: usize,
+    /// The finalist's settings.
+    pub settings: Settings,
+    /// What it reached.
+    pub result: TrialResult,
+}
+
+impl FinalTrial {
+    /// Its progress line.
+    pub fn line(&self) -> String {
+        format!(
+            "final: finalist {} with seed +{} (≤{} epochs): valid AUC {:.4} in {:.0} s{}",
+            self.finalist + 1,
+            self.round,
+            self.max_epochs,
+            self.result.valid_auc,
+            self.result.seconds,
+            self.result.cut_note()
+        )
+    }
+}
+
+/// The settings a search picks: its trial, and the validation AUCs it is judged on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pick<'a> {
+    /// The search's best trial of these settings.
+    pub trial: &'a Trial,
+    /// Validation AUC of that trial, then of each round of the finals all finalists finished.
+    pub aucs: Vec<f64>,
+}
+
+impl Pick<'_> {
+    /// Mean validation AUC over the seeds it was judged on.
+    pub fn mean(&self) -> f64 {
+        self.aucs.iter().sum::<f64>() / self.aucs.len() as f64
+    }
 }
 
 /// The trials file: what a resumed search must match, and every trial so far.
@@ -314,8 +435,17 @@ pub struct TuneState {
     pub min_epochs: usize,
     /// Rungs per bracket.
     pub rungs: usize,
-    /// Every trial, in the order run.
+    /// Finalists trained again.
+    #[serde(default)]
+    pub finalists: usize,
+    /// Seeds each finalist is judged on.
+    #[serde(default)]
+    pub final_seeds: usize,
+    /// Every trial of the search, in the order run.
     pub trials: Vec<Trial>,
+    /// Every run of the finals, in the order run.
+    #[serde(default)]
+    pub finals: Vec<FinalTrial>,
 }
 
 impl TuneState {
@@ -328,12 +458,15 @@ impl TuneState {
             eta: opts.eta,
             min_epochs: opts.min_epochs,
             rungs: opts.rungs,
+            finalists: opts.finalists,
+            final_seeds: opts.final_seeds,
             trials: vec![],
+            finals: vec![],
         }
     }
 
     /// The best trial on validation AUC (ties: the earlier), if any finished.
-    pub fn best(&self) -> Option<&Trial> {
+    fn best_trial(&self) -> Option<&Trial> {
         self.trials
             .iter()
             .filter(|t| t.result.valid_auc.is_finite())
@@ -343,9 +476,135 @@ impl TuneState {
             })
     }
 
-    /// Wall-clock seconds of all trials.
+    /// The search's `n` best distinct settings, best first, each as its best trial (ties: the
+    /// earlier).
+    pub fn finalists(&self, n: usize) -> Vec<&Trial> {
+        let mut ranked: Vec<&Trial> = self
+            .trials
+            .iter()
+            .filter(|t| t.result.valid_auc.is_finite())
+            .collect();
+        // stable: among equal AUCs the earlier trial stays first
+        ranked.sort_by(|a, b| b.result.valid_auc.total_cmp(&a.result.valid_auc));
+        let mut out: Vec<&Trial> = Vec::with_capacity(n);
+        for t in ranked {
+            if out.len() == n {
+                break;
+            }
+            if !out.iter().any(|o| o.settings == t.settings) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    /// The finals' runs of finalist `i` in round `round`, if it finished.
+    fn final_run(&self, finalist: usize, round: usize) -> Option<&FinalTrial> {
+        self.finals
+            .iter()
+            .find(|f| f.finalist == finalist && f.round == round && !f.result.cut)
+    }
+
+    /// Rounds of the finals that every finalist finished, from round 1 on.
+    pub fn complete_rounds(&self) -> usize {
+        let n = self.finalists(self.finalists).len();
+        (1..)
+            .take_while(|&r| n > 0 && (0..n).all(|i| self.final_run(i, r).is_some()))
+            .count()
+    }
+
+    /// The pick: without finals, the best trial; with them, the finalist with the best mean
+    /// validation AUC over its search trial and the complete rounds (a failed run counts as
+    /// the worst; ties: the better search trial).
+    pub fn best(&self) -> Option<Pick<'_>> {
+        let rounds = self.complete_rounds();
+        if rounds == 0 {
+            return self.best_trial().map(|trial| Pick {
+                trial,
+                aucs: vec![trial.result.valid_auc],
+            });
+        }
+        let key = |p: &Pick| {
+            let m = p.mean();
+            if m.is_finite() { m } else { f64::NEG_INFINITY }
+        };
+        self.finalists(self.finalists)
+            .into_iter()
+            .enumerate()
+            .map(|(i, trial)| Pick {
+                trial,
+                aucs: self.aucs(i, trial, rounds),
+            })
+            .fold(None, |best: Option<Pick>, p| match best {
+                Some(b) if key(&b) >= key(&p) => Some(b),
+                _ => Some(p),
+            })
+    }
+
+    /// Wall-clock seconds of all trials and finals.
     pub fn seconds(&self) -> f64 {
-        self.trials.iter().map(|t| t.result.seconds).sum()
+        self.trials
+            .iter()
+            .map(|t| t.result.seconds)
+            .chain(self.finals.iter().map(|f| f.result.seconds))
+            .sum()
+    }
+
+    /// Finalist `i`'s validation AUCs: its search trial's, then each of the first `rounds`.
+    fn aucs(&self, i: usize, trial: &Trial, rounds: usize) -> Vec<f64> {
+        std::iter::once(trial.result.valid_auc)
+            .chain((1..=rounds).filter_map(|r| self.final_run(i, r).map(|f| f.result.valid_auc)))
+            .collect()
+    }
+
+    /// The finals as a Markdown table (empty without finals): each finalist's validation AUC
+    /// per seed and their mean, the pick marked.
+    pub fn finals_markdown(&self) -> String {
+        if self.finals.is_empty() {
+            return String::new();
+        }
+        let rounds = self.complete_rounds();
+        let finalists = self.finalists(self.finalists);
+        let pick = self.best().map(|p| p.trial.settings.clone());
+        let mut header = vec![
+            "finalist".to_string(),
+            "bracket.draw".into(),
+            "search".into(),
+        ];
+        header.extend((1..=rounds).map(|r| format!("seed +{r}")));
+        header.extend(["mean".into(), "settings".into()]);
+        let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+        let mut s = format!(
+            "Finals: the search's {} best settings trained again with other training seeds ({} of {} rounds finished by every finalist); the pick has the best mean validation AUC.\n\n",
+            finalists.len(),
+            rounds,
+            self.final_seeds.saturating_sub(1)
+        );
+        s.push_str(&line(&header));
+        s.push_str(&line(&vec!["---".to_string(); header.len()]));
+        for (i, t) in finalists.into_iter().enumerate() {
+            let aucs = self.aucs(i, t, rounds);
+            let mut row = vec![
+                format!(
+                    "{}{}",
+                    i + 1,
+                    if pick.as_ref() == Some(&t.settings) {
+                        " (pick)"
+                    } else {
+                        ""
+                    }
+                ),
+                format!("{}.{}", t.bracket, t.draw),
+            ];
+            row.extend(aucs.iter().map(|v| format!("{v:.4}")));
+            row.push(format!(
+                "{:.4}",
+                aucs.iter().sum::<f64>() / aucs.len() as f64
+            ));
+            row.push(t.settings.summary());
+            s.push_str(&line(&row));
+        }
+        s
     }
 
     /// The trials as a Markdown table, best validation AUC first.
@@ -441,23 +700,66 @@ pub fn promote(rung: &[(usize, f64)], eta: usize) -> Vec<usize> {
     kept
 }
 
-/// Run the search. `run(settings, max_epochs, deadline)` trains one trial; `state.trials`
-/// already holding a trial (a resumed search) replays it instead. `saved` is called with the
-/// state after every trial, to write the trials file. Stops when the budget is spent (a trial
-/// whose expected time no longer fits is not started; one under way stops at the deadline).
+/// Run the search, then the finals. `run(settings, max_epochs, seed_offset, deadline)` trains
+/// one trial with the training seed + `seed_offset` (0 in the search, the round in the
+/// finals); a trial or final already in `state` (a resumed search) is replayed instead.
+/// `saved` is called with the state and a line saying what ran after every trial, to write
+/// the trials file. The search stops when its share of the budget is spent (a trial whose
+/// expected time no longer fits is not started; one under way stops at the deadline), the
+/// finals when the whole budget is.
 pub fn search(
     space: &SearchSpace,
     opts: &TuneOptions,
     state: &mut TuneState,
-    mut run: impl FnMut(&Settings, usize, Instant) -> Result<TrialResult>,
-    mut saved: impl FnMut(&TuneState) -> Result<()>,
+    mut run: impl FnMut(&Settings, usize, u64, Instant) -> Result<TrialResult>,
+    mut saved: impl FnMut(&TuneState, String) -> Result<()>,
 ) -> Result<()> {
     opts.validate()?;
     let done = std::mem::take(&mut state.trials);
+    let done_finals = std::mem::take(&mut state.finals);
+    let clock = Clock {
+        started: Instant::now(),
+        spent_before: done
+            .iter()
+            .map(|t| t.result.seconds)
+            .chain(done_finals.iter().map(|f| f.result.seconds))
+            .sum(),
+    };
+    brackets(space, opts, state, &done, &clock, &mut run, &mut saved)?;
+    if opts.has_finals() {
+        finals(opts, state, &done_finals, &clock, &mut run, &mut saved)?;
+    }
+    Ok(())
+}
+
+/// Seconds spent on a search, resumed ones included.
+struct Clock {
+    started: Instant,
+    /// Seconds of the replayed trials and finals.
+    spent_before: f64,
+}
+
+impl Clock {
+    /// The trials' own seconds, or the wall clock where it ran longer.
+    fn spent(&self, state: &TuneState) -> f64 {
+        state
+            .seconds()
+            .max(self.spent_before + self.started.elapsed().as_secs_f64())
+    }
+}
+
+/// The search: brackets of successive halving until its share of the budget is spent.
+fn brackets(
+    space: &SearchSpace,
+    opts: &TuneOptions,
+    state: &mut TuneState,
+    done: &[Trial],
+    clock: &Clock,
+    run: &mut impl FnMut(&Settings, usize, u64, Instant) -> Result<TrialResult>,
+    saved: &mut impl FnMut(&TuneState, String) -> Result<()>,
+) -> Result<()> {
     let mut replayed = 0;
-    let budget = opts.budget.as_secs_f64();
-    let started = Instant::now();
-    let spent_before: f64 = done.iter().map(|t| t.result.seconds).sum();
+    let budget = opts.search_budget();
     for bracket in 0.. {
         let mut rng =
             SmallRng::seed_from_u64(opts.seed ^ (bracket as u64).wrapping_mul(0x9e37_79b9));
@@ -485,16 +787,13 @@ pub fn search(
                         replayed + 1
                     ),
                     None => {
-                        // the trials' own seconds, or the wall clock where it ran longer
-                        let spent = state
-                            .seconds()
-                            .max(spent_before + started.elapsed().as_secs_f64());
+                        let spent = clock.spent(state);
                         let enough = opts.max_trials.is_some_and(|n| state.trials.len() >= n);
                         if enough || !fits(state, max_epochs, spent, budget) {
                             return Ok(());
                         }
                         let deadline = Instant::now() + Duration::from_secs_f64(budget - spent);
-                        (run(&draws[draw], max_epochs, deadline)?, true)
+                        (run(&draws[draw], max_epochs, 0, deadline)?, true)
                     }
                 };
                 state.trials.push(Trial {
@@ -506,7 +805,8 @@ pub fn search(
                     result,
                 });
                 if fresh {
-                    saved(state)?;
+                    let line = state.trials[state.trials.len() - 1].line(state.trials.len());
+                    saved(state, line)?;
                 }
                 if result.cut {
                     return Ok(());
@@ -514,6 +814,61 @@ pub fn search(
                 results.push((draw, result.valid_auc));
             }
             alive = promote(&results, opts.eta);
+        }
+    }
+    Ok(())
+}
+
+/// The finals: round by round, each finalist trained again with the training seed + round at
+/// the last rung's epochs, until the rounds are done or the budget is spent.
+fn finals(
+    opts: &TuneOptions,
+    state: &mut TuneState,
+    done: &[FinalTrial],
+    clock: &Clock,
+    run: &mut impl FnMut(&Settings, usize, u64, Instant) -> Result<TrialResult>,
+    saved: &mut impl FnMut(&TuneState, String) -> Result<()>,
+) -> Result<()> {
+    let budget = opts.budget.as_secs_f64();
+    let max_epochs = opts.epochs(opts.rungs - 1);
+    let finalists: Vec<Settings> = state
+        .finalists(opts.finalists)
+        .into_iter()
+        .map(|t| t.settings.clone())
+        .collect();
+    for round in 1..opts.final_seeds {
+        for (finalist, settings) in finalists.iter().enumerate() {
+            // a resumed search replays a final of the same finalist, round and settings (a
+            // longer budget can change the finalists: those are run afresh)
+            let replay = done.iter().find(|f| {
+                (f.round, f.finalist, f.max_epochs) == (round, finalist, max_epochs)
+                    && &f.settings == settings
+            });
+            let (result, fresh) = match replay {
+                Some(f) => (f.result, false),
+                None => {
+                    let spent = clock.spent(state);
+                    if !fits(state, max_epochs, spent, budget) {
+                        return Ok(());
+                    }
+                    let deadline = Instant::now() + Duration::from_secs_f64(budget - spent);
+                    (run(settings, max_epochs, round as u64, deadline)?, true)
+                }
+            };
+            state.finals.push(FinalTrial {
+                round,
+                finalist,
+                max_epochs,
+                settings: settings.clone(),
+                result,
+            });
+            if fresh {
+                let line = state.finals[state.finals.len() - 1].line();
+                saved(state, line)?;
+            }
+            if result.cut {
+                return Ok(());
+            }
         }
     }
     Ok(())
@@ -536,18 +891,37 @@ fn fits(state: &TuneState, max_epochs: usize, spent: f64, budget: f64) -> bool {
     spent + expected <= budget
 }
 
-/// One trial through [`train`]: `base`'s options with `settings` applied and `max_epochs`,
-/// the validation AUC and epoch of the weights early stopping kept.
+/// What every trial of a search trains on: the sessions, their schema and fingerprint, and
+/// the training options the settings are applied to.
+pub struct TrialData<'a> {
+    /// Labelled sessions.
+    pub sessions: &'a [Session],
+    /// Their schema.
+    pub schema: &'a Schema,
+    /// The data's fingerprint.
+    pub fingerprint: &'a str,
+    /// Training options before the settings.
+    pub base: &'a TrainOptions,
+}
+
+/// One trial through [`train`]: `data.base`'s options with `settings` applied, `max_epochs`
+/// and the seed `base.seed + seed_offset`, the validation AUC and epoch of the weights early
+/// stopping kept.
 pub fn train_trial(
-    sessions: &[Session],
-    schema: &Schema,
-    base: &TrainOptions,
-    data_fingerprint: &str,
+    data: &TrialData,
     settings: &Settings,
     max_epochs: usize,
+    seed_offset: u64,
     deadline: Instant,
 ) -> Result<TrialResult> {
+    let TrialData {
+        sessions,
+        schema,
+        fingerprint: data_fingerprint,
+        base,
+    } = *data;
     let mut opts = TrainOptions {
+        seed: base.seed.wrapping_add(seed_offset),
         epochs: max_epochs,
         deadline: Some(deadline),
         progress: false,
@@ -608,7 +982,10 @@ mod tests {
             eta: 3,
             min_epochs: 2,
             rungs: 3,
+            finalists: 4,
+            final_seeds: 3,
             trials: vec![],
+            finals: vec![],
         }
     }
 
@@ -756,6 +1133,7 @@ mod tests {
         let opts = TuneOptions {
             budget: Duration::from_secs(100),
             seed: 7,
+            final_seeds: 1,
             ..TuneOptions::default()
         };
         let mut st = state();
@@ -764,11 +1142,12 @@ mod tests {
             &space(),
             &opts,
             &mut st,
-            |s, e, _| {
+            |s, e, seed, _| {
+                assert_eq!(seed, 0);
                 runs += 1;
                 Ok(objective(s, e))
             },
-            |_| Ok(()),
+            |_, _| Ok(()),
         )
         .unwrap();
         // bracket 0: 9 × 2 epochs, then 3 × 6, then 1 × 18 (54 made-up seconds); bracket 1
@@ -790,18 +1169,129 @@ mod tests {
             st.seconds()
         );
         let best = st.best().unwrap();
+        assert_eq!(best.aucs, [best.trial.result.valid_auc]);
         assert!(
             st.trials
                 .iter()
-                .all(|t| t.result.valid_auc <= best.result.valid_auc)
+                .all(|t| t.result.valid_auc <= best.trial.result.valid_auc)
         );
     }
 
+    /// The finals judge the search's best distinct settings on more seeds: a setting that was
+    /// best on the search's seed alone loses to one better on average, each finalist trains
+    /// once per round at the last rung's epochs with seed + round, and an interrupted finals
+    /// phase resumes where it stopped.
     #[test]
-    fn max_trials_stops_the_search() {
+    fn finals_pick_the_best_mean_over_seeds_and_resume() {
         let opts = TuneOptions {
             budget: Duration::from_secs(3600),
-            max_trials: Some(5),
+            seed: 7,
+            max_trials: Some(13),
+            ..TuneOptions::default()
+        };
+        // the search alone: one bracket, its finalists known in advance
+        let mut alone = state();
+        let no_finals = TuneOptions {
+            final_seeds: 1,
+            ..opts.clone()
+        };
+        search(
+            &space(),
+            &no_finals,
+            &mut alone,
+            |s, e, _, _| Ok(objective(s, e)),
+            |_, _| Ok(()),
+        )
+        .unwrap();
+        let finalists: Vec<Settings> = alone
+            .finalists(4)
+            .iter()
+            .map(|t| t.settings.clone())
+            .collect();
+        assert_eq!(finalists.len(), 4);
+        // distinct settings, best first: a setting's trials at two rungs count once
+        assert_eq!(
+            alone.finalists(4)[0].settings,
+            alone.best().unwrap().trial.settings
+        );
+        // the other seeds favour the search's third best
+        let runner = |limit: usize, st: &mut TuneState, seen: &mut Vec<(usize, u64)>| {
+            search(
+                &space(),
+                &opts,
+                st,
+                |s, e, seed, _| {
+                    if seed == 0 {
+                        return Ok(objective(s, e));
+                    }
+                    seen.push((e, seed));
+                    if seen.len() > limit {
+                        bail!("interrupted")
+                    }
+                    let third = *s == finalists[2];
+                    Ok(TrialResult {
+                        valid_auc: if third { 0.99 } else { 0.5 },
+                        ..objective(s, e)
+                    })
+                },
+                |_, _| Ok(()),
+            )
+        };
+        let mut whole = state();
+        let mut seen = vec![];
+        runner(usize::MAX, &mut whole, &mut seen).unwrap();
+        assert_eq!(whole.trials, alone.trials);
+        // two more seeds for each of 4 finalists, in rounds, at 18 epochs
+        assert_eq!(whole.finals.len(), 8);
+        assert_eq!(
+            seen,
+            [
+                (18, 1),
+                (18, 1),
+                (18, 1),
+                (18, 1),
+                (18, 2),
+                (18, 2),
+                (18, 2),
+                (18, 2)
+            ]
+        );
+        assert_eq!(whole.complete_rounds(), 2);
+        let pick = whole.best().unwrap();
+        assert_eq!(pick.trial.settings, finalists[2]);
+        assert_eq!(pick.aucs.len(), 3);
+        assert_eq!(&pick.aucs[1..], [0.99, 0.99]);
+        let md = whole.finals_markdown();
+        assert!(md.contains("| 3 (pick) |"), "{md}");
+        assert_eq!(
+            md.lines().filter(|l| l.starts_with("| ")).count(),
+            6,
+            "{md}"
+        );
+
+        // interrupted after 5 finals, then resumed: the same trials and finals, and only the
+        // 3 missing finals run
+        let mut part = state();
+        assert!(runner(5, &mut part, &mut vec![]).is_err());
+        assert_eq!(part.finals.len(), 5);
+        assert_eq!(part.complete_rounds(), 1);
+        let mut ran = vec![];
+        runner(usize::MAX, &mut part, &mut ran).unwrap();
+        assert_eq!(ran.len(), 3);
+        assert_eq!(
+            (part.trials.clone(), part.finals.clone()),
+            (whole.trials.clone(), whole.finals.clone())
+        );
+    }
+
+    /// The search stops at its share of the budget, the finals at the whole, and a round the
+    /// budget cut short does not count.
+    #[test]
+    fn the_finals_have_their_share_of_the_budget() {
+        let opts = TuneOptions {
+            budget: Duration::from_secs(200),
+            seed: 7,
+            final_share: 0.5,
             ..TuneOptions::default()
         };
         let mut st = state();
@@ -809,8 +1299,53 @@ mod tests {
             &space(),
             &opts,
             &mut st,
-            |s, e, _| Ok(objective(s, e)),
-            |_| Ok(()),
+            |s, e, _, _| Ok(objective(s, e)),
+            |_, _| Ok(()),
+        )
+        .unwrap();
+        let search: f64 = st.trials.iter().map(|t| t.result.seconds).sum();
+        let last = st.trials.last().unwrap().result.seconds;
+        assert!(search - last < 100.0 && search >= 90.0, "{search}");
+        // 18 made-up seconds a final: a round of 4 fits, the next one does not
+        assert!(
+            st.finals.len() > 4 && st.finals.len() < 8,
+            "{}",
+            st.finals.len()
+        );
+        assert_eq!(st.complete_rounds(), 1);
+        assert_eq!(st.best().unwrap().aucs.len(), 2);
+        assert!(st.seconds() - 18.0 < 200.0);
+        // the GBDT has none
+        assert!(
+            !TuneOptions::default()
+                .for_model(ModelSpec::Gbdt)
+                .has_finals()
+        );
+        let e = TuneOptions {
+            final_share: 0.95,
+            ..TuneOptions::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("final_share"), "{e}");
+    }
+
+    #[test]
+    fn max_trials_stops_the_search() {
+        let opts = TuneOptions {
+            budget: Duration::from_secs(3600),
+            max_trials: Some(5),
+            final_seeds: 1,
+            ..TuneOptions::default()
+        };
+        let mut st = state();
+        search(
+            &space(),
+            &opts,
+            &mut st,
+            |s, e, _, _| Ok(objective(s, e)),
+            |_, _| Ok(()),
         )
         .unwrap();
         assert_eq!(st.trials.len(), 5);
@@ -830,14 +1365,14 @@ mod tests {
                 &space(),
                 &opts,
                 st,
-                |s, e, _| {
+                |s, e, _, _| {
                     n += 1;
                     if n > limit {
                         bail!("interrupted")
                     }
                     Ok(objective(s, e))
                 },
-                |_| Ok(()),
+                |_, _| Ok(()),
             );
             (r, n)
         };
@@ -857,8 +1392,8 @@ mod tests {
             &space(),
             &other,
             &mut part,
-            |s, e, _| Ok(objective(s, e)),
-            |_| Ok(()),
+            |s, e, _, _| Ok(objective(s, e)),
+            |_, _| Ok(()),
         )
         .unwrap_err()
         .to_string();

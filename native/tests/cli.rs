@@ -1245,9 +1245,21 @@ fn tune_searches_within_its_budget_and_train_reuses_the_best() {
         args.extend_from_slice(extra);
         seqrisk(&args, d)
     };
-    let (ok, out, err) = tune(&["--budget", "1h", "--max-trials", "4"]);
+    let (ok, out, err) = tune(&[
+        "--budget",
+        "1h",
+        "--max-trials",
+        "4",
+        "--finalists",
+        "2",
+        "--final-seeds",
+        "2",
+    ]);
     assert!(ok, "{err}");
     assert!(out.contains("best: valid AUC"), "{out}");
+    // the finals: the 2 best distinct settings trained again with seed + 1, at 3 epochs, and
+    // the pick judged on both seeds
+    assert!(out.contains("(mean of 2 seeds: "), "{out}");
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("t/tune-nhfm.json")).unwrap()).unwrap();
     let trials = state["trials"].as_array().unwrap();
@@ -1266,10 +1278,23 @@ fn tune_searches_within_its_budget_and_train_reuses_the_best() {
         })
         .unwrap();
     assert_eq!(trials[3]["settings"], best_first["settings"]);
+    let finals = state["finals"].as_array().unwrap();
+    assert_eq!(finals.len(), 2, "{err}");
+    assert_eq!(finals[0]["settings"], best_first["settings"]);
+    assert!(
+        finals
+            .iter()
+            .all(|f| f["round"] == 1 && f["max_epochs"] == 3)
+    );
     assert!(
         std::fs::read_to_string(d.join("t/tune-nhfm.md"))
             .unwrap()
             .contains("| valid AUC |")
+    );
+    assert!(
+        std::fs::read_to_string(d.join("t/tune-nhfm.md"))
+            .unwrap()
+            .contains("| finalist | bracket.draw | search | seed +1 | mean | settings |")
     );
 
     // a budget its trials have spent: a resumed search replays every trial and runs none
@@ -1278,7 +1303,15 @@ fn tune_searches_within_its_budget_and_train_reuses_the_best() {
         .map(|t| t["result"]["seconds"].as_f64().unwrap())
         .sum();
     assert!(spent > 0.5, "{spent}");
-    let (ok, _, err) = tune(&["--resume", "--budget", "500ms"]);
+    let (ok, _, err) = tune(&[
+        "--resume",
+        "--budget",
+        "500ms",
+        "--finalists",
+        "2",
+        "--final-seeds",
+        "2",
+    ]);
     assert!(ok, "{err}");
     assert!(
         err.contains(&format!("resuming: {} trials", trials.len())),
@@ -1287,6 +1320,7 @@ fn tune_searches_within_its_budget_and_train_reuses_the_best() {
     let again: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("t/tune-nhfm.json")).unwrap()).unwrap();
     assert_eq!(again["trials"], state["trials"]);
+    assert_eq!(again["finals"], state["finals"]);
     let (ok, _, err) = tune(&["--resume", "--seed", "9", "--budget", "1h"]);
     assert!(!ok && err.contains("another search"), "{err}");
 

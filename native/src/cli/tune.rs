@@ -4,7 +4,7 @@
 use crate::data::{read_schema, read_sessions};
 use crate::files::write_atomic;
 use crate::train::{Backend, SplitMode, TrainOptions};
-use crate::tune::{self, SearchSpace, Trial, TuneOptions, TuneState};
+use crate::tune::{self, Pick, SearchSpace, TuneOptions, TuneState};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqrisk_core::models::ModelSpec;
@@ -47,10 +47,22 @@ pub(crate) struct TuneArgs {
     /// Rungs per bracket: 3^(rungs−1) settings are drawn, a third goes on at each rung.
     #[arg(long, default_value_t = TuneOptions::default().rungs)]
     rungs: usize,
-    /// Stop after this many trials (those of a resumed search included), whatever the budget
-    /// left.
+    /// Stop the search after this many trials (those of a resumed search included), whatever
+    /// the budget left; the finals still run.
     #[arg(long)]
     max_trials: Option<usize>,
+    /// Finals: the search's best N distinct settings are trained again with other training
+    /// seeds and the pick is the best mean validation AUC, since one seed's validation AUC is
+    /// a noisy judge (0: pick the best trial). The GBDT has no finals: its trees do not depend
+    /// on the seed.
+    #[arg(long, default_value_t = TuneOptions::default().finalists)]
+    finalists: usize,
+    /// Seeds each finalist is judged on, the search's own included (1: no finals).
+    #[arg(long, default_value_t = TuneOptions::default().final_seeds)]
+    final_seeds: usize,
+    /// Share of the budget kept for the finals (the search stops at the rest).
+    #[arg(long, default_value_t = TuneOptions::default().final_share)]
+    final_share: f64,
     /// Early-stopping patience of each trial, in epochs.
     #[arg(long, default_value_t = TrainOptions::default().patience)]
     patience: usize,
@@ -80,6 +92,9 @@ impl TuneArgs {
             min_epochs: self.min_epochs,
             rungs: self.rungs,
             max_trials: self.max_trials,
+            finalists: self.finalists,
+            final_seeds: self.final_seeds,
+            final_share: self.final_share,
             ..TuneOptions::default()
         }
         .for_model(self.model);
@@ -123,28 +138,21 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
         opts.plan(a.model)
     );
     let quiet = a.quiet;
+    let data = tune::TrialData {
+        sessions: &loaded.sessions,
+        schema: &schema,
+        fingerprint: &loaded.fingerprint,
+        base: &base,
+    };
     tune::search(
         &space,
         &opts,
         &mut state,
-        |settings, epochs, deadline| {
-            tune::train_trial(
-                &loaded.sessions,
-                &schema,
-                &base,
-                &loaded.fingerprint,
-                settings,
-                epochs,
-                deadline,
-            )
+        |settings, epochs, seed_offset, deadline| {
+            tune::train_trial(&data, settings, epochs, seed_offset, deadline)
         },
-        |state| {
-            if let Some(line) = state
-                .trials
-                .last()
-                .filter(|_| !quiet)
-                .map(|t| trial_line(state.trials.len(), t))
-            {
+        |state, line| {
+            if !quiet {
                 eprintln!("{line}");
             }
             save(&state_path, state)
@@ -157,14 +165,18 @@ pub(crate) fn run(a: &TuneArgs) -> Result<()> {
         );
     };
     let config_path = a.out.join(format!("{name}-tuned.toml"));
-    write_best(&config_path, name, state.trials.len(), best)?;
+    write_best(&config_path, name, state.trials.len(), &best)?;
     save(&state_path, &state)?;
     let table = state.markdown();
     println!("{}", table.lines().take(12).collect::<Vec<_>>().join("\n"));
+    let finals = state.finals_markdown();
+    if !finals.is_empty() {
+        println!("\n{finals}");
+    }
     println!(
-        "best: valid AUC {:.4} with {}",
-        best.result.valid_auc,
-        best.settings.summary()
+        "best: valid AUC {} with {}",
+        judged(&best),
+        best.trial.settings.summary()
     );
     println!("trials:   {}", state_path.display());
     println!("settings: {}", config_path.display());
@@ -177,16 +189,22 @@ fn resumed(path: &std::path::Path, fresh: TuneState) -> Result<TuneState> {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let old: TuneState = serde_json::from_str(&text)
         .with_context(|| format!("{}: not a trials file", path.display()))?;
-    let TuneState { trials, .. } = old.clone();
-    if (TuneState { trials, ..fresh }) != old {
+    let TuneState { trials, finals, .. } = old.clone();
+    if (TuneState {
+        trials,
+        finals,
+        ..fresh
+    }) != old
+    {
         bail!(
-            "{} was written by another search (model, data, seed, --min-epochs or --rungs differ); start without --resume",
+            "{} was written by another search (model, data, seed, --min-epochs, --rungs, --finalists or --final-seeds differ); start without --resume",
             path.display()
         );
     }
     eprintln!(
-        "resuming: {} trials ({:.0} s of the budget) in {}",
+        "resuming: {} trials and {} finals ({:.0} s of the budget) in {}",
         old.trials.len(),
+        old.finals.len(),
         old.seconds(),
         path.display()
     );
@@ -195,31 +213,35 @@ fn resumed(path: &std::path::Path, fresh: TuneState) -> Result<TuneState> {
 
 /// Write the trials as JSON to `path` (what `--resume` reads) and as Markdown beside it.
 fn save(path: &std::path::Path, state: &TuneState) -> Result<()> {
-    write_md_json(&path.with_extension(""), &state.markdown(), state)
+    let finals = state.finals_markdown();
+    let md = if finals.is_empty() {
+        state.markdown()
+    } else {
+        format!("{}\n{finals}", state.markdown())
+    };
+    write_md_json(&path.with_extension(""), &md, state)
 }
 
-/// The progress line of the `n`-th trial.
-fn trial_line(n: usize, t: &Trial) -> String {
-    format!(
-        "trial {n:>3} ({}.{} rung {}, ≤{} epochs): valid AUC {:.4} in {:.0} s{}  {}",
-        t.bracket,
-        t.draw,
-        t.rung,
-        t.max_epochs,
-        t.result.valid_auc,
-        t.result.seconds,
-        if t.result.cut {
-            " (cut by the budget)"
-        } else {
-            ""
-        },
-        t.settings.summary()
-    )
+/// The pick's validation AUC, and the seeds' when the finals judged it.
+fn judged(pick: &Pick) -> String {
+    match pick.aucs.len() {
+        1 => format!("{:.4}", pick.mean()),
+        n => format!(
+            "{:.4} (mean of {n} seeds: {})",
+            pick.mean(),
+            pick.aucs
+                .iter()
+                .map(|v| format!("{v:.4}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// Write the best trial's settings to `path` as TOML, under a comment saying where they
 /// come from.
-fn write_best(path: &std::path::Path, name: &str, trials: usize, best: &Trial) -> Result<()> {
+fn write_best(path: &std::path::Path, name: &str, trials: usize, pick: &Pick) -> Result<()> {
+    let best = pick.trial;
     // a GBDT's trial is one draw grown once: no rung or epoch to name
     let which = if best.max_epochs == 1 && best.rung == 0 {
         format!("draw {}", best.bracket)
@@ -230,8 +252,8 @@ fn write_best(path: &std::path::Path, name: &str, trials: usize, best: &Trial) -
         )
     };
     let header = format!(
-        "# seqrisk tune --model {name}: the best of {trials} trials on validation AUC ({:.4}, {which}).\n# seqrisk train --config {} reuses these settings.\n",
-        best.result.valid_auc,
+        "# seqrisk tune --model {name}: the best of {trials} trials on validation AUC ({}; {which}).\n# seqrisk train --config {} reuses these settings.\n",
+        judged(pick),
         path.display()
     );
     write_atomic(
