@@ -1259,7 +1259,7 @@ fn tune_searches_within_its_budget_and_train_reuses_the_best() {
     assert!(out.contains("best: valid AUC"), "{out}");
     // the finals: the 2 best distinct settings trained again with seed + 1, at 3 epochs, and
     // the pick judged on both seeds
-    assert!(out.contains("(mean of 2 seeds: "), "{out}");
+    assert!(out.contains(", the mean of 2 seeds: "), "{out}");
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("t/tune-nhfm.json")).unwrap()).unwrap();
     let trials = state["trials"].as_array().unwrap();

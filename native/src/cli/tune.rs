@@ -227,7 +227,7 @@ fn judged(pick: &Pick) -> String {
     match pick.aucs.len() {
         1 => format!("{:.4}", pick.mean()),
         n => format!(
-            "{:.4} (mean of {n} seeds: {})",
+            "{:.4}, the mean of {n} seeds: {}",
             pick.mean(),
             pick.aucs
                 .iter()
