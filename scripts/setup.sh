@@ -44,8 +44,9 @@ if ! command -v chromium >/dev/null; then
     exit 1
   fi
 fi
-# the JS test drivers' packages: playwright-core, workerd, typescript, pinned exactly in
-# tests/js/package.json (their own dependencies are only the pinned per-platform binaries).
+# the JS test drivers' packages: playwright-core, workerd, typescript and the bundlers the
+# package is tested under (Vite, webpack, esbuild), pinned exactly in tests/js/package.json
+# (Vite's and webpack's own dependencies follow their ranges).
 # No lock file: npm 11 writes one that omits other platforms' optional binaries, and `npm ci`
 # then refuses it.
 if ! cmp -s tests/js/package.json tests/js/node_modules/.seqrisk-installed 2>/dev/null; then

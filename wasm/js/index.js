@@ -1,6 +1,7 @@
-// seqrisk for browsers and bundlers. Each wasm build is fetched on first use from next to this
-// file (`new URL(..., import.meta.url)`, which Vite, webpack 5, esbuild and browsers resolve), so a
-// page that never asks for WebGPU never downloads the WebGPU build.
+// seqrisk for browsers and bundlers. Each wasm build is fetched on first use from next to its
+// glue (`new URL(..., import.meta.url)`, which browsers, Vite and webpack 5 resolve; esbuild
+// leaves it alone, so an esbuild app passes `options.wasm`, see README.md), so a page that never
+// asks for WebGPU never downloads the WebGPU build.
 import { defineScorer } from "./scorer.js";
 export { webgpuUnavailableReason } from "./scorer.js";
 

@@ -4,7 +4,12 @@
 /** @returns {Promise<WorkerScorer>} */
 export async function createWorkerScorer(artifact, options = {}) {
   const { workerUrl, ...scorerOptions } = options;
-  const worker = new Worker(workerUrl ?? new URL("./worker-entry.js", import.meta.url), { type: "module" });
+  // the literal `new Worker(new URL("…", import.meta.url), …)` is what Vite and webpack look for
+  // to emit the worker's script: an expression in its place hides it from them
+  const worker =
+    workerUrl === undefined
+      ? new Worker(new URL("./worker-entry.js", import.meta.url), { type: "module" })
+      : new Worker(workerUrl, { type: "module" });
   const scorer = new WorkerScorer(worker);
   try {
     const info = await scorer.request({ type: "init", artifact, options: scorerOptions });

@@ -267,3 +267,60 @@ fn every_model_scores_on_webgpu_as_natively() {
         report["console"]
     );
 }
+
+/// The packed package (`npm pack` of the built package) in a small app built by Vite 8,
+/// webpack 5 and esbuild with the setups the package README gives (tests/js/bundlers/): in
+/// Chromium, the main-thread scorer and the Web Worker scorer pick WebGPU where it works and
+/// fall back to the CPU where it does not, and score the NHFM fixture as native does.
+#[test]
+#[ignore = "needs Chromium, Node.js, the JS test drivers' bundlers and the built JS package: scripts/test.sh runs it (cargo test -- --include-ignored)"]
+fn bundled_apps_score_as_natively_on_the_main_thread_and_in_a_worker() {
+    let f = js::fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bundlers.json");
+    let report = js::node_report(
+        "drive-bundlers.mjs",
+        [out.as_os_str(), f.dir.path().as_os_str()],
+        &out,
+    );
+    for bundler in ["vite", "webpack", "esbuild"] {
+        let b = &report[bundler];
+        assert!(b["error"].is_null(), "{bundler} build: {}", b["error"]);
+        // the worker's script is emitted as a file of its own
+        assert!(
+            strings(&b["files"])
+                .iter()
+                .filter(|f| f.ends_with(".js"))
+                .count()
+                >= 2,
+            "{bundler}: {}",
+            b["files"]
+        );
+        for (run, backend, tol) in [("gpu", "webgpu", 1e-4), ("nogpu", "cpu", 1e-5)] {
+            for thread in ["main", "worker"] {
+                let r = &b[run][thread];
+                assert!(
+                    r["error"].is_null(),
+                    "{bundler}, {run}, {thread}: {}",
+                    r["error"]
+                );
+                assert_eq!(r["backend"], backend, "{bundler}, {run}, {thread}");
+                // a fallback says why
+                assert_eq!(
+                    r["fallbackReason"].is_string(),
+                    backend == "cpu",
+                    "{bundler}, {run}, {thread}: {}",
+                    r["fallbackReason"]
+                );
+                let delta = js::max_delta(&r["results"], tol);
+                eprintln!("native vs {bundler} ({run}, {thread}): {delta}");
+                assert!(delta.raw <= tol, "{bundler}, {run}, {thread}: {delta}");
+            }
+            let errors: Vec<&str> = strings(&b[run]["console"])
+                .into_iter()
+                .filter(|m| m.starts_with("pageerror"))
+                .collect();
+            assert!(errors.is_empty(), "{bundler}, {run}: {errors:?}");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+// Vite emits the package's wasm files itself: nothing to pass.
+export const wasm = undefined;

@@ -1,0 +1,2 @@
+// webpack 5 emits the package's wasm files itself: nothing to pass.
+export const wasm = undefined;
