@@ -1002,6 +1002,20 @@ mod tests {
         }
     }
 
+    /// A fresh search with `opts` on the made-up objective.
+    fn searched(opts: &TuneOptions) -> TuneState {
+        let mut st = state();
+        search(
+            &space(),
+            opts,
+            &mut st,
+            |s, e, _, _| Ok(objective(s, e)),
+            |_, _| Ok(()),
+        )
+        .unwrap();
+        st
+    }
+
     #[test]
     fn draws_are_seeded_and_inside_the_space() {
         let sp = space();
@@ -1190,19 +1204,10 @@ mod tests {
             ..TuneOptions::default()
         };
         // the search alone: one bracket, its finalists known in advance
-        let mut alone = state();
-        let no_finals = TuneOptions {
+        let alone = searched(&TuneOptions {
             final_seeds: 1,
             ..opts.clone()
-        };
-        search(
-            &space(),
-            &no_finals,
-            &mut alone,
-            |s, e, _, _| Ok(objective(s, e)),
-            |_, _| Ok(()),
-        )
-        .unwrap();
+        });
         let finalists: Vec<Settings> = alone
             .finalists(4)
             .iter()
@@ -1294,15 +1299,7 @@ mod tests {
             final_share: 0.5,
             ..TuneOptions::default()
         };
-        let mut st = state();
-        search(
-            &space(),
-            &opts,
-            &mut st,
-            |s, e, _, _| Ok(objective(s, e)),
-            |_, _| Ok(()),
-        )
-        .unwrap();
+        let st = searched(&opts);
         let search: f64 = st.trials.iter().map(|t| t.result.seconds).sum();
         let last = st.trials.last().unwrap().result.seconds;
         assert!(search - last < 100.0 && search >= 90.0, "{search}");
@@ -1339,16 +1336,7 @@ mod tests {
             final_seeds: 1,
             ..TuneOptions::default()
         };
-        let mut st = state();
-        search(
-            &space(),
-            &opts,
-            &mut st,
-            |s, e, _, _| Ok(objective(s, e)),
-            |_, _| Ok(()),
-        )
-        .unwrap();
-        assert_eq!(st.trials.len(), 5);
+        assert_eq!(searched(&opts).trials.len(), 5);
     }
 
     #[test]

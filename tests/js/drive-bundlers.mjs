@@ -1,5 +1,5 @@
 // The package as a frontend team ships it: `npm pack` of the built package, installed into a
-// small app (bundlers/main.js) that Vite, webpack 5 and esbuild each build with the setup the
+// small app (bundlers/main.js and index.html) that Vite, webpack 5 and esbuild each build with the setup the
 // package README gives (bundlers/<name>/), served and run in headless Chromium with and without
 // WebGPU: the main-thread scorer and the Web Worker scorer on the fixture's sessions, for
 // tests/tests/cross/browser.rs to compare with native.
@@ -84,7 +84,7 @@ try {
   for (const [name, build] of Object.entries(BUILDS)) {
     const app = join(work, name);
     await cp(join(here, "bundlers", name), app, { recursive: true });
-    await cp(join(here, "bundlers/main.js"), join(app, "main.js"));
+    for (const shared of ["main.js", "index.html"]) await cp(join(here, "bundlers", shared), join(app, shared));
     // the tarball installed as npm would (a package without dependencies: unpacked in place)
     const installed = join(app, "node_modules/seqrisk");
     await mkdir(installed, { recursive: true });
