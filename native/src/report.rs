@@ -13,6 +13,7 @@ use seqrisk_core::models::behavior_cluster::BehaviorClusterConfig;
 use seqrisk_core::models::{ModelConfig, ModelSpec};
 use seqrisk_core::monitor::{DriftReport, DriftStatus, Scope};
 use seqrisk_core::policy::PolicyPoint;
+use seqrisk_core::schema::Session;
 use seqrisk_core::scorer::SessionScore;
 use seqrisk_core::synth::{Pattern, SyntheticSession};
 use serde::Serialize;
@@ -513,6 +514,42 @@ pub fn wide_card(artifact: &Artifact, k: usize) -> Result<String> {
         list(&e.high),
         list(&e.low)
     ))
+}
+
+/// NHFM's and DIFM's wide part field by field, as DIFM's Table 3 reads it: each field's `k`
+/// highest- and `k` lowest-weighted values, each with its weight `w_i` and
+/// `positives/total` among the labelled `sessions` that carry it
+/// ([`Encoder::feature_counts`]); empty for the other models.
+pub fn wide_fields_card(artifact: &Artifact, sessions: &[Session], k: usize) -> Result<String> {
+    let model = artifact.model(&Device::flex())?;
+    let Some(wide) = model.wide() else {
+        return Ok(String::new());
+    };
+    let encoder = &artifact.header.encoder;
+    let names = encoder.feature_names();
+    let counts = encoder.feature_counts(sessions);
+    let index: std::collections::HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let list = |v: &[(String, f32)]| {
+        v.iter()
+            .map(|(n, w)| {
+                let (pos, total) = index.get(n.as_str()).map_or((0, 0), |&i| counts[i]);
+                format!("{n} ({w:+.3}, {pos}/{total})")
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let labelled = sessions.iter().filter(|s| s.label.is_some()).count();
+    let mut s = format!(
+        "wide part by field (weight, positives/total among the {labelled} labelled sessions that carry the value):\n| field | highest risk | lowest risk |\n| --- | --- | --- |\n"
+    );
+    for (field, e) in wide.extremes_by_field(&names, &encoder.feature_fields(), k) {
+        let _ = writeln!(s, "| {field} | {} | {} |", list(&e.high), list(&e.low));
+    }
+    Ok(s)
 }
 
 /// The encoder's inputs: the slots, and each event vocabulary's size with its first values.

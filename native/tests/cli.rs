@@ -79,6 +79,32 @@ fn cli_gen_train_inspect_score_eval() {
         8,
         "{high}"
     );
+    // with labelled sessions, field by field as DIFM's Table 3 reads it: each field's four
+    // highest- and four lowest-weighted values, each with positives/total among the sessions
+    // that carry it (at most the 1,200 labelled, 5% of them fraud)
+    let (by_field, _) = seqrisk_ok(&["inspect", "run/nhfm.seqrisk", "--data", "data.csv"], d);
+    assert!(
+        by_field.contains("among the 1200 labelled sessions"),
+        "{by_field}"
+    );
+    let row = by_field
+        .lines()
+        .find(|l| l.starts_with("| event_type | "))
+        .unwrap_or_else(|| panic!("{by_field}"));
+    let counts: Vec<(u64, u64)> = row
+        .split(", ")
+        .filter_map(|c| {
+            let (pos, total) = c.split_once(')')?.0.split_once('/')?;
+            Some((pos.parse().ok()?, total.parse().ok()?))
+        })
+        .collect();
+    assert_eq!(counts.len(), 8, "{row}");
+    assert!(
+        counts
+            .iter()
+            .all(|&(pos, total)| pos <= total && total <= 1200),
+        "{row}"
+    );
     // the JSON card (what the JS `Scorer.card` holds) carries the threshold the text shows
     let (json, _) = seqrisk_ok(&["inspect", "--json", "run/nhfm.seqrisk"], d);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();

@@ -905,6 +905,63 @@ impl Encoder {
             .collect()
     }
 
+    /// The field of every entry of the feature dictionary, in [`Encoder::feature_names`]'s order
+    /// (`None` for `<pad>`; a profile field as `profile.field`): what a per-field reading of
+    /// the wide part (DIFM's Table 3) groups by.
+    pub fn feature_fields(&self) -> Vec<Option<String>> {
+        let mut out = vec![None];
+        let mut push = |field: String, n: usize| out.extend(std::iter::repeat_n(Some(field), n));
+        for (v, f) in self.event_vocabs.iter().zip(self.event_field_names()) {
+            push(f, v.len());
+        }
+        let event_codes = (0..self.event_stats.len()).map(|j| self.event_code(j));
+        for ((f, t), code) in self.event_numerics().into_iter().zip(event_codes) {
+            let n = numeric_names(std::iter::once(((&f, t), code)), "").len();
+            push(f, n);
+        }
+        for (v, f) in self.profile_vocabs.iter().zip(self.profile_field_names()) {
+            push(format!("profile.{f}"), v.len());
+        }
+        let profile_codes = (0..self.profile_stats.len()).map(|j| self.profile_code(j));
+        for ((f, t), code) in self.profile_numerics().zip(profile_codes) {
+            let n = numeric_names(std::iter::once(((f, t), code)), "").len();
+            push(format!("profile.{f}"), n);
+        }
+        out
+    }
+
+    /// For every entry of the feature dictionary, `(positives, total)`: how many of the
+    /// labelled `sessions` carry it (a non-zero value in a kept event's slot or the profile's),
+    /// and how many of those are positive — the "(fraud number/total number)" DIFM's Table 3
+    /// puts beside each field value. Unlabelled sessions are not counted.
+    pub fn feature_counts(&self, sessions: &[Session]) -> Vec<(u64, u64)> {
+        let mut counts = vec![(0u64, 0u64); self.num_features()];
+        // the last session that counted each id, so a session counts an id once
+        let mut seen = vec![usize::MAX; counts.len()];
+        for (n, s) in sessions.iter().enumerate() {
+            let Some(label) = s.label else { continue };
+            let e = self.encode(s);
+            let f = self.event_fields();
+            let events = e
+                .event_index
+                .iter()
+                .zip(&e.event_value)
+                .enumerate()
+                .filter(|(i, _)| e.event_mask[i / f] != 0.0)
+                .map(|(_, pair)| pair);
+            let profile = e.profile_index.iter().zip(&e.profile_value);
+            for (&id, &v) in events.chain(profile) {
+                let id = id as usize;
+                if v != 0.0 && id != 0 && seen[id] != n {
+                    seen[id] = n;
+                    counts[id].1 += 1;
+                    counts[id].0 += u64::from(label);
+                }
+            }
+        }
+        counts
+    }
+
     /// Encode one session. Values were validated when the session was read, so this cannot fail.
     pub fn encode(&self, session: &Session) -> EncodedSession {
         let t_max = self.max_events();
@@ -1211,6 +1268,47 @@ mod tests {
         assert_eq!(names[10], "amount");
         assert_eq!(names[11], "log_gap");
         assert_eq!(names[12 + OOV as usize], "profile.tier=<oov>");
+    }
+
+    /// Each dictionary entry's field, and `(positives, total)` over the labelled sessions that
+    /// carry it, counted by hand: a session counts a value once however many events carry it,
+    /// an event beyond the kept `T` = 3 does not count, an unlabelled session does not count.
+    #[test]
+    fn feature_fields_and_counts_by_hand() {
+        let mut labelled = schema();
+        labelled.label = Some("label".into());
+        let session = |json: &str| {
+            parse_session_json(json, &labelled, &Location::new("t", 1), &Limits::default()).unwrap()
+        };
+        let train = [
+            session(
+                r#"{"id":"a","label":1,"profile":{"tier":"gold"},"events":[{"ts":0,"kind":"login"},{"ts":3600,"kind":"pay","amount":1},{"ts":3700,"kind":"pay","amount":2}]}"#,
+            ),
+            session(
+                r#"{"id":"b","label":0,"events":[{"ts":1,"kind":"login"},{"ts":2,"kind":"x"},{"ts":3,"kind":"x"},{"ts":4,"kind":"x"}]}"#,
+            ),
+            session(r#"{"id":"c","events":[{"ts":5,"kind":"pay"}]}"#),
+        ];
+        let enc = Encoder::fit(&labelled, &train.iter().collect::<Vec<_>>()).unwrap();
+        let names = enc.feature_names();
+        let fields = enc.feature_fields();
+        assert_eq!(fields.len(), names.len());
+        assert_eq!(fields[0], None);
+        for (n, f) in names.iter().zip(&fields).skip(1) {
+            let f = f.as_deref().unwrap();
+            assert!(n.starts_with(f), "{n} is not of {f}");
+        }
+        assert_eq!(fields.last().unwrap().as_deref(), Some("profile.tier"));
+        let counts = enc.feature_counts(&train);
+        let of = |name: &str| counts[names.iter().position(|n| n == name).unwrap()];
+        // a: pay twice (one count), login once; b: login dropped (4 events, T = 3), x thrice
+        assert_eq!(of("kind=pay"), (1, 1));
+        assert_eq!(of("kind=login"), (1, 1));
+        assert_eq!(of("kind=x"), (0, 1));
+        assert_eq!(of("profile.tier=gold"), (1, 1));
+        // the amount's scaled value is non-zero in a's two payments
+        assert_eq!(of("amount"), (1, 1));
+        assert_eq!(counts[0], (0, 0));
     }
 
     #[test]

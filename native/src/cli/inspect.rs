@@ -1,9 +1,11 @@
 //! `seqrisk inspect`: an artifact's model card.
 
+use crate::data::read_sessions;
 use crate::report;
 use anyhow::{Context, Result};
 use clap::Args;
 use seqrisk_core::artifact::Artifact;
+use seqrisk_core::schema::Limits;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -13,6 +15,12 @@ pub(crate) struct InspectArgs {
     /// Print the card as JSON (what the JS `Scorer.card` holds) instead of text.
     #[arg(long)]
     json: bool,
+    /// Labelled sessions (`.jsonl`, `.csv` or `.parquet`, in the artifact's schema): for NHFM
+    /// and DIFM, also print the wide part field by field as DIFM's Table 3 does — each field's
+    /// four highest- and lowest-weighted values with how many of these sessions carry each and
+    /// how many of those are positive.
+    #[arg(long)]
+    data: Option<PathBuf>,
 }
 
 pub(crate) fn run(a: &InspectArgs) -> Result<()> {
@@ -28,6 +36,13 @@ pub(crate) fn run(a: &InspectArgs) -> Result<()> {
     } else {
         print!("{}", report::model_card(&artifact.header, bytes.len()));
         print!("{}", report::wide_card(&artifact, 8)?);
+        if let Some(data) = &a.data {
+            let loaded = read_sessions(data, &artifact.header.encoder.schema, &Limits::default())?;
+            print!(
+                "{}",
+                report::wide_fields_card(&artifact, &loaded.sessions, 4)?
+            );
+        }
     }
     Ok(())
 }

@@ -71,6 +71,41 @@ impl Wide {
     /// [`feature_names`](crate::encode::Encoder::feature_names)). Features that training never
     /// moved from 0 (padding, values never seen) are left out.
     pub fn extremes(&self, names: &[String], k: usize) -> WideExtremes {
+        WideExtremes::of(
+            self.named(names).map(|(_, n, w)| (n.clone(), w)).collect(),
+            k,
+        )
+    }
+
+    /// [`Wide::extremes`] within each field, fields in dictionary order: DIFM's Table 3 reads
+    /// the four highest and four lowest weights of each of four fields. `fields` is each
+    /// entry's field ([`crate::encode::Encoder::feature_fields`]); entries of no field are
+    /// left out.
+    pub fn extremes_by_field(
+        &self,
+        names: &[String],
+        fields: &[Option<String>],
+        k: usize,
+    ) -> Vec<(String, WideExtremes)> {
+        let mut grouped: Vec<(String, Vec<(String, f32)>)> = Vec::new();
+        for (i, name, w) in self.named(names) {
+            let Some(Some(field)) = fields.get(i) else {
+                continue;
+            };
+            match grouped.last_mut() {
+                Some((f, values)) if f == field => values.push((name.clone(), w)),
+                _ => grouped.push((field.clone(), vec![(name.clone(), w)])),
+            }
+        }
+        grouped
+            .into_iter()
+            .map(|(f, values)| (f, WideExtremes::of(values, k)))
+            .collect()
+    }
+
+    /// Each dictionary entry's index, name and weight `w_i`, in order, leaving out the entries
+    /// training never moved from 0 (padding) and any that is not finite.
+    fn named<'a>(&self, names: &'a [String]) -> impl Iterator<Item = (usize, &'a String, f32)> {
         let weights = self
             .weights
             .weight
@@ -78,16 +113,12 @@ impl Wide {
             .into_data()
             .try_to_vec::<f32>()
             .unwrap_or_default();
-        let mut named: Vec<(String, f32)> = weights
-            .into_iter()
-            .zip(names)
-            .filter(|(w, _)| *w != 0.0 && w.is_finite())
-            .map(|(w, n)| (n.clone(), w))
-            .collect();
-        named.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let low = named.iter().rev().take(k).cloned().collect();
-        named.truncate(k);
-        WideExtremes { high: named, low }
+        names
+            .iter()
+            .zip(weights)
+            .enumerate()
+            .filter(|(_, (_, w))| *w != 0.0 && w.is_finite())
+            .map(|(i, (n, w))| (i, n, w))
     }
 }
 
@@ -98,6 +129,16 @@ pub struct WideExtremes {
     pub high: Vec<(String, f32)>,
     /// The smallest weights, smallest first.
     pub low: Vec<(String, f32)>,
+}
+
+impl WideExtremes {
+    /// The `k` largest and `k` smallest of `named` (ties by name).
+    fn of(mut named: Vec<(String, f32)>, k: usize) -> Self {
+        named.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let low = named.iter().rev().take(k).cloned().collect();
+        named.truncate(k);
+        Self { high: named, low }
+    }
 }
 
 #[cfg(test)]
@@ -141,5 +182,22 @@ mod tests {
         assert_eq!(pairs(&e.high), [("c=z", 3.0), ("a=x", 2.0)]);
         assert_eq!(pairs(&e.low), [("a=y", -1.0), ("b", 0.5)]);
         assert_eq!(wide.extremes(&names, 9).high.len(), 4);
+        // within each field: a's two values, b alone, c's one; <pad>'s entry has no field
+        let fields = [None, Some("a"), Some("a"), Some("b"), Some("a"), Some("c")]
+            .map(|f| f.map(String::from));
+        let by = wide.extremes_by_field(&names, &fields, 1);
+        type Row<'a> = (&'a str, Vec<(&'a str, f32)>, Vec<(&'a str, f32)>);
+        let shown: Vec<Row> = by
+            .iter()
+            .map(|(f, e)| (f.as_str(), pairs(&e.high), pairs(&e.low)))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("a", vec![("a=x", 2.0)], vec![("a=y", -1.0)]),
+                ("b", vec![("b", 0.5)], vec![("b", 0.5)]),
+                ("c", vec![("c=z", 3.0)], vec![("c=z", 3.0)]),
+            ]
+        );
     }
 }
