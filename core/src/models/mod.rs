@@ -73,7 +73,7 @@ pub enum ModelSpec {
 
 impl ModelSpec {
     /// Every model and variant, in display order.
-    pub const ALL: [ModelSpec; 23] = [
+    pub const ALL: [ModelSpec; 24] = [
         ModelSpec::Nhfm(NhfmVariant::Full),
         ModelSpec::Nhfm(NhfmVariant::Alpha),
         ModelSpec::Nhfm(NhfmVariant::Beta),
@@ -85,6 +85,7 @@ impl ModelSpec {
         ModelSpec::Huihen(HuihenVariant::NoPretrain),
         ModelSpec::Huihen(HuihenVariant::NoTimeGate),
         ModelSpec::Huihen(HuihenVariant::Gru),
+        ModelSpec::Huihen(HuihenVariant::SharedFieldAware),
         ModelSpec::Lbsf,
         ModelSpec::Lr,
         ModelSpec::Dnn,
@@ -113,6 +114,7 @@ impl ModelSpec {
             ModelSpec::Huihen(HuihenVariant::NoPretrain) => "huihen-no-pretrain",
             ModelSpec::Huihen(HuihenVariant::NoTimeGate) => "huihen-no-time-gate",
             ModelSpec::Huihen(HuihenVariant::Gru) => "huihen-gru",
+            ModelSpec::Huihen(HuihenVariant::SharedFieldAware) => "huihen-shared-fan",
             ModelSpec::Lbsf => "lbsf",
             ModelSpec::Lr => "lr",
             ModelSpec::Dnn => "dnn",

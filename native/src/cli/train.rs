@@ -25,7 +25,7 @@ use std::sync::Arc;
 #[derive(Args, Clone)]
 pub(crate) struct FitArgs {
     /// Model to train: nhfm, difm, huihen, lbsf, an ablation (nhfm-alpha, nhfm-beta, difm-alpha,
-    /// difm-beta, difm-same, huihen-no-pretrain, huihen-no-time-gate, huihen-gru) or a baseline
+    /// difm-beta, difm-same, huihen-no-pretrain, huihen-no-time-gate, huihen-gru, huihen-shared-fan) or a baseline
     /// (lr, dnn, wide-deep, nfm, deepfm, afm, xdeepfm, lstm4fd, gbdt, flat-transformer).
     #[arg(long, default_value = "nhfm", value_parser = parse_model)]
     pub(crate) model: ModelSpec,

@@ -21,6 +21,10 @@ pub struct FieldAwareConfig {
     /// embedding default).
     #[config(default = 1.0)]
     pub init_std: f64,
+    /// One `w` for every behavior field (Table 5's "Field-aware-without-category") instead of
+    /// a `w_i` per field.
+    #[config(default = false)]
+    pub shared: bool,
 }
 
 impl FieldAwareConfig {
@@ -36,7 +40,10 @@ impl FieldAwareConfig {
                 min: -bound,
                 max: bound,
             }
-            .init([self.num_fields, d, d], device),
+            .init(
+                [if self.shared { 1 } else { self.num_fields }, d, d],
+                device,
+            ),
             week: EmbeddingConfig::new(8, d).init(device),
             month: EmbeddingConfig::new(32, d).init(device),
             time_period: LinearConfig::new(d, d).with_bias(false).init(device),
@@ -57,7 +64,7 @@ impl FieldAwareConfig {
 pub struct FieldAware {
     /// Behavior embeddings (item click, transform operation, function widget, …).
     pub embedding: FieldEmbedding,
-    /// `w_i` of each behavior field, `[F, d, d]`.
+    /// `w_i` of each behavior field, `[F, d, d]`; `[1, d, d]` when one `w` is shared.
     pub field_weights: Param<Tensor<3>>,
     /// Weekday embeddings (row 0: padding).
     pub week: Embedding,
@@ -71,7 +78,15 @@ impl FieldAware {
     /// `index`, `value`: `[N, F]` → the behaviors' field-wise vectors `f_j`, `[N, d]`.
     pub fn behaviors(&self, index: Tensor<2, Int>, value: Tensor<2>) -> Tensor<2> {
         let e = self.embedding.flat_vectors(index, value); // [N, F, d]
-        let per_field = e.swap_dims(0, 1).matmul(self.field_weights.val()); // [F, N, d]
+        let fields = e.dims()[1];
+        let w = self.field_weights.val();
+        // a shared `w` serves every field
+        let w = if w.dims()[0] == 1 && fields > 1 {
+            w.repeat_dim(0, fields)
+        } else {
+            w
+        };
+        let per_field = e.swap_dims(0, 1).matmul(w); // [F, N, d]
         relu(per_field).sum_dim(0).squeeze_dim::<2>(0)
     }
 
@@ -118,5 +133,24 @@ mod tests {
         // row 0: 2·(1, −1) · w_0 = (2·1 − 2·3, 2·2 − 2·4) = (−4, −4) → ReLU (0, 0)
         // row 1: (0.5, 2) · I = (0.5, 2)
         assert_eq!(f, [0.0, 0.0, 0.5, 2.0]);
+
+        // one shared w = w_0 for both fields (Table 5's "without category"): row 1 is now
+        // (0.5, 2) · w_0 = (0.5 + 6, 1 + 8) = (6.5, 9); row 0 is unchanged
+        let mut shared = FieldAwareConfig::new(3, 2)
+            .with_embedding_dim(2)
+            .with_shared(true)
+            .init(&device);
+        assert_eq!(shared.field_weights.val().dims(), [1, 2, 2]);
+        shared.embedding = fan.embedding.clone();
+        shared.field_weights =
+            Param::from_tensor(Tensor::from_data([[[1.0, 2.0], [3.0, 4.0]]], &device));
+        let index = Tensor::<2, Int>::from_data([[1, 0], [0, 2]], &device);
+        let value = Tensor::<2>::from_data([[2.0, 0.0], [0.0, 1.0]], &device);
+        let f = shared
+            .behaviors(index, value)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(f, [0.0, 0.0, 6.5, 9.0]);
     }
 }

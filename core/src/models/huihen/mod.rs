@@ -45,6 +45,9 @@ pub enum HuihenVariant {
     NoTimeGate,
     /// HUIHEN-withoutTUGRU: both GRUs ordinary (no time period, time gate, user or item).
     Gru,
+    /// Table 5's "Field-aware-without-category": one `w` shared by every behavior field in
+    /// Eq. (1), `ReLU(w e_j)`, instead of a `w_i` per field.
+    SharedFieldAware,
 }
 
 /// Configuration of [`Huihen`].
@@ -117,6 +120,7 @@ impl HuihenConfig {
         Huihen {
             field_aware: FieldAwareConfig::new(self.num_features, kept.len())
                 .with_embedding_dim(d)
+                .with_shared(self.variant == HuihenVariant::SharedFieldAware)
                 .init(device),
             user_profile: profile(),
             item_profile: profile(),
