@@ -494,14 +494,18 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
 }
 
 /// For NHFM and DIFM, their wide part read as their Table 3 reads it: the `k` features it
-/// weighs most for risk and the `k` most against, with their weights `w_i`; empty for the
-/// other models.
-pub fn wide_card(artifact: &Artifact, k: usize) -> Result<String> {
+/// weighs most for risk and the `k` most against, with their weights `w_i`; with labelled
+/// `sessions`, also field by field as DIFM's Table 3 reads it — each field's
+/// [`FIELD_EXTREMES`] highest- and lowest-weighted values, each with its weight and
+/// `positives/total` among the sessions that carry it ([`Encoder::feature_counts`]). Empty
+/// for the other models.
+pub fn wide_card(artifact: &Artifact, k: usize, sessions: Option<&[Session]>) -> Result<String> {
     let model = artifact.model(&Device::flex())?;
     let Some(wide) = model.wide() else {
         return Ok(String::new());
     };
-    let names = artifact.header.encoder.feature_names();
+    let encoder = &artifact.header.encoder;
+    let names = encoder.feature_names();
     let e = wide.extremes(&names, k);
     let list = |v: &[(String, f32)]| {
         v.iter()
@@ -509,31 +513,21 @@ pub fn wide_card(artifact: &Artifact, k: usize) -> Result<String> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    Ok(format!(
+    let mut s = format!(
         "wide part, highest-risk features: {}\nwide part, lowest-risk features: {}\n",
         list(&e.high),
         list(&e.low)
-    ))
-}
-
-/// NHFM's and DIFM's wide part field by field, as DIFM's Table 3 reads it: each field's `k`
-/// highest- and `k` lowest-weighted values, each with its weight `w_i` and
-/// `positives/total` among the labelled `sessions` that carry it
-/// ([`Encoder::feature_counts`]); empty for the other models.
-pub fn wide_fields_card(artifact: &Artifact, sessions: &[Session], k: usize) -> Result<String> {
-    let model = artifact.model(&Device::flex())?;
-    let Some(wide) = model.wide() else {
-        return Ok(String::new());
+    );
+    let Some(sessions) = sessions else {
+        return Ok(s);
     };
-    let encoder = &artifact.header.encoder;
-    let names = encoder.feature_names();
     let counts = encoder.feature_counts(sessions);
     let index: std::collections::HashMap<&str, usize> = names
         .iter()
         .enumerate()
         .map(|(i, n)| (n.as_str(), i))
         .collect();
-    let list = |v: &[(String, f32)]| {
+    let counted = |v: &[(String, f32)]| {
         v.iter()
             .map(|(n, w)| {
                 let (pos, total) = index.get(n.as_str()).map_or((0, 0), |&i| counts[i]);
@@ -543,14 +537,23 @@ pub fn wide_fields_card(artifact: &Artifact, sessions: &[Session], k: usize) -> 
             .join("; ")
     };
     let labelled = sessions.iter().filter(|s| s.label.is_some()).count();
-    let mut s = format!(
+    let _ = write!(
+        s,
         "wide part by field (weight, positives/total among the {labelled} labelled sessions that carry the value):\n| field | highest risk | lowest risk |\n| --- | --- | --- |\n"
     );
-    for (field, e) in wide.extremes_by_field(&names, &encoder.feature_fields(), k) {
-        let _ = writeln!(s, "| {field} | {} | {} |", list(&e.high), list(&e.low));
+    for (field, e) in wide.extremes_by_field(&names, &encoder.feature_fields(), FIELD_EXTREMES) {
+        let _ = writeln!(
+            s,
+            "| {field} | {} | {} |",
+            counted(&e.high),
+            counted(&e.low)
+        );
     }
     Ok(s)
 }
+
+/// Values per field and side in [`wide_card`]'s per-field reading: DIFM's Table 3 lists four.
+pub const FIELD_EXTREMES: usize = 4;
 
 /// The encoder's inputs: the slots, and each event vocabulary's size with its first values.
 fn inputs_card(s: &mut String, e: &Encoder) {

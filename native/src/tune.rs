@@ -528,13 +528,8 @@ impl TuneState {
             let m = p.mean();
             if m.is_finite() { m } else { f64::NEG_INFINITY }
         };
-        self.finalists(self.finalists)
+        self.picks(rounds)
             .into_iter()
-            .enumerate()
-            .map(|(i, trial)| Pick {
-                trial,
-                aucs: self.aucs(i, trial, rounds),
-            })
             .fold(None, |best: Option<Pick>, p| match best {
                 Some(b) if key(&b) >= key(&p) => Some(b),
                 _ => Some(p),
@@ -550,10 +545,21 @@ impl TuneState {
             .sum()
     }
 
-    /// Finalist `i`'s validation AUCs: its search trial's, then each of the first `rounds`.
-    fn aucs(&self, i: usize, trial: &Trial, rounds: usize) -> Vec<f64> {
-        std::iter::once(trial.result.valid_auc)
-            .chain((1..=rounds).filter_map(|r| self.final_run(i, r).map(|f| f.result.valid_auc)))
+    /// Each finalist, best search trial first, with its validation AUCs: its search trial's,
+    /// then each of the first `rounds` of the finals.
+    fn picks(&self, rounds: usize) -> Vec<Pick<'_>> {
+        self.finalists(self.finalists)
+            .into_iter()
+            .enumerate()
+            .map(|(i, trial)| Pick {
+                trial,
+                aucs: std::iter::once(trial.result.valid_auc)
+                    .chain(
+                        (1..=rounds)
+                            .filter_map(|r| self.final_run(i, r).map(|f| f.result.valid_auc)),
+                    )
+                    .collect(),
+            })
             .collect()
     }
 
@@ -564,7 +570,7 @@ impl TuneState {
             return String::new();
         }
         let rounds = self.complete_rounds();
-        let finalists = self.finalists(self.finalists);
+        let picks = self.picks(rounds);
         let pick = self.best().map(|p| p.trial.settings.clone());
         let mut header = vec![
             "finalist".to_string(),
@@ -576,14 +582,14 @@ impl TuneState {
         let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
         let mut s = format!(
             "Finals: the search's {} best settings trained again with other training seeds ({} of {} rounds finished by every finalist); the pick has the best mean validation AUC.\n\n",
-            finalists.len(),
+            picks.len(),
             rounds,
             self.final_seeds.saturating_sub(1)
         );
         s.push_str(&line(&header));
         s.push_str(&line(&vec!["---".to_string(); header.len()]));
-        for (i, t) in finalists.into_iter().enumerate() {
-            let aucs = self.aucs(i, t, rounds);
+        for (i, p) in picks.iter().enumerate() {
+            let t = p.trial;
             let mut row = vec![
                 format!(
                     "{}{}",
@@ -596,11 +602,8 @@ impl TuneState {
                 ),
                 format!("{}.{}", t.bracket, t.draw),
             ];
-            row.extend(aucs.iter().map(|v| format!("{v:.4}")));
-            row.push(format!(
-                "{:.4}",
-                aucs.iter().sum::<f64>() / aucs.len() as f64
-            ));
+            row.extend(p.aucs.iter().map(|v| format!("{v:.4}")));
+            row.push(format!("{:.4}", p.mean()));
             row.push(t.settings.summary());
             s.push_str(&line(&row));
         }
@@ -715,16 +718,12 @@ pub fn search(
     mut saved: impl FnMut(&TuneState, String) -> Result<()>,
 ) -> Result<()> {
     opts.validate()?;
-    let done = std::mem::take(&mut state.trials);
-    let done_finals = std::mem::take(&mut state.finals);
     let clock = Clock {
         started: Instant::now(),
-        spent_before: done
-            .iter()
-            .map(|t| t.result.seconds)
-            .chain(done_finals.iter().map(|f| f.result.seconds))
-            .sum(),
+        spent_before: state.seconds(),
     };
+    let done = std::mem::take(&mut state.trials);
+    let done_finals = std::mem::take(&mut state.finals);
     brackets(space, opts, state, &done, &clock, &mut run, &mut saved)?;
     if opts.has_finals() {
         finals(opts, state, &done_finals, &clock, &mut run, &mut saved)?;

@@ -35,14 +35,13 @@ pub(crate) fn run(a: &InspectArgs) -> Result<()> {
         );
     } else {
         print!("{}", report::model_card(&artifact.header, bytes.len()));
-        print!("{}", report::wide_card(&artifact, 8)?);
-        if let Some(data) = &a.data {
-            let loaded = read_sessions(data, &artifact.header.encoder.schema, &Limits::default())?;
-            print!(
-                "{}",
-                report::wide_fields_card(&artifact, &loaded.sessions, 4)?
-            );
-        }
+        let loaded = a
+            .data
+            .as_deref()
+            .map(|data| read_sessions(data, &artifact.header.encoder.schema, &Limits::default()))
+            .transpose()?;
+        let sessions = loaded.as_ref().map(|l| l.sessions.as_slice());
+        print!("{}", report::wide_card(&artifact, 8, sessions)?);
     }
     Ok(())
 }

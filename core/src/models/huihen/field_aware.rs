@@ -125,11 +125,14 @@ mod tests {
         ));
         let index = Tensor::<2, Int>::from_data([[1, 0], [0, 2]], &device);
         let value = Tensor::<2>::from_data([[2.0, 0.0], [0.0, 1.0]], &device);
-        let f = fan
-            .behaviors(index, value)
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
+        let vectors = |layer: &FieldAware| {
+            layer
+                .behaviors(index.clone(), value.clone())
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        let f = vectors(&fan);
         // row 0: 2·(1, −1) · w_0 = (2·1 − 2·3, 2·2 − 2·4) = (−4, −4) → ReLU (0, 0)
         // row 1: (0.5, 2) · I = (0.5, 2)
         assert_eq!(f, [0.0, 0.0, 0.5, 2.0]);
@@ -144,13 +147,6 @@ mod tests {
         shared.embedding = fan.embedding.clone();
         shared.field_weights =
             Param::from_tensor(Tensor::from_data([[[1.0, 2.0], [3.0, 4.0]]], &device));
-        let index = Tensor::<2, Int>::from_data([[1, 0], [0, 2]], &device);
-        let value = Tensor::<2>::from_data([[2.0, 0.0], [0.0, 1.0]], &device);
-        let f = shared
-            .behaviors(index, value)
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
-        assert_eq!(f, [0.0, 0.0, 6.5, 9.0]);
+        assert_eq!(vectors(&shared), [0.0, 0.0, 6.5, 9.0]);
     }
 }
