@@ -47,6 +47,12 @@ pub struct Settings {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_dropout: Option<f64>,
+    /// `β` of the weights' exponential moving average, `θ̄ ← β·θ̄ + (1 − β)·θ` after every
+    /// step, which validation, early stopping and the artifact read (0: the weights as
+    /// trained) [default: 0].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ema_decay: Option<f64>,
     /// Embedding size k of NHFM, DIFM, HUIHEN and the flat baselines [paper preset: 64].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,6 +134,7 @@ impl Settings {
             batch_size: self.batch_size.or(fallback.batch_size),
             weight_decay: self.weight_decay.or(fallback.weight_decay),
             value_dropout: self.value_dropout.or(fallback.value_dropout),
+            ema_decay: self.ema_decay.or(fallback.ema_decay),
             embedding_dim: self.embedding_dim.or(fallback.embedding_dim),
             dropout: self.dropout.or(fallback.dropout),
             aggregates: self.aggregates.or(fallback.aggregates),
@@ -158,6 +165,9 @@ impl Settings {
         }
         if let Some(v) = self.value_dropout.filter(|p| !(0.0..1.0).contains(p)) {
             return bad("value_dropout", "at least 0 and below 1", &v);
+        }
+        if let Some(v) = self.ema_decay.filter(|b| !(0.0..1.0).contains(b)) {
+            return bad("ema_decay", "at least 0 and below 1", &v);
         }
         ModelOverrides {
             embedding_dim: self.embedding_dim,
@@ -194,6 +204,8 @@ impl Settings {
             batch_size: Some(d.batch_size),
             weight_decay: Some(d.weight_decay),
             value_dropout: Some(d.value_dropout),
+            // the weights as trained unless set: no preset averages them
+            ema_decay: None,
             embedding_dim: d.overrides.embedding_dim,
             dropout: d.overrides.dropout,
             aggregates: d.overrides.aggregates,
@@ -223,6 +235,9 @@ impl Settings {
         }
         if let Some(v) = self.value_dropout {
             opts.value_dropout = v;
+        }
+        if let Some(v) = self.ema_decay {
+            opts.ema_decay = v;
         }
         opts.overrides = ModelOverrides {
             embedding_dim: self.embedding_dim.or(opts.overrides.embedding_dim),
@@ -288,6 +303,7 @@ mod tests {
             batch_size: Some(128),
             weight_decay: Some(1e-5),
             value_dropout: Some(0.3),
+            ema_decay: Some(0.99),
             embedding_dim: Some(16),
             dropout: Some(0.1),
             aggregates: Some(true),
@@ -320,6 +336,7 @@ mod tests {
             (512, Some(1.5e-3), 0.3)
         );
         assert_eq!(opts.weight_decay, 1e-5);
+        assert_eq!(opts.ema_decay, 0.99);
         assert_eq!(opts.overrides.embedding_dim, Some(16));
         assert_eq!(opts.overrides.aggregates, Some(true));
         assert_eq!(
@@ -404,6 +421,10 @@ mod tests {
             ),
             ("bins = 1", "bins must be between 2"),
             ("value_dropout = 1.0", "value_dropout must be"),
+            (
+                "ema_decay = 1.0",
+                "ema_decay must be at least 0 and below 1, got 1",
+            ),
             ("embedding_dim = 0", "embedding_dim must be"),
             ("min_count = 0", "min_count must be at least 1"),
             ("shrinkage = 0.0", "shrinkage must be above 0"),

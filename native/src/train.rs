@@ -2,6 +2,7 @@
 //! AUC, evaluate on the test split, and package the artifact.
 
 mod early_stopping;
+mod weight_average;
 
 use crate::files::write_atomic;
 use crate::gbdt::{self, GbdtOptions};
@@ -40,6 +41,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
+use weight_average::WeightAverage;
 
 /// Where training runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -100,6 +102,9 @@ pub struct TrainOptions {
     /// Probability of replacing a categorical value by its field's OOV id while training
     /// ([`ValueDropout`]); 0 turns it off.
     pub value_dropout: f64,
+    /// `β` of the weights' exponential moving average ([`WeightAverage`]), which validation,
+    /// early stopping and the artifact read; 0 turns it off.
+    pub ema_decay: f64,
     /// Seed for the split, shuffling and initialisation.
     pub seed: u64,
     /// How to split.
@@ -152,6 +157,7 @@ impl Default for TrainOptions {
             learning_rate: None,
             weight_decay: 1e-6,
             value_dropout: 0.0,
+            ema_decay: 0.0,
             seed: 42,
             split: SplitMode::Random,
             valid_share: 0.15,
@@ -500,8 +506,9 @@ fn fit_neural(
         }
         let started = Instant::now();
         let loss_sum;
-        (state.model, loss_sum) = pass.run(state.model, &mut state.optim, epoch)?;
-        let snapshot = state.model.valid();
+        (state.model, loss_sum) =
+            pass.run(state.model, &mut state.optim, &mut state.average, epoch)?;
+        let snapshot = state.weights();
         let scores = scores_of(&snapshot, field_names, &split.valid, infer_device)?;
         let log = EpochLog {
             epoch,
@@ -529,6 +536,8 @@ struct RunState {
     stopping: EarlyStopping,
     /// The best epoch's model (on the inference device).
     best: Option<Model>,
+    /// The weights' moving average, when `ema_decay` asks for one (on the inference device).
+    average: Option<WeightAverage<Model>>,
     stopped: bool,
 }
 
@@ -540,7 +549,17 @@ impl RunState {
             history: Vec::new(),
             stopping: EarlyStopping::new(opts.patience, opts.min_delta),
             best: None,
+            average: (opts.ema_decay > 0.0).then(|| WeightAverage::new(opts.ema_decay)),
             stopped: false,
+        }
+    }
+
+    /// The weights an epoch is judged and kept by: the moving average when there is one, else
+    /// the model as trained (both on the inference device).
+    fn weights(&self) -> Model {
+        match self.average.as_ref().and_then(WeightAverage::average) {
+            Some(average) => average.clone(),
+            None => self.model.valid(),
         }
     }
 
@@ -572,6 +591,14 @@ impl RunState {
                 p.best_epoch,
             ),
             best: Some(load_weights(config, p.best, infer_device, path)?),
+            average: match p.average {
+                Some((steps, weights)) => Some(WeightAverage::resumed(
+                    opts.ema_decay,
+                    steps,
+                    load_weights(config, weights, infer_device, path)?,
+                )),
+                None => self.average,
+            },
             stopped: p.stopped,
         })
     }
@@ -614,6 +641,13 @@ impl RunState {
             stopped: self.stopped,
             model: record_bytes(self.model.valid())?,
             best: record_bytes(best.clone())?,
+            average: match &self.average {
+                Some(a) => a
+                    .average()
+                    .map(|m| Ok::<_, anyhow::Error>((a.steps(), record_bytes(m.clone())?)))
+                    .transpose()?,
+                None => None,
+            },
             optimizer: self
                 .optim
                 .into_bytes()
@@ -715,6 +749,7 @@ impl EpochPass<'_, '_> {
         &self,
         mut model: Model,
         optim: &mut ModuleOptimizer,
+        average: &mut Option<WeightAverage<Model>>,
         epoch: usize,
     ) -> Result<(Model, f64)> {
         let (split, step, opts, device) = (self.split, self.step, self.opts, self.device);
@@ -754,6 +789,9 @@ impl EpochPass<'_, '_> {
             loss_sum += loss_value * chunk.len() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(self.learning_rate, model, grads);
+            if let Some(average) = average.as_mut() {
+                average.update(model.valid());
+            }
             self.bar.inc(1);
         }
         Ok((model, loss_sum))
@@ -779,8 +817,11 @@ struct Progress {
     stopped: bool,
     /// Burnpack weights after the last finished epoch.
     model: Vec<u8>,
-    /// ...and of the best epoch's model.
+    /// ...and of the best epoch's model...
     best: Vec<u8>,
+    /// ...and of the weights' moving average with the steps it has taken in, when the run
+    /// keeps one.
+    average: Option<(u64, Vec<u8>)>,
     /// The optimiser's state (burnpack).
     optimizer: Vec<u8>,
 }
@@ -864,6 +905,7 @@ fn run_fingerprint(
         "batch_size": opts.batch_size,
         "weight_decay": opts.weight_decay,
         "value_dropout": step.value_dropout.map(|d| d.rate),
+        "ema_decay": opts.ema_decay,
         "patience": opts.patience,
         "min_delta": opts.min_delta,
         "seed": opts.seed,
@@ -1332,6 +1374,7 @@ fn check_options(schema: &Schema, opts: &TrainOptions) -> Result<()> {
         batch_size: Some(opts.batch_size),
         weight_decay: Some(f64::from(opts.weight_decay)),
         value_dropout: Some(opts.value_dropout),
+        ema_decay: Some(opts.ema_decay),
         embedding_dim: opts.overrides.embedding_dim,
         dropout: opts.overrides.dropout,
         ..Settings::default()

@@ -45,6 +45,8 @@ pub struct SearchSpace {
     pub weight_decay: Option<(f64, f64)>,
     /// Value-dropout rates.
     pub value_dropout: Vec<f64>,
+    /// Decays of the weights' moving average (0: none).
+    pub ema_decay: Vec<f64>,
     /// Embedding sizes (empty: the model has none to set).
     pub embedding_dim: Vec<usize>,
     /// Dropout rates (empty: the model has none to set).
@@ -85,6 +87,7 @@ impl SearchSpace {
             batch_size: vec![],
             weight_decay: None,
             value_dropout: vec![],
+            ema_decay: vec![],
             embedding_dim: vec![],
             dropout: vec![],
             aggregates: vec![],
@@ -117,6 +120,8 @@ impl SearchSpace {
             batch_size: vec![64, 128, 256, 512],
             weight_decay: Some((1e-8, 1e-3)),
             value_dropout: vec![0.0, 0.1, 0.2, 0.3, 0.5],
+            // none, or a step's weight halving after 69, 138 or 346 steps
+            ema_decay: vec![0.0, 0.99, 0.995, 0.998],
             embedding_dim: if can.embedding_dim {
                 vec![8, 16, 32, 64]
             } else {
@@ -168,8 +173,9 @@ impl SearchSpace {
             min_count: self.min_count.choose(rng).copied(),
             shrinkage: self.shrinkage.map(|range| round3(log_uniform(rng, range))),
             max_depth: self.max_depth.choose(rng).copied(),
-            // drawn last, so the other settings' draws are those of a space without it
+            // drawn last, so the other settings' draws are those of a space without them
             time_features: self.time_features.choose(rng).copied(),
+            ema_decay: self.ema_decay.choose(rng).copied(),
         }
     }
 }
@@ -630,11 +636,12 @@ impl TuneState {
             "numeric",
             "min count",
             "time features",
+            "EMA",
             "shrinkage",
             "depth",
             "seconds",
         ];
-        let rows: Vec<[String; 17]> = trials
+        let rows: Vec<[String; 18]> = trials
             .iter()
             .map(|t| {
                 let c = &t.settings;
@@ -668,6 +675,7 @@ impl TuneState {
                     opt(c
                         .time_features
                         .map(|v| if v { "yes" } else { "no" }.to_string())),
+                    opt(c.ema_decay.map(|v| v.to_string())),
                     opt(c.shrinkage.map(|v| v.to_string())),
                     opt(c.max_depth.map(|v| v.to_string())),
                     format!("{:.0}", r.seconds),
@@ -1070,9 +1078,10 @@ mod tests {
                     s.learning_rate,
                     s.batch_size,
                     s.weight_decay,
-                    s.value_dropout
+                    s.value_dropout,
+                    s.ema_decay
                 ),
-                (None, None, None, None)
+                (None, None, None, None, None)
             );
             assert_eq!(
                 (s.embedding_dim, s.dropout, s.aggregates),

@@ -1088,7 +1088,8 @@ fn assert_same_run(a: &Path, b: &Path, sessions: &[seqrisk_core::schema::Session
 }
 
 /// `train --resume` goes on from the last finished epoch's checkpoint and ends exactly as an
-/// uninterrupted run: after a run of 2 epochs extended to 4, and after a run killed (SIGKILL)
+/// uninterrupted run: after a run of 2 epochs extended to 4 (with and without a moving average
+/// of the weights), and after a run killed (SIGKILL)
 /// in its third epoch. The artifact already in the folder stays intact and loadable while the
 /// killed run trains.
 #[test]
@@ -1128,6 +1129,21 @@ fn train_resume_matches_an_uninterrupted_run() {
     let (ok, _, err) = train("b", "4", &["--resume"]);
     assert!(ok && err.contains("resumed after epoch 2"), "{err}");
     assert_same_run(&d.join("a"), &d.join("b"), sessions);
+
+    // with a moving average of the weights, which the checkpoint keeps (and which the artifact
+    // holds in place of the last weights: not the run without it)
+    let ema = ["--ema-decay", "0.9"];
+    let (ok, _, err) = train("e", "4", &[&ema[..], &["--quiet"]].concat());
+    assert!(ok, "{err}");
+    let (ok, _, err) = train("f", "2", &[&ema[..], &["--quiet"]].concat());
+    assert!(ok, "{err}");
+    let (ok, _, err) = train("f", "4", &[&ema[..], &["--resume"]].concat());
+    assert!(ok && err.contains("resumed after epoch 2"), "{err}");
+    assert_same_run(&d.join("e"), &d.join("f"), sessions);
+    assert_ne!(
+        artifact(&d.join("a")).header.test_metrics,
+        artifact(&d.join("e")).header.test_metrics
+    );
 
     // killed in its third epoch (after epoch 2's line), over an artifact from an earlier run
     std::fs::create_dir_all(d.join("c")).unwrap();
