@@ -502,6 +502,12 @@ pub fn model_card(h: &Header, file_bytes: usize) -> String {
 pub fn wide_card(artifact: &Artifact, k: usize, sessions: Option<&[Session]>) -> Result<String> {
     let model = artifact.model(&Device::flex())?;
     let Some(wide) = model.wide() else {
+        if sessions.is_some() {
+            anyhow::bail!(
+                "--data reads the wide part field by field, and {} has none (NHFM's and DIFM's have one)",
+                artifact.header.model_config()?.spec()
+            );
+        }
         return Ok(String::new());
     };
     let encoder = &artifact.header.encoder;

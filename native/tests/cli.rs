@@ -141,6 +141,9 @@ fn cli_gen_train_inspect_score_eval() {
     );
     let (card, _) = seqrisk_ok(&["inspect", "run/gbdt.seqrisk"], d);
     assert!(card.contains("calibration: none"), "{card}");
+    // --data reads a wide part: a model without one says so instead of printing nothing
+    let (ok, _, err) = seqrisk(&["inspect", "run/gbdt.seqrisk", "--data", "data.csv"], d);
+    assert!(!ok && err.contains("gbdt has none"), "{err}");
     assert!(!d.join("run/gbdt-reliability.png").exists());
     // the trees are summed up, not printed as JSON (hundreds of kilobytes on real data)
     assert!(

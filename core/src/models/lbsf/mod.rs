@@ -37,8 +37,7 @@ use burn::tensor::IndexingUpdateOp;
 /// Configuration of [`Lbsf`].
 #[derive(Config, Debug)]
 pub struct LbsfConfig {
-    /// Most recent payments kept per merchant (the fitted schema's `[merchants] max_payments`):
-    /// the size of the payment position table.
+    /// Most recent payments kept per merchant (the schema's `[merchants] max_payments`).
     pub max_payments: usize,
     /// Hash buckets of the text encoder (the schema's `[merchants] text_buckets`).
     pub text_buckets: usize,
@@ -64,7 +63,7 @@ impl LbsfConfig {
     /// The paper's defaults for `encoder`'s fold view.
     pub fn for_encoder(encoder: &Encoder) -> Self {
         let fold = &encoder.schema.merchants;
-        Self::new(fold.payments(), fold.text_buckets)
+        Self::new(fold.max_payments, fold.text_buckets)
     }
 
     /// Build the module.
