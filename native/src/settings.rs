@@ -47,9 +47,9 @@ pub struct Settings {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_dropout: Option<f64>,
-    /// `β` of the weights' exponential moving average, `θ̄ ← β·θ̄ + (1 − β)·θ` after every
-    /// step, which validation, early stopping and the artifact read (0: the weights as
-    /// trained) [default: 0].
+    /// `β` of the weights' exponential moving average, `θ̄ ← β_t·θ̄ + (1 − β_t)·θ` after
+    /// step `t` with `β_t = min(β, t/(t+9))`, which validation, early stopping and the
+    /// artifact read (0: the weights as trained) [default: 0].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ema_decay: Option<f64>,

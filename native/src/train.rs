@@ -641,11 +641,12 @@ impl RunState {
             stopped: self.stopped,
             model: record_bytes(self.model.valid())?,
             best: record_bytes(best.clone())?,
-            average: match &self.average {
-                Some(a) => a
-                    .average()
-                    .map(|m| Ok::<_, anyhow::Error>((a.steps(), record_bytes(m.clone())?)))
-                    .transpose()?,
+            average: match self
+                .average
+                .as_ref()
+                .and_then(|a| Some((a.steps(), a.average()?)))
+            {
+                Some((steps, m)) => Some((steps, record_bytes(m.clone())?)),
                 None => None,
             },
             optimizer: self
