@@ -22,7 +22,9 @@ use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use seqrisk_core::artifact::{Artifact, Header, TrainingSummary};
 use seqrisk_core::calibration::{self, CalibrationMethod, CalibrationSummary, logit};
-use seqrisk_core::encode::{Batch, EncodedSession, Encoder, MerchantVectors, ValueDropout};
+use seqrisk_core::encode::{
+    Batch, EncodedSession, Encoder, MerchantVectors, PaymentView, ValueDropout,
+};
 use seqrisk_core::explain::{Explanation, PlantedHitRate, TOP_EVENTS, planted_hit_rate};
 use seqrisk_core::metrics::{
     CalibrationMetrics, CardPrecision, CardScore, Metrics, RocPoint, SingleFeature, auc,
@@ -1409,6 +1411,17 @@ fn fit_encoder(
     let mut encoder = Encoder::fit(schema, &fit_on)?;
     encoder.session_view = opts.model.needs_session_view();
     encoder.payment_view = opts.model.payment_view();
+    if opts.progress
+        && encoder.payment_view == Some(PaymentView::Folded)
+        && schema.merchants.max_payments.is_none()
+    {
+        // the within-merchant attention's cost grows with the square of this length
+        // (docs/benchmarks/scaling-lbsf.md): say what the unset cap became, and how to set one
+        eprintln!(
+            "lbsf: every payment of a merchant kept, up to {} (the longest merchant history in the training sessions; `[merchants] max_payments` in the schema caps it)",
+            encoder.schema.merchants.payments()
+        );
+    }
     if let Some(v) = &opts.merchant_vectors {
         if opts.model != ModelSpec::Lbsf {
             bail!(

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 /// File magic.
 pub const MAGIC: [u8; 8] = *b"SQRKART\0";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 11;
+pub const FORMAT_VERSION: u32 = 12;
 /// The oldest format version this build reads (version 2 added the encoder's session view,
 /// version 3 its fold view and the schema's `[merchants]`, version 4 the training summary's
 /// `threshold`, version 5 the schema's numeric encodings and the encoder's bucket edges,
@@ -40,8 +40,9 @@ pub const FORMAT_VERSION: u32 = 11;
 /// `numeric_encoding`, `bins` and `min_count` (left to the training preset when absent),
 /// version 8 the schema's and each numeric field's `binning`, version 9 a numeric field's
 /// `deviation`, version 10 the `calibration`, `policy_points` and `monitoring`, version 11
-/// HUIHEN's two UPI output neurons and `scale_slots`; an older header does not decode as one).
-pub const OLDEST_FORMAT_VERSION: u32 = 11;
+/// HUIHEN's two UPI output neurons and `scale_slots`, version 12 the `[merchants]` section's
+/// optional `max_payments`; an older header does not decode as one).
+pub const OLDEST_FORMAT_VERSION: u32 = 12;
 const PREFIX: usize = 32;
 
 /// What was measured when the model was trained.

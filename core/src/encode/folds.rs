@@ -8,12 +8,15 @@
 //! its name's text tokens. Payments without a merchant value are folded together under a
 //! merchant with no name, so nothing is dropped silently. Building the view is one pass over
 //! the payments plus a sort of the distinct merchants.
+//!
+//! The paper keeps every payment. So does an unset `max_payments`: the fitted encoder's is the
+//! longest merchant history of the training sessions ([`longest_merchant_history`]).
 
 use super::merchant_vectors::vector_row;
 use super::text::text_token_ids;
 use super::time::{TIME_FEATURES, periodic_time};
 use super::{Encoder, NumericStats};
-use crate::schema::{MerchantFold, Schema, Session};
+use crate::schema::{MAX_PAYMENTS, MerchantFold, Schema, Session};
 use std::collections::HashMap;
 
 /// Numeric inputs per payment: the normalised amount, then [`TIME_FEATURES`].
@@ -82,6 +85,25 @@ fn words(session: &Session, i: usize, field: Option<Words>) -> Option<&str> {
     }
 }
 
+/// The most payments one merchant (payments without one counted together, as the view folds
+/// them) has in one of `sessions`: what an unset `[merchants] max_payments` becomes when the
+/// encoder is fitted, between 1 and [`MAX_PAYMENTS`].
+pub(crate) fn longest_merchant_history(schema: &Schema, sessions: &[&Session]) -> usize {
+    let merchant = words_field(schema, schema.merchants.merchant.as_deref());
+    sessions
+        .iter()
+        .map(|s| {
+            let mut counts: HashMap<Option<&str>, usize> = HashMap::new();
+            for i in 0..s.events.len() {
+                *counts.entry(words(s, i, merchant)).or_default() += 1;
+            }
+            counts.into_values().max().unwrap_or(0)
+        })
+        .max()
+        .unwrap_or(0)
+        .clamp(1, MAX_PAYMENTS)
+}
+
 impl FoldView {
     /// The view of `session` (events in time order, as the readers leave them).
     pub(crate) fn of(session: &Session, encoder: &Encoder, layout: PaymentView) -> Self {
@@ -97,7 +119,7 @@ impl FoldView {
         // one pass: the payments of each merchant, oldest first (flat: all under no merchant)
         let mut by_merchant: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
         let (first, max_payments) = match layout {
-            PaymentView::Folded => (0, fold.max_payments),
+            PaymentView::Folded => (0, fold.payments()),
             PaymentView::Flat => (n.saturating_sub(schema.max_events), schema.max_events),
         };
         for i in first..n {
@@ -176,7 +198,7 @@ mod tests {
     fn encoder(max_merchants: usize, max_payments: usize) -> Encoder {
         let mut schema = Schema::payments_default();
         schema.merchants.max_merchants = max_merchants;
-        schema.merchants.max_payments = max_payments;
+        schema.merchants.max_payments = Some(max_payments);
         let train = session(
             &schema,
             r#"[{"ts":0,"merchant":"A","amount":0},{"ts":1,"merchant":"A","amount":1.718281828459045}]"#,
@@ -243,6 +265,45 @@ mod tests {
                 .iter()
                 .all(|m| m.numeric.len() == m.events.len())
         );
+    }
+
+    #[test]
+    fn an_unset_cap_keeps_the_longest_training_history_and_no_more() {
+        let schema = Schema::payments_default();
+        assert_eq!(schema.merchants.max_payments, None);
+        // training: A has 3 payments in the first session, B 2; the payments without a
+        // merchant (4 in the second) are one folded history too
+        let a = session(
+            &schema,
+            r#"[{"ts":1,"merchant":"A"},{"ts":2,"merchant":"B"},{"ts":3,"merchant":"A"},
+                {"ts":4,"merchant":"B"},{"ts":5,"merchant":"A"}]"#,
+        );
+        let b = session(
+            &schema,
+            r#"[{"ts":1},{"ts":2},{"ts":3,"merchant":"A"},{"ts":4},{"ts":5}]"#,
+        );
+        let enc = Encoder::fit(&schema, &[&a]).unwrap();
+        assert_eq!(enc.schema.merchants.max_payments, Some(3));
+        let mut enc = Encoder::fit(&schema, &[&a, &b]).unwrap();
+        assert_eq!(enc.schema.merchants.max_payments, Some(4));
+        // what the paper does within it: every payment kept; a longer history when scoring
+        // keeps its most recent 4
+        enc.payment_view = Some(PaymentView::Folded);
+        let (_, view) = fold(
+            &enc,
+            r#"[{"ts":1,"merchant":"A"},{"ts":2,"merchant":"A"},{"ts":3,"merchant":"A"},
+                {"ts":4,"merchant":"A"},{"ts":5,"merchant":"A"},{"ts":6,"merchant":"B"}]"#,
+        );
+        assert_eq!(view.merchants[0].events, [1, 2, 3, 4]);
+        // a schema that sets a cap keeps it
+        let mut capped = schema.clone();
+        capped.merchants.max_payments = Some(2);
+        let enc = Encoder::fit(&capped, &[&a, &b]).unwrap();
+        assert_eq!(enc.schema.merchants.max_payments, Some(2));
+        // no events at all: still one position
+        let empty = session(&schema, "[]");
+        let enc = Encoder::fit(&schema, &[&empty]).unwrap();
+        assert_eq!(enc.schema.merchants.max_payments, Some(1));
     }
 
     #[test]

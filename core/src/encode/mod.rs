@@ -632,8 +632,13 @@ impl Encoder {
                 schema.event.numeric.iter().position(|n| &n.name == by)
             })
             .collect();
+        let mut schema = schema.clone();
+        if schema.merchants.max_payments.is_none() {
+            schema.merchants.max_payments =
+                Some(folds::longest_merchant_history(&schema, sessions));
+        }
         let encoder = Self {
-            schema: schema.clone(),
+            schema,
             event_vocabs,
             event_stats,
             profile_vocabs,

@@ -351,7 +351,7 @@ impl ModelConfig {
                 PaymentView::Folded,
                 c.max_payments,
                 c.text_buckets,
-                encoder.schema.merchants.max_payments,
+                encoder.schema.merchants.payments(),
             )),
             ModelConfig::FlatTransformer(c) => Some((
                 PaymentView::Flat,

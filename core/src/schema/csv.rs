@@ -308,9 +308,10 @@ impl<'a> LongFormat<'a> {
     }
 }
 
-/// A session's events in time order, without spare capacity (rows were pushed one by one).
+/// A session's events in time order (equal times by value, so the rows' order does not
+/// matter), without spare capacity (rows were pushed one by one).
 fn finish(s: &mut Session) {
-    s.events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+    Event::sort_chronologically(&mut s.events);
     s.events.shrink_to_fit();
 }
 

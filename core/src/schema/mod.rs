@@ -416,12 +416,27 @@ pub struct MerchantFold {
     pub amount: Option<String>,
     /// `M`: merchants kept per user (the paper: 74).
     pub max_merchants: usize,
-    /// The most recent this many payments of each merchant are kept.
-    pub max_payments: usize,
+    /// The most recent this many payments of each merchant are kept. Unset (the default),
+    /// every payment is, as in the paper: [`crate::encode::Encoder::fit`] sets it to the
+    /// longest merchant history among the training sessions (at most [`MAX_PAYMENTS`]), which
+    /// sizes LBSF's payment positions; a longer history met when scoring keeps its most recent
+    /// that many.
+    pub max_payments: Option<usize>,
     /// Hash buckets of the character n-gram text encoder.
     pub text_buckets: usize,
     /// At most this many tokens (words and character trigrams) are read from one text.
     pub text_tokens: usize,
+}
+
+/// Most payments of one merchant a schema may keep (`[merchants] max_payments`).
+pub const MAX_PAYMENTS: usize = 4096;
+
+impl MerchantFold {
+    /// Payments kept per merchant: `max_payments`, which every fitted encoder's schema sets
+    /// (an unfitted schema that leaves it unset keeps up to [`MAX_PAYMENTS`]).
+    pub fn payments(&self) -> usize {
+        self.max_payments.unwrap_or(MAX_PAYMENTS)
+    }
 }
 
 impl Default for MerchantFold {
@@ -431,7 +446,7 @@ impl Default for MerchantFold {
             description: None,
             amount: None,
             max_merchants: 74,
-            max_payments: 32,
+            max_payments: None,
             text_buckets: 4096,
             text_tokens: 32,
         }
@@ -808,7 +823,7 @@ impl MerchantFold {
         }
         for (name, v, max) in [
             ("max_merchants", self.max_merchants, 1000),
-            ("max_payments", self.max_payments, 4096),
+            ("max_payments", self.payments(), MAX_PAYMENTS),
             ("text_buckets", self.text_buckets, 1 << 22),
             ("text_tokens", self.text_tokens, 1024),
         ] {

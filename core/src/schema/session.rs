@@ -8,6 +8,7 @@ use super::limits::{Limits, Top, parse_bounded};
 use super::{FieldGroup, NumericField, Schema, TimeText, TimeUnit, Transform};
 use crate::error::{DataError, DataProblem, Error, Location, Result};
 use serde_json::Value as Json;
+use std::cmp::Ordering;
 use std::io::{BufRead, Read};
 
 /// A categorical value: stored inline up to 24 bytes (terminal ids, cities, event types), so
@@ -53,6 +54,44 @@ pub struct Event {
     pub planted: bool,
 }
 
+impl Event {
+    /// Put `events` in the order every reader leaves them: by time, and events at the same
+    /// time by their values (categorical, then numeric, then text, each in schema order; a
+    /// missing value first) and then `planted`. So a session reads, encodes and scores alike
+    /// whatever order its rows come in: a DataFrame, a Parquet data set written by Spark or a
+    /// shuffled CSV keeps no row order, and models that keep the most recent events (LBSF's
+    /// per-merchant histories, `max_events`) would otherwise keep different ones.
+    pub fn sort_chronologically(events: &mut [Event]) {
+        events.sort_by(|a, b| {
+            a.ts.total_cmp(&b.ts)
+                .then_with(|| a.values.cmp_values(&b.values))
+                .then(a.planted.cmp(&b.planted))
+        });
+    }
+}
+
+impl FieldValues {
+    /// A total order on the values of one field group (the tie-break of
+    /// [`Event::sort_chronologically`]); numbers compare by [`f64::total_cmp`].
+    fn cmp_values(&self, other: &Self) -> Ordering {
+        let numeric = || {
+            self.numeric
+                .iter()
+                .zip(&other.numeric)
+                .map(|(a, b)| match (a, b) {
+                    (Some(a), Some(b)) => a.total_cmp(b),
+                    _ => a.is_some().cmp(&b.is_some()),
+                })
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        };
+        self.categorical
+            .cmp(&other.categorical)
+            .then_with(numeric)
+            .then_with(|| self.text.cmp(&other.text))
+    }
+}
+
 /// One session: a user's events plus session-level profile and an optional label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
@@ -64,7 +103,7 @@ pub struct Session {
     pub label: Option<bool>,
     /// Session-level profile values.
     pub profile: FieldValues,
-    /// Events in time order (stable for equal timestamps).
+    /// Events in time order, equal times ordered by value ([`Event::sort_chronologically`]).
     pub events: Vec<Event>,
 }
 
@@ -452,7 +491,7 @@ pub fn session_from_json(v: &Json, schema: &Schema, loc: &Location) -> Result<Se
             planted,
         });
     }
-    events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+    Event::sort_chronologically(&mut events);
     Ok(Session {
         entity,
         id,
@@ -908,6 +947,82 @@ mod tests {
             e.starts_with("t.csv:2: field `ts`: timestamp \"soon\""),
             "{e}"
         );
+    }
+
+    /// Events at the same time come out in one order, by their values, whatever order their
+    /// lines or rows are in, in JSON lines and in CSV alike.
+    #[test]
+    fn events_at_the_same_time_are_ordered_by_value_in_every_reader() {
+        // at ts 5: a missing event type first, then "login" before "pay"; the two "pay"s by
+        // amount (missing first, then -1 < 2), the last pair by description
+        let events = [
+            r#"{"ts":5,"event_type":"pay","amount":2}"#,
+            r#"{"ts":1,"event_type":"pay"}"#,
+            r#"{"ts":5,"event_type":"pay","amount":-1}"#,
+            r#"{"ts":5,"event_type":"login"}"#,
+            r#"{"ts":5,"amount":7}"#,
+            r#"{"ts":5,"event_type":"pay"}"#,
+            r#"{"ts":9,"event_type":"pay","description":"b"}"#,
+            r#"{"ts":9,"event_type":"pay","description":"a"}"#,
+        ];
+        let order = |s: &Session| -> Vec<String> {
+            s.events
+                .iter()
+                .map(|e| {
+                    let v = &e.values;
+                    format!(
+                        "{} {} {:?} {}",
+                        e.ts,
+                        v.categorical[0].as_deref().unwrap_or("-"),
+                        v.numeric[0],
+                        v.text[0].as_deref().unwrap_or("-")
+                    )
+                })
+                .collect()
+        };
+        let want = [
+            "1 pay None -",
+            "5 - Some(7.0) -",
+            "5 login None -",
+            "5 pay None -",
+            "5 pay Some(-1.0) -",
+            "5 pay Some(2.0) -",
+            "9 pay None a",
+            "9 pay None b",
+        ];
+        let schema = Schema::from_toml(
+            "[timestamp]\nfield = 'ts'\n[[event.categorical]]\nname = 'event_type'\n\
+             [[event.numeric]]\nname = 'amount'\n[[event.text]]\nname = 'description'\n",
+        )
+        .unwrap();
+        let read = |list: &[&str]| {
+            let line = format!(r#"{{"id":"a","events":[{}]}}"#, list.join(","));
+            parse_session_json(&line, &schema, &Location::new("t", 1), &Limits::default()).unwrap()
+        };
+        let forward = read(&events);
+        assert_eq!(order(&forward), want);
+        let backward: Vec<&str> = events.iter().rev().copied().collect();
+        assert_eq!(read(&backward), forward);
+        // the same events as CSV rows, in two orders
+        let rows = [
+            "5,pay,2,",
+            "1,pay,,",
+            "5,pay,-1,",
+            "5,login,,",
+            "5,,7,",
+            "5,pay,,",
+            "9,pay,,b",
+            "9,pay,,a",
+        ];
+        let csv = |rows: &mut dyn Iterator<Item = &&str>| {
+            let text: String = rows.map(|r| format!("a,{r}\n")).collect();
+            let text = format!("id,ts,event_type,amount,description\n{text}");
+            let mut s = crate::schema::read_csv(text.as_bytes(), "t.csv", &schema).unwrap();
+            s.remove(0)
+        };
+        let from_csv = csv(&mut rows.iter());
+        assert_eq!(order(&from_csv), want);
+        assert_eq!(csv(&mut rows.iter().rev()), from_csv);
     }
 
     #[test]

@@ -590,7 +590,7 @@ pub fn generate(cfg: SynthConfig) -> Vec<SyntheticSession> {
                 Pattern::ScriptedBot => g.scripted_bot(&user),
             };
             let mut events: Vec<Event> = events.into_iter().map(Ev::into_event).collect();
-            events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+            Event::sort_chronologically(&mut events);
             SyntheticSession {
                 session: Session {
                     entity: None,

@@ -381,7 +381,7 @@ impl Gen {
                 events.push(self.payment(kind, name, day, dining));
             }
         }
-        events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+        Event::sort_chronologically(&mut events);
         let noise = Normal::new(0.0, RISK_NOISE)
             .map(|d| d.sample(&mut self.rng))
             .unwrap_or(0.0);

@@ -37,7 +37,8 @@ use burn::tensor::IndexingUpdateOp;
 /// Configuration of [`Lbsf`].
 #[derive(Config, Debug)]
 pub struct LbsfConfig {
-    /// Most recent payments kept per merchant (the schema's `[merchants] max_payments`).
+    /// Most recent payments kept per merchant (the fitted schema's `[merchants] max_payments`):
+    /// the size of the payment position table.
     pub max_payments: usize,
     /// Hash buckets of the text encoder (the schema's `[merchants] text_buckets`).
     pub text_buckets: usize,
@@ -63,7 +64,7 @@ impl LbsfConfig {
     /// The paper's defaults for `encoder`'s fold view.
     pub fn for_encoder(encoder: &Encoder) -> Self {
         let fold = &encoder.schema.merchants;
-        Self::new(fold.max_payments, fold.text_buckets)
+        Self::new(fold.payments(), fold.text_buckets)
     }
 
     /// Build the module.

@@ -7,7 +7,7 @@ use crate::synth::payments::{PaymentsConfig, generate_payments};
 fn users() -> (Encoder, Vec<Session>) {
     let mut schema = Schema::payments_default();
     schema.merchants.max_merchants = 12;
-    schema.merchants.max_payments = 6;
+    schema.merchants.max_payments = Some(6);
     let users = generate_payments(PaymentsConfig {
         users: 12,
         median_payments: 120.0,
