@@ -988,6 +988,9 @@ fn cluster_reports_clusters_and_planted_patterns() {
         serde_json::from_str(&std::fs::read_to_string(d.join("c/cluster.json")).unwrap()).unwrap();
     assert_eq!(json["labels"].as_array().unwrap().len(), 420);
     assert_eq!(json["report"]["embedding_dim"], 80);
+    // the last event unless told otherwise (it measured better than the paper's every step)
+    assert_eq!(json["report"]["next_event"], "last");
+    assert!(out.contains("next-event objective: last event"), "{out}");
     assert_eq!(json["induction"]["methods"].as_array().unwrap().len(), 4);
     assert!(
         json["report"]["handcrafted"]
@@ -1013,6 +1016,23 @@ fn cluster_reports_clusters_and_planted_patterns() {
     assert_eq!(out.lines().count(), 20, "{out}");
     assert!(out.contains("time_attention"), "{out}");
     assert!(d.join("c/clusters.png").exists() && d.join("c/condensed-tree.png").exists());
+    // the paper's objective: every next event, by the decoder
+    let (out, _) = seqrisk_ok(
+        &[
+            "cluster",
+            "--sessions",
+            "300",
+            "--epochs",
+            "1",
+            "--next-event",
+            "every-step",
+            "--quiet",
+            "--out",
+            "every-step",
+        ],
+        d,
+    );
+    assert!(out.contains("next-event objective: every step"), "{out}");
     let (ok, _, err) = seqrisk(&["cluster", "--sessions", "100", "--neighbours", "3"], d);
     assert!(
         !ok && err.contains("--neighbours must be at least min_samples (5), got 3"),

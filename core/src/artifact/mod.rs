@@ -41,7 +41,7 @@ pub const FORMAT_VERSION: u32 = 12;
 /// version 8 the schema's and each numeric field's `binning`, version 9 a numeric field's
 /// `deviation`, version 10 the `calibration`, `policy_points` and `monitoring`, version 11
 /// HUIHEN's two UPI output neurons and `scale_slots`, version 12 the `[merchants]` section's
-/// optional `max_payments`; an older header does not decode as one).
+/// optional `max_payments` and the cluster model's `next_event` and decoder; an older header does not decode as one).
 pub const OLDEST_FORMAT_VERSION: u32 = 12;
 const PREFIX: usize = 32;
 

@@ -9,7 +9,7 @@ use crate::rules::RuleOptions;
 use anyhow::{Context, Result};
 use clap::Args;
 use seqrisk_core::cluster::{ClusterSelection, NeighbourSearch};
-use seqrisk_core::models::behavior_cluster::Representation;
+use seqrisk_core::models::behavior_cluster::{NextEvent, Representation};
 use seqrisk_core::schema::{Limits, Schema, Session};
 use seqrisk_core::synth::{SynthConfig, generate};
 
@@ -42,6 +42,16 @@ pub(crate) enum RepresentationArg {
     Embedding,
     /// The handcrafted features alone.
     Handcrafted,
+}
+
+/// `--next-event`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum NextEventArg {
+    /// The page of every next event, by a decoder with the attention fed back (the paper's
+    /// Eq. 3).
+    EveryStep,
+    /// The page of the last event, from the embedding alone.
+    Last,
 }
 
 /// `--search`.
@@ -78,6 +88,13 @@ pub(crate) struct ClusterArgs {
     /// Epochs of the sequence network.
     #[arg(long, default_value_t = ClusterOptions::default().epochs)]
     pub(crate) epochs: usize,
+    /// What the sequence network learns to predict: `last` (the last event's page from the
+    /// embedding alone) or `every-step` (the paper's Eq. 3: the page of every next event, by a
+    /// decoder started from the embedding with the attention context fed back into its
+    /// recurrence; it clustered the generated fraud patterns less well,
+    /// docs/benchmarks/cluster-next-event.md).
+    #[arg(long, value_enum, default_value_t = NextEventArg::Last)]
+    pub(crate) next_event: NextEventArg,
     /// HDBSCAN's min_cluster_size.
     #[arg(long, default_value_t = ClusterOptions::default().hdbscan.min_cluster_size)]
     pub(crate) min_cluster_size: usize,
@@ -188,6 +205,10 @@ impl ClusterArgs {
                 RepresentationArg::Handcrafted => Representation::Handcrafted,
             },
             epochs: a.epochs,
+            next_event: match a.next_event {
+                NextEventArg::EveryStep => NextEvent::EveryStep,
+                NextEventArg::Last => NextEvent::Last,
+            },
             hdbscan: seqrisk_core::cluster::Hdbscan {
                 min_cluster_size: a.min_cluster_size,
                 min_samples: Some(a.min_samples),

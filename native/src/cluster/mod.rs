@@ -8,7 +8,6 @@ pub mod pipeline;
 use crate::rules::{self, RuleOptions};
 use anyhow::{Result, bail};
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use indicatif::ProgressBar;
@@ -22,7 +21,7 @@ use seqrisk_core::error::InvalidParam;
 use seqrisk_core::metrics::{Metrics, roc_curve};
 use seqrisk_core::models::behavior_cluster::{
     BehaviorCluster, BehaviorClusterConfig, ClusterMap, Fingerprints, Handcrafted, MapPoint,
-    Representation, RiskyCluster, SequenceEmbedding, SequenceEmbeddingConfig,
+    NextEvent, Representation, RiskyCluster, SequenceEmbedding, SequenceEmbeddingConfig,
 };
 use seqrisk_core::models::{Model, ModelConfig};
 use seqrisk_core::schema::{Schema, Session};
@@ -40,6 +39,8 @@ pub struct ClusterOptions {
     pub representation: Representation,
     /// Epochs of the sequence network.
     pub epochs: usize,
+    /// What the sequence network learns to predict (Eq. 3).
+    pub next_event: NextEvent,
     /// Mini-batch size.
     pub batch_size: usize,
     /// Adam learning rate.
@@ -85,6 +86,7 @@ impl Default for ClusterOptions {
             dwell: "dwell_ms".into(),
             representation: Representation::Hybrid,
             epochs: 5,
+            next_event: NextEvent::Last,
             batch_size: 256,
             learning_rate: 1e-3,
             hdbscan: Hdbscan {
@@ -204,7 +206,9 @@ pub struct ClusterReport {
     pub embedding_dim: usize,
     /// Names of the handcrafted features joined to the embedding.
     pub handcrafted: Vec<String>,
-    /// Mean next-event cross-entropy per training epoch.
+    /// What the sequence network learned to predict.
+    pub next_event: NextEvent,
+    /// Mean next-event cross-entropy (Eq. 3, per predicted event) per training epoch.
     pub epoch_losses: Vec<f64>,
     /// The clusters.
     pub clusters: Vec<ClusterSummary>,
@@ -236,7 +240,6 @@ fn train_network(
     device.seed(opts.seed);
     let mut model = config.init(&device);
     let mut optim = AdamConfig::new().init();
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut order: Vec<usize> = (0..encoded.len()).collect();
     let mut rng = SmallRng::seed_from_u64(opts.seed ^ 0xc1u64);
     let batches = encoded.len().div_ceil(opts.batch_size);
@@ -248,8 +251,7 @@ fn train_network(
         for chunk in order.chunks(opts.batch_size) {
             let items: Vec<&EncodedSession> = chunk.iter().map(|&i| &encoded[i]).collect();
             let batch = Batch::new(&items, &device);
-            let out = model.forward(&batch);
-            let loss = loss_fn.forward(out.next_event_logits, model.next_event_targets(&batch));
+            let loss = model.predict_next(&batch).loss();
             let value = f64::from(loss.clone().into_scalar::<f32>());
             if !value.is_finite() {
                 bail!("the sequence network diverged at epoch {epoch} (loss {value})");
@@ -463,7 +465,8 @@ pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> 
     anyhow::ensure!(!sessions.is_empty(), "no sessions to cluster");
     opts.validate()?;
     let encoder = Encoder::fit(schema, &sessions.iter().collect::<Vec<_>>())?;
-    let network_config = SequenceEmbeddingConfig::for_encoder(&encoder, &opts.page, &opts.dwell)?;
+    let network_config = SequenceEmbeddingConfig::for_encoder(&encoder, &opts.page, &opts.dwell)?
+        .with_next_event(opts.next_event);
     let encoded: Vec<EncodedSession> = sessions.iter().map(|s| encoder.encode(s)).collect();
     let mut seconds = [0.0; 5];
     let (network, epoch_losses) = timed(&mut seconds[0], || {
@@ -524,6 +527,7 @@ pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> 
         representation: opts.representation,
         embedding_dim: config.network.bottleneck,
         handcrafted: names,
+        next_event: opts.next_event,
         epoch_losses,
         clusters,
         noise: clustering.labels.iter().filter(|&&l| l < 0).count(),
@@ -717,13 +721,18 @@ impl Found<'_> {
 /// handcrafted features (largest standardised difference of its mean from everyone's).
 pub fn report_markdown(r: &ClusterReport) -> String {
     let mut s = format!(
-        "{} sessions ({} positive), {} clusters, {} noise; clustered on {:?} (embedding {}-D, {} handcrafted features); training {:.0} s, embedding {:.0} s, neighbours {:.0} s, HDBSCAN {:.1} s, rules {:.1} s\n\n| cluster | sessions | positives | fraud density | stability | risky |\n|---:|---:|---:|---:|---:|---|\n",
+        "{} sessions ({} positive), {} clusters, {} noise; clustered on {:?} (embedding {}-D, next-event objective: {}, last epoch's loss {:.4}; {} handcrafted features); training {:.0} s, embedding {:.0} s, neighbours {:.0} s, HDBSCAN {:.1} s, rules {:.1} s\n\n| cluster | sessions | positives | fraud density | stability | risky |\n|---:|---:|---:|---:|---:|---|\n",
         r.sessions,
         r.positives,
         r.clusters.len(),
         r.noise,
         r.representation,
         r.embedding_dim,
+        match r.next_event {
+            NextEvent::EveryStep => "every step",
+            NextEvent::Last => "last event",
+        },
+        r.epoch_losses.last().copied().unwrap_or(f64::NAN),
         r.handcrafted.len(),
         r.seconds[0],
         r.seconds[1],

@@ -3,13 +3,18 @@ use crate::encode::EncodedSession;
 use crate::models::test_sessions;
 use crate::schema::Session;
 
-fn model(encoder: &Encoder) -> SequenceEmbedding {
+/// A small network with the paper's decoder.
+fn config(encoder: &Encoder) -> SequenceEmbeddingConfig {
     SequenceEmbeddingConfig::for_encoder(encoder, "page", "dwell_ms")
         .unwrap()
         .with_embedding_dim(8)
         .with_lstm_hidden(6)
         .with_bottleneck(5)
-        .init(&Device::flex())
+        .with_next_event(NextEvent::EveryStep)
+}
+
+fn model(encoder: &Encoder) -> SequenceEmbedding {
+    config(encoder).init(&Device::flex())
 }
 
 fn batch_of(encoder: &Encoder, sessions: &[&Session]) -> Batch {
@@ -60,40 +65,214 @@ fn padding_changes_nothing_and_attention_sums_to_one() {
     for r in att.chunks(11).skip(1) {
         assert!((r.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{r:?}");
     }
+    // the decoder's predictions of the short session's 3 next events, alone and padded
+    let last_three = |sessions: &[&Session]| {
+        let logits = m.predict_next(&batch_of(&encoder, sessions)).logits;
+        let l = logits.dims()[1];
+        values(logits.narrow(0, 0, 1).narrow(1, l - 3, 3))
+    };
+    let alone = last_three(&[&short]);
+    let together = last_three(&[&short, &longer, &longest]);
+    for (a, b) in alone.iter().zip(&together) {
+        assert!((a - b).abs() < 1e-5, "{alone:?} vs {together:?}");
+    }
 }
 
-/// The next-event target is the current event's page as a class of the page vocabulary.
+/// The targets are the pages as classes of the page vocabulary: every step's next page (the
+/// paper's objective), weighted where both the step and its next event are real; or the last
+/// page alone.
 #[test]
-fn targets_are_the_current_pages() {
-    let (encoder, sessions) = test_sessions::encoder(12);
-    let m = model(&encoder);
-    let encoded: Vec<EncodedSession> = sessions[..4].iter().map(|s| encoder.encode(s)).collect();
-    let refs: Vec<&EncodedSession> = encoded.iter().collect();
-    let batch = Batch::new(&refs, &Device::flex());
-    let targets: Vec<i64> = m
-        .next_event_targets(&batch)
-        .into_data()
-        .convert::<i64>()
-        .try_to_vec::<i64>()
-        .unwrap();
+fn targets_are_the_next_pages() {
+    let (encoder, m, sessions) = short_beside_longer();
+    let refs: Vec<&Session> = sessions.iter().collect();
+    let batch = batch_of(&encoder, &refs);
     let page = encoder
         .event_field_names()
         .iter()
         .position(|n| n == "page")
         .unwrap();
-    for (s, t) in sessions[..4].iter().zip(targets) {
-        let last = s.events.last().unwrap().values.categorical[page].as_deref();
+    let classes = |s: &Session| -> Vec<i64> {
+        s.events
+            .iter()
+            .map(|e| {
+                i64::from(encoder.event_vocabs[page].id(e.values.categorical[page].as_deref()))
+            })
+            .collect()
+    };
+    let ints = |t: Tensor<2, Int>| t.into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
+    let v = encoder.event_vocabs[page].len();
+    // every step: steps 0..T − 1 predict slots 1..T; the short session (4 events,
+    // right-aligned) has 3 predicted events, in its last 3 steps
+    let l = batch.event_index.dims()[1] - 1;
+    let every = m.predict_next(&batch);
+    assert_eq!(every.logits.dims(), [3, l, v]);
+    let (targets, weights) = (ints(every.targets), values(every.weights));
+    for (i, s) in sessions.iter().enumerate() {
+        let n = s.events.len().min(l + 1);
+        let row = &weights[i * l..(i + 1) * l];
+        let real = l - (n - 1);
+        assert!(row[..real].iter().all(|&w| w == 0.0), "{row:?}");
+        assert!(row[real..].iter().all(|&w| w == 1.0), "{row:?}");
+        let want = classes(s);
         assert_eq!(
-            t,
-            i64::from(encoder.event_vocabs[page].id(last)),
-            "{}",
-            s.id
+            targets[i * l + real..(i + 1) * l],
+            want[want.len() - (n - 1)..]
         );
     }
-    assert_eq!(
-        run(&m, &encoder, &[&sessions[0]]).next_event_logits.dims(),
-        [1, encoder.event_vocabs[page].len()]
+    // last: one step, the last page
+    let last = config(&encoder)
+        .with_next_event(NextEvent::Last)
+        .init(&Device::flex());
+    let one = last.predict_next(&batch);
+    assert_eq!(one.logits.dims(), [3, 1, v]);
+    assert_eq!(values(one.weights), [1.0; 3]);
+    let want: Vec<i64> = sessions
+        .iter()
+        .map(|s| *classes(s).last().unwrap())
+        .collect();
+    assert_eq!(ints(one.targets), want);
+}
+
+/// Eq. (3) by hand: `−Σ w log softmax(logits)[target] / Σ w`, a step of weight 0 left out.
+#[test]
+fn eq_3_loss_by_hand() {
+    let device = Device::flex();
+    let logits = Tensor::<3>::from_data([[[0.0, 1.0, 2.0], [3.0, 0.0, 0.0]]], &device);
+    let prediction = NextEventPrediction {
+        logits,
+        targets: Tensor::from_data([[2, 1]], &device),
+        weights: Tensor::from_data([[1.0, 1.0]], &device),
+        output: SequenceEmbeddingOutput {
+            embedding: Tensor::zeros([1, 1], &device),
+            time_attention: Tensor::zeros([1, 1], &device),
+        },
+    };
+    let lse = |x: [f32; 3]| x.iter().map(|v| v.exp()).sum::<f32>().ln();
+    let first = lse([0.0, 1.0, 2.0]) - 2.0;
+    let second = lse([3.0, 0.0, 0.0]) - 0.0;
+    let got = values(prediction.loss().unsqueeze::<2>())[0];
+    assert!((got - (first + second) / 2.0).abs() < 1e-5, "{got}");
+    let only_first = NextEventPrediction {
+        weights: Tensor::from_data([[1.0, 0.0]], &device),
+        ..prediction
+    };
+    let got = values(only_first.loss().unsqueeze::<2>())[0];
+    assert!((got - first).abs() < 1e-5, "{got}");
+}
+
+/// The decoder worked out on the host from its weights: `s'_0 = tanh(W_0 z + b_0)`; at each
+/// step `e'_tj = s'_{t−1} · h→_j` over the real slots `j ≤ t`, `α'` their softmax, `c'_t =
+/// Σ α'_tj h→_j`, then the LSTM step on `[φ(y_t); c'_t]`, a padded step keeping the state. And
+/// a step reads no later slot: changing `h→_j` for `j > t` leaves steps `..=t` as they were.
+#[test]
+fn the_decoder_by_hand_and_causal() {
+    use burn::tensor::Distribution;
+    let device = Device::flex();
+    device.seed(7);
+    let (b, l, k, hd, zd) = (2, 4, 3, 2, 5);
+    let decoder = Decoder {
+        initial: LinearConfig::new(zd, hd).init(&device),
+        cell: MaskedLstmConfig::new(k + hd, hd).init(&device),
+    };
+    let normal =
+        |shape: [usize; 3]| Tensor::<3>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+    let z = Tensor::<2>::random([b, zd], Distribution::Normal(0.0, 1.0), &device);
+    let states = normal([b, l, hd]);
+    let dwell = normal([b, l, k]);
+    // the second session's first slot is padding
+    let mask = Tensor::<2>::from_data([[1.0, 1.0, 1.0, 1.0], [0.0, 1.0, 1.0, 1.0]], &device);
+    let (s_out, c_out) = decoder.unroll(z.clone(), states.clone(), dwell.clone(), mask.clone());
+    let (s_got, c_got) = (values(s_out.clone()), values(c_out.clone()));
+    let (zv, hv, yv, mv) = (
+        values(z.clone()),
+        values(states.clone()),
+        values(dwell.clone()),
+        values(mask.clone()),
     );
+    let w0 = values(decoder.initial.weight.val());
+    let b0 = values(decoder.initial.bias.as_ref().unwrap().val());
+    let wi = values(decoder.cell.input.weight.val());
+    let bi = values(decoder.cell.input.bias.as_ref().unwrap().val());
+    let wh = values(decoder.cell.hidden.weight.val());
+    let sig = |x: f32| 1.0 / (1.0 + (-x).exp());
+    for i in 0..b {
+        let mut s: Vec<f32> = (0..hd)
+            .map(|o| {
+                ((0..zd)
+                    .map(|q| zv[i * zd + q] * w0[q * hd + o])
+                    .sum::<f32>()
+                    + b0[o])
+                    .tanh()
+            })
+            .collect();
+        let mut c = vec![0f32; hd];
+        let h = |j: usize| &hv[(i * l + j) * hd..(i * l + j + 1) * hd];
+        for t in 0..l {
+            let real: Vec<usize> = (0..=t).filter(|&j| mv[i * l + j] == 1.0).collect();
+            let mut context = vec![0f32; hd];
+            if !real.is_empty() {
+                let e: Vec<f32> = real
+                    .iter()
+                    .map(|&j| s.iter().zip(h(j)).map(|(a, b)| a * b).sum())
+                    .collect();
+                let top = e.iter().copied().fold(f32::MIN, f32::max);
+                let total: f32 = e.iter().map(|x| (x - top).exp()).sum();
+                for (x, &j) in e.iter().zip(&real) {
+                    for (cq, hq) in context.iter_mut().zip(h(j)) {
+                        *cq += (x - top).exp() / total * hq;
+                    }
+                }
+            }
+            if mv[i * l + t] == 1.0 {
+                let input: Vec<f32> = yv[(i * l + t) * k..(i * l + t + 1) * k]
+                    .iter()
+                    .chain(&context)
+                    .copied()
+                    .collect();
+                let gate = |g: usize, o: usize| {
+                    let col = g * hd + o;
+                    input
+                        .iter()
+                        .enumerate()
+                        .map(|(q, x)| x * wi[q * 4 * hd + col])
+                        .sum::<f32>()
+                        + bi[col]
+                        + s.iter()
+                            .enumerate()
+                            .map(|(q, x)| x * wh[q * 4 * hd + col])
+                            .sum::<f32>()
+                };
+                let c_next: Vec<f32> = (0..hd)
+                    .map(|o| sig(gate(1, o)) * c[o] + sig(gate(0, o)) * gate(2, o).tanh())
+                    .collect();
+                s = (0..hd)
+                    .map(|o| sig(gate(3, o)) * c_next[o].tanh())
+                    .collect();
+                c = c_next;
+                // a padded step's context is never scored, so only real steps' are compared
+                let at = (i * l + t) * hd;
+                for o in 0..hd {
+                    assert!((c_got[at + o] - context[o]).abs() < 1e-5, "context {i} {t}");
+                }
+            }
+            let at = (i * l + t) * hd;
+            for o in 0..hd {
+                assert!(
+                    (s_got[at + o] - s[o]).abs() < 1e-5,
+                    "state {i} {t}: {} vs {}",
+                    s_got[at + o],
+                    s[o]
+                );
+            }
+        }
+    }
+    // causal: replacing the page states of slots 2 and 3 changes nothing up to step 1
+    let changed = Tensor::cat(vec![states.narrow(1, 0, 2), normal([b, 2, hd])], 1);
+    let (s2, c2) = decoder.unroll(z, changed, dwell, mask);
+    let first_two = |x: Tensor<3>| values(x.narrow(1, 0, 2));
+    assert_eq!(first_two(s2.clone()), first_two(s_out.clone()));
+    assert_eq!(first_two(c2), first_two(c_out));
+    assert_ne!(values(s2.narrow(1, 3, 1)), values(s_out.narrow(1, 3, 1)));
 }
 
 #[test]

@@ -207,6 +207,29 @@ impl MaskedLstm {
         )
         .last
     }
+
+    /// One step of the cell, `x_t` `[B, d]` and the state `(h, c)` `[B, h]` each → the next
+    /// state; rows whose `mask` `[B, 1]` is 0 keep theirs. For a recurrence whose input at `t`
+    /// depends on its state at `t − 1` (an attention decoder), which cannot be projected for
+    /// every step at once as [`MaskedLstm::forward`] does.
+    pub fn step(
+        &self,
+        x: Tensor<2>,
+        h: Tensor<2>,
+        c: Tensor<2>,
+        mask: Tensor<2>,
+    ) -> (Tensor<2>, Tensor<2>) {
+        let hd = self.d_hidden;
+        let gates = self.input.forward(x) + self.hidden.forward(h.clone());
+        let gate = |i: usize| gates.clone().narrow(1, i * hd, hd);
+        let c_next = sigmoid(gate(1)) * c.clone() + sigmoid(gate(0)) * gate(2).tanh();
+        let h_next = sigmoid(gate(3)) * c_next.clone().tanh();
+        let keep = mask.clone().neg().add_scalar(1.0);
+        (
+            h_next * mask.clone() + h * keep.clone(),
+            c_next * mask + c * keep,
+        )
+    }
 }
 
 /// The outcome of [`recurrence`].
@@ -407,8 +430,8 @@ mod tests {
         }
     }
 
-    /// The textbook loop for one direction, one step at a time with the mask blend at every
-    /// step: the reference the fused [`MaskedBiLstm::forward`] is held against.
+    /// The textbook loop for one direction, one [`MaskedLstm::step`] at a time with the mask
+    /// blend at every step: the reference the fused [`MaskedBiLstm::forward`] is held against.
     fn reference(lstm: &MaskedLstm, x: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
         let [b, l, _] = x.dims();
         let hd = lstm.d_hidden;
@@ -421,16 +444,7 @@ mod tests {
         };
         for t in steps {
             let x_t = x.clone().narrow(1, t, 1).squeeze_dim::<2>(1);
-            let gates = lstm.input.forward(x_t) + lstm.hidden.forward(h.clone());
-            let i = sigmoid(gates.clone().narrow(1, 0, hd));
-            let f = sigmoid(gates.clone().narrow(1, hd, hd));
-            let g = gates.clone().narrow(1, 2 * hd, hd).tanh();
-            let o = sigmoid(gates.narrow(1, 3 * hd, hd));
-            let c_new = f * c.clone() + i * g;
-            let h_new = o * c_new.clone().tanh();
-            let m = mask.clone().narrow(1, t, 1);
-            c = c.clone() + (c_new - c) * m.clone();
-            h = h.clone() + (h_new - h) * m;
+            (h, c) = lstm.step(x_t, h, c, mask.clone().narrow(1, t, 1));
         }
         h
     }
@@ -468,6 +482,16 @@ mod tests {
                 "{got} vs {expected} ({padding:?})"
             );
         }
+        // one direction's single step from the zero state; a masked row keeps its state
+        let zero = || Tensor::<2>::zeros([2, 1], &device);
+        let (h, c_next) = bi.forward.step(
+            Tensor::from_data([[1.0], [1.0]], &device),
+            zero(),
+            Tensor::from_data([[0.0], [0.25]], &device),
+            Tensor::from_data([[1.0], [0.0]], &device),
+        );
+        assert_close(&values(h), &[sig(2.0) * c.tanh(), 0.0], 1e-6);
+        assert_close(&values(c_next), &[c, 0.25], 1e-6);
     }
 
     /// The fused two-direction recurrence equals the two textbook loops summed, for a batch
