@@ -991,6 +991,9 @@ fn cluster_reports_clusters_and_planted_patterns() {
     // the last event unless told otherwise (it measured better than the paper's every step)
     assert_eq!(json["report"]["next_event"], "last");
     assert!(out.contains("next-event objective: last event"), "{out}");
+    // `--search auto`: 420 sessions are few enough for every distance
+    assert!(out.contains("neighbours (exact)"), "{out}");
+    assert_eq!(json["report"]["neighbour_search"], "exact");
     assert_eq!(json["induction"]["methods"].as_array().unwrap().len(), 4);
     assert!(
         json["report"]["handcrafted"]

@@ -9,7 +9,7 @@ Parameters and fitted attributes carry scikit-learn's names and conventions
 distance and matches scikit-learn's result (the fixtures in `tests/data/hdbscan/` hold its
 labels, probabilities and condensed trees); `neighbours="ivf"` finds each point's
 `n_neighbors` nearest through an inverted file (the paper's pHDBSCAN), for data too large for
-`O(n²)`.
+`O(n²)`; `neighbours="auto"` is `"exact"` up to 20,000 points and `"ivf"` above.
 
 Needs NumPy (`pip install numpy`); scikit-learn is not needed, but `sklearn.base.clone`,
 `GridSearchCV` and pipelines work with it, as `get_params`/`set_params` follow its protocol.
@@ -64,8 +64,9 @@ class HDBSCAN:
         Allow every point in one cluster.
     max_cluster_size : int or None, default None
         Excess of mass selects no cluster larger than this.
-    neighbours : {"exact", "ivf"}, default "exact"
-        Every pairwise distance, or an inverted file of about `4·√n` k-means cells.
+    neighbours : {"exact", "ivf", "auto"}, default "exact"
+        Every pairwise distance, an inverted file of about `4·√n` k-means cells, or the first
+        up to 20,000 points and the second above.
     n_neighbors : int, default 20
         Neighbours per point the `"ivf"` graph is built from (at least `min_samples`).
     probes : int, default 8

@@ -79,9 +79,10 @@ impl HdbscanFit {
         let search = match neighbours {
             "exact" => None,
             "ivf" => Some(NeighbourSearch::inverted_file(probes, seed)),
+            "auto" => Some(NeighbourSearch::Auto { probes, seed }),
             other => {
                 return Err(PyValueError::new_err(format!(
-                    "neighbours must be \"exact\" or \"ivf\", got {other:?}"
+                    "neighbours must be \"exact\", \"ivf\" or \"auto\", got {other:?}"
                 )));
             }
         };
@@ -96,8 +97,9 @@ impl HdbscanFit {
         let points = points(values, dim)?;
         let clustering = py
             .detach(|| -> Result<Clustering, Error> {
-                match search {
-                    None => hdbscan.fit(&points),
+                // "auto" below its bound is "exact": every distance, scikit-learn's result
+                match search.map(|s| s.for_points(points.len())) {
+                    None | Some(NeighbourSearch::Exact) => hdbscan.fit(&points),
                     Some(search) => hdbscan.fit_search(
                         &points,
                         search,

@@ -80,6 +80,9 @@ def test_ten_thousand_points_in_80_dimensions_cluster_as_scikit_learn_s():
     assert adjusted_rand_score(theirs, exact.labels_) >= 0.98
     ivf = HDBSCAN(min_cluster_size=25, neighbours="ivf").fit(X)
     assert adjusted_rand_score(theirs, ivf.labels_) >= 0.98
+    # "auto" at 10,000 points is every distance: the exact result, label for label
+    auto = HDBSCAN(min_cluster_size=25, neighbours="auto").fit(X)
+    assert auto.labels_.tolist() == exact.labels_.tolist()
     members = np.flatnonzero(exact.labels_ >= 0)
     placed, _ = exact.approximate_predict(X[members])
     assert placed.tolist() == exact.labels_[members].tolist()
@@ -122,7 +125,7 @@ def test_estimator_protocol():
         (np.zeros((10, 2)), {"min_cluster_size": 1}, "min_cluster_size must be an int of at least 2"),
         (np.zeros((10, 2)), {"min_samples": 0}, "min_samples must be an int of at least 1"),
         (np.zeros((10, 2)), {"cluster_selection_method": "best"}, 'must be "eom" or "leaf"'),
-        (np.zeros((10, 2)), {"neighbours": "annoy"}, 'neighbours must be "exact" or "ivf"'),
+        (np.zeros((10, 2)), {"neighbours": "annoy"}, 'neighbours must be "exact", "ivf" or "auto"'),
         (np.zeros((3, 2)), {"min_cluster_size": 5}, "3 points are fewer than min_samples = 5"),
         (np.zeros((10, 2)), {"cluster_selection_epsilon": -1.0}, "cluster_selection_epsilon must be"),
     ],

@@ -57,6 +57,8 @@ pub(crate) enum NextEventArg {
 /// `--search`.
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub(crate) enum SearchArg {
+    /// Every pairwise distance up to 20,000 sessions, the inverted file above.
+    Auto,
     /// Every pairwise distance.
     Exact,
     /// An inverted file (pHDBSCAN).
@@ -92,7 +94,7 @@ pub(crate) struct ClusterArgs {
     /// embedding alone) or `every-step` (the paper's Eq. 3: the page of every next event, by a
     /// decoder started from the embedding with the attention context fed back into its
     /// recurrence; it clustered the generated fraud patterns less well,
-    /// docs/benchmarks/cluster-next-event.md).
+    /// docs/benchmarks/cluster-representations.md).
     #[arg(long, value_enum, default_value_t = NextEventArg::Last)]
     pub(crate) next_event: NextEventArg,
     /// HDBSCAN's min_cluster_size.
@@ -113,12 +115,13 @@ pub(crate) struct ClusterArgs {
     /// Neighbours per session for the clustering.
     #[arg(long, default_value_t = ClusterOptions::default().neighbours)]
     pub(crate) neighbours: usize,
-    /// How the neighbours are found: `exact` (every distance, O(n²·d)) or `ivf` (the paper's
-    /// pHDBSCAN: an inverted file of about 4·√n k-means cells, `--probes` of them searched per
-    /// session; approximate, for millions of sessions).
-    #[arg(long, value_enum, default_value_t = SearchArg::Exact)]
+    /// How the neighbours are found: `auto` (`exact` up to 20,000 clustered sessions, `ivf`
+    /// above), `exact` (every distance, O(n²·d)) or `ivf` (an inverted file of about 4·√n
+    /// k-means cells, `--probes` of them searched per session: the paper's pHDBSCAN
+    /// neighbour search, on the CPU; approximate, for millions of sessions).
+    #[arg(long, value_enum, default_value_t = SearchArg::Auto)]
     pub(crate) search: SearchArg,
-    /// Cells each session searches with `--search ivf`.
+    /// Cells each session searches with the inverted file.
     #[arg(long, default_value_t = 8)]
     pub(crate) probes: usize,
     /// A cluster is risky from this share of positive sessions.
@@ -220,6 +223,10 @@ impl ClusterArgs {
             },
             neighbours: a.neighbours,
             search: match a.search {
+                SearchArg::Auto => NeighbourSearch::Auto {
+                    probes: a.probes,
+                    seed: a.seed,
+                },
                 SearchArg::Exact => NeighbourSearch::Exact,
                 SearchArg::Ivf => NeighbourSearch::inverted_file(a.probes, a.seed),
             },

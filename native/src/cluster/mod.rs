@@ -96,7 +96,10 @@ impl Default for ClusterOptions {
                 ..Default::default()
             },
             neighbours: 20,
-            search: NeighbourSearch::Exact,
+            search: NeighbourSearch::Auto {
+                probes: 8,
+                seed: 42,
+            },
             risky_density: 0.5,
             risky_min_size: 10,
             exemplars: 256,
@@ -206,6 +209,8 @@ pub struct ClusterReport {
     pub embedding_dim: usize,
     /// Names of the handcrafted features joined to the embedding.
     pub handcrafted: Vec<String>,
+    /// How the neighbour lists were found: `exact` or `inverted file`.
+    pub neighbour_search: String,
     /// What the sequence network learned to predict.
     pub next_event: NextEvent,
     /// Mean next-event cross-entropy (Eq. 3, per predicted event) per training epoch.
@@ -527,6 +532,11 @@ pub fn cluster(sessions: &[Session], schema: &Schema, opts: &ClusterOptions) -> 
         representation: opts.representation,
         embedding_dim: config.network.bottleneck,
         handcrafted: names,
+        neighbour_search: match opts.search.for_points(n) {
+            NeighbourSearch::InvertedFile { .. } => "inverted file",
+            _ => "exact",
+        }
+        .into(),
         next_event: opts.next_event,
         epoch_losses,
         clusters,
@@ -721,7 +731,7 @@ impl Found<'_> {
 /// handcrafted features (largest standardised difference of its mean from everyone's).
 pub fn report_markdown(r: &ClusterReport) -> String {
     let mut s = format!(
-        "{} sessions ({} positive), {} clusters, {} noise; clustered on {:?} (embedding {}-D, next-event objective: {}, last epoch's loss {:.4}; {} handcrafted features); training {:.0} s, embedding {:.0} s, neighbours {:.0} s, HDBSCAN {:.1} s, rules {:.1} s\n\n| cluster | sessions | positives | fraud density | stability | risky |\n|---:|---:|---:|---:|---:|---|\n",
+        "{} sessions ({} positive), {} clusters, {} noise; clustered on {:?} (embedding {}-D, next-event objective: {}, last epoch's loss {:.4}; {} handcrafted features); training {:.0} s, embedding {:.0} s, neighbours ({}) {:.0} s, HDBSCAN {:.1} s, rules {:.1} s\n\n| cluster | sessions | positives | fraud density | stability | risky |\n|---:|---:|---:|---:|---:|---|\n",
         r.sessions,
         r.positives,
         r.clusters.len(),
@@ -736,6 +746,7 @@ pub fn report_markdown(r: &ClusterReport) -> String {
         r.handcrafted.len(),
         r.seconds[0],
         r.seconds[1],
+        r.neighbour_search,
         r.seconds[2],
         r.seconds[3],
         r.seconds[4]

@@ -36,7 +36,7 @@
 //! - **last** (seqrisk's first network, and the default): the last event's page from the
 //!   embedding alone, `softmax(W_o z)`, one step. On the generated fraud data its embeddings
 //!   cluster the planted patterns better than the decoder's (`docs/benchmarks/
-//!   cluster-next-event.md`): the decoder reads the pages seen so far through its attention,
+//!   cluster-representations.md`): the decoder reads the pages seen so far through its attention,
 //!   so predicting the next one leans less on the embedding.
 
 pub mod fingerprint;
@@ -64,7 +64,7 @@ pub enum NextEvent {
     /// The page of every next event, by a decoder with the attention fed back (the paper's).
     EveryStep,
     /// The page of the last event, from the embedding alone (the default: it measured better,
-    /// `docs/benchmarks/cluster-next-event.md`).
+    /// `docs/benchmarks/cluster-representations.md`).
     #[default]
     Last,
 }
