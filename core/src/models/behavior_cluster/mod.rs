@@ -238,11 +238,6 @@ impl SequenceEmbedding {
             .narrow(1, 0, l)
             .narrow(2, self.page_slot, 1)
             .reshape([b, l]);
-        let dwell = batch
-            .event_value
-            .clone()
-            .narrow(1, 0, l)
-            .narrow(2, self.dwell_slot, 1);
         let mask = batch.event_mask.clone().narrow(1, 0, l);
         let padding = batch.padding.narrow(l);
         let h = self
@@ -250,8 +245,18 @@ impl SequenceEmbedding {
             .states(self.page_embedding.forward(pages), mask.clone(), padding);
         let s = self
             .dwell_lstm
-            .states(self.dwell_embedding.forward(dwell), mask.clone(), padding);
+            .states(self.dwell_inputs(batch, l), mask.clone(), padding);
         (h, s, mask)
+    }
+
+    /// `φ(y)`: the embedded dwell times of the first `l` slots, `[B, l, k]`.
+    fn dwell_inputs(&self, batch: &Batch, l: usize) -> Tensor<3> {
+        let dwell = batch
+            .event_value
+            .clone()
+            .narrow(1, 0, l)
+            .narrow(2, self.dwell_slot, 1);
+        self.dwell_embedding.forward(dwell)
     }
 
     /// Forward pass over the history (slots `0..T − 1`): the embedding and the time attention.
@@ -293,10 +298,9 @@ impl SequenceEmbedding {
     /// predicting slot `t + 1`, weighted 1 where both are real; last: `S = 1`, the last slot).
     pub fn predict_next(&self, batch: &Batch) -> NextEventPrediction {
         let (h, s, mask) = self.states(batch);
-        let [b, l] = mask.dims();
+        let l = mask.dims()[1];
         let out = Self::embed(&self.bottleneck, h.clone(), s, mask.clone());
         let pages = self.page_classes(batch);
-        let t = l + 1;
         match &self.decoder {
             None => NextEventPrediction {
                 logits: self
@@ -308,25 +312,18 @@ impl SequenceEmbedding {
                 output: out,
             },
             Some(decoder) => {
+                // the forward direction's half of the page states: h→_j read slots ..= j only
                 let hd = self.page_lstm.forward.d_hidden;
-                let dwell =
-                    self.dwell_embedding
-                        .forward(batch.event_value.clone().narrow(1, 0, l).narrow(
-                            2,
-                            self.dwell_slot,
-                            1,
-                        ));
                 let (states, contexts) = decoder.unroll(
                     out.embedding.clone(),
                     h.narrow(2, 0, hd),
-                    dwell,
+                    self.dwell_inputs(batch, l),
                     mask.clone(),
                 );
                 let logits = self
                     .next_event
                     .forward(Tensor::cat(vec![states, contexts], 2));
                 let next = batch.event_mask.clone().narrow(1, 1, l);
-                debug_assert_eq!(pages.dims(), [b, t]);
                 NextEventPrediction {
                     logits,
                     targets: pages.narrow(1, 1, l),
