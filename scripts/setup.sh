@@ -17,7 +17,7 @@ quick_install() {
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo install "$@"
 }
 if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
-  echo "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  echo "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a minute or two, once)"
   quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 CARGO_DENY_VERSION=0.20.2
